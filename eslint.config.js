@@ -1,0 +1,125 @@
+// @ts-check
+import js from '@eslint/js';
+import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescript';
+import { importX } from 'eslint-plugin-import-x';
+import tseslint from 'typescript-eslint';
+
+const apps = ['extproc', 'ratelimit', 'controller', 'extension-server', 'webhook', 'aigw'];
+
+/** Bans deep imports into other workspaces and into generated code (CONVENTIONS §1, §4). */
+const baseRestrictedImports = [
+  { group: ['@aigw/*/src/*', '@aigw/*/dist/*'], message: 'Import the package entry point, not its files.' },
+  { group: ['**/gen/**', '!./gen/**'], message: 'Generated code is reached through @aigw/proto barrels.' },
+];
+
+/** `@aigw/<app>` packages no other workspace may import (no app→app, no package→app). */
+const appImports = apps.map((app) => ({
+  group: [`@aigw/${app}`, `@aigw/${app}/*`],
+  message: 'Apps are deployed on their own: no workspace imports an app.',
+}));
+
+export default tseslint.config(
+  {
+    ignores: [
+      '**/node_modules/**',
+      '**/dist/**',
+      '**/gen/**',
+      '**/*.generated.ts',
+      '.tools/**',
+      '.turbo/**',
+      'coverage/**',
+      'proto/**',
+    ],
+  },
+  js.configs.recommended,
+  ...tseslint.configs.strictTypeChecked,
+  importX.flatConfigs.recommended,
+  importX.flatConfigs.typescript,
+  {
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    settings: {
+      'import-x/resolver-next': [
+        createTypeScriptImportResolver({ conditionNames: ['@aigw/source', 'types', 'import', 'default'] }),
+      ],
+    },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+      '@typescript-eslint/switch-exhaustiveness-check': 'error',
+      '@typescript-eslint/only-throw-error': 'error',
+      '@typescript-eslint/consistent-type-imports': 'error',
+      '@typescript-eslint/explicit-module-boundary-types': 'error',
+      '@typescript-eslint/no-explicit-any': 'error',
+      '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true }],
+      'import-x/no-cycle': 'error',
+      'import-x/no-extraneous-dependencies': 'error',
+      'import-x/no-relative-packages': 'error',
+      'import-x/no-default-export': 'error',
+      'import-x/no-named-as-default-member': 'off',
+      'no-restricted-imports': ['error', { patterns: [...baseRestrictedImports, ...appImports] }],
+      'no-restricted-properties': [
+        'error',
+        { object: 'process', property: 'env', message: 'Read process.env only in src/bin.ts or src/config.ts.' },
+        { object: 'describe', property: 'only', message: 'No focused tests.' },
+        { object: 'it', property: 'only', message: 'No focused tests.' },
+        { object: 'test', property: 'only', message: 'No focused tests.' },
+      ],
+      complexity: ['error', 12],
+      'max-depth': ['error', 3],
+      'max-params': ['error', 3],
+      'max-lines': ['error', { max: 600, skipBlankLines: true, skipComments: true }],
+    },
+  },
+  // The translator is pure: zod and its own code only (same edges as the Go translator).
+  {
+    files: ['packages/translator/src/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            ...baseRestrictedImports,
+            ...appImports,
+            { group: ['@aigw/*', 'pino', 'node:*', '@grpc/*'], message: 'The translator depends on zod only.' },
+          ],
+        },
+      ],
+    },
+  },
+  // filterapi and api: zod (and YAML parsing for loaders), no Kubernetes client, no protos, no logging.
+  {
+    files: ['packages/filterapi/src/**/*.ts', 'packages/api/src/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            ...baseRestrictedImports,
+            ...appImports,
+            { group: ['@aigw/*', 'pino', '@grpc/*', '@kubernetes/*'], message: 'Contract packages stay dependency-free.' },
+          ],
+        },
+      ],
+    },
+  },
+  // Env is read at the edges: bin.ts and config.ts; the test harness and tests may read it too.
+  {
+    files: ['**/src/bin.ts', '**/src/config.ts', 'packages/testkit/**', '**/*.test.ts', 'e2e/**', '*.config.ts', '*.config.js'],
+    rules: { 'no-restricted-properties': 'off' },
+  },
+  {
+    files: ['**/*.test.ts', 'e2e/**', 'packages/testkit/**'],
+    rules: {
+      'max-lines': 'off',
+      'import-x/no-extraneous-dependencies': ['error', { devDependencies: true }],
+      '@typescript-eslint/no-non-null-assertion': 'off',
+    },
+  },
+  {
+    files: ['*.config.ts', '*.config.js', 'eslint.config.js'],
+    extends: [tseslint.configs.disableTypeChecked],
+    rules: { 'import-x/no-default-export': 'off', 'import-x/no-extraneous-dependencies': 'off' },
+  },
+);

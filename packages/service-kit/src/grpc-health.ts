@@ -1,0 +1,66 @@
+import { status, type Server, type ServerUnaryCall, type ServerWritableStream, type sendUnaryData } from '@grpc/grpc-js';
+import { health } from '@aigw/proto';
+
+type ServingStatus = health.HealthCheckResponse_ServingStatus;
+const { SERVING, NOT_SERVING, SERVICE_UNKNOWN } = health.HealthCheckResponse_ServingStatus;
+
+/**
+ * The standard `grpc.health.v1.Health` service. The empty service name stands for the whole
+ * server. `Watch` streams every change until the client goes away, and `shutdown()` reports
+ * NOT_SERVING to everyone so load balancers drain before the server stops.
+ */
+export class GrpcHealth {
+  readonly #statuses = new Map<string, ServingStatus>();
+  readonly #watchers = new Map<string, Set<ServerWritableStream<health.HealthCheckRequest, health.HealthCheckResponse>>>();
+
+  constructor(services: readonly string[] = []) {
+    this.#statuses.set('', SERVING);
+    for (const service of services) this.#statuses.set(service, SERVING);
+  }
+
+  /** Sets one service's status and tells its watchers. */
+  setStatus(service: string, servingStatus: ServingStatus): void {
+    this.#statuses.set(service, servingStatus);
+    for (const call of this.#watchers.get(service) ?? []) call.write({ status: servingStatus });
+  }
+
+  /** Marks every service NOT_SERVING (call before a graceful stop). */
+  shutdown(): void {
+    for (const service of this.#statuses.keys()) this.setStatus(service, NOT_SERVING);
+  }
+
+  /** Registers the service on a grpc-js server. */
+  addToServer(server: Server): void {
+    server.addService(health.HealthService, {
+      check: this.#check,
+      watch: this.#watch,
+    } satisfies health.HealthServer);
+  }
+
+  readonly #check = (
+    call: ServerUnaryCall<health.HealthCheckRequest, health.HealthCheckResponse>,
+    callback: sendUnaryData<health.HealthCheckResponse>,
+  ): void => {
+    const servingStatus = this.#statuses.get(call.request.service);
+    if (servingStatus === undefined) {
+      callback({ code: status.NOT_FOUND, details: `unknown service "${call.request.service}"` });
+      return;
+    }
+    callback(null, { status: servingStatus });
+  };
+
+  readonly #watch = (
+    call: ServerWritableStream<health.HealthCheckRequest, health.HealthCheckResponse>,
+  ): void => {
+    const service = call.request.service;
+    let watchers = this.#watchers.get(service);
+    if (!watchers) {
+      watchers = new Set();
+      this.#watchers.set(service, watchers);
+    }
+    watchers.add(call);
+    call.write({ status: this.#statuses.get(service) ?? SERVICE_UNKNOWN });
+    call.on('cancelled', () => watchers.delete(call));
+    call.on('close', () => watchers.delete(call));
+  };
+}

@@ -1,0 +1,43 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { registerHealthRoutes } from './http-health.js';
+import type { Service } from './run-service.js';
+
+/** Options of {@link startHttpService}. */
+export interface HttpServiceOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly log: Logger;
+  /** Adds the app's own routes before the server listens. */
+  readonly register?: (app: FastifyInstance) => void;
+}
+
+/** A started HTTP service. */
+export interface HttpService extends Service {
+  readonly app: FastifyInstance;
+  /** The bound port (useful when asked for port 0). */
+  readonly port: number;
+}
+
+/**
+ * Starts a fastify server with `/healthz` and `/readyz` plus the app's routes. Readiness turns
+ * false as soon as `close()` is called, so probes stop sending traffic while requests drain.
+ */
+export async function startHttpService(options: HttpServiceOptions): Promise<HttpService> {
+  const app = Fastify({ loggerInstance: options.log });
+  let ready = false;
+  registerHealthRoutes(app, { isReady: () => ready });
+  options.register?.(app);
+  await app.listen({ port: options.port, host: options.host });
+  ready = true;
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : options.port;
+  return {
+    app,
+    port,
+    close: async () => {
+      ready = false;
+      await app.close();
+    },
+  };
+}

@@ -1,0 +1,56 @@
+import { pino, type Logger } from 'pino';
+import { PinoPretty } from 'pino-pretty';
+
+/** Log settings every app accepts (flags `--log-level`, `--log-format`). */
+export interface LoggerOptions {
+  readonly name: string;
+  readonly level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
+  /** `json` for machines (default); `pretty` is plain one-line text for humans. */
+  readonly format: 'json' | 'pretty';
+  /** Where log lines go; defaults to stderr so stdout stays free for command output. */
+  readonly destination?: NodeJS.WritableStream;
+}
+
+/** Header and field names whose values are secrets, wherever they appear in a log object. */
+const secretKeys = [
+  'authorization',
+  'proxy-authorization',
+  'api-key',
+  'x-api-key',
+  'x-goog-api-key',
+  'cookie',
+  'apiKey',
+  'secret',
+  'password',
+  'token',
+] as const;
+
+const segment = (key: string): string => (/^[A-Za-z_$][\w$]*$/.test(key) ? `.${key}` : `["${key}"]`);
+
+/**
+ * pino redaction paths for {@link secretKeys} at the top level and up to two levels down (e.g.
+ * `headers.authorization`, `req.headers["x-api-key"]`), so a credential never reaches a log line.
+ */
+export const redactedPaths: readonly string[] = secretKeys.flatMap((key) =>
+  ['', '*', '*.*'].map((prefix) => `${prefix}${segment(key)}`.replace(/^\./, '')),
+);
+
+/** Creates the one root logger of an app. Call it once, in `main.ts`, and pass it down. */
+export function createLogger(options: LoggerOptions): Logger {
+  const destination = options.destination ?? process.stderr;
+  const stream =
+    options.format === 'pretty'
+      ? PinoPretty({ destination, sync: true, colorize: false, translateTime: 'SYS:HH:MM:ss.l' })
+      : destination;
+  return pino(
+    {
+      name: options.name,
+      level: options.level,
+      redact: { paths: [...redactedPaths], censor: '[redacted]' },
+      timestamp: pino.stdTimeFunctions.isoTime,
+    },
+    stream,
+  );
+}
+
+export type { Logger } from 'pino';

@@ -1,0 +1,10 @@
+/**
+ * Envoy external processing: the `envoy.service.ext_proc.v3.ExternalProcessor` bidi-stream
+ * protocol (`ExternalProcessorService` for `grpc.Server#addService`), the `ProcessingMode` it
+ * shares with the filter, and the HTTP filter configuration
+ * (`envoy.extensions.filters.http.ext_proc.v3`: `ExternalProcessor`, `ExtProcPerRoute`, ...) for
+ * building Envoy config. Includes the overlay fields of newer Envoy releases (proto/README.md).
+ */
+export * from './gen/envoy/service/ext_proc/v3/external_processor.js';
+export * from './gen/envoy/extensions/filters/http/ext_proc/v3/processing_mode.js';
+export * from './gen/envoy/extensions/filters/http/ext_proc/v3/ext_proc.js';

@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { registerHealthRoutes } from './http-health.js';
 import type { Service } from './run-service.js';
@@ -24,7 +24,9 @@ export interface HttpService extends Service {
  * false as soon as `close()` is called, so probes stop sending traffic while requests drain.
  */
 export async function startHttpService(options: HttpServiceOptions): Promise<HttpService> {
-  const app = Fastify({ loggerInstance: options.log });
+  // pino's Logger is a FastifyBaseLogger; naming the base type keeps FastifyInstance's defaults.
+  const loggerInstance: FastifyBaseLogger = options.log;
+  const app: FastifyInstance = Fastify({ loggerInstance });
   let ready = false;
   registerHealthRoutes(app, { isReady: () => ready });
   options.register?.(app);

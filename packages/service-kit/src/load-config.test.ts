@@ -48,11 +48,17 @@ describe('loadConfig', () => {
 
   it.each([
     [['--port', 'abc'], '--port (APP_PORT): expected a port number, got "abc"'],
-    [['--port', '70000'], '--port (APP_PORT): expected a port from 1 to 65535'],
-    [['--port', '1.5'], '--port (APP_PORT): expected a whole port number'],
+    [['--port', '70000'], '--port (APP_PORT): expected a port number from 1 to 65535, got 70000'],
+    [['--port', '1.5'], '--port (APP_PORT): expected a port number, got "1.5"'],
+    [['--port', ''], undefined],
     [['--address', 'nowhere'], '--address: expected unix:/absolute/path.sock, host:port or :port'],
     [['--address', 'unix:relative.sock'], '--address: expected unix:/absolute/path.sock'],
   ])('rejects %j with a one-line message', (argv, message) => {
+    if (message === undefined) {
+      // An empty flag value is a value, not "unset" (only empty env vars are unset).
+      expect(() => load(argv)).toThrow(/expected a port number, got ""/);
+      return;
+    }
     const err = errorOf(() => load(argv));
     expect(isConfigError(err)).toBe(true);
     expect(err.message).toContain(message);

@@ -8,19 +8,41 @@ export const logLevelSchema = z
 /** `--log-format`: `json` (default) or `pretty`. */
 export const logFormatSchema = z.enum(['json', 'pretty']).default('json');
 
+/**
+ * A whole number read from a flag or environment string (or given as a number), with messages
+ * that quote what the user typed: `expected a port number, got "abc"`.
+ */
+function integerInRange(options: { what: string; min: number; max: number }) {
+  const { what, min, max } = options;
+  return z.union([z.number(), z.string()]).transform((value, ctx) => {
+    const n = typeof value === 'number' ? value : /^\s*-?\d+\s*$/.test(value) ? Number(value) : NaN;
+    if (!Number.isSafeInteger(n)) {
+      ctx.addIssue({ code: 'custom', message: `expected ${what}, got ${JSON.stringify(value)}` });
+      return z.NEVER;
+    }
+    if (n < min || n > max) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `expected ${what} from ${String(min)} to ${String(max)}, got ${String(n)}`,
+      });
+      return z.NEVER;
+    }
+    return n;
+  });
+}
+
 /** A TCP port given as a flag or environment string. */
-export const portSchema = z.coerce
-  .number({ error: (issue) => `expected a port number, got ${JSON.stringify(issue.input)}` })
-  .int('expected a whole port number')
-  .min(1, 'expected a port from 1 to 65535')
-  .max(65535, 'expected a port from 1 to 65535');
+export const portSchema = integerInRange({ what: 'a port number', min: 1, max: 65535 });
 
 /** A TCP port where 0 means "pick a free one" (useful for tests). */
-export const portOrZeroSchema = z.coerce
-  .number({ error: (issue) => `expected a port number, got ${JSON.stringify(issue.input)}` })
-  .int('expected a whole port number')
-  .min(0, 'expected a port from 0 to 65535')
-  .max(65535, 'expected a port from 0 to 65535');
+export const portOrZeroSchema = integerInRange({ what: 'a port number', min: 0, max: 65535 });
+
+/** Milliseconds, from a flag or env string. */
+export const millisecondsSchema = integerInRange({
+  what: 'milliseconds',
+  min: 0,
+  max: Number.MAX_SAFE_INTEGER,
+});
 
 const hostPort = /^(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]*):(\d{1,5})$/;
 
@@ -36,9 +58,3 @@ export const listenAddressSchema = z.string().refine(
   },
   { error: 'expected unix:/absolute/path.sock, host:port or :port' },
 );
-
-/** Milliseconds, from a flag or env string. */
-export const millisecondsSchema = z.coerce
-  .number({ error: (issue) => `expected milliseconds, got ${JSON.stringify(issue.input)}` })
-  .int('expected whole milliseconds')
-  .min(0, 'expected zero or more milliseconds');

@@ -1,0 +1,142 @@
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { credentials } from '@grpc/grpc-js';
+import { health } from '@aigw/proto';
+import { findRepoRoot, getFreePort, spawnManaged, tempDir, type ManagedProcess } from '@aigw/testkit';
+import { afterEach, describe, expect, it } from 'vitest';
+
+/**
+ * Every app as a real process, started the way `bin.ts` is deployed (through `tsx`, so no build is
+ * needed): a bad flag exits 2 with one line before anything listens; a good start answers its
+ * health check; SIGTERM drains and exits 0.
+ */
+const root = findRepoRoot();
+const tsx = fileURLToPath(import.meta.resolve('tsx'));
+
+function spawnApp(app: string, args: readonly string[]): Promise<ManagedProcess> {
+  const bin = join(root, 'apps', app, 'src', 'bin.ts');
+  return spawnManaged(process.execPath, ['--import', tsx, '--conditions=@aigw/source', bin, ...args], {
+    name: app,
+    cwd: root,
+  });
+}
+
+const running: ManagedProcess[] = [];
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((proc) => proc.stop()));
+});
+
+async function grpcServing(target: string): Promise<boolean> {
+  const client = new health.HealthClient(target, credentials.createInsecure());
+  try {
+    const response = await new Promise<health.HealthCheckResponse>((resolve, reject) => {
+      client.check({ service: '' }, (err, value) => {
+        if (err) reject(err);
+        else resolve(value);
+      });
+    });
+    return response.status === health.HealthCheckResponse_ServingStatus.SERVING;
+  } finally {
+    client.close();
+  }
+}
+
+async function httpReady(port: number): Promise<boolean> {
+  const [live, ready] = await Promise.all(
+    ['/healthz', '/readyz'].map((path) => fetch(`http://127.0.0.1:${String(port)}${path}`)),
+  );
+  return live?.status === 200 && ready?.status === 200;
+}
+
+interface AppCase {
+  readonly app: string;
+  readonly badArgs: readonly string[];
+  readonly badMessage: RegExp;
+  readonly start: () => Promise<{ args: string[]; probe: () => Promise<boolean> }>;
+}
+
+const grpcApp = (app: string, flag = '--address'): AppCase => ({
+  app,
+  badArgs: [flag, 'abc'],
+  badMessage: new RegExp(`^aigw-${app}: invalid configuration: --address \\(\\w+\\): expected unix:/`),
+  start: async () => {
+    const port = await getFreePort();
+    return { args: [flag, `127.0.0.1:${String(port)}`], probe: () => grpcServing(`127.0.0.1:${String(port)}`) };
+  },
+});
+
+const httpApp = (app: string, flag: string): AppCase => ({
+  app,
+  badArgs: [flag, 'abc'],
+  badMessage: new RegExp(`^aigw-${app}: invalid configuration: ${flag} \\(\\w+\\): expected a port number, got "abc"$`),
+  start: async () => {
+    const port = await getFreePort();
+    return { args: [flag, String(port), '--host', '127.0.0.1'], probe: () => httpReady(port) };
+  },
+});
+
+const cases: readonly AppCase[] = [
+  {
+    ...grpcApp('extproc'),
+    start: () => {
+      const socket = join(tempDir('extproc-bin'), 'extproc.sock');
+      return Promise.resolve({ args: ['--address', `unix:${socket}`], probe: () => grpcServing(`unix:${socket}`) });
+    },
+  },
+  grpcApp('ratelimit'),
+  grpcApp('extension-server'),
+  httpApp('controller', '--health-port'),
+  httpApp('webhook', '--port'),
+];
+
+describe.each(cases)('apps/$app as a process', ({ app, badArgs, badMessage, start }) => {
+  it('exits 2 with a one-line explanation on a bad flag', async () => {
+    const proc = await spawnApp(app, badArgs);
+    running.push(proc);
+    const status = await proc.exited;
+    expect(status.code).toBe(2);
+    const output = proc.logTail().split('\n').filter((line) => line && !line.startsWith('[testkit]'));
+    expect(output).toHaveLength(1);
+    expect(output[0]).toMatch(badMessage);
+  });
+
+  it('serves its health check, then drains and exits 0 on SIGTERM', async () => {
+    const { args, probe } = await start();
+    const proc = await spawnApp(app, [...args, '--log-level', 'warn']);
+    running.push(proc);
+    await proc.untilReady(async () => (await probe()) || undefined, {
+      timeoutMs: 20_000,
+      description: `${app} health`,
+    });
+    await proc.stop();
+    expect(proc.exitStatus()).toEqual({ code: 0, signal: null });
+  });
+});
+
+describe('apps/aigw as a process', () => {
+  async function aigw(args: readonly string[]): Promise<{ code: number | null; lines: string[] }> {
+    const proc = await spawnApp('aigw', args);
+    running.push(proc);
+    const status = await proc.exited;
+    const lines = proc.logTail().split('\n').filter((line) => line && !line.startsWith('[testkit]'));
+    return { code: status.code, lines };
+  }
+
+  it('prints its version', async () => {
+    const { code, lines } = await aigw(['version']);
+    expect(code).toBe(0);
+    expect(lines).toEqual([expect.stringMatching(/^aigw \d+\.\d+\.\d+$/)]);
+  });
+
+  it('rejects a bad port with one line and exit code 2', async () => {
+    const { code, lines } = await aigw(['run', '--port', 'abc']);
+    expect(code).toBe(2);
+    expect(lines).toEqual(['aigw run: --port (AIGW_PORT): expected a port number, got "abc"']);
+  });
+
+  it('says plainly that the standalone gateway is not available yet', async () => {
+    const { code, lines } = await aigw(['run']);
+    expect(code).toBe(1);
+    expect(lines[0]).toMatch(/^aigw run: not yet available/);
+  });
+});

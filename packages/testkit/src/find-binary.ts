@@ -1,0 +1,53 @@
+import { join } from 'node:path';
+
+import { testkitEnv } from './config.js';
+import { TestkitError } from './errors.js';
+import { findRepoRoot } from './find-repo-root.js';
+import { isExecutableFile, which } from './which.js';
+
+/** The external programs the harness knows how to locate. */
+export type BinaryName = 'envoy' | 'redis-server';
+
+const envVarFor = {
+  envoy: 'ENVOY_BIN',
+  'redis-server': 'REDIS_SERVER_BIN',
+} as const satisfies Record<BinaryName, string>;
+
+/**
+ * Locates `name`: the environment variable (`ENVOY_BIN` / `REDIS_SERVER_BIN`) first, then the
+ * repository's `.tools/bin/` cache written by `scripts/bootstrap.sh`, then `PATH`.
+ *
+ * @throws TestkitError `binary-not-found` naming the variable to set and the bootstrap script.
+ */
+export function findBinary(name: BinaryName): string {
+  const fromEnv = envValue(name);
+  if (fromEnv !== undefined) {
+    if (!isExecutableFile(fromEnv)) {
+      throw new TestkitError(
+        'binary-not-found',
+        `${envVarFor[name]}=${fromEnv} is not an executable file: fix the variable or run \`bash scripts/bootstrap.sh\``,
+      );
+    }
+    return fromEnv;
+  }
+  const found = fromToolsCache(name) ?? which(name);
+  if (found === undefined) {
+    throw new TestkitError(
+      'binary-not-found',
+      `${name} not found: set ${envVarFor[name]} to its path, or run \`bash scripts/bootstrap.sh\` ` +
+        `(installs it into .tools/bin) and \`source .tools/env.sh\``,
+    );
+  }
+  return found;
+}
+
+function envValue(name: BinaryName): string | undefined {
+  const env = testkitEnv();
+  return name === 'envoy' ? env.envoyBin : env.redisServerBin;
+}
+
+function fromToolsCache(name: BinaryName): string | undefined {
+  const root = findRepoRoot();
+  const candidate = root === undefined ? undefined : join(root, '.tools', 'bin', name);
+  return candidate !== undefined && isExecutableFile(candidate) ? candidate : undefined;
+}

@@ -8,8 +8,14 @@ const apps = ['extproc', 'ratelimit', 'controller', 'extension-server', 'webhook
 
 /** Bans deep imports into other workspaces and into generated code (CONVENTIONS §1, §4). */
 const baseRestrictedImports = [
-  { group: ['@aigw/*/src/*', '@aigw/*/dist/*'], message: 'Import the package entry point, not its files.' },
-  { group: ['**/gen/**', '!./gen/**'], message: 'Generated code is reached through @aigw/proto barrels.' },
+  {
+    group: ['@aigw/*/src/*', '@aigw/*/dist/*'],
+    message: 'Import the package entry point, not its files.',
+  },
+  {
+    group: ['**/gen/**', '!./gen/**'],
+    message: 'Generated code is reached through @aigw/proto barrels.',
+  },
 ];
 
 /** `@aigw/<app>` packages no other workspace may import (no app→app, no package→app). */
@@ -41,7 +47,9 @@ export default tseslint.config(
     },
     settings: {
       'import-x/resolver-next': [
-        createTypeScriptImportResolver({ conditionNames: ['@aigw/source', 'types', 'import', 'default'] }),
+        createTypeScriptImportResolver({
+          conditionNames: ['@aigw/source', 'types', 'import', 'default'],
+        }),
       ],
     },
     rules: {
@@ -61,7 +69,11 @@ export default tseslint.config(
       'no-restricted-imports': ['error', { patterns: [...baseRestrictedImports, ...appImports] }],
       'no-restricted-properties': [
         'error',
-        { object: 'process', property: 'env', message: 'Read process.env only in src/bin.ts or src/config.ts.' },
+        {
+          object: 'process',
+          property: 'env',
+          message: 'Read process.env only in src/bin.ts or src/config.ts.',
+        },
         { object: 'describe', property: 'only', message: 'No focused tests.' },
         { object: 'it', property: 'only', message: 'No focused tests.' },
         { object: 'test', property: 'only', message: 'No focused tests.' },
@@ -82,7 +94,10 @@ export default tseslint.config(
           patterns: [
             ...baseRestrictedImports,
             ...appImports,
-            { group: ['@aigw/*', 'pino', 'node:*', '@grpc/*'], message: 'The translator depends on zod only.' },
+            {
+              group: ['@aigw/*', 'pino', 'node:*', '@grpc/*'],
+              message: 'The translator depends on zod only.',
+            },
           ],
         },
       ],
@@ -98,7 +113,10 @@ export default tseslint.config(
           patterns: [
             ...baseRestrictedImports,
             ...appImports,
-            { group: ['@aigw/*', 'pino', '@grpc/*', '@kubernetes/*'], message: 'Contract packages stay dependency-free.' },
+            {
+              group: ['@aigw/*', 'pino', '@grpc/*', '@kubernetes/*'],
+              message: 'Contract packages stay dependency-free.',
+            },
           ],
         },
       ],
@@ -106,8 +124,21 @@ export default tseslint.config(
   },
   // Env is read at the edges: bin.ts and config.ts; the test harness and tests may read it too.
   {
-    files: ['**/src/bin.ts', '**/src/config.ts', 'packages/testkit/**', '**/*.test.ts', 'e2e/**', '*.config.ts', '*.config.js'],
+    files: [
+      '**/src/bin.ts',
+      '**/src/config.ts',
+      'packages/testkit/**',
+      '**/*.test.ts',
+      'e2e/**',
+      '*.config.ts',
+      '*.config.js',
+    ],
     rules: { 'no-restricted-properties': 'off' },
+  },
+  // e2e drives apps across processes and may import their entry points; nothing else may.
+  {
+    files: ['e2e/**'],
+    rules: { 'no-restricted-imports': ['error', { patterns: baseRestrictedImports }] },
   },
   {
     files: ['**/*.test.ts', 'e2e/**', 'packages/testkit/**'],

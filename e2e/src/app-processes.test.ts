@@ -2,7 +2,13 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { credentials } from '@grpc/grpc-js';
 import { health } from '@aigw/proto';
-import { findRepoRoot, getFreePort, spawnManaged, tempDir, type ManagedProcess } from '@aigw/testkit';
+import {
+  findRepoRoot,
+  getFreePort,
+  spawnManaged,
+  tempDir,
+  type ManagedProcess,
+} from '@aigw/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 
 /**
@@ -10,15 +16,23 @@ import { afterEach, describe, expect, it } from 'vitest';
  * needed): a bad flag exits 2 with one line before anything listens; a good start answers its
  * health check; SIGTERM drains and exits 0.
  */
-const root = findRepoRoot();
+const root =
+  findRepoRoot() ??
+  ((): never => {
+    throw new Error('run the e2e tests inside the repository');
+  })();
 const tsx = fileURLToPath(import.meta.resolve('tsx'));
 
 function spawnApp(app: string, args: readonly string[]): Promise<ManagedProcess> {
   const bin = join(root, 'apps', app, 'src', 'bin.ts');
-  return spawnManaged(process.execPath, ['--import', tsx, '--conditions=@aigw/source', bin, ...args], {
-    name: app,
-    cwd: root,
-  });
+  return spawnManaged(
+    process.execPath,
+    ['--import', tsx, '--conditions=@aigw/source', bin, ...args],
+    {
+      name: app,
+      cwd: root,
+    },
+  );
 }
 
 const running: ManagedProcess[] = [];
@@ -58,17 +72,24 @@ interface AppCase {
 const grpcApp = (app: string, flag = '--address'): AppCase => ({
   app,
   badArgs: [flag, 'abc'],
-  badMessage: new RegExp(`^aigw-${app}: invalid configuration: --address \\(\\w+\\): expected unix:/`),
+  badMessage: new RegExp(
+    `^aigw-${app}: invalid configuration: --address \\(\\w+\\): expected unix:/`,
+  ),
   start: async () => {
     const port = await getFreePort();
-    return { args: [flag, `127.0.0.1:${String(port)}`], probe: () => grpcServing(`127.0.0.1:${String(port)}`) };
+    return {
+      args: [flag, `127.0.0.1:${String(port)}`],
+      probe: () => grpcServing(`127.0.0.1:${String(port)}`),
+    };
   },
 });
 
 const httpApp = (app: string, flag: string): AppCase => ({
   app,
   badArgs: [flag, 'abc'],
-  badMessage: new RegExp(`^aigw-${app}: invalid configuration: ${flag} \\(\\w+\\): expected a port number, got "abc"$`),
+  badMessage: new RegExp(
+    `^aigw-${app}: invalid configuration: ${flag} \\(\\w+\\): expected a port number, got "abc"$`,
+  ),
   start: async () => {
     const port = await getFreePort();
     return { args: [flag, String(port), '--host', '127.0.0.1'], probe: () => httpReady(port) };
@@ -80,7 +101,10 @@ const cases: readonly AppCase[] = [
     ...grpcApp('extproc'),
     start: () => {
       const socket = join(tempDir('extproc-bin'), 'extproc.sock');
-      return Promise.resolve({ args: ['--address', `unix:${socket}`], probe: () => grpcServing(`unix:${socket}`) });
+      return Promise.resolve({
+        args: ['--address', `unix:${socket}`],
+        probe: () => grpcServing(`unix:${socket}`),
+      });
     },
   },
   grpcApp('ratelimit'),
@@ -95,7 +119,10 @@ describe.each(cases)('apps/$app as a process', ({ app, badArgs, badMessage, star
     running.push(proc);
     const status = await proc.exited;
     expect(status.code).toBe(2);
-    const output = proc.logTail().split('\n').filter((line) => line && !line.startsWith('[testkit]'));
+    const output = proc
+      .logTail()
+      .split('\n')
+      .filter((line) => line && !line.startsWith('[testkit]'));
     expect(output).toHaveLength(1);
     expect(output[0]).toMatch(badMessage);
   });
@@ -118,7 +145,10 @@ describe('apps/aigw as a process', () => {
     const proc = await spawnApp('aigw', args);
     running.push(proc);
     const status = await proc.exited;
-    const lines = proc.logTail().split('\n').filter((line) => line && !line.startsWith('[testkit]'));
+    const lines = proc
+      .logTail()
+      .split('\n')
+      .filter((line) => line && !line.startsWith('[testkit]'));
     return { code: status.code, lines };
   }
 

@@ -59,7 +59,8 @@ function bootstrap(options: { socketPath: string; upstream: FakeUpstream }): obj
                       {
                         name: 'envoy.filters.http.router',
                         typed_config: {
-                          '@type': 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router',
+                          '@type':
+                            'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router',
                         },
                       },
                     ],
@@ -92,7 +93,9 @@ describe('client → Envoy → ext_proc (Unix socket) → upstream', () => {
       log: pino({ level: 'silent' }),
     });
     stopExtProc = () => extproc.close();
-    upstream = await harness.upstream(jsonResponder(200, { id: 'chatcmpl-1', object: 'chat.completion' }));
+    upstream = await harness.upstream(
+      jsonResponder(200, { id: 'chatcmpl-1', object: 'chat.completion' }),
+    );
     envoy = await harness.envoy({ bootstrap: bootstrap({ socketPath, upstream }) });
     url = await envoy.listenerUrl('ingress');
   });
@@ -117,7 +120,9 @@ describe('client → Envoy → ext_proc (Unix socket) → upstream', () => {
     expect(JSON.parse(seen.body.toString())).toEqual({ model: 'gpt-4o-mini', messages: [] });
 
     const stats = await envoy.stats('ext_proc');
-    const streamsStarted = Object.entries(stats).find(([name]) => name.endsWith('ext_proc.streams_started'));
+    const streamsStarted = Object.entries(stats).find(([name]) =>
+      name.endsWith('ext_proc.streams_started'),
+    );
     expect(streamsStarted?.[1]).toBeGreaterThanOrEqual(1);
   });
 

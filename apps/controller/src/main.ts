@@ -7,6 +7,10 @@ import { loadConfig } from './config.js';
  */
 export async function main(args: MainArgs): Promise<HttpService> {
   const config = loadConfig(args.argv, args.env);
-  const log = createLogger({ name: 'aigw-controller', level: config.logLevel, format: config.logFormat });
+  const log = createLogger({
+    name: 'aigw-controller',
+    level: config.logLevel,
+    format: config.logFormat,
+  });
   return startHttpService({ host: config.host, port: config.port, log });
 }

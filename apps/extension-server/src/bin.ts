@@ -2,4 +2,9 @@
 import { runService } from '@aigw/service-kit';
 import { main } from './main.js';
 
-await runService({ name: 'aigw-extension-server', main, argv: process.argv.slice(2), env: process.env });
+await runService({
+  name: 'aigw-extension-server',
+  main,
+  argv: process.argv.slice(2),
+  env: process.env,
+});

@@ -23,6 +23,9 @@ const keys: Record<keyof Config, ConfigKey> = {
 };
 
 /** Reads flags (which win) and environment variables; throws ConfigError on bad input. */
-export function loadConfig(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): Config {
+export function loadConfig(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+): Config {
   return load({ schema: ConfigSchema, keys, argv, env }).config;
 }

@@ -7,6 +7,10 @@ import { loadConfig } from './config.js';
  */
 export async function main(args: MainArgs): Promise<GrpcService> {
   const config = loadConfig(args.argv, args.env);
-  const log = createLogger({ name: 'aigw-extension-server', level: config.logLevel, format: config.logFormat });
+  const log = createLogger({
+    name: 'aigw-extension-server',
+    level: config.logLevel,
+    format: config.logFormat,
+  });
   return startGrpcService({ address: config.address, log });
 }

@@ -5,7 +5,11 @@ import { startExtProcServer } from './server.js';
 /** Starts the ext_proc server from flags and environment. */
 export async function main(args: MainArgs): Promise<GrpcService> {
   const config = loadConfig(args.argv, args.env);
-  const log = createLogger({ name: 'aigw-extproc', level: config.logLevel, format: config.logFormat });
+  const log = createLogger({
+    name: 'aigw-extproc',
+    level: config.logLevel,
+    format: config.logFormat,
+  });
   return startExtProcServer({ address: config.address, log });
 }
 

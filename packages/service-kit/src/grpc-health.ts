@@ -1,4 +1,10 @@
-import { status, type Server, type ServerUnaryCall, type ServerWritableStream, type sendUnaryData } from '@grpc/grpc-js';
+import {
+  status,
+  type Server,
+  type ServerUnaryCall,
+  type ServerWritableStream,
+  type sendUnaryData,
+} from '@grpc/grpc-js';
 import { health } from '@aigw/proto';
 
 type ServingStatus = health.HealthCheckResponse_ServingStatus;
@@ -11,7 +17,10 @@ const { SERVING, NOT_SERVING, SERVICE_UNKNOWN } = health.HealthCheckResponse_Ser
  */
 export class GrpcHealth {
   readonly #statuses = new Map<string, ServingStatus>();
-  readonly #watchers = new Map<string, Set<ServerWritableStream<health.HealthCheckRequest, health.HealthCheckResponse>>>();
+  readonly #watchers = new Map<
+    string,
+    Set<ServerWritableStream<health.HealthCheckRequest, health.HealthCheckResponse>>
+  >();
 
   constructor(services: readonly string[] = []) {
     this.#statuses.set('', SERVING);

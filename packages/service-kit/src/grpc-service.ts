@@ -1,7 +1,12 @@
 import type { Server } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { GrpcHealth } from './grpc-health.js';
-import { bindGrpcServer, createGrpcServer, shutdownGrpcServer, type BoundAddress } from './grpc-server.js';
+import {
+  bindGrpcServer,
+  createGrpcServer,
+  shutdownGrpcServer,
+  type BoundAddress,
+} from './grpc-server.js';
 import type { Service } from './run-service.js';
 
 /** Options of {@link startGrpcService}. */

@@ -10,8 +10,8 @@ export interface HttpHealthOptions {
  * ready, 503 otherwise) to a fastify app, the probe paths Kubernetes manifests expect.
  */
 export function registerHealthRoutes(app: FastifyInstance, options: HttpHealthOptions): void {
-  app.get('/healthz', async () => ({ status: 'ok' }));
-  app.get('/readyz', async (_request, reply) => {
+  app.get('/healthz', (_request, reply) => reply.send({ status: 'ok' }));
+  app.get('/readyz', (_request, reply) => {
     const ready = options.isReady();
     return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready' });
   });

@@ -1,5 +1,10 @@
 export { ConfigError, isConfigError, formatIssues } from './config-error.js';
-export { loadConfig, type ConfigKey, type LoadConfigOptions, type LoadedConfig } from './load-config.js';
+export {
+  loadConfig,
+  type ConfigKey,
+  type LoadConfigOptions,
+  type LoadedConfig,
+} from './load-config.js';
 export { createLogger, redactedPaths, type Logger, type LoggerOptions } from './logger.js';
 export {
   listenAddressSchema,
@@ -17,7 +22,13 @@ export {
   type BoundAddress,
 } from './grpc-server.js';
 export { GrpcHealth } from './grpc-health.js';
-export { runService, type MainArgs, type Service, type ServiceMain, type RunServiceOptions } from './run-service.js';
+export {
+  runService,
+  type MainArgs,
+  type Service,
+  type ServiceMain,
+  type RunServiceOptions,
+} from './run-service.js';
 export { registerHealthRoutes, type HttpHealthOptions } from './http-health.js';
 export { commonConfigKeys, commonConfigShape } from './common-config.js';
 export { startGrpcService, type GrpcService, type GrpcServiceOptions } from './grpc-service.js';

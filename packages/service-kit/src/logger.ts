@@ -25,7 +25,8 @@ const secretKeys = [
   'token',
 ] as const;
 
-const segment = (key: string): string => (/^[A-Za-z_$][\w$]*$/.test(key) ? `.${key}` : `["${key}"]`);
+const segment = (key: string): string =>
+  /^[A-Za-z_$][\w$]*$/.test(key) ? `.${key}` : `["${key}"]`;
 
 /**
  * pino redaction paths for {@link secretKeys} at the top level and up to two levels down (e.g.

@@ -26,7 +26,11 @@ describe('startGrpcService health', () => {
   });
 
   it('reports the server and named services SERVING, and unknown services NOT_FOUND', async () => {
-    service = await startGrpcService({ address: '127.0.0.1:0', log, healthServices: ['demo.v1.Demo'] });
+    service = await startGrpcService({
+      address: '127.0.0.1:0',
+      log,
+      healthServices: ['demo.v1.Demo'],
+    });
     client = new health.HealthClient(service.bound.address, credentials.createInsecure());
     expect((await check(client, '')).status).toBe(SERVING);
     expect((await check(client, 'demo.v1.Demo')).status).toBe(SERVING);

@@ -8,7 +8,9 @@ export function notYet(options: { name: string; usage: string; issue: string }) 
       cli.stdout.write(options.usage);
       return 0;
     }
-    cli.stderr.write(`aigw ${options.name}: not yet available — it lands with issue ${options.issue}.\n`);
+    cli.stderr.write(
+      `aigw ${options.name}: not yet available — it lands with issue ${options.issue}.\n`,
+    );
     return 1;
   };
 }

@@ -23,10 +23,14 @@ const continueResponses = {
       },
     },
   }),
-  responseHeaders: ProcessingResponse.fromPartial({ response: { $case: 'responseHeaders', value: {} } }),
+  responseHeaders: ProcessingResponse.fromPartial({
+    response: { $case: 'responseHeaders', value: {} },
+  }),
   requestBody: ProcessingResponse.fromPartial({ response: { $case: 'requestBody', value: {} } }),
   responseBody: ProcessingResponse.fromPartial({ response: { $case: 'responseBody', value: {} } }),
-  requestTrailers: ProcessingResponse.fromPartial({ response: { $case: 'requestTrailers', value: {} } }),
+  requestTrailers: ProcessingResponse.fromPartial({
+    response: { $case: 'requestTrailers', value: {} },
+  }),
   responseTrailers: ProcessingResponse.fromPartial({
     response: { $case: 'responseTrailers', value: {} },
   }),
@@ -37,7 +41,9 @@ const continueResponses = {
  * every other phase continue untouched. Model routing and translation replace it in issue 2/7.
  * Returns undefined for a message without a phase (nothing to answer).
  */
-export function respond(request: extProc.ProcessingRequest): extProc.ProcessingResponse | undefined {
+export function respond(
+  request: extProc.ProcessingRequest,
+): extProc.ProcessingResponse | undefined {
   const phase = request.request?.$case;
   return phase === undefined ? undefined : continueResponses[phase];
 }

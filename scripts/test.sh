@@ -31,7 +31,8 @@ step() { # step <name> <command...>
 }
 
 generate_diff() {
-  pnpm run --silent generate || return 1
+  # --force: regenerate for real instead of replaying turbo's cache.
+  pnpm exec turbo run generate --force --output-logs=errors-only || return 1
   local changed
   changed=$(git status --porcelain -- 'packages/*/src/gen' 'deploy/crds')
   if [ -n "$changed" ]; then
@@ -59,11 +60,14 @@ step "e2e tests" vitest_project e2e
 
 # No test may leave a process behind: the harness kills its children; check it did.
 leftovers() {
-  local pids
-  pids=$(pgrep -f -- "$ROOT/.tools/bin/envoy|redis-server .*aigw-testkit" || true)
-  if [ -n "$pids" ]; then
+  # Envoy from the bootstrap cache, test Redis servers (they retitle themselves
+  # "redis-server 127.0.0.1:<port>"; a system Redis on 6379 is not ours), and app processes.
+  local found
+  found=$(pgrep -af -- "$ENVOY_BIN|redis-server 127\.0\.0\.1:|$ROOT/apps/[a-z-]+/(src|dist)/bin" |
+    grep -v -e 'redis-server 127\.0\.0\.1:6379' -e pgrep || true)
+  if [ -n "$found" ]; then
     echo "processes left running by the tests:"
-    ps -o pid,args -p "$(echo "$pids" | paste -sd, -)"
+    echo "$found"
     return 1
   fi
   echo "no process left running"

@@ -1,7 +1,45 @@
 /**
  * @aigw/filterapi: the controller-to-extproc configuration contract.
  *
- * Empty on purpose: its contents land with issue 2/7. The workspace exists so the dependency
- * rules and build wiring are in place from the start.
+ * The controller (or `aigw run`) writes a {@link FilterConfig} as YAML; the extproc reads it
+ * with {@link readFilterConfigFile} or {@link parseFilterConfig} and hot-reloads it, keeping
+ * the last good config when a new one is rejected. No Kubernetes types, no I/O besides
+ * `readFilterConfigFile`, no logging.
+ *
+ * @see https://github.com/envoyproxy/ai-gateway/blob/main/internal/filterapi/filterconfig.go
  */
-export {};
+export { parseFilterConfig, type ParseFilterConfigOptions } from './config.js';
+export {
+  FilterConfigError,
+  isFilterConfigError,
+  type FilterConfigErrorCode,
+  type FilterConfigErrorOptions,
+  type FilterConfigIssue,
+} from './errors.js';
+export { readFilterConfigFile } from './load.js';
+export { backendByName } from './runtime.js';
+export {
+  authKind,
+  backendAuthKinds,
+  backendSchemaNames,
+  FilterConfigSchema,
+  llmRequestCostTypes,
+  maxHeaderMutations,
+  type AwsAuth,
+  type AzureAuth,
+  type Backend,
+  type BackendAuth,
+  type BackendAuthKind,
+  type BackendSchemaName,
+  type BodyMutation,
+  type FilterConfig,
+  type FilterConfigInput,
+  type GcpAuth,
+  type HeaderMutation,
+  type KeyFileAuth,
+  type LLMRequestCost,
+  type LLMRequestCostType,
+  type Model,
+  type VersionedApiSchema,
+} from './schema.js';
+export { filterConfigVersion } from './version.js';

@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+
+import { parseFilterConfig } from './config.js';
+import { backendByName } from './runtime.js';
+
+const config = parseFilterConfig(`
+version: v1
+backends:
+  - { name: ns/a/route/r/rule/0/ref/0, schema: { name: OpenAI } }
+  - { name: ns/b/route/r/rule/0/ref/1, schema: { name: Cohere } }
+`);
+
+describe('backendByName', () => {
+  it('returns the backend object of the config', () => {
+    expect(backendByName(config, 'ns/b/route/r/rule/0/ref/1')).toBe(config.backends[1]);
+    expect(backendByName(config, 'ns/a/route/r/rule/0/ref/0')).toBe(config.backends[0]);
+  });
+
+  it('returns undefined for an unknown name', () => {
+    expect(backendByName(config, 'ns/c/route/r/rule/0/ref/0')).toBeUndefined();
+  });
+
+  it('keeps one index per config', () => {
+    const reloaded = parseFilterConfig(`
+version: v1
+backends: [{ name: ns/a/route/r/rule/0/ref/0, schema: { name: AWSBedrock } }]
+`);
+    expect(backendByName(reloaded, 'ns/a/route/r/rule/0/ref/0')?.schema.name).toBe('AWSBedrock');
+    expect(backendByName(config, 'ns/a/route/r/rule/0/ref/0')?.schema.name).toBe('OpenAI');
+    expect(backendByName(reloaded, 'ns/b/route/r/rule/0/ref/1')).toBeUndefined();
+  });
+});

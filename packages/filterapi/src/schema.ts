@@ -1,0 +1,332 @@
+import { z } from 'zod';
+
+import { filterConfigVersion } from './version.js';
+
+// Every object and array below is `.readonly()`: zod freezes each level as it parses and the
+// inferred types say so, because one parsed config is shared by every request of the extproc.
+
+/** The API schemas a backend can speak, as in the Go `APISchemaName` constants. */
+export const backendSchemaNames = [
+  'OpenAI',
+  'AzureOpenAI',
+  'AWSBedrock',
+  'GCPVertexAI',
+  'GCPAnthropic',
+  'AWSAnthropic',
+  'Anthropic',
+  'Cohere',
+] as const;
+
+/** How a cost is computed from a response, as in the Go `LLMRequestCostType` constants. */
+export const llmRequestCostTypes = [
+  'InputToken',
+  'CachedInputToken',
+  'CacheCreationInputToken',
+  'OutputToken',
+  'ReasoningToken',
+  'TotalToken',
+  'CEL',
+] as const;
+
+/** The keys of {@link BackendAuth}; a backend sets exactly one of them. */
+export const backendAuthKinds = [
+  'apiKey',
+  'azureApiKey',
+  'anthropicApiKey',
+  'aws',
+  'azure',
+  'gcp',
+] as const;
+
+/** At most this many header `set` entries and, separately, `remove` entries per backend. */
+export const maxHeaderMutations = 16;
+
+const nonEmptyString = z.string().min(1, { error: 'must not be empty' });
+
+// RFC 9110 token characters, lower-case only after normalisation; this also rules out
+// pseudo-headers such as `:path`, which a header mutation must never touch.
+const headerName = z
+  .string()
+  .toLowerCase()
+  .regex(/^[!#$%&'*+\-.^_`|~0-9a-z]+$/, { error: 'not a valid HTTP header name' });
+
+const versionedApiSchema = z
+  .strictObject({
+    name: z.enum(backendSchemaNames),
+    /** API version where the schema has one, e.g. the Azure OpenAI `api-version`. */
+    version: z.string().optional(),
+    /** Path prefix for OpenAI- and Anthropic-compatible upstreams (e.g. `v1`). */
+    prefix: z.string().optional(),
+  })
+  .readonly();
+
+/** A credential kept in a file the extproc reads, so the key never sits in the config itself. */
+const keyFile = z.strictObject({ file: nonEmptyString }).readonly();
+
+const awsAuth = z
+  .strictObject({
+    /** Path of an AWS shared-credentials (ini) file, default profile. */
+    credentialsFile: nonEmptyString,
+    region: nonEmptyString,
+  })
+  .readonly();
+
+const azureAuth = z.strictObject({ tokenFile: nonEmptyString }).readonly();
+
+const gcpAuth = z
+  .strictObject({
+    tokenFile: nonEmptyString,
+    region: nonEmptyString,
+    projectName: nonEmptyString,
+  })
+  .readonly();
+
+// What a document may contain: every kind optional, so that unknown keys and "two kinds at
+// once" get precise messages instead of zod's generic "no union member matched".
+const backendAuthFields = z
+  .strictObject({
+    apiKey: keyFile.optional(),
+    azureApiKey: keyFile.optional(),
+    anthropicApiKey: keyFile.optional(),
+    aws: awsAuth.optional(),
+    azure: azureAuth.optional(),
+    gcp: gcpAuth.optional(),
+  })
+  .superRefine((auth, ctx) => {
+    const present = backendAuthKinds.filter((kind) => auth[kind] !== undefined);
+    if (present.length === 1) return;
+    const got = present.length === 0 ? 'none' : present.join(' and ');
+    ctx.addIssue({
+      code: 'custom',
+      message: `set exactly one of ${backendAuthKinds.join('|')} (got ${got})`,
+    });
+  });
+
+// What consumers get: a union with one member per kind. The pipe only runs once the fields
+// above validated, so exactly one member matches.
+const backendAuth = backendAuthFields.pipe(
+  z.union([
+    z.strictObject({ apiKey: keyFile }).readonly(),
+    z.strictObject({ azureApiKey: keyFile }).readonly(),
+    z.strictObject({ anthropicApiKey: keyFile }).readonly(),
+    z.strictObject({ aws: awsAuth }).readonly(),
+    z.strictObject({ azure: azureAuth }).readonly(),
+    z.strictObject({ gcp: gcpAuth }).readonly(),
+  ]),
+);
+
+const headerMutation = z
+  .strictObject({
+    set: z
+      .array(z.strictObject({ name: headerName, value: z.string() }).readonly())
+      .max(maxHeaderMutations)
+      .readonly()
+      .optional(),
+    remove: z.array(headerName).max(maxHeaderMutations).readonly().optional(),
+  })
+  .readonly();
+
+const jsonLiteral = z.string().refine(isJson, {
+  error: "must be a JSON value written as a string, e.g. '\"auto\"', '0.5' or '{\"a\":1}'",
+});
+
+const bodyMutation = z
+  .strictObject({
+    set: z
+      .array(z.strictObject({ path: nonEmptyString, value: jsonLiteral }).readonly())
+      .readonly()
+      .optional(),
+    remove: z.array(nonEmptyString).readonly().optional(),
+  })
+  .readonly();
+
+const backend = z
+  .strictObject({
+    name: nonEmptyString,
+    schema: versionedApiSchema,
+    modelNameOverride: z.string().optional(),
+    auth: backendAuth.optional(),
+    headerMutation: headerMutation.optional(),
+    bodyMutation: bodyMutation.optional(),
+  })
+  .readonly();
+
+const model = z
+  .strictObject({
+    name: nonEmptyString,
+    ownedBy: z.string().default('Envoy AI Gateway'),
+    createdAt: z.iso
+      .datetime({ offset: true, error: 'expected an RFC 3339 timestamp like 2025-01-31T12:00:00Z' })
+      .optional(),
+  })
+  .readonly();
+
+const llmRequestCost = z
+  .strictObject({
+    metadataKey: nonEmptyString,
+    type: z.enum(llmRequestCostTypes),
+    cel: nonEmptyString.optional(),
+    routeName: nonEmptyString.optional(),
+    backend: nonEmptyString.optional(),
+    model: nonEmptyString.optional(),
+  })
+  .superRefine((cost, ctx) => {
+    if (cost.type === 'CEL' && cost.cel === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['cel'], message: 'required when type is CEL' });
+    } else if (cost.type !== 'CEL' && cost.cel !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['cel'],
+        message: `only allowed when type is CEL (type is ${cost.type})`,
+      });
+    }
+  })
+  .readonly();
+
+/**
+ * The filter configuration document: what the controller (or `aigw run`) writes and the extproc
+ * reads and hot-reloads. Unknown fields are errors at every level, so a typo cannot silently
+ * drop a setting. See the package README for an annotated example.
+ *
+ * - `version` must equal {@link filterConfigVersion}.
+ * - `backends[].name` and `llmRequestCosts[].metadataKey` are unique.
+ * - `backends[].auth` sets exactly one credential kind; credentials are file paths, never secrets.
+ * - `llmRequestCosts[].cel` is set if and only if `type` is `CEL`. A cost whose `routeName`,
+ *   `backend` or `model` is set applies only to requests matching every one of those that is set.
+ *
+ * @see https://github.com/envoyproxy/ai-gateway/blob/main/internal/filterapi/filterconfig.go
+ */
+export const FilterConfigSchema = z
+  .strictObject({
+    // Input is any string (a writer may hold a newer document); the type predicate narrows the
+    // output to the literal, so code that compares versions breaks at compile time on a bump.
+    version: z.string().refine((v) => v === filterConfigVersion, {
+      error: `expected "${filterConfigVersion}"`,
+    }),
+    /** Identifies one generation of the config; the controller sets a new one on each write. */
+    uuid: z.string().optional(),
+    /** Envoy dynamic-metadata namespace for `backend_name`, costs and the like. */
+    metadataNamespace: nonEmptyString.default('io.envoy.ai_gateway'),
+    /** Header the router filter writes the request's model name into, for route matching. */
+    modelNameHeaderKey: headerName.default('x-ai-eg-model'),
+    backends: z
+      .array(backend)
+      .readonly()
+      .superRefine(uniqueField('name', 'backend name'))
+      .prefault([]),
+    /** The models `/v1/models` lists. */
+    models: z.array(model).readonly().prefault([]),
+    llmRequestCosts: z
+      .array(llmRequestCost)
+      .readonly()
+      .superRefine(uniqueField('metadataKey', 'metadataKey'))
+      .prefault([]),
+  })
+  .readonly();
+
+/** A parsed, validated and deeply frozen filter configuration, defaults applied. */
+export type FilterConfig = z.output<typeof FilterConfigSchema>;
+
+/** A filter configuration as written (defaults not yet applied); what a writer builds. */
+export type FilterConfigInput = z.input<typeof FilterConfigSchema>;
+
+/**
+ * One upstream a route rule can send to. `name` is opaque to the contract; the controller uses
+ * `<ns>/<backend>/route/<route>/rule/<i>/ref/<j>` so the extproc can report the route and backend.
+ * An empty `modelNameOverride` means no override.
+ */
+export type Backend = z.output<typeof backend>;
+
+/** The API schema of a backend and its optional version and path prefix. */
+export type VersionedApiSchema = z.output<typeof versionedApiSchema>;
+
+/** One of {@link backendSchemaNames}. */
+export type BackendSchemaName = (typeof backendSchemaNames)[number];
+
+/**
+ * How the extproc authenticates to a backend: exactly one kind per backend. Narrow with
+ * `'aws' in auth` or switch on {@link authKind}.
+ * - `apiKey`: `Authorization: Bearer <key>`; `azureApiKey`: `api-key: <key>`;
+ *   `anthropicApiKey`: `x-api-key: <key>` — the key is the content of `file`, trimmed.
+ * - `aws`: SigV4 with the credentials file's default profile, in `region`.
+ * - `azure`: `Authorization: Bearer <token from tokenFile>`.
+ * - `gcp`: `Authorization: Bearer <token from tokenFile>`; the path names project and region.
+ *
+ * Credential files are re-read by the extproc, so rotation only rewrites the file.
+ */
+export type BackendAuth = z.output<typeof backendAuth>;
+
+/** One of {@link backendAuthKinds}. */
+export type BackendAuthKind = (typeof backendAuthKinds)[number];
+
+/** A file holding an API key (`apiKey`, `azureApiKey`, `anthropicApiKey`). */
+export type KeyFileAuth = z.output<typeof keyFile>;
+
+/** AWS SigV4 credentials file and region. */
+export type AwsAuth = z.output<typeof awsAuth>;
+
+/** A file holding an Azure Entra ID access token. */
+export type AzureAuth = z.output<typeof azureAuth>;
+
+/** A file holding a GCP access token, plus the Vertex AI region and project. */
+export type GcpAuth = z.output<typeof gcpAuth>;
+
+/** Headers set or removed on the upstream request; names are lower-cased on parse. */
+export type HeaderMutation = z.output<typeof headerMutation>;
+
+/** Top-level JSON body fields set (value is JSON text) or removed on the upstream request. */
+export type BodyMutation = z.output<typeof bodyMutation>;
+
+/** One entry of the `/v1/models` list. */
+export type Model = z.output<typeof model>;
+
+/**
+ * Where a request's cost is stored in dynamic metadata (`metadataKey`) and how it is computed.
+ * With `routeName`, `backend` (`namespace/name`) or `model` set, the cost applies only to
+ * requests that match all of the set fields; without them it applies to every request.
+ */
+export type LLMRequestCost = z.output<typeof llmRequestCost>;
+
+/** One of {@link llmRequestCostTypes}. */
+export type LLMRequestCostType = (typeof llmRequestCostTypes)[number];
+
+/**
+ * Returns which credential kind `auth` carries, for a `switch` over every kind.
+ *
+ * @throws TypeError if `auth` did not come from {@link FilterConfigSchema} and carries none.
+ */
+export function authKind(auth: BackendAuth): BackendAuthKind {
+  for (const kind of backendAuthKinds) {
+    if (kind in auth) return kind;
+  }
+  throw new TypeError(`backend auth sets none of ${backendAuthKinds.join('|')}`);
+}
+
+function isJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A refinement reporting the second and later items that repeat `key`, at `[i].key`. */
+function uniqueField<K extends string>(key: K, what: string) {
+  return (items: readonly Readonly<Record<K, string>>[], ctx: z.RefinementCtx): void => {
+    const firstIndex = new Map<string, number>();
+    items.forEach((item, i) => {
+      const value = item[key];
+      const first = firstIndex.get(value);
+      if (first === undefined) {
+        firstIndex.set(value, i);
+        return;
+      }
+      ctx.addIssue({
+        code: 'custom',
+        path: [i, key],
+        message: `duplicate ${what} "${value}" (first at index ${first})`,
+      });
+    });
+  };
+}

@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { credentials } from '@grpc/grpc-js';
@@ -100,9 +101,11 @@ const cases: readonly AppCase[] = [
   {
     ...grpcApp('extproc'),
     start: () => {
-      const socket = join(tempDir('extproc-bin'), 'extproc.sock');
+      const dir = tempDir('extproc-bin');
+      const socket = join(dir, 'extproc.sock');
+      writeFileSync(join(dir, 'config.yaml'), 'version: v1\n');
       return Promise.resolve({
-        args: ['--address', `unix:${socket}`],
+        args: ['--address', `unix:${socket}`, '--config', join(dir, 'config.yaml')],
         probe: () => grpcServing(`unix:${socket}`),
       });
     },

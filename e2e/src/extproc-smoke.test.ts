@@ -1,7 +1,4 @@
-import { join } from 'node:path';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { extProcHeader, startExtProcServer } from '@aigw/extproc';
 import {
   jsonResponder,
   staticClusterFor,
@@ -9,6 +6,7 @@ import {
   type EnvoyProcess,
   type FakeUpstream,
 } from '@aigw/testkit';
+import { startTestExtProc } from './support/extproc-harness.js';
 
 /**
  * The whole chain with real processes: client → Envoy (HCM + ext_proc filter) → our ext_proc
@@ -51,7 +49,7 @@ function bootstrap(options: { socketPath: string; upstream: FakeUpstream }): obj
                           processing_mode: {
                             request_header_mode: 'SEND',
                             response_header_mode: 'SEND',
-                            request_body_mode: 'NONE',
+                            request_body_mode: 'BUFFERED',
                             response_body_mode: 'NONE',
                           },
                         },
@@ -87,12 +85,9 @@ describe('client → Envoy → ext_proc (Unix socket) → upstream', () => {
   let stopExtProc: () => Promise<void>;
 
   beforeAll(async () => {
-    const socketPath = join(harness.tempDir('extproc'), 'extproc.sock');
-    const extproc = await startExtProcServer({
-      address: `unix:${socketPath}`,
-      log: pino({ level: 'silent' }),
-    });
-    stopExtProc = () => extproc.close();
+    const extproc = await startTestExtProc({ dir: harness.tempDir('extproc'), config: { version: 'v1' } });
+    const socketPath = extproc.socket;
+    stopExtProc = () => extproc.stop();
     upstream = await harness.upstream(
       jsonResponder(200, { id: 'chatcmpl-1', object: 'chat.completion' }),
     );
@@ -104,7 +99,7 @@ describe('client → Envoy → ext_proc (Unix socket) → upstream', () => {
     await stopExtProc();
   });
 
-  it('adds the ext_proc header on the way to the upstream and returns its response', async () => {
+  it('sets the model header on the way to the upstream and returns its response', async () => {
     const response = await fetch(`${url}/v1/chat/completions`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -116,7 +111,8 @@ describe('client → Envoy → ext_proc (Unix socket) → upstream', () => {
     expect(upstream.requests).toHaveLength(1);
     const seen = upstream.requests[0]!;
     expect(seen.url).toBe('/v1/chat/completions');
-    expect(seen.headers[extProcHeader]).toBe('aigw-ts');
+    expect(seen.headers['x-ai-eg-model']).toBe('gpt-4o-mini');
+    expect(seen.headers['x-ai-eg-original-path']).toBe('/v1/chat/completions');
     expect(JSON.parse(seen.body.toString())).toEqual({ model: 'gpt-4o-mini', messages: [] });
 
     const stats = await envoy.stats('ext_proc');
@@ -129,7 +125,10 @@ describe('client → Envoy → ext_proc (Unix socket) → upstream', () => {
   it('fails closed with a 500 and never reaches the upstream once the ext_proc server is gone', async () => {
     await stopExtProc();
     const before = upstream.requests.length;
-    const response = await fetch(`${url}/v1/chat/completions`, { method: 'POST', body: '{}' });
+    const response = await fetch(`${url}/v1/chat/completions`, {
+      method: 'POST',
+      body: JSON.stringify({ model: 'gpt-4o-mini' }),
+    });
     expect(response.status).toBe(500);
     expect(upstream.requests.length).toBe(before);
   });

@@ -4,6 +4,7 @@ import {
   commonConfigShape,
   listenAddressSchema,
   loadConfig as load,
+  millisecondsSchema,
   type ConfigKey,
 } from '@aigw/service-kit';
 
@@ -15,6 +16,10 @@ export const ConfigSchema = z.strictObject({
    * secure); `host:port` works too.
    */
   address: listenAddressSchema.default('unix:/tmp/aigw-extproc.sock'),
+  /** The filter config file (`@aigw/filterapi`) written by the controller or `aigw run`. */
+  config: z.string({ error: 'the filter config file is required' }).min(1, 'the filter config file is required'),
+  /** How often the config and credential files are checked for changes. */
+  configPollMs: millisecondsSchema.default(250),
 });
 
 /** Validated configuration. */
@@ -23,6 +28,8 @@ export type Config = z.output<typeof ConfigSchema>;
 const keys: Record<keyof Config, ConfigKey> = {
   ...commonConfigKeys,
   address: { flag: 'address', env: 'AIGW_EXTPROC_ADDRESS' },
+  config: { flag: 'config', env: 'AIGW_EXTPROC_CONFIG' },
+  configPollMs: { flag: 'config-poll-ms', env: 'AIGW_EXTPROC_CONFIG_POLL_MS' },
 };
 
 /** Reads flags (which win) and environment variables; throws ConfigError on bad input. */

@@ -1,17 +1,28 @@
-import { createLogger, type GrpcService, type MainArgs } from '@aigw/service-kit';
+import { createLogger, type MainArgs } from '@aigw/service-kit';
 import { loadConfig } from './config.js';
-import { startExtProcServer } from './server.js';
+import { ConfigWatcher } from './config-watcher.js';
+import { startExtProcServer, type ExtProcServer } from './server.js';
 
-/** Starts the ext_proc server from flags and environment. */
-export async function main(args: MainArgs): Promise<GrpcService> {
+/**
+ * Starts the ext_proc server from flags and environment: loads the filter config (refusing to
+ * start on a bad one), watches it, and serves until closed.
+ */
+export async function main(args: MainArgs): Promise<ExtProcServer> {
   const config = loadConfig(args.argv, args.env);
-  const log = createLogger({
-    name: 'aigw-extproc',
-    level: config.logLevel,
-    format: config.logFormat,
-  });
-  return startExtProcServer({ address: config.address, log });
+  const log = createLogger({ name: 'aigw-extproc', level: config.logLevel, format: config.logFormat });
+  const watcher = new ConfigWatcher({ path: config.config, log, intervalMs: config.configPollMs });
+  await watcher.start();
+  const server = await startExtProcServer({ address: config.address, log, runtime: () => watcher.current });
+  return {
+    ...server,
+    close: async () => {
+      watcher.close();
+      await server.close();
+    },
+  };
 }
 
-export { startExtProcServer, type ExtProcServerOptions } from './server.js';
-export { extProcHeader } from './processor/pass-through.js';
+export { startExtProcServer, type ExtProcServer, type ExtProcServerOptions } from './server.js';
+export { ConfigWatcher, type ConfigWatcherOptions } from './config-watcher.js';
+export { metadataKeys } from './processor/metadata.js';
+export { backendNameAttribute } from './processor/upstream-processor.js';

@@ -1,11 +1,21 @@
 import { extProc } from '@aigw/proto';
 import { startGrpcService, type GrpcService, type Logger } from '@aigw/service-kit';
-import { handleProcessStream } from './processor/pass-through.js';
+import { handleProcessStream } from './processor/process-stream.js';
+import { RequestContexts } from './processor/request-context.js';
+import type { RuntimeConfig } from './runtime/runtime-config.js';
 
 /** Options of {@link startExtProcServer}. */
 export interface ExtProcServerOptions {
   readonly address: string;
   readonly log: Logger;
+  /** The config in force; read once per request. */
+  readonly runtime: () => RuntimeConfig;
+}
+
+/** The running ext_proc server. */
+export interface ExtProcServer extends GrpcService {
+  /** In-flight requests (router-level streams not yet finished). */
+  readonly inFlight: () => number;
 }
 
 const serviceName = 'envoy.service.ext_proc.v3.ExternalProcessor';
@@ -14,18 +24,20 @@ const serviceName = 'envoy.service.ext_proc.v3.ExternalProcessor';
  * Serves `envoy.service.ext_proc.v3.ExternalProcessor` (one bidi stream per HTTP request per
  * filter) and gRPC health on one server.
  */
-export async function startExtProcServer(options: ExtProcServerOptions): Promise<GrpcService> {
-  const { log } = options;
-  return startGrpcService({
+export async function startExtProcServer(options: ExtProcServerOptions): Promise<ExtProcServer> {
+  const contexts = new RequestContexts();
+  const deps = { contexts, runtime: options.runtime, log: options.log };
+  const service = await startGrpcService({
     address: options.address,
-    log,
+    log: options.log,
     healthServices: [serviceName],
     register: (server) => {
       server.addService(extProc.ExternalProcessorService, {
         process: (call) => {
-          handleProcessStream(call, log);
+          handleProcessStream(call, deps);
         },
       } satisfies extProc.ExternalProcessorServer);
     },
   });
+  return { ...service, inFlight: () => contexts.size };
 }

@@ -34,6 +34,7 @@ export {
   type BodyMutation,
   type FilterConfig,
   type FilterConfigInput,
+  type Routes,
   type GcpAuth,
   type HeaderMutation,
   type KeyFileAuth,

@@ -196,6 +196,31 @@ const llmRequestCost = z
  *
  * @see https://github.com/envoyproxy/ai-gateway/blob/main/internal/filterapi/filterconfig.go
  */
+/**
+ * One model-routing rule: requests for any of `models` go to the Envoy cluster `cluster`. A model
+ * ending in `*` matches by prefix.
+ */
+const routeRule = z
+  .strictObject({
+    models: z.array(nonEmptyString).min(1).readonly(),
+    cluster: nonEmptyString,
+  })
+  .readonly();
+
+/**
+ * Optional model routing done by the extproc itself, for gateways whose Envoy routes on a cluster
+ * header (`aigw run`): the router level sets `clusterHeader` to the cluster of the first rule
+ * that matches the model, and answers an unknown model with a 404 in the client's dialect. So a
+ * config edit re-routes models without touching Envoy. Kubernetes gateways leave it out: there,
+ * HTTPRoutes match the model header.
+ */
+const routes = z
+  .strictObject({
+    clusterHeader: headerName.default('x-ai-eg-cluster'),
+    rules: z.array(routeRule).readonly(),
+  })
+  .readonly();
+
 export const FilterConfigSchema = z
   .strictObject({
     // Input is any string (a writer may hold a newer document); the type predicate narrows the
@@ -216,6 +241,8 @@ export const FilterConfigSchema = z
       .prefault([]),
     /** The models `/v1/models` lists. */
     models: z.array(model).readonly().prefault([]),
+    /** Model routing by the extproc (standalone gateways); absent in Kubernetes. */
+    routes: routes.optional(),
     llmRequestCosts: z
       .array(llmRequestCost)
       .readonly()
@@ -223,6 +250,9 @@ export const FilterConfigSchema = z
       .prefault([]),
   })
   .readonly();
+
+/** The extproc's own model routing (see the schema). */
+export type Routes = z.output<typeof routes>;
 
 /** A parsed, validated and deeply frozen filter configuration, defaults applied. */
 export type FilterConfig = z.output<typeof FilterConfigSchema>;

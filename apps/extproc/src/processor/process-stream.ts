@@ -1,0 +1,96 @@
+import type { ServerDuplexStream } from '@grpc/grpc-js';
+import type { extProc } from '@aigw/proto';
+import type { Logger } from '@aigw/service-kit';
+import type { RuntimeConfig } from '../runtime/runtime-config.js';
+import { continueResponses } from './messages.js';
+import type { RequestContexts } from './request-context.js';
+import { RouterProcessor } from './router-processor.js';
+import { isUpstreamStream, processUpstreamRequestHeaders } from './upstream-processor.js';
+
+type ProcessStream = ServerDuplexStream<extProc.ProcessingRequest, extProc.ProcessingResponse>;
+
+/** What every stream needs: the shared request contexts, the current config, a logger. */
+export interface StreamDeps {
+  readonly contexts: RequestContexts;
+  readonly runtime: () => RuntimeConfig;
+  readonly log: Logger;
+}
+
+function routerResponse(
+  router: RouterProcessor,
+  request: extProc.ProcessingRequest,
+): extProc.ProcessingResponse | undefined {
+  const phase = request.request;
+  switch (phase?.$case) {
+    case 'requestHeaders':
+      return router.requestHeaders(phase.value);
+    case 'requestBody':
+      return router.requestBody(phase.value);
+    case 'responseHeaders':
+      return router.responseHeaders(phase.value);
+    case 'responseBody':
+      return router.responseBody(phase.value);
+    case 'requestTrailers':
+      return { response: { $case: 'requestTrailers', value: {} } } as extProc.ProcessingResponse;
+    case 'responseTrailers':
+      return { response: { $case: 'responseTrailers', value: {} } } as extProc.ProcessingResponse;
+    case undefined:
+      return undefined;
+  }
+}
+
+function upstreamResponse(
+  request: extProc.ProcessingRequest,
+  deps: StreamDeps,
+): extProc.ProcessingResponse | undefined {
+  const phase = request.request;
+  if (phase?.$case === 'requestHeaders') return processUpstreamRequestHeaders(request, phase.value, deps);
+  // The upstream filter asks only for request headers; answer anything else with CONTINUE.
+  if (phase?.$case === 'responseHeaders') return continueResponses.responseHeaders;
+  if (phase?.$case === 'requestBody') return continueResponses.requestBody;
+  if (phase?.$case === 'responseBody') return continueResponses.responseBody;
+  return undefined;
+}
+
+/**
+ * Serves one ext_proc stream (one per HTTP request per filter). The first message tells whether
+ * it comes from the router-level or the upstream-level filter: only the upstream one is
+ * configured with request attributes. Every exit path — end, cancel, error — releases the
+ * request's state, so nothing outlives a client that went away.
+ */
+export function handleProcessStream(call: ProcessStream, deps: StreamDeps): void {
+  let router: RouterProcessor | undefined;
+  let kind: 'router' | 'upstream' | undefined;
+  const release = (): void => {
+    router?.close();
+    router = undefined;
+  };
+  call.on('data', (request: extProc.ProcessingRequest) => {
+    kind ??= isUpstreamStream(request) ? 'upstream' : 'router';
+    let response: extProc.ProcessingResponse | undefined;
+    try {
+      if (kind === 'upstream') {
+        response = upstreamResponse(request, deps);
+      } else {
+        router ??= new RouterProcessor(deps);
+        response = routerResponse(router, request);
+      }
+    } catch (err) {
+      deps.log.error({ err, request: router?.context?.id }, 'ext_proc message failed');
+      release();
+      call.destroy(err instanceof Error ? err : new Error(String(err)));
+      return;
+    }
+    if (response) call.write(response);
+  });
+  call.on('end', () => {
+    release();
+    call.end();
+  });
+  call.on('cancelled', release);
+  call.on('error', (err) => {
+    release();
+    deps.log.debug({ err }, 'ext_proc stream error');
+  });
+  call.on('close', release);
+}

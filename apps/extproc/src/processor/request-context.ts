@@ -1,0 +1,56 @@
+import type { Dialect, Endpoint, ParsedRequest, Translator, Usage } from '@aigw/translator';
+import type { RuntimeBackend, RuntimeConfig } from '../runtime/runtime-config.js';
+
+/**
+ * State of one HTTP request shared by its router-level stream and its upstream-level streams (one
+ * per attempt): both are served by this process, linked by the `x-ai-eg-internal-req-id` header
+ * the router level adds.
+ */
+export interface RequestContext {
+  readonly id: string;
+  readonly endpoint: Endpoint;
+  readonly dialect: Dialect;
+  /** The client's `:path`, query included. */
+  readonly path: string;
+  /** The config in force when the request arrived; used for its whole life. */
+  readonly runtime: RuntimeConfig;
+  parsed: ParsedRequest | undefined;
+  /** Set by the upstream level for the current attempt. */
+  backend: RuntimeBackend | undefined;
+  translator: Translator | undefined;
+  upstreamModel: string | undefined;
+  attempts: number;
+  /** Response state (router level). */
+  status: number;
+  isStreaming: boolean;
+  usage: Usage | undefined;
+  responseModel: string | undefined;
+}
+
+/** Header linking the router-level and upstream-level streams of one request. */
+export const internalRequestIdHeader = 'x-ai-eg-internal-req-id';
+
+/** The live request contexts; bounded by the number of in-flight requests. */
+export class RequestContexts {
+  readonly #contexts = new Map<string, RequestContext>();
+
+  /** Registers a new request. */
+  add(context: RequestContext): void {
+    this.#contexts.set(context.id, context);
+  }
+
+  /** The context of a request id, if it is still in flight. */
+  get(id: string | undefined): RequestContext | undefined {
+    return id === undefined ? undefined : this.#contexts.get(id);
+  }
+
+  /** Forgets a request (its router-level stream ended). */
+  delete(id: string): void {
+    this.#contexts.delete(id);
+  }
+
+  /** How many requests are in flight (exposed so tests can assert nothing leaks). */
+  get size(): number {
+    return this.#contexts.size;
+  }
+}

@@ -1,0 +1,201 @@
+import { randomUUID } from 'node:crypto';
+import { extProc } from '@aigw/proto';
+import type { Logger } from '@aigw/service-kit';
+import {
+  dialectForPath,
+  dialectOf,
+  endpointForPath,
+  errorBody,
+  isUserFacing,
+  parseRequest,
+  type ErrorResponse,
+} from '@aigw/translator';
+import type { RuntimeConfig } from '../runtime/runtime-config.js';
+import {
+  commonResponse,
+  continueResponses,
+  headerMap,
+  headerMutation,
+  immediateResponse,
+  mutationOf,
+  type HeaderEntry,
+} from './messages.js';
+import { usageMetadata } from './metadata.js';
+import { internalRequestIdHeader, type RequestContext, type RequestContexts } from './request-context.js';
+
+/** Header with the client's original path, for logs and the upstream level. */
+export const originalPathHeader = 'x-ai-eg-original-path';
+
+/** Dependencies of the router-level processor. */
+export interface RouterDeps {
+  readonly contexts: RequestContexts;
+  readonly runtime: () => RuntimeConfig;
+  readonly log: Logger;
+}
+
+const streamedResponseBody = extProc.ProcessingMode.fromPartial({
+  responseBodyMode: extProc.ProcessingMode_BodySendMode.STREAMED,
+});
+
+function replaceBody(error: ErrorResponse): extProc.ProcessingResponse {
+  return commonResponse({
+    phase: 'responseBody',
+    mutation: headerMutation([
+      ['content-type', error.contentType],
+      ['content-length', String(error.body.byteLength)],
+    ]),
+    body: error.body,
+  });
+}
+
+/**
+ * The router-level filter of one HTTP request: it reads the model from the buffered body, sets
+ * the model header and clears the route cache so Envoy re-picks the route; then it watches the
+ * response, switches streaming responses to STREAMED, counts tokens and writes them to dynamic
+ * metadata at the end. One instance per gRPC stream.
+ */
+export class RouterProcessor {
+  readonly #deps: RouterDeps;
+  #context: RequestContext | undefined;
+  #errorChunks: Buffer[] = [];
+
+  constructor(deps: RouterDeps) {
+    this.#deps = deps;
+  }
+
+  /** The request this stream serves, once its headers arrived. */
+  get context(): RequestContext | undefined {
+    return this.#context;
+  }
+
+  /** Request headers: choose the endpoint, or refuse an unknown path. */
+  requestHeaders(headers: extProc.HttpHeaders): extProc.ProcessingResponse {
+    const map = headerMap(headers);
+    const path = map.get(':path') ?? '/';
+    const endpoint = endpointForPath(path);
+    if (!endpoint) {
+      const error = errorBody({ dialect: dialectForPath(path), status: 404, message: `unsupported path: ${path.split('?')[0] ?? path}` });
+      return immediateResponse(error, 'aigw_unsupported_path');
+    }
+    const dialect = dialectOf(endpoint);
+    if (headers.endOfStream) {
+      return immediateResponse(errorBody({ dialect, status: 400, message: 'request body is required' }), 'aigw_bad_request');
+    }
+    const id = `${map.get('x-request-id') ?? 'req'}-${randomUUID()}`;
+    this.#context = {
+      id,
+      endpoint,
+      dialect,
+      path,
+      runtime: this.#deps.runtime(),
+      parsed: undefined,
+      backend: undefined,
+      translator: undefined,
+      upstreamModel: undefined,
+      attempts: 0,
+      status: 0,
+      isStreaming: false,
+      usage: undefined,
+      responseModel: undefined,
+    };
+    this.#deps.contexts.add(this.#context);
+    return commonResponse({ phase: 'requestHeaders', mutation: headerMutation([[internalRequestIdHeader, id]]) });
+  }
+
+  /** Request body (buffered whole): parse, set the model header, re-pick the route. */
+  requestBody(body: extProc.HttpBody): extProc.ProcessingResponse {
+    const context = this.#context;
+    if (!context) return continueResponses.requestBody;
+    try {
+      context.parsed = parseRequest(context.endpoint, body.body);
+    } catch (err) {
+      if (!isUserFacing(err)) throw err;
+      return immediateResponse(errorBody({ dialect: context.dialect, status: err.status, message: err.message }), 'aigw_bad_request');
+    }
+    const { model } = context.parsed;
+    const set: HeaderEntry[] = [
+      [context.runtime.config.modelNameHeaderKey, model],
+      [originalPathHeader, context.path],
+    ];
+    const router = context.runtime.router;
+    if (router) {
+      const cluster = router.clusterFor(model);
+      if (cluster === undefined) {
+        const message = `model ${JSON.stringify(model)} is not configured in the gateway`;
+        return immediateResponse(errorBody({ dialect: context.dialect, status: 404, message }), 'aigw_unknown_model');
+      }
+      set.push([router.clusterHeader, cluster]);
+    }
+    // The header mutation is what makes Envoy honour clear_route_cache (it ignores it alone).
+    return commonResponse({ phase: 'requestBody', mutation: headerMutation(set), clearRouteCache: true });
+  }
+
+  /** Response headers: note the status; stream SSE bodies, buffer everything else. */
+  responseHeaders(headers: extProc.HttpHeaders): extProc.ProcessingResponse {
+    const context = this.#context;
+    if (!context) return continueResponses.responseHeaders;
+    const map = headerMap(headers);
+    context.status = Number(map.get(':status') ?? '0');
+    const translator = context.translator;
+    if (context.status >= 200 && context.status < 300 && translator) {
+      const result = translator.responseHeaders(context.status, map);
+      context.isStreaming = result.isStreaming;
+      return commonResponse({
+        phase: 'responseHeaders',
+        mutation: mutationOf(result.headers),
+        modeOverride: result.isStreaming ? streamedResponseBody : undefined,
+        dynamicMetadata: headers.endOfStream ? this.#finalMetadata() : undefined,
+      });
+    }
+    return continueResponses.responseHeaders;
+  }
+
+  /** Response body: count tokens (and rewrite where the translator must), or map an error. */
+  responseBody(body: extProc.HttpBody): extProc.ProcessingResponse {
+    const context = this.#context;
+    if (!context) return continueResponses.responseBody;
+    if (context.status < 200 || context.status >= 300) return this.#mapError(context, body);
+    // A 2xx without a translator did not pass our upstream filter: nothing to count.
+    if (!context.translator) return continueResponses.responseBody;
+    const result = context.translator.responseBody(body.body, body.endOfStream);
+    if (result.usage) context.usage = result.usage;
+    if (result.responseModel !== undefined) context.responseModel = result.responseModel;
+    return commonResponse({
+      phase: 'responseBody',
+      body: result.body,
+      dynamicMetadata: body.endOfStream ? this.#finalMetadata() : undefined,
+    });
+  }
+
+  /** Forgets the request: the router stream is its last user. */
+  close(): void {
+    if (this.#context) this.#deps.contexts.delete(this.#context.id);
+  }
+
+  #mapError(context: RequestContext, body: extProc.HttpBody): extProc.ProcessingResponse {
+    // Errors are buffered (the mode is only switched to STREAMED for 2xx SSE), but be safe with
+    // chunks: collect until the end.
+    this.#errorChunks.push(body.body);
+    if (!body.endOfStream) return commonResponse({ phase: 'responseBody', body: new Uint8Array(0) });
+    const whole = Buffer.concat(this.#errorChunks);
+    this.#errorChunks = [];
+    if (!context.translator) {
+      // No backend was picked: Envoy answered itself (no route for the model, or a local error).
+      const message =
+        context.status === 404 && context.parsed
+          ? `model ${JSON.stringify(context.parsed.model)} is not configured in the gateway`
+          : whole.toString('utf8').trim() || `request failed with status ${String(context.status)}`;
+      return replaceBody(errorBody({ dialect: context.dialect, status: context.status, message }));
+    }
+    const error = context.translator.responseError(context.status, new Map(), whole);
+    return error.body === whole || Buffer.from(error.body).equals(whole)
+      ? continueResponses.responseBody
+      : replaceBody(error);
+  }
+
+  #finalMetadata(): Record<string, unknown> | undefined {
+    const context = this.#context;
+    if (!context) return undefined;
+    return usageMetadata(context);
+  }
+}

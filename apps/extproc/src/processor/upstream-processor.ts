@@ -1,0 +1,117 @@
+import { extProc } from '@aigw/proto';
+import type { Logger } from '@aigw/service-kit';
+import {
+  createTranslator,
+  errorBody,
+  isTranslatorError,
+  type BackendSchema,
+  type Translator,
+} from '@aigw/translator';
+import { credentialHeaderNames } from '../runtime/credentials.js';
+import type { RuntimeBackend } from '../runtime/runtime-config.js';
+import {
+  commonResponse,
+  continueResponses,
+  headerMap,
+  immediateResponse,
+  mutationOf,
+  type HeaderEntry,
+} from './messages.js';
+import { internalRequestIdHeader, type RequestContext, type RequestContexts } from './request-context.js';
+
+/** The attribute the upstream filter is configured to send: the endpoint's backend name. */
+export const backendNameAttribute =
+  "xds.upstream_host_metadata.filter_metadata['aigateway.envoy.io']['per_route_rule_backend_name']";
+
+/** Key under which Envoy puts the configured attributes in `ProcessingRequest.attributes`. */
+export const extProcAttributesKey = 'envoy.filters.http.ext_proc';
+
+/** True when the stream comes from the upstream-level filter (only it is configured with attributes). */
+export function isUpstreamStream(request: extProc.ProcessingRequest): boolean {
+  return request.attributes[extProcAttributesKey] !== undefined;
+}
+
+function backendNameOf(request: extProc.ProcessingRequest): string | undefined {
+  const value: unknown = request.attributes[extProcAttributesKey]?.[backendNameAttribute];
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+/** Dependencies of the upstream-level processor. */
+export interface UpstreamDeps {
+  readonly contexts: RequestContexts;
+  readonly log: Logger;
+}
+
+function fail(context: RequestContext, status: number, message: string): extProc.ProcessingResponse {
+  return immediateResponse(errorBody({ dialect: context.dialect, status, message }), 'aigw_upstream_error');
+}
+
+function backendSchema(backend: RuntimeBackend): BackendSchema {
+  const { name, version, prefix } = backend.backend.schema;
+  return { name, ...(version === undefined ? {} : { version }), ...(prefix === undefined ? {} : { prefix }) };
+}
+
+function authHeaders(backend: RuntimeBackend): { set: HeaderEntry[]; remove: string[] } {
+  const credential = backend.credential;
+  if (!credential) return { set: [], remove: [] };
+  return {
+    set: [[credential.name, credential.value]],
+    remove: credentialHeaderNames.filter((name) => name !== credential.name),
+  };
+}
+
+/**
+ * The upstream-level filter runs once per attempt (retries included), after Envoy picked the
+ * backend: it translates the request the router level parsed, injects the backend credential and
+ * replaces the body only when translation changed it. Translation always starts from the original
+ * parsed request, so a retry on another backend is translated afresh.
+ */
+export function processUpstreamRequestHeaders(
+  request: extProc.ProcessingRequest,
+  headers: extProc.HttpHeaders,
+  deps: UpstreamDeps,
+): extProc.ProcessingResponse {
+  const context = deps.contexts.get(headerMap(headers).get(internalRequestIdHeader));
+  // Not one of ours (the router level did not see it): let it through untouched.
+  if (!context?.parsed) return continueResponses.requestHeaders;
+  const name = backendNameOf(request);
+  const backend = name === undefined ? undefined : context.runtime.backends.get(name);
+  if (!backend) {
+    deps.log.error({ backend: name, request: context.id }, 'unknown backend');
+    return fail(context, 500, `backend ${name ?? '(none)'} is not configured in the gateway`);
+  }
+  let translator: Translator;
+  let translated: ReturnType<Translator['request']>;
+  try {
+    translator = createTranslator({ endpoint: context.endpoint, schema: backendSchema(backend) });
+    translated = translator.request({
+      request: context.parsed,
+      path: context.path,
+      ...(backend.backend.modelNameOverride ? { modelNameOverride: backend.backend.modelNameOverride } : {}),
+    });
+  } catch (err) {
+    deps.log.warn({ err, backend: name, request: context.id }, 'translation failed');
+    const status = isTranslatorError(err) && 'status' in err ? Number(err.status) : 500;
+    const message = err instanceof Error && status < 500 ? err.message : 'request translation failed';
+    return fail(context, status, message);
+  }
+  context.backend = backend;
+  context.translator = translator;
+  context.upstreamModel = translated.model;
+  context.attempts += 1;
+  const auth = authHeaders(backend);
+  const mutation = mutationOf(
+    { set: translated.headers.set, remove: [...translated.headers.remove, ...auth.remove, internalRequestIdHeader] },
+    [[':path', translated.path], ...auth.set],
+  );
+  const namespace = context.runtime.config.metadataNamespace;
+  const metadata: Record<string, unknown> = { backend_name: backend.backend.name };
+  if (translated.body) metadata.content_length = String(translated.body.byteLength);
+  return commonResponse({
+    phase: 'requestHeaders',
+    mutation,
+    body: translated.body,
+    isReplace: translated.body !== undefined,
+    dynamicMetadata: { [namespace]: metadata },
+  });
+}

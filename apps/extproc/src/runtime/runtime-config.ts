@@ -1,0 +1,63 @@
+import type { Backend, FilterConfig, Routes } from '@aigw/filterapi';
+import { compileCosts, type CompiledCost } from './costs.js';
+import { credentialFiles, loadCredentialHeader, type CredentialHeader } from './credentials.js';
+
+/** A backend with its credential loaded, ready for the hot path. */
+export interface RuntimeBackend {
+  readonly backend: Backend;
+  readonly credential: CredentialHeader | undefined;
+}
+
+/** Everything the processors need from one applied config: immutable, swapped atomically. */
+export interface RuntimeConfig {
+  readonly config: FilterConfig;
+  readonly backends: ReadonlyMap<string, RuntimeBackend>;
+  readonly costs: readonly CompiledCost[];
+  /** Files whose change means the config must be rebuilt (the config file and credentials). */
+  readonly watchedFiles: readonly string[];
+  /** The extproc's own model routing, when the config has `routes`. */
+  readonly router: ModelRouter | undefined;
+}
+
+/** Model → Envoy cluster, compiled from `routes` (exact names first, then prefixes in order). */
+export interface ModelRouter {
+  readonly clusterHeader: string;
+  clusterFor(model: string): string | undefined;
+}
+
+function compileRoutes(routes: Routes | undefined): ModelRouter | undefined {
+  if (!routes) return undefined;
+  const exact = new Map<string, string>();
+  const prefixes: (readonly [string, string])[] = [];
+  for (const rule of routes.rules) {
+    for (const model of rule.models) {
+      if (model.endsWith('*')) prefixes.push([model.slice(0, -1), rule.cluster]);
+      else if (!exact.has(model)) exact.set(model, rule.cluster);
+    }
+  }
+  return {
+    clusterHeader: routes.clusterHeader,
+    clusterFor: (model) => exact.get(model) ?? prefixes.find(([prefix]) => model.startsWith(prefix))?.[1],
+  };
+}
+
+/** Loads credentials and compiles costs for a parsed config; throws when any part is unusable. */
+export async function buildRuntimeConfig(config: FilterConfig): Promise<RuntimeConfig> {
+  const entries = await Promise.all(
+    config.backends.map(async (backend): Promise<[string, RuntimeBackend]> => {
+      try {
+        return [backend.name, { backend, credential: await loadCredentialHeader(backend.auth) }];
+      } catch (err) {
+        const why = err instanceof Error ? err.message : String(err);
+        throw new Error(`backend ${backend.name}: ${why}`, { cause: err });
+      }
+    }),
+  );
+  return {
+    config,
+    backends: new Map(entries),
+    costs: compileCosts(config.llmRequestCosts),
+    watchedFiles: config.backends.flatMap((backend) => credentialFiles(backend.auth)),
+    router: compileRoutes(config.routes),
+  };
+}

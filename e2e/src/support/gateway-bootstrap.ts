@@ -1,0 +1,184 @@
+import { staticClusterFor, type FakeUpstream } from '@aigw/testkit';
+
+/** One backend cluster of the test gateway. */
+export interface TestBackend {
+  /** Envoy cluster name (what the extproc's route rules name). */
+  readonly cluster: string;
+  /** The filterapi backend name, carried in the endpoint metadata as upstream does. */
+  readonly backendName: string;
+  readonly upstream: FakeUpstream;
+}
+
+/** Options of {@link gatewayBootstrap}. */
+export interface GatewayBootstrapOptions {
+  readonly extprocSocket: string;
+  readonly backends: readonly TestBackend[];
+  /** Where Envoy writes its JSON access log. */
+  readonly accessLogPath: string;
+  /** Route timeout (Envoy duration), default 10s. */
+  readonly routeTimeout?: string;
+}
+
+const ns = 'io.envoy.ai_gateway';
+const xdsNs = 'aigateway.envoy.io';
+const type = (name: string): string => `type.googleapis.com/${name}`;
+
+function extProcFilter(level: 'router' | 'upstream'): object {
+  const isRouter = level === 'router';
+  return {
+    name: 'envoy.filters.http.ext_proc',
+    typed_config: {
+      '@type': type('envoy.extensions.filters.http.ext_proc.v3.ExternalProcessor'),
+      grpc_service: { envoy_grpc: { cluster_name: 'extproc' }, timeout: '30s' },
+      failure_mode_allow: false,
+      allow_mode_override: true,
+      message_timeout: '10s',
+      metadata_options: { receiving_namespaces: { untyped: [ns] } },
+      processing_mode: isRouter
+        ? {
+            request_header_mode: 'SEND',
+            request_body_mode: 'BUFFERED',
+            response_header_mode: 'SEND',
+            response_body_mode: 'BUFFERED',
+          }
+        : {
+            request_header_mode: 'SEND',
+            request_body_mode: 'NONE',
+            response_header_mode: 'SKIP',
+            response_body_mode: 'NONE',
+          },
+      ...(isRouter
+        ? {}
+        : {
+            request_attributes: [
+              `xds.upstream_host_metadata.filter_metadata['${xdsNs}']['per_route_rule_backend_name']`,
+            ],
+          }),
+    },
+  };
+}
+
+function backendCluster(backend: TestBackend): object {
+  const base = staticClusterFor(backend.cluster, { host: backend.upstream.host, port: backend.upstream.port });
+  const endpoint = {
+    endpoint: { address: { socket_address: { address: backend.upstream.host, port_value: backend.upstream.port } } },
+    metadata: { filter_metadata: { [xdsNs]: { per_route_rule_backend_name: backend.backendName } } },
+  };
+  return {
+    ...base,
+    per_connection_buffer_limit_bytes: 52428800,
+    load_assignment: { cluster_name: backend.cluster, endpoints: [{ lb_endpoints: [endpoint] }] },
+    typed_extension_protocol_options: {
+      'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': {
+        '@type': type('envoy.extensions.upstreams.http.v3.HttpProtocolOptions'),
+        explicit_http_config: { http_protocol_options: {} },
+        http_filters: [
+          extProcFilter('upstream'),
+          {
+            // Envoy drops content-length when the upstream ext_proc replaces the body; restore it.
+            name: 'envoy.filters.http.header_mutation',
+            typed_config: {
+              '@type': type('envoy.extensions.filters.http.header_mutation.v3.HeaderMutation'),
+              mutations: {
+                request_mutations: [
+                  {
+                    append: {
+                      append_action: 'ADD_IF_ABSENT',
+                      header: { key: 'content-length', value: `%DYNAMIC_METADATA(${ns}:content_length)%` },
+                    },
+                  },
+                ],
+              },
+            },
+          },
+          {
+            name: 'envoy.filters.http.upstream_codec',
+            typed_config: { '@type': type('envoy.extensions.filters.http.upstream_codec.v3.UpstreamCodec') },
+          },
+        ],
+      },
+    },
+  };
+}
+
+/** The access-log fields the tests read (one JSON object per request). */
+export const accessLogFormat = {
+  status: '%RESPONSE_CODE%',
+  model: '%REQ(X-AI-EG-MODEL)%',
+  cluster: '%UPSTREAM_CLUSTER%',
+  backend: `%DYNAMIC_METADATA(${ns}:backend_name)%`,
+  input: `%DYNAMIC_METADATA(${ns}:llm_input_token)%`,
+  output: `%DYNAMIC_METADATA(${ns}:llm_output_token)%`,
+  total: `%DYNAMIC_METADATA(${ns}:llm_total_token)%`,
+  cached: `%DYNAMIC_METADATA(${ns}:llm_cached_input_token)%`,
+  cost: `%DYNAMIC_METADATA(${ns}:weighted_cost)%`,
+  authorization: '%REQ(AUTHORIZATION)%',
+};
+
+/**
+ * The test gateway, shaped like upstream's data plane: a router-level ext_proc (buffered request
+ * body, response mode switched per response), then the router, which picks the cluster named by
+ * the `x-ai-eg-cluster` header the extproc set from its config; each backend cluster runs the
+ * upstream-level ext_proc, a content-length restorer and the upstream codec. A request whose
+ * model matched nothing falls to a 404 route.
+ */
+export function gatewayBootstrap(options: GatewayBootstrapOptions): object {
+  const hcm = {
+    '@type': type('envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager'),
+    stat_prefix: 'ai',
+    access_log: [
+      {
+        name: 'envoy.access_loggers.file',
+        typed_config: {
+          '@type': type('envoy.extensions.access_loggers.file.v3.FileAccessLog'),
+          path: options.accessLogPath,
+          log_format: { json_format: accessLogFormat },
+        },
+      },
+    ],
+    route_config: {
+      name: 'ai',
+      virtual_hosts: [
+        {
+          name: 'ai',
+          domains: ['*'],
+          routes: [
+            {
+              name: 'by-cluster-header',
+              match: { prefix: '/', headers: [{ name: 'x-ai-eg-cluster', present_match: true }] },
+              route: { cluster_header: 'x-ai-eg-cluster', timeout: options.routeTimeout ?? '10s' },
+            },
+            {
+              name: 'route-not-found',
+              match: { prefix: '/' },
+              direct_response: { status: 404, body: { inline_string: 'No matching route found.' } },
+            },
+          ],
+        },
+      ],
+    },
+    http_filters: [
+      extProcFilter('router'),
+      { name: 'envoy.filters.http.router', typed_config: { '@type': type('envoy.extensions.filters.http.router.v3.Router') } },
+    ],
+  };
+  return {
+    static_resources: {
+      listeners: [
+        {
+          name: 'ingress',
+          address: { socket_address: { address: '127.0.0.1', port_value: 0 } },
+          per_connection_buffer_limit_bytes: 52428800,
+          filter_chains: [{ filters: [{ name: 'envoy.filters.network.http_connection_manager', typed_config: hcm }] }],
+        },
+      ],
+      clusters: [
+        {
+          ...staticClusterFor('extproc', { socketPath: options.extprocSocket }, { http2: true }),
+          per_connection_buffer_limit_bytes: 52428800,
+        },
+        ...options.backends.map(backendCluster),
+      ],
+    },
+  };
+}

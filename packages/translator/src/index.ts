@@ -1,7 +1,41 @@
 /**
- * @aigw/translator: pure translation between LLM API schemas.
- *
- * Empty on purpose: its contents land with issue 3/7. The workspace exists so the dependency
- * rules and build wiring are in place from the start.
+ * @aigw/translator: pure translation between LLM API schemas. The extproc calls it on every
+ * request; it depends on zod only and does no I/O, logging or environment reads.
  */
-export {};
+export type {
+  BackendSchema,
+  BackendSchemaName,
+  CreateTranslatorOptions,
+  Dialect,
+  Endpoint,
+  ErrorResponse,
+  HeaderChanges,
+  ParsedRequest,
+  ResponseBodyResult,
+  ResponseHeadersResult,
+  TranslatedRequest,
+  TranslateRequestOptions,
+  Translator,
+} from './translator.js';
+export { backendSchemaNames, endpoints, noHeaderChanges } from './translator.js';
+export { dialectForPath, dialectOf, endpointForPath } from './endpoint.js';
+export { parseRequest } from './parse-request.js';
+export { createTranslator, hasTranslator } from './registry.js';
+export type { Usage } from './usage.js';
+export { emptyUsage } from './usage.js';
+export type {
+  TranslatorError,
+  TranslatorErrorCode,
+  UnsupportedSchemaErrorOptions,
+} from './errors.js';
+export {
+  InvalidRequestBodyError,
+  isTranslatorError,
+  isUserFacing,
+  MalformedRequestError,
+  UnsupportedSchemaError,
+} from './errors.js';
+export type { AnthropicErrorType, ErrorBodyOptions, OpenAIErrorType } from './error-body.js';
+export { errorBody, errorTypeForStatus } from './error-body.js';
+export type { OpenAIEndpoint, OpenAIToOpenAITranslatorOptions } from './openai/openai.js';
+export { createOpenAIToOpenAITranslator } from './openai/openai.js';

@@ -1,0 +1,60 @@
+/** Parses a client body once, at the router level; translators reuse the result on every retry. */
+import { MalformedRequestError } from './errors.js';
+import { utf8Decoder } from './shared/bytes.js';
+import { isJsonObject } from './shared/json.js';
+import type { Endpoint, ParsedRequest } from './translator.js';
+
+/** `JSON.parse` of the body, as an object, or a {@link MalformedRequestError}. */
+function parseBody(raw: Uint8Array): Readonly<Record<string, unknown>> {
+  let value: unknown;
+  try {
+    value = JSON.parse(utf8Decoder.decode(raw));
+  } catch (err) {
+    const detail = err instanceof Error ? err.message : String(err);
+    throw new MalformedRequestError(`request body is not valid JSON: ${detail}`, { cause: err });
+  }
+  if (!isJsonObject(value)) {
+    throw new MalformedRequestError('request body must be a JSON object');
+  }
+  return value;
+}
+
+/** The `model` field: a non-empty string. */
+function modelOf(body: Readonly<Record<string, unknown>>): string {
+  const model = body.model;
+  if (model === undefined || model === null) {
+    throw new MalformedRequestError('missing required field "model"');
+  }
+  if (typeof model !== 'string') {
+    throw new MalformedRequestError('field "model" must be a string');
+  }
+  if (model === '') {
+    throw new MalformedRequestError('field "model" must not be empty');
+  }
+  return model;
+}
+
+/** The `stream` field: absent or `null` mean false (the OpenAI schema allows null). */
+function streamOf(endpoint: Endpoint, body: Readonly<Record<string, unknown>>): boolean {
+  if (endpoint === 'embeddings') {
+    return false;
+  }
+  const stream = body.stream;
+  if (stream === undefined || stream === null) {
+    return false;
+  }
+  if (typeof stream !== 'boolean') {
+    throw new MalformedRequestError('field "stream" must be a boolean');
+  }
+  return stream;
+}
+
+/**
+ * Parses and validates a client body: throws {@link MalformedRequestError} (400) for invalid JSON,
+ * a non-object body, a missing/empty/non-string `model`, or a non-boolean `stream`. Embeddings:
+ * `stream` is always false (the field is not part of that API and is not validated).
+ */
+export function parseRequest(endpoint: Endpoint, raw: Uint8Array): ParsedRequest {
+  const body = parseBody(raw);
+  return { endpoint, raw, body, model: modelOf(body), stream: streamOf(endpoint, body) };
+}

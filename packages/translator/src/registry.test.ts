@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { UnsupportedSchemaError } from './errors.js';
+import { createTranslator, hasTranslator } from './registry.js';
+import {
+  backendSchemaNames,
+  endpoints,
+  type BackendSchemaName,
+  type Endpoint,
+} from './translator.js';
+
+const supported = new Set<string>([
+  'chat-completions/OpenAI',
+  'completions/OpenAI',
+  'embeddings/OpenAI',
+]);
+
+const pairs = endpoints.flatMap((endpoint) =>
+  backendSchemaNames.map((name) => ({ endpoint, name })),
+) satisfies { endpoint: Endpoint; name: BackendSchemaName }[];
+
+describe('createTranslator', () => {
+  it.each(pairs)('$endpoint → $name', ({ endpoint, name }) => {
+    const options = { endpoint, schema: { name } };
+    if (supported.has(`${endpoint}/${name}`)) {
+      expect(hasTranslator(options)).toBe(true);
+      const translator = createTranslator(options);
+      expect(typeof translator.request).toBe('function');
+      return;
+    }
+    expect(hasTranslator(options)).toBe(false);
+    expect(() => createTranslator(options)).toThrow(UnsupportedSchemaError);
+    expect(() => createTranslator(options)).toThrow(`"${endpoint}" to backend schema "${name}"`);
+  });
+
+  it('passes the schema prefix to the translator', () => {
+    const translator = createTranslator({
+      endpoint: 'embeddings',
+      schema: { name: 'OpenAI', prefix: 'openai' },
+    });
+    const raw = new TextEncoder().encode('{"model":"e","input":"x"}');
+    const request = {
+      endpoint: 'embeddings',
+      raw,
+      body: { model: 'e', input: 'x' },
+      model: 'e',
+      stream: false,
+    } as const;
+    expect(translator.request({ request, path: '/v1/embeddings' }).path).toBe('/openai/embeddings');
+  });
+});

@@ -1,0 +1,70 @@
+/**
+ * The (endpoint, backend schema) → translator registry. Each switch is exhaustive over its
+ * string-literal union (lint: switch-exhaustiveness-check), so adding an endpoint or a schema
+ * forces a decision here.
+ *
+ * @see https://github.com/envoyproxy/ai-gateway/blob/main/internal/endpointspec/endpointspec.go
+ */
+import { UnsupportedSchemaError } from './errors.js';
+import { createOpenAIToOpenAITranslator } from './openai/openai.js';
+import type {
+  BackendSchema,
+  BackendSchemaName,
+  CreateTranslatorOptions,
+  Endpoint,
+  Translator,
+} from './translator.js';
+
+/** Builds a translator for one request attempt to a backend of a given schema. */
+type TranslatorFactory = (schema: BackendSchema) => Translator;
+
+/** Factories for an OpenAI backend. */
+function forOpenAI(endpoint: Endpoint): TranslatorFactory | undefined {
+  switch (endpoint) {
+    case 'chat-completions':
+    case 'completions':
+    case 'embeddings':
+      return (schema) => createOpenAIToOpenAITranslator({ endpoint, schema });
+    case 'messages':
+      return undefined;
+  }
+}
+
+/** The factory for a pair, or `undefined` when the pair is not implemented (yet). */
+function factoryFor(
+  endpoint: Endpoint,
+  schemaName: BackendSchemaName,
+): TranslatorFactory | undefined {
+  switch (schemaName) {
+    case 'OpenAI':
+      return forOpenAI(endpoint);
+    // Planned: OpenAI ingress → Azure OpenAI, AWS Bedrock, GCP Vertex (Gemini), GCP and AWS
+    // Anthropic, Anthropic; Anthropic ingress → Anthropic, GCP/AWS Anthropic, AWS Bedrock, OpenAI.
+    case 'AzureOpenAI':
+    case 'AWSBedrock':
+    case 'GCPVertexAI':
+    case 'GCPAnthropic':
+    case 'AWSAnthropic':
+    case 'Anthropic':
+    case 'Cohere':
+      return undefined;
+  }
+}
+
+/** Whether {@link createTranslator} supports a pair (for validating configuration up front). */
+export function hasTranslator(options: CreateTranslatorOptions): boolean {
+  return factoryFor(options.endpoint, options.schema.name) !== undefined;
+}
+
+/**
+ * Creates the translator for one request attempt. The registry is exhaustive over
+ * (endpoint, schema); throws {@link UnsupportedSchemaError} for pairs not implemented yet.
+ */
+export function createTranslator(options: CreateTranslatorOptions): Translator {
+  const { endpoint, schema } = options;
+  const factory = factoryFor(endpoint, schema.name);
+  if (factory === undefined) {
+    throw new UnsupportedSchemaError({ endpoint, schemaName: schema.name });
+  }
+  return factory(schema);
+}

@@ -1,0 +1,24 @@
+/** Token usage of one request attempt, in the gateway's backend-neutral shape. */
+export interface Usage {
+  /** Prompt tokens, including cached ones. */
+  inputTokens: number;
+  /** Completion tokens, including reasoning ones. */
+  outputTokens: number;
+  /** What the backend reports as total (input + output when it does not say). */
+  totalTokens: number;
+  /** Prompt tokens served from the backend's prompt cache. */
+  cachedInputTokens: number;
+  /** Completion tokens spent on reasoning. */
+  reasoningTokens: number;
+}
+
+/** A fresh all-zero {@link Usage}. */
+export function emptyUsage(): Usage {
+  return {
+    inputTokens: 0,
+    outputTokens: 0,
+    totalTokens: 0,
+    cachedInputTokens: 0,
+    reasoningTokens: 0,
+  };
+}

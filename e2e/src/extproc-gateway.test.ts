@@ -31,12 +31,22 @@ describe('extproc through Envoy: routing, passthrough, credentials, token metada
     const dir = harness.tempDir('gw');
     writeFileSync(join(dir, 'key-a'), `${keyA}\n`);
     writeFileSync(join(dir, 'key-b'), keyB);
-    upstreamA = await harness.upstream(fakeOpenAI({ name: 'a', usage: { prompt: 11, completion: 7, cached: 3 } }), { name: 'openai-a' });
-    upstreamB = await harness.upstream(fakeOpenAI({ name: 'b', usage: { prompt: 21, completion: 13, cached: 0 } }), { name: 'openai-b' });
+    upstreamA = await harness.upstream(
+      fakeOpenAI({ name: 'a', usage: { prompt: 11, completion: 7, cached: 3 } }),
+      { name: 'openai-a' },
+    );
+    upstreamB = await harness.upstream(
+      fakeOpenAI({ name: 'b', usage: { prompt: 21, completion: 13, cached: 0 } }),
+      { name: 'openai-b' },
+    );
     baseConfig = {
       version: 'v1',
       backends: [
-        { name: backendA, schema: { name: 'OpenAI', prefix: 'v1' }, auth: { apiKey: { file: join(dir, 'key-a') } } },
+        {
+          name: backendA,
+          schema: { name: 'OpenAI', prefix: 'v1' },
+          auth: { apiKey: { file: join(dir, 'key-a') } },
+        },
         {
           name: backendB,
           schema: { name: 'OpenAI' },
@@ -50,7 +60,9 @@ describe('extproc through Envoy: routing, passthrough, credentials, token metada
           { models: ['gpt-b', 'gpt-b-*'], cluster: 'openai-b' },
         ],
       },
-      llmRequestCosts: [{ metadataKey: 'weighted_cost', type: 'CEL', cel: 'input_tokens + output_tokens * 4u' }],
+      llmRequestCosts: [
+        { metadataKey: 'weighted_cost', type: 'CEL', cel: 'input_tokens + output_tokens * 4u' },
+      ],
     };
     extproc = await startTestExtProc({ dir, config: baseConfig });
     accessLog = join(dir, 'access.log');
@@ -77,21 +89,30 @@ describe('extproc through Envoy: routing, passthrough, credentials, token metada
   function chat(body: object | string, headers: Record<string, string> = {}): Promise<Response> {
     return fetch(`${url}/v1/chat/completions`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: 'Bearer client-own-key', ...headers },
+      headers: {
+        'content-type': 'application/json',
+        authorization: 'Bearer client-own-key',
+        ...headers,
+      },
       body: typeof body === 'string' ? body : JSON.stringify(body),
     });
   }
 
-  async function accessLogLine(match: (line: Record<string, unknown>) => boolean): Promise<Record<string, unknown>> {
+  async function accessLogLine(
+    match: (line: Record<string, unknown>) => boolean,
+  ): Promise<Record<string, unknown>> {
     return waitFor(
       () => {
-        let text = '';
+        let text: string;
         try {
           text = readFileSync(accessLog, 'utf8');
         } catch {
           return undefined;
         }
-        const lines = text.split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>);
+        const lines = text
+          .split('\n')
+          .filter(Boolean)
+          .map((line) => JSON.parse(line) as Record<string, unknown>);
         return lines.find(match);
       },
       { timeoutMs: 10_000, description: 'access log line' },
@@ -99,7 +120,8 @@ describe('extproc through Envoy: routing, passthrough, credentials, token metada
   }
 
   it('routes by model to the right backend and passes the body through byte for byte', async () => {
-    const body = '{"model":"gpt-a","messages":[{"role":"user","content":"hi"}],  "temperature":0.5}';
+    const body =
+      '{"model":"gpt-a","messages":[{"role":"user","content":"hi"}],  "temperature":0.5}';
     const before = upstreamA.requests.length;
     const response = await chat(body, { 'x-request-id': 'route-a-1' });
     expect(response.status).toBe(200);
@@ -118,9 +140,23 @@ describe('extproc through Envoy: routing, passthrough, credentials, token metada
     const response = await chat({ model: 'gpt-a', messages: [] }, { 'x-request-id': 'tokens-a' });
     const text = await response.text();
     const upstreamJson = JSON.parse(text) as { usage: object };
-    expect(upstreamJson.usage).toEqual({ prompt_tokens: 11, completion_tokens: 7, total_tokens: 18, prompt_tokens_details: { cached_tokens: 3 } });
+    expect(upstreamJson.usage).toEqual({
+      prompt_tokens: 11,
+      completion_tokens: 7,
+      total_tokens: 18,
+      prompt_tokens_details: { cached_tokens: 3 },
+    });
     const line = await accessLogLine((l) => l.model === 'gpt-a' && l.input === 11);
-    expect(line).toMatchObject({ status: 200, cluster: 'openai-a', backend: backendA, input: 11, output: 7, total: 18, cached: 3, cost: 11 + 7 * 4 });
+    expect(line).toMatchObject({
+      status: 200,
+      cluster: 'openai-a',
+      backend: backendA,
+      input: 11,
+      output: 7,
+      total: 18,
+      cached: 3,
+      cost: 11 + 7 * 4,
+    });
   });
 
   it('applies the model name override and sets a correct content-length', async () => {
@@ -134,21 +170,43 @@ describe('extproc through Envoy: routing, passthrough, credentials, token metada
   });
 
   it('streams SSE through unchanged when the client asked for usage', async () => {
-    const response = await chat({ model: 'gpt-a', stream: true, stream_options: { include_usage: true }, messages: [] });
+    const response = await chat({
+      model: 'gpt-a',
+      stream: true,
+      stream_options: { include_usage: true },
+      messages: [],
+    });
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toBe('text/event-stream');
     const text = await response.text();
-    expect(text).toBe(streamFrames({ model: 'gpt-a-a', usage: { prompt: 11, completion: 7, cached: 3 }, includeUsage: true }).join(''));
-    const line = await accessLogLine((l) => l.model === 'gpt-a' && l.output === 7 && l.status === 200 && l !== undefined);
+    expect(text).toBe(
+      streamFrames({
+        model: 'gpt-a-a',
+        usage: { prompt: 11, completion: 7, cached: 3 },
+        includeUsage: true,
+      }).join(''),
+    );
+    const line = await accessLogLine(
+      (l) => l.model === 'gpt-a' && l.output === 7 && l.status === 200,
+    );
     expect(line.total).toBe(18);
   });
 
   it('asks upstream for usage when the client did not, and strips that chunk from the client stream', async () => {
-    const response = await chat({ model: 'gpt-b', stream: true, messages: [] }, { 'x-request-id': 'stream-b' });
+    const response = await chat(
+      { model: 'gpt-b', stream: true, messages: [] },
+      { 'x-request-id': 'stream-b' },
+    );
     const text = await response.text();
-    const sent = JSON.parse(upstreamB.requests.at(-1)!.body.toString('utf8')) as { stream_options?: object };
+    const sent = JSON.parse(upstreamB.requests.at(-1)!.body.toString('utf8')) as {
+      stream_options?: object;
+    };
     expect(sent.stream_options).toEqual({ include_usage: true });
-    const upstreamFrames = streamFrames({ model: 'gpt-b-2025-b', usage: { prompt: 21, completion: 13, cached: 0 }, includeUsage: true });
+    const upstreamFrames = streamFrames({
+      model: 'gpt-b-2025-b',
+      usage: { prompt: 21, completion: 13, cached: 0 },
+      includeUsage: true,
+    });
     const usageFrame = upstreamFrames.at(-2)!;
     expect(text).toBe(upstreamFrames.filter((frame) => frame !== usageFrame).join(''));
     const line = await accessLogLine((l) => l.model === 'gpt-b' && l.total === 34);
@@ -177,16 +235,23 @@ describe('extproc through Envoy: routing, passthrough, credentials, token metada
   it('answers malformed Anthropic requests in the Anthropic dialect', async () => {
     const response = await fetch(`${url}/v1/messages`, { method: 'POST', body: 'not json' });
     expect(response.status).toBe(400);
-    expect(await response.json()).toMatchObject({ type: 'error', error: { type: 'invalid_request_error' } });
+    expect(await response.json()).toMatchObject({
+      type: 'error',
+      error: { type: 'invalid_request_error' },
+    });
   });
 
   it('answers an unknown endpoint with a 404 and an unknown model with a 404, both as OpenAI errors', async () => {
     const unknownPath = await fetch(`${url}/v1/nope`, { method: 'POST', body: '{}' });
     expect(unknownPath.status).toBe(404);
-    expect(((await unknownPath.json()) as { error: { message: string } }).error.message).toMatch(/unsupported path: \/v1\/nope/);
+    expect(((await unknownPath.json()) as { error: { message: string } }).error.message).toMatch(
+      /unsupported path: \/v1\/nope/,
+    );
     const unknownModel = await chat({ model: 'gpt-unknown', messages: [] });
     expect(unknownModel.status).toBe(404);
-    expect(((await unknownModel.json()) as { error: { message: string } }).error.message).toMatch(/gpt-unknown/);
+    expect(((await unknownModel.json()) as { error: { message: string } }).error.message).toMatch(
+      /gpt-unknown/,
+    );
   });
 
   it('passes a 5 MB+ body through intact', async () => {
@@ -202,10 +267,17 @@ describe('extproc through Envoy: routing, passthrough, credentials, token metada
   it('maps a non-JSON upstream 5xx to an OpenAI error and passes an OpenAI 429 through', async () => {
     const exploded = await chat({ model: 'gpt-a', messages: [] }, { 'x-fake': 'error-500-text' });
     expect(exploded.status).toBe(500);
-    expect(await exploded.json()).toMatchObject({ error: { message: expect.stringContaining('upstream exploded') as string, type: 'server_error' } });
+    expect(await exploded.json()).toMatchObject({
+      error: {
+        message: expect.stringContaining('upstream exploded') as string,
+        type: 'server_error',
+      },
+    });
     const limited = await chat({ model: 'gpt-a', messages: [] }, { 'x-fake': 'error-429-json' });
     expect(limited.status).toBe(429);
-    expect(await limited.json()).toEqual({ error: { message: 'slow down', type: 'rate_limit_error', param: null, code: null } });
+    expect(await limited.json()).toEqual({
+      error: { message: 'slow down', type: 'rate_limit_error', param: null, code: null },
+    });
   });
 
   it('turns an upstream that hangs into a 504 OpenAI error after the route timeout', async () => {
@@ -216,18 +288,25 @@ describe('extproc through Envoy: routing, passthrough, credentials, token metada
 
   it('leaves no request state behind when the client cancels mid-stream', async () => {
     await new Promise<void>((resolve, reject) => {
-      const req = httpRequest(`${url}/v1/chat/completions`, { method: 'POST', headers: { 'x-fake': 'slow-stream' } }, (res) => {
-        res.once('data', () => {
-          req.destroy();
-          resolve();
-        });
-      });
+      const req = httpRequest(
+        `${url}/v1/chat/completions`,
+        { method: 'POST', headers: { 'x-fake': 'slow-stream' } },
+        (res) => {
+          res.once('data', () => {
+            req.destroy();
+            resolve();
+          });
+        },
+      );
       req.on('error', (err: NodeJS.ErrnoException) => {
         if (err.code !== 'ECONNRESET') reject(err);
       });
       req.end(JSON.stringify({ model: 'gpt-a', stream: true, messages: [] }));
     });
-    await waitFor(() => extproc.server.inFlight() === 0, { timeoutMs: 5_000, description: 'no in-flight request state' });
+    await waitFor(() => extproc.server.inFlight() === 0, {
+      timeoutMs: 5_000,
+      description: 'no in-flight request state',
+    });
     expect(extproc.server.inFlight()).toBe(0);
   });
 
@@ -253,7 +332,10 @@ describe('extproc through Envoy: routing, passthrough, credentials, token metada
     await new Promise((resolve) => setTimeout(resolve, 500));
     const response = await chat({ model: 'gpt-a', messages: [] });
     expect(response.status).toBe(200);
-    const rejections = extproc.logs().split('\n').filter((line) => line.includes('config change rejected'));
+    const rejections = extproc
+      .logs()
+      .split('\n')
+      .filter((line) => line.includes('config change rejected'));
     expect(rejections).toHaveLength(1);
     extproc.writeConfig(baseConfig);
   });

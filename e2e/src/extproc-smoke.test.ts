@@ -85,7 +85,10 @@ describe('client → Envoy → ext_proc (Unix socket) → upstream', () => {
   let stopExtProc: () => Promise<void>;
 
   beforeAll(async () => {
-    const extproc = await startTestExtProc({ dir: harness.tempDir('extproc'), config: { version: 'v1' } });
+    const extproc = await startTestExtProc({
+      dir: harness.tempDir('extproc'),
+      config: { version: 'v1' },
+    });
     const socketPath = extproc.socket;
     stopExtProc = () => extproc.stop();
     upstream = await harness.upstream(

@@ -17,7 +17,9 @@ export const ConfigSchema = z.strictObject({
    */
   address: listenAddressSchema.default('unix:/tmp/aigw-extproc.sock'),
   /** The filter config file (`@aigw/filterapi`) written by the controller or `aigw run`. */
-  config: z.string({ error: 'the filter config file is required' }).min(1, 'the filter config file is required'),
+  config: z
+    .string({ error: 'the filter config file is required' })
+    .min(1, 'the filter config file is required'),
   /** How often the config and credential files are checked for changes. */
   configPollMs: millisecondsSchema.default(250),
 });

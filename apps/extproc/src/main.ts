@@ -9,10 +9,18 @@ import { startExtProcServer, type ExtProcServer } from './server.js';
  */
 export async function main(args: MainArgs): Promise<ExtProcServer> {
   const config = loadConfig(args.argv, args.env);
-  const log = createLogger({ name: 'aigw-extproc', level: config.logLevel, format: config.logFormat });
+  const log = createLogger({
+    name: 'aigw-extproc',
+    level: config.logLevel,
+    format: config.logFormat,
+  });
   const watcher = new ConfigWatcher({ path: config.config, log, intervalMs: config.configPollMs });
   await watcher.start();
-  const server = await startExtProcServer({ address: config.address, log, runtime: () => watcher.current });
+  const server = await startExtProcServer({
+    address: config.address,
+    log,
+    runtime: () => watcher.current,
+  });
   return {
     ...server,
     close: async () => {

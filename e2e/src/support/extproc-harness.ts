@@ -41,7 +41,11 @@ export async function startTestExtProc(options: {
   const watcher = new ConfigWatcher({ path: configPath, log, intervalMs: 100 });
   await watcher.start();
   const socket = join(options.dir, 'extproc.sock');
-  const server = await startExtProcServer({ address: `unix:${socket}`, log, runtime: () => watcher.current });
+  const server = await startExtProcServer({
+    address: `unix:${socket}`,
+    log,
+    runtime: () => watcher.current,
+  });
   return {
     server,
     socket,

@@ -21,22 +21,43 @@ function usageJson(usage: FakeUsage): object {
 }
 
 /** The SSE frames of a streamed chat completion, as an OpenAI-compatible server sends them. */
-export function streamFrames(options: { model: string; usage: FakeUsage; includeUsage: boolean }): string[] {
-  const base = { id: 'chatcmpl-fake', object: 'chat.completion.chunk', created: 1, model: options.model };
+export function streamFrames(options: {
+  model: string;
+  usage: FakeUsage;
+  includeUsage: boolean;
+}): string[] {
+  const base = {
+    id: 'chatcmpl-fake',
+    object: 'chat.completion.chunk',
+    created: 1,
+    model: options.model,
+  };
   const frames = [
-    { ...base, choices: [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }] },
+    {
+      ...base,
+      choices: [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }],
+    },
     { ...base, choices: [{ index: 0, delta: { content: 'Hello' }, finish_reason: null }] },
     { ...base, choices: [{ index: 0, delta: { content: ', wörld 🌍' }, finish_reason: null }] },
     { ...base, choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] },
-  ].map((frame) => `data: ${JSON.stringify(options.includeUsage ? { ...frame, usage: null } : frame)}\n\n`);
+  ].map(
+    (frame) =>
+      `data: ${JSON.stringify(options.includeUsage ? { ...frame, usage: null } : frame)}\n\n`,
+  );
   if (options.includeUsage) {
-    frames.push(`data: ${JSON.stringify({ ...base, choices: [], usage: usageJson(options.usage) })}\n\n`);
+    frames.push(
+      `data: ${JSON.stringify({ ...base, choices: [], usage: usageJson(options.usage) })}\n\n`,
+    );
   }
   frames.push('data: [DONE]\n\n');
   return frames;
 }
 
-async function writeSlowly(res: ServerResponse, frames: readonly string[], delayMs: number): Promise<void> {
+async function writeSlowly(
+  res: ServerResponse,
+  frames: readonly string[],
+  delayMs: number,
+): Promise<void> {
   for (const frame of frames) {
     if (res.destroyed) return;
     res.write(frame);
@@ -58,9 +79,11 @@ export function fakeOpenAI(options: { name: string; usage: FakeUsage }): Upstrea
       return;
     }
     if (mode === 'error-429-json') {
-      res
-        .writeHead(429, { 'content-type': 'application/json' })
-        .end(JSON.stringify({ error: { message: 'slow down', type: 'rate_limit_error', param: null, code: null } }));
+      res.writeHead(429, { 'content-type': 'application/json' }).end(
+        JSON.stringify({
+          error: { message: 'slow down', type: 'rate_limit_error', param: null, code: null },
+        }),
+      );
       return;
     }
     const body = JSON.parse(req.body.toString('utf8')) as {
@@ -71,7 +94,11 @@ export function fakeOpenAI(options: { name: string; usage: FakeUsage }): Upstrea
     const model = `${body.model}-${options.name}`;
     if (body.stream) {
       res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
-      const frames = streamFrames({ model, usage: options.usage, includeUsage: body.stream_options?.include_usage === true });
+      const frames = streamFrames({
+        model,
+        usage: options.usage,
+        includeUsage: body.stream_options?.include_usage === true,
+      });
       await writeSlowly(res, frames, mode === 'slow-stream' ? 200 : 5);
       return;
     }
@@ -81,7 +108,9 @@ export function fakeOpenAI(options: { name: string; usage: FakeUsage }): Upstrea
       created: 1,
       model,
       backend: options.name,
-      choices: [{ index: 0, message: { role: 'assistant', content: 'Hello' }, finish_reason: 'stop' }],
+      choices: [
+        { index: 0, message: { role: 'assistant', content: 'Hello' }, finish_reason: 'stop' },
+      ],
       usage: usageJson(options.usage),
     });
     res.writeHead(200, { 'content-type': 'application/json' }).end(json);

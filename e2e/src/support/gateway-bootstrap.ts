@@ -59,10 +59,19 @@ function extProcFilter(level: 'router' | 'upstream'): object {
 }
 
 function backendCluster(backend: TestBackend): object {
-  const base = staticClusterFor(backend.cluster, { host: backend.upstream.host, port: backend.upstream.port });
+  const base = staticClusterFor(backend.cluster, {
+    host: backend.upstream.host,
+    port: backend.upstream.port,
+  });
   const endpoint = {
-    endpoint: { address: { socket_address: { address: backend.upstream.host, port_value: backend.upstream.port } } },
-    metadata: { filter_metadata: { [xdsNs]: { per_route_rule_backend_name: backend.backendName } } },
+    endpoint: {
+      address: {
+        socket_address: { address: backend.upstream.host, port_value: backend.upstream.port },
+      },
+    },
+    metadata: {
+      filter_metadata: { [xdsNs]: { per_route_rule_backend_name: backend.backendName } },
+    },
   };
   return {
     ...base,
@@ -84,7 +93,10 @@ function backendCluster(backend: TestBackend): object {
                   {
                     append: {
                       append_action: 'ADD_IF_ABSENT',
-                      header: { key: 'content-length', value: `%DYNAMIC_METADATA(${ns}:content_length)%` },
+                      header: {
+                        key: 'content-length',
+                        value: `%DYNAMIC_METADATA(${ns}:content_length)%`,
+                      },
                     },
                   },
                 ],
@@ -93,7 +105,9 @@ function backendCluster(backend: TestBackend): object {
           },
           {
             name: 'envoy.filters.http.upstream_codec',
-            typed_config: { '@type': type('envoy.extensions.filters.http.upstream_codec.v3.UpstreamCodec') },
+            typed_config: {
+              '@type': type('envoy.extensions.filters.http.upstream_codec.v3.UpstreamCodec'),
+            },
           },
         ],
       },
@@ -124,7 +138,9 @@ export const accessLogFormat = {
  */
 export function gatewayBootstrap(options: GatewayBootstrapOptions): object {
   const hcm = {
-    '@type': type('envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager'),
+    '@type': type(
+      'envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
+    ),
     stat_prefix: 'ai',
     access_log: [
       {
@@ -159,7 +175,10 @@ export function gatewayBootstrap(options: GatewayBootstrapOptions): object {
     },
     http_filters: [
       extProcFilter('router'),
-      { name: 'envoy.filters.http.router', typed_config: { '@type': type('envoy.extensions.filters.http.router.v3.Router') } },
+      {
+        name: 'envoy.filters.http.router',
+        typed_config: { '@type': type('envoy.extensions.filters.http.router.v3.Router') },
+      },
     ],
   };
   return {
@@ -169,7 +188,13 @@ export function gatewayBootstrap(options: GatewayBootstrapOptions): object {
           name: 'ingress',
           address: { socket_address: { address: '127.0.0.1', port_value: 0 } },
           per_connection_buffer_limit_bytes: 52428800,
-          filter_chains: [{ filters: [{ name: 'envoy.filters.network.http_connection_manager', typed_config: hcm }] }],
+          filter_chains: [
+            {
+              filters: [
+                { name: 'envoy.filters.network.http_connection_manager', typed_config: hcm },
+              ],
+            },
+          ],
         },
       ],
       clusters: [

@@ -11,7 +11,10 @@ export type HeaderEntry = readonly [name: string, value: string];
 export function headerMap(headers: extProc.HttpHeaders | undefined): Map<string, string> {
   const map = new Map<string, string>();
   for (const header of headers?.headers?.headers ?? []) {
-    map.set(header.key, header.rawValue.length > 0 ? header.rawValue.toString('utf8') : header.value);
+    map.set(
+      header.key,
+      header.rawValue.length > 0 ? header.rawValue.toString('utf8') : header.value,
+    );
   }
   return map;
 }
@@ -58,10 +61,21 @@ export interface CommonOptions {
 /** Builds the one response Envoy expects for a headers or body message. */
 export function commonResponse(options: CommonOptions): extProc.ProcessingResponse {
   const response: extProc.CommonResponse = {
-    status: options.isReplace ? CONTINUE_AND_REPLACE : extProc.CommonResponse_ResponseStatus.CONTINUE,
+    status: options.isReplace
+      ? CONTINUE_AND_REPLACE
+      : extProc.CommonResponse_ResponseStatus.CONTINUE,
     headerMutation: options.mutation,
     bodyMutation: options.body
-      ? { mutation: { $case: 'body', value: Buffer.from(options.body.buffer, options.body.byteOffset, options.body.byteLength) } }
+      ? {
+          mutation: {
+            $case: 'body',
+            value: Buffer.from(
+              options.body.buffer,
+              options.body.byteOffset,
+              options.body.byteLength,
+            ),
+          },
+        }
       : undefined,
     trailers: undefined,
     clearRouteCache: options.clearRouteCache ?? false,
@@ -82,7 +96,10 @@ export const continueResponses: Readonly<Record<Phase, extProc.ProcessingRespons
 };
 
 /** An immediate (local) reply with an error body in the client's dialect. */
-export function immediateResponse(error: ErrorResponse, details: string): extProc.ProcessingResponse {
+export function immediateResponse(
+  error: ErrorResponse,
+  details: string,
+): extProc.ProcessingResponse {
   return extProc.ProcessingResponse.fromPartial({
     response: {
       $case: 'immediateResponse',

@@ -29,8 +29,10 @@ export function usageMetadata(context: RequestContext): Record<string, unknown> 
     [metadataKeys.backendName]: backend.backend.name,
     [metadataKeys.requestModel]: context.parsed.model,
   };
-  if (backend.backend.modelNameOverride) values[metadataKeys.modelNameOverride] = backend.backend.modelNameOverride;
-  if (context.responseModel !== undefined) values[metadataKeys.responseModel] = context.responseModel;
+  if (backend.backend.modelNameOverride)
+    values[metadataKeys.modelNameOverride] = backend.backend.modelNameOverride;
+  if (context.responseModel !== undefined)
+    values[metadataKeys.responseModel] = context.responseModel;
   const costInput = {
     usage,
     model: context.parsed.model,

@@ -44,7 +44,8 @@ function upstreamResponse(
   deps: StreamDeps,
 ): extProc.ProcessingResponse | undefined {
   const phase = request.request;
-  if (phase?.$case === 'requestHeaders') return processUpstreamRequestHeaders(request, phase.value, deps);
+  if (phase?.$case === 'requestHeaders')
+    return processUpstreamRequestHeaders(request, phase.value, deps);
   // The upstream filter asks only for request headers; answer anything else with CONTINUE.
   if (phase?.$case === 'responseHeaders') return continueResponses.responseHeaders;
   if (phase?.$case === 'requestBody') return continueResponses.requestBody;

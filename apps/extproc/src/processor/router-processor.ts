@@ -21,7 +21,11 @@ import {
   type HeaderEntry,
 } from './messages.js';
 import { usageMetadata } from './metadata.js';
-import { internalRequestIdHeader, type RequestContext, type RequestContexts } from './request-context.js';
+import {
+  internalRequestIdHeader,
+  type RequestContext,
+  type RequestContexts,
+} from './request-context.js';
 
 /** Header with the client's original path, for logs and the upstream level. */
 export const originalPathHeader = 'x-ai-eg-original-path';
@@ -74,12 +78,19 @@ export class RouterProcessor {
     const path = map.get(':path') ?? '/';
     const endpoint = endpointForPath(path);
     if (!endpoint) {
-      const error = errorBody({ dialect: dialectForPath(path), status: 404, message: `unsupported path: ${path.split('?')[0] ?? path}` });
+      const error = errorBody({
+        dialect: dialectForPath(path),
+        status: 404,
+        message: `unsupported path: ${path.split('?')[0] ?? path}`,
+      });
       return immediateResponse(error, 'aigw_unsupported_path');
     }
     const dialect = dialectOf(endpoint);
     if (headers.endOfStream) {
-      return immediateResponse(errorBody({ dialect, status: 400, message: 'request body is required' }), 'aigw_bad_request');
+      return immediateResponse(
+        errorBody({ dialect, status: 400, message: 'request body is required' }),
+        'aigw_bad_request',
+      );
     }
     const id = `${map.get('x-request-id') ?? 'req'}-${randomUUID()}`;
     this.#context = {
@@ -99,7 +110,10 @@ export class RouterProcessor {
       responseModel: undefined,
     };
     this.#deps.contexts.add(this.#context);
-    return commonResponse({ phase: 'requestHeaders', mutation: headerMutation([[internalRequestIdHeader, id]]) });
+    return commonResponse({
+      phase: 'requestHeaders',
+      mutation: headerMutation([[internalRequestIdHeader, id]]),
+    });
   }
 
   /** Request body (buffered whole): parse, set the model header, re-pick the route. */
@@ -110,7 +124,10 @@ export class RouterProcessor {
       context.parsed = parseRequest(context.endpoint, body.body);
     } catch (err) {
       if (!isUserFacing(err)) throw err;
-      return immediateResponse(errorBody({ dialect: context.dialect, status: err.status, message: err.message }), 'aigw_bad_request');
+      return immediateResponse(
+        errorBody({ dialect: context.dialect, status: err.status, message: err.message }),
+        'aigw_bad_request',
+      );
     }
     const { model } = context.parsed;
     const set: HeaderEntry[] = [
@@ -122,12 +139,19 @@ export class RouterProcessor {
       const cluster = router.clusterFor(model);
       if (cluster === undefined) {
         const message = `model ${JSON.stringify(model)} is not configured in the gateway`;
-        return immediateResponse(errorBody({ dialect: context.dialect, status: 404, message }), 'aigw_unknown_model');
+        return immediateResponse(
+          errorBody({ dialect: context.dialect, status: 404, message }),
+          'aigw_unknown_model',
+        );
       }
       set.push([router.clusterHeader, cluster]);
     }
     // The header mutation is what makes Envoy honour clear_route_cache (it ignores it alone).
-    return commonResponse({ phase: 'requestBody', mutation: headerMutation(set), clearRouteCache: true });
+    return commonResponse({
+      phase: 'requestBody',
+      mutation: headerMutation(set),
+      clearRouteCache: true,
+    });
   }
 
   /** Response headers: note the status; stream SSE bodies, buffer everything else. */
@@ -176,7 +200,8 @@ export class RouterProcessor {
     // Errors are buffered (the mode is only switched to STREAMED for 2xx SSE), but be safe with
     // chunks: collect until the end.
     this.#errorChunks.push(body.body);
-    if (!body.endOfStream) return commonResponse({ phase: 'responseBody', body: new Uint8Array(0) });
+    if (!body.endOfStream)
+      return commonResponse({ phase: 'responseBody', body: new Uint8Array(0) });
     const whole = Buffer.concat(this.#errorChunks);
     this.#errorChunks = [];
     if (!context.translator) {

@@ -1,10 +1,12 @@
-import { extProc } from '@aigw/proto';
+import type { extProc } from '@aigw/proto';
 import type { Logger } from '@aigw/service-kit';
 import {
   createTranslator,
   errorBody,
-  isTranslatorError,
+  isUserFacing,
   type BackendSchema,
+  type ParsedRequest,
+  type TranslatedRequest,
   type Translator,
 } from '@aigw/translator';
 import { credentialHeaderNames } from '../runtime/credentials.js';
@@ -17,7 +19,11 @@ import {
   mutationOf,
   type HeaderEntry,
 } from './messages.js';
-import { internalRequestIdHeader, type RequestContext, type RequestContexts } from './request-context.js';
+import {
+  internalRequestIdHeader,
+  type RequestContext,
+  type RequestContexts,
+} from './request-context.js';
 
 /** The attribute the upstream filter is configured to send: the endpoint's backend name. */
 export const backendNameAttribute =
@@ -42,13 +48,55 @@ export interface UpstreamDeps {
   readonly log: Logger;
 }
 
-function fail(context: RequestContext, status: number, message: string): extProc.ProcessingResponse {
-  return immediateResponse(errorBody({ dialect: context.dialect, status, message }), 'aigw_upstream_error');
+function fail(
+  context: RequestContext,
+  status: number,
+  message: string,
+): extProc.ProcessingResponse {
+  return immediateResponse(
+    errorBody({ dialect: context.dialect, status, message }),
+    'aigw_upstream_error',
+  );
 }
 
 function backendSchema(backend: RuntimeBackend): BackendSchema {
   const { name, version, prefix } = backend.backend.schema;
-  return { name, ...(version === undefined ? {} : { version }), ...(prefix === undefined ? {} : { prefix }) };
+  return {
+    name,
+    ...(version === undefined ? {} : { version }),
+    ...(prefix === undefined ? {} : { prefix }),
+  };
+}
+
+type Translation =
+  | { readonly translator: Translator; readonly translated: TranslatedRequest }
+  | { readonly failure: unknown };
+
+function translate(
+  context: RequestContext & { parsed: ParsedRequest },
+  backend: RuntimeBackend,
+): Translation {
+  try {
+    const translator = createTranslator({
+      endpoint: context.endpoint,
+      schema: backendSchema(backend),
+    });
+    const override = backend.backend.modelNameOverride;
+    const translated = translator.request({
+      request: context.parsed,
+      path: context.path,
+      ...(override ? { modelNameOverride: override } : {}),
+    });
+    return { translator, translated };
+  } catch (failure) {
+    return { failure };
+  }
+}
+
+/** Client errors (400/422) keep their message; anything else is an opaque 500. */
+function translationFailed(context: RequestContext, err: unknown): extProc.ProcessingResponse {
+  if (isUserFacing(err)) return fail(context, err.status, err.message);
+  return fail(context, 500, 'request translation failed');
 }
 
 function authHeaders(backend: RuntimeBackend): { set: HeaderEntry[]; remove: string[] } {
@@ -74,34 +122,32 @@ export function processUpstreamRequestHeaders(
   const context = deps.contexts.get(headerMap(headers).get(internalRequestIdHeader));
   // Not one of ours (the router level did not see it): let it through untouched.
   if (!context?.parsed) return continueResponses.requestHeaders;
+  const parsedContext = context as RequestContext & { parsed: ParsedRequest };
   const name = backendNameOf(request);
   const backend = name === undefined ? undefined : context.runtime.backends.get(name);
   if (!backend) {
     deps.log.error({ backend: name, request: context.id }, 'unknown backend');
     return fail(context, 500, `backend ${name ?? '(none)'} is not configured in the gateway`);
   }
-  let translator: Translator;
-  let translated: ReturnType<Translator['request']>;
-  try {
-    translator = createTranslator({ endpoint: context.endpoint, schema: backendSchema(backend) });
-    translated = translator.request({
-      request: context.parsed,
-      path: context.path,
-      ...(backend.backend.modelNameOverride ? { modelNameOverride: backend.backend.modelNameOverride } : {}),
-    });
-  } catch (err) {
-    deps.log.warn({ err, backend: name, request: context.id }, 'translation failed');
-    const status = isTranslatorError(err) && 'status' in err ? Number(err.status) : 500;
-    const message = err instanceof Error && status < 500 ? err.message : 'request translation failed';
-    return fail(context, status, message);
+  const translation = translate(parsedContext, backend);
+  if ('failure' in translation) {
+    deps.log.warn(
+      { err: translation.failure, backend: name, request: context.id },
+      'translation failed',
+    );
+    return translationFailed(context, translation.failure);
   }
+  const { translator, translated } = translation;
   context.backend = backend;
   context.translator = translator;
   context.upstreamModel = translated.model;
   context.attempts += 1;
   const auth = authHeaders(backend);
   const mutation = mutationOf(
-    { set: translated.headers.set, remove: [...translated.headers.remove, ...auth.remove, internalRequestIdHeader] },
+    {
+      set: translated.headers.set,
+      remove: [...translated.headers.remove, ...auth.remove, internalRequestIdHeader],
+    },
     [[':path', translated.path], ...auth.set],
   );
   const namespace = context.runtime.config.metadataNamespace;

@@ -57,7 +57,10 @@ function celContext(input: CostInput): Record<string, unknown> {
 }
 
 function toCount(value: unknown): number | undefined {
-  const raw = typeof value === 'object' && value !== null ? (value as { valueOf(): unknown }).valueOf() : value;
+  const raw =
+    typeof value === 'object' && value !== null
+      ? (value as { valueOf(): unknown }).valueOf()
+      : value;
   if (typeof raw === 'bigint') return raw >= 0n ? Number(raw) : undefined;
   if (typeof raw === 'number' && Number.isFinite(raw) && raw >= 0) return Math.trunc(raw);
   return undefined;

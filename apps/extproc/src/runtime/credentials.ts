@@ -17,7 +17,10 @@ interface CredentialSource {
   readonly toHeader: ((secret: string) => CredentialHeader) | undefined;
 }
 
-const bearer = (secret: string): CredentialHeader => ({ name: 'authorization', value: `Bearer ${secret}` });
+const bearer = (secret: string): CredentialHeader => ({
+  name: 'authorization',
+  value: `Bearer ${secret}`,
+});
 
 function sourceOf(auth: BackendAuth): CredentialSource {
   if ('apiKey' in auth) return { file: auth.apiKey.file, toHeader: bearer };

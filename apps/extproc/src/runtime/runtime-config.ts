@@ -37,7 +37,8 @@ function compileRoutes(routes: Routes | undefined): ModelRouter | undefined {
   }
   return {
     clusterHeader: routes.clusterHeader,
-    clusterFor: (model) => exact.get(model) ?? prefixes.find(([prefix]) => model.startsWith(prefix))?.[1],
+    clusterFor: (model) =>
+      exact.get(model) ?? prefixes.find(([prefix]) => model.startsWith(prefix))?.[1],
   };
 }
 

@@ -2,30 +2,17 @@ import { z } from 'zod';
 import {
   commonConfigKeys,
   commonConfigShape,
-  listenAddressSchema,
-  loadConfig as load,
-  type ConfigKey,
+  configLoader,
+  grpcListenConfig,
 } from '@aigw/service-kit';
 
+const listen = grpcListenConfig({ envPrefix: 'AIGW_EXTENSION_SERVER', defaultAddress: ':1063' });
+
 /** Configuration of the Envoy Gateway extension server: flags and environment through one schema. */
-export const ConfigSchema = z.strictObject({
-  ...commonConfigShape,
-  /** gRPC listen address: `host:port`, `:port` or `unix:/path.sock`. */
-  address: listenAddressSchema.default(':1063'),
-});
+export const ConfigSchema = z.strictObject({ ...commonConfigShape, ...listen.shape });
 
 /** Validated configuration. */
 export type Config = z.output<typeof ConfigSchema>;
 
-const keys: Record<keyof Config, ConfigKey> = {
-  ...commonConfigKeys,
-  address: { flag: 'address', env: 'AIGW_EXTENSION_SERVER_ADDRESS' },
-};
-
 /** Reads flags (which win) and environment variables; throws ConfigError on bad input. */
-export function loadConfig(
-  argv: readonly string[],
-  env: Readonly<Record<string, string | undefined>>,
-): Config {
-  return load({ schema: ConfigSchema, keys, argv, env }).config;
-}
+export const loadConfig = configLoader(ConfigSchema, { ...commonConfigKeys, ...listen.keys });

@@ -2,33 +2,17 @@ import { z } from 'zod';
 import {
   commonConfigKeys,
   commonConfigShape,
-  loadConfig as load,
-  portOrZeroSchema,
-  type ConfigKey,
+  configLoader,
+  httpListenConfig,
 } from '@aigw/service-kit';
 
+const listen = httpListenConfig({ envPrefix: 'AIGW_WEBHOOK', defaultPort: 9443, portFlag: 'port' });
+
 /** Configuration of the sidecar-injection webhook: flags and environment through one schema. */
-export const ConfigSchema = z.strictObject({
-  ...commonConfigShape,
-  /** Port of the HTTP server (health endpoints now; /mutate later). */
-  port: portOrZeroSchema.default(9443),
-  /** Address to bind. */
-  host: z.string().min(1).default('0.0.0.0'),
-});
+export const ConfigSchema = z.strictObject({ ...commonConfigShape, ...listen.shape });
 
 /** Validated configuration. */
 export type Config = z.output<typeof ConfigSchema>;
 
-const keys: Record<keyof Config, ConfigKey> = {
-  ...commonConfigKeys,
-  port: { flag: 'port', env: 'AIGW_WEBHOOK_PORT' },
-  host: { flag: 'host', env: 'AIGW_WEBHOOK_HOST' },
-};
-
 /** Reads flags (which win) and environment variables; throws ConfigError on bad input. */
-export function loadConfig(
-  argv: readonly string[],
-  env: Readonly<Record<string, string | undefined>>,
-): Config {
-  return load({ schema: ConfigSchema, keys, argv, env }).config;
-}
+export const loadConfig = configLoader(ConfigSchema, { ...commonConfigKeys, ...listen.keys });

@@ -33,3 +33,12 @@ export { registerHealthRoutes, type HttpHealthOptions } from './http-health.js';
 export { commonConfigKeys, commonConfigShape } from './common-config.js';
 export { startGrpcService, type GrpcService, type GrpcServiceOptions } from './grpc-service.js';
 export { startHttpService, type HttpService, type HttpServiceOptions } from './http-service.js';
+export {
+  configLoader,
+  grpcListenConfig,
+  httpListenConfig,
+  type ConfigFragment,
+  type Env,
+  type GrpcListenConfig,
+  type HttpListenConfig,
+} from './listen-config.js';

@@ -12,6 +12,12 @@ const supported = new Set<string>([
   'chat-completions/OpenAI',
   'completions/OpenAI',
   'embeddings/OpenAI',
+  'chat-completions/Anthropic',
+  'chat-completions/GCPAnthropic',
+  'chat-completions/AWSAnthropic',
+  'messages/Anthropic',
+  'messages/GCPAnthropic',
+  'messages/AWSAnthropic',
 ]);
 
 const pairs = endpoints.flatMap((endpoint) =>

@@ -6,6 +6,12 @@
  * @see https://github.com/envoyproxy/ai-gateway/blob/main/internal/endpointspec/endpointspec.go
  */
 import { UnsupportedSchemaError } from './errors.js';
+import { createAnthropicToAnthropicTranslator } from './anthropic/anthropic.js';
+import { createAnthropicToAwsAnthropicTranslator } from './anthropic/awsanthropic.js';
+import { createAnthropicToGcpAnthropicTranslator } from './anthropic/gcpanthropic.js';
+import { createOpenAIToAnthropicTranslator } from './openai/anthropic.js';
+import { createOpenAIToAwsAnthropicTranslator } from './openai/awsanthropic.js';
+import { createOpenAIToGcpAnthropicTranslator } from './openai/gcpanthropic.js';
 import { createOpenAIToOpenAITranslator } from './openai/openai.js';
 import type {
   BackendSchema,
@@ -16,7 +22,32 @@ import type {
 } from './translator.js';
 
 /** Builds a translator for one request attempt to a backend of a given schema. */
-type TranslatorFactory = (schema: BackendSchema) => Translator;
+type TranslatorFactory = (schema: BackendSchema, options: CreateTranslatorOptions) => Translator;
+
+/** Factories for the Anthropic family (Anthropic, GCP Anthropic, AWS Anthropic backends). */
+function forAnthropicFamily(
+  endpoint: Endpoint,
+  schemaName: 'Anthropic' | 'GCPAnthropic' | 'AWSAnthropic',
+): TranslatorFactory | undefined {
+  const isChat = endpoint === 'chat-completions';
+  if (!isChat && endpoint !== 'messages') {
+    return undefined;
+  }
+  switch (schemaName) {
+    case 'Anthropic':
+      return isChat
+        ? (schema) => createOpenAIToAnthropicTranslator({ schema })
+        : (schema) => createAnthropicToAnthropicTranslator({ schema });
+    case 'GCPAnthropic':
+      return isChat
+        ? (schema, { gcp }) => createOpenAIToGcpAnthropicTranslator({ schema, gcp })
+        : (schema, { gcp }) => createAnthropicToGcpAnthropicTranslator({ schema, gcp });
+    case 'AWSAnthropic':
+      return isChat
+        ? (schema) => createOpenAIToAwsAnthropicTranslator({ schema })
+        : (schema) => createAnthropicToAwsAnthropicTranslator({ schema });
+  }
+}
 
 /** Factories for an OpenAI backend. */
 function forOpenAI(endpoint: Endpoint): TranslatorFactory | undefined {
@@ -43,9 +74,11 @@ function factoryFor(
     case 'AzureOpenAI':
     case 'AWSBedrock':
     case 'GCPVertexAI':
+      return undefined;
     case 'GCPAnthropic':
     case 'AWSAnthropic':
     case 'Anthropic':
+      return forAnthropicFamily(endpoint, schemaName);
     case 'Cohere':
       return undefined;
   }
@@ -66,5 +99,5 @@ export function createTranslator(options: CreateTranslatorOptions): Translator {
   if (factory === undefined) {
     throw new UnsupportedSchemaError({ endpoint, schemaName: schema.name });
   }
-  return factory(schema);
+  return factory(schema, options);
 }

@@ -74,6 +74,11 @@ export interface TranslateRequestOptions {
   readonly modelNameOverride?: string;
   /** The original `:path`, including the query string. */
   readonly path: string;
+  /**
+   * The client's request headers (lowercase names), for translators whose upstream carries some of
+   * them in the body (Anthropic `anthropic-beta` on Bedrock and Vertex AI). Optional.
+   */
+  readonly headers?: ReadonlyMap<string, string>;
 }
 
 /** Header mutations, applied by the caller in order: `remove` first, then `set`. */
@@ -156,6 +161,20 @@ export interface CreateTranslatorOptions {
   readonly endpoint: Endpoint;
   /** The schema of the backend the attempt goes to. */
   readonly schema: BackendSchema;
+  /**
+   * GCP project and region for Vertex AI backends (`GCPAnthropic`); they live in the backend's
+   * credentials, not its schema. Without them GCP paths are relative (`publishers/…`), for an auth
+   * layer that adds `/v1/projects/{project}/locations/{region}/`.
+   */
+  readonly gcp?: GcpLocation | undefined;
+}
+
+/** Where a Vertex AI backend lives. */
+export interface GcpLocation {
+  /** GCP project id. */
+  readonly project: string;
+  /** GCP region, e.g. `us-east5`. */
+  readonly region: string;
 }
 
 /** Header changes that change nothing; shared so passthrough results allocate nothing. */

@@ -12,6 +12,8 @@ import { createAnthropicToGcpAnthropicTranslator } from './anthropic/gcpanthropi
 import { createOpenAIToAnthropicTranslator } from './openai/anthropic.js';
 import { createOpenAIToAwsAnthropicTranslator } from './openai/awsanthropic.js';
 import { createOpenAIToGcpAnthropicTranslator } from './openai/gcpanthropic.js';
+import { createOpenAIToAwsBedrockTranslator } from './openai/awsbedrock.js';
+import { createOpenAIToAzureOpenAITranslator } from './openai/azureopenai.js';
 import { createOpenAIToOpenAITranslator } from './openai/openai.js';
 import type {
   BackendSchema,
@@ -72,7 +74,13 @@ function factoryFor(
     // Planned: OpenAI ingress → Azure OpenAI, AWS Bedrock, GCP Vertex (Gemini), GCP and AWS
     // Anthropic, Anthropic; Anthropic ingress → Anthropic, GCP/AWS Anthropic, AWS Bedrock, OpenAI.
     case 'AzureOpenAI':
+      return endpoint === 'messages'
+        ? undefined
+        : (schema) => createOpenAIToAzureOpenAITranslator({ endpoint, schema });
     case 'AWSBedrock':
+      return endpoint === 'chat-completions'
+        ? (schema) => createOpenAIToAwsBedrockTranslator({ schema })
+        : undefined;
     case 'GCPVertexAI':
       return undefined;
     case 'GCPAnthropic':

@@ -41,6 +41,11 @@ export interface OpenAIToOpenAITranslatorOptions {
   readonly endpoint: OpenAIEndpoint;
   /** The backend schema; `prefix` (default `v1`) is put before the endpoint path. */
   readonly schema: BackendSchema;
+  /**
+   * Builds the upstream path from the model sent upstream, replacing the prefix rule and the
+   * client's query string (Azure OpenAI puts the deployment in the path).
+   */
+  readonly upstreamPath?: ((model: string) => string) | undefined;
 }
 
 const pathSuffix: Readonly<Record<OpenAIEndpoint, string>> = {
@@ -105,6 +110,7 @@ export function openAIErrorResponse(status: number, body: Uint8Array): ErrorResp
 class OpenAIToOpenAITranslator implements Translator {
   readonly #endpoint: OpenAIEndpoint;
   readonly #basePath: string;
+  readonly #upstreamPath: ((model: string) => string) | undefined;
   #isStreamRequested = false;
   /** The translator injected `include_usage` and removes the usage-only chunk. */
   #shouldStripUsage = false;
@@ -128,15 +134,19 @@ class OpenAIToOpenAITranslator implements Translator {
       options.schema.prefix ?? defaultPrefix,
       pathSuffix[options.endpoint],
     );
+    this.#upstreamPath = options.upstreamPath;
   }
 
   request(options: TranslateRequestOptions): TranslatedRequest {
     const { request, modelNameOverride } = options;
-    const path = this.#basePath + queryOf(options.path);
     const model =
       modelNameOverride !== undefined && modelNameOverride !== ''
         ? modelNameOverride
         : request.model;
+    const path =
+      this.#upstreamPath === undefined
+        ? this.#basePath + queryOf(options.path)
+        : this.#upstreamPath(model);
     this.#isStreamRequested = request.stream;
     this.#shouldStripUsage =
       this.#endpoint !== 'embeddings' &&

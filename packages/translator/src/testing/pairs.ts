@@ -1,0 +1,78 @@
+/**
+ * The translator pairs the conformance suite runs, each with its codecs and its reasoned skips.
+ * Add a pair here when a translator lands; the matrix and the vitest suite pick it up.
+ */
+import { createAnthropicToAnthropicTranslator } from '../anthropic/anthropic.js';
+import { createAnthropicToAwsAnthropicTranslator } from '../anthropic/awsanthropic.js';
+import { createAnthropicToGcpAnthropicTranslator } from '../anthropic/gcpanthropic.js';
+import { createOpenAIToAnthropicTranslator } from '../openai/anthropic.js';
+import { createOpenAIToAwsAnthropicTranslator } from '../openai/awsanthropic.js';
+import { createOpenAIToGcpAnthropicTranslator } from '../openai/gcpanthropic.js';
+import { createOpenAIToOpenAITranslator } from '../openai/openai.js';
+import { anthropicBackend, anthropicIngress } from './anthropic-codec.js';
+import type { ConformancePair, ConformanceSkip } from './conformance.js';
+import { openAIBackend, openAIIngress } from './openai-codec.js';
+
+const now = (): number => 1700000000;
+const gcp = { project: 'proj', region: 'us-east5' };
+
+const passthroughUnsupported: ConformanceSkip = {
+  reason: 'passthrough: the backend speaks the client’s API, so it judges every parameter itself',
+  tests: ['unsupported-parameter'],
+};
+
+/** Every pair under conformance. */
+export const conformancePairs: readonly ConformancePair[] = [
+  {
+    name: 'openai → openai',
+    ingress: openAIIngress,
+    backend: openAIBackend,
+    create: () =>
+      createOpenAIToOpenAITranslator({ endpoint: 'chat-completions', schema: { name: 'OpenAI' } }),
+    skip: [passthroughUnsupported],
+  },
+  {
+    name: 'openai → anthropic',
+    ingress: openAIIngress,
+    backend: anthropicBackend('anthropic'),
+    create: () => createOpenAIToAnthropicTranslator({ schema: { name: 'Anthropic' }, now }),
+    skip: [],
+  },
+  {
+    name: 'openai → gcpanthropic',
+    ingress: openAIIngress,
+    backend: anthropicBackend('gcp'),
+    create: () =>
+      createOpenAIToGcpAnthropicTranslator({ schema: { name: 'GCPAnthropic' }, gcp, now }),
+    skip: [],
+  },
+  {
+    name: 'openai → awsanthropic',
+    ingress: openAIIngress,
+    backend: anthropicBackend('aws'),
+    create: () => createOpenAIToAwsAnthropicTranslator({ schema: { name: 'AWSAnthropic' }, now }),
+    skip: [],
+  },
+  {
+    name: 'anthropic → anthropic',
+    ingress: anthropicIngress,
+    backend: anthropicBackend('anthropic'),
+    create: () => createAnthropicToAnthropicTranslator({ schema: { name: 'Anthropic' } }),
+    skip: [passthroughUnsupported],
+  },
+  {
+    name: 'anthropic → gcpanthropic',
+    ingress: anthropicIngress,
+    backend: anthropicBackend('gcp'),
+    create: () =>
+      createAnthropicToGcpAnthropicTranslator({ schema: { name: 'GCPAnthropic' }, gcp }),
+    skip: [passthroughUnsupported],
+  },
+  {
+    name: 'anthropic → awsanthropic',
+    ingress: anthropicIngress,
+    backend: anthropicBackend('aws'),
+    create: () => createAnthropicToAwsAnthropicTranslator({ schema: { name: 'AWSAnthropic' } }),
+    skip: [passthroughUnsupported],
+  },
+];

@@ -1,0 +1,145 @@
+import { z } from 'zod';
+
+/** Rate-limit units of envoyproxy/ratelimit's YAML (case-insensitive there, lower-case here). */
+export const unitNames = ['second', 'minute', 'hour', 'day', 'week', 'month', 'year'] as const;
+
+/** A unit name after normalisation. */
+export type UnitName = (typeof unitNames)[number];
+
+const maxUint32 = 4_294_967_295;
+
+/**
+ * Descriptor keys and values are strings; YAML turns `value: 1234` or `value: true` into other
+ * scalars, which envoyproxy/ratelimit (Go, yaml.v2) reads back as strings, so we do too.
+ */
+const scalarString = z
+  .union([z.string(), z.number(), z.boolean()])
+  .transform((value) => String(value));
+
+const replacesSchema = z.strictObject({
+  name: z.string().min(1, 'should not have an empty replaces entry'),
+});
+
+function isUnitName(value: string): value is UnitName {
+  return (unitNames as readonly string[]).includes(value);
+}
+
+/** `rate_limit:` — the limit itself, validated as envoyproxy/ratelimit does, plus a few more rules. */
+const rateLimitSchema = z
+  .strictObject({
+    unit: z.string().optional(),
+    requests_per_unit: z
+      .number({ error: 'requests_per_unit must be a whole number' })
+      .int('requests_per_unit must be a whole number')
+      .min(0, 'requests_per_unit must not be negative')
+      .max(maxUint32, 'requests_per_unit must fit in 32 bits')
+      .optional(),
+    unlimited: z.boolean().default(false),
+    name: z.string().optional(),
+    replaces: z.array(replacesSchema).optional(),
+  })
+  .superRefine((limit, ctx) => {
+    const unit = limit.unit?.toLowerCase();
+    if (limit.unlimited) {
+      if (limit.unit !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['unit'],
+          message: 'should not specify rate limit unit when unlimited',
+        });
+      }
+    } else if (unit === undefined || !isUnitName(unit)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['unit'],
+        message: `invalid rate limit unit ${JSON.stringify(limit.unit ?? '')}: expected one of ${unitNames.join(', ')}`,
+      });
+    } else if (limit.requests_per_unit === undefined) {
+      // envoyproxy/ratelimit reads a missing value as 0 (block everything); that is never meant.
+      ctx.addIssue({
+        code: 'custom',
+        path: ['requests_per_unit'],
+        message: 'requests_per_unit is required',
+      });
+    }
+    limit.replaces?.forEach((entry, index) => {
+      if (limit.name !== undefined && entry.name === limit.name) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['replaces', index, 'name'],
+          message: 'replaces should not contain name of same descriptor',
+        });
+      }
+    });
+  })
+  .transform((limit) => ({
+    unit: limit.unlimited ? undefined : (limit.unit?.toLowerCase() as UnitName | undefined),
+    requestsPerUnit: limit.requests_per_unit ?? 0,
+    unlimited: limit.unlimited,
+    name: limit.name ?? '',
+    replaces: (limit.replaces ?? []).map((entry) => entry.name),
+  }));
+
+/** A validated `rate_limit` block. */
+export type RateLimitSpec = z.output<typeof rateLimitSchema>;
+
+/** A validated descriptor (one level of the tree). */
+export interface DescriptorSpec {
+  readonly key: string;
+  readonly value: string | undefined;
+  readonly rate_limit: RateLimitSpec | undefined;
+  readonly shadow_mode: boolean;
+  readonly quota_mode: boolean;
+  readonly detailed_metric: boolean;
+  readonly value_to_metric: boolean;
+  readonly share_threshold: boolean;
+  readonly metadata: Readonly<Record<string, unknown>> | undefined;
+  readonly descriptors: readonly DescriptorSpec[];
+}
+
+const descriptorSchema: z.ZodType<DescriptorSpec> = z.lazy(() =>
+  z
+    .strictObject({
+      key: scalarString.pipe(z.string().min(1, 'descriptor has empty key')),
+      value: scalarString.optional(),
+      rate_limit: rateLimitSchema.optional(),
+      shadow_mode: z.boolean().default(false),
+      quota_mode: z.boolean().default(false),
+      detailed_metric: z.boolean().default(false),
+      value_to_metric: z.boolean().default(false),
+      share_threshold: z.boolean().default(false),
+      metadata: z.record(z.string(), z.json()).optional(),
+      descriptors: z.array(descriptorSchema).default([]),
+    })
+    .superRefine((descriptor, ctx) => {
+      const finalKey =
+        descriptor.value === undefined || descriptor.value === ''
+          ? descriptor.key
+          : `${descriptor.key}_${descriptor.value}`;
+      if (descriptor.share_threshold && !finalKey.endsWith('*')) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['share_threshold'],
+          message: `share_threshold can only be used with wildcard values (ending with '*'), but found key '${finalKey}'`,
+        });
+      }
+    })
+    .transform((descriptor): DescriptorSpec => ({
+      ...descriptor,
+      value: descriptor.value === '' ? undefined : descriptor.value,
+      rate_limit: descriptor.rate_limit,
+      metadata: descriptor.metadata,
+    })),
+);
+
+/**
+ * One config file in envoyproxy/ratelimit's YAML format: a domain and its descriptor tree. Every
+ * object is strict, so a misspelt field is an error instead of a silently ignored limit.
+ */
+export const RulesFileSchema = z.strictObject({
+  domain: scalarString.pipe(z.string().min(1, 'config file cannot have empty domain')),
+  descriptors: z.array(descriptorSchema).default([]),
+});
+
+/** A validated config file. */
+export type RulesFile = z.output<typeof RulesFileSchema>;

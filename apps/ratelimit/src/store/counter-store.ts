@@ -1,0 +1,24 @@
+/** One counter to bump: `INCRBY key hits` then `EXPIRE key ttlSeconds`. */
+export interface Increment {
+  readonly key: string;
+  /** May be 0 ("check only"): the current value is read without changing it. */
+  readonly hits: number;
+  readonly ttlSeconds: number;
+}
+
+/** Store health as reported to gRPC health and metrics. */
+export type StoreHealth = 'up' | 'down';
+
+/**
+ * Where fixed-window counters live. One call per decision: every matched limit's increment goes
+ * out together (one Redis pipeline, one round trip) and the values after incrementing come back
+ * in the same order. Rejects when the store cannot answer; the limiter applies the fail mode.
+ */
+export interface CounterStore {
+  readonly kind: 'memory' | 'redis';
+  incrementAll(increments: readonly Increment[]): Promise<number[]>;
+  /** Current health; `onHealthChange` is told about every transition. */
+  health(): StoreHealth;
+  onHealthChange(listener: (health: StoreHealth) => void): void;
+  close(): Promise<void>;
+}

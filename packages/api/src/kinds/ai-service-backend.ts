@@ -1,0 +1,60 @@
+/**
+ * AIServiceBackend: one AI provider endpoint (an Envoy Gateway Backend) with the API schema it
+ * speaks and optional request mutations.
+ *
+ * @see https://github.com/envoyproxy/ai-gateway/blob/main/api/v1beta1/ai_service_backend.go
+ */
+import type { KindDef, VersionDef } from '../crd.js';
+import { obj } from '../schema/dsl.js';
+import {
+  backendObjectReference,
+  conditionsStatus,
+  httpBodyMutation,
+  httpHeaderMutation,
+  versionedApiSchema,
+} from './common.js';
+
+const backendRef = {
+  ...backendObjectReference,
+  typeName: 'AIServiceBackendRef',
+  description: 'The Envoy Gateway Backend (gateway.envoyproxy.io/Backend) to send traffic to.',
+  validations: [
+    {
+      rule: "has(self.kind) && self.kind == 'Backend' && has(self.group) && self.group == 'gateway.envoyproxy.io'",
+      message:
+        'BackendRef must be a Backend resource of Envoy Gateway. See https://github.com/envoyproxy/ai-gateway/issues/902 for more details.',
+    },
+    ...(backendObjectReference.validations ?? []),
+  ],
+};
+
+/** AIServiceBackend spec (identical in v1alpha1 and v1beta1). */
+export const aiServiceBackendSpec = obj(
+  {
+    schema: versionedApiSchema,
+    backendRef,
+    headerMutation: httpHeaderMutation,
+    bodyMutation: httpBodyMutation,
+    responseBodyMutation: httpBodyMutation,
+  },
+  { typeName: 'AIServiceBackendSpec', required: ['backendRef', 'schema'] },
+);
+
+const status = conditionsStatus('AIServiceBackendStatus');
+
+const version = (name: VersionDef['name']): VersionDef => ({
+  name,
+  storage: name === 'v1beta1',
+  deprecated: name === 'v1alpha1',
+  spec: aiServiceBackendSpec,
+  status,
+});
+
+/** The AIServiceBackend kind. */
+export const aiServiceBackendKind: KindDef = {
+  kind: 'AIServiceBackend',
+  plural: 'aiservicebackends',
+  singular: 'aiservicebackend',
+  description: 'One AI provider backend and the API schema it speaks.',
+  versions: [version('v1alpha1'), version('v1beta1')],
+};

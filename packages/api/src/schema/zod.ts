@@ -1,0 +1,207 @@
+import { z } from 'zod';
+import { checkRule } from './cel.js';
+import type { ArrSchema, IntSchema, ObjSchema, Rule, Schema, StrSchema } from './dsl.js';
+import {
+  celFailure,
+  duplicateMapKeys,
+  formatPath,
+  invalid,
+  pathToken,
+  tooLong,
+  tooMany,
+  typeMessage,
+  unsupported,
+} from './messages.js';
+
+type Ctx = z.RefinementCtx;
+
+const dateTime = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
+
+function addIssue(ctx: Ctx, message: string, path: readonly PropertyKey[] = []): void {
+  ctx.addIssue({ code: 'custom', message, path: [...path] });
+}
+
+function celRules(rules: readonly Rule[] | undefined, value: unknown, ctx: Ctx): void {
+  for (const rule of rules ?? []) {
+    const failed = checkRule(rule, value);
+    if (failed !== undefined) addIssue(ctx, celFailure(value, failed));
+  }
+}
+
+function formatOk(format: StrSchema['format'], value: string): boolean {
+  if (format === 'date-time') return dateTime.test(value) && !Number.isNaN(Date.parse(value));
+  if (format === 'uri') return URL.canParse(value);
+  return true;
+}
+
+function checkString(schema: StrSchema, value: string, ctx: Ctx): void {
+  // Kubernetes counts code points (Go's utf8.RuneCountInString), not UTF-16 units.
+  const chars = value.replace(/[\uD800-\uDBFF][\uDC00-\uDFFF]/g, '_').length;
+  if (schema.enum && !schema.enum.includes(value)) {
+    addIssue(ctx, unsupported(value, schema.enum));
+    return;
+  }
+  if (schema.maxLength !== undefined && chars > schema.maxLength) {
+    addIssue(ctx, tooLong(schema.maxLength));
+  }
+  if (schema.minLength !== undefined && chars < schema.minLength) {
+    const detail = `${pathToken} in body should be at least ${schema.minLength} chars long`;
+    addIssue(ctx, invalid(value, detail));
+  }
+  if (schema.pattern !== undefined && !new RegExp(schema.pattern).test(value)) {
+    addIssue(ctx, invalid(value, `${pathToken} in body should match '${schema.pattern}'`));
+  }
+  if (!formatOk(schema.format, value)) {
+    addIssue(
+      ctx,
+      invalid(
+        value,
+        `${pathToken} in body must be of type ${schema.format ?? ''}: ${JSON.stringify(value)}`,
+      ),
+    );
+  }
+  celRules(schema.validations, value, ctx);
+}
+
+function checkInteger(schema: IntSchema, value: number, ctx: Ctx): void {
+  if (!Number.isInteger(value)) {
+    addIssue(ctx, typeMessage('integer', value));
+    return;
+  }
+  if (schema.minimum !== undefined && value < schema.minimum) {
+    const detail = `${pathToken} in body should be greater than or equal to ${schema.minimum}`;
+    addIssue(ctx, invalid(value, detail));
+  }
+  if (schema.maximum !== undefined && value > schema.maximum) {
+    const detail = `${pathToken} in body should be less than or equal to ${schema.maximum}`;
+    addIssue(ctx, invalid(value, detail));
+  }
+  celRules(schema.validations, value, ctx);
+}
+
+function listMapKey(item: unknown, keys: readonly string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const record = (typeof item === 'object' && item !== null ? item : {}) as Record<string, unknown>;
+  for (const k of keys) out[k] = record[k];
+  return out;
+}
+
+function checkUnique(schema: ArrSchema, value: readonly unknown[], ctx: Ctx): void {
+  const seen = new Set<string>();
+  value.forEach((item, i) => {
+    const key = schema.listType === 'map' ? listMapKey(item, schema.listMapKeys ?? []) : item;
+    const id = JSON.stringify(key);
+    if (seen.has(id)) {
+      const message =
+        schema.listType === 'map'
+          ? duplicateMapKeys(key as Record<string, unknown>)
+          : `Duplicate value: ${id}`;
+      addIssue(ctx, message, [i]);
+    }
+    seen.add(id);
+  });
+}
+
+function checkArray(schema: ArrSchema, value: readonly unknown[], ctx: Ctx): void {
+  if (schema.maxItems !== undefined && value.length > schema.maxItems) {
+    addIssue(ctx, tooMany(value.length, schema.maxItems));
+  }
+  if (schema.minItems !== undefined && value.length < schema.minItems) {
+    const detail = `${pathToken} in body should have at least ${schema.minItems} items`;
+    addIssue(ctx, invalid(value.length, detail));
+  }
+  if (schema.listType === 'map' || schema.listType === 'set') checkUnique(schema, value, ctx);
+  celRules(schema.validations, value, ctx);
+}
+
+function checkObject(schema: ObjSchema, value: Record<string, unknown>, ctx: Ctx): void {
+  const count = Object.keys(value).length;
+  if (schema.maxProperties !== undefined && count > schema.maxProperties) {
+    addIssue(ctx, tooMany(count, schema.maxProperties));
+  }
+  if (schema.minProperties !== undefined && count < schema.minProperties) {
+    const detail = `${pathToken} in body should have at least ${schema.minProperties} properties`;
+    addIssue(ctx, invalid(count, detail));
+  }
+  celRules(schema.validations, value, ctx);
+}
+
+/** Applies the optional/default wrapper a property needs inside its parent object. */
+function property(schema: Schema, isRequired: boolean): z.ZodType {
+  const inner = toZod(schema);
+  if (schema.default !== undefined) return inner.default(schema.default);
+  return isRequired ? inner : inner.optional();
+}
+
+function objectZod(schema: ObjSchema): z.ZodType {
+  const shape: Record<string, z.ZodType> = {};
+  const required = new Set(schema.required ?? []);
+  for (const [key, child] of Object.entries(schema.properties)) {
+    shape[key] = property(child, required.has(key));
+  }
+  const params = { error: (iss: { input?: unknown }) => typeMessage('object', iss.input) };
+  const base = schema.preserveUnknown
+    ? z.looseObject(shape, params)
+    : z.strictObject(shape, params);
+  return base.superRefine((v, ctx) => {
+    checkObject(schema, v, ctx);
+  });
+}
+
+function stringZod(schema: StrSchema): z.ZodType {
+  return z.string({ error: (iss) => typeMessage('string', iss.input) }).superRefine((v, ctx) => {
+    checkString(schema, v, ctx);
+  });
+}
+
+/**
+ * Builds the zod validator for a DSL node. Its issues carry the API server's messages (with
+ * `{{path}}` in place of the field path); {@link formatIssues} turns them into strings.
+ */
+export function toZod(schema: Schema): z.ZodType {
+  switch (schema.kind) {
+    case 'string':
+      return stringZod(schema);
+    case 'integer':
+      return z
+        .number({ error: (iss) => typeMessage('integer', iss.input) })
+        .superRefine((v, ctx) => {
+          checkInteger(schema, v, ctx);
+        });
+    case 'boolean':
+      return z.boolean({ error: (iss) => typeMessage('boolean', iss.input) });
+    case 'object':
+      return objectZod(schema);
+    case 'map':
+      return z.record(z.string(), toZod(schema.values), {
+        error: (iss) => typeMessage('object', iss.input),
+      });
+    case 'array':
+      return z
+        .array(toZod(schema.items), { error: (iss) => typeMessage('array', iss.input) })
+        .superRefine((v, ctx) => {
+          checkArray(schema, v, ctx);
+        });
+    case 'int-or-string':
+      return z.union([z.number().int(), z.string()], {
+        error: (iss) => typeMessage('integer-or-string', iss.input),
+      });
+    case 'any':
+      return z.unknown();
+  }
+}
+
+/** Turns zod issues into the API server's `path: message` lines (and strict-decoding errors). */
+export function formatIssues(issues: readonly z.core.$ZodIssue[]): string[] {
+  const out: string[] = [];
+  for (const issue of issues) {
+    const path = formatPath(issue.path);
+    if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys) out.push(`unknown field "${path ? `${path}.` : ''}${key}"`);
+      continue;
+    }
+    const message = issue.message.replaceAll(pathToken, path);
+    out.push(path ? `${path}: ${message}` : message);
+  }
+  return out;
+}

@@ -1,0 +1,107 @@
+/**
+ * Offline validation of aigateway.envoyproxy.io resources, with the outcome and (as far as
+ * possible) the messages the API server gives for the same manifest.
+ */
+import type { z } from 'zod';
+import { group, rootSchema, type KindDef, type VersionDef } from './crd.js';
+import { kinds } from './kinds/all.js';
+import { obj, str } from './schema/dsl.js';
+import { formatIssues, toZod } from './schema/zod.js';
+import type { AnyResource } from './resources.js';
+
+/** The result of {@link validateResource}. */
+export type ValidationResult<T = AnyResource> =
+  { readonly ok: true; readonly value: T } | { readonly ok: false; readonly errors: string[] };
+
+const dns1123Subdomain = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const dns1123SubdomainMessage =
+  "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')";
+
+const schemas = new Map<string, z.ZodType>();
+
+/**
+ * The zod schema of one kind and version: apiVersion, kind, metadata (kept as given), spec and
+ * status. Parsing applies the CRD defaults, as the API server does before validating.
+ */
+export function resourceSchema(def: KindDef, version: VersionDef): z.ZodType {
+  const key = `${def.kind}/${version.name}`;
+  let schema = schemas.get(key);
+  if (!schema) {
+    const root = rootSchema(def, version);
+    schema = toZod(
+      obj(
+        {
+          ...root.properties,
+          metadata: obj({}, { preserveUnknown: true }),
+          apiVersion: str(),
+          kind: str(),
+        },
+        { required: ['apiVersion', 'kind'] },
+      ),
+    );
+    schemas.set(key, schema);
+  }
+  return schema;
+}
+
+/** Finds the kind and version an object declares, if this group serves it. */
+export function lookupVersion(
+  apiVersion: unknown,
+  kind: unknown,
+): { def: KindDef; version: VersionDef } | undefined {
+  if (typeof apiVersion !== 'string' || typeof kind !== 'string') return undefined;
+  const def = kinds.find((k) => k.kind === kind);
+  const version = def?.versions.find((v) => `${group}/${v.name}` === apiVersion);
+  return def && version ? { def, version } : undefined;
+}
+
+/** The API server prunes nulls of non-nullable fields before defaulting; none of ours is nullable. */
+function dropNulls(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(dropNulls);
+  if (typeof value !== 'object' || value === null) return value;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) if (v !== null) out[k] = dropNulls(v);
+  return out;
+}
+
+function metadataErrors(metadata: unknown): string[] {
+  if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) {
+    return ['metadata.name: Required value: name or generateName is required'];
+  }
+  const { name, generateName } = metadata as Record<string, unknown>;
+  if (typeof name !== 'string' || name === '') {
+    return typeof generateName === 'string' && generateName !== ''
+      ? []
+      : ['metadata.name: Required value: name or generateName is required'];
+  }
+  if (name.length > 253 || !dns1123Subdomain.test(name)) {
+    return [`metadata.name: Invalid value: ${JSON.stringify(name)}: ${dns1123SubdomainMessage}`];
+  }
+  return [];
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Validates one manifest of group aigateway.envoyproxy.io, dispatching on apiVersion and kind.
+ * On success `value` has the CRD defaults applied. Errors read like the API server's, e.g.
+ * `spec.rules: Required value` or
+ * `spec.schema.name: Unsupported value: "Foo": supported values: "OpenAI", ...`.
+ */
+export function validateResource(obj: unknown): ValidationResult {
+  if (!isRecord(obj)) return { ok: false, errors: ['Object: expected a mapping'] };
+  const found = lookupVersion(obj.apiVersion, obj.kind);
+  if (!found) {
+    const kind = typeof obj.kind === 'string' ? obj.kind : '';
+    const version = typeof obj.apiVersion === 'string' ? obj.apiVersion : '';
+    return { ok: false, errors: [`no matches for kind "${kind}" in version "${version}"`] };
+  }
+  const input = dropNulls(obj) as Record<string, unknown>;
+  const errors = metadataErrors(input.metadata);
+  const parsed = resourceSchema(found.def, found.version).safeParse(input);
+  if (!parsed.success) errors.push(...formatIssues(parsed.error.issues));
+  if (errors.length > 0 || !parsed.success) return { ok: false, errors };
+  return { ok: true, value: parsed.data as AnyResource };
+}

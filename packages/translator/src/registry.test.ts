@@ -22,6 +22,7 @@ const supported = new Set<string>([
   'messages/Anthropic',
   'messages/GCPAnthropic',
   'messages/AWSAnthropic',
+  'messages/OpenAI',
 ]);
 
 const pairs = endpoints.flatMap((endpoint) =>

@@ -9,6 +9,7 @@ import { UnsupportedSchemaError } from './errors.js';
 import { createAnthropicToAnthropicTranslator } from './anthropic/anthropic.js';
 import { createAnthropicToAwsAnthropicTranslator } from './anthropic/awsanthropic.js';
 import { createAnthropicToGcpAnthropicTranslator } from './anthropic/gcpanthropic.js';
+import { createAnthropicToOpenAITranslator } from './anthropic/openai.js';
 import { createOpenAIToAnthropicTranslator } from './openai/anthropic.js';
 import { createOpenAIToAwsAnthropicTranslator } from './openai/awsanthropic.js';
 import { createOpenAIToGcpAnthropicTranslator } from './openai/gcpanthropic.js';
@@ -59,7 +60,7 @@ function forOpenAI(endpoint: Endpoint): TranslatorFactory | undefined {
     case 'embeddings':
       return (schema) => createOpenAIToOpenAITranslator({ endpoint, schema });
     case 'messages':
-      return undefined;
+      return (schema) => createAnthropicToOpenAITranslator({ schema });
   }
 }
 

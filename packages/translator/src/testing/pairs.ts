@@ -5,6 +5,7 @@
 import { createAnthropicToAnthropicTranslator } from '../anthropic/anthropic.js';
 import { createAnthropicToAwsAnthropicTranslator } from '../anthropic/awsanthropic.js';
 import { createAnthropicToGcpAnthropicTranslator } from '../anthropic/gcpanthropic.js';
+import { createAnthropicToOpenAITranslator } from '../anthropic/openai.js';
 import { createOpenAIToAnthropicTranslator } from '../openai/anthropic.js';
 import { createOpenAIToAwsAnthropicTranslator } from '../openai/awsanthropic.js';
 import { createOpenAIToGcpAnthropicTranslator } from '../openai/gcpanthropic.js';
@@ -74,5 +75,12 @@ export const conformancePairs: readonly ConformancePair[] = [
     backend: anthropicBackend('aws'),
     create: () => createAnthropicToAwsAnthropicTranslator({ schema: { name: 'AWSAnthropic' } }),
     skip: [passthroughUnsupported],
+  },
+  {
+    name: 'anthropic → openai',
+    ingress: anthropicIngress,
+    backend: openAIBackend,
+    create: () => createAnthropicToOpenAITranslator({ schema: { name: 'OpenAI' } }),
+    skip: [],
   },
 ];

@@ -1,0 +1,19 @@
+// eslint-disable-next-line no-restricted-imports -- the regen-diff check reads the committed doc
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { renderMatrix } from './matrix.js';
+import { conformancePairs } from './pairs.js';
+
+describe('docs/translation-matrix.md', () => {
+  it('is up to date (regenerate: pnpm --filter @aigw/translator matrix)', () => {
+    const committed = readFileSync(
+      new URL('../../../../docs/translation-matrix.md', import.meta.url),
+      'utf8',
+    );
+    expect(committed).toBe(renderMatrix(conformancePairs));
+  });
+
+  it('has no failing cell', () => {
+    expect(renderMatrix(conformancePairs)).not.toContain('FAIL');
+  });
+});

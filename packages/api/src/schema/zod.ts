@@ -183,9 +183,15 @@ export function toZod(schema: Schema): z.ZodType {
           checkArray(schema, v, ctx);
         });
     case 'int-or-string':
-      return z.union([z.number().int(), z.string()], {
-        error: (iss) => typeMessage('integer-or-string', iss.input),
-      });
+      return z
+        .union([z.number().int(), z.string()], {
+          error: (iss) => typeMessage('integer-or-string', iss.input),
+        })
+        .superRefine((v, ctx) => {
+          if (typeof v === 'string' && schema.pattern && !new RegExp(schema.pattern).test(v)) {
+            addIssue(ctx, invalid(v, `${pathToken} in body should match '${schema.pattern}'`));
+          }
+        });
     case 'any':
       return z.unknown();
   }

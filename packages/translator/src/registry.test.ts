@@ -16,6 +16,7 @@ const supported = new Set<string>([
   'completions/AzureOpenAI',
   'embeddings/AzureOpenAI',
   'chat-completions/AWSBedrock',
+  'chat-completions/GCPVertexAI',
   'chat-completions/Anthropic',
   'chat-completions/GCPAnthropic',
   'chat-completions/AWSAnthropic',

@@ -15,6 +15,7 @@ import { createOpenAIToAwsAnthropicTranslator } from './openai/awsanthropic.js';
 import { createOpenAIToGcpAnthropicTranslator } from './openai/gcpanthropic.js';
 import { createOpenAIToAwsBedrockTranslator } from './openai/awsbedrock.js';
 import { createOpenAIToAzureOpenAITranslator } from './openai/azureopenai.js';
+import { createOpenAIToGcpVertexAiTranslator } from './openai/gcpvertexai.js';
 import { createOpenAIToOpenAITranslator } from './openai/openai.js';
 import type {
   BackendSchema,
@@ -83,7 +84,9 @@ function factoryFor(
         ? (schema) => createOpenAIToAwsBedrockTranslator({ schema })
         : undefined;
     case 'GCPVertexAI':
-      return undefined;
+      return endpoint === 'chat-completions'
+        ? (schema, { gcp }) => createOpenAIToGcpVertexAiTranslator({ schema, gcp })
+        : undefined;
     case 'GCPAnthropic':
     case 'AWSAnthropic':
     case 'Anthropic':

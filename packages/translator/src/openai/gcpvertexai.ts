@@ -1,0 +1,239 @@
+/**
+ * OpenAI chat completions → GCP Vertex AI Gemini `generateContent` and
+ * `streamGenerateContent?alt=sse` (re-emitted as OpenAI `chat.completion.chunk` SSE).
+ *
+ * Path: `/v1/projects/{project}/locations/{region}/publishers/google/models/{model}:{method}`
+ * when `CreateTranslatorOptions.gcp` names the location; without it, the location-less
+ * `/v1/publishers/google/models/{model}:{method}` (Vertex AI express mode, API-key auth).
+ *
+ * @see https://github.com/envoyproxy/ai-gateway/blob/main/internal/translator/openai_gcpvertexai.go
+ */
+import { errorBody } from '../error-body.js';
+import { concatBytes, truncatedText, utf8Decoder, utf8Encoder } from '../shared/bytes.js';
+import { isJsonObject, parseJsonObject } from '../shared/json.js';
+import { SseParser } from '../shared/sse.js';
+import type {
+  BackendSchema,
+  ErrorResponse,
+  GcpLocation,
+  HeaderChanges,
+  ResponseBodyResult,
+  ResponseHeadersResult,
+  TranslatedRequest,
+  TranslateRequestOptions,
+  Translator,
+} from '../translator.js';
+import type { Usage } from '../usage.js';
+import { toGenerateContentRequest } from './gcpvertexai-request.js';
+import { fromGenerateContentResponse, GeminiStreamConverter } from './gcpvertexai-response.js';
+import { includesUsage } from './shared/chat-request.js';
+import { sseDone, unixSeconds } from './shared/chat-response.js';
+import { escapePathSegment } from './shared/path-segment.js';
+
+/** Input of {@link createOpenAIToGcpVertexAiTranslator}. */
+export interface OpenAIToGcpVertexAiTranslatorOptions {
+  /** The backend schema (`GCPVertexAI`; version and prefix unused). */
+  readonly schema: BackendSchema;
+  /** Project and region; absent → the location-less express-mode path. */
+  readonly gcp?: GcpLocation | undefined;
+  /** Clock for `created` when Gemini sends no `createTime` (ms since the epoch); defaults to `Date.now`. */
+  readonly now?: () => number;
+}
+
+const jsonHeaders: HeaderChanges = Object.freeze({
+  set: Object.freeze([Object.freeze(['content-type', 'application/json'] as const)]),
+  remove: Object.freeze([]),
+});
+const sseHeaders: HeaderChanges = Object.freeze({
+  set: Object.freeze([Object.freeze(['content-type', 'text/event-stream'] as const)]),
+  remove: Object.freeze(['content-length']),
+});
+const noChanges: HeaderChanges = Object.freeze({
+  set: Object.freeze([]),
+  remove: Object.freeze([]),
+});
+const empty = new Uint8Array(0);
+const maxErrorMessageBytes = 1024;
+
+/** The Vertex AI path for a Gemini model method. */
+export function gcpVertexAiPath(options: {
+  readonly gcp: GcpLocation | undefined;
+  readonly model: string;
+  readonly isStream: boolean;
+}): string {
+  const { gcp, model, isStream } = options;
+  const location =
+    gcp === undefined
+      ? ''
+      : `/projects/${escapePathSegment(gcp.project)}/locations/${escapePathSegment(gcp.region)}`;
+  const method = isStream ? 'streamGenerateContent?alt=sse' : 'generateContent';
+  return `/v1${location}/publishers/google/models/${escapePathSegment(model)}:${method}`;
+}
+
+/** The `error` object of a Vertex AI error body (an object, or a one-element array of one). */
+function vertexError(body: Uint8Array): Record<string, unknown> | undefined {
+  let json: unknown;
+  try {
+    json = JSON.parse(utf8Decoder.decode(body));
+  } catch {
+    return undefined;
+  }
+  const first: unknown = Array.isArray(json) ? json[0] : json;
+  return isJsonObject(first) && isJsonObject(first.error) ? first.error : undefined;
+}
+
+/**
+ * Converts a Vertex AI error (`{"error":{"code","message","status","details"}}`, or a
+ * one-element array of it, as streaming calls answer) to an OpenAI error: `type` is the gRPC
+ * status name, `code` the HTTP code; anything else is wrapped with its text as the message.
+ */
+export function gcpErrorResponse(status: number, body: Uint8Array): ErrorResponse {
+  const error = vertexError(body);
+  if (error !== undefined && typeof error.message === 'string') {
+    const details =
+      Array.isArray(error.details) && error.details.length > 0 ? error.details : undefined;
+    return errorBody({
+      dialect: 'openai',
+      status,
+      message:
+        details === undefined
+          ? error.message
+          : `${error.message} (details: ${JSON.stringify(details)})`,
+      type: typeof error.status === 'string' ? error.status : undefined,
+      code: typeof error.code === 'number' ? String(error.code) : undefined,
+    });
+  }
+  const message = truncatedText(body, maxErrorMessageBytes).text;
+  return errorBody({
+    dialect: 'openai',
+    status,
+    message: message.trim() === '' ? `GCP Vertex AI responded with status ${status}` : message,
+  });
+}
+
+/** Whether a content-type is `text/event-stream`. */
+function isEventStream(contentType: string | undefined): boolean {
+  return contentType?.trim().toLowerCase().startsWith('text/event-stream') === true;
+}
+
+/** State of one request attempt; see {@link createOpenAIToGcpVertexAiTranslator}. */
+class OpenAIToGcpVertexAiTranslator implements Translator {
+  readonly #gcp: GcpLocation | undefined;
+  readonly #now: () => number;
+  #model = '';
+  #responseModel: string | undefined = undefined;
+  #isStreamRequested = false;
+  #includeUsage = false;
+  #isStreaming: boolean | undefined = undefined;
+  #usage: Usage | undefined = undefined;
+  #bodyParts: Uint8Array[] = [];
+  #sse: SseParser | undefined = undefined;
+  #converter: GeminiStreamConverter | undefined = undefined;
+
+  constructor(options: OpenAIToGcpVertexAiTranslatorOptions) {
+    this.#gcp = options.gcp;
+    this.#now = options.now ?? Date.now;
+  }
+
+  request(options: TranslateRequestOptions): TranslatedRequest {
+    const { request, modelNameOverride } = options;
+    const model =
+      modelNameOverride !== undefined && modelNameOverride !== ''
+        ? modelNameOverride
+        : request.model;
+    this.#model = model;
+    this.#isStreamRequested = request.stream;
+    this.#includeUsage = includesUsage(request.body);
+    const gemini = toGenerateContentRequest(request.body, model);
+    return {
+      path: gcpVertexAiPath({ gcp: this.#gcp, model, isStream: request.stream }),
+      headers: jsonHeaders,
+      body: utf8Encoder.encode(JSON.stringify(gemini)),
+      model,
+    };
+  }
+
+  responseHeaders(_status: number, headers: ReadonlyMap<string, string>): ResponseHeadersResult {
+    const isStreaming = isEventStream(headers.get('content-type'));
+    this.#isStreaming = isStreaming;
+    return { headers: isStreaming ? sseHeaders : noChanges, isStreaming };
+  }
+
+  responseBody(chunk: Uint8Array, endOfStream: boolean): ResponseBodyResult {
+    if (this.#isStreaming ?? this.#isStreamRequested) {
+      return this.#streamed(chunk, endOfStream);
+    }
+    if (!endOfStream) {
+      this.#bodyParts.push(chunk.slice());
+      return this.#result(empty);
+    }
+    const whole = concatBytes([...this.#bodyParts, chunk]);
+    this.#bodyParts = [];
+    const json = parseJsonObject(utf8Decoder.decode(whole));
+    if (json === undefined) {
+      throw new Error('GCP Vertex AI response body is not a JSON object');
+    }
+    const converted = fromGenerateContentResponse(json, this.#context());
+    this.#usage = converted.usage;
+    this.#responseModel = converted.model;
+    return this.#result(utf8Encoder.encode(JSON.stringify(converted.body)));
+  }
+
+  responseError(
+    status: number,
+    _headers: ReadonlyMap<string, string>,
+    body: Uint8Array,
+  ): ErrorResponse {
+    return gcpErrorResponse(status, body);
+  }
+
+  #context(): { id: string; model: string; created: number } {
+    return {
+      id: `chatcmpl-${globalThis.crypto.randomUUID()}`,
+      model: this.#model,
+      created: unixSeconds(this.#now()),
+    };
+  }
+
+  #streamed(chunk: Uint8Array, endOfStream: boolean): ResponseBodyResult {
+    const sse = (this.#sse ??= new SseParser());
+    const converter = (this.#converter ??= new GeminiStreamConverter({
+      ...this.#context(),
+      includeUsage: this.#includeUsage,
+    }));
+    const frames = sse.feed(chunk);
+    if (endOfStream) {
+      const last = sse.end();
+      if (last !== undefined) {
+        frames.push(last);
+      }
+    }
+    let out = '';
+    for (const frame of frames) {
+      const json = frame.data === undefined ? undefined : parseJsonObject(frame.data);
+      if (json !== undefined) {
+        out += converter.convert(json);
+      }
+    }
+    this.#usage = converter.usage;
+    this.#responseModel = converter.model;
+    if (endOfStream) {
+      out += converter.finish() + sseDone;
+    }
+    return this.#result(out === '' ? empty : utf8Encoder.encode(out));
+  }
+
+  #result(body: Uint8Array): ResponseBodyResult {
+    return { body, usage: this.#usage, responseModel: this.#responseModel ?? this.#model };
+  }
+}
+
+/**
+ * Creates the OpenAI → GCP Vertex AI Gemini translator for one request attempt (chat
+ * completions). Request fields Gemini cannot honour are refused with a 400.
+ */
+export function createOpenAIToGcpVertexAiTranslator(
+  options: OpenAIToGcpVertexAiTranslatorOptions,
+): Translator {
+  return new OpenAIToGcpVertexAiTranslator(options);
+}

@@ -1,0 +1,102 @@
+import { describe, expect, it } from 'vitest';
+import type { AIGatewayRoute, BackendSecurityPolicy, MCPRoute } from './gen/types.generated.js';
+import { aiGatewayRouteSchema } from './schemas.js';
+import { validateResource } from './validate.js';
+
+const route = (spec: unknown): unknown => ({
+  apiVersion: 'aigateway.envoyproxy.io/v1beta1',
+  kind: 'AIGatewayRoute',
+  metadata: { name: 'r' },
+  spec,
+});
+
+describe('validateResource', () => {
+  it('applies CRD defaults like the API server', () => {
+    const result = validateResource(
+      route({ parentRefs: [{ name: 'gw' }], rules: [{ backendRefs: [{ name: 'b' }] }] }),
+    );
+    expect(result.ok).toBe(true);
+    const value = (result.ok ? result.value : undefined) as AIGatewayRoute;
+    expect(value.spec?.parentRefs?.[0]).toEqual({
+      name: 'gw',
+      group: 'gateway.networking.k8s.io',
+      kind: 'Gateway',
+    });
+    expect(value.spec?.rules[0]?.backendRefs?.[0]).toMatchObject({ weight: 1, priority: 0 });
+    expect(value.spec?.rules[0]?.modelsOwnedBy).toBe('Envoy AI Gateway');
+  });
+
+  it('defaults MCP paths and credential-override fallbacks', () => {
+    const mcp = validateResource({
+      apiVersion: 'aigateway.envoyproxy.io/v1beta1',
+      kind: 'MCPRoute',
+      metadata: { name: 'm' },
+      spec: {
+        parentRefs: [{ name: 'gw' }],
+        backendRefs: [{ name: 'a', kind: 'Backend', group: 'gateway.envoyproxy.io' }],
+      },
+    });
+    expect(mcp.ok && (mcp.value as MCPRoute).spec).toMatchObject({
+      path: '/mcp',
+      backendRefs: [{ path: '/mcp' }],
+    });
+    const bsp = validateResource({
+      apiVersion: 'aigateway.envoyproxy.io/v1beta1',
+      kind: 'BackendSecurityPolicy',
+      metadata: { name: 'p' },
+      spec: {
+        type: 'APIKey',
+        apiKey: { secretRef: { name: 'k' } },
+        credentialOverride: { fromRequestHeaders: {} },
+      },
+    });
+    expect(bsp.ok && (bsp.value as BackendSecurityPolicy).spec?.credentialOverride).toEqual({
+      fromRequestHeaders: { fallbackToConfigured: true },
+    });
+  });
+
+  it('prunes nulls before validating, as the API server does for non-nullable fields', () => {
+    const result = validateResource(route({ hostnames: null, rules: [{ backendRefs: null }] }));
+    expect(result.ok).toBe(true);
+  });
+
+  it('does not mutate its input', () => {
+    const input = route({ rules: [{ backendRefs: [{ name: 'b' }] }] });
+    const copy = structuredClone(input);
+    validateResource(input);
+    expect(input).toEqual(copy);
+  });
+
+  it.each([
+    [null, 'Object: expected a mapping'],
+    [{ apiVersion: 'v1', kind: 'Service' }, 'no matches for kind "Service" in version "v1"'],
+    [
+      {
+        apiVersion: 'aigateway.envoyproxy.io/v1beta1',
+        kind: 'AIGatewayRoute',
+        metadata: { name: 'Bad_Name' },
+      },
+      'metadata.name: Invalid value: "Bad_Name": a lowercase RFC 1123 subdomain',
+    ],
+  ])('rejects %j', (input, message) => {
+    const result = validateResource(input);
+    expect(result.ok ? [] : result.errors.join('\n')).toContain(message);
+  });
+
+  it('accepts generateName instead of name', () => {
+    const result = validateResource({
+      apiVersion: 'aigateway.envoyproxy.io/v1beta1',
+      kind: 'AIGatewayRoute',
+      metadata: { generateName: 'r-' },
+      spec: { rules: [] },
+    });
+    expect(result.ok).toBe(true);
+  });
+});
+
+describe('per-kind schemas', () => {
+  it('parse typed values', () => {
+    const parsed = aiGatewayRouteSchema.parse(route({ rules: [] }));
+    expect(parsed.kind).toBe('AIGatewayRoute');
+  });
+});

@@ -176,6 +176,11 @@ export interface AIServiceBackendStatus {
   conditions?: Condition[];
 }
 
+/** Envoy Gateway API key authentication. */
+export interface APIKeyAuth {
+  [key: string]: unknown;
+}
+
 export interface AWSCredentialsFile {
   /** Secret with key "credentials". */
   secretRef: SecretObjectReference;
@@ -280,6 +285,11 @@ export interface BackendSecurityPolicyStatus {
   conditions?: Condition[];
 }
 
+export interface ClaimToHeader {
+  claim: string;
+  header: string;
+}
+
 export interface Condition {
   lastTransitionTime: string;
   message: string;
@@ -305,6 +315,11 @@ export interface EnvVar {
   name: string;
   value?: string;
   valueFrom?: unknown;
+}
+
+/** Envoy Gateway external authorization. */
+export interface ExtAuth {
+  [key: string]: unknown;
 }
 
 export interface GCPCredentialsFile {
@@ -390,6 +405,24 @@ export interface HeaderMatch {
   value?: string;
 }
 
+export interface JWKS {
+  /** Envoy Gateway RemoteJWKS (uri, backend settings). */
+  remoteJWKS?: RemoteJWKS;
+  /** Envoy Gateway LocalJWKS (inline or ConfigMap). */
+  localJWKS?: LocalJWKS;
+}
+
+export interface JWTClaim {
+  name: string;
+  valueType?: "String" | "StringArray";
+  values: string[];
+}
+
+export interface JWTSource {
+  scopes?: string[];
+  claims?: JWTClaim[];
+}
+
 export interface KubernetesContainerSpec {
   env?: EnvVar[];
   image?: string;
@@ -405,10 +438,23 @@ export interface LLMRequestCost {
   cel?: string;
 }
 
+/** Envoy Gateway LocalJWKS (inline or ConfigMap). */
+export interface LocalJWKS {
+  [key: string]: unknown;
+}
+
 export interface LocalPolicyTargetReference {
   group: string;
   kind: string;
   name: string;
+}
+
+export interface MCPAuthorizationSource {
+  jwt: JWTSource;
+}
+
+export interface MCPAuthorizationTarget {
+  tools: ToolCall[];
 }
 
 export interface MCPBackendAPIKey {
@@ -430,6 +476,19 @@ export interface MCPHeaderForward {
   backendHeader?: string;
 }
 
+export interface MCPRouteAuthorization {
+  defaultAction?: "Allow" | "Deny";
+  rules?: MCPRouteAuthorizationRule[];
+}
+
+export interface MCPRouteAuthorizationRule {
+  source?: MCPAuthorizationSource;
+  target?: MCPAuthorizationTarget;
+  /** CEL over request.* attributes; true matches. */
+  cel?: string;
+  action?: "Allow" | "Deny";
+}
+
 export interface MCPRouteBackendRef {
   group?: string;
   kind?: string;
@@ -447,9 +506,22 @@ export interface MCPRouteBackendSelector {
   [key: string]: unknown;
 }
 
-/** OAuth, API key or external authorization for clients (not checked offline). */
+export interface MCPRouteOAuth {
+  issuer: string;
+  audiences?: string[];
+  jwks?: JWKS;
+  protectedResourceMetadata: ProtectedResourceMetadata;
+  claimToHeaders?: ClaimToHeader[];
+}
+
+/** How clients authenticate and which tools they may call. */
 export interface MCPRouteSecurityPolicy {
-  [key: string]: unknown;
+  oauth?: MCPRouteOAuth;
+  /** Envoy Gateway API key authentication. */
+  apiKeyAuth?: APIKeyAuth;
+  /** Envoy Gateway external authorization. */
+  extAuth?: ExtAuth;
+  authorization?: MCPRouteAuthorization;
 }
 
 export interface MCPRouteSpec {
@@ -459,7 +531,7 @@ export interface MCPRouteSpec {
   headers?: HTTPHeaderMatch[];
   hostnames?: string[];
   backendRefs: MCPRouteBackendRef[];
-  /** OAuth, API key or external authorization for clients (not checked offline). */
+  /** How clients authenticate and which tools they may call. */
   securityPolicy?: MCPRouteSecurityPolicy;
   /** CEL rules choosing backends per session (not checked offline). */
   backendSelector?: MCPRouteBackendSelector;
@@ -518,6 +590,15 @@ export interface PerModelQuota {
   quota: QuotaDefinition;
 }
 
+export interface ProtectedResourceMetadata {
+  resource: string;
+  resourceName?: string;
+  scopesSupported?: string[];
+  resourceSigningAlgValuesSupported?: string[];
+  resourceDocumentation?: string;
+  resourcePolicyUri?: string;
+}
+
 export interface QuotaDefinition {
   /** CEL cost of a request; total_tokens when unset. */
   costExpression?: string;
@@ -563,6 +644,11 @@ export interface RateLimitSelectCondition {
   sourceCIDR?: SourceMatch;
 }
 
+/** Envoy Gateway RemoteJWKS (uri, backend settings). */
+export interface RemoteJWKS {
+  [key: string]: unknown;
+}
+
 export interface ResourceClaim {
   name: string;
   request?: string;
@@ -591,6 +677,11 @@ export interface ServiceQuotaDefinition {
 export interface SourceMatch {
   type?: "Exact" | "Distinct";
   value: string;
+}
+
+export interface ToolCall {
+  backend: string;
+  tool: string;
 }
 
 export interface VersionedAPISchema {

@@ -2,15 +2,17 @@
  * MCPRoute: aggregates MCP servers behind one Streamable HTTP endpoint on a Gateway, with tool
  * filtering and per-backend API-key injection.
  *
- * Modelled: parentRefs, path, headers, hostnames and backendRefs (path, toolSelector,
- * securityPolicy.apiKey, forwardHeaders). The route-level `securityPolicy` (OAuth, JWKS,
- * authorization rules, extAuth) and `backendSelector` are kept as given without schema checks,
- * as are backend security sources other than `apiKey`.
+ * Modelled: parentRefs, path, headers, hostnames, backendRefs (path, toolSelector,
+ * securityPolicy.apiKey, forwardHeaders) and the route securityPolicy (oauth with JWKS and
+ * protected-resource metadata, authorization rules). Kept as given without schema checks:
+ * Envoy Gateway's apiKeyAuth, extAuth, remoteJWKS/localJWKS, `backendSelector`, and backend
+ * security sources other than `apiKey`.
  *
  * @see https://github.com/envoyproxy/ai-gateway/blob/main/api/v1beta1/mcp_route.go
  */
 import type { KindDef, VersionDef } from '../crd.js';
-import { arr, obj, str } from '../schema/dsl.js';
+import type { ObjSchema, StrSchema } from '../schema/dsl.js';
+import { arr, obj, str, strEnum } from '../schema/dsl.js';
 import {
   backendObjectReference,
   conditionsStatus,
@@ -91,6 +93,144 @@ const backendRef = obj(
   },
 );
 
+/** A third-party (Envoy Gateway) object kept as given. */
+const passThrough = (typeName: string, description: string): ObjSchema =>
+  obj({}, { typeName, preserveUnknown: true, description });
+
+const uri = (opts: { maxLength?: number } = {}): StrSchema => str({ format: 'uri', ...opts });
+
+const jwks = obj(
+  {
+    remoteJWKS: passThrough('RemoteJWKS', 'Envoy Gateway RemoteJWKS (uri, backend settings).'),
+    localJWKS: passThrough('LocalJWKS', 'Envoy Gateway LocalJWKS (inline or ConfigMap).'),
+  },
+  {
+    typeName: 'JWKS',
+    validations: [
+      {
+        rule: 'has(self.remoteJWKS) || has(self.localJWKS)',
+        message: 'either remoteJWKS or localJWKS must be specified.',
+      },
+      {
+        rule: '!(has(self.remoteJWKS) && has(self.localJWKS))',
+        message: 'remoteJWKS and localJWKS cannot both be specified.',
+      },
+    ],
+  },
+);
+
+const protectedResourceMetadata = obj(
+  {
+    resource: uri(),
+    resourceName: str({ maxLength: 256 }),
+    scopesSupported: arr(str(), { maxItems: 32 }),
+    resourceSigningAlgValuesSupported: arr(str(), { minItems: 1, maxItems: 16 }),
+    resourceDocumentation: uri(),
+    resourcePolicyUri: uri(),
+  },
+  { typeName: 'ProtectedResourceMetadata', required: ['resource'] },
+);
+
+const oauth = obj(
+  {
+    issuer: uri(),
+    audiences: arr(str(), { maxItems: 32 }),
+    jwks,
+    protectedResourceMetadata,
+    claimToHeaders: arr(
+      obj(
+        { claim: str(), header: str() },
+        { typeName: 'ClaimToHeader', required: ['claim', 'header'] },
+      ),
+      { maxItems: 16 },
+    ),
+  },
+  { typeName: 'MCPRouteOAuth', required: ['issuer', 'protectedResourceMetadata'] },
+);
+
+const authorizationAction = (def: 'Allow' | 'Deny'): StrSchema =>
+  strEnum(['Allow', 'Deny'], { default: def });
+
+const jwtSource = obj(
+  {
+    scopes: arr(str(), { maxItems: 16 }),
+    claims: arr(
+      obj(
+        {
+          name: str(),
+          valueType: strEnum(['String', 'StringArray'], { default: 'String' }),
+          values: arr(str()),
+        },
+        { typeName: 'JWTClaim', required: ['name', 'values'] },
+      ),
+      {
+        maxItems: 16,
+        validations: [
+          {
+            rule: "!self.exists(c, c.name == 'scope')",
+            message: "'scope' claim name is reserved for OAuth scopes",
+          },
+        ],
+      },
+    ),
+  },
+  {
+    typeName: 'JWTSource',
+    validations: [
+      {
+        rule: '(has(self.scopes) && size(self.scopes) > 0) || (has(self.claims) && size(self.claims) > 0)',
+        message: 'either scopes or claims must be specified',
+      },
+    ],
+  },
+);
+
+const authorizationRule = obj(
+  {
+    source: obj({ jwt: jwtSource }, { typeName: 'MCPAuthorizationSource', required: ['jwt'] }),
+    target: obj(
+      {
+        tools: arr(
+          obj(
+            { backend: str(), tool: str() },
+            { typeName: 'ToolCall', required: ['backend', 'tool'] },
+          ),
+          { minItems: 1, maxItems: 16 },
+        ),
+      },
+      { typeName: 'MCPAuthorizationTarget', required: ['tools'] },
+    ),
+    cel: str({ maxLength: 4096, description: 'CEL over request.* attributes; true matches.' }),
+    action: authorizationAction('Allow'),
+  },
+  { typeName: 'MCPRouteAuthorizationRule' },
+);
+
+const routeSecurityPolicy = obj(
+  {
+    oauth,
+    apiKeyAuth: passThrough('APIKeyAuth', 'Envoy Gateway API key authentication.'),
+    extAuth: passThrough('ExtAuth', 'Envoy Gateway external authorization.'),
+    authorization: obj(
+      {
+        defaultAction: authorizationAction('Deny'),
+        rules: arr(authorizationRule, { maxItems: 32 }),
+      },
+      { typeName: 'MCPRouteAuthorization' },
+    ),
+  },
+  {
+    typeName: 'MCPRouteSecurityPolicy',
+    description: 'How clients authenticate and which tools they may call.',
+    validations: [
+      {
+        rule: '!(has(self.authorization) && self.authorization.rules.exists(r, has(r.source) && has(r.source.jwt)) && !has(self.oauth))',
+        message: 'oauth must be configured when any authorization rule uses a jwt source',
+      },
+    ],
+  },
+);
+
 /** MCPRoute spec (identical in v1alpha1 and v1beta1). */
 export const mcpRouteSpec = obj(
   {
@@ -108,14 +248,7 @@ export const mcpRouteSpec = obj(
         },
       ],
     }),
-    securityPolicy: obj(
-      {},
-      {
-        typeName: 'MCPRouteSecurityPolicy',
-        preserveUnknown: true,
-        description: 'OAuth, API key or external authorization for clients (not checked offline).',
-      },
-    ),
+    securityPolicy: routeSecurityPolicy,
     backendSelector: obj(
       {},
       {

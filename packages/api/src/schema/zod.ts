@@ -28,9 +28,18 @@ function celRules(rules: readonly Rule[] | undefined, value: unknown, ctx: Ctx):
   }
 }
 
+function hasControlChar(value: string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const code = value.charCodeAt(i);
+    if (code < 0x20 || code === 0x7f) return true;
+  }
+  return false;
+}
+
 function formatOk(format: StrSchema['format'], value: string): boolean {
   if (format === 'date-time') return dateTime.test(value) && !Number.isNaN(Date.parse(value));
-  if (format === 'uri') return URL.canParse(value);
+  // Go's url.Parse accepts relative references; reject only what it rejects most often.
+  if (format === 'uri') return !hasControlChar(value) && URL.canParse(value, 'http://x/');
   return true;
 }
 

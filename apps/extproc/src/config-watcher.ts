@@ -47,10 +47,11 @@ export class ConfigWatcher {
 
   /** Loads the config once (throwing if it is unusable) and starts watching. */
   async start(): Promise<void> {
-    const signature = await this.#computeSignature(undefined);
+    const before = await this.#computeSignature(undefined);
     this.#current = await this.#load();
     this.#signature = await this.#computeSignature(this.#current);
-    if (signature !== this.#signature) this.#signature = '';
+    // The config file changed while it was being loaded: force a reload at the first check.
+    if (before !== (await this.#computeSignature(undefined))) this.#signature = '';
     this.#logApplied('config loaded');
     this.#timer = setInterval(() => {
       this.#checking = this.#checking.then(() => this.check());

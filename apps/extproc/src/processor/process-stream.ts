@@ -1,5 +1,5 @@
-import type { ServerDuplexStream } from '@grpc/grpc-js';
-import type { extProc } from '@aigw/proto';
+import { status, type ServerDuplexStream } from '@grpc/grpc-js';
+import { extProc } from '@aigw/proto';
 import type { Logger } from '@aigw/service-kit';
 import type { RuntimeConfig } from '../runtime/runtime-config.js';
 import { continueResponses } from './messages.js';
@@ -16,6 +16,16 @@ export interface StreamDeps {
   readonly log: Logger;
 }
 
+// Trailers are never asked for, but answer them correctly if a filter config does.
+const trailerResponses = {
+  requestTrailers: extProc.ProcessingResponse.fromPartial({
+    response: { $case: 'requestTrailers', value: {} },
+  }),
+  responseTrailers: extProc.ProcessingResponse.fromPartial({
+    response: { $case: 'responseTrailers', value: {} },
+  }),
+} as const;
+
 function routerResponse(
   router: RouterProcessor,
   request: extProc.ProcessingRequest,
@@ -31,9 +41,9 @@ function routerResponse(
     case 'responseBody':
       return router.responseBody(phase.value);
     case 'requestTrailers':
-      return { response: { $case: 'requestTrailers', value: {} } } as extProc.ProcessingResponse;
+      return trailerResponses.requestTrailers;
     case 'responseTrailers':
-      return { response: { $case: 'responseTrailers', value: {} } } as extProc.ProcessingResponse;
+      return trailerResponses.responseTrailers;
     case undefined:
       return undefined;
   }
@@ -79,7 +89,8 @@ export function handleProcessStream(call: ProcessStream, deps: StreamDeps): void
     } catch (err) {
       deps.log.error({ err, request: router?.context?.id }, 'ext_proc message failed');
       release();
-      call.destroy(err instanceof Error ? err : new Error(String(err)));
+      // destroy() would leave Envoy waiting for its message timeout; a status ends it now.
+      call.emit('error', { code: status.INTERNAL, details: 'ext_proc message failed' });
       return;
     }
     if (response) call.write(response);

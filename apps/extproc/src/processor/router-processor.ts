@@ -213,7 +213,10 @@ export class RouterProcessor {
       return replaceBody(errorBody({ dialect: context.dialect, status: context.status, message }));
     }
     const error = context.translator.responseError(context.status, new Map(), whole);
-    return error.body === whole || Buffer.from(error.body).equals(whole)
+    // Pass through untouched only when Envoy still holds the whole body (one chunk); otherwise
+    // the earlier chunks were already answered with empty bodies and the whole must be re-sent.
+    const isWholeChunk = whole.byteLength === body.body.byteLength;
+    return isWholeChunk && Buffer.from(error.body).equals(whole)
       ? continueResponses.responseBody
       : replaceBody(error);
   }

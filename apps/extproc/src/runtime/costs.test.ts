@@ -115,12 +115,8 @@ describe('CEL costs', () => {
     expect(compile).toThrow(why);
   });
 
-  // BUG (costs.ts, compileCosts: `env.parse(cost.cel ?? '')` is outside any try/catch): a CEL
-  // expression that does not even parse throws cel-js's raw syntax error, which names neither the
-  // metadataKey nor llmRequestCosts, so the operator cannot tell which cost broke the config.
-  // Fix: wrap `env.parse(...)` and `program.check()` in try/catch and rethrow as
-  // `llmRequestCosts ${cost.metadataKey}: CEL does not parse: ${first line of the message}`.
-  it.fails('rejects an expression that does not parse, naming the metadataKey', () => {
+  // Regression test (found by review before release).
+  it('rejects an expression that does not parse, naming the metadataKey', () => {
     expect(() => compileCosts([cel('input_tokens +', 'broken_cost')])).toThrow(/broken_cost/);
   });
 

@@ -106,7 +106,15 @@ export function compileCosts(costs: readonly LLMRequestCost[]): CompiledCost[] {
         evaluate: (input) => (applies(cost, input) ? tokenCount(cost, input.usage) : undefined),
       };
     }
-    const program = env.parse(cost.cel ?? '');
+    let program: ReturnType<Environment['parse']>;
+    try {
+      program = env.parse(cost.cel ?? '');
+    } catch (err) {
+      const why = err instanceof Error ? (err.message.split('\n')[0] ?? err.message) : String(err);
+      throw new Error(`llmRequestCosts ${cost.metadataKey}: CEL does not parse: ${why}`, {
+        cause: err,
+      });
+    }
     const checked = program.check();
     if (!checked.valid || (checked.type !== 'int' && checked.type !== 'uint')) {
       const why = checked.error?.message.split('\n')[0] ?? `evaluates to ${String(checked.type)}`;

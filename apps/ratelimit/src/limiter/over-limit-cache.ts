@@ -27,6 +27,11 @@ export class OverLimitCache {
     return false;
   }
 
+  /** Forgets every key (a new rule set may have raised the limits). */
+  clear(): void {
+    this.#entries.clear();
+  }
+
   /** Records `key` as over limit until `expiresAtMs`. */
   add(key: string, expiresAtMs: number): void {
     if (this.#maxEntries === 0) return;

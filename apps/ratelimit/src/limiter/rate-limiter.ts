@@ -97,6 +97,7 @@ export class RateLimiter {
   readonly #localCache: OverLimitCache;
   readonly #nearRatio: number;
   readonly #prefix: string;
+  #rules: RuleSet | undefined;
 
   constructor(options: RateLimiterOptions) {
     this.#options = options;
@@ -112,6 +113,11 @@ export class RateLimiter {
   async shouldRateLimit(request: ratelimit.RateLimitRequest): Promise<Decision> {
     validate(request);
     const rules = this.#options.rules();
+    if (rules !== this.#rules) {
+      // Keys known over limit under the old rules may be within a raised limit now.
+      this.#rules = rules;
+      this.#localCache.clear();
+    }
     if (!rules.domains.has(request.domain)) this.stats.service.domainNotFound++;
     const nowMs = this.#now();
     const nowSeconds = Math.floor(nowMs / 1000);

@@ -103,7 +103,7 @@ export const aiGatewayRouteSpec = obj(
       validations: [
         {
           rule: 'self.all(l1, !has(l1.name) || self.exists_one(l2, has(l2.name) && l1.name == l2.name))',
-          message: 'rule names must be unique',
+          message: 'Rule name must be unique within the route',
         },
       ],
     }),

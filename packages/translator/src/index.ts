@@ -39,3 +39,9 @@ export type { AnthropicErrorType, ErrorBodyOptions, OpenAIErrorType } from './er
 export { errorBody, errorTypeForStatus } from './error-body.js';
 export type { OpenAIEndpoint, OpenAIToOpenAITranslatorOptions } from './openai/openai.js';
 export { createOpenAIToOpenAITranslator } from './openai/openai.js';
+export type { OpenAIToAzureOpenAITranslatorOptions } from './openai/azureopenai.js';
+export { azureOpenAIPath, createOpenAIToAzureOpenAITranslator } from './openai/azureopenai.js';
+export type { OpenAIToAwsBedrockTranslatorOptions } from './openai/awsbedrock.js';
+export { createOpenAIToAwsBedrockTranslator } from './openai/awsbedrock.js';
+export type { OpenAIToGcpVertexAiTranslatorOptions } from './openai/gcpvertexai.js';
+export { createOpenAIToGcpVertexAiTranslator, gcpVertexAiPath } from './openai/gcpvertexai.js';

@@ -87,7 +87,7 @@ function userPart(part: unknown, where: string): JsonObject {
     case 'image_url':
       return imageBlock(part, where);
     default:
-      throw new InvalidRequestBodyError(
+      throw new MalformedRequestError(
         `${where}: content part type "${part.type}" is not supported by Anthropic backends`,
       );
   }
@@ -150,8 +150,8 @@ function assistantPart(part: unknown, where: string): JsonObject | undefined {
       return { type: 'redacted_thinking', data };
     }
     default:
-      throw new InvalidRequestBodyError(
-        `${where}: assistant content part type "${String(part.type)}" is not supported`,
+      throw new MalformedRequestError(
+        `${where}: assistant content part type ${JSON.stringify(part.type)} is not supported`,
       );
   }
 }

@@ -151,7 +151,11 @@ export class AnthropicToOpenAIStream {
       }
       case 'input_json_delta': {
         const toolIndex = this.#toolIndex.get(index);
-        if (toolIndex === undefined || typeof delta.partial_json !== 'string') {
+        if (
+          toolIndex === undefined ||
+          typeof delta.partial_json !== 'string' ||
+          delta.partial_json === ''
+        ) {
           return '';
         }
         const call = { index: toolIndex, function: { arguments: delta.partial_json } };

@@ -30,7 +30,9 @@ export function gcpAnthropicPath(options: {
 }): string {
   const { gcp, model, stream } = options;
   const method = stream ? 'streamRawPredict' : 'rawPredict';
-  const suffix = `publishers/anthropic/models/${encodeURIComponent(model)}:${method}`;
+  // `@` (Vertex model versions) is valid in a path segment; keep it readable.
+  const segment = encodeURIComponent(model).replaceAll('%40', '@');
+  const suffix = `publishers/anthropic/models/${segment}:${method}`;
   if (gcp === undefined) {
     return suffix;
   }

@@ -34,25 +34,70 @@ const minMessageLength = preludeLength + crcLength;
 /** AWS limits a message to 16 MiB; anything larger is corrupt framing, not a big event. */
 const maxMessageLength = 16 * 1024 * 1024;
 
-const crcTable: Uint32Array = (() => {
-  const table = new Uint32Array(256);
+/**
+ * Slicing-by-8 CRC-32 tables: `crcTables[k * 256 + b]` is the CRC of byte `b` followed by `k`
+ * zero bytes, so eight input bytes are folded per step (several times faster than byte-wise).
+ */
+const crcTables: Int32Array = (() => {
+  const tables = new Int32Array(8 * 256);
   for (let n = 0; n < 256; n++) {
     let c = n;
     for (let k = 0; k < 8; k++) {
       c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
     }
-    table[n] = c >>> 0;
+    tables[n] = c;
   }
-  return table;
+  for (let n = 0; n < 256; n++) {
+    for (let k = 1; k < 8; k++) {
+      const prev = tables[(k - 1) * 256 + n] as number;
+      tables[k * 256 + n] = (tables[prev & 0xff] as number) ^ (prev >>> 8);
+    }
+  }
+  return tables;
 })();
+
+/** Table lookup (the index is always in range). */
+function t(index: number): number {
+  return crcTables[index] as number;
+}
 
 /** CRC-32 (IEEE 802.3, as zlib) of `bytes[from, to)`. */
 export function crc32(bytes: Uint8Array, from = 0, to = bytes.length): number {
-  let crc = 0xffffffff;
-  for (let i = from; i < to; i++) {
-    crc = (crcTable[(crc ^ (bytes[i] ?? 0)) & 0xff] ?? 0) ^ (crc >>> 8);
+  let crc = -1;
+  let i = from;
+  for (; i + 8 <= to; i += 8) {
+    const a =
+      crc ^
+      ((bytes[i] as number) |
+        ((bytes[i + 1] as number) << 8) |
+        ((bytes[i + 2] as number) << 16) |
+        ((bytes[i + 3] as number) << 24));
+    crc =
+      t(1792 + (a & 0xff)) ^
+      t(1536 + ((a >>> 8) & 0xff)) ^
+      t(1280 + ((a >>> 16) & 0xff)) ^
+      t(1024 + (a >>> 24)) ^
+      t(768 + (bytes[i + 4] as number)) ^
+      t(512 + (bytes[i + 5] as number)) ^
+      t(256 + (bytes[i + 6] as number)) ^
+      t(bytes[i + 7] as number);
   }
-  return (crc ^ 0xffffffff) >>> 0;
+  for (; i < to; i++) {
+    crc = t((crc ^ (bytes[i] as number)) & 0xff) ^ (crc >>> 8);
+  }
+  return (crc ^ -1) >>> 0;
+}
+
+/** Decodes header names and string values: ASCII (all Bedrock sends) without a TextDecoder call. */
+function decodeText(bytes: Uint8Array): string {
+  let ascii = '';
+  for (const byte of bytes) {
+    if (byte >= 0x80) {
+      return utf8Decoder.decode(bytes);
+    }
+    ascii += String.fromCharCode(byte);
+  }
+  return ascii;
 }
 
 /** Reads one header value of `type` at `at`; returns the value and the offset after it. */
@@ -79,7 +124,7 @@ function readValue(
     case 7: {
       const length = view.getUint16(pos);
       const value = bytes.slice(pos + 2, pos + 2 + length);
-      return [at.type === 7 ? utf8Decoder.decode(value) : value, pos + 2 + length];
+      return [at.type === 7 ? decodeText(value) : value, pos + 2 + length];
     }
     case 8:
       return [Number(view.getBigInt64(pos)), pos + 8];
@@ -101,7 +146,7 @@ function readHeaders(
   try {
     while (pos < range.to) {
       const nameLength = view.getUint8(pos);
-      const name = utf8Decoder.decode(bytes.subarray(pos + 1, pos + 1 + nameLength));
+      const name = decodeText(bytes.subarray(pos + 1, pos + 1 + nameLength));
       const type = view.getUint8(pos + 1 + nameLength);
       const [value, next] = readValue(view, bytes, { pos: pos + 2 + nameLength, type });
       headers.set(name, value);

@@ -17,6 +17,7 @@ export {
   type VersionDef,
 } from './crd.js';
 export { kindNames, kinds, type KindName } from './kinds/all.js';
+export { validateManifests, type ManifestResult } from './manifests.js';
 export { apiSchemaNames, llmRequestCostTypes } from './kinds/common.js';
 export { backendSecurityPolicyTypes } from './kinds/backend-security-policy.js';
 export type { ObjectMeta } from './meta.js';

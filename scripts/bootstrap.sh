@@ -129,14 +129,41 @@ ensure_redis() {
 }
 
 # --- kube-apiserver + etcd ----------------------------------------------------------------------
-# Issue 5/7 adds ensure_kube here: build kube-apiserver and etcd from the Go module proxy into
-# .tools/bin, honouring KUBE_APISERVER_BIN and ETCD_BIN. Nothing uses them before that issue.
+# For the test cluster (docs/testing-kube.md): scripts/build-kube.sh builds both from the Go module
+# proxy with the installed Go into .tools/bin (the first build takes minutes; afterwards a binary
+# at its pinned version is kept and nothing is built). KUBE_APISERVER_BIN / ETCD_BIN select
+# prebuilt binaries instead; AIGW_BOOTSTRAP_SKIP_KUBE=1 skips both (cluster tests then fail saying
+# what is missing).
+ensure_kube() {
+  [ "${AIGW_BOOTSTRAP_SKIP_KUBE:-}" = 1 ] && return
+  local what=""
+  # The paths .tools/env.sh exports are our own cache, not overrides: keep checking their version.
+  [ "${KUBE_APISERVER_BIN:-}" = "$TOOLS/bin/kube-apiserver" ] && KUBE_APISERVER_BIN=""
+  [ "${ETCD_BIN:-}" = "$TOOLS/bin/etcd" ] && ETCD_BIN=""
+  if [ -n "${KUBE_APISERVER_BIN:-}" ]; then
+    [ -x "$KUBE_APISERVER_BIN" ] || die "KUBE_APISERVER_BIN=$KUBE_APISERVER_BIN is not an executable"
+  else
+    what=kube-apiserver
+    KUBE_APISERVER_BIN="$TOOLS/bin/kube-apiserver"
+  fi
+  if [ -n "${ETCD_BIN:-}" ]; then
+    [ -x "$ETCD_BIN" ] || die "ETCD_BIN=$ETCD_BIN is not an executable"
+  else
+    what=${what:+all}
+    what=${what:-etcd}
+    ETCD_BIN="$TOOLS/bin/etcd"
+  fi
+  [ -z "$what" ] && return
+  bash "$ROOT/scripts/build-kube.sh" "$what" ||
+    die "could not build $what (see above; or set KUBE_APISERVER_BIN and ETCD_BIN, or AIGW_BOOTSTRAP_SKIP_KUBE=1)"
+}
 
 NODE_DIR=$(ensure_node)
 export PATH="$NODE_DIR:$TOOLS/pnpm/node_modules/.bin:$PATH"
 ensure_pnpm
 ensure_envoy
 ensure_redis
+ensure_kube
 
 cat >"$TOOLS/env.sh" <<EOF
 # Written by scripts/bootstrap.sh; source it to use the bootstrapped tools.
@@ -144,6 +171,9 @@ export PATH="$NODE_DIR:$TOOLS/pnpm/node_modules/.bin:$ROOT/node_modules/.bin:\$P
 export ENVOY_BIN="$ENVOY_BIN"
 export REDIS_SERVER_BIN="$REDIS_SERVER_BIN"
 EOF
+if [ -n "${KUBE_APISERVER_BIN:-}" ] && [ -n "${ETCD_BIN:-}" ]; then
+  printf 'export KUBE_APISERVER_BIN="%s"\nexport ETCD_BIN="%s"\n' "$KUBE_APISERVER_BIN" "$ETCD_BIN" >>"$TOOLS/env.sh"
+fi
 
 if [ "${AIGW_BOOTSTRAP_SKIP_INSTALL:-}" != 1 ]; then
   # --frozen-lockfile: CI and fresh clones get exactly the committed lockfile.

@@ -1,0 +1,210 @@
+#!/usr/bin/env bash
+# Build kube-apiserver and etcd from source with the installed Go, fetching only from the Go module
+# proxy, into .tools/bin (git-ignored). Called by scripts/bootstrap.sh; see docs/testing-kube.md.
+#
+#   bash scripts/build-kube.sh                    # both; each skipped when already at its pin
+#   bash scripts/build-kube.sh kube-apiserver     # or: etcd
+#
+# Environment:
+#   AIGW_KUBE_VERSION / AIGW_ETCD_VERSION  override the pins below (tags: v1.X.Y / v3.6.Z)
+#   AIGW_KUBE_OUT_DIR                      where the binaries go (default .tools/bin)
+#   GOFLAGS, GOCACHE, GOMODCACHE, GOPROXY  passed through to go (e.g. GOFLAGS=-p=2 on a busy box)
+#
+# Why a wrapper module: k8s.io/kubernetes requires each staging module (k8s.io/api, …) at v0.0.0
+# and maps it with a local `replace … => ./staging/src/…`, so `go install …@vX` is refused and a
+# plain `require` fails with "unknown revision v0.0.0" (kubernetes#79384). The published
+# workaround is a module of our own that requires k8s.io/kubernetes vX and replaces every staging
+# module with its tagged twin v0.X.Y — the list is read from that tag's own go.mod, never
+# hard-coded. etcd's main package (go.etcd.io/etcd/server/v3) has the same kind of local replaces
+# for its sibling modules, handled the same way.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# Newest 1.34–1.36 patch the Go module proxy served when this was pinned (`go list -m -versions
+# k8s.io/kubernetes`), and the etcd its build/dependencies.yaml pins (etcd: version: 3.6.8).
+KUBE_VERSION=${AIGW_KUBE_VERSION:-v1.36.3}
+ETCD_VERSION=${AIGW_ETCD_VERSION:-v3.6.8}
+OUT_DIR=${AIGW_KUBE_OUT_DIR:-$ROOT/.tools/bin}
+WORK=$ROOT/.tools/kube-build
+
+say() { printf '[build-kube] %s\n' "$*" >&2; }
+die() {
+  printf '[build-kube] ERROR: %s\n' "$*" >&2
+  exit 1
+}
+elapsed() { # $1 = start (seconds since epoch) → "4m07s"
+  local s=$(($(date +%s) - $1))
+  printf '%dm%02ds' $((s / 60)) $((s % 60))
+}
+
+# --- checks -------------------------------------------------------------------------------------
+require_go() {
+  init_work
+  command -v go >/dev/null ||
+    die "go not found on PATH: install Go (>= the version in k8s.io/kubernetes@$KUBE_VERSION's go.mod, 1.26 for v1.36) or set KUBE_APISERVER_BIN and ETCD_BIN to prebuilt binaries"
+}
+
+# Dies unless the local toolchain satisfies `go <version>` of the given go.mod. With
+# GOTOOLCHAIN=auto go would fetch a newer toolchain itself, so only GOTOOLCHAIN=local is checked.
+require_go_for() { # $1 = go.mod path, $2 = what needs it
+  local want have
+  want=$(sed -n 's/^go \([0-9.]*\).*/\1/p' "$1" | head -n 1)
+  have=$(go env GOVERSION | sed 's/^go//')
+  [ -n "$want" ] || return 0
+  if [ "$(printf '%s\n%s\n' "$want" "$have" | sort -V | head -n 1)" != "$want" ] &&
+    [ "$(go env GOTOOLCHAIN)" = local ]; then
+    die "$2 needs Go >= $want but go is $have (GOTOOLCHAIN=local): install a newer Go, or set GOTOOLCHAIN=auto"
+  fi
+}
+
+# Prints the JSON field $2 of `go mod download -json $1`, dying with go's message on failure.
+mod_field() { # $1 = module@version, $2 = field (Dir, GoMod, Info)
+  local json
+  json=$(cd "$WORK" && go mod download -json "$1" 2>&1) ||
+    die "could not download $1 from the Go module proxy ($(go env GOPROXY)): $(printf '%s' "$json" | grep -m1 -i 'error\|go:' || echo "$json")"
+  printf '%s\n' "$json" | sed -n "s/^[[:space:]]*\"$2\": \"\(.*\)\",\{0,1\}$/\1/p"
+}
+
+# `go mod download -json` needs a module to run in; this empty one is enough.
+init_work() {
+  mkdir -p "$WORK"
+  [ -f "$WORK/go.mod" ] || printf 'module aigw.local/kube-build\n\ngo 1.22\n' >"$WORK/go.mod"
+}
+
+# Writes the wrapper go.mod's replace lines: every `<m> => ./<path>` of the upstream go.mod becomes
+# `<m> => <m> $3`; remote replaces are copied as they are.
+replace_block() { # $1 = upstream go.mod, $2 = local path prefix to expect, $3 = version
+  awk -v prefix="$2" -v ver="$3" '
+    /^replace \($/ { inblock = 1; next }
+    inblock && /^\)$/ { inblock = 0; next }
+    {
+      line = $0
+      if (!inblock) { if (line !~ /^replace /) next; sub(/^replace /, "", line) }
+      n = split(line, f, /[[:space:]]+/)
+      if (f[1] == "") { for (i = 1; i < n; i++) f[i] = f[i + 1]; n-- }
+      if (n < 3 || f[2] != "=>") next
+      if (f[3] ~ /^\.\.?\//) {
+        # Local replaces outside the expected tree point at placeholders (etcd maps forbidden
+        # modules to ./FORBIDDEN_DEPENDENCY); those modules are never needed, so skip them.
+        if (index(f[3], prefix) == 1) printf "\t%s => %s %s\n", f[1], f[1], ver
+      } else {
+        printf "\t%s\n", line
+      }
+    }' "$1"
+}
+
+# Copies `godebug` settings (one line or a block) so the binary behaves as upstream's build.
+godebug_lines() { # $1 = upstream go.mod
+  awk '/^godebug \($/ { b = 1 } b { print } b && /^\)$/ { b = 0 } /^godebug [^(]/ { print }' "$1"
+}
+
+write_wrapper() { # $1 = dir, $2 = upstream go.mod, $3 = main module@version, $4 = package, $5 = replace block
+  mkdir -p "$1"
+  {
+    echo "// Generated by scripts/build-kube.sh for $3; do not edit (rewritten on every build)."
+    echo "module aigw.local/kube-build/$(basename "$1")"
+    echo
+    sed -n '/^go [0-9]/p' "$2" | head -n 1
+    godebug_lines "$2"
+    echo
+    echo "require ${3%@*} ${3#*@}"
+    echo
+    echo "tool $4"
+    echo
+    echo "replace ("
+    printf '%s\n' "$5"
+    echo ")"
+  } >"$1/go.mod"
+  rm -f "$1/go.sum"
+  (cd "$1" && go mod tidy >"$1/tidy.log" 2>&1) ||
+    die "go mod tidy failed for $3 (a staging module missing from the proxy?): $(tail -n 5 "$1/tidy.log")"
+}
+
+# --- kube-apiserver -----------------------------------------------------------------------------
+kube_current() { "$1" --version 2>/dev/null | sed -n 's/^Kubernetes \(v[^ ]*\).*/\1/p'; }
+
+build_kube_apiserver() {
+  local out="$OUT_DIR/kube-apiserver"
+  if [ -x "$out" ] && [ "$(kube_current "$out")" = "$KUBE_VERSION" ]; then
+    return
+  fi
+  [[ $KUBE_VERSION =~ ^v1\.([0-9]+)\.([0-9]+)$ ]] ||
+    die "AIGW_KUBE_VERSION=$KUBE_VERSION is not a release tag like v1.36.3"
+  local minor=${BASH_REMATCH[1]} staging="v0.${BASH_REMATCH[1]}.${BASH_REMATCH[2]}"
+  local start mod info replaces date commit
+  start=$(date +%s)
+  require_go
+  say "kube-apiserver $KUBE_VERSION: building from k8s.io/kubernetes@$KUBE_VERSION (staging modules $staging); the first build takes a while"
+  mod=$(mod_field "k8s.io/kubernetes@$KUBE_VERSION" GoMod)
+  info=$(mod_field "k8s.io/kubernetes@$KUBE_VERSION" Info)
+  [ -f "$mod" ] || die "no go.mod for k8s.io/kubernetes@$KUBE_VERSION in the module cache"
+  require_go_for "$mod" "k8s.io/kubernetes@$KUBE_VERSION"
+  replaces=$(replace_block "$mod" ./staging/src/ "$staging")
+  [ -n "$replaces" ] || die "k8s.io/kubernetes@$KUBE_VERSION's go.mod has no staging replaces: layout changed?"
+  write_wrapper "$WORK/kube-apiserver" "$mod" "k8s.io/kubernetes@$KUBE_VERSION" \
+    k8s.io/kubernetes/cmd/kube-apiserver "$replaces"
+  # Reproducible metadata: the tag's commit time and hash as recorded by the proxy (the hash is
+  # only there when the proxy kept the VCS origin).
+  date=$(sed -n 's/.*"Time":"\([^"]*\)".*/\1/p' "$info")
+  commit=$(sed -n 's/.*"Hash":"\([0-9a-f]*\)".*/\1/p' "$info")
+  local ldflags="-s -w" pkg
+  for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+    ldflags+=" -X $pkg.gitVersion=$KUBE_VERSION -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor"
+    ldflags+=" -X $pkg.gitCommit=${commit:-unknown} -X $pkg.gitTreeState=clean -X $pkg.buildDate=${date:-unknown}"
+  done
+  go_build "$WORK/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver "$ldflags" "$out"
+  [ "$(kube_current "$out")" = "$KUBE_VERSION" ] ||
+    die "built $out but it reports '$("$out" --version 2>&1 | head -n 1)', not $KUBE_VERSION"
+  say "kube-apiserver $KUBE_VERSION built in $(elapsed "$start") → ${out#"$ROOT"/}"
+}
+
+# --- etcd ---------------------------------------------------------------------------------------
+etcd_current() { "$1" --version 2>/dev/null | sed -n 's/^etcd Version: \(.*\)/v\1/p'; }
+
+build_etcd() {
+  local out="$OUT_DIR/etcd"
+  if [ -x "$out" ] && [ "$(etcd_current "$out")" = "$ETCD_VERSION" ]; then
+    return
+  fi
+  [[ $ETCD_VERSION =~ ^v3\.[0-9]+\.[0-9]+$ ]] ||
+    die "AIGW_ETCD_VERSION=$ETCD_VERSION is not a release tag like v3.6.8"
+  local start mod info replaces commit
+  start=$(date +%s)
+  require_go
+  say "etcd $ETCD_VERSION: building from go.etcd.io/etcd/server/v3@$ETCD_VERSION"
+  mod=$(mod_field "go.etcd.io/etcd/server/v3@$ETCD_VERSION" GoMod)
+  info=$(mod_field "go.etcd.io/etcd/server/v3@$ETCD_VERSION" Info)
+  [ -f "$mod" ] || die "no go.mod for go.etcd.io/etcd/server/v3@$ETCD_VERSION in the module cache"
+  require_go_for "$mod" "go.etcd.io/etcd/server/v3@$ETCD_VERSION"
+  # server/go.mod maps its siblings as `go.etcd.io/etcd/api/v3 => ../api` and so on; each sibling
+  # is tagged with the same version.
+  replaces=$(replace_block "$mod" ../ "$ETCD_VERSION")
+  write_wrapper "$WORK/etcd" "$mod" "go.etcd.io/etcd/server/v3@$ETCD_VERSION" \
+    go.etcd.io/etcd/server/v3 "$replaces"
+  commit=$(sed -n 's/.*"Hash":"\([0-9a-f]*\)".*/\1/p' "$info")
+  go_build "$WORK/etcd" go.etcd.io/etcd/server/v3 \
+    "-s -w -X go.etcd.io/etcd/api/v3/version.GitSHA=${commit:0:9}" "$out"
+  [ "$(etcd_current "$out")" = "$ETCD_VERSION" ] ||
+    die "built $out but it reports '$("$out" --version 2>&1 | head -n 1)', not $ETCD_VERSION"
+  say "etcd $ETCD_VERSION built in $(elapsed "$start") → ${out#"$ROOT"/}"
+}
+
+# --- shared -------------------------------------------------------------------------------------
+go_build() { # $1 = wrapper dir, $2 = package, $3 = ldflags, $4 = output
+  mkdir -p "$(dirname "$4")"
+  (cd "$1" && CGO_ENABLED=0 go build -trimpath -ldflags "$3" -o "$4.tmp" "$2") ||
+    die "go build $2 failed (see the output above)"
+  mv -f "$4.tmp" "$4"
+}
+
+main() {
+  local what=${1:-all}
+  case "$what" in
+    all | kube-apiserver | etcd) ;;
+    *) die "usage: build-kube.sh [all|kube-apiserver|etcd]" ;;
+  esac
+  if [ "$what" != etcd ]; then build_kube_apiserver; fi
+  if [ "$what" != kube-apiserver ]; then build_etcd; fi
+}
+
+main "$@"

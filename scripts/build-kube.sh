@@ -125,9 +125,7 @@ kube_current() { "$1" --version 2>/dev/null | sed -n 's/^Kubernetes \(v[^ ]*\).*
 
 build_kube_apiserver() {
   local out="$OUT_DIR/kube-apiserver"
-  if [ -x "$out" ] && [ "$(kube_current "$out")" = "$KUBE_VERSION" ]; then
-    return
-  fi
+  is_current kube-apiserver && return
   [[ $KUBE_VERSION =~ ^v1\.([0-9]+)\.([0-9]+)$ ]] ||
     die "AIGW_KUBE_VERSION=$KUBE_VERSION is not a release tag like v1.36.3"
   local minor=${BASH_REMATCH[1]} staging="v0.${BASH_REMATCH[1]}.${BASH_REMATCH[2]}"
@@ -163,9 +161,7 @@ etcd_current() { "$1" --version 2>/dev/null | sed -n 's/^etcd Version: \(.*\)/v\
 
 build_etcd() {
   local out="$OUT_DIR/etcd"
-  if [ -x "$out" ] && [ "$(etcd_current "$out")" = "$ETCD_VERSION" ]; then
-    return
-  fi
+  is_current etcd && return
   [[ $ETCD_VERSION =~ ^v3\.[0-9]+\.[0-9]+$ ]] ||
     die "AIGW_ETCD_VERSION=$ETCD_VERSION is not a release tag like v3.6.8"
   local start mod info replaces commit
@@ -192,19 +188,51 @@ build_etcd() {
 # --- shared -------------------------------------------------------------------------------------
 go_build() { # $1 = wrapper dir, $2 = package, $3 = ldflags, $4 = output
   mkdir -p "$(dirname "$4")"
-  (cd "$1" && CGO_ENABLED=0 go build -trimpath -ldflags "$3" -o "$4.tmp" "$2") ||
+  (cd "$1" && CGO_ENABLED=0 go build -trimpath -ldflags "$3" -o "$4.tmp.$$" "$2") || {
+    rm -f "$4.tmp.$$"
     die "go build $2 failed (see the output above)"
-  mv -f "$4.tmp" "$4"
+  }
+  mv -f "$4.tmp.$$" "$4"
+}
+
+# One build at a time per checkout: a second bootstrap (another terminal, a parallel CI step) waits
+# for the first and then finds the binaries cached, instead of rewriting its wrapper go.mod.
+lock() {
+  mkdir -p "$WORK"
+  command -v flock >/dev/null || return 0
+  exec 9>"$WORK/.lock"
+  flock -n 9 && return
+  say "another build-kube.sh is running in this checkout; waiting for it"
+  flock 9
+}
+
+# True when .tools/bin (or AIGW_KUBE_OUT_DIR) holds $1 at its pinned version.
+is_current() { # $1 = kube-apiserver | etcd
+  local out="$OUT_DIR/$1"
+  [ -x "$out" ] || return 1
+  case "$1" in
+    kube-apiserver) [ "$(kube_current "$out")" = "$KUBE_VERSION" ] ;;
+    etcd) [ "$(etcd_current "$out")" = "$ETCD_VERSION" ] ;;
+  esac
 }
 
 main() {
-  local what=${1:-all}
-  case "$what" in
-    all | kube-apiserver | etcd) ;;
+  local targets=() todo=() t
+  case "${1:-all}" in
+    all) targets=(kube-apiserver etcd) ;;
+    kube-apiserver | etcd) targets=("$1") ;;
     *) die "usage: build-kube.sh [all|kube-apiserver|etcd]" ;;
   esac
-  if [ "$what" != etcd ]; then build_kube_apiserver; fi
-  if [ "$what" != kube-apiserver ]; then build_etcd; fi
+  for t in "${targets[@]}"; do is_current "$t" || todo+=("$t"); done
+  # Everything cached: return before taking the lock or touching go, and print nothing.
+  [ ${#todo[@]} -eq 0 ] && return
+  lock
+  for t in "${todo[@]}"; do
+    case "$t" in
+      kube-apiserver) build_kube_apiserver ;;
+      etcd) build_etcd ;;
+    esac
+  done
 }
 
 main "$@"

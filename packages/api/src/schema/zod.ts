@@ -206,17 +206,21 @@ export function toZod(schema: Schema): z.ZodType {
   }
 }
 
-/** Turns zod issues into the API server's `path: message` lines (and strict-decoding errors). */
+/**
+ * Turns zod issues into the API server's `path: message` lines. Unknown fields come first, as the
+ * API server's strict decoding rejects them before any schema check.
+ */
 export function formatIssues(issues: readonly z.core.$ZodIssue[]): string[] {
+  const unknown: string[] = [];
   const out: string[] = [];
   for (const issue of issues) {
     const path = formatPath(issue.path);
     if (issue.code === 'unrecognized_keys') {
-      for (const key of issue.keys) out.push(`unknown field "${path ? `${path}.` : ''}${key}"`);
+      for (const key of issue.keys) unknown.push(`unknown field "${path ? `${path}.` : ''}${key}"`);
       continue;
     }
     const message = issue.message.replaceAll(pathToken, path);
     out.push(path ? `${path}: ${message}` : message);
   }
-  return out;
+  return [...unknown, ...out];
 }

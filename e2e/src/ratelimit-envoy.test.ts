@@ -11,6 +11,7 @@ import {
   type RedisProcess,
 } from '@aigw/testkit';
 import { checkOnly, startRls, type RlsProcess } from './support/ratelimit-process.js';
+import { TcpProxy } from './support/ratelimit-tcp-proxy.js';
 
 /**
  * Client → Envoy (HTTP ratelimit filter) → our RLS process (Unix socket) → real Redis, with a fake
@@ -319,4 +320,55 @@ describe('token budgets through real Envoy, our RLS and Redis', () => {
       await second.stop();
     }
   });
+
+  it.each([
+    { mode: 'closed', during: 429 },
+    { mode: 'open', during: 200 },
+  ])(
+    'Redis stopped mid-test: fail-$mode holds, the RLS stays up and recovers',
+    async ({ mode, during }) => {
+      const proxy = new TcpProxy({ host: redis.host, port: redis.port });
+      await proxy.up();
+      const dir = harness.tempDir(`rl-e2e-${mode}`);
+      writeFileSync(join(dir, 'llm.yaml'), rlsConfig);
+      const socket = join(dir, 'rls.sock');
+      const guarded = await startRls({
+        name: `ratelimit-${mode}`,
+        address: `unix:${socket}`,
+        args: [
+          ...['--config-dir', dir, '--store', 'redis', '--fail-mode', mode],
+          ...[
+            '--redis-url',
+            `redis://127.0.0.1:${String(proxy.port)}`,
+            '--redis-prefix',
+            `${mode}:`,
+          ],
+        ],
+      });
+      const guardedEnvoy = await harness.envoy({
+        bootstrap: bootstrap({ rlsSocket: socket, upstream }),
+      });
+      const guardedUrl = await guardedEnvoy.listenerUrl('ingress');
+      const get = async (): Promise<number> =>
+        (await fetch(`${guardedUrl}/req`, { headers: { 'x-user': `outage-${mode}` } })).status;
+      try {
+        await waitFor(async () => (await get()) === 200 || undefined, {
+          timeoutMs: 5000,
+          description: 'first request through Redis',
+        });
+        await proxy.down();
+        expect(await get()).toBe(during);
+        expect(await get()).toBe(during);
+        expect(guarded.process.exitStatus()).toBeUndefined();
+        await proxy.up();
+        await waitFor(async () => (await get()) === 200 || undefined, {
+          timeoutMs: 10_000,
+          description: 'requests counted in Redis again',
+        });
+      } finally {
+        await proxy.down();
+        await guarded.stop();
+      }
+    },
+  );
 });

@@ -12,6 +12,7 @@ interface Row {
   object: unknown;
   error?: string;
   fieldValidation?: 'Strict';
+  offlineOnly?: string;
 }
 
 const testdata = join(import.meta.dirname, 'testdata');

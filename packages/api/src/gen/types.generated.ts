@@ -104,7 +104,9 @@ export interface QuotaPolicy {
 export interface AIGatewayRouteRule {
   /** Rule name, copied to the generated HTTPRoute rule. */
   name?: string;
+  /** AIServiceBackends (or one InferencePool) that serve this rule. */
   backendRefs?: AIGatewayRouteRuleBackendRef[];
+  /** Request matches; the x-ai-eg-model header carries the requested model. */
   matches?: AIGatewayRouteRuleMatch[];
   timeouts?: HTTPRouteTimeouts;
   /** Per-try idle timeout on the upstream stream. */
@@ -118,7 +120,9 @@ export interface AIGatewayRouteRule {
 export interface AIGatewayRouteRuleBackendRef {
   /** AIServiceBackend name (or InferencePool name). */
   name: string;
+  /** Namespace of the backend; another namespace needs a ReferenceGrant. */
   namespace?: string;
+  /** Set with kind to reference an InferencePool (inference.networking.k8s.io). */
   group?: string;
   kind?: string;
   /** Model name sent to this backend instead of the requested one. */
@@ -127,7 +131,9 @@ export interface AIGatewayRouteRuleBackendRef {
   headerMutation?: HTTPHeaderMutation;
   /** Top-level JSON body fields to set or remove. */
   bodyMutation?: HTTPBodyMutation;
+  /** Share of traffic. */
   weight?: number;
+  /** Failover tier (Envoy endpoint priority); 0 is tried first. */
   priority?: number;
 }
 
@@ -138,9 +144,11 @@ export interface AIGatewayRouteRuleMatch {
 export interface AIGatewayRouteSpec {
   /** Gateways this route attaches to. */
   parentRefs?: ParentReference[];
+  /** Host names the route matches. */
   hostnames?: string[];
   /** Routing rules; one HTTPRoute rule slot is kept for the catch-all. */
   rules: AIGatewayRouteRule[];
+  /** Costs captured per request into io.envoy.ai_gateway dynamic metadata. */
   llmRequestCosts?: LLMRequestCost[];
   rateLimitsFromHeaders?: RateLimitFromHeader[];
 }
@@ -160,6 +168,7 @@ export interface AIServiceBackendRef {
 }
 
 export interface AIServiceBackendSpec {
+  /** API the provider speaks; selects the translation. */
   schema: VersionedAPISchema;
   /** The Envoy Gateway Backend (gateway.envoyproxy.io/Backend) to send traffic to. */
   backendRef: AIServiceBackendRef;
@@ -254,7 +263,9 @@ export interface BackendSecurityPolicyGCPCredentialsV1alpha1 {
 }
 
 export interface BackendSecurityPolicySpec {
+  /** AIServiceBackends or InferencePools this policy applies to. */
   targetRefs?: LocalPolicyTargetReference[];
+  /** Which credential field is used. */
   type: "APIKey" | "AWSCredentials" | "AzureAPIKey" | "AzureCredentials" | "GCPCredentials" | "AnthropicAPIKey";
   apiKey?: BackendSecurityPolicyAPIKey;
   /** AWS SigV4; the SDK default chain when neither source is set. */
@@ -269,7 +280,9 @@ export interface BackendSecurityPolicySpec {
 }
 
 export interface BackendSecurityPolicySpecV1alpha1 {
+  /** AIServiceBackends or InferencePools this policy applies to. */
   targetRefs?: LocalPolicyTargetReference[];
+  /** Which credential field is used. */
   type: "APIKey" | "AWSCredentials" | "AzureAPIKey" | "AzureCredentials" | "GCPCredentials" | "AnthropicAPIKey";
   apiKey?: BackendSecurityPolicyAPIKey;
   /** AWS SigV4; the SDK default chain when neither source is set. */
@@ -495,6 +508,7 @@ export interface MCPRouteBackendRef {
   name: string;
   namespace?: string;
   port?: number;
+  /** HTTP path of the MCP endpoint. */
   path?: string;
   toolSelector?: MCPToolFilter;
   securityPolicy?: MCPBackendSecurityPolicy;
@@ -527,9 +541,13 @@ export interface MCPRouteSecurityPolicy {
 export interface MCPRouteSpec {
   /** Gateways this route attaches to. */
   parentRefs: ParentReference[];
+  /** HTTP path of the MCP endpoint. */
   path?: string;
+  /** Headers a request must carry to use this route. */
   headers?: HTTPHeaderMatch[];
+  /** Host names the route matches. */
   hostnames?: string[];
+  /** MCP servers aggregated behind the route (same namespace). */
   backendRefs: MCPRouteBackendRef[];
   /** How clients authenticate and which tools they may call. */
   securityPolicy?: MCPRouteSecurityPolicy;
@@ -609,7 +627,9 @@ export interface QuotaDefinition {
 
 export interface QuotaPolicySpec {
   targetRefs?: LocalPolicyTargetReference[];
+  /** Quota shared by all models of the targeted backends. */
   serviceQuota?: ServiceQuotaDefinition;
+  /** Quotas per model name (as sent to the backend). */
   perModelQuotas?: PerModelQuota[];
 }
 
@@ -668,6 +688,7 @@ export interface SecretObjectReference {
   namespace?: string;
 }
 
+/** Quota shared by all models of the targeted backends. */
 export interface ServiceQuotaDefinition {
   /** CEL cost of a request; total_tokens when unset. */
   costExpression?: string;
@@ -684,6 +705,7 @@ export interface ToolCall {
   tool: string;
 }
 
+/** API the provider speaks; selects the translation. */
 export interface VersionedAPISchema {
   name: "OpenAI" | "Cohere" | "AWSBedrock" | "AzureOpenAI" | "GCPVertexAI" | "GCPAnthropic" | "Anthropic" | "AWSAnthropic";
   /** Provider API version (Azure api-version, anthropic_version). */

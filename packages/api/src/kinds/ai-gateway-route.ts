@@ -25,16 +25,30 @@ import {
 const backendRef = obj(
   {
     name: str({ minLength: 1, description: 'AIServiceBackend name (or InferencePool name).' }),
-    namespace: str({ maxLength: 63, minLength: 1, pattern: namespacePattern }),
-    group: str({ maxLength: 253, pattern: groupPattern }),
+    namespace: str({
+      maxLength: 63,
+      minLength: 1,
+      pattern: namespacePattern,
+      description: 'Namespace of the backend; another namespace needs a ReferenceGrant.',
+    }),
+    group: str({
+      maxLength: 253,
+      pattern: groupPattern,
+      description: 'Set with kind to reference an InferencePool (inference.networking.k8s.io).',
+    }),
     kind: str({ maxLength: 63, pattern: String.raw`^$|^[a-zA-Z]([-a-zA-Z0-9]*[a-zA-Z0-9])?$` }),
     modelNameOverride: str({
       description: 'Model name sent to this backend instead of the requested one.',
     }),
     headerMutation: httpHeaderMutation,
     bodyMutation: httpBodyMutation,
-    weight: int({ format: 'int32', minimum: 0, default: 1 }),
-    priority: int({ format: 'int32', minimum: 0, default: 0 }),
+    weight: int({ format: 'int32', minimum: 0, default: 1, description: 'Share of traffic.' }),
+    priority: int({
+      format: 'int32',
+      minimum: 0,
+      default: 0,
+      description: 'Failover tier (Envoy endpoint priority); 0 is tried first.',
+    }),
   },
   {
     typeName: 'AIGatewayRouteRuleBackendRef',
@@ -62,8 +76,14 @@ const rule = obj(
       pattern: sectionNamePattern,
       description: 'Rule name, copied to the generated HTTPRoute rule.',
     }),
-    backendRefs: arr(backendRef, { maxItems: 128 }),
-    matches: arr(ruleMatch, { maxItems: 128 }),
+    backendRefs: arr(backendRef, {
+      maxItems: 128,
+      description: 'AIServiceBackends (or one InferencePool) that serve this rule.',
+    }),
+    matches: arr(ruleMatch, {
+      maxItems: 128,
+      description: 'Request matches; the x-ai-eg-model header carries the requested model.',
+    }),
     timeouts: httpRouteTimeouts,
     streamIdleTimeout: withDescription(duration, 'Per-try idle timeout on the upstream stream.'),
     modelsOwnedBy: str({ default: 'Envoy AI Gateway', description: 'owned_by in /v1/models.' }),
@@ -96,7 +116,7 @@ function withDescription<T extends { description?: string }>(s: T, description: 
 export const aiGatewayRouteSpec = obj(
   {
     parentRefs: gatewayParentRefs(),
-    hostnames: arr(hostname, { maxItems: 16 }),
+    hostnames: arr(hostname, { maxItems: 16, description: 'Host names the route matches.' }),
     rules: arr(rule, {
       maxItems: 15,
       description: 'Routing rules; one HTTPRoute rule slot is kept for the catch-all.',
@@ -107,7 +127,10 @@ export const aiGatewayRouteSpec = obj(
         },
       ],
     }),
-    llmRequestCosts: arr(llmRequestCost, { maxItems: 36 }),
+    llmRequestCosts: arr(llmRequestCost, {
+      maxItems: 36,
+      description: 'Costs captured per request into io.envoy.ai_gateway dynamic metadata.',
+    }),
     rateLimitsFromHeaders: arr(rateLimitFromHeader, {
       maxItems: 36,
       listType: 'map',

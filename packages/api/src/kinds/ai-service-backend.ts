@@ -31,7 +31,10 @@ const backendRef = {
 /** AIServiceBackend spec (identical in v1alpha1 and v1beta1). */
 export const aiServiceBackendSpec = obj(
   {
-    schema: versionedApiSchema,
+    schema: {
+      ...versionedApiSchema,
+      description: 'API the provider speaks; selects the translation.',
+    },
     backendRef,
     headerMutation: httpHeaderMutation,
     bodyMutation: httpBodyMutation,

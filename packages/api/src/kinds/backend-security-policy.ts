@@ -201,6 +201,7 @@ const credentialOverride = obj(
 const commonFields = (): Record<string, Schema> => ({
   targetRefs: arr(localPolicyTargetReference, {
     maxItems: 16,
+    description: 'AIServiceBackends or InferencePools this policy applies to.',
     validations: [
       {
         rule: "self.all(ref, (ref.group == 'aigateway.envoyproxy.io' && ref.kind == 'AIServiceBackend') || (ref.group == 'inference.networking.k8s.io' && ref.kind == 'InferencePool'))",
@@ -208,7 +209,7 @@ const commonFields = (): Record<string, Schema> => ({
       },
     ],
   }),
-  type: strEnum(backendSecurityPolicyTypes),
+  type: strEnum(backendSecurityPolicyTypes, { description: 'Which credential field is used.' }),
   apiKey: secretKey('BackendSecurityPolicyAPIKey', 'Secret with key "apiKey".'),
   awsCredentials,
   azureAPIKey: secretKey('BackendSecurityPolicyAzureAPIKey', 'Secret with key "apiKey".'),

@@ -22,7 +22,11 @@ import {
   secretObjectReference,
 } from './common.js';
 
-const mcpPath = str({ default: '/mcp', maxLength: 1024 });
+const mcpPath = str({
+  default: '/mcp',
+  maxLength: 1024,
+  description: 'HTTP path of the MCP endpoint.',
+});
 const patterns = arr(str(), { maxItems: 32 });
 
 const toolSelector = obj(
@@ -236,11 +240,12 @@ export const mcpRouteSpec = obj(
   {
     parentRefs: gatewayParentRefs({ minItems: 1 }),
     path: mcpPath,
-    headers: headerMatches,
-    hostnames: arr(hostname, { maxItems: 16 }),
+    headers: { ...headerMatches, description: 'Headers a request must carry to use this route.' },
+    hostnames: arr(hostname, { maxItems: 16, description: 'Host names the route matches.' }),
     backendRefs: arr(backendRef, {
       minItems: 1,
       maxItems: 256,
+      description: 'MCP servers aggregated behind the route (same namespace).',
       validations: [
         {
           rule: 'self.all(i, self.exists_one(j, j.name == i.name))',

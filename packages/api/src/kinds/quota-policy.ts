@@ -114,14 +114,18 @@ export const quotaPolicySpec = obj(
     }),
     serviceQuota: obj(
       { costExpression, quota: quotaValue },
-      { typeName: 'ServiceQuotaDefinition', required: ['quota'] },
+      {
+        typeName: 'ServiceQuotaDefinition',
+        required: ['quota'],
+        description: 'Quota shared by all models of the targeted backends.',
+      },
     ),
     perModelQuotas: arr(
       obj(
         { modelName: str({ minLength: 1 }), quota: quotaDefinition },
         { typeName: 'PerModelQuota', required: ['modelName', 'quota'] },
       ),
-      { maxItems: 128 },
+      { maxItems: 128, description: 'Quotas per model name (as sent to the backend).' },
     ),
   },
   { typeName: 'QuotaPolicySpec' },

@@ -94,6 +94,18 @@ describe('validateResource', () => {
   });
 });
 
+describe('date-time format (as lenient as the API server)', () => {
+  it.each([
+    ['2025-05-22T10:00:00Z', true],
+    ['2025-05-22T10:00:00.123+02:00', true],
+    ['2025-05-22T10:00', true],
+    ['2025-05-22', false],
+    ['May 22nd', false],
+  ])('%s is accepted: %s', (modelsCreatedAt, ok) => {
+    expect(validateResource(route({ rules: [{ modelsCreatedAt }] })).ok).toBe(ok);
+  });
+});
+
 describe('per-kind schemas', () => {
   it('parse typed values', () => {
     const parsed = aiGatewayRouteSchema.parse(route({ rules: [] }));

@@ -161,7 +161,9 @@ const jwtSource = obj(
     claims: arr(
       obj(
         {
-          name: str(),
+          // Bounded so the API server's CEL cost estimate for the reserved-name rule stays small
+          // (the rule runs inside authorization.rules, itself a list).
+          name: str({ maxLength: 253 }),
           valueType: strEnum(['String', 'StringArray'], { default: 'String' }),
           values: arr(str()),
         },

@@ -17,6 +17,8 @@ const supported = new Set<string>([
   'embeddings/AzureOpenAI',
   'chat-completions/AWSBedrock',
   'chat-completions/GCPVertexAI',
+  'embeddings/AWSBedrock',
+  'embeddings/GCPVertexAI',
   'chat-completions/Anthropic',
   'chat-completions/GCPAnthropic',
   'chat-completions/AWSAnthropic',

@@ -14,8 +14,10 @@ import { createOpenAIToAnthropicTranslator } from './openai/anthropic.js';
 import { createOpenAIToAwsAnthropicTranslator } from './openai/awsanthropic.js';
 import { createOpenAIToGcpAnthropicTranslator } from './openai/gcpanthropic.js';
 import { createOpenAIToAwsBedrockTranslator } from './openai/awsbedrock.js';
+import { createOpenAIToAwsBedrockEmbeddingsTranslator } from './openai/awsbedrock-embeddings.js';
 import { createOpenAIToAzureOpenAITranslator } from './openai/azureopenai.js';
 import { createOpenAIToGcpVertexAiTranslator } from './openai/gcpvertexai.js';
+import { createOpenAIToGcpVertexAiEmbeddingsTranslator } from './openai/gcpvertexai-embeddings.js';
 import { createOpenAIToOpenAITranslator } from './openai/openai.js';
 import type {
   BackendSchema,
@@ -65,6 +67,32 @@ function forOpenAI(endpoint: Endpoint): TranslatorFactory | undefined {
   }
 }
 
+/** Factories for an AWS Bedrock backend (Converse for chat, Titan for embeddings). */
+function forAwsBedrock(endpoint: Endpoint): TranslatorFactory | undefined {
+  switch (endpoint) {
+    case 'chat-completions':
+      return (schema) => createOpenAIToAwsBedrockTranslator({ schema });
+    case 'embeddings':
+      return (schema) => createOpenAIToAwsBedrockEmbeddingsTranslator({ schema });
+    case 'completions':
+    case 'messages':
+      return undefined;
+  }
+}
+
+/** Factories for a GCP Vertex AI backend (Gemini for chat, `predict` for embeddings). */
+function forGcpVertexAi(endpoint: Endpoint): TranslatorFactory | undefined {
+  switch (endpoint) {
+    case 'chat-completions':
+      return (schema, { gcp }) => createOpenAIToGcpVertexAiTranslator({ schema, gcp });
+    case 'embeddings':
+      return (schema, { gcp }) => createOpenAIToGcpVertexAiEmbeddingsTranslator({ schema, gcp });
+    case 'completions':
+    case 'messages':
+      return undefined;
+  }
+}
+
 /** The factory for a pair, or `undefined` when the pair is not implemented (yet). */
 function factoryFor(
   endpoint: Endpoint,
@@ -80,13 +108,9 @@ function factoryFor(
         ? undefined
         : (schema) => createOpenAIToAzureOpenAITranslator({ endpoint, schema });
     case 'AWSBedrock':
-      return endpoint === 'chat-completions'
-        ? (schema) => createOpenAIToAwsBedrockTranslator({ schema })
-        : undefined;
+      return forAwsBedrock(endpoint);
     case 'GCPVertexAI':
-      return endpoint === 'chat-completions'
-        ? (schema, { gcp }) => createOpenAIToGcpVertexAiTranslator({ schema, gcp })
-        : undefined;
+      return forGcpVertexAi(endpoint);
     case 'GCPAnthropic':
     case 'AWSAnthropic':
     case 'Anthropic':

@@ -45,3 +45,34 @@ export type { OpenAIToAwsBedrockTranslatorOptions } from './openai/awsbedrock.js
 export { createOpenAIToAwsBedrockTranslator } from './openai/awsbedrock.js';
 export type { OpenAIToGcpVertexAiTranslatorOptions } from './openai/gcpvertexai.js';
 export { createOpenAIToGcpVertexAiTranslator, gcpVertexAiPath } from './openai/gcpvertexai.js';
+export type { OpenAIToAwsBedrockEmbeddingsTranslatorOptions } from './openai/awsbedrock-embeddings.js';
+export { createOpenAIToAwsBedrockEmbeddingsTranslator } from './openai/awsbedrock-embeddings.js';
+export type { OpenAIToGcpVertexAiEmbeddingsTranslatorOptions } from './openai/gcpvertexai-embeddings.js';
+export { createOpenAIToGcpVertexAiEmbeddingsTranslator } from './openai/gcpvertexai-embeddings.js';
+export type { GcpLocation } from './translator.js';
+export type { OpenAIToAnthropicTranslatorOptions } from './openai/anthropic.js';
+export { createOpenAIToAnthropicTranslator } from './openai/anthropic.js';
+export type { OpenAIToGcpAnthropicTranslatorOptions } from './openai/gcpanthropic.js';
+export { createOpenAIToGcpAnthropicTranslator, gcpAnthropicPath } from './openai/gcpanthropic.js';
+export type { OpenAIToAwsAnthropicTranslatorOptions } from './openai/awsanthropic.js';
+export { awsAnthropicPath, createOpenAIToAwsAnthropicTranslator } from './openai/awsanthropic.js';
+export type { AnthropicToAnthropicTranslatorOptions } from './anthropic/anthropic.js';
+export { createAnthropicToAnthropicTranslator } from './anthropic/anthropic.js';
+export type { AnthropicToGcpAnthropicTranslatorOptions } from './anthropic/gcpanthropic.js';
+export { createAnthropicToGcpAnthropicTranslator } from './anthropic/gcpanthropic.js';
+export type { AnthropicToAwsAnthropicTranslatorOptions } from './anthropic/awsanthropic.js';
+export { createAnthropicToAwsAnthropicTranslator } from './anthropic/awsanthropic.js';
+export type { AnthropicToOpenAITranslatorOptions } from './anthropic/openai.js';
+export { createAnthropicToOpenAITranslator } from './anthropic/openai.js';
+export { defaultAnthropicMaxTokens } from './anthropic/openai-request.js';
+export type {
+  EventStreamHeaderValue,
+  EventStreamMessage,
+  EventStreamMessageInit,
+} from './shared/aws-eventstream.js';
+export {
+  crc32,
+  encodeEventStreamMessage,
+  EventStreamDecoder,
+  EventStreamError,
+} from './shared/aws-eventstream.js';

@@ -5,6 +5,7 @@
  * @see https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_Converse.html
  */
 import type {
+  BedrockCachePoint,
   BedrockContentBlock,
   BedrockConverseRequest,
   BedrockImageBlock,
@@ -29,6 +30,7 @@ import {
   reasoningEffortOf,
   rejectUnsupported,
   stopSequencesOf,
+  textPartsOf,
   textsOf,
   toolCallIdOf,
   toolChoiceOf,
@@ -70,7 +72,7 @@ const imageFormats: ReadonlyMap<string, BedrockImageBlock['format']> = new Map([
 ]);
 
 /** A user content part as a Converse block; images must be base64 data URIs. */
-function userBlock(part: UserPart, where: string): BedrockContentBlock {
+function userContentBlock(part: UserPart, where: string): BedrockContentBlock {
   if (part.kind === 'text') {
     return { text: part.text };
   }
@@ -88,6 +90,14 @@ function userBlock(part: UserPart, where: string): BedrockContentBlock {
   }
   // Converse's JSON carries blob fields as base64: the client's base64 passes through undecoded.
   return { image: { format, source: { bytes: data.base64 } } };
+}
+
+const cachePoint: BedrockCachePoint = { cachePoint: { type: 'default' } };
+
+/** A user content part's blocks: the block, then a cache point when it carries `cache_control`. */
+function userBlocks(part: UserPart, where: string): BedrockContentBlock[] {
+  const block = userContentBlock(part, where);
+  return part.isCached ? [block, cachePoint] : [block];
 }
 
 /** An assistant message; `undefined` when it has neither content nor tool calls. */
@@ -134,15 +144,18 @@ function convertMessages(body: JsonObject): Pick<BedrockConverseRequest, 'messag
     switch (message.role) {
       case 'system':
       case 'developer':
-        for (const text of textsOf(message.content, where)) {
-          system.push({ text });
+        for (const part of textPartsOf(message.content, where)) {
+          system.push({ text: part.text });
+          if (part.isCached) {
+            system.push(cachePoint);
+          }
         }
         break;
       case 'user':
         messages.push({
           role: 'user',
-          content: userParts(message.content, where).map((part, j) =>
-            userBlock(part, `${where}.content[${j}]`),
+          content: userParts(message.content, where).flatMap((part, j) =>
+            userBlocks(part, `${where}.content[${j}]`),
           ),
         });
         break;
@@ -206,13 +219,16 @@ function toolConfig(
   body: JsonObject,
   messages: readonly BedrockMessage[],
 ): BedrockToolConfig | undefined {
-  const tools = functionToolsOf(body).map((tool) => ({
-    toolSpec: {
-      name: tool.name,
-      ...(tool.description === undefined ? {} : { description: tool.description }),
-      inputSchema: { json: tool.parameters ?? { type: 'object', properties: {} } },
-    },
-  }));
+  const tools = functionToolsOf(body).flatMap((tool) => {
+    const spec = {
+      toolSpec: {
+        name: tool.name,
+        ...(tool.description === undefined ? {} : { description: tool.description }),
+        inputSchema: { json: tool.parameters ?? { type: 'object', properties: {} } },
+      },
+    };
+    return tool.isCached ? [spec, cachePoint] : [spec];
+  });
   const choice = toolChoiceOf(body);
   if (tools.length === 0) {
     return undefined;

@@ -78,9 +78,14 @@ export type BedrockToolChoice =
   | { readonly any: Record<string, never> }
   | { readonly tool: { readonly name: string } };
 
-/** `ToolConfiguration`. */
+/** A prompt-cache breakpoint: everything before it (tools, system, messages) is cached. */
+export interface BedrockCachePoint {
+  readonly cachePoint: { readonly type: 'default' };
+}
+
+/** `ToolConfiguration`; a cache point may follow a tool. */
 export interface BedrockToolConfig {
-  readonly tools: readonly BedrockTool[];
+  readonly tools: readonly (BedrockTool | BedrockCachePoint)[];
   readonly toolChoice?: BedrockToolChoice;
 }
 

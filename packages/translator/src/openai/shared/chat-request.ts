@@ -136,25 +136,61 @@ export function textsOf(content: unknown, where: string): string[] {
   });
 }
 
+/**
+ * Whether a content part or tool definition asks for prompt caching with Anthropic's
+ * `cache_control: {"type": "ephemeral"}` extension (which the Go gateway accepts on OpenAI bodies).
+ */
+export function hasCacheControl(value: JsonObject): boolean {
+  return isJsonObject(value.cache_control) && value.cache_control.type === 'ephemeral';
+}
+
+/** A text of a system, developer or tool message, with its cache marker. */
+export interface TextPart {
+  readonly text: string;
+  readonly isCached: boolean;
+}
+
+/** As {@link textsOf}, keeping each part's `cache_control` marker. */
+export function textPartsOf(content: unknown, where: string): TextPart[] {
+  if (typeof content === 'string') {
+    return [{ text: content, isCached: false }];
+  }
+  const texts = textsOf(content, where);
+  return texts.map((text, i) => {
+    const part: unknown = Array.isArray(content) ? content[i] : undefined;
+    return { text, isCached: isJsonObject(part) && hasCacheControl(part) };
+  });
+}
+
 /** One part of a user message, as the translators consume it. */
-export type UserPart =
+export type UserPart = (
   | { readonly kind: 'text'; readonly text: string }
-  | { readonly kind: 'image'; readonly url: string; readonly detail: string | undefined };
+  | { readonly kind: 'image'; readonly url: string; readonly detail: string | undefined }
+) & {
+  /** The part carries `cache_control` (a prompt-cache breakpoint after it). */
+  readonly isCached: boolean;
+};
 
 /** One user content part: text or image_url; audio and files are refused (no translator maps them). */
 function userPart(part: unknown, where: string): UserPart {
   if (!isJsonObject(part)) {
     throw new MalformedRequestError(`${where} must be an object`);
   }
+  const isCached = hasCacheControl(part);
   if (part.type === 'text' && typeof part.text === 'string') {
-    return { kind: 'text', text: part.text };
+    return { kind: 'text', text: part.text, isCached };
   }
   if (part.type === 'image_url' && isJsonObject(part.image_url)) {
     const { url, detail } = part.image_url;
     if (typeof url !== 'string') {
       throw new MalformedRequestError(`${where}.image_url.url must be a string`);
     }
-    return { kind: 'image', url, detail: typeof detail === 'string' ? detail : undefined };
+    return {
+      kind: 'image',
+      url,
+      detail: typeof detail === 'string' ? detail : undefined,
+      isCached,
+    };
   }
   const type = typeof part.type === 'string' ? part.type : 'unknown';
   throw new MalformedRequestError(`${where}: content part type "${type}" is not supported`);
@@ -163,7 +199,7 @@ function userPart(part: unknown, where: string): UserPart {
 /** The parts of a user message: a string is one text part. */
 export function userParts(content: unknown, where: string): UserPart[] {
   if (typeof content === 'string') {
-    return [{ kind: 'text', text: content }];
+    return [{ kind: 'text', text: content, isCached: false }];
   }
   if (!Array.isArray(content)) {
     throw new MalformedRequestError(`${where}.content must be a string or an array of parts`);
@@ -271,10 +307,40 @@ export function toolCallIdOf(message: JsonObject, where: string): string {
 
 /** A function tool declaration. */
 export interface FunctionTool {
+  /** The definition carries `cache_control` (a prompt-cache breakpoint after it). */
+  readonly isCached: boolean;
   readonly name: string;
   readonly description: string | undefined;
   /** The JSON schema, `undefined` when the client sent none. */
   readonly parameters: JsonObject | undefined;
+}
+
+/** `function.parameters`: an object or absent. */
+function schemaOf(parameters: unknown, where: string): JsonObject | undefined {
+  if (parameters === undefined || parameters === null) {
+    return undefined;
+  }
+  if (!isJsonObject(parameters)) {
+    throw new MalformedRequestError(`${where}.function.parameters must be an object`);
+  }
+  return parameters;
+}
+
+/** One `tools` entry: a function tool. */
+function functionTool(tool: unknown, where: string): FunctionTool {
+  if (!isJsonObject(tool) || tool.type !== 'function' || !isJsonObject(tool.function)) {
+    throw new MalformedRequestError(`${where}: only function tools are supported`);
+  }
+  const { name, description, parameters } = tool.function;
+  if (typeof name !== 'string' || name === '') {
+    throw new MalformedRequestError(`${where}.function.name must be a non-empty string`);
+  }
+  return {
+    isCached: hasCacheControl(tool.function) || hasCacheControl(tool),
+    name,
+    description: typeof description === 'string' && description !== '' ? description : undefined,
+    parameters: schemaOf(parameters, where),
+  };
 }
 
 /** The `tools` array: function tools only (other tool types are refused). */
@@ -286,23 +352,7 @@ export function functionToolsOf(body: JsonObject): FunctionTool[] {
   if (!Array.isArray(tools)) {
     throw new MalformedRequestError('field "tools" must be an array');
   }
-  return tools.map((tool: unknown, i) => {
-    if (!isJsonObject(tool) || tool.type !== 'function' || !isJsonObject(tool.function)) {
-      throw new MalformedRequestError(`tools[${i}]: only function tools are supported`);
-    }
-    const { name, description, parameters } = tool.function;
-    if (typeof name !== 'string' || name === '') {
-      throw new MalformedRequestError(`tools[${i}].function.name must be a non-empty string`);
-    }
-    if (parameters !== undefined && parameters !== null && !isJsonObject(parameters)) {
-      throw new MalformedRequestError(`tools[${i}].function.parameters must be an object`);
-    }
-    return {
-      name,
-      description: typeof description === 'string' && description !== '' ? description : undefined,
-      parameters: isJsonObject(parameters) ? parameters : undefined,
-    };
-  });
+  return tools.map((tool: unknown, i) => functionTool(tool, `tools[${i}]`));
 }
 
 /** `tool_choice`, normalised. */

@@ -95,11 +95,18 @@ function numberField(body: Readonly<JsonObject>, name: string): number | undefin
   return value;
 }
 
-/** `max_tokens` from `max_completion_tokens`, else `max_tokens`, else the default. */
+/**
+ * `max_tokens` from `max_completion_tokens`, else `max_tokens`, else the default — plus the
+ * thinking budget when thinking is enabled, since Anthropic requires `max_tokens` above it.
+ */
 function maxTokens(body: Readonly<JsonObject>): number {
   const value = numberField(body, 'max_completion_tokens') ?? numberField(body, 'max_tokens');
   if (value === undefined) {
-    return defaultAnthropicMaxTokens;
+    const thinking = body.thinking;
+    const budget =
+      isJsonObject(thinking) && thinking.type === 'enabled' ? thinking.budget_tokens : undefined;
+    const extra = typeof budget === 'number' && Number.isInteger(budget) && budget > 0 ? budget : 0;
+    return defaultAnthropicMaxTokens + extra;
   }
   if (!Number.isInteger(value) || value < 1) {
     throw new InvalidRequestBodyError(`max tokens must be a positive integer, got ${value}`);

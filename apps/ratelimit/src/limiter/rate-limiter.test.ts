@@ -337,4 +337,35 @@ describe('RateLimiter decisions', () => {
       (await limiter.shouldRateLimit(request([[['user', 'u']]]))).statuses[0]?.currentLimit,
     ).toBeUndefined();
   });
+
+  it('forgets locally cached over-limit keys when the rules change', async () => {
+    let current = rules;
+    let now = Date.UTC(2026, 0, 1, 0, 0, 10);
+    const limiter = new RateLimiter({
+      store: new MemoryStore({ now: () => now }),
+      rules: () => current,
+      now: () => now,
+      localCacheSize: 10,
+    });
+    const check = request([{ entries: [['endpoint', 'read']], hitsAddend: 0n }]);
+    await limiter.shouldRateLimit(request([[['endpoint', 'read']]]));
+    await limiter.shouldRateLimit(request([[['endpoint', 'read']]]));
+    expect((await limiter.shouldRateLimit(check)).overallCode).toBe(OVER_LIMIT);
+    current = compileRules([
+      parseRulesFile(
+        'r.yaml',
+        'domain: r\ndescriptors:\n  - key: endpoint\n    value: read\n    rate_limit: {unit: minute, requests_per_unit: 5}\n',
+      ),
+    ]);
+    now += 1000;
+    expect((await limiter.shouldRateLimit(check)).overallCode).toBe(OK);
+  });
+
+  it('refunds with is_negative_hits', async () => {
+    const { decide } = setup();
+    await decide(request([{ entries: [['tokens', 'r']], hitsAddend: 200n }]));
+    const refund = request([{ entries: [['tokens', 'r']], hitsAddend: 50n }]);
+    refund.descriptors[0]!.isNegativeHits = true;
+    expect((await decide(refund)).statuses[0]?.limitRemaining).toBe(150);
+  });
 });

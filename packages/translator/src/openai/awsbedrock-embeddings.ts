@@ -12,6 +12,7 @@ import { bedrockErrorResponse } from './awsbedrock.js';
 import {
   createEmbeddingsTranslator,
   dimensionsOf,
+  embeddingFields,
   type EmbeddingsBackend,
 } from './shared/embeddings.js';
 import { escapePathSegment } from './shared/path-segment.js';
@@ -24,7 +25,7 @@ export interface OpenAIToAwsBedrockEmbeddingsTranslatorOptions {
 
 const titan: EmbeddingsBackend = {
   name: 'AWS Bedrock (Titan embeddings)',
-  supported: new Set(['dimensions']),
+  supported: embeddingFields('dimensions'),
   path: (model) => `/model/${escapePathSegment(model)}/invoke`,
   body: (inputs, request): JsonObject => {
     if (inputs.length !== 1) {

@@ -12,6 +12,7 @@ import { gcpErrorResponse } from './gcpvertexai.js';
 import {
   createEmbeddingsTranslator,
   dimensionsOf,
+  embeddingFields,
   type EmbeddingsBackend,
 } from './shared/embeddings.js';
 import { escapePathSegment } from './shared/path-segment.js';
@@ -41,6 +42,8 @@ function prediction(value: unknown): { vector: number[]; tokens: number } {
   };
 }
 
+const vertexFields = embeddingFields('dimensions');
+
 function vertexEmbeddings(gcp: GcpLocation | undefined): EmbeddingsBackend {
   const location =
     gcp === undefined
@@ -48,7 +51,7 @@ function vertexEmbeddings(gcp: GcpLocation | undefined): EmbeddingsBackend {
       : `/projects/${escapePathSegment(gcp.project)}/locations/${escapePathSegment(gcp.region)}`;
   return {
     name: 'GCP Vertex AI (embeddings)',
-    supported: new Set(['dimensions']),
+    supported: vertexFields,
     path: (model) => `/v1${location}/publishers/google/models/${escapePathSegment(model)}:predict`,
     body: (inputs, request): JsonObject => {
       const dimensions = dimensionsOf(request);

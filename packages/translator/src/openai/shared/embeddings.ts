@@ -34,7 +34,7 @@ export interface BackendEmbeddings {
 export interface EmbeddingsBackend {
   /** Display name for error messages. */
   readonly name: string;
-  /** Request fields besides `model`, `input`, `encoding_format` and `user` that it reads. */
+  /** Request fields it reads; build with {@link embeddingFields}. */
   readonly supported: ReadonlySet<string>;
   /** The upstream path for the model sent. */
   path(model: string): string;
@@ -46,7 +46,13 @@ export interface EmbeddingsBackend {
   error(status: number, headers: ReadonlyMap<string, string>, body: Uint8Array): ErrorResponse;
 }
 
-const commonFields = ['model', 'input', 'encoding_format', 'user'];
+/**
+ * The fields an embeddings backend accepts: `model`, `input`, `encoding_format`, `user` (not
+ * forwarded: it changes no output) and `extra`.
+ */
+export function embeddingFields(...extra: readonly string[]): ReadonlySet<string> {
+  return new Set(['model', 'input', 'encoding_format', 'user', ...extra]);
+}
 const jsonHeaders: HeaderChanges = Object.freeze({
   set: Object.freeze([Object.freeze(['content-type', 'application/json'] as const)]),
   remove: Object.freeze([]),
@@ -119,10 +125,7 @@ class EmbeddingsTranslator implements Translator {
       modelNameOverride !== undefined && modelNameOverride !== ''
         ? modelNameOverride
         : request.model;
-    rejectUnsupported(body, {
-      supported: new Set([...commonFields, ...this.#backend.supported]),
-      backend: this.#backend.name,
-    });
+    rejectUnsupported(body, { supported: this.#backend.supported, backend: this.#backend.name });
     this.#model = model;
     this.#format = encodingFormatOf(body);
     const upstream = this.#backend.body(embeddingInputs(body), body);

@@ -27,6 +27,11 @@ export class OverLimitCache {
     return false;
   }
 
+  /** Forgets one key (a refund may have brought it back under its limit). */
+  delete(key: string): void {
+    this.#entries.delete(key);
+  }
+
   /** Forgets every key (a new rule set may have raised the limits). */
   clear(): void {
     this.#entries.clear();

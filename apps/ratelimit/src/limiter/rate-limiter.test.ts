@@ -361,9 +361,15 @@ describe('RateLimiter decisions', () => {
     expect((await limiter.shouldRateLimit(check)).overallCode).toBe(OK);
   });
 
-  it('refunds with is_negative_hits', async () => {
-    const { decide } = setup();
-    await decide(request([{ entries: [['tokens', 'r']], hitsAddend: 200n }]));
+  it('refunds with is_negative_hits, also for a key cached as over limit', async () => {
+    const { decide } = setup({ localCacheSize: 10 });
+    await decide(request([{ entries: [['tokens', 'r']], hitsAddend: 400n }]));
+    expect(
+      (await decide(request([{ entries: [['tokens', 'r']], hitsAddend: 0n }]))).overallCode,
+    ).toBe(OVER_LIMIT);
+    const back = request([{ entries: [['tokens', 'r']], hitsAddend: 200n }]);
+    back.descriptors[0]!.isNegativeHits = true;
+    await decide(back);
     const refund = request([{ entries: [['tokens', 'r']], hitsAddend: 50n }]);
     refund.descriptors[0]!.isNegativeHits = true;
     expect((await decide(refund)).statuses[0]?.limitRemaining).toBe(150);

@@ -156,7 +156,9 @@ export class RateLimiter {
         ? this.#cacheKey({ domain: request.domain, descriptor, matched, nowSeconds })
         : '';
       if (matched) this.stats.limit(matched.statKey).totalHits += hits;
-      const localOver = key !== '' && this.#localCache.has(key, nowSeconds * 1000);
+      // A refund (negative hits) must reach the store even for a key cached as over limit.
+      const localOver =
+        key !== '' && !descriptor.isNegativeHits && this.#localCache.has(key, nowSeconds * 1000);
       const signed = descriptor.isNegativeHits ? -hits : hits;
       return { matched, unlimited, hits: signed, key, localOver, storeIndex: -1 };
     });
@@ -226,6 +228,7 @@ export class RateLimiter {
         this.#localCache.add(slot.key, windowEnd);
       } else {
         remaining = rule.requestsPerUnit - after;
+        if (slot.hits < 0) this.#localCache.delete(slot.key);
         this.#countNear({ matched, after, hits });
         counters.withinLimit += hits;
       }

@@ -40,7 +40,12 @@ function pushToolResult(out: JsonObject[], m: NeutralMessage): void {
 }
 
 function assistantBlocks(m: NeutralMessage): JsonObject[] {
-  const blocks: JsonObject[] = m.text === undefined ? [] : [{ type: 'text', text: m.text }];
+  const blocks: JsonObject[] = [];
+  if (m.reasoning !== undefined) {
+    const { text, signature } = m.reasoning;
+    blocks.push({ type: 'thinking', thinking: text, signature });
+  }
+  if (m.text !== undefined) blocks.push({ type: 'text', text: m.text });
   for (const c of m.toolCalls ?? []) {
     blocks.push({ type: 'tool_use', id: c.id, name: c.name, input: c.arguments });
   }
@@ -116,10 +121,20 @@ function messageView(json: JsonObject): ClientView {
     finish: finishByStop[String(json.stop_reason)],
     usage: usageOf(json.usage),
     error: undefined,
+    reasoning: thinkingOf(blocks),
   };
 }
 
+function thinkingOf(blocks: readonly JsonObject[]): ClientView['reasoning'] {
+  const block = blocks.find((b) => b.type === 'thinking');
+  if (block === undefined) return undefined;
+  const signature = typeof block.signature === 'string' ? block.signature : undefined;
+  return { text: String(block.thinking), signature };
+}
+
 interface StreamState {
+  reasoning: string | undefined;
+  signature: string | undefined;
   text: string;
   calls: Map<number, { id: string; name: string; args: string }>;
   finish: NeutralFinish | undefined;
@@ -131,6 +146,12 @@ function applyDelta(state: StreamState, event: JsonObject): void {
   const d = isJsonObject(event.delta) ? event.delta : {};
   if (d.type === 'text_delta') {
     state.text += String(d.text);
+  }
+  if (d.type === 'thinking_delta') {
+    state.reasoning = (state.reasoning ?? '') + String(d.thinking);
+  }
+  if (d.type === 'signature_delta') {
+    state.signature = String(d.signature);
   }
   const call = state.calls.get(Number(event.index));
   if (d.type === 'input_json_delta' && call !== undefined) {
@@ -184,6 +205,8 @@ function streamView(body: Uint8Array): ClientView {
   const last = parser.end();
   if (last !== undefined) frames.push(last);
   const state: StreamState = {
+    reasoning: undefined,
+    signature: undefined,
     text: '',
     calls: new Map(),
     finish: undefined,
@@ -210,6 +233,10 @@ function streamView(body: Uint8Array): ClientView {
     finish: state.finish,
     usage: Object.keys(state.usage).length === 0 ? undefined : usageOf(state.usage),
     error: state.error,
+    reasoning:
+      state.reasoning === undefined
+        ? undefined
+        : { text: state.reasoning, signature: state.signature },
   };
 }
 
@@ -255,13 +282,25 @@ function readMessages(messages: readonly JsonObject[]): NeutralMessage[] {
     const text = textOf(blocks);
     const base = text === undefined ? {} : { text };
     if (m.role === 'assistant') {
+      const thinking = blocks.find((b) => b.type === 'thinking');
+      const reasoning =
+        thinking === undefined
+          ? {}
+          : {
+              reasoning: { text: String(thinking.thinking), signature: String(thinking.signature) },
+            };
       const calls = blocks.filter((b) => b.type === 'tool_use');
       const toolCalls = calls.map((b) => ({
         id: String(b.id),
         name: String(b.name),
         arguments: isJsonObject(b.input) ? b.input : {},
       }));
-      out.push({ role: 'assistant', ...base, ...(toolCalls.length === 0 ? {} : { toolCalls }) });
+      out.push({
+        role: 'assistant',
+        ...base,
+        ...(toolCalls.length === 0 ? {} : { toolCalls }),
+        ...reasoning,
+      });
       continue;
     }
     const results = blocks.filter((b) => b.type === 'tool_result');
@@ -332,6 +371,10 @@ const stopByFinish: Readonly<Record<NeutralFinish, string>> = {
 
 function message(response: NeutralResponse): JsonObject {
   const content: JsonObject[] = [];
+  if (response.reasoning !== undefined) {
+    const { text, signature } = response.reasoning;
+    content.push({ type: 'thinking', thinking: text, signature: signature ?? '' });
+  }
   if (response.text !== undefined) content.push({ type: 'text', text: response.text });
   for (const c of response.toolCalls ?? [])
     content.push({ type: 'tool_use', id: c.id, name: c.name, input: c.arguments });
@@ -362,6 +405,28 @@ export function anthropicEvents(response: NeutralResponse): JsonObject[] {
   };
   const events: JsonObject[] = [{ type: 'message_start', message: start }, { type: 'ping' }];
   let index = 0;
+  if (response.reasoning !== undefined) {
+    const { text, signature } = response.reasoning;
+    events.push({
+      type: 'content_block_start',
+      index,
+      content_block: { type: 'thinking', thinking: '', signature: '' },
+    });
+    for (const part of halves(text)) {
+      events.push({
+        type: 'content_block_delta',
+        index,
+        delta: { type: 'thinking_delta', thinking: part },
+      });
+    }
+    events.push({
+      type: 'content_block_delta',
+      index,
+      delta: { type: 'signature_delta', signature: signature ?? '' },
+    });
+    events.push({ type: 'content_block_stop', index });
+    index++;
+  }
   if (response.text !== undefined) {
     events.push({ type: 'content_block_start', index, content_block: { type: 'text', text: '' } });
     for (const part of halves(response.text))

@@ -99,6 +99,22 @@ function checkToolCalls({ client, response }: ResponseCheck): void {
   assertEqual(client.usage, response.usage, 'client usage');
 }
 
+const reasoningResponse: NeutralResponse = {
+  ...textResponse,
+  reasoning: { text: 'The user greets me; greet back.', signature: 'EqQBCgIYAhIMsig' },
+};
+
+/** Checks the client saw the reasoning text, and its signature when its dialect carries one. */
+function checkReasoning(check: ResponseCheck): void {
+  checkText(check);
+  const { client, response } = check;
+  assertEqual(client.reasoning?.text, response.reasoning?.text, 'reasoning text');
+  const signature = client.reasoning?.signature;
+  if (signature !== undefined && signature !== '') {
+    assertEqual(signature, response.reasoning?.signature, 'reasoning signature');
+  }
+}
+
 /** Every conformance case, in matrix order. */
 export const conformanceCases: readonly ConformanceCase[] = [
   {
@@ -257,6 +273,44 @@ export const conformanceCases: readonly ConformanceCase[] = [
     request: hello,
     response: { ...textResponse, finish: 'length' },
     checkResponse: checkText,
+  },
+  {
+    name: 'reasoning-response',
+    description: 'reasoning (thinking) text reaches the client, with its signature where kept',
+    request: hello,
+    response: reasoningResponse,
+    checkResponse: checkReasoning,
+  },
+  {
+    name: 'streaming-reasoning',
+    description: 'streamed reasoning deltas reach the client, with the signature where kept',
+    request: { ...hello, stream: true },
+    response: reasoningResponse,
+    checkResponse: checkReasoning,
+  },
+  {
+    name: 'thinking-history',
+    description: 'an earlier turn’s thinking goes back upstream with its signature',
+    request: {
+      ...hello,
+      messages: [
+        { role: 'user', text: 'Hi' },
+        {
+          role: 'assistant',
+          text: 'Hello!',
+          reasoning: { text: 'Greet back.', signature: 'EqQBCgIYAhIMsig' },
+        },
+        { role: 'user', text: 'How are you?' },
+      ],
+    },
+    checkRequest: (up: UpstreamView): void => {
+      assertEqual(
+        up.messages.at(1)?.reasoning,
+        { text: 'Greet back.', signature: 'EqQBCgIYAhIMsig' },
+        'thinking',
+      );
+      assertEqual(up.messages.at(1)?.text, 'Hello!', 'assistant text');
+    },
   },
   {
     name: 'error-mid-stream',

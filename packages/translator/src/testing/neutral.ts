@@ -34,6 +34,16 @@ export interface NeutralMessage {
   readonly toolCalls?: readonly NeutralToolCall[];
   /** For `tool`: the call this answers. */
   readonly toolCallId?: string;
+  /** Assistant only: the reasoning of that turn, sent back (Anthropic needs its signature). */
+  readonly reasoning?: NeutralReasoning;
+}
+
+/** Model reasoning (Anthropic thinking): its text and, where the provider signs it, the signature. */
+export interface NeutralReasoning {
+  /** The reasoning text. */
+  readonly text: string;
+  /** The provider's signature (Anthropic), if any. */
+  readonly signature?: string | undefined;
 }
 
 /** A function tool. */
@@ -107,6 +117,8 @@ export interface NeutralResponse {
   readonly text?: string;
   /** Tool calls (arguments as objects). */
   readonly toolCalls?: readonly NeutralToolCall[];
+  /** Reasoning before the answer. */
+  readonly reasoning?: NeutralReasoning;
   /** Why it stopped. */
   readonly finish: NeutralFinish;
   /** Usage. */
@@ -127,6 +139,8 @@ export interface ClientView {
   readonly usage: NeutralUsage | undefined;
   /** Error message, when the client saw an error (mid-stream). */
   readonly error: string | undefined;
+  /** Reasoning the client saw, if any (signature `undefined` when its dialect has none). */
+  readonly reasoning?: NeutralReasoning | undefined;
 }
 
 /** What the provider received, as far as the suite checks it. */

@@ -33,6 +33,10 @@ function encodeMessage(message: NeutralMessage): JsonObject {
       return { role: 'user', content: userContent(message) };
     case 'assistant': {
       const out: JsonObject = { role: 'assistant', content: message.text ?? null };
+      if (message.reasoning !== undefined) {
+        const { text, signature } = message.reasoning;
+        out.thinking_blocks = [{ type: 'thinking', thinking: text, signature }];
+      }
       if (message.toolCalls !== undefined) {
         out.tool_calls = message.toolCalls.map((c) => ({
           id: c.id,
@@ -118,10 +122,27 @@ function messageView(json: JsonObject): ClientView {
     finish: isJsonObject(choice) ? finishByOpenAI[String(choice.finish_reason)] : undefined,
     usage: usageOf(json.usage),
     error: undefined,
+    reasoning: reasoningOf(message),
   };
 }
 
+/** Signature of the first `thinking_blocks` entry, if any. */
+function signatureOf(blocks: unknown): string | undefined {
+  const first: unknown = Array.isArray(blocks) ? blocks[0] : undefined;
+  return isJsonObject(first) && typeof first.signature === 'string' ? first.signature : undefined;
+}
+
+function reasoningOf(message: JsonObject): ClientView['reasoning'] {
+  const text = message.reasoning_content;
+  if (typeof text !== 'string') {
+    return undefined;
+  }
+  return { text, signature: signatureOf(message.thinking_blocks) };
+}
+
 interface StreamState {
+  reasoning: string | undefined;
+  signature: string | undefined;
   text: string;
   calls: { id: string; name: string; args: string }[];
   finish: NeutralFinish | undefined;
@@ -132,16 +153,23 @@ interface StreamState {
 function applyDelta(state: StreamState, choice: JsonObject): void {
   const delta = isJsonObject(choice.delta) ? choice.delta : {};
   if (typeof delta.content === 'string') state.text += delta.content;
+  if (typeof delta.reasoning_content === 'string') {
+    state.reasoning = (state.reasoning ?? '') + delta.reasoning_content;
+  }
+  state.signature = signatureOf(delta.thinking_blocks) ?? state.signature;
   const calls = Array.isArray(delta.tool_calls) ? delta.tool_calls : [];
   for (const call of calls.filter(isJsonObject)) {
-    const index = Number(call.index);
-    const slot = (state.calls[index] ??= { id: '', name: '', args: '' });
-    const fn = isJsonObject(call.function) ? call.function : {};
-    if (typeof call.id === 'string') slot.id = call.id;
-    if (typeof fn.name === 'string') slot.name = fn.name;
-    if (typeof fn.arguments === 'string') slot.args += fn.arguments;
+    applyToolCall(state, call);
   }
   if (typeof choice.finish_reason === 'string') state.finish = finishByOpenAI[choice.finish_reason];
+}
+
+function applyToolCall(state: StreamState, call: JsonObject): void {
+  const slot = (state.calls[Number(call.index)] ??= { id: '', name: '', args: '' });
+  const fn = isJsonObject(call.function) ? call.function : {};
+  if (typeof call.id === 'string') slot.id = call.id;
+  if (typeof fn.name === 'string') slot.name = fn.name;
+  if (typeof fn.arguments === 'string') slot.args += fn.arguments;
 }
 
 function streamView(body: Uint8Array): ClientView {
@@ -150,6 +178,8 @@ function streamView(body: Uint8Array): ClientView {
   const last = parser.end();
   if (last !== undefined) frames.push(last);
   const state: StreamState = {
+    reasoning: undefined,
+    signature: undefined,
     text: '',
     calls: [],
     finish: undefined,
@@ -173,6 +203,10 @@ function streamView(body: Uint8Array): ClientView {
     finish: state.finish,
     usage: state.usage,
     error: state.error,
+    reasoning:
+      state.reasoning === undefined
+        ? undefined
+        : { text: state.reasoning, signature: state.signature },
   };
 }
 
@@ -242,7 +276,16 @@ function readMessage(m: JsonObject): NeutralMessage {
   if (m.role === 'tool') return { role: 'tool', toolCallId: String(m.tool_call_id), ...base };
   if (m.role === 'assistant') {
     const toolCalls = readToolCalls(m.tool_calls);
-    return { role: 'assistant', ...base, ...(toolCalls === undefined ? {} : { toolCalls }) };
+    const first: unknown = Array.isArray(m.thinking_blocks) ? m.thinking_blocks[0] : undefined;
+    const reasoning = isJsonObject(first)
+      ? { text: String(first.thinking), signature: String(first.signature) }
+      : undefined;
+    return {
+      role: 'assistant',
+      ...base,
+      ...(toolCalls === undefined ? {} : { toolCalls }),
+      ...(reasoning === undefined ? {} : { reasoning }),
+    };
   }
   const images = imagesOf(m.content);
   return { role: 'user', ...base, ...(images === undefined ? {} : { images }) };
@@ -285,6 +328,10 @@ export function readOpenAIRequest(json: JsonObject, model: string): UpstreamView
 
 function completion(response: NeutralResponse): JsonObject {
   const message: JsonObject = { role: 'assistant', content: response.text ?? null };
+  if (response.reasoning !== undefined) {
+    // OpenAI-compatible reasoning servers (vLLM, DeepSeek) use `reasoning_content`; no signature.
+    message.reasoning_content = response.reasoning.text;
+  }
   if (response.toolCalls !== undefined) {
     message.tool_calls = response.toolCalls.map((c) => ({
       id: c.id,
@@ -329,6 +376,9 @@ function chunkFrames(response: NeutralResponse): string[] {
   const frame = (delta: JsonObject, finish: string | null = null): string =>
     `data: ${JSON.stringify({ ...base, choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }] })}\n\n`;
   const frames = [frame({ role: 'assistant', content: '' })];
+  for (const part of halves(response.reasoning?.text ?? '')) {
+    if (part !== '') frames.push(frame({ reasoning_content: part }));
+  }
   for (const part of halves(response.text ?? '')) {
     if (part !== '') frames.push(frame({ content: part }));
   }

@@ -22,6 +22,14 @@ import { openAIBackend, openAIIngress } from './openai-codec.js';
 const now = (): number => 1700000000;
 const gcp = { project: 'proj', region: 'us-east5' };
 
+/** For pairs whose suite codec does not encode reasoning yet (the translator may well map it). */
+function reasoningNotEncoded(codec: string): ConformanceSkip {
+  return {
+    reason: `the suite’s ${codec} codec does not encode reasoning yet (see the pair’s golden fixtures)`,
+    tests: ['reasoning-response', 'streaming-reasoning', 'thinking-history'],
+  };
+}
+
 const passthroughUnsupported: ConformanceSkip = {
   reason: 'passthrough: the backend speaks the client’s API, so it judges every parameter itself',
   tests: ['unsupported-parameter'],
@@ -62,6 +70,7 @@ export const conformancePairs: readonly ConformancePair[] = [
         reason: 'Bedrock Converse takes image bytes only: image URLs are refused with a 400',
         tests: ['multipart-image'],
       },
+      reasoningNotEncoded('Bedrock Converse'),
     ],
   },
   {
@@ -85,6 +94,7 @@ export const conformancePairs: readonly ConformancePair[] = [
           'Gemini honours n (candidateCount) and logprobs, so the case’s parameters are valid',
         tests: ['unsupported-parameter'],
       },
+      reasoningNotEncoded('Gemini'),
     ],
   },
   {
@@ -136,6 +146,12 @@ export const conformancePairs: readonly ConformancePair[] = [
     ingress: anthropicIngress,
     backend: openAIBackend,
     create: () => createAnthropicToOpenAITranslator({ schema: { name: 'OpenAI' } }),
-    skip: [],
+    skip: [
+      {
+        reason:
+          'OpenAI chat has no field for an earlier turn’s thinking; its signature only means something to Anthropic, so it is dropped',
+        tests: ['thinking-history'],
+      },
+    ],
   },
 ];

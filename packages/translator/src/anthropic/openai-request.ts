@@ -196,8 +196,17 @@ function addTools(body: Readonly<JsonObject>, out: JsonObject): void {
     }
   }
   const choice = toolChoice(body.tool_choice, body.parallel_tool_calls);
-  if (choice !== undefined) {
+  if (choice === undefined) {
+    return;
+  }
+  if (out.tools !== undefined) {
     out.tool_choice = choice;
+    return;
+  }
+  // Without tools, "auto"/"none" and parallel_tool_calls change nothing (Anthropic would reject
+  // a tool_choice without tools); forcing a tool that does not exist is an error, as on OpenAI.
+  if (choice.type === 'any' || choice.type === 'tool') {
+    throw new MalformedRequestError('field "tool_choice" requires "tools"');
   }
 }
 

@@ -88,21 +88,54 @@ function mimeTypeOfUrl(url: string): string {
   return mimeByExtension.get(extension) ?? 'image/jpeg';
 }
 
+/** OpenAI image `detail` → Gemini 3 part media resolution (`auto` leaves Gemini's default). */
+const resolutionByDetail: ReadonlyMap<string, string | undefined> = new Map([
+  ['auto', undefined],
+  ['low', 'MEDIA_RESOLUTION_LOW'],
+  ['medium', 'MEDIA_RESOLUTION_MEDIUM'],
+  ['high', 'MEDIA_RESOLUTION_HIGH'],
+]);
+
+/**
+ * Sets an image part's media resolution from `detail`: honoured by Gemini 3 models only (earlier
+ * models have no per-part resolution; the hint is ignored there, as the Go gateway does).
+ */
+function applyDetail(
+  part: GeminiPart,
+  options: { detail: string | undefined; where: string; model: string },
+): void {
+  const { detail, where, model } = options;
+  if (detail === undefined) {
+    return;
+  }
+  if (!resolutionByDetail.has(detail)) {
+    throw new MalformedRequestError(`${where}.image_url.detail must be auto, low, medium or high`);
+  }
+  const level = resolutionByDetail.get(detail);
+  if (level !== undefined && model.includes('gemini-3')) {
+    part.mediaResolution = { level };
+  }
+}
+
 /** A user part: text, inline base64 data, or a file URI (https:// or gs://) Vertex fetches. */
-function userPart(part: UserPart, where: string): GeminiPart {
+function userPart(part: UserPart, context: { where: string; model: string }): GeminiPart {
+  const { where, model } = context;
   if (part.kind === 'text') {
     return { text: part.text };
   }
   const data = parseDataUri(part.url);
+  let converted: GeminiPart;
   if (data !== undefined) {
-    return { inlineData: { mimeType: data.mimeType, data: data.base64 } };
+    converted = { inlineData: { mimeType: data.mimeType, data: data.base64 } };
+  } else if (/^(https?|gs):\/\//i.test(part.url)) {
+    converted = { fileData: { mimeType: mimeTypeOfUrl(part.url), fileUri: part.url } };
+  } else {
+    throw new MalformedRequestError(
+      `${where}: image_url.url must be a base64 data URI or an https:// or gs:// URL`,
+    );
   }
-  if (/^(https?|gs):\/\//i.test(part.url)) {
-    return { fileData: { mimeType: mimeTypeOfUrl(part.url), fileUri: part.url } };
-  }
-  throw new MalformedRequestError(
-    `${where}: image_url.url must be a base64 data URI or an https:// or gs:// URL`,
-  );
+  applyDetail(converted, { detail: part.detail, where, model });
+  return converted;
 }
 
 /** An assistant turn; records its tool call names for the tool results that follow. */
@@ -165,6 +198,7 @@ function functionResponsePart(
 /** Converts `messages`: user and tool messages gather into user turns, assistants into model turns. */
 function convertMessages(
   body: JsonObject,
+  model: string,
 ): Pick<GeminiGenerateContentRequest, 'contents' | 'systemInstruction'> {
   const contents: GeminiContent[] = [];
   const system: GeminiPart[] = [];
@@ -183,7 +217,9 @@ function convertMessages(
         break;
       case 'user':
         userTurn.push(
-          ...userParts(message.content, where).map((p, j) => userPart(p, `${where}.content[${j}]`)),
+          ...userParts(message.content, where).map((p, j) =>
+            userPart(p, { where: `${where}.content[${j}]`, model }),
+          ),
         );
         break;
       case 'tool':
@@ -378,7 +414,7 @@ export function toGenerateContentRequest(
   model: string,
 ): GeminiGenerateContentRequest {
   rejectUnsupported(body, { supported: supportedFields, backend });
-  const { contents, systemInstruction } = convertMessages(body);
+  const { contents, systemInstruction } = convertMessages(body, model);
   const request: GeminiGenerateContentRequest = {
     contents,
     generationConfig: generationConfig(body, model),

@@ -137,6 +137,21 @@ export function createdSeconds(createTime: unknown): number | undefined {
   return Number.isNaN(ms) ? undefined : Math.floor(ms / 1000);
 }
 
+/**
+ * The candidates of a response. A prompt Gemini blocks (`promptFeedback.blockReason`) comes with
+ * none; it becomes one empty candidate finished by `content_filter`, so OpenAI clients still get
+ * a choice that says why.
+ */
+function candidatesOf(json: JsonObject): unknown[] {
+  if (Array.isArray(json.candidates) && json.candidates.length > 0) {
+    return json.candidates;
+  }
+  const feedback = json.promptFeedback;
+  return isJsonObject(feedback) && typeof feedback.blockReason === 'string'
+    ? [{ index: 0, finishReason: feedback.blockReason }]
+    : [];
+}
+
 /** Fallback identity of one response (Gemini's `responseId`, `modelVersion`, `createTime` win). */
 export interface GeminiResponseContext {
   /** Response id when the response has no `responseId`. */
@@ -172,7 +187,7 @@ export function fromGenerateContentResponse(
 ): { body: JsonObject; usage: Usage | undefined; model: string } {
   const identity = identityOf(json, context);
   let toolIndex = 0;
-  const candidates = Array.isArray(json.candidates) ? json.candidates : [];
+  const candidates = candidatesOf(json);
   const choices = candidates.filter(isJsonObject).map((candidate, i) => {
     const parts = candidateParts(candidate);
     const message: JsonObject = { role: 'assistant', content: parts.content ?? null };
@@ -257,7 +272,7 @@ export class GeminiStreamConverter {
     }
     this.#identity ??= identityOf(json, this.#options);
     this.#usage = usageFromGemini(json.usageMetadata) ?? this.#usage;
-    const candidates = Array.isArray(json.candidates) ? json.candidates : [];
+    const candidates = candidatesOf(json);
     const choices = candidates.filter(isJsonObject).map((c, i) => this.#choice(c, i));
     return choices.length === 0 ? '' : sseData({ ...this.#base(), choices });
   }

@@ -19,6 +19,8 @@ export interface GeminiPart {
   fileData?: { readonly mimeType: string; readonly fileUri: string };
   functionCall?: { readonly name: string; readonly args: GeminiJson };
   functionResponse?: { readonly name: string; readonly response: GeminiJson };
+  /** Per-part media resolution (Gemini 3). */
+  mediaResolution?: { readonly level: string };
 }
 
 /** `Content`: a turn. */

@@ -5,7 +5,7 @@ import { status } from '@grpc/grpc-js';
 import { health, ratelimit } from '@aigw/proto';
 import { useHarness, waitFor, type RedisProcess } from '@aigw/testkit';
 import { pino } from 'pino';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig, rateLimitServiceName, startRateLimitService } from '../src/main.js';
 import { RlClient, rlRequest } from './ratelimit-client.js';
 import { TcpProxy } from './tcp-proxy.js';
@@ -41,6 +41,12 @@ describe('ratelimit service over gRPC with a real Redis', () => {
     redis = await harness.redis();
     configDir = harness.tempDir('rl-config');
     writeFileSync(join(configDir, 'llm.yaml'), limits);
+  });
+
+  beforeEach(async () => {
+    // Minute windows: keep each test inside one (a boundary mid-test would reset the counts).
+    const left = 60_000 - (Date.now() % 60_000);
+    if (left < 3000) await new Promise((resolve) => setTimeout(resolve, left + 50));
   });
 
   afterEach(async () => {

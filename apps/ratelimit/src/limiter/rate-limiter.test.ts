@@ -374,4 +374,40 @@ describe('RateLimiter decisions', () => {
     refund.descriptors[0]!.isNegativeHits = true;
     expect((await decide(refund)).statuses[0]?.limitRemaining).toBe(150);
   });
+
+  it.each([
+    ['second', 1],
+    ['minute', 60],
+    ['hour', 3600],
+    ['day', 86_400],
+    ['week', 604_800],
+    ['month', 2_592_000],
+    ['year', 31_536_000],
+  ] as const)(
+    '%s windows: over at the last second, fresh at the first of the next',
+    async (unit, seconds) => {
+      const unitRules = compileRules([
+        parseRulesFile(
+          'u.yaml',
+          `domain: r\ndescriptors:\n  - key: u\n    rate_limit: {unit: ${unit}, requests_per_unit: 1}\n`,
+        ),
+      ]);
+      const boundary = (Math.floor(1_764_000_000 / seconds) + 1) * seconds;
+      let now = (boundary - 1) * 1000 + 999;
+      const limiter = new RateLimiter({
+        store: new MemoryStore({ now: () => now }),
+        rules: () => unitRules,
+        now: () => now,
+        localCacheSize: 10,
+      });
+      const req = request([[['u', 'x']]]);
+      const first = await limiter.shouldRateLimit(req);
+      expect(first.statuses[0]?.durationUntilReset?.seconds).toBe(1n);
+      expect((await limiter.shouldRateLimit(req)).overallCode).toBe(OVER_LIMIT);
+      now = boundary * 1000;
+      const next = await limiter.shouldRateLimit(req);
+      expect(next.overallCode).toBe(OK);
+      expect(next.statuses[0]?.durationUntilReset?.seconds).toBe(BigInt(seconds));
+    },
+  );
 });

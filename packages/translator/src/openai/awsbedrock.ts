@@ -32,6 +32,8 @@ export interface OpenAIToAwsBedrockTranslatorOptions {
   readonly schema: BackendSchema;
   /** Clock for `created` (milliseconds since the epoch); defaults to `Date.now`. */
   readonly now?: () => number;
+  /** Response id when the provider names none; defaults to `chatcmpl-<random UUID>`. */
+  readonly newId?: () => string;
 }
 
 const jsonHeaders: HeaderChanges = Object.freeze({
@@ -47,6 +49,11 @@ const noChanges: HeaderChanges = Object.freeze({
   remove: Object.freeze([]),
 });
 const empty = new Uint8Array(0);
+
+/** `chatcmpl-<random UUID>`, like OpenAI's ids. */
+function randomId(): string {
+  return `chatcmpl-${globalThis.crypto.randomUUID()}`;
+}
 const maxErrorMessageBytes = 1024;
 
 /** Whether a content-type is AWS event stream framing. */
@@ -87,6 +94,7 @@ export function bedrockErrorResponse(
 /** State of one request attempt; see {@link createOpenAIToAwsBedrockTranslator}. */
 class OpenAIToAwsBedrockTranslator implements Translator {
   readonly #now: () => number;
+  readonly #newId: () => string;
   #model = '';
   #isStreamRequested = false;
   #includeUsage = false;
@@ -101,6 +109,7 @@ class OpenAIToAwsBedrockTranslator implements Translator {
 
   constructor(options: OpenAIToAwsBedrockTranslatorOptions) {
     this.#now = options.now ?? Date.now;
+    this.#newId = options.newId ?? randomId;
   }
 
   request(options: TranslateRequestOptions): TranslatedRequest {
@@ -123,7 +132,7 @@ class OpenAIToAwsBedrockTranslator implements Translator {
   }
 
   responseHeaders(_status: number, headers: ReadonlyMap<string, string>): ResponseHeadersResult {
-    this.#id = headers.get('x-amzn-requestid') ?? `chatcmpl-${globalThis.crypto.randomUUID()}`;
+    this.#id = headers.get('x-amzn-requestid') ?? this.#newId();
     const isStreaming = isEventStream(headers.get('content-type'));
     this.#isStreaming = isStreaming;
     return { headers: isStreaming ? sseHeaders : noChanges, isStreaming };

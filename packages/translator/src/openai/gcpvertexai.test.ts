@@ -18,6 +18,7 @@ function translator(gcp: GcpLocation | undefined = location): Translator {
     schema: { name: 'GCPVertexAI' },
     gcp,
     now: () => fixtureNow,
+    newId: () => 'chatcmpl-fixture',
   });
 }
 

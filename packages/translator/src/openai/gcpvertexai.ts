@@ -38,6 +38,8 @@ export interface OpenAIToGcpVertexAiTranslatorOptions {
   readonly gcp?: GcpLocation | undefined;
   /** Clock for `created` when Gemini sends no `createTime` (ms since the epoch); defaults to `Date.now`. */
   readonly now?: () => number;
+  /** Response id when the provider names none; defaults to `chatcmpl-<random UUID>`. */
+  readonly newId?: () => string;
 }
 
 const jsonHeaders: HeaderChanges = Object.freeze({
@@ -53,6 +55,11 @@ const noChanges: HeaderChanges = Object.freeze({
   remove: Object.freeze([]),
 });
 const empty = new Uint8Array(0);
+
+/** `chatcmpl-<random UUID>`, like OpenAI's ids. */
+function randomId(): string {
+  return `chatcmpl-${globalThis.crypto.randomUUID()}`;
+}
 const maxErrorMessageBytes = 1024;
 
 /** The Vertex AI path for a Gemini model method. */
@@ -120,6 +127,7 @@ function isEventStream(contentType: string | undefined): boolean {
 class OpenAIToGcpVertexAiTranslator implements Translator {
   readonly #gcp: GcpLocation | undefined;
   readonly #now: () => number;
+  readonly #newId: () => string;
   #model = '';
   #responseModel: string | undefined = undefined;
   #isStreamRequested = false;
@@ -133,6 +141,7 @@ class OpenAIToGcpVertexAiTranslator implements Translator {
   constructor(options: OpenAIToGcpVertexAiTranslatorOptions) {
     this.#gcp = options.gcp;
     this.#now = options.now ?? Date.now;
+    this.#newId = options.newId ?? randomId;
   }
 
   request(options: TranslateRequestOptions): TranslatedRequest {
@@ -189,7 +198,7 @@ class OpenAIToGcpVertexAiTranslator implements Translator {
 
   #context(): { id: string; model: string; created: number } {
     return {
-      id: `chatcmpl-${globalThis.crypto.randomUUID()}`,
+      id: this.#newId(),
       model: this.#model,
       created: unixSeconds(this.#now()),
     };

@@ -232,4 +232,16 @@ describe('ratelimit service over gRPC with a real Redis', () => {
       description: 'reloaded limit',
     });
   });
+
+  it('refuses to start on a bad config directory, naming the file and path', async () => {
+    const dir = harness.tempDir('rl-bad');
+    writeFileSync(
+      join(dir, 'bad.yaml'),
+      'domain: d\ndescriptors:\n  - key: k\n    rate_limit: {unit: fortnight, requests_per_unit: 1}\n',
+    );
+    const config = loadConfig(['--address', '127.0.0.1:0', '--config-dir', dir], {});
+    await expect(startRateLimitService({ config, log: quietLog })).rejects.toThrow(
+      /^bad\.yaml: descriptors\[0\]\.rate_limit\.unit: invalid rate limit unit "fortnight"/,
+    );
+  });
 });

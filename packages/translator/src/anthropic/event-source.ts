@@ -3,7 +3,11 @@
  * (Anthropic API, Vertex streamRawPredict) or AWS eventstream frames whose payload is
  * `{"bytes":"<base64 of the event JSON>"}` (Bedrock InvokeModelWithResponseStream).
  */
-import { EventStreamDecoder, type EventStreamMessage } from '../shared/aws-eventstream.js';
+import {
+  EventStreamDecoder,
+  EventStreamError,
+  type EventStreamMessage,
+} from '../shared/aws-eventstream.js';
 import { utf8Decoder } from '../shared/bytes.js';
 import { parseJsonObject, type JsonObject } from '../shared/json.js';
 import { SseParser, type SseFrame } from '../shared/sse.js';
@@ -86,13 +90,31 @@ export function eventFromBedrockMessage(message: EventStreamMessage): JsonObject
   return parseJsonObject(inner);
 }
 
-/** Bedrock eventstream-framed events. */
+/**
+ * Bedrock eventstream-framed events. Corrupt framing (a CRC mismatch, an impossible length)
+ * cannot be resynchronised, so it becomes one `error` event and the rest of the stream is ignored.
+ */
 class BedrockEventSource implements AnthropicEventSource {
   readonly #decoder = new EventStreamDecoder();
+  #isBroken = false;
 
   feed(chunk: Uint8Array): JsonObject[] {
+    if (this.#isBroken) {
+      return [];
+    }
+    let messages: EventStreamMessage[];
+    try {
+      messages = this.#decoder.feed(chunk);
+    } catch (err) {
+      if (!(err instanceof EventStreamError)) {
+        throw err;
+      }
+      this.#isBroken = true;
+      const message = `malformed AWS eventstream from the upstream: ${err.message}`;
+      return [{ type: 'error', error: { type: 'api_error', message } }];
+    }
     const events: JsonObject[] = [];
-    for (const message of this.#decoder.feed(chunk)) {
+    for (const message of messages) {
       const event = eventFromBedrockMessage(message);
       if (event !== undefined) {
         events.push(event);

@@ -7,6 +7,10 @@ export interface TestkitEnv {
   readonly envoyBin: string | undefined;
   /** Explicit path to the redis-server binary (`REDIS_SERVER_BIN`). */
   readonly redisServerBin: string | undefined;
+  /** Explicit path to the kube-apiserver binary (`KUBE_APISERVER_BIN`). */
+  readonly kubeApiServerBin: string | undefined;
+  /** Explicit path to the etcd binary (`ETCD_BIN`). */
+  readonly etcdBin: string | undefined;
   /** The search path for binaries (`PATH`). */
   readonly path: string;
   /** Mirror every child's output to this process's stderr as it arrives (`AIGW_TESTKIT_VERBOSE=1`). */
@@ -19,6 +23,8 @@ export function testkitEnv(): TestkitEnv {
   return {
     envoyBin: nonEmpty(env['ENVOY_BIN']),
     redisServerBin: nonEmpty(env['REDIS_SERVER_BIN']),
+    kubeApiServerBin: nonEmpty(env['KUBE_APISERVER_BIN']),
+    etcdBin: nonEmpty(env['ETCD_BIN']),
     path: env['PATH'] ?? '',
     isVerbose: env['AIGW_TESTKIT_VERBOSE'] === '1' || env['AIGW_TESTKIT_VERBOSE'] === 'true',
   };

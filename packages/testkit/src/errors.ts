@@ -7,6 +7,7 @@ export type TestkitErrorCode =
   | 'admin-error'
   | 'listener-not-found'
   | 'redis-error'
+  | 'kube-error'
   | 'invalid-argument';
 
 /** The one error class the harness throws; `code` says what went wrong, the message says how to fix it. */

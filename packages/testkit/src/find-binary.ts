@@ -6,16 +6,19 @@ import { findRepoRoot } from './find-repo-root.js';
 import { isExecutableFile, which } from './which.js';
 
 /** The external programs the harness knows how to locate. */
-export type BinaryName = 'envoy' | 'redis-server';
+export type BinaryName = 'envoy' | 'redis-server' | 'kube-apiserver' | 'etcd';
 
 const envVarFor = {
   envoy: 'ENVOY_BIN',
   'redis-server': 'REDIS_SERVER_BIN',
+  'kube-apiserver': 'KUBE_APISERVER_BIN',
+  etcd: 'ETCD_BIN',
 } as const satisfies Record<BinaryName, string>;
 
 /**
- * Locates `name`: the environment variable (`ENVOY_BIN` / `REDIS_SERVER_BIN`) first, then the
- * repository's `.tools/bin/` cache written by `scripts/bootstrap.sh`, then `PATH`.
+ * Locates `name`: the environment variable (`ENVOY_BIN`, `REDIS_SERVER_BIN`, `KUBE_APISERVER_BIN`,
+ * `ETCD_BIN`) first, then the repository's `.tools/bin/` cache written by `scripts/bootstrap.sh`,
+ * then `PATH`.
  *
  * @throws TestkitError `binary-not-found` naming the variable to set and the bootstrap script.
  */
@@ -43,7 +46,13 @@ export function findBinary(name: BinaryName): string {
 
 function envValue(name: BinaryName): string | undefined {
   const env = testkitEnv();
-  return name === 'envoy' ? env.envoyBin : env.redisServerBin;
+  const byName = {
+    envoy: env.envoyBin,
+    'redis-server': env.redisServerBin,
+    'kube-apiserver': env.kubeApiServerBin,
+    etcd: env.etcdBin,
+  } as const satisfies Record<BinaryName, string | undefined>;
+  return byName[name];
 }
 
 function fromToolsCache(name: BinaryName): string | undefined {

@@ -11,6 +11,19 @@ export { findBinary, type BinaryName } from './find-binary.js';
 export { findRepoRoot } from './find-repo-root.js';
 export { getFreePort } from './get-free-port.js';
 export { jsonResponder } from './json-responder.js';
+export {
+  applyCrds,
+  thirdPartyCrdFiles,
+  type ApplyCrdsOptions,
+  type ThirdPartyCrdOptions,
+} from './kube-crds.js';
+export { writeKubeCredentials, type KubeCredentials } from './kube-certs.js';
+export {
+  kubeRequest,
+  type KubeRequestOptions,
+  type KubeResponse,
+  type KubeTarget,
+} from './kube-request.js';
 export { LogBuffer } from './log-buffer.js';
 export { reapOrphans, type ReapedProcess } from './reap-orphans.js';
 export { liveResources, stopAll, type ManagedResource } from './registry.js';
@@ -34,6 +47,12 @@ export {
   type RecordedRequest,
   type UpstreamHandler,
 } from './start-fake-upstream.js';
+export {
+  kubeconfigYaml,
+  startKubeApiServer,
+  type KubeApiServer,
+  type StartKubeApiServerOptions,
+} from './start-kube.js';
 export { startRedis, type RedisProcess, type StartRedisOptions } from './start-redis.js';
 export {
   staticClusterFor,

@@ -2,6 +2,11 @@ import { afterAll, afterEach } from 'vitest';
 
 import { startEnvoy, type EnvoyProcess, type StartEnvoyOptions } from './start-envoy.js';
 import {
+  startKubeApiServer,
+  type KubeApiServer,
+  type StartKubeApiServerOptions,
+} from './start-kube.js';
+import {
   startFakeUpstream,
   type FakeUpstream,
   type FakeUpstreamOptions,
@@ -25,6 +30,8 @@ export interface Harness {
   envoy(options: StartEnvoyOptions): Promise<EnvoyProcess>;
   /** {@link startRedis}, stopped at cleanup. */
   redis(options?: StartRedisOptions): Promise<RedisProcess>;
+  /** {@link startKubeApiServer} (etcd + kube-apiserver), stopped at cleanup. */
+  kube(options?: StartKubeApiServerOptions): Promise<KubeApiServer>;
   /** {@link startFakeUpstream}, closed at cleanup. */
   upstream(handler: UpstreamHandler, options?: FakeUpstreamOptions): Promise<FakeUpstream>;
   /** {@link tempDir}, removed at cleanup. */
@@ -47,6 +54,7 @@ export function useHarness(options: HarnessOptions = {}): Harness {
   const harness: Harness = {
     envoy: (envoyOptions) => own(startEnvoy(envoyOptions)),
     redis: (redisOptions) => own(startRedis(redisOptions)),
+    kube: (kubeOptions) => own(startKubeApiServer(kubeOptions)),
     upstream: (handler, upstreamOptions) => own(startFakeUpstream(handler, upstreamOptions)),
     tempDir: (prefix) => {
       const dir = tempDir(prefix);

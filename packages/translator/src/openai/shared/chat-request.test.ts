@@ -23,10 +23,22 @@ describe('rejectUnsupported', () => {
       body: { model: 'm', n: 1, logprobs: false, parallel_tool_calls: true, store: false },
       rejected: undefined,
     },
+    {
+      body: {
+        model: 'm',
+        presence_penalty: 0,
+        frequency_penalty: 0,
+        logit_bias: {},
+        modalities: ['text'],
+      },
+      rejected: undefined,
+    },
+    { body: { model: 'm', presence_penalty: 0.5 }, rejected: 'presence_penalty' },
+    { body: { model: 'm', modalities: ['text', 'audio'] }, rejected: 'modalities' },
     { body: { model: 'm', n: 2 }, rejected: 'n' },
     { body: { model: 'm', logprobs: true }, rejected: 'logprobs' },
     { body: { model: 'm', parallel_tool_calls: false }, rejected: 'parallel_tool_calls' },
-    { body: { model: 'm', logit_bias: {} }, rejected: 'logit_bias' },
+    { body: { model: 'm', logit_bias: { '50256': -100 } }, rejected: 'logit_bias' },
   ])('$body → rejects $rejected', ({ body, rejected }) => {
     const run = () => {
       rejectUnsupported(body, { supported, backend: 'X' });

@@ -19,13 +19,17 @@ export interface RejectUnsupportedOptions {
 
 /**
  * Values of unsupported fields that mean "the default", so sending them asks for nothing the
- * backend cannot do (`n: 1`, `logprobs: false`, `parallel_tool_calls: true`, `store: false`).
+ * backend cannot do (SDKs and frameworks often send these explicitly), compared as JSON.
  */
-const harmlessValues: ReadonlyMap<string, unknown> = new Map<string, unknown>([
-  ['n', 1],
-  ['logprobs', false],
-  ['parallel_tool_calls', true],
-  ['store', false],
+const harmlessValues: ReadonlyMap<string, string> = new Map([
+  ['n', '1'],
+  ['logprobs', 'false'],
+  ['parallel_tool_calls', 'true'],
+  ['store', 'false'],
+  ['presence_penalty', '0'],
+  ['frequency_penalty', '0'],
+  ['logit_bias', '{}'],
+  ['modalities', '["text"]'],
 ]);
 
 /**
@@ -37,7 +41,8 @@ export function rejectUnsupported(body: JsonObject, options: RejectUnsupportedOp
     if (value === null || options.supported.has(key)) {
       continue;
     }
-    if (harmlessValues.has(key) && harmlessValues.get(key) === value) {
+    const harmless = harmlessValues.get(key);
+    if (harmless !== undefined && harmless === JSON.stringify(value)) {
       continue;
     }
     throw new MalformedRequestError(`parameter "${key}" is not supported by ${options.backend}`);

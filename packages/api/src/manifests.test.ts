@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { validateManifests } from './manifests.js';
+import { celSkipped } from './schema/messages.js';
 
 describe('validateManifests', () => {
   it('validates the group documents of a stream and skips the rest', () => {
@@ -21,7 +22,7 @@ describe('validateManifests', () => {
       '  backendRef: { name: be, kind: Backend, group: gateway.envoyproxy.io }',
     ].join('\n');
     expect(validateManifests(text)).toEqual([
-      { index: 1, result: { ok: false, errors: ['spec.rules: Required value'] } },
+      { index: 1, result: { ok: false, errors: ['spec.rules: Required value', celSkipped] } },
       { index: 2, result: expect.objectContaining({ ok: true }) as unknown },
     ]);
   });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AIGatewayRoute, BackendSecurityPolicy, MCPRoute } from './gen/types.generated.js';
+import { celSkipped } from './schema/messages.js';
 import { aiGatewayRouteSchema } from './schemas.js';
 import { validateResource } from './validate.js';
 
@@ -91,6 +92,36 @@ describe('validateResource', () => {
       spec: { rules: [] },
     });
     expect(result.ok).toBe(true);
+  });
+});
+
+describe('API server reporting order', () => {
+  it('reports only unknown fields, as strict decoding fails first', () => {
+    const result = validateResource(route({ rules: [{ weight: 'x' }], extra: 1 }));
+    expect(result.ok ? [] : [...result.errors].sort()).toEqual([
+      'unknown field "spec.extra"',
+      'unknown field "spec.rules[0].weight"',
+    ]);
+  });
+
+  it('skips CEL rules after a blocking error and says so', () => {
+    const result = validateResource(
+      route({ rules: [{ name: 'route-not-found', modelsCreatedAt: 'yesterday' }] }),
+    );
+    expect(result.ok ? [] : result.errors).toEqual([
+      'spec.rules[0].modelsCreatedAt: Invalid value: "yesterday": spec.rules[0].modelsCreatedAt in body must be of type date-time: "yesterday"',
+      celSkipped,
+    ]);
+  });
+
+  it('evaluates CEL rules next to non-blocking errors', () => {
+    const result = validateResource(
+      route({ rules: [{ name: 'route-not-found', backendRefs: [{ name: 'b', weight: -1 }] }] }),
+    );
+    expect(result.ok ? [] : result.errors).toEqual([
+      'spec.rules[0].backendRefs[0].weight: Invalid value: -1: spec.rules[0].backendRefs[0].weight in body should be greater than or equal to 0',
+      "spec.rules[0]: Invalid value: rule name 'route-not-found' is reserved",
+    ]);
   });
 });
 

@@ -5,8 +5,9 @@
 import type { z } from 'zod';
 import { group, rootSchema, type KindDef, type VersionDef } from './crd.js';
 import { kinds } from './kinds/all.js';
-import { obj, str } from './schema/dsl.js';
-import { formatIssues, toZod } from './schema/zod.js';
+import { obj, str, type Schema } from './schema/dsl.js';
+import { celSkipped, isBlocking } from './schema/messages.js';
+import { formatIssues, toZod, type FormattedIssue } from './schema/zod.js';
 import type { AnyResource } from './resources.js';
 
 /** The result of {@link validateResource}. */
@@ -84,10 +85,32 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+function hasRules(schema: Schema): boolean {
+  if (schema.validations && schema.validations.length > 0) return true;
+  if (schema.kind === 'object') return Object.values(schema.properties).some(hasRules);
+  if (schema.kind === 'array') return hasRules(schema.items);
+  if (schema.kind === 'map') return hasRules(schema.values);
+  return false;
+}
+
+/**
+ * Orders and filters errors the way the API server reports them: unknown fields fail strict
+ * decoding before anything else; a blocking error (required, enum, too long, too many, type or
+ * format) makes it skip every CEL rule and say so when the schema has any.
+ */
+function serverView(issues: readonly FormattedIssue[], version: VersionDef): string[] {
+  const unknown = issues.filter((i) => i.category === 'unknown-field');
+  if (unknown.length > 0) return unknown.map((i) => i.text);
+  const schemaErrors = issues.filter((i) => i.category === 'schema').map((i) => i.text);
+  if (!schemaErrors.some(isBlocking)) return issues.map((i) => i.text);
+  const rules = hasRules(version.spec) || hasRules(version.status);
+  return rules ? [...schemaErrors, celSkipped] : schemaErrors;
+}
+
 /**
  * Validates one manifest of group aigateway.envoyproxy.io, dispatching on apiVersion and kind.
- * On success `value` has the CRD defaults applied. Errors read like the API server's, e.g.
- * `spec.rules: Required value` or
+ * On success `value` has the CRD defaults applied. Errors read like the API server's (Kubernetes
+ * 1.34), e.g. `spec.rules: Required value` or
  * `spec.schema.name: Unsupported value: "Foo": supported values: "OpenAI", ...`.
  */
 export function validateResource(obj: unknown): ValidationResult {
@@ -99,9 +122,13 @@ export function validateResource(obj: unknown): ValidationResult {
     return { ok: false, errors: [`no matches for kind "${kind}" in version "${version}"`] };
   }
   const input = dropNulls(obj) as Record<string, unknown>;
-  const errors = metadataErrors(input.metadata);
   const parsed = resourceSchema(found.def, found.version).safeParse(input);
-  if (!parsed.success) errors.push(...formatIssues(parsed.error.issues));
-  if (errors.length > 0 || !parsed.success) return { ok: false, errors };
+  const issues: FormattedIssue[] = [
+    ...metadataErrors(input.metadata).map((text) => ({ text, category: 'schema' as const })),
+    ...(parsed.success ? [] : formatIssues(parsed.error.issues)),
+  ];
+  if (issues.length > 0 || !parsed.success) {
+    return { ok: false, errors: serverView(issues, found.version) };
+  }
   return { ok: true, value: parsed.data as AnyResource };
 }

@@ -1,5 +1,6 @@
 import { parse, type ParseResult } from '@marcbachmann/cel-js';
 import type { Rule } from './dsl.js';
+import { jsonType } from './messages.js';
 
 const compiled = new Map<string, ParseResult>();
 
@@ -18,15 +19,18 @@ function program(rule: string): ParseResult {
  * Every rule upstream's CRDs use (`has()`, `size()`, `.all()`, `.exists()`, `.exists_one()`,
  * ternaries, `!=`, `==`, `duration()`) is standard CEL that cel-js evaluates as is, so no
  * Kubernetes-specific function is registered. Returns `undefined` when the rule holds, else the
- * error text the API server would print after `Invalid value: "<type>": `.
+ * text the API server prints after `Invalid value: `: the rule's message, or for an evaluation
+ * error (such as a missing key) `"object": no such key: kind evaluating rule: <message>`.
  */
 export function checkRule(rule: Rule, self: unknown): string | undefined {
   let result: unknown;
   try {
     result = program(rule.rule)({ self });
   } catch (err) {
-    const reason = err instanceof Error ? (err.message.split('\n')[0] ?? err.message) : 'error';
-    return `${reason} evaluating rule: ${rule.rule}`;
+    const first = err instanceof Error ? (err.message.split('\n')[0] ?? '') : 'error';
+    // cel-go's messages start in lower case ("no such key: kind"); cel-js capitalises them.
+    const reason = first.charAt(0).toLowerCase() + first.slice(1);
+    return `"${jsonType(self)}": ${reason} evaluating rule: ${rule.message}`;
   }
   return result === true ? undefined : rule.message;
 }

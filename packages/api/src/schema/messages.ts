@@ -42,23 +42,37 @@ export function unsupported(value: unknown, values: readonly string[]): string {
     .join(', ')}`;
 }
 
-/** `Too many: 17: must have at most 16 items` (maxItems and maxProperties). */
+/** `Too many: 17: must have at most 16 items` (maxItems and maxProperties; "1 item"). */
 export const tooMany = (actual: number, max: number): string =>
-  `Too many: ${actual}: must have at most ${max} items`;
+  `Too many: ${actual}: must have at most ${max} ${max === 1 ? 'item' : 'items'}`;
 
 /** `Too long: may not be more than 253 bytes` (maxLength). */
 export const tooLong = (max: number): string => `Too long: may not be more than ${max} bytes`;
 
-/** `Invalid value: "object": <message>` for a failed CEL rule. */
-export const celFailure = (self: unknown, message: string): string =>
-  `Invalid value: "${jsonType(self)}": ${message}`;
+/** `Invalid value: <message>` for a failed CEL rule (Kubernetes 1.34 omits the value). */
+export const celFailure = (message: string): string => `Invalid value: ${message}`;
 
-/** Go's `%#v` of a map[string]interface{} holding the list-map keys, for duplicate entries. */
+/** `Duplicate value: {"name":"x"}`: the list-map keys of a repeated entry, keys sorted (Go JSON). */
 export function duplicateMapKeys(keys: Record<string, unknown>): string {
-  const body = Object.entries(keys)
-    .map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v)}`)
-    .join(', ');
-  return `Duplicate value: map[string]interface {}{${body}}`;
+  const body = Object.keys(keys)
+    .sort()
+    .map((k) => `${JSON.stringify(k)}:${JSON.stringify(keys[k])}`)
+    .join(',');
+  return `Duplicate value: {${body}}`;
+}
+
+/**
+ * What the API server appends when a "blocking" error (required, enum, too long, too many, wrong
+ * type or format) made it skip the CEL rules of a schema that has any.
+ */
+export const celSkipped =
+  '<nil>: Invalid value: null: some validation rules were not checked because the object was invalid; correct the existing errors to complete validation';
+
+/** Whether a finished `path: message` line is one of the API server's blocking error types. */
+export function isBlocking(line: string): boolean {
+  return /: (Required value|Unsupported value|Too long|Too many)|in body must be of type /.test(
+    line,
+  );
 }
 
 /** Renders a zod path as the API server does: `spec.rules[0].backendRefs`. */

@@ -38,7 +38,9 @@ function addIssue(ctx: Ctx, message: string, path: readonly PropertyKey[] = []):
 function celRules(rules: readonly Rule[] | undefined, value: unknown, ctx: Ctx): void {
   for (const rule of rules ?? []) {
     const failed = checkRule(rule, value);
-    if (failed !== undefined) addIssue(ctx, celFailure(value, failed));
+    if (failed !== undefined) {
+      ctx.addIssue({ code: 'custom', message: celFailure(failed), params: { cel: true } });
+    }
   }
 }
 
@@ -220,21 +222,29 @@ export function toZod(schema: Schema): z.ZodType {
   }
 }
 
-/**
- * Turns zod issues into the API server's `path: message` lines. Unknown fields come first, as the
- * API server's strict decoding rejects them before any schema check.
- */
-export function formatIssues(issues: readonly z.core.$ZodIssue[]): string[] {
-  const unknown: string[] = [];
-  const out: string[] = [];
+/** One finished error line and what kind of check produced it. */
+export interface FormattedIssue {
+  readonly text: string;
+  readonly category: 'unknown-field' | 'cel' | 'schema';
+}
+
+/** Turns zod issues into the API server's `path: message` lines, tagged by category. */
+export function formatIssues(issues: readonly z.core.$ZodIssue[]): FormattedIssue[] {
+  const out: FormattedIssue[] = [];
   for (const issue of issues) {
     const path = formatPath(issue.path);
     if (issue.code === 'unrecognized_keys') {
-      for (const key of issue.keys) unknown.push(`unknown field "${path ? `${path}.` : ''}${key}"`);
+      for (const key of issue.keys) {
+        out.push({
+          text: `unknown field "${path ? `${path}.` : ''}${key}"`,
+          category: 'unknown-field',
+        });
+      }
       continue;
     }
     const message = issue.message.replaceAll(pathToken, path);
-    out.push(path ? `${path}: ${message}` : message);
+    const isCel = issue.code === 'custom' && issue.params?.cel === true;
+    out.push({ text: path ? `${path}: ${message}` : message, category: isCel ? 'cel' : 'schema' });
   }
-  return [...unknown, ...out];
+  return out;
 }

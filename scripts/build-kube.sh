@@ -132,7 +132,7 @@ build_kube_apiserver() {
   local start mod info replaces date commit
   start=$(date +%s)
   require_go
-  say "kube-apiserver $KUBE_VERSION: building from k8s.io/kubernetes@$KUBE_VERSION (staging modules $staging); the first build takes a while"
+  say "kube-apiserver $KUBE_VERSION: building from k8s.io/kubernetes@$KUBE_VERSION (staging modules $staging) (cold: tens of minutes on 2 cores; warm Go caches: under a minute)"
   mod=$(mod_field "k8s.io/kubernetes@$KUBE_VERSION" GoMod)
   info=$(mod_field "k8s.io/kubernetes@$KUBE_VERSION" Info)
   [ -f "$mod" ] || die "no go.mod for k8s.io/kubernetes@$KUBE_VERSION in the module cache"

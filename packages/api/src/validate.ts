@@ -109,8 +109,8 @@ function serverView(issues: readonly FormattedIssue[], version: VersionDef): str
 
 /**
  * Validates one manifest of group aigateway.envoyproxy.io, dispatching on apiVersion and kind.
- * On success `value` has the CRD defaults applied. Errors read like the API server's (Kubernetes
- * 1.34), e.g. `spec.rules: Required value` or
+ * On success `value` has the CRD defaults applied. Errors read like the API server's (checked on
+ * Kubernetes 1.36), e.g. `spec.rules: Required value` or
  * `spec.schema.name: Unsupported value: "Foo": supported values: "OpenAI", ...`.
  */
 export function validateResource(obj: unknown): ValidationResult {

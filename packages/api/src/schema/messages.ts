@@ -49,7 +49,7 @@ export const tooMany = (actual: number, max: number): string =>
 /** `Too long: may not be more than 253 bytes` (maxLength). */
 export const tooLong = (max: number): string => `Too long: may not be more than ${max} bytes`;
 
-/** `Invalid value: <message>` for a failed CEL rule (Kubernetes 1.34 omits the value). */
+/** `Invalid value: <message>` for a failed CEL rule (recent Kubernetes omits the value). */
 export const celFailure = (message: string): string => `Invalid value: ${message}`;
 
 /** `Duplicate value: {"name":"x"}`: the list-map keys of a repeated entry, keys sorted (Go JSON). */

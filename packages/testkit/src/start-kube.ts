@@ -1,5 +1,5 @@
 import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 import { stringify } from 'yaml';
 
@@ -218,7 +218,7 @@ function apiServerArgs(
     `--bind-address=${host}`,
     `--advertise-address=${host}`,
     `--secure-port=${String(at.port)}`,
-    `--cert-dir=${join(c.certFile, '..')}`,
+    `--cert-dir=${dirname(c.certFile)}`,
     `--tls-cert-file=${c.certFile}`,
     `--tls-private-key-file=${c.keyFile}`,
     `--token-auth-file=${c.tokenFile}`,

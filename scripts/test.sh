@@ -60,10 +60,10 @@ step "e2e tests" vitest_project e2e
 
 # No test may leave a process behind: the harness kills its children; check it did.
 leftovers() {
-  # Envoy from the bootstrap cache, test Redis servers (they retitle themselves
+  # Envoy, kube-apiserver and etcd from the bootstrap cache, test Redis servers (they retitle themselves
   # "redis-server 127.0.0.1:<port>"; a system Redis on 6379 is not ours), and app processes.
   local found
-  found=$(pgrep -af -- "$ENVOY_BIN|redis-server 127\.0\.0\.1:|$ROOT/apps/[a-z-]+/(src|dist)/bin" |
+  found=$(pgrep -af -- "$ENVOY_BIN|$ROOT/.tools/bin/(kube-apiserver|etcd)|redis-server 127\.0\.0\.1:|$ROOT/apps/[a-z-]+/(src|dist)/bin" |
     grep -v -e 'redis-server 127\.0\.0\.1:6379' -e pgrep || true)
   if [ -n "$found" ]; then
     echo "processes left running by the tests:"

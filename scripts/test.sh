@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The one command that runs every check on a fresh machine (README, .ci/run):
-#   bootstrap → generate + diff → lint → typecheck → build → unit → integration → e2e → summary.
+#   bootstrap → generate + diff → build → lint → typecheck → unit → integration → e2e → summary.
 # Every step runs even when an earlier one failed (except bootstrap), so one run shows every
 # problem; the exit code is non-zero when any step failed.
 set -uo pipefail
@@ -50,10 +50,11 @@ vitest_project() { # vitest_project <project>
 }
 
 step "generate (diff-checked)" generate_diff
+# Build first: type-aware lint and the tests read @aigw/proto's declarations from dist/.
+step "build" pnpm run --silent build
 step "lint" pnpm run --silent lint
 step "format" pnpm run --silent format:check
 step "typecheck" pnpm run --silent typecheck
-step "build" pnpm run --silent build
 step "unit tests" vitest_project unit
 step "integration tests" vitest_project integration
 step "e2e tests" vitest_project e2e

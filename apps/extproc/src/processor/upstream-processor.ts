@@ -5,6 +5,7 @@ import {
   errorBody,
   isUserFacing,
   type BackendSchema,
+  type GcpLocation,
   type ParsedRequest,
   type TranslatedRequest,
   type Translator,
@@ -72,19 +73,30 @@ type Translation =
   | { readonly translator: Translator; readonly translated: TranslatedRequest }
   | { readonly failure: unknown };
 
+/** The GCP project and region a GCP backend's auth names (Vertex paths need them). */
+function gcpLocation(backend: RuntimeBackend): GcpLocation | undefined {
+  const auth = backend.backend.auth;
+  return auth && 'gcp' in auth
+    ? { project: auth.gcp.projectName, region: auth.gcp.region }
+    : undefined;
+}
+
 function translate(
   context: RequestContext & { parsed: ParsedRequest },
   backend: RuntimeBackend,
+  headers: ReadonlyMap<string, string>,
 ): Translation {
   try {
     const translator = createTranslator({
       endpoint: context.endpoint,
       schema: backendSchema(backend),
+      gcp: gcpLocation(backend),
     });
     const override = backend.backend.modelNameOverride;
     const translated = translator.request({
       request: context.parsed,
       path: context.path,
+      headers,
       ...(override ? { modelNameOverride: override } : {}),
     });
     return { translator, translated };
@@ -119,7 +131,8 @@ export function processUpstreamRequestHeaders(
   headers: extProc.HttpHeaders,
   deps: UpstreamDeps,
 ): extProc.ProcessingResponse {
-  const context = deps.contexts.get(headerMap(headers).get(internalRequestIdHeader));
+  const requestHeaders = headerMap(headers);
+  const context = deps.contexts.get(requestHeaders.get(internalRequestIdHeader));
   // Not one of ours (the router level did not see it): let it through untouched.
   if (!context?.parsed) return continueResponses.requestHeaders;
   const parsedContext = context as RequestContext & { parsed: ParsedRequest };
@@ -129,7 +142,7 @@ export function processUpstreamRequestHeaders(
     deps.log.error({ backend: name, request: context.id }, 'unknown backend');
     return fail(context, 500, `backend ${name ?? '(none)'} is not configured in the gateway`);
   }
-  const translation = translate(parsedContext, backend);
+  const translation = translate(parsedContext, backend, requestHeaders);
   if ('failure' in translation) {
     deps.log.warn(
       { err: translation.failure, backend: name, request: context.id },

@@ -310,6 +310,21 @@ describe('extproc through Envoy: routing, passthrough, credentials, token metada
     expect(extproc.server.inFlight()).toBe(0);
   });
 
+  it('serves 1,500 requests at concurrency 16 without a single error (no rapid-reset GOAWAY)', async () => {
+    const statuses = new Map<number, number>();
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < 1_500) {
+        next += 1;
+        const response = await chat({ model: 'gpt-a', messages: [] });
+        await response.arrayBuffer();
+        statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1);
+      }
+    };
+    await Promise.all(Array.from({ length: 16 }, worker));
+    expect(Object.fromEntries(statuses)).toEqual({ 200: next });
+  }, 120_000);
+
   it('moves a model to the other backend when the config file changes, without a restart', async () => {
     extproc.writeConfig({
       ...baseConfig,

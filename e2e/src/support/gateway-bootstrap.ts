@@ -182,6 +182,17 @@ export function gatewayBootstrap(options: GatewayBootstrapOptions): object {
     ],
   };
   return {
+    // Envoy otherwise ends each ext_proc stream with RST_STREAM right after its half-close; Node's
+    // HTTP/2 server counts those as "rapid resets" and drops the connection (GOAWAY) after ~1,000,
+    // failing every request in flight on it. The graceful close waits for the server's status.
+    layered_runtime: {
+      layers: [
+        {
+          name: 'static',
+          static_layer: { 'envoy.reloadable_features.ext_proc_graceful_grpc_close': true },
+        },
+      ],
+    },
     static_resources: {
       listeners: [
         {

@@ -355,7 +355,7 @@ function runLine(report: BenchReport): string {
       : ` plus uncommitted changes in ${m.uncommitted.map((path) => `\`${path}\``).join(', ')}`;
   const variant = o.isGracefulClose
     ? 'Variant: the gateway Envoy runs with `envoy.reloadable_features.ext_proc_graceful_grpc_close: true`.'
-    : 'Gateway Envoy as in `e2e/src/support/gateway-bootstrap.ts` (Envoy defaults: ext_proc streams end with RST_STREAM).';
+    : 'Gateway Envoy as in `e2e/src/support/gateway-bootstrap.ts` (graceful ext_proc stream close on: `envoy.reloadable_features.ext_proc_graceful_grpc_close`).';
   return [
     `Run ${report.date} with \`${report.command}\` at commit ${m.commit}${tree}.`,
     `Machine: ${String(m.nproc)} CPUs (${m.cpuModel}), ${String(m.memoryGiB)} GiB RAM, Linux ${m.kernel}, ` +

@@ -11,7 +11,7 @@
  *
  * @see https://github.com/envoyproxy/ai-gateway/blob/main/internal/translator/anthropic_anthropic.go
  */
-import { concatBytes, utf8Decoder, utf8Encoder } from '../shared/bytes.js';
+import { BodyCollector, utf8Decoder, utf8Encoder } from '../shared/bytes.js';
 import { parseJsonObject, type JsonObject } from '../shared/json.js';
 import { prefixedPath, queryOf } from '../shared/path.js';
 import {
@@ -109,7 +109,7 @@ export class AnthropicToAnthropicFamilyTranslator implements Translator {
   readonly #envelope: AnthropicNativeEnvelope;
   #isStreamRequested = false;
   #isStreaming: boolean | undefined = undefined;
-  #bodyParts: Uint8Array[] = [];
+  readonly #body = new BodyCollector();
   #source: AnthropicEventSource | undefined = undefined;
   readonly #usage = new AnthropicUsageTracker();
   #responseModel: string | undefined = undefined;
@@ -155,12 +155,8 @@ export class AnthropicToAnthropicFamilyTranslator implements Translator {
     if (this.#isStreaming ?? this.#isStreamRequested) {
       return this.#streamed(chunk, endOfStream);
     }
-    if (!endOfStream) {
-      this.#bodyParts.push(chunk.slice());
-      return this.#result(undefined);
-    }
-    const whole = concatBytes([...this.#bodyParts, chunk]);
-    this.#bodyParts = [];
+    const whole = this.#body.add(chunk, endOfStream);
+    if (whole === undefined) return this.#result(undefined);
     const json = parseJsonObject(utf8Decoder.decode(whole));
     if (json !== undefined) {
       this.#usage.add(json.usage);

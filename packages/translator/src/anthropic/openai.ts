@@ -4,7 +4,7 @@
  *
  * @see https://github.com/envoyproxy/ai-gateway/blob/main/internal/translator/anthropic_openai.go
  */
-import { concatBytes, utf8Decoder, utf8Encoder } from '../shared/bytes.js';
+import { BodyCollector, utf8Decoder, utf8Encoder } from '../shared/bytes.js';
 import { parseJsonObject } from '../shared/json.js';
 import { prefixedPath } from '../shared/path.js';
 import { SseParser } from '../shared/sse.js';
@@ -35,7 +35,7 @@ class AnthropicToOpenAITranslator implements Translator {
   #model = '';
   #isStreamRequested = false;
   #isStreaming: boolean | undefined = undefined;
-  #bodyParts: Uint8Array[] = [];
+  readonly #body = new BodyCollector();
   #sse: SseParser | undefined = undefined;
   #stream: OpenAIToAnthropicStream | undefined = undefined;
   #usage: Usage | undefined = undefined;
@@ -86,12 +86,8 @@ class AnthropicToOpenAITranslator implements Translator {
     if (this.#isStreaming ?? this.#isStreamRequested) {
       return this.#streamed(chunk, endOfStream);
     }
-    if (!endOfStream) {
-      this.#bodyParts.push(chunk.slice());
-      return this.#result(new Uint8Array(0));
-    }
-    const whole = concatBytes([...this.#bodyParts, chunk]);
-    this.#bodyParts = [];
+    const whole = this.#body.add(chunk, endOfStream);
+    if (whole === undefined) return this.#result(new Uint8Array(0));
     const json = parseJsonObject(utf8Decoder.decode(whole));
     if (json === undefined) {
       return this.#result(whole);

@@ -18,7 +18,7 @@ import { anthropicParamsFromOpenAI } from '../anthropic/openai-request.js';
 import { openAIChatFromAnthropic } from '../anthropic/openai-response.js';
 import { AnthropicToOpenAIStream } from '../anthropic/openai-stream.js';
 import { anthropicApiVersion } from '../apischema/anthropic/messages.js';
-import { concatBytes, utf8Decoder, utf8Encoder } from '../shared/bytes.js';
+import { BodyCollector, utf8Decoder, utf8Encoder } from '../shared/bytes.js';
 import { isJsonObject, parseJsonObject, type JsonObject } from '../shared/json.js';
 import { prefixedPath, queryOf } from '../shared/path.js';
 import type {
@@ -82,7 +82,7 @@ export class OpenAIToAnthropicFamilyTranslator implements Translator {
   #isStreamRequested = false;
   #includeUsage = false;
   #isStreaming: boolean | undefined = undefined;
-  #bodyParts: Uint8Array[] = [];
+  readonly #body = new BodyCollector();
   #source: AnthropicEventSource | undefined = undefined;
   #stream: AnthropicToOpenAIStream | undefined = undefined;
   #usage: Usage | undefined = undefined;
@@ -141,12 +141,8 @@ export class OpenAIToAnthropicFamilyTranslator implements Translator {
   }
 
   #buffered(chunk: Uint8Array, endOfStream: boolean): ResponseBodyResult {
-    if (!endOfStream) {
-      this.#bodyParts.push(chunk.slice());
-      return this.#result(new Uint8Array(0));
-    }
-    const whole = concatBytes([...this.#bodyParts, chunk]);
-    this.#bodyParts = [];
+    const whole = this.#body.add(chunk, endOfStream);
+    if (whole === undefined) return this.#result(new Uint8Array(0));
     const json = parseJsonObject(utf8Decoder.decode(whole));
     if (json === undefined) {
       return this.#result(whole);

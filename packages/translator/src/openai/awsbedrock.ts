@@ -5,7 +5,7 @@
  *
  * @see https://github.com/envoyproxy/ai-gateway/blob/main/internal/translator/openai_awsbedrock.go
  */
-import { concatBytes, truncatedText, utf8Decoder, utf8Encoder } from '../shared/bytes.js';
+import { BodyCollector, truncatedText, utf8Decoder, utf8Encoder } from '../shared/bytes.js';
 import { EventStreamDecoder } from '../shared/aws-eventstream.js';
 import { isJsonObject, parseJsonObject } from '../shared/json.js';
 import { errorBody } from '../error-body.js';
@@ -101,7 +101,7 @@ class OpenAIToAwsBedrockTranslator implements Translator {
   #isStreaming: boolean | undefined = undefined;
   #id = '';
   #usage: Usage | undefined = undefined;
-  #bodyParts: Uint8Array[] = [];
+  readonly #body = new BodyCollector();
   #decoder: EventStreamDecoder | undefined = undefined;
   #converter: ConverseStreamConverter | undefined = undefined;
   /** The stream hit corrupt framing: the rest is dropped, the client got an error frame. */
@@ -142,12 +142,8 @@ class OpenAIToAwsBedrockTranslator implements Translator {
     if (this.#isStreaming ?? this.#isStreamRequested) {
       return this.#streamed(chunk, endOfStream);
     }
-    if (!endOfStream) {
-      this.#bodyParts.push(chunk.slice());
-      return this.#result(empty);
-    }
-    const whole = concatBytes([...this.#bodyParts, chunk]);
-    this.#bodyParts = [];
+    const whole = this.#body.add(chunk, endOfStream);
+    if (whole === undefined) return this.#result(empty);
     const json = parseJsonObject(utf8Decoder.decode(whole));
     if (json === undefined) {
       throw new Error('AWS Bedrock response body is not a JSON object');

@@ -9,7 +9,7 @@
  * @see https://github.com/envoyproxy/ai-gateway/blob/main/internal/translator/openai_gcpvertexai.go
  */
 import { errorBody } from '../error-body.js';
-import { concatBytes, truncatedText, utf8Decoder, utf8Encoder } from '../shared/bytes.js';
+import { BodyCollector, truncatedText, utf8Decoder, utf8Encoder } from '../shared/bytes.js';
 import { isJsonObject, parseJsonObject } from '../shared/json.js';
 import { SseParser } from '../shared/sse.js';
 import type {
@@ -134,7 +134,7 @@ class OpenAIToGcpVertexAiTranslator implements Translator {
   #includeUsage = false;
   #isStreaming: boolean | undefined = undefined;
   #usage: Usage | undefined = undefined;
-  #bodyParts: Uint8Array[] = [];
+  readonly #body = new BodyCollector();
   #sse: SseParser | undefined = undefined;
   #converter: GeminiStreamConverter | undefined = undefined;
 
@@ -172,12 +172,8 @@ class OpenAIToGcpVertexAiTranslator implements Translator {
     if (this.#isStreaming ?? this.#isStreamRequested) {
       return this.#streamed(chunk, endOfStream);
     }
-    if (!endOfStream) {
-      this.#bodyParts.push(chunk.slice());
-      return this.#result(empty);
-    }
-    const whole = concatBytes([...this.#bodyParts, chunk]);
-    this.#bodyParts = [];
+    const whole = this.#body.add(chunk, endOfStream);
+    if (whole === undefined) return this.#result(empty);
     const json = parseJsonObject(utf8Decoder.decode(whole));
     if (json === undefined) {
       throw new Error('GCP Vertex AI response body is not a JSON object');

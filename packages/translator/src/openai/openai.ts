@@ -12,7 +12,7 @@
  * @see https://github.com/envoyproxy/ai-gateway/blob/main/internal/translator/openai_openai.go
  */
 import { errorBody } from '../error-body.js';
-import { concatBytes, truncatedText, utf8Decoder, utf8Encoder } from '../shared/bytes.js';
+import { BodyCollector, truncatedText, utf8Decoder, utf8Encoder } from '../shared/bytes.js';
 import { isJsonObject, parseJsonObject, type JsonObject } from '../shared/json.js';
 import { hasUsageObject, usageFromOpenAI } from '../shared/openai-usage.js';
 import { prefixedPath, queryOf } from '../shared/path.js';
@@ -119,7 +119,7 @@ class OpenAIToOpenAITranslator implements Translator {
   #usage: Usage | undefined = undefined;
   #responseModel: string | undefined = undefined;
   /** Non-streaming: copies of the chunks before the last (STREAMED mode only). */
-  #bodyParts: Uint8Array[] = [];
+  readonly #body = new BodyCollector();
   /** Streaming state, created by the first streamed chunk. */
   #sse: SseParser | undefined = undefined;
   #splicer: SseSplicer | undefined = undefined;
@@ -200,13 +200,8 @@ class OpenAIToOpenAITranslator implements Translator {
 
   /** A JSON response: collected until the end, parsed once, forwarded untouched. */
   #bufferedChunk(chunk: Uint8Array, endOfStream: boolean): ResponseBodyResult {
-    if (!endOfStream) {
-      // Copied: the caller may reuse the chunk's memory once this call returns.
-      this.#bodyParts.push(chunk.slice());
-      return this.#result(undefined);
-    }
-    const whole = this.#bodyParts.length === 0 ? chunk : concatBytes([...this.#bodyParts, chunk]);
-    this.#bodyParts = [];
+    const whole = this.#body.add(chunk, endOfStream);
+    if (whole === undefined) return this.#result(undefined);
     const json = parseJsonObject(utf8Decoder.decode(whole));
     if (json !== undefined) {
       this.#usage = usageFromOpenAI(json.usage);

@@ -25,6 +25,25 @@ export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
   return out;
 }
 
+/** Collects a response body that arrives in chunks, for translators that need it whole. */
+export class BodyCollector {
+  #parts: Uint8Array[] = [];
+
+  /**
+   * Keeps `chunk` (a copy: the caller may reuse its memory once the call returns) and returns
+   * the whole body at end of stream, or undefined before it.
+   */
+  add(chunk: Uint8Array, endOfStream: boolean): Uint8Array | undefined {
+    if (!endOfStream) {
+      this.#parts.push(chunk.slice());
+      return undefined;
+    }
+    const whole = this.#parts.length === 0 ? chunk : concatBytes([...this.#parts, chunk]);
+    this.#parts = [];
+    return whole;
+  }
+}
+
 /** Result of {@link truncatedText}. */
 export interface TruncatedText {
   /** The decoded text, cut at a character boundary. */

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  httpListener,
   jsonResponder,
   staticClusterFor,
   useHarness,
@@ -14,60 +15,27 @@ import { startTestExtProc } from './support/extproc-harness.js';
  * process so the test can stop it and watch Envoy react.
  */
 function bootstrap(options: { socketPath: string; upstream: FakeUpstream }): object {
+  const extProc = {
+    name: 'envoy.filters.http.ext_proc',
+    typed_config: {
+      '@type': 'type.googleapis.com/envoy.extensions.filters.http.ext_proc.v3.ExternalProcessor',
+      grpc_service: { envoy_grpc: { cluster_name: 'extproc' }, timeout: '5s' },
+      failure_mode_allow: false,
+      processing_mode: {
+        request_header_mode: 'SEND',
+        response_header_mode: 'SEND',
+        request_body_mode: 'BUFFERED',
+        response_body_mode: 'NONE',
+      },
+    },
+  };
   return {
     static_resources: {
       listeners: [
-        {
-          name: 'ingress',
-          address: { socket_address: { address: '127.0.0.1', port_value: 0 } },
-          filter_chains: [
-            {
-              filters: [
-                {
-                  name: 'envoy.filters.network.http_connection_manager',
-                  typed_config: {
-                    '@type':
-                      'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
-                    stat_prefix: 'ingress',
-                    route_config: {
-                      virtual_hosts: [
-                        {
-                          name: 'all',
-                          domains: ['*'],
-                          routes: [{ match: { prefix: '/' }, route: { cluster: 'upstream' } }],
-                        },
-                      ],
-                    },
-                    http_filters: [
-                      {
-                        name: 'envoy.filters.http.ext_proc',
-                        typed_config: {
-                          '@type':
-                            'type.googleapis.com/envoy.extensions.filters.http.ext_proc.v3.ExternalProcessor',
-                          grpc_service: { envoy_grpc: { cluster_name: 'extproc' }, timeout: '5s' },
-                          failure_mode_allow: false,
-                          processing_mode: {
-                            request_header_mode: 'SEND',
-                            response_header_mode: 'SEND',
-                            request_body_mode: 'BUFFERED',
-                            response_body_mode: 'NONE',
-                          },
-                        },
-                      },
-                      {
-                        name: 'envoy.filters.http.router',
-                        typed_config: {
-                          '@type':
-                            'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router',
-                        },
-                      },
-                    ],
-                  },
-                },
-              ],
-            },
-          ],
-        },
+        httpListener({
+          routes: [{ match: { prefix: '/' }, route: { cluster: 'upstream' } }],
+          httpFilters: [extProc],
+        }),
       ],
       clusters: [
         staticClusterFor('extproc', { socketPath: options.socketPath }, { http2: true }),

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  httpListener,
   staticClusterFor,
   useHarness,
   waitFor,
@@ -63,98 +64,62 @@ function bootstrap(options: { rlsSocket: string; upstream: FakeUpstream }): obje
       ],
     },
   };
+  const routes = [
+    {
+      match: { prefix: '/req' },
+      route: {
+        cluster: 'upstream',
+        rate_limits: [{ actions: actions('req') }],
+      },
+    },
+    {
+      match: { prefix: '/burst' },
+      route: {
+        cluster: 'upstream',
+        rate_limits: [{ actions: actions('burst') }],
+      },
+    },
+    {
+      match: { prefix: '/v1/' },
+      route: { cluster: 'upstream' },
+      typed_per_filter_config: perRoute,
+    },
+  ];
+  const httpFilters = [
+    {
+      name: 'envoy.filters.http.header_to_metadata',
+      typed_config: {
+        '@type': 'type.googleapis.com/envoy.extensions.filters.http.header_to_metadata.v3.Config',
+        response_rules: [
+          {
+            header: 'x-tokens',
+            on_header_present: {
+              metadata_namespace: 'io.envoy.ai_gateway',
+              key: 'llm_total_token',
+              type: 'NUMBER',
+            },
+            remove: true,
+          },
+        ],
+      },
+    },
+    {
+      name: 'envoy.filters.http.ratelimit',
+      typed_config: {
+        '@type': 'type.googleapis.com/envoy.extensions.filters.http.ratelimit.v3.RateLimit',
+        domain,
+        timeout: '2s',
+        failure_mode_deny: false,
+        rate_limit_service: {
+          grpc_service: { envoy_grpc: { cluster_name: 'ratelimit' } },
+          transport_api_version: 'V3',
+        },
+      },
+    },
+  ];
   return {
     static_resources: {
-      listeners: [
-        {
-          name: 'ingress',
-          address: { socket_address: { address: '127.0.0.1', port_value: 0 } },
-          filter_chains: [
-            {
-              filters: [
-                {
-                  name: 'envoy.filters.network.http_connection_manager',
-                  typed_config: {
-                    '@type':
-                      'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
-                    stat_prefix: 'ingress',
-                    route_config: {
-                      virtual_hosts: [
-                        {
-                          name: 'all',
-                          domains: ['*'],
-                          routes: [
-                            {
-                              match: { prefix: '/req' },
-                              route: {
-                                cluster: 'upstream',
-                                rate_limits: [{ actions: actions('req') }],
-                              },
-                            },
-                            {
-                              match: { prefix: '/burst' },
-                              route: {
-                                cluster: 'upstream',
-                                rate_limits: [{ actions: actions('burst') }],
-                              },
-                            },
-                            {
-                              match: { prefix: '/v1/' },
-                              route: { cluster: 'upstream' },
-                              typed_per_filter_config: perRoute,
-                            },
-                          ],
-                        },
-                      ],
-                    },
-                    http_filters: [
-                      {
-                        name: 'envoy.filters.http.header_to_metadata',
-                        typed_config: {
-                          '@type':
-                            'type.googleapis.com/envoy.extensions.filters.http.header_to_metadata.v3.Config',
-                          response_rules: [
-                            {
-                              header: 'x-tokens',
-                              on_header_present: {
-                                metadata_namespace: 'io.envoy.ai_gateway',
-                                key: 'llm_total_token',
-                                type: 'NUMBER',
-                              },
-                              remove: true,
-                            },
-                          ],
-                        },
-                      },
-                      {
-                        name: 'envoy.filters.http.ratelimit',
-                        typed_config: {
-                          '@type':
-                            'type.googleapis.com/envoy.extensions.filters.http.ratelimit.v3.RateLimit',
-                          domain,
-                          timeout: '2s',
-                          failure_mode_deny: false,
-                          rate_limit_service: {
-                            grpc_service: { envoy_grpc: { cluster_name: 'ratelimit' } },
-                            transport_api_version: 'V3',
-                          },
-                        },
-                      },
-                      {
-                        name: 'envoy.filters.http.router',
-                        typed_config: {
-                          '@type':
-                            'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router',
-                        },
-                      },
-                    ],
-                  },
-                },
-              ],
-            },
-          ],
-        },
-      ],
+      listeners: [httpListener({ routes, httpFilters })],
       clusters: [
         staticClusterFor('ratelimit', { socketPath: options.rlsSocket }, { http2: true }),
         staticClusterFor('upstream', { host: options.upstream.host, port: options.upstream.port }),

@@ -1,4 +1,4 @@
-import { staticClusterFor, type FakeUpstream } from '@aigw/testkit';
+import { httpListener, staticClusterFor, type FakeUpstream } from '@aigw/testkit';
 
 /** One backend cluster of the test gateway. */
 export interface TestBackend {
@@ -137,49 +137,25 @@ export const accessLogFormat = {
  * model matched nothing falls to a 404 route.
  */
 export function gatewayBootstrap(options: GatewayBootstrapOptions): object {
-  const hcm = {
-    '@type': type(
-      'envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
-    ),
-    stat_prefix: 'ai',
-    access_log: [
-      {
-        name: 'envoy.access_loggers.file',
-        typed_config: {
-          '@type': type('envoy.extensions.access_loggers.file.v3.FileAccessLog'),
-          path: options.accessLogPath,
-          log_format: { json_format: accessLogFormat },
-        },
-      },
-    ],
-    route_config: {
-      name: 'ai',
-      virtual_hosts: [
-        {
-          name: 'ai',
-          domains: ['*'],
-          routes: [
-            {
-              name: 'by-cluster-header',
-              match: { prefix: '/', headers: [{ name: 'x-ai-eg-cluster', present_match: true }] },
-              route: { cluster_header: 'x-ai-eg-cluster', timeout: options.routeTimeout ?? '10s' },
-            },
-            {
-              name: 'route-not-found',
-              match: { prefix: '/' },
-              direct_response: { status: 404, body: { inline_string: 'No matching route found.' } },
-            },
-          ],
-        },
-      ],
+  const routes = [
+    {
+      name: 'by-cluster-header',
+      match: { prefix: '/', headers: [{ name: 'x-ai-eg-cluster', present_match: true }] },
+      route: { cluster_header: 'x-ai-eg-cluster', timeout: options.routeTimeout ?? '10s' },
     },
-    http_filters: [
-      extProcFilter('router'),
-      {
-        name: 'envoy.filters.http.router',
-        typed_config: { '@type': type('envoy.extensions.filters.http.router.v3.Router') },
-      },
-    ],
+    {
+      name: 'route-not-found',
+      match: { prefix: '/' },
+      direct_response: { status: 404, body: { inline_string: 'No matching route found.' } },
+    },
+  ];
+  const accessLog = {
+    name: 'envoy.access_loggers.file',
+    typed_config: {
+      '@type': type('envoy.extensions.access_loggers.file.v3.FileAccessLog'),
+      path: options.accessLogPath,
+      log_format: { json_format: accessLogFormat },
+    },
   };
   return {
     // Envoy otherwise ends each ext_proc stream with RST_STREAM right after its half-close; Node's
@@ -195,18 +171,12 @@ export function gatewayBootstrap(options: GatewayBootstrapOptions): object {
     },
     static_resources: {
       listeners: [
-        {
-          name: 'ingress',
-          address: { socket_address: { address: '127.0.0.1', port_value: 0 } },
-          per_connection_buffer_limit_bytes: 52428800,
-          filter_chains: [
-            {
-              filters: [
-                { name: 'envoy.filters.network.http_connection_manager', typed_config: hcm },
-              ],
-            },
-          ],
-        },
+        httpListener({
+          routes,
+          httpFilters: [extProcFilter('router')],
+          hcm: { stat_prefix: 'ai', access_log: [accessLog] },
+          listener: { per_connection_buffer_limit_bytes: 52428800 },
+        }),
       ],
       clusters: [
         {

@@ -64,3 +64,4 @@ export { removeTempDir, tempDir } from './temp-dir.js';
 export { useHarness, type Harness, type HarnessOptions } from './use-harness.js';
 export { waitFor, type ProbeResult, type WaitForOptions } from './wait-for.js';
 export { withLogsOnFailure } from './with-logs-on-failure.js';
+export { httpListener, type HttpListenerOptions } from './http-listener.js';

@@ -1,0 +1,2 @@
+/** Pure generation from validated resources; filled in by issue 6/7. */
+export {};

@@ -19,7 +19,7 @@ import type {
 import { MalformedRequestError } from '../errors.js';
 import { isJsonObject, type JsonObject } from '../shared/json.js';
 import {
-  assistantParts,
+  assistantMessageParts,
   assistantToolCalls,
   chatMessages,
   functionToolsOf,
@@ -103,7 +103,7 @@ function userBlocks(part: UserPart, where: string): BedrockContentBlock[] {
 /** An assistant message; `undefined` when it has neither content nor tool calls. */
 function assistantMessage(message: JsonObject, where: string): BedrockMessage | undefined {
   const content: BedrockContentBlock[] = [];
-  for (const part of assistantParts(message.content, where)) {
+  for (const part of assistantMessageParts(message, where)) {
     if (part.kind === 'text') {
       content.push({ text: part.text });
     } else if (part.kind === 'thinking') {

@@ -15,7 +15,7 @@ import type {
 import { MalformedRequestError } from '../errors.js';
 import { isJsonObject, type JsonObject } from '../shared/json.js';
 import {
-  assistantParts,
+  assistantMessageParts,
   assistantToolCalls,
   chatMessages,
   functionToolsOf,
@@ -144,7 +144,7 @@ function modelContent(
   context: { where: string; toolNames: Map<string, string> },
 ): GeminiContent {
   const parts: GeminiPart[] = [];
-  const content = assistantParts(message.content, context.where);
+  const content = assistantMessageParts(message, context.where);
   const calls = assistantToolCalls(message, context.where);
   // Model order: thoughts and text, then function calls. Gemini signs the first function call
   // of a turn (the signature comes back in a thinking part); without calls, the thought.

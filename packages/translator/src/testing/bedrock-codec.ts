@@ -9,6 +9,7 @@ import type { BackendCodec, WireResponse } from './conformance.js';
 import type {
   NeutralImage,
   NeutralMessage,
+  NeutralReasoning,
   NeutralResponse,
   NeutralToolCall,
   NeutralToolChoice,
@@ -21,9 +22,24 @@ function list(value: unknown): JsonObject[] {
   return Array.isArray(value) ? value.filter(isJsonObject) : [];
 }
 
+/** The first `reasoningContent.reasoningText` block of a message, if any. */
+function reasoningOf(blocks: readonly JsonObject[]): NeutralReasoning | undefined {
+  for (const b of blocks) {
+    const reasoning = isJsonObject(b.reasoningContent)
+      ? b.reasoningContent.reasoningText
+      : undefined;
+    if (isJsonObject(reasoning)) {
+      const signature = typeof reasoning.signature === 'string' ? reasoning.signature : undefined;
+      return { text: String(reasoning.text), signature };
+    }
+  }
+  return undefined;
+}
+
 /** One Converse message as neutral messages (tool results become `tool` messages). */
 function neutralMessages(message: JsonObject): NeutralMessage[] {
   const blocks = list(message.content);
+  const reasoning = reasoningOf(blocks);
   const texts = blocks.flatMap((b) => (typeof b.text === 'string' ? [b.text] : []));
   const images: NeutralImage[] = blocks.flatMap((b) =>
     isJsonObject(b.image) && isJsonObject(b.image.source)
@@ -62,12 +78,13 @@ function neutralMessages(message: JsonObject): NeutralMessage[] {
       : [],
   );
   const out: NeutralMessage[] = [];
-  if (texts.length > 0 || images.length > 0 || toolCalls.length > 0) {
+  if (texts.length > 0 || images.length > 0 || toolCalls.length > 0 || reasoning !== undefined) {
     out.push({
       role: message.role === 'assistant' ? 'assistant' : 'user',
       ...(texts.length > 0 ? { text: texts.join('') } : {}),
       ...(images.length > 0 ? { images } : {}),
       ...(toolCalls.length > 0 ? { toolCalls } : {}),
+      ...(reasoning === undefined ? {} : { reasoning }),
     });
   }
   return [...out, ...results];
@@ -120,8 +137,17 @@ function bedrockUsage(response: NeutralResponse): JsonObject {
   };
 }
 
+/** A `reasoningContent` block as Converse returns it (Claude on Bedrock signs its reasoning). */
+function reasoningBlock(reasoning: NeutralReasoning): JsonObject {
+  const { text, signature } = reasoning;
+  return {
+    reasoningContent: { reasoningText: signature === undefined ? { text } : { text, signature } },
+  };
+}
+
 function converseResponse(response: NeutralResponse): JsonObject {
   const content: JsonObject[] = [];
+  if (response.reasoning !== undefined) content.push(reasoningBlock(response.reasoning));
   if (response.text !== undefined) content.push({ text: response.text });
   for (const c of response.toolCalls ?? [])
     content.push({ toolUse: { toolUseId: c.id, name: c.name, input: c.arguments } });
@@ -145,10 +171,28 @@ function halves(text: string): [string, string] {
   return [text.slice(0, cut), text.slice(cut)];
 }
 
+/**
+ * Reasoning as ConverseStream sends it: `reasoningContent.text` deltas, then one delta carrying
+ * the `signature`, then the block's stop.
+ */
+function reasoningFrames(reasoning: NeutralReasoning, index: number): Uint8Array[] {
+  const frames = halves(reasoning.text).map((text) =>
+    event('contentBlockDelta', { contentBlockIndex: index, delta: { reasoningContent: { text } } }),
+  );
+  if (reasoning.signature !== undefined) {
+    const delta = { reasoningContent: { signature: reasoning.signature } };
+    frames.push(event('contentBlockDelta', { contentBlockIndex: index, delta }));
+  }
+  frames.push(event('contentBlockStop', { contentBlockIndex: index }));
+  return frames;
+}
+
 /** The ConverseStream eventstream transcript for a response. */
 function converseStream(response: NeutralResponse): Uint8Array {
   const frames: Uint8Array[] = [event('messageStart', { role: 'assistant' })];
   let index = 0;
+  if (response.reasoning !== undefined)
+    frames.push(...reasoningFrames(response.reasoning, index++));
   if (response.text !== undefined) {
     for (const text of halves(response.text))
       frames.push(event('contentBlockDelta', { contentBlockIndex: index, delta: { text } }));

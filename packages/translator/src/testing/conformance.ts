@@ -13,6 +13,7 @@ import { concatBytes, utf8Encoder } from '../shared/bytes.js';
 import type { Endpoint, ParsedRequest, TranslatedRequest, Translator } from '../translator.js';
 import type { Usage } from '../usage.js';
 import { conformanceCases, type ConformanceCase } from './cases.js';
+import { withMintedIdsReplaced, withRequestIdsRestored } from './tool-call-ids.js';
 import {
   assertEqual,
   ConformanceError,
@@ -39,6 +40,14 @@ export interface BackendCodec {
   encodeResponse(response: NeutralResponse, stream: boolean): WireResponse;
   /** Encodes a whole non-2xx error body. */
   encodeError(error: NeutralError): Uint8Array;
+  /**
+   * How the provider identifies tool calls: `'wire'` (the default: ids travel with calls and
+   * results) or `'by-name'` (none on the wire: results are matched to calls by function name, and
+   * the gateway mints the ids its clients see). For `'by-name'` the codec reads the function name
+   * as the id; the runner then checks the pairing by name and compares minted ids by shape
+   * (present, unique) instead of value. See `tool-call-ids.ts`.
+   */
+  readonly toolCallIds?: 'wire' | 'by-name';
 }
 
 /** How a client dialect speaks: writes requests, reads responses. */
@@ -131,7 +140,9 @@ function runCase(pair: ConformancePair, testCase: ConformanceCase): void {
   const translated = pair
     .create()
     .request({ request: parsed, path: pair.ingress.path, headers: new Map() });
-  testCase.checkRequest?.(pair.backend.readRequest(translated, parsed));
+  const upstream = pair.backend.readRequest(translated, parsed);
+  const isByName = pair.backend.toolCallIds === 'by-name';
+  testCase.checkRequest?.(isByName ? withRequestIdsRestored(upstream, request) : upstream);
   if (testCase.error !== undefined) {
     const translator = pair.create();
     translator.request({ request: parsed, path: pair.ingress.path });
@@ -166,7 +177,8 @@ function runCase(pair: ConformancePair, testCase: ConformanceCase): void {
     if (!got.contentType.startsWith(expectedType)) {
       throw new ConformanceError(`client content-type ${got.contentType}, want ${expectedType}`);
     }
-    testCase.checkResponse?.({ client: got.client, usage: got.usage, response });
+    const client = isByName ? withMintedIdsReplaced(got.client, response) : got.client;
+    testCase.checkResponse?.({ client, usage: got.usage, response });
   }
 }
 

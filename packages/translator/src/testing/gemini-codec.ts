@@ -8,6 +8,7 @@ import type { BackendCodec, WireResponse } from './conformance.js';
 import type {
   NeutralImage,
   NeutralMessage,
+  NeutralReasoning,
   NeutralResponse,
   NeutralToolChoice,
   UpstreamView,
@@ -31,8 +32,22 @@ function image(part: JsonObject): NeutralImage[] {
 }
 
 /**
+ * A model turn's reasoning: its thought parts' text, and the first `thoughtSignature` of the turn
+ * (Gemini signs the thought, or the turn's first function call).
+ */
+function reasoningOf(parts: readonly JsonObject[]): NeutralReasoning | undefined {
+  const thoughts = parts.filter((p) => p.thought === true && typeof p.text === 'string');
+  const signature = parts.find((p) => typeof p.thoughtSignature === 'string')?.thoughtSignature;
+  if (thoughts.length === 0 && signature === undefined) return undefined;
+  return {
+    text: thoughts.map((p) => String(p.text)).join(''),
+    signature: typeof signature === 'string' ? signature : undefined,
+  };
+}
+
+/**
  * One Gemini turn as neutral messages. Gemini has no call ids: function calls and responses are
- * read with the function name as the id (pairs skip the id-bearing cases).
+ * read with the function name as the id (see {@link geminiBackend}'s `toolCallIds`).
  */
 function neutralMessages(content: JsonObject): NeutralMessage[] {
   const parts = list(content.parts);
@@ -64,13 +79,16 @@ function neutralMessages(content: JsonObject): NeutralMessage[] {
         ]
       : [],
   );
+  const isModel = content.role === 'model';
+  const reasoning = isModel ? reasoningOf(parts) : undefined;
   const out: NeutralMessage[] = [];
-  if (texts.length > 0 || images.length > 0 || toolCalls.length > 0) {
+  if (texts.length > 0 || images.length > 0 || toolCalls.length > 0 || reasoning !== undefined) {
     out.push({
-      role: content.role === 'model' ? 'assistant' : 'user',
+      role: isModel ? 'assistant' : 'user',
       ...(texts.length > 0 ? { text: texts.join('') } : {}),
       ...(images.length > 0 ? { images } : {}),
       ...(toolCalls.length > 0 ? { toolCalls } : {}),
+      ...(reasoning === undefined ? {} : { reasoning }),
     });
   }
   return [...out, ...results];
@@ -149,28 +167,58 @@ function halves(text: string): [string, string] {
   return [text.slice(0, cut), text.slice(cut)];
 }
 
-/** The `streamGenerateContent?alt=sse` transcript for a response. */
-function geminiSse(response: NeutralResponse): string {
-  const frames: JsonObject[] = [];
-  if (response.text !== undefined) {
-    const [first, second] = halves(response.text);
-    frames.push(frame(response, [{ text: first }], false));
-    if (response.streamError !== undefined) {
-      frames.push(frame(response, [{ text: second }], false));
-      frames.push({
-        error: { code: 503, message: response.streamError.message, status: 'UNAVAILABLE' },
-      });
-      return frames.map((f) => `data: ${JSON.stringify(f)}\r\n\r\n`).join('');
-    }
-    frames.push(frame(response, [{ text: second }, ...calls(response)], true));
-  } else {
-    frames.push(frame(response, calls(response), true));
-  }
+/** Thought parts (`thought: true`), as Gemini sends them when asked to include thoughts. */
+function thoughtParts(response: NeutralResponse, stream: boolean): JsonObject[] {
+  const text = response.reasoning?.text;
+  if (text === undefined) return [];
+  return (stream ? halves(text) : [text]).map((t) => ({ text: t, thought: true }));
+}
+
+/**
+ * The non-streamed answer's parts: thoughts, the text (carrying the thought signature, which
+ * Gemini attaches to a part after the thoughts), then function calls.
+ */
+function wholeParts(response: NeutralResponse): JsonObject[] {
+  const signature = response.reasoning?.signature;
+  const answer: JsonObject = { text: response.text ?? '' };
+  if (signature !== undefined) answer.thoughtSignature = signature;
+  const hasAnswer = response.text !== undefined || signature !== undefined;
+  return [...thoughtParts(response, false), ...(hasAnswer ? [answer] : []), ...calls(response)];
+}
+
+function sseText(frames: readonly JsonObject[]): string {
   return frames.map((f) => `data: ${JSON.stringify(f)}\r\n\r\n`).join('');
+}
+
+/**
+ * The `streamGenerateContent?alt=sse` transcript for a response: one frame per thought half,
+ * then the text in two frames; the thought signature arrives in the last frame on an empty text
+ * part, as Gemini streams it.
+ */
+function geminiSse(response: NeutralResponse): string {
+  const frames = thoughtParts(response, true).map((p) => frame(response, [p], false));
+  const signature = response.reasoning?.signature;
+  const signed = signature === undefined ? [] : [{ text: '', thoughtSignature: signature }];
+  if (response.text === undefined) {
+    frames.push(frame(response, [...signed, ...calls(response)], true));
+    return sseText(frames);
+  }
+  const [first, second] = halves(response.text);
+  frames.push(frame(response, [{ text: first }], false));
+  if (response.streamError !== undefined) {
+    frames.push(frame(response, [{ text: second }], false));
+    frames.push({
+      error: { code: 503, message: response.streamError.message, status: 'UNAVAILABLE' },
+    });
+    return sseText(frames);
+  }
+  frames.push(frame(response, [{ text: second }, ...signed, ...calls(response)], true));
+  return sseText(frames);
 }
 
 /** The GCP Vertex AI Gemini backend codec. */
 export const geminiBackend: BackendCodec = {
+  toolCallIds: 'by-name',
   readRequest: (translated, original) =>
     readRequest(
       translated.path,
@@ -181,18 +229,7 @@ export const geminiBackend: BackendCodec = {
       ? { contentType: 'text/event-stream', body: utf8Encoder.encode(geminiSse(response)) }
       : {
           contentType: 'application/json',
-          body: utf8Encoder.encode(
-            JSON.stringify(
-              frame(
-                response,
-                [
-                  ...(response.text === undefined ? [] : [{ text: response.text }]),
-                  ...calls(response),
-                ],
-                true,
-              ),
-            ),
-          ),
+          body: utf8Encoder.encode(JSON.stringify(frame(response, wholeParts(response), true))),
         },
   encodeError: (error) =>
     utf8Encoder.encode(

@@ -22,14 +22,6 @@ import { openAIBackend, openAIIngress } from './openai-codec.js';
 const now = (): number => 1700000000;
 const gcp = { project: 'proj', region: 'us-east5' };
 
-/** For pairs whose suite codec does not encode reasoning yet (the translator may well map it). */
-function reasoningNotEncoded(codec: string): ConformanceSkip {
-  return {
-    reason: `the suite’s ${codec} codec does not encode reasoning yet (see the pair’s golden fixtures)`,
-    tests: ['reasoning-response', 'streaming-reasoning', 'thinking-history'],
-  };
-}
-
 const passthroughUnsupported: ConformanceSkip = {
   reason: 'passthrough: the backend speaks the client’s API, so it judges every parameter itself',
   tests: ['unsupported-parameter'],
@@ -70,7 +62,6 @@ export const conformancePairs: readonly ConformancePair[] = [
         reason: 'Bedrock Converse takes image bytes only: image URLs are refused with a 400',
         tests: ['multipart-image'],
       },
-      reasoningNotEncoded('Bedrock Converse'),
     ],
   },
   {
@@ -86,15 +77,9 @@ export const conformancePairs: readonly ConformancePair[] = [
     skip: [
       {
         reason:
-          'Gemini function calls carry no ids: results are matched by name, and the gateway mints call ids',
-        tests: ['tool-round-trip', 'tool-call-response', 'streaming-tool-call'],
-      },
-      {
-        reason:
           'Gemini honours n (candidateCount) and logprobs, so the case’s parameters are valid',
         tests: ['unsupported-parameter'],
       },
-      reasoningNotEncoded('Gemini'),
     ],
   },
   {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MalformedRequestError } from '../../errors.js';
 import {
+  assistantMessageParts,
   assistantToolCalls,
   maxTokensOf,
   parseDataUri,
@@ -125,6 +126,38 @@ describe('request field readers', () => {
         'm',
       ),
     ).toThrow(MalformedRequestError);
+  });
+
+  it('reads thinking_blocks (as the gateway returns them) before the content parts', () => {
+    const message = {
+      role: 'assistant',
+      content: [
+        { type: 'thinking', text: 'part', signature: 's2' },
+        { type: 'text', text: 'answer' },
+      ],
+      thinking_blocks: [
+        { type: 'thinking', thinking: 'block', signature: 's1' },
+        { type: 'redacted_thinking', data: 'ZGF0YQ==' },
+      ],
+    };
+    expect(assistantMessageParts(message, 'm')).toEqual([
+      { kind: 'thinking', text: 'block', signature: 's1' },
+      { kind: 'redacted-thinking', data: 'ZGF0YQ==' },
+      { kind: 'thinking', text: 'part', signature: 's2' },
+      { kind: 'text', text: 'answer' },
+    ]);
+  });
+
+  it('refuses thinking_blocks that are not an array of thinking blocks', () => {
+    expect(() => assistantMessageParts({ thinking_blocks: {} }, 'm')).toThrow(
+      'm.thinking_blocks must be an array',
+    );
+    expect(() =>
+      assistantMessageParts({ thinking_blocks: [{ type: 'text', text: 'x' }] }, 'm'),
+    ).toThrow('m.thinking_blocks[0] must be a thinking or redacted_thinking block');
+    expect(() => assistantMessageParts({ thinking_blocks: [{ type: 'thinking' }] }, 'm')).toThrow(
+      MalformedRequestError,
+    );
   });
 });
 

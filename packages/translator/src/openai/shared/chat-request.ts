@@ -218,7 +218,23 @@ export type AssistantPart =
   | { readonly kind: 'thinking'; readonly text: string; readonly signature: string | undefined }
   | { readonly kind: 'redacted-thinking'; readonly data: string };
 
-/** One assistant content part: text, refusal (as text), or the gateway's thinking extensions. */
+/** A thinking part's text: `thinking` (as `thinking_blocks` carry it) or `text` (content parts). */
+function thinkingText(part: JsonObject): string | undefined {
+  const text = part.thinking ?? part.text;
+  return typeof text === 'string' ? text : undefined;
+}
+
+/** A redacted thinking part's base64 data: `data` (`thinking_blocks`) or `redacted_content`. */
+function redactedData(part: JsonObject): string | undefined {
+  const data = part.data ?? part.redacted_content;
+  return typeof data === 'string' ? data : undefined;
+}
+
+/**
+ * One assistant content part: text, refusal (as text), or the gateway's thinking extensions
+ * (`{type: 'thinking', thinking | text, signature}`, `{type: 'redacted_thinking', data |
+ * redacted_content}`).
+ */
 function assistantPart(part: unknown, where: string): AssistantPart {
   if (!isJsonObject(part)) {
     throw new MalformedRequestError(`${where} must be an object`);
@@ -229,12 +245,14 @@ function assistantPart(part: unknown, where: string): AssistantPart {
   if (part.type === 'refusal' && typeof part.refusal === 'string') {
     return { kind: 'text', text: part.refusal };
   }
-  if (part.type === 'thinking' && typeof part.text === 'string') {
+  const thinking = part.type === 'thinking' ? thinkingText(part) : undefined;
+  if (thinking !== undefined) {
     const signature = typeof part.signature === 'string' ? part.signature : undefined;
-    return { kind: 'thinking', text: part.text, signature };
+    return { kind: 'thinking', text: thinking, signature };
   }
-  if (part.type === 'redacted_thinking' && typeof part.redacted_content === 'string') {
-    return { kind: 'redacted-thinking', data: part.redacted_content };
+  const data = part.type === 'redacted_thinking' ? redactedData(part) : undefined;
+  if (data !== undefined) {
+    return { kind: 'redacted-thinking', data };
   }
   const type = typeof part.type === 'string' ? part.type : 'unknown';
   throw new MalformedRequestError(`${where}: content part type "${type}" is not supported`);
@@ -252,6 +270,34 @@ export function assistantParts(content: unknown, where: string): AssistantPart[]
     throw new MalformedRequestError(`${where}.content must be a string or an array of parts`);
   }
   return content.map((part: unknown, i) => assistantPart(part, `${where}.content[${i}]`));
+}
+
+/** An assistant message's `thinking_blocks` (thinking and redacted thinking only). */
+function thinkingBlocks(message: JsonObject, where: string): AssistantPart[] {
+  const blocks = message.thinking_blocks;
+  if (blocks === undefined || blocks === null) {
+    return [];
+  }
+  if (!Array.isArray(blocks)) {
+    throw new MalformedRequestError(`${where}.thinking_blocks must be an array`);
+  }
+  return blocks.map((block: unknown, i) => {
+    const at = `${where}.thinking_blocks[${i}]`;
+    const part = assistantPart(block, at);
+    if (part.kind === 'text') {
+      throw new MalformedRequestError(`${at} must be a thinking or redacted_thinking block`);
+    }
+    return part;
+  });
+}
+
+/**
+ * An assistant message's parts in model order: its `thinking_blocks` (what the gateway returns
+ * with Bedrock and Gemini reasoning, so a client that sends the message back keeps the thinking
+ * and its signature), then its content parts.
+ */
+export function assistantMessageParts(message: JsonObject, where: string): AssistantPart[] {
+  return [...thinkingBlocks(message, where), ...assistantParts(message.content, where)];
 }
 
 /** A tool call of an assistant message, its arguments parsed. */

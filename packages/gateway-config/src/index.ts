@@ -1,2 +1,33 @@
-/** Pure generation from validated resources; filled in by issue 6/7. */
-export {};
+/**
+ * @aigw/gateway-config: pure generation from our CRs (AIGatewayRoute, AIServiceBackend,
+ * BackendSecurityPolicy, QuotaPolicy) plus Envoy Gateway Backends, Gateways and Secrets: the
+ * Envoy bootstrap and file-based dynamic resources of `aigw run`, the extproc filter config, the
+ * rate-limit rules, and the Kubernetes objects the controller creates (`aigw translate`).
+ * No I/O, no logging, no environment: callers read files and pass the environment in.
+ */
+export { isResourceError, ResourceError } from './errors.js';
+export {
+  loadResources,
+  type AnyAIGatewayRoute,
+  type AnyAIServiceBackend,
+  type AnyBackendSecurityPolicy,
+  type Loaded,
+  type ResourceSet,
+  type SourceFile,
+} from './resources.js';
+export type {
+  Backend,
+  BackendEndpoint,
+  BackendTrafficPolicy,
+  Gateway,
+  OtherObject,
+  Secret,
+} from './kube-types.js';
+export {
+  buildStandalone,
+  type RouteSummary,
+  type StandaloneConfig,
+  type StandaloneOptions,
+} from './standalone.js';
+export { substituteEnv, type SubstituteEnvOptions } from './substitute-env.js';
+export { translateToKubernetes } from './translate.js';

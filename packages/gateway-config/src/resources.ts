@@ -1,0 +1,247 @@
+import {
+  validateResource,
+  type AIGatewayRoute,
+  type AIGatewayRouteV1alpha1,
+  type AIServiceBackend,
+  type AIServiceBackendV1alpha1,
+  type BackendSecurityPolicy,
+  type BackendSecurityPolicyV1alpha1,
+  type QuotaPolicy,
+} from '@aigw/api';
+import { LineCounter, parseAllDocuments } from 'yaml';
+import type { z } from 'zod';
+
+import { ResourceError } from './errors.js';
+import {
+  backendSchema,
+  backendTrafficPolicySchema,
+  gatewaySchema,
+  otherObjectSchema,
+  secretSchema,
+  type Backend,
+  type BackendTrafficPolicy,
+  type Gateway,
+  type OtherObject,
+  type Secret,
+} from './kube-types.js';
+import { checkReferences } from './references.js';
+import { formatZodIssue } from './zod-issues.js';
+
+/** One input file: its path (named in errors) and its text (multi-document YAML). */
+export interface SourceFile {
+  readonly path: string;
+  readonly text: string;
+}
+
+/** A loaded object and where it came from. */
+export interface Loaded<T> {
+  /** The file it was read from. */
+  readonly file: string;
+  /** Zero-based position of its document in the file. */
+  readonly index: number;
+  /** `metadata.namespace`, `default` when the manifest has none (as kubectl applies it). */
+  readonly namespace: string;
+  /** `metadata.name`. */
+  readonly name: string;
+  /** The validated object; for our CRDs with the CRD defaults applied. */
+  readonly resource: T;
+}
+
+/** AIGatewayRoute in either served version (the specs are identical). */
+export type AnyAIGatewayRoute = AIGatewayRoute | AIGatewayRouteV1alpha1;
+/** AIServiceBackend in either served version (the specs are identical). */
+export type AnyAIServiceBackend = AIServiceBackend | AIServiceBackendV1alpha1;
+/** BackendSecurityPolicy in either served version. */
+export type AnyBackendSecurityPolicy = BackendSecurityPolicy | BackendSecurityPolicyV1alpha1;
+
+/**
+ * Every object of the input files, validated, grouped by kind, in input order, with the
+ * cross-references checked (every name an object uses exists, with the keys it needs).
+ */
+export interface ResourceSet {
+  readonly aiGatewayRoutes: readonly Loaded<AnyAIGatewayRoute>[];
+  readonly aiServiceBackends: readonly Loaded<AnyAIServiceBackend>[];
+  readonly backendSecurityPolicies: readonly Loaded<AnyBackendSecurityPolicy>[];
+  readonly quotaPolicies: readonly Loaded<QuotaPolicy>[];
+  /** Envoy Gateway `Backend`s (gateway.envoyproxy.io). */
+  readonly backends: readonly Loaded<Backend>[];
+  readonly backendTrafficPolicies: readonly Loaded<BackendTrafficPolicy>[];
+  readonly gateways: readonly Loaded<Gateway>[];
+  readonly secrets: readonly Loaded<Secret>[];
+  /** Every other object (GatewayClass, BackendTLSPolicy, GatewayConfig, MCPRoute, …). */
+  readonly others: readonly Loaded<OtherObject>[];
+}
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] extends readonly (infer U)[] ? U[] : T[K] };
+
+const aiGroup = 'aigateway.envoyproxy.io/';
+
+/** Object label used in messages: `Kind namespace/name`. */
+export function describe(
+  kind: string,
+  loaded: Pick<Loaded<unknown>, 'namespace' | 'name'>,
+): string {
+  return `${kind} ${loaded.namespace}/${loaded.name}`;
+}
+
+/**
+ * Parses and validates every document of `files` and checks the references between them. Our CRDs
+ * go through `@aigw/api`'s validator (the API server's rules and defaults), the Envoy Gateway and
+ * core kinds through this package's schemas. Empty documents are skipped.
+ *
+ * @throws ResourceError listing every problem, one per line:
+ *   `<file>: <Kind> <namespace>/<name>: <field path>: <message>`.
+ */
+export function loadResources(files: readonly SourceFile[]): ResourceSet {
+  const set: Mutable<ResourceSet> = {
+    aiGatewayRoutes: [],
+    aiServiceBackends: [],
+    backendSecurityPolicies: [],
+    quotaPolicies: [],
+    backends: [],
+    backendTrafficPolicies: [],
+    gateways: [],
+    secrets: [],
+    others: [],
+  };
+  const problems: string[] = [];
+  const seen = new Map<string, string>();
+  for (const file of files) {
+    for (const doc of parseFile(file, problems)) {
+      const loaded = loadDocument(doc, problems);
+      if (loaded === undefined) continue;
+      const id = `${loaded.kind} ${loaded.entry.namespace}/${loaded.entry.name}`;
+      const first = seen.get(id);
+      if (first !== undefined) {
+        problems.push(`${file.path}: ${id}: defined twice (first in ${first})`);
+        continue;
+      }
+      seen.set(id, file.path);
+      add(set, loaded);
+    }
+  }
+  if (problems.length === 0) problems.push(...checkReferences(set));
+  if (problems.length > 0) throw new ResourceError(problems);
+  return set;
+}
+
+interface Document {
+  readonly file: string;
+  readonly index: number;
+  readonly value: Record<string, unknown>;
+}
+
+function parseFile(file: SourceFile, problems: string[]): Document[] {
+  const lineCounter = new LineCounter();
+  const docs = parseAllDocuments(file.text, { lineCounter, uniqueKeys: true, prettyErrors: false });
+  if (!Array.isArray(docs)) {
+    // An empty stream (only comments) parses to an EmptyStream.
+    return [];
+  }
+  const out: Document[] = [];
+  docs.forEach((doc, index) => {
+    if (doc.errors.length > 0) {
+      for (const err of doc.errors) {
+        const { line, col } = lineCounter.linePos(err.pos[0]);
+        problems.push(`${file.path}:${String(line)}:${String(col)}: ${firstLine(err.message)}`);
+      }
+      return;
+    }
+    const value: unknown = doc.toJS({ maxAliasCount: 100 });
+    if (value === null || value === undefined) return;
+    if (typeof value !== 'object' || Array.isArray(value)) {
+      problems.push(`${file.path}: document ${String(index + 1)}: expected a Kubernetes object`);
+      return;
+    }
+    out.push({ file: file.path, index, value: value as Record<string, unknown> });
+  });
+  return out;
+}
+
+function firstLine(message: string): string {
+  return message.split('\n')[0] ?? message;
+}
+
+type Bucket = Exclude<keyof ResourceSet, never>;
+
+interface LoadedDocument {
+  readonly kind: string;
+  readonly bucket: Bucket;
+  readonly entry: Loaded<unknown>;
+}
+
+const aiBuckets: Readonly<Record<string, Bucket>> = {
+  AIGatewayRoute: 'aiGatewayRoutes',
+  AIServiceBackend: 'aiServiceBackends',
+  BackendSecurityPolicy: 'backendSecurityPolicies',
+  QuotaPolicy: 'quotaPolicies',
+};
+
+const kubeKinds: readonly {
+  readonly apiVersion: (v: string) => boolean;
+  readonly kind: string;
+  readonly bucket: Bucket;
+  readonly schema: z.ZodType;
+}[] = [
+  {
+    apiVersion: (v) => v === 'gateway.envoyproxy.io/v1alpha1',
+    kind: 'Backend',
+    bucket: 'backends',
+    schema: backendSchema,
+  },
+  {
+    apiVersion: (v) => v === 'gateway.envoyproxy.io/v1alpha1',
+    kind: 'BackendTrafficPolicy',
+    bucket: 'backendTrafficPolicies',
+    schema: backendTrafficPolicySchema,
+  },
+  {
+    apiVersion: (v) => v.startsWith('gateway.networking.k8s.io/'),
+    kind: 'Gateway',
+    bucket: 'gateways',
+    schema: gatewaySchema,
+  },
+  { apiVersion: (v) => v === 'v1', kind: 'Secret', bucket: 'secrets', schema: secretSchema },
+];
+
+function identity(doc: Document): { kind: string; namespace: string; name: string } {
+  const { kind, metadata } = doc.value;
+  const meta = (typeof metadata === 'object' && metadata !== null ? metadata : {}) as Record<
+    string,
+    unknown
+  >;
+  return {
+    kind: typeof kind === 'string' && kind !== '' ? kind : '(no kind)',
+    namespace:
+      typeof meta.namespace === 'string' && meta.namespace !== '' ? meta.namespace : 'default',
+    name: typeof meta.name === 'string' && meta.name !== '' ? meta.name : '(no name)',
+  };
+}
+
+function loadDocument(doc: Document, problems: string[]): LoadedDocument | undefined {
+  const { kind, namespace, name } = identity(doc);
+  const label = `${doc.file}: ${kind} ${namespace}/${name}`;
+  const apiVersion = typeof doc.value.apiVersion === 'string' ? doc.value.apiVersion : '';
+  const base = { file: doc.file, index: doc.index, namespace, name };
+  if (apiVersion.startsWith(aiGroup)) {
+    const result = validateResource(doc.value);
+    if (!result.ok) {
+      problems.push(...result.errors.map((e) => `${label}: ${e}`));
+      return undefined;
+    }
+    const bucket = aiBuckets[kind] ?? 'others';
+    return { kind, bucket, entry: { ...base, resource: result.value } };
+  }
+  const known = kubeKinds.find((k) => k.kind === kind && k.apiVersion(apiVersion));
+  const schema = known?.schema ?? otherObjectSchema;
+  const parsed = schema.safeParse(doc.value);
+  if (!parsed.success) {
+    problems.push(...parsed.error.issues.map((issue) => `${label}: ${formatZodIssue(issue)}`));
+    return undefined;
+  }
+  return { kind, bucket: known?.bucket ?? 'others', entry: { ...base, resource: parsed.data } };
+}
+
+function add(set: Mutable<ResourceSet>, loaded: LoadedDocument): void {
+  (set[loaded.bucket] as Loaded<unknown>[]).push(loaded.entry);
+}

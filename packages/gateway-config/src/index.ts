@@ -6,15 +6,14 @@
  * No I/O, no logging, no environment: callers read files and pass the environment in.
  */
 export { isResourceError, ResourceError } from './errors.js';
-export {
-  loadResources,
-  type AnyAIGatewayRoute,
-  type AnyAIServiceBackend,
-  type AnyBackendSecurityPolicy,
-  type Loaded,
-  type ResourceSet,
-  type SourceFile,
-} from './resources.js';
+export { loadResources, type SourceFile } from './resources.js';
+export type {
+  AnyAIGatewayRoute,
+  AnyAIServiceBackend,
+  AnyBackendSecurityPolicy,
+  Loaded,
+  ResourceSet,
+} from './resource-set.js';
 export type {
   Backend,
   BackendEndpoint,

@@ -1,13 +1,4 @@
-import {
-  validateResource,
-  type AIGatewayRoute,
-  type AIGatewayRouteV1alpha1,
-  type AIServiceBackend,
-  type AIServiceBackendV1alpha1,
-  type BackendSecurityPolicy,
-  type BackendSecurityPolicyV1alpha1,
-  type QuotaPolicy,
-} from '@aigw/api';
+import { validateResource } from '@aigw/api';
 import { LineCounter, parseAllDocuments } from 'yaml';
 import type { z } from 'zod';
 
@@ -18,13 +9,9 @@ import {
   gatewaySchema,
   otherObjectSchema,
   secretSchema,
-  type Backend,
-  type BackendTrafficPolicy,
-  type Gateway,
-  type OtherObject,
-  type Secret,
 } from './kube-types.js';
 import { checkReferences } from './references.js';
+import type { Loaded, ResourceSet } from './resource-set.js';
 import { formatZodIssue } from './zod-issues.js';
 
 /** One input file: its path (named in errors) and its text (multi-document YAML). */
@@ -33,56 +20,9 @@ export interface SourceFile {
   readonly text: string;
 }
 
-/** A loaded object and where it came from. */
-export interface Loaded<T> {
-  /** The file it was read from. */
-  readonly file: string;
-  /** Zero-based position of its document in the file. */
-  readonly index: number;
-  /** `metadata.namespace`, `default` when the manifest has none (as kubectl applies it). */
-  readonly namespace: string;
-  /** `metadata.name`. */
-  readonly name: string;
-  /** The validated object; for our CRDs with the CRD defaults applied. */
-  readonly resource: T;
-}
-
-/** AIGatewayRoute in either served version (the specs are identical). */
-export type AnyAIGatewayRoute = AIGatewayRoute | AIGatewayRouteV1alpha1;
-/** AIServiceBackend in either served version (the specs are identical). */
-export type AnyAIServiceBackend = AIServiceBackend | AIServiceBackendV1alpha1;
-/** BackendSecurityPolicy in either served version. */
-export type AnyBackendSecurityPolicy = BackendSecurityPolicy | BackendSecurityPolicyV1alpha1;
-
-/**
- * Every object of the input files, validated, grouped by kind, in input order, with the
- * cross-references checked (every name an object uses exists, with the keys it needs).
- */
-export interface ResourceSet {
-  readonly aiGatewayRoutes: readonly Loaded<AnyAIGatewayRoute>[];
-  readonly aiServiceBackends: readonly Loaded<AnyAIServiceBackend>[];
-  readonly backendSecurityPolicies: readonly Loaded<AnyBackendSecurityPolicy>[];
-  readonly quotaPolicies: readonly Loaded<QuotaPolicy>[];
-  /** Envoy Gateway `Backend`s (gateway.envoyproxy.io). */
-  readonly backends: readonly Loaded<Backend>[];
-  readonly backendTrafficPolicies: readonly Loaded<BackendTrafficPolicy>[];
-  readonly gateways: readonly Loaded<Gateway>[];
-  readonly secrets: readonly Loaded<Secret>[];
-  /** Every other object (GatewayClass, BackendTLSPolicy, GatewayConfig, MCPRoute, …). */
-  readonly others: readonly Loaded<OtherObject>[];
-}
-
 type Mutable<T> = { -readonly [K in keyof T]: T[K] extends readonly (infer U)[] ? U[] : T[K] };
 
 const aiGroup = 'aigateway.envoyproxy.io/';
-
-/** Object label used in messages: `Kind namespace/name`. */
-export function describe(
-  kind: string,
-  loaded: Pick<Loaded<unknown>, 'namespace' | 'name'>,
-): string {
-  return `${kind} ${loaded.namespace}/${loaded.name}`;
-}
 
 /**
  * Parses and validates every document of `files` and checks the references between them. Our CRDs

@@ -1,4 +1,4 @@
-import type { ResourceSet } from './resources.js';
+import type { ResourceSet } from './resource-set.js';
 
 /** Where `aigw run` puts things; chosen by the caller, never read from the environment here. */
 export interface StandaloneOptions {

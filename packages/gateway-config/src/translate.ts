@@ -1,4 +1,4 @@
-import type { ResourceSet } from './resources.js';
+import type { ResourceSet } from './resource-set.js';
 
 /**
  * The Kubernetes objects the controller creates for `resources` (HTTPRoutes, HTTPRouteFilters, the

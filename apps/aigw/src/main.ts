@@ -2,6 +2,7 @@ import { isConfigError } from '@aigw/service-kit';
 import { loadHelpOnly } from './config.js';
 import { usage } from './commands/help.js';
 import { notYet } from './commands/not-yet.js';
+import { healthcheck } from './commands/healthcheck.js';
 import { run } from './commands/run.js';
 import { version } from './version.js';
 
@@ -17,7 +18,7 @@ type Command = (argv: readonly string[], cli: Cli) => number | Promise<number>;
 const commands: Readonly<Record<string, Command>> = {
   run,
   translate: notYet({ name: 'translate', usage: usage.translate, issue: '6/7' }),
-  healthcheck: notYet({ name: 'healthcheck', usage: usage.healthcheck, issue: '6/7' }),
+  healthcheck,
   version: (argv, cli) => {
     if (loadHelpOnly(argv).config.help) cli.stdout.write(usage.version);
     else cli.stdout.write(`aigw ${version}\n`);

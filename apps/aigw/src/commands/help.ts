@@ -14,23 +14,41 @@ Run 'aigw <command> --help' for a command's flags.
 `,
   run: `Usage: aigw run [files…] [flags]
 
-Starts Envoy, the extproc and the rate limiter from AIGatewayRoute, AIServiceBackend,
-BackendSecurityPolicy and QuotaPolicy YAML files (an embedded default when none is given).
+Starts a standalone AI gateway on http://localhost:1975: Envoy, the extproc and, when the files set
+token limits, the rate limiter, as child processes. The files hold AIGatewayRoute, AIServiceBackend,
+BackendSecurityPolicy, Backend, Secret and BackendTrafficPolicy objects; \${VAR} is replaced from the
+environment. Edits to the files are applied live (an invalid edit is logged and ignored).
+
+Without files it runs the embedded default: every model to an OpenAI-compatible server
+(OPENAI_BASE_URL, default https://api.openai.com/v1, key OPENAI_API_KEY), plus claude-* models to
+Anthropic when ANTHROPIC_API_KEY is set.
 
 Flags:
   --port <n>          listener port (env AIGW_PORT, default 1975)
+  --admin-port <n>    Envoy admin port on 127.0.0.1 (env AIGW_ADMIN_PORT, default 1064)
+  --redis-url <url>   keep rate-limit counters in Redis (env AIGW_REDIS_URL; default: in memory)
+  --debug             debug logs from aigw, Envoy, the extproc and the rate limiter (env AIGW_DEBUG)
   --log-level <lvl>   trace|debug|info|warn|error|fatal|silent (env AIGW_LOG_LEVEL, default info)
-  --log-format <fmt>  json|pretty (env AIGW_LOG_FORMAT, default json)
+  --log-format <fmt>  pretty|json (env AIGW_LOG_FORMAT, default pretty)
   --help              show this text
+
+Envoy is taken from ENVOY_BIN, then PATH, then .tools/bin/envoy (bash scripts/bootstrap.sh).
+Ctrl-C (SIGINT) or SIGTERM stops everything and removes the temporary state directory.
 `,
   translate: `Usage: aigw translate files…
 
 Prints the Kubernetes objects (HTTPRoute, HTTPRouteFilter, the extproc config Secret, …) that the
 controller generates from the given AIGateway CRs.
 `,
-  healthcheck: `Usage: aigw healthcheck
+  healthcheck: `Usage: aigw healthcheck [flags]
 
-Exits 0 when a local 'aigw run' answers its health check, 1 otherwise.
+Exits 0 when the local 'aigw run' is ready (Envoy admin /ready answers 200 and the gateway
+listener answers HTTP), 1 otherwise, with a one-line reason.
+
+Flags:
+  --admin-port <n>    Envoy admin port of the gateway (env AIGW_ADMIN_PORT, default 1064)
+  --timeout-ms <n>    give up after this long (default 3000)
+  --help              show this text
 `,
   version: `Usage: aigw version
 

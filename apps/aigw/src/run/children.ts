@@ -1,0 +1,149 @@
+import type { Logger } from 'pino';
+import { describeExit, startChild, type Child } from './child.js';
+import { activeClusters, envoyReady, grpcServing, listenerStatus } from './probes.js';
+import { waitReady } from './wait-ready.js';
+
+type Env = Readonly<Record<string, string | undefined>>;
+type LogLevel = Logger['level'];
+
+/** What the three children need to know. */
+export interface ChildContext {
+  readonly env: Env;
+  /** Where prefixed child output goes. */
+  readonly output: (text: string) => void;
+  /** pino level for the extproc and the rate limiter. */
+  readonly logLevel: LogLevel;
+  /** Envoy `-l` level. */
+  readonly envoyLogLevel: string;
+  readonly stateDir: string;
+}
+
+const startTimeoutMs = 30_000;
+
+/** The extproc as a child: gRPC on the Unix socket, polling the filter config file. */
+export function startExtproc(
+  context: ChildContext,
+  app: { bin: string; socket: string; config: string },
+): Promise<Child> {
+  return startChild({
+    name: 'extproc',
+    command: process.execPath,
+    args: [
+      app.bin,
+      ...['--address', `unix:${app.socket}`, '--config', app.config, '--config-poll-ms', '250'],
+      ...['--log-level', context.logLevel, '--log-format', 'pretty'],
+    ],
+    env: context.env,
+    cwd: context.stateDir,
+    output: context.output,
+  });
+}
+
+/** How the rate limiter keeps its counters. */
+export type RateLimitStore = { kind: 'memory' } | { kind: 'redis'; url: string };
+
+/** The rate limiter as a child: gRPC on 127.0.0.1:`port`, polling the rules directory. */
+export function startRateLimit(
+  context: ChildContext,
+  app: { bin: string; port: number; rulesDir: string; store: RateLimitStore },
+): Promise<Child> {
+  const store =
+    app.store.kind === 'redis'
+      ? ['--store', 'redis', '--redis-url', app.store.url]
+      : ['--store', 'memory'];
+  return startChild({
+    name: 'ratelimit',
+    command: process.execPath,
+    args: [
+      app.bin,
+      ...['--address', `127.0.0.1:${String(app.port)}`, '--config-dir', app.rulesDir],
+      ...['--config-poll-ms', '250', ...store],
+      ...['--log-level', context.logLevel, '--log-format', 'pretty'],
+    ],
+    env: context.env,
+    cwd: context.stateDir,
+    output: context.output,
+  });
+}
+
+/** Envoy as a child, from the bootstrap in the state directory. */
+export function startEnvoy(
+  context: ChildContext,
+  app: { bin: string; bootstrap: string },
+): Promise<Child> {
+  return startChild({
+    name: 'envoy',
+    command: app.bin,
+    args: [
+      // No hot restart: nothing shares Envoy's shared memory, so several gateways can run.
+      ...['-c', app.bootstrap, '--disable-hot-restart', '-l', context.envoyLogLevel],
+    ],
+    env: context.env,
+    cwd: context.stateDir,
+    output: context.output,
+  });
+}
+
+/** Waits for one child to be ready, giving up when any child dies or `signal` fires. */
+export interface ReadyContext {
+  readonly anyExit: Promise<string>;
+  readonly signal: AbortSignal;
+}
+
+/** Until the gRPC health service of `target` says SERVING. */
+export function grpcReady(target: string, what: string, context: ReadyContext): Promise<void> {
+  return waitReady(() => grpcServing(target), {
+    description: `${what} to report SERVING`,
+    timeoutMs: startTimeoutMs,
+    exited: context.anyExit,
+    signal: context.signal,
+  });
+}
+
+/** Until admin `/ready` is 200 and the listener answers HTTP. */
+export async function envoyAndListenerReady(
+  ports: { admin: number; listen: number },
+  context: ReadyContext,
+): Promise<void> {
+  const options = { timeoutMs: startTimeoutMs, exited: context.anyExit, signal: context.signal };
+  await waitReady(() => envoyReady(ports.admin), {
+    ...options,
+    description: `envoy admin http://127.0.0.1:${String(ports.admin)}/ready to return 200`,
+  });
+  await waitReady(async () => (await listenerStatus(ports.listen)) > 0, {
+    ...options,
+    description: `the gateway listener on port ${String(ports.listen)} to answer`,
+  });
+}
+
+/**
+ * Until Envoy has every cluster in `names` active (a CDS file update applied), so the extproc is
+ * not told to route to a cluster Envoy does not know yet. Gives up quietly after `timeoutMs`.
+ */
+export async function clustersActive(
+  adminPort: number,
+  names: readonly string[],
+  timeoutMs: number,
+): Promise<boolean> {
+  try {
+    await waitReady(
+      async () => {
+        const active = await activeClusters(adminPort);
+        return names.every((name) => active.has(name));
+      },
+      { description: 'envoy to apply the clusters', timeoutMs, intervalMs: 20 },
+    );
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Settles with `"<name> exited with code 1"` when the first of `children` exits. */
+export function firstExit(children: readonly Child[]): Promise<string> {
+  return Promise.race(
+    children.map((child) =>
+      child.exited.then((status) => `${child.name} exited with ${describeExit(status)}`),
+    ),
+  );
+}

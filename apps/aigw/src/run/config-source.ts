@@ -1,0 +1,108 @@
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import {
+  buildStandalone,
+  isResourceError,
+  loadResources,
+  substituteEnv,
+  type SourceFile,
+  type StandaloneConfig,
+  type StandaloneOptions,
+} from '@aigw/gateway-config';
+import { DefaultConfigError, defaultResources } from './default-config.js';
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** Where the gateway's resources come from: the user's files, or the embedded default. */
+export type ConfigSource =
+  { readonly kind: 'files'; readonly paths: readonly string[] } | { readonly kind: 'default' };
+
+/** The outcome of reading and generating: a configuration, or every problem found. */
+export type LoadOutcome =
+  | {
+      readonly ok: true;
+      readonly config: StandaloneConfig;
+      /** The raw input texts, to tell a real change from a touch. */
+      readonly inputs: string;
+      /** Things the user should know (e.g. which API key is missing), for the banner. */
+      readonly notes: readonly string[];
+    }
+  | { readonly ok: false; readonly problems: readonly string[]; readonly inputs: string };
+
+/** The source for `aigw run [files…]`: the files, or the embedded default when none is given. */
+export function configSource(paths: readonly string[]): ConfigSource {
+  return paths.length === 0
+    ? { kind: 'default' }
+    : { kind: 'files', paths: paths.map((path) => resolve(path)) };
+}
+
+/** The files to watch for reloads (none for the embedded default). */
+export function watchedPaths(source: ConfigSource): readonly string[] {
+  return source.kind === 'files' ? source.paths : [];
+}
+
+/**
+ * Reads the source, substitutes `${VAR}` references from `env`, loads and validates the
+ * resources and generates the standalone configuration. Never throws for bad input: every
+ * problem comes back as one line naming the file, the object and the field.
+ */
+export async function loadGatewayConfig(
+  source: ConfigSource,
+  context: { readonly env: Env; readonly options: StandaloneOptions },
+): Promise<LoadOutcome> {
+  const read = await readSource(source, context.env);
+  if (!read.ok) return read;
+  try {
+    // The embedded default is built from the environment already; user files reference it.
+    const files: readonly SourceFile[] =
+      source.kind === 'default'
+        ? read.files
+        : read.files.map((file) => ({
+            path: file.path,
+            text: substituteEnv(file.text, context.env, { file: file.path }),
+          }));
+    const config = buildStandalone(loadResources(files), context.options);
+    return { ok: true, config, inputs: read.inputs, notes: read.notes };
+  } catch (err) {
+    if (isResourceError(err)) return { ok: false, problems: err.problems, inputs: read.inputs };
+    // A generator bug must not take a running gateway down on reload: report it like bad input.
+    const message = err instanceof Error ? (err.stack ?? err.message) : String(err);
+    return { ok: false, problems: [`internal error: ${message}`], inputs: read.inputs };
+  }
+}
+
+type ReadOutcome =
+  | {
+      readonly ok: true;
+      readonly files: readonly SourceFile[];
+      readonly inputs: string;
+      readonly notes: readonly string[];
+    }
+  | { readonly ok: false; readonly problems: readonly string[]; readonly inputs: string };
+
+async function readSource(source: ConfigSource, env: Env): Promise<ReadOutcome> {
+  if (source.kind === 'default') {
+    try {
+      const { text, notes } = defaultResources(env);
+      return { ok: true, files: [{ path: '<embedded default>', text }], inputs: text, notes };
+    } catch (err) {
+      if (err instanceof DefaultConfigError)
+        return { ok: false, problems: [err.message], inputs: '' };
+      throw err;
+    }
+  }
+  const problems: string[] = [];
+  const files: SourceFile[] = [];
+  for (const path of source.paths) {
+    try {
+      files.push({ path, text: await readFile(path, 'utf8') });
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? String(err);
+      problems.push(`${path}: cannot read the file (${code})`);
+    }
+  }
+  const inputs = JSON.stringify(files);
+  return problems.length > 0
+    ? { ok: false, problems, inputs }
+    : { ok: true, files, inputs, notes: [] };
+}

@@ -1,0 +1,176 @@
+import { stringify } from 'yaml';
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+const defaultOpenAIUrl = 'https://api.openai.com/v1';
+const defaultAnthropicUrl = 'https://api.anthropic.com';
+const namespace = 'default';
+const modelHeader = 'x-ai-eg-model';
+
+/** The embedded default as resource YAML, plus what the banner should tell the user. */
+export interface DefaultResources {
+  readonly text: string;
+  readonly notes: readonly string[];
+}
+
+interface Provider {
+  readonly name: string;
+  readonly schema: 'OpenAI' | 'Anthropic';
+  readonly url: URL;
+  readonly key: string | undefined;
+  readonly policy: 'APIKey' | 'AnthropicAPIKey';
+}
+
+/**
+ * The configuration `aigw run` uses without files, as upstream's `aigw run` does: one
+ * OpenAI-compatible backend (`OPENAI_BASE_URL`, default https://api.openai.com/v1, key from
+ * `OPENAI_API_KEY`) that serves every model, and — when `ANTHROPIC_API_KEY` is set — Anthropic
+ * (`ANTHROPIC_BASE_URL`, default https://api.anthropic.com) for `claude-*` models.
+ */
+export function defaultResources(env: Env): DefaultResources {
+  const openai: Provider = {
+    name: 'openai',
+    schema: 'OpenAI',
+    url: parseUrl('OPENAI_BASE_URL', nonEmpty(env.OPENAI_BASE_URL) ?? defaultOpenAIUrl),
+    key: nonEmpty(env.OPENAI_API_KEY),
+    policy: 'APIKey',
+  };
+  const anthropicKey = nonEmpty(env.ANTHROPIC_API_KEY);
+  const anthropic: Provider | undefined =
+    anthropicKey === undefined
+      ? undefined
+      : {
+          name: 'anthropic',
+          schema: 'Anthropic',
+          url: parseUrl(
+            'ANTHROPIC_BASE_URL',
+            nonEmpty(env.ANTHROPIC_BASE_URL) ?? defaultAnthropicUrl,
+          ),
+          key: anthropicKey,
+          policy: 'AnthropicAPIKey',
+        };
+  const providers = anthropic === undefined ? [openai] : [anthropic, openai];
+  const docs = [route(anthropic !== undefined), ...providers.flatMap(providerObjects)];
+  return {
+    text: docs.map((doc) => stringify(doc)).join('---\n'),
+    notes: notes(openai, anthropic),
+  };
+}
+
+function route(withAnthropic: boolean): object {
+  const claude = {
+    matches: [{ headers: [{ type: 'RegularExpression', name: modelHeader, value: 'claude-.*' }] }],
+    backendRefs: [{ name: 'anthropic' }],
+  };
+  // A rule without matches takes every model the rules before it did not.
+  const everything = { backendRefs: [{ name: 'openai' }] };
+  return {
+    apiVersion: 'aigateway.envoyproxy.io/v1alpha1',
+    kind: 'AIGatewayRoute',
+    metadata: { name: 'aigw-run', namespace },
+    spec: {
+      schema: { name: 'OpenAI' },
+      rules: withAnthropic ? [claude, everything] : [everything],
+    },
+  };
+}
+
+function providerObjects(provider: Provider): object[] {
+  const { name, url } = provider;
+  const https = url.protocol === 'https:';
+  const port = Number(url.port || (https ? 443 : 80));
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  const isIp = /^[\d.]+$/.test(host) || host.includes(':');
+  const prefix = url.pathname.replace(/^\/+|\/+$/g, '');
+  const objects: object[] = [
+    {
+      apiVersion: 'aigateway.envoyproxy.io/v1alpha1',
+      kind: 'AIServiceBackend',
+      metadata: { name, namespace },
+      spec: {
+        schema: { name: provider.schema, ...(prefix === '' ? {} : { prefix }) },
+        backendRef: { name, kind: 'Backend', group: 'gateway.envoyproxy.io' },
+      },
+    },
+    {
+      apiVersion: 'gateway.envoyproxy.io/v1alpha1',
+      kind: 'Backend',
+      metadata: { name, namespace },
+      spec: {
+        endpoints: [isIp ? { ip: { address: host, port } } : { fqdn: { hostname: host, port } }],
+        ...(https ? { tls: { wellKnownCACertificates: 'System', sni: host } } : {}),
+      },
+    },
+  ];
+  if (provider.key !== undefined) objects.push(...credentialObjects(provider, provider.key));
+  return objects;
+}
+
+function credentialObjects(provider: Provider, key: string): object[] {
+  const secret = `${provider.name}-apikey`;
+  const field = provider.policy === 'APIKey' ? 'apiKey' : 'anthropicAPIKey';
+  return [
+    {
+      apiVersion: 'aigateway.envoyproxy.io/v1alpha1',
+      kind: 'BackendSecurityPolicy',
+      metadata: { name: secret, namespace },
+      spec: {
+        type: provider.policy,
+        targetRefs: [
+          { group: 'aigateway.envoyproxy.io', kind: 'AIServiceBackend', name: provider.name },
+        ],
+        [field]: { secretRef: { name: secret } },
+      },
+    },
+    {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: secret, namespace },
+      type: 'Opaque',
+      stringData: { apiKey: key },
+    },
+  ];
+}
+
+function notes(openai: Provider, anthropic: Provider | undefined): string[] {
+  const base = openai.url.href.replace(/\/$/, '');
+  if (openai.key === undefined && anthropic === undefined) {
+    return [
+      'No OPENAI_API_KEY or ANTHROPIC_API_KEY is set: requests go to ' +
+        `${base} without a key (fine for a local server such as Ollama; OpenAI will refuse them).`,
+      'Set OPENAI_API_KEY (and OPENAI_BASE_URL for another OpenAI-compatible server) and/or ' +
+        'ANTHROPIC_API_KEY, then restart aigw run — or pass your own files: aigw run my-gateway.yaml',
+    ];
+  }
+  if (openai.key === undefined) {
+    return [`OPENAI_API_KEY is not set: models other than claude-* go to ${base} without a key.`];
+  }
+  return [];
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === '' ? undefined : value.trim();
+}
+
+/** A URL from the environment; a bad one is reported with the variable's name. */
+function parseUrl(variable: string, value: string): URL {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new DefaultConfigError(
+      `${variable}=${value} is not a URL (expected e.g. ${defaultOpenAIUrl})`,
+    );
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new DefaultConfigError(
+      `${variable}=${value}: only http:// and https:// URLs are supported`,
+    );
+  }
+  return url;
+}
+
+/** The environment the embedded default is built from is unusable (e.g. a malformed URL). */
+export class DefaultConfigError extends Error {
+  override readonly name = 'DefaultConfigError';
+}

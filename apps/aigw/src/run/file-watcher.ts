@@ -1,0 +1,91 @@
+import { watch, type FSWatcher } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { basename, dirname, resolve } from 'node:path';
+import { debounce } from './debounce.js';
+
+/** Options of {@link watchFiles}. */
+export interface WatchFilesOptions {
+  /** Called once per burst of changes, `debounceMs` after the last one. */
+  readonly onChange: () => void;
+  /** Quiet time before `onChange` (default 100 ms). */
+  readonly debounceMs?: number;
+  /** Interval of the stat poll that backs up `fs.watch` (default 250 ms). */
+  readonly pollMs?: number;
+}
+
+/** Stops watching. */
+export interface FileWatch {
+  close(): void;
+}
+
+/**
+ * Watches `paths` for changes. `fs.watch` on each file's *directory* (editors and `kubectl cp`
+ * replace files by rename, which a watch on the file itself would lose) gives a fast signal; a
+ * stat poll (size, mtime, inode) catches what inotify misses (network file systems, some
+ * container mounts, a directory that did not exist yet). Both feed one debounce.
+ */
+export function watchFiles(paths: readonly string[], options: WatchFilesOptions): FileWatch {
+  const files = paths.map((path) => resolve(path));
+  const changed = debounce(options.onChange, options.debounceMs ?? 100);
+  const watchers = watchDirectories(files, () => {
+    changed.trigger();
+  });
+  const signatures = new Map<string, string>();
+  let polling = false;
+  const poll = async (): Promise<void> => {
+    if (polling) return;
+    polling = true;
+    try {
+      for (const file of files) {
+        const signature = await statSignature(file);
+        const previous = signatures.get(file);
+        signatures.set(file, signature);
+        if (previous !== undefined && previous !== signature) changed.trigger();
+      }
+    } finally {
+      polling = false;
+    }
+  };
+  void poll();
+  const timer = setInterval(() => void poll(), options.pollMs ?? 250);
+  timer.unref();
+  return {
+    close: () => {
+      clearInterval(timer);
+      changed.cancel();
+      for (const watcher of watchers) watcher.close();
+    },
+  };
+}
+
+function watchDirectories(files: readonly string[], onEvent: () => void): FSWatcher[] {
+  const namesByDir = new Map<string, Set<string>>();
+  for (const file of files) {
+    const names = namesByDir.get(dirname(file)) ?? new Set<string>();
+    names.add(basename(file));
+    namesByDir.set(dirname(file), names);
+  }
+  const watchers: FSWatcher[] = [];
+  for (const [dir, names] of namesByDir) {
+    try {
+      const watcher = watch(dir, { persistent: false }, (_event, name) => {
+        if (name === null || names.has(name)) onEvent();
+      });
+      // A removed directory or an exhausted inotify quota: the stat poll still runs.
+      watcher.on('error', () => undefined);
+      watchers.push(watcher);
+    } catch {
+      // Unwatchable directory: rely on the poll.
+    }
+  }
+  return watchers;
+}
+
+async function statSignature(file: string): Promise<string> {
+  try {
+    const s = await stat(file, { bigint: true });
+    return `${String(s.ino)}:${String(s.size)}:${String(s.mtimeNs)}`;
+  } catch (err) {
+    return `missing:${(err as NodeJS.ErrnoException).code ?? 'error'}`;
+  }
+}

@@ -1,0 +1,185 @@
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, extname, join } from 'node:path';
+import { stringify } from 'yaml';
+import { writeFileAtomic } from './atomic-write.js';
+
+/** What `aigw run` writes for its children: the parts of `@aigw/gateway-config`'s output it uses. */
+export interface GeneratedState {
+  readonly bootstrap: object;
+  readonly xds: Readonly<Record<string, object>>;
+  readonly filterConfig: object;
+  readonly files: Readonly<Record<string, string>>;
+  readonly rateLimitRules?: object | undefined;
+}
+
+/** Where each piece lives under the state directory. */
+export interface StatePaths {
+  readonly dir: string;
+  readonly bootstrap: string;
+  readonly filterConfig: string;
+  readonly rulesDir: string;
+  readonly rulesFile: string;
+  readonly extprocSocket: string;
+}
+
+const statePrefix = 'aigw-run-';
+
+/** The state directory layout. */
+export function statePaths(dir: string): StatePaths {
+  return {
+    dir,
+    bootstrap: join(dir, 'envoy.yaml'),
+    filterConfig: join(dir, 'filter-config.yaml'),
+    rulesDir: join(dir, 'ratelimit'),
+    rulesFile: join(dir, 'ratelimit', 'rules.yaml'),
+    extprocSocket: join(dir, 'extproc.sock'),
+  };
+}
+
+/**
+ * Creates a fresh private state directory under the OS temp dir and records aigw's pid in it, so
+ * a later run can remove directories left by an aigw that was SIGKILLed ({@link removeStaleStateDirs}).
+ */
+export async function createStateDir(parent: string = tmpdir()): Promise<StatePaths> {
+  const dir = await mkdtemp(join(parent, statePrefix));
+  await writeFile(join(dir, 'aigw.pid'), `${String(process.pid)}\n`);
+  return statePaths(dir);
+}
+
+/** Removes state directories whose aigw is gone (it was killed before it could clean up). */
+export async function removeStaleStateDirs(parent: string = tmpdir()): Promise<string[]> {
+  let names: string[];
+  try {
+    names = await readdir(parent);
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  for (const name of names.filter((n) => n.startsWith(statePrefix))) {
+    const dir = join(parent, name);
+    const pid = Number((await readFile(join(dir, 'aigw.pid'), 'utf8').catch(() => '')).trim());
+    if (Number.isSafeInteger(pid) && pid > 0 && !isAlive(pid)) {
+      await rm(dir, { recursive: true, force: true });
+      removed.push(dir);
+    }
+  }
+  return removed;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Serialises by extension: `.json` as JSON, anything else as YAML (what Envoy reads by name). */
+export function serialize(path: string, value: object): string {
+  return extname(path) === '.json' ? `${JSON.stringify(value, null, 2)}\n` : stringify(value);
+}
+
+/** Clusters first, then routes, then listeners, then anything else: what refers comes last. */
+export function xdsOrder(path: string): number {
+  const name = basename(path).toLowerCase();
+  if (/^cds|cluster/.test(name)) return 0;
+  if (/^rds|route/.test(name)) return 1;
+  if (/^lds|listener/.test(name)) return 2;
+  return 3;
+}
+
+/** Cluster names declared in a CDS file (`resources[].name`). */
+export function clusterNames(content: object): string[] {
+  const resources = (content as { resources?: unknown }).resources;
+  if (!Array.isArray(resources)) return [];
+  return resources.flatMap((resource: unknown) => {
+    const name = (resource as { name?: unknown } | null)?.name;
+    return typeof name === 'string' ? [name] : [];
+  });
+}
+
+/** Hooks of {@link StateWriter.apply}. */
+export interface ApplyHooks {
+  /** Runs after the cluster files were written: wait until Envoy has the clusters. */
+  readonly afterClusters?: (names: readonly string[]) => Promise<void>;
+}
+
+/**
+ * Writes the generated configuration into the state directory, each file atomically and only when
+ * its content changed, in an order that never lets a reader refer to something not yet written:
+ * credentials, then the xDS files (clusters, routes, listeners), then the rate-limit rules, and
+ * the extproc's filter config last — the extproc starts routing models to a cluster only once
+ * Envoy has it.
+ */
+export class StateWriter {
+  readonly paths: StatePaths;
+  readonly #written = new Map<string, string>();
+  #credentialFiles = new Set<string>();
+
+  constructor(paths: StatePaths) {
+    this.paths = paths;
+  }
+
+  /** Writes everything, including the Envoy bootstrap (read once, at Envoy's start). */
+  async writeAll(state: GeneratedState): Promise<void> {
+    await this.#write(this.paths.bootstrap, serialize(this.paths.bootstrap, state.bootstrap));
+    await this.apply(state);
+  }
+
+  /** Writes what changed; returns the paths written. */
+  async apply(state: GeneratedState, hooks: ApplyHooks = {}): Promise<string[]> {
+    const written: string[] = [];
+    const write = async (path: string, text: string, mode?: number): Promise<void> => {
+      if (await this.#write(path, text, mode)) written.push(path);
+    };
+    const credentials = new Set<string>();
+    for (const [relative, text] of Object.entries(state.files)) {
+      const path = join(this.paths.dir, relative);
+      credentials.add(path);
+      await write(path, text, 0o600);
+    }
+    const xds = Object.entries(state.xds).sort(([a], [b]) => xdsOrder(a) - xdsOrder(b));
+    for (const [relative, content] of xds) {
+      const path = join(this.paths.dir, relative);
+      const before = written.length;
+      await write(path, serialize(path, content));
+      if (xdsOrder(relative) === 0 && written.length > before) {
+        await hooks.afterClusters?.(clusterNames(content));
+      }
+    }
+    await this.#writeRules(state.rateLimitRules, write);
+    await write(this.paths.filterConfig, serialize(this.paths.filterConfig, state.filterConfig));
+    await this.#removeOldCredentials(credentials);
+    return written;
+  }
+
+  async #writeRules(
+    rules: object | undefined,
+    write: (path: string, text: string) => Promise<void>,
+  ): Promise<void> {
+    if (rules !== undefined) {
+      await write(this.paths.rulesFile, serialize(this.paths.rulesFile, rules));
+    } else if (this.#written.has(this.paths.rulesFile)) {
+      await rm(this.paths.rulesFile, { force: true });
+      this.#written.delete(this.paths.rulesFile);
+    }
+  }
+
+  async #removeOldCredentials(current: Set<string>): Promise<void> {
+    for (const path of this.#credentialFiles) {
+      if (current.has(path)) continue;
+      await rm(path, { force: true });
+      this.#written.delete(path);
+    }
+    this.#credentialFiles = current;
+  }
+
+  async #write(path: string, text: string, mode = 0o644): Promise<boolean> {
+    if (this.#written.get(path) === text) return false;
+    await writeFileAtomic(path, text, { mode });
+    this.#written.set(path, text);
+    return true;
+  }
+}

@@ -2,7 +2,9 @@ import { defineConfig } from 'vitest/config';
 
 // Workspace packages export their TypeScript sources under the "@aigw/source" condition, so tests
 // run against src/ without a build step (apps started as child processes still use dist/).
-const conditions = ['@aigw/source', 'node', 'import', 'module', 'default'];
+// No 'module': Node ignores that condition, and @smithy/core's "module" build (listed before
+// "node") has extensionless imports Node cannot load once vitest externalises it.
+const conditions = ['@aigw/source', 'node', 'import', 'default'];
 const resolve = { conditions };
 const ssr = { resolve: { conditions, externalConditions: ['@aigw/source'] } };
 

@@ -52,7 +52,7 @@ function routerResponse(
 function upstreamResponse(
   request: extProc.ProcessingRequest,
   deps: StreamDeps,
-): extProc.ProcessingResponse | undefined {
+): extProc.ProcessingResponse | Promise<extProc.ProcessingResponse> | undefined {
   const phase = request.request;
   if (phase?.$case === 'requestHeaders')
     return processUpstreamRequestHeaders(request, phase.value, deps);
@@ -78,7 +78,7 @@ export function handleProcessStream(call: ProcessStream, deps: StreamDeps): void
   };
   call.on('data', (request: extProc.ProcessingRequest) => {
     kind ??= isUpstreamStream(request) ? 'upstream' : 'router';
-    let response: extProc.ProcessingResponse | undefined;
+    let response: extProc.ProcessingResponse | Promise<extProc.ProcessingResponse> | undefined;
     try {
       if (kind === 'upstream') {
         response = upstreamResponse(request, deps);
@@ -93,7 +93,16 @@ export function handleProcessStream(call: ProcessStream, deps: StreamDeps): void
       call.emit('error', { code: status.INTERNAL, details: 'ext_proc message failed' });
       return;
     }
-    if (response) call.write(response);
+    // Only SigV4 signing (upstream level, request headers: the stream's one message) is async.
+    if (response instanceof Promise) {
+      response.then(
+        (signed) => call.write(signed),
+        (err: unknown) => {
+          deps.log.error({ err }, 'ext_proc message failed');
+          call.emit('error', { code: status.INTERNAL, details: 'ext_proc message failed' });
+        },
+      );
+    } else if (response) call.write(response);
   });
   call.on('end', () => {
     release();

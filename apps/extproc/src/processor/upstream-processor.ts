@@ -10,7 +10,8 @@ import {
   type TranslatedRequest,
   type Translator,
 } from '@aigw/translator';
-import { credentialHeaderNames } from '../runtime/credentials.js';
+import type { AwsRequestSigner } from '../runtime/aws-signer.js';
+import { credentialHeaderNames, signedRequestHeaderNames } from '../runtime/credentials.js';
 import type { RuntimeBackend } from '../runtime/runtime-config.js';
 import {
   commonResponse,
@@ -120,17 +121,78 @@ function authHeaders(backend: RuntimeBackend): { set: HeaderEntry[]; remove: str
   };
 }
 
+/** What the response of an attempt is built from, before any signing. */
+interface Attempt {
+  readonly context: RequestContext & { parsed: ParsedRequest };
+  readonly backend: RuntimeBackend;
+  readonly translated: TranslatedRequest;
+  readonly requestHeaders: ReadonlyMap<string, string>;
+}
+
+function attemptResponse(
+  attempt: Attempt,
+  auth: { readonly set: readonly HeaderEntry[]; readonly remove: readonly string[] },
+): extProc.ProcessingResponse {
+  const { context, backend, translated } = attempt;
+  const mutation = mutationOf(
+    {
+      set: translated.headers.set,
+      remove: [...translated.headers.remove, ...auth.remove, internalRequestIdHeader],
+    },
+    [[':path', translated.path], ...auth.set],
+  );
+  const namespace = context.runtime.config.metadataNamespace;
+  const metadata: Record<string, unknown> = { backend_name: backend.backend.name };
+  if (translated.body) metadata.content_length = String(translated.body.byteLength);
+  return commonResponse({
+    phase: 'requestHeaders',
+    mutation,
+    body: translated.body,
+    isReplace: translated.body !== undefined,
+    dynamicMetadata: { [namespace]: metadata },
+  });
+}
+
+/**
+ * SigV4 (AWS backends): signs the request exactly as Envoy will send it: the translated path and
+ * body, and the `:authority` this filter sees. Upstream filters run after the router's host
+ * rewrite, so that is the host the backend receives (as upstream Envoy AI Gateway signs it).
+ */
+async function signedResponse(
+  attempt: Attempt,
+  signer: AwsRequestSigner,
+  log: Logger,
+): Promise<extProc.ProcessingResponse> {
+  const { context, translated, requestHeaders } = attempt;
+  const host = requestHeaders.get(':authority') ?? requestHeaders.get('host') ?? '';
+  try {
+    const set = await signer.sign({
+      method: requestHeaders.get(':method') ?? 'POST',
+      host,
+      path: translated.path,
+      body: translated.body ?? context.parsed.raw,
+    });
+    const remove = signedRequestHeaderNames.filter((name) => !set.some(([key]) => key === name));
+    return attemptResponse(attempt, { set, remove });
+  } catch (err) {
+    // The signer's errors carry no secret (it never puts credentials in messages).
+    log.error({ err, request: context.id }, 'request signing failed');
+    return fail(context, 500, 'request signing failed');
+  }
+}
+
 /**
  * The upstream-level filter runs once per attempt (retries included), after Envoy picked the
- * backend: it translates the request the router level parsed, injects the backend credential and
- * replaces the body only when translation changed it. Translation always starts from the original
- * parsed request, so a retry on another backend is translated afresh.
+ * backend: it translates the request the router level parsed, injects the backend credential (or
+ * signs the request, for AWS) and replaces the body only when translation changed it. Translation
+ * always starts from the original parsed request, so a retry on another backend is translated
+ * afresh. Synchronous except for SigV4 signing.
  */
 export function processUpstreamRequestHeaders(
   request: extProc.ProcessingRequest,
   headers: extProc.HttpHeaders,
   deps: UpstreamDeps,
-): extProc.ProcessingResponse {
+): extProc.ProcessingResponse | Promise<extProc.ProcessingResponse> {
   const requestHeaders = headerMap(headers);
   const context = deps.contexts.get(requestHeaders.get(internalRequestIdHeader));
   // Not one of ours (the router level did not see it): let it through untouched.
@@ -155,22 +217,7 @@ export function processUpstreamRequestHeaders(
   context.translator = translator;
   context.upstreamModel = translated.model;
   context.attempts += 1;
-  const auth = authHeaders(backend);
-  const mutation = mutationOf(
-    {
-      set: translated.headers.set,
-      remove: [...translated.headers.remove, ...auth.remove, internalRequestIdHeader],
-    },
-    [[':path', translated.path], ...auth.set],
-  );
-  const namespace = context.runtime.config.metadataNamespace;
-  const metadata: Record<string, unknown> = { backend_name: backend.backend.name };
-  if (translated.body) metadata.content_length = String(translated.body.byteLength);
-  return commonResponse({
-    phase: 'requestHeaders',
-    mutation,
-    body: translated.body,
-    isReplace: translated.body !== undefined,
-    dynamicMetadata: { [namespace]: metadata },
-  });
+  const attempt: Attempt = { context: parsedContext, backend, translated, requestHeaders };
+  if (backend.signer) return signedResponse(attempt, backend.signer, deps.log);
+  return attemptResponse(attempt, authHeaders(backend));
 }

@@ -3,7 +3,14 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BackendAuth } from '@aigw/filterapi';
 import { removeTempDir, tempDir } from '@aigw/testkit';
-import { credentialFiles, credentialHeaderNames, loadCredentialHeader } from './credentials.js';
+import { AwsRequestSigner } from './aws-signer.js';
+import {
+  credentialFiles,
+  credentialHeaderNames,
+  loadCredentialHeader,
+  loadRequestSigner,
+  signedRequestHeaderNames,
+} from './credentials.js';
 
 const secret = 'sk-unit-secret-0123456789';
 
@@ -81,12 +88,61 @@ describe('backend credentials', () => {
     ]);
   });
 
-  it('refuses AWS SigV4 auth with a clear message', async () => {
-    const credentialsFile = join(dir, 'aws');
-    writeFileSync(credentialsFile, '[default]\naws_access_key_id = AKIA\n');
-    await expect(
-      loadCredentialHeader({ aws: { credentialsFile, region: 'us-east-1' } }),
-    ).rejects.toThrow(/AWS SigV4 backend auth is not supported yet/);
+  describe('AWS SigV4', () => {
+    const awsSecret = 'aws-unit-secret-abcdefghijklmnop';
+
+    it('gives no fixed header but a signer for the region, service bedrock', async () => {
+      const credentialsFile = join(dir, 'aws');
+      writeFileSync(
+        credentialsFile,
+        `[default]\naws_access_key_id = AKIAUNIT\naws_secret_access_key = ${awsSecret}\n`,
+      );
+      const auth = { aws: { credentialsFile, region: 'eu-central-1' } };
+      expect(await loadCredentialHeader(auth)).toBeUndefined();
+      const signer = await loadRequestSigner(auth);
+      expect(signer).toBeInstanceOf(AwsRequestSigner);
+      expect(signer?.toJSON()).toEqual({ region: 'eu-central-1', service: 'bedrock' });
+      const headers = Object.fromEntries(
+        (await signer?.sign({
+          method: 'POST',
+          host: 'bedrock-runtime.eu-central-1.amazonaws.com',
+          path: '/model/m/converse',
+          body: new Uint8Array([123, 125]),
+        })) ?? [],
+      );
+      expect(headers.authorization).toMatch(
+        /^AWS4-HMAC-SHA256 Credential=AKIAUNIT\/\d{8}\/eu-central-1\/bedrock\/aws4_request, SignedHeaders=host;x-amz-content-sha256;x-amz-date, Signature=[0-9a-f]{64}$/,
+      );
+      expect(JSON.stringify(headers)).not.toContain(awsSecret);
+    });
+
+    it('gives no signer for the other kinds', async () => {
+      expect(await loadRequestSigner({ apiKey: { file: keyFile } })).toBeUndefined();
+      expect(await loadRequestSigner(undefined)).toBeUndefined();
+    });
+
+    it('rejects an incomplete credentials file, naming the file but no secret', async () => {
+      const credentialsFile = join(dir, 'aws-incomplete');
+      writeFileSync(credentialsFile, `[default]\naws_secret_access_key = ${awsSecret}\n`);
+      const error = await loadRequestSigner({ aws: { credentialsFile, region: 'us-east-1' } }).then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+      expect(error).toBeInstanceOf(Error);
+      expect((error as Error).message).toContain(credentialsFile);
+      expect((error as Error).message).not.toContain(awsSecret);
+    });
+
+    it('strips a client credential and any client SigV4 header from a signed request', () => {
+      expect(signedRequestHeaderNames).toEqual([
+        'authorization',
+        'api-key',
+        'x-api-key',
+        'x-amz-date',
+        'x-amz-security-token',
+        'x-amz-content-sha256',
+      ]);
+    });
   });
 
   it.each([

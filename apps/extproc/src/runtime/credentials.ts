@@ -1,5 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { BackendAuth } from '@aigw/filterapi';
+import { loadAwsCredentials } from './aws-credentials.js';
+import { AwsRequestSigner, awsSignatureHeaderNames } from './aws-signer.js';
 
 /** A header that carries a backend credential, ready to be set on the upstream request. */
 export interface CredentialHeader {
@@ -10,10 +12,15 @@ export interface CredentialHeader {
 /** Headers clients may send that must never reach a backend next to our own credential. */
 export const credentialHeaderNames: readonly string[] = ['authorization', 'api-key', 'x-api-key'];
 
+/** Every header a signed (SigV4) request must not carry from the client. */
+export const signedRequestHeaderNames: readonly string[] = [
+  ...new Set([...credentialHeaderNames, ...awsSignatureHeaderNames]),
+];
+
 /** Where an auth block's secret lives and how it becomes a header. */
 interface CredentialSource {
   readonly file: string;
-  /** Undefined when this build cannot use the kind yet. */
+  /** Undefined for AWS: SigV4 signs each request instead (see {@link loadRequestSigner}). */
   readonly toHeader: ((secret: string) => CredentialHeader) | undefined;
 }
 
@@ -32,7 +39,7 @@ function sourceOf(auth: BackendAuth): CredentialSource {
   }
   if ('azure' in auth) return { file: auth.azure.tokenFile, toHeader: bearer };
   if ('gcp' in auth) return { file: auth.gcp.tokenFile, toHeader: bearer };
-  // AWS SigV4 signs the final request; it lands with issue 3/7.
+  // AWS SigV4 signs the final request (path, host, body): no fixed header.
   return { file: auth.aws.credentialsFile, toHeader: undefined };
 }
 
@@ -42,16 +49,31 @@ export function credentialFiles(auth: BackendAuth | undefined): string[] {
 }
 
 /**
- * Reads the credential an auth block names and returns the header to send. The value never goes
- * to a log: errors name the file, not its content.
+ * Reads the credential an auth block names and returns the header to send; `undefined` without
+ * auth or for AWS (signed per request, see {@link loadRequestSigner}). The value never goes to a
+ * log: errors name the file, not its content.
  */
 export async function loadCredentialHeader(
   auth: BackendAuth | undefined,
 ): Promise<CredentialHeader | undefined> {
   if (!auth) return undefined;
   const source = sourceOf(auth);
-  if (!source.toHeader) throw new Error('AWS SigV4 backend auth is not supported yet (issue 3/7)');
+  if (!source.toHeader) return undefined;
   const secret = (await readFile(source.file, 'utf8')).trim();
   if (!secret) throw new Error(`credential file ${source.file} is empty`);
   return source.toHeader(secret);
+}
+
+/**
+ * For AWS auth: reads the shared-credentials file (default profile) and returns the SigV4 signer
+ * of the backend's region (service `bedrock`, which AWSBedrock and AWSAnthropic both use);
+ * `undefined` for every other kind. Rotating the keys is rewriting the file: the config watcher
+ * polls it and builds a new signer.
+ */
+export async function loadRequestSigner(
+  auth: BackendAuth | undefined,
+): Promise<AwsRequestSigner | undefined> {
+  if (!auth || !('aws' in auth)) return undefined;
+  const credentials = await loadAwsCredentials(auth.aws.credentialsFile);
+  return new AwsRequestSigner({ credentials, region: auth.aws.region, service: 'bedrock' });
 }

@@ -1,11 +1,19 @@
 import type { Backend, FilterConfig, Routes } from '@aigw/filterapi';
 import { compileCosts, type CompiledCost } from './costs.js';
-import { credentialFiles, loadCredentialHeader, type CredentialHeader } from './credentials.js';
+import type { AwsRequestSigner } from './aws-signer.js';
+import {
+  credentialFiles,
+  loadCredentialHeader,
+  loadRequestSigner,
+  type CredentialHeader,
+} from './credentials.js';
 
 /** A backend with its credential loaded, ready for the hot path. */
 export interface RuntimeBackend {
   readonly backend: Backend;
   readonly credential: CredentialHeader | undefined;
+  /** For AWS auth: signs each upstream request (SigV4) instead of a fixed credential header. */
+  readonly signer?: AwsRequestSigner | undefined;
 }
 
 /** Everything the processors need from one applied config: immutable, swapped atomically. */
@@ -47,7 +55,11 @@ export async function buildRuntimeConfig(config: FilterConfig): Promise<RuntimeC
   const entries = await Promise.all(
     config.backends.map(async (backend): Promise<[string, RuntimeBackend]> => {
       try {
-        return [backend.name, { backend, credential: await loadCredentialHeader(backend.auth) }];
+        const [credential, signer] = await Promise.all([
+          loadCredentialHeader(backend.auth),
+          loadRequestSigner(backend.auth),
+        ]);
+        return [backend.name, { backend, credential, signer }];
       } catch (err) {
         const why = err instanceof Error ? err.message : String(err);
         throw new Error(`backend ${backend.name}: ${why}`, { cause: err });

@@ -1,0 +1,479 @@
+/**
+ * The bodies the translator bench feeds each registered pair: requests in the client's dialect
+ * and responses in the provider's wire format (JSON, SSE or AWS eventstream), small and large,
+ * plus a 1,000-frame stream transcript. Chat bodies are written in the conformance suite's
+ * neutral terms and encoded with its codecs (`src/testing/`); streams, embeddings and legacy
+ * completions are built here, because the suite's codecs only emit short streams.
+ */
+import {
+  anthropicBackend,
+  anthropicRequestBody,
+  anthropicSse,
+  bedrockEventStream,
+} from '../src/testing/anthropic-codec.js';
+import { bedrockBackend } from '../src/testing/bedrock-codec.js';
+import type { BackendCodec } from '../src/testing/conformance.js';
+import { geminiBackend } from '../src/testing/gemini-codec.js';
+import type { NeutralMessage, NeutralRequest, NeutralResponse } from '../src/testing/neutral.js';
+import { openAIBackend, openAIRequestBody } from '../src/testing/openai-codec.js';
+import { encodeEventStreamMessage } from '../src/shared/aws-eventstream.js';
+import type { BackendSchemaName, Endpoint } from '../src/translator.js';
+
+/** A provider response as it arrives: its content type and body chunks (one per frame for streams). */
+export interface WireBody {
+  /** `content-type` of the provider's response. */
+  readonly contentType: string;
+  /** The body, in the chunks the translator is fed (a whole JSON body is one chunk). */
+  readonly chunks: readonly Uint8Array[];
+}
+
+/** Everything the bench feeds one (endpoint, schema) pair. */
+export interface PairWorkload {
+  /** The ingress path the client called. */
+  readonly path: string;
+  /** Request bodies in the client's dialect (non-streamed). */
+  readonly requests: { readonly small: Uint8Array; readonly large: Uint8Array };
+  /** A small streamed request, to put a translator in streaming mode. */
+  readonly streamRequest: Uint8Array | undefined;
+  /** Whole provider responses. */
+  readonly responses: { readonly small: WireBody; readonly large: WireBody };
+  /** A provider stream transcript, one chunk per frame; `undefined` where the API has no stream. */
+  readonly stream: WireBody | undefined;
+}
+
+/** Frames in each stream transcript. */
+export const streamFrames = 1000;
+/** Messages in the large chat request. */
+const largeMessages = 200;
+/** Characters per message of the large chat request (≈ 200 KB in all). */
+const largeMessageChars = 1000;
+/** Inputs (and vectors) of the large embeddings batch, and vector dimensions. */
+const largeBatch = 100;
+const dimensions = 256;
+
+const encoder = new TextEncoder();
+
+/** Deterministic text of about `chars` characters: words, punctuation, some non-ASCII. */
+export function prose(chars: number, seed = 1): string {
+  const words = [
+    'the',
+    'gateway',
+    'routes',
+    'each',
+    'request',
+    'to',
+    'a',
+    'backend',
+    'model',
+    'and',
+    'translates',
+    'its',
+    'body',
+    'streams',
+    'tokens',
+    'back',
+    'with',
+    'usage',
+    'café',
+    '日本語',
+    'latency',
+    'of',
+    'every',
+    'frame',
+    'matters',
+    'when',
+    'clients',
+    'wait',
+    'for',
+    'answers',
+  ];
+  let state = seed;
+  let out = '';
+  while (out.length < chars) {
+    state = (state * 1103515245 + 12345) % 2147483648;
+    out += words[state % words.length] ?? 'x';
+    out += state % 11 === 0 ? '. ' : ' ';
+  }
+  return out.slice(0, chars);
+}
+
+const weatherTool = {
+  name: 'get_weather',
+  description: 'Weather for a city',
+  parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
+};
+
+/** The small chat request: one short user message. */
+function smallChat(model: string): NeutralRequest {
+  return {
+    model,
+    messages: [{ role: 'user', text: 'Hello, how are you?' }],
+    maxTokens: 256,
+    stream: false,
+  };
+}
+
+/** The large chat request: a system prompt, tools and 200 alternating messages of ~1 KB. */
+function largeChat(model: string): NeutralRequest {
+  const messages: NeutralMessage[] = Array.from({ length: largeMessages }, (_, i) => ({
+    role: i % 2 === 0 ? 'user' : 'assistant',
+    text: prose(largeMessageChars, i + 1),
+  }));
+  return {
+    model,
+    system: prose(500, 999),
+    messages,
+    maxTokens: 1024,
+    temperature: 0.5,
+    tools: [weatherTool],
+    stream: false,
+  };
+}
+
+/** A text answer with usage. */
+function textResponse(model: string, chars: number): NeutralResponse {
+  return {
+    id: 'resp-bench',
+    model,
+    text: chars < 100 ? 'I am fine, thank you!' : prose(chars, 7),
+    finish: 'stop',
+    usage: { input: 50_000, output: Math.max(8, Math.round(chars / 4)), cached: 1024 },
+  };
+}
+
+/** Bytes of a JSON value. */
+function json(value: unknown): Uint8Array {
+  return encoder.encode(JSON.stringify(value));
+}
+
+/** A whole JSON body as one chunk. */
+function whole(body: Uint8Array, contentType = 'application/json'): WireBody {
+  return { contentType, chunks: [body] };
+}
+
+/** Short token-like deltas for stream frame `i`. */
+function delta(i: number): string {
+  return prose(6, i + 3).trimEnd() + ' ';
+}
+
+// Stream transcripts, one per wire format.
+
+function sse(data: unknown): Uint8Array {
+  return encoder.encode(`data: ${JSON.stringify(data)}\n\n`);
+}
+
+/** OpenAI `chat.completion.chunk` SSE: role, deltas, finish, usage, `[DONE]`. */
+function openAIChatStream(model: string): WireBody {
+  const base = {
+    id: 'chatcmpl-bench',
+    object: 'chat.completion.chunk',
+    created: 1700000000,
+    model,
+  };
+  const chunk = (d: Record<string, unknown>, finish: string | null = null): Uint8Array =>
+    sse({ ...base, choices: [{ index: 0, delta: d, logprobs: null, finish_reason: finish }] });
+  const chunks = [chunk({ role: 'assistant', content: '' })];
+  for (let i = 0; i < streamFrames - 4; i++) chunks.push(chunk({ content: delta(i) }));
+  chunks.push(chunk({}, 'stop'));
+  const usage = { prompt_tokens: 50_000, completion_tokens: 2000, total_tokens: 52_000 };
+  chunks.push(sse({ ...base, choices: [], usage }));
+  chunks.push(encoder.encode('data: [DONE]\n\n'));
+  return { contentType: 'text/event-stream', chunks };
+}
+
+/** OpenAI legacy completions SSE: text chunks, then `[DONE]`. */
+function openAICompletionsStream(model: string): WireBody {
+  const base = { id: 'cmpl-bench', object: 'text_completion', created: 1700000000, model };
+  const chunks: Uint8Array[] = [];
+  for (let i = 0; i < streamFrames - 2; i++) {
+    chunks.push(sse({ ...base, choices: [{ index: 0, text: delta(i), finish_reason: null }] }));
+  }
+  const usage = { prompt_tokens: 500, completion_tokens: 998, total_tokens: 1498 };
+  chunks.push(sse({ ...base, choices: [{ index: 0, text: '', finish_reason: 'stop' }], usage }));
+  chunks.push(encoder.encode('data: [DONE]\n\n'));
+  return { contentType: 'text/event-stream', chunks };
+}
+
+/** The Anthropic Messages event sequence of a 1,000-event text stream. */
+function anthropicStreamEvents(model: string): Record<string, unknown>[] {
+  const usage = { input_tokens: 50_000, output_tokens: 1, cache_read_input_tokens: 1024 };
+  const message = { id: 'msg_bench', type: 'message', role: 'assistant', model, content: [] };
+  const events: Record<string, unknown>[] = [
+    { type: 'message_start', message: { ...message, stop_reason: null, usage } },
+    { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } },
+  ];
+  for (let i = 0; i < streamFrames - 5; i++) {
+    events.push({
+      type: 'content_block_delta',
+      index: 0,
+      delta: { type: 'text_delta', text: delta(i) },
+    });
+  }
+  events.push({ type: 'content_block_stop', index: 0 });
+  events.push({
+    type: 'message_delta',
+    delta: { stop_reason: 'end_turn', stop_sequence: null },
+    usage: { output_tokens: 2000 },
+  });
+  events.push({ type: 'message_stop' });
+  return events;
+}
+
+/** Anthropic SSE (Anthropic, GCP Vertex `streamRawPredict`). */
+function anthropicStream(model: string): WireBody {
+  const chunks = anthropicStreamEvents(model).map((e) => encoder.encode(anthropicSse([e])));
+  return { contentType: 'text/event-stream', chunks };
+}
+
+/** AWS Bedrock `invoke-with-response-stream`: each Anthropic event in an eventstream `chunk`. */
+function awsAnthropicStream(model: string): WireBody {
+  const chunks = anthropicStreamEvents(model).map((e) => bedrockEventStream([e]));
+  return { contentType: 'application/vnd.amazon.eventstream', chunks };
+}
+
+function converseEvent(type: string, payload: Record<string, unknown>): Uint8Array {
+  return encodeEventStreamMessage({
+    headers: { ':event-type': type, ':content-type': 'application/json', ':message-type': 'event' },
+    payload: json({ ...payload, p: 'abcdefghijkl' }),
+  });
+}
+
+/** AWS Bedrock ConverseStream: messageStart, text deltas, stops, metadata (usage). */
+function converseStream(): WireBody {
+  const chunks = [converseEvent('messageStart', { role: 'assistant' })];
+  for (let i = 0; i < streamFrames - 4; i++) {
+    chunks.push(
+      converseEvent('contentBlockDelta', { contentBlockIndex: 0, delta: { text: delta(i) } }),
+    );
+  }
+  chunks.push(converseEvent('contentBlockStop', { contentBlockIndex: 0 }));
+  chunks.push(converseEvent('messageStop', { stopReason: 'end_turn' }));
+  const usage = {
+    inputTokens: 48_976,
+    outputTokens: 2000,
+    totalTokens: 52_000,
+    cacheReadInputTokens: 1024,
+  };
+  chunks.push(converseEvent('metadata', { usage, metrics: { latencyMs: 900 } }));
+  return { contentType: 'application/vnd.amazon.eventstream', chunks };
+}
+
+/** Vertex AI Gemini `streamGenerateContent?alt=sse`: one text part per frame, usage on the last. */
+function geminiStream(model: string): WireBody {
+  const chunks: Uint8Array[] = [];
+  for (let i = 0; i < streamFrames; i++) {
+    const isLast = i === streamFrames - 1;
+    const candidate = {
+      content: { role: 'model', parts: [{ text: delta(i) }] },
+      index: 0,
+      ...(isLast ? { finishReason: 'STOP' } : {}),
+    };
+    const usage = { promptTokenCount: 50_000, candidatesTokenCount: 2000, totalTokenCount: 52_000 };
+    chunks.push(
+      encoder.encode(
+        `data: ${JSON.stringify({
+          candidates: [candidate],
+          ...(isLast ? { usageMetadata: usage } : {}),
+          modelVersion: model,
+          responseId: 'resp-bench',
+        })}\r\n\r\n`,
+      ),
+    );
+  }
+  return { contentType: 'text/event-stream', chunks };
+}
+
+// Chat (OpenAI chat completions and Anthropic Messages ingress).
+
+/** The model name a backend of this schema would be asked for. */
+function modelFor(schema: BackendSchemaName): string {
+  switch (schema) {
+    case 'AWSBedrock':
+      return 'us.anthropic.claude-sonnet-4-5-20250929-v1:0';
+    case 'GCPVertexAI':
+      return 'gemini-2.5-flash';
+    case 'Anthropic':
+    case 'GCPAnthropic':
+    case 'AWSAnthropic':
+      return 'claude-sonnet-4-5';
+    case 'OpenAI':
+    case 'AzureOpenAI':
+    case 'Cohere':
+      return 'gpt-4o-mini';
+  }
+}
+
+/** The conformance codec that speaks a chat backend's wire format. */
+function chatBackend(schema: BackendSchemaName): BackendCodec {
+  switch (schema) {
+    case 'AWSBedrock':
+      return bedrockBackend;
+    case 'GCPVertexAI':
+      return geminiBackend;
+    case 'Anthropic':
+      return anthropicBackend('anthropic');
+    case 'GCPAnthropic':
+      return anthropicBackend('gcp');
+    case 'AWSAnthropic':
+      return anthropicBackend('aws');
+    case 'OpenAI':
+    case 'AzureOpenAI':
+    case 'Cohere':
+      return openAIBackend;
+  }
+}
+
+/** A chat backend's 1,000-frame stream. */
+function chatStream(schema: BackendSchemaName, model: string): WireBody {
+  switch (schema) {
+    case 'AWSBedrock':
+      return converseStream();
+    case 'GCPVertexAI':
+      return geminiStream(model);
+    case 'Anthropic':
+    case 'GCPAnthropic':
+      return anthropicStream(model);
+    case 'AWSAnthropic':
+      return awsAnthropicStream(model);
+    case 'OpenAI':
+    case 'AzureOpenAI':
+    case 'Cohere':
+      return openAIChatStream(model);
+  }
+}
+
+/** Workload of a chat pair: OpenAI chat completions or Anthropic Messages ingress. */
+function chatWorkload(
+  endpoint: 'chat-completions' | 'messages',
+  schema: BackendSchemaName,
+): PairWorkload {
+  const model = modelFor(schema);
+  const encode = endpoint === 'messages' ? anthropicRequestBody : openAIRequestBody;
+  const backend = chatBackend(schema);
+  const response = (chars: number): WireBody => {
+    const wire = backend.encodeResponse(textResponse(model, chars), false);
+    return whole(wire.body, wire.contentType);
+  };
+  return {
+    path: endpoint === 'messages' ? '/v1/messages' : '/v1/chat/completions',
+    requests: { small: json(encode(smallChat(model))), large: json(encode(largeChat(model))) },
+    streamRequest: json(encode({ ...smallChat(model), stream: true })),
+    responses: { small: response(20), large: response(largeMessages * largeMessageChars) },
+    stream: chatStream(schema, model),
+  };
+}
+
+// Embeddings and legacy completions.
+
+/** A vector of `dimensions` floats. */
+function vector(seed: number, size = dimensions): number[] {
+  return Array.from({ length: size }, (_, i) => Math.round(Math.sin(seed * 31 + i) * 1e6) / 1e6);
+}
+
+/** An embeddings response in the backend's format: `count` vectors of `size` floats. */
+function embeddingsResponse(
+  schema: BackendSchemaName,
+  shape: { readonly count: number; readonly size: number },
+): Uint8Array {
+  const { count, size } = shape;
+  switch (schema) {
+    case 'AWSBedrock':
+      return json({ embedding: vector(1, size), inputTextTokenCount: 42 });
+    case 'GCPVertexAI':
+      return json({
+        predictions: Array.from({ length: count }, (_, i) => ({
+          embeddings: {
+            values: vector(i, size),
+            statistics: { token_count: 12, truncated: false },
+          },
+        })),
+      });
+    case 'OpenAI':
+    case 'AzureOpenAI':
+    case 'Anthropic':
+    case 'GCPAnthropic':
+    case 'AWSAnthropic':
+    case 'Cohere':
+      return json({
+        object: 'list',
+        data: Array.from({ length: count }, (_, i) => ({
+          object: 'embedding',
+          index: i,
+          embedding: vector(i, size),
+        })),
+        model: 'text-embedding-3-small',
+        usage: { prompt_tokens: 12 * count, total_tokens: 12 * count },
+      });
+  }
+}
+
+const embeddingModels: Partial<Record<BackendSchemaName, string>> = {
+  AWSBedrock: 'amazon.titan-embed-text-v2:0',
+  GCPVertexAI: 'text-embedding-005',
+};
+
+/**
+ * Workload of an embeddings pair. Titan (Bedrock) embeds one input per call, so its large request
+ * is one long text and its large response one 1,024-float vector; the others take a batch.
+ */
+function embeddingsWorkload(schema: BackendSchemaName): PairWorkload {
+  const model = embeddingModels[schema] ?? 'text-embedding-3-small';
+  const isSingle = schema === 'AWSBedrock';
+  const large = isSingle
+    ? prose(largeBatch * 2000)
+    : Array.from({ length: largeBatch }, (_, i) => prose(2000, i + 1));
+  const largeShape = isSingle ? { count: 1, size: 1024 } : { count: largeBatch, size: dimensions };
+  return {
+    path: '/v1/embeddings',
+    requests: {
+      small: json({ model, input: 'The food was delicious and the waiter was kind.' }),
+      large: json({ model, input: large, dimensions }),
+    },
+    streamRequest: undefined,
+    responses: {
+      small: whole(embeddingsResponse(schema, { count: 1, size: dimensions })),
+      large: whole(embeddingsResponse(schema, largeShape)),
+    },
+    stream: undefined,
+  };
+}
+
+/** Workload of a legacy completions pair (OpenAI-compatible backends only). */
+function completionsWorkload(): PairWorkload {
+  const model = 'gpt-3.5-turbo-instruct';
+  const completion = (text: string): Uint8Array =>
+    json({
+      id: 'cmpl-bench',
+      object: 'text_completion',
+      created: 1700000000,
+      model,
+      choices: [{ index: 0, text, logprobs: null, finish_reason: 'stop' }],
+      usage: { prompt_tokens: 500, completion_tokens: 100, total_tokens: 600 },
+    });
+  return {
+    path: '/v1/completions',
+    requests: {
+      small: json({ model, prompt: 'Say this is a test', max_tokens: 16 }),
+      large: json({ model, prompt: prose(largeMessages * largeMessageChars), max_tokens: 1024 }),
+    },
+    streamRequest: json({ model, prompt: 'Say this is a test', stream: true }),
+    responses: {
+      small: whole(completion('This is a test.')),
+      large: whole(completion(prose(largeMessages * largeMessageChars, 5))),
+    },
+    stream: openAICompletionsStream(model),
+  };
+}
+
+/** The workload for a registered (endpoint, schema) pair. */
+export function workloadFor(endpoint: Endpoint, schema: BackendSchemaName): PairWorkload {
+  switch (endpoint) {
+    case 'chat-completions':
+    case 'messages':
+      return chatWorkload(endpoint, schema);
+    case 'embeddings':
+      return embeddingsWorkload(schema);
+    case 'completions':
+      return completionsWorkload();
+  }
+}

@@ -1,3 +1,5 @@
+import { defaultAdminPort } from '../config.js';
+
 /** One route line of the banner (the shape of `@aigw/gateway-config`'s summary). */
 export interface BannerRoute {
   readonly route: string;
@@ -63,7 +65,7 @@ export function formatBanner(input: BannerInput): string {
     `envoy admin: http://127.0.0.1:${String(input.adminPort)}` +
       (input.rateLimit === undefined ? '' : `   rate limiter: ${input.rateLimit}`) +
       '   health: aigw healthcheck' +
-      (input.adminPort === 1064 ? '' : ` --admin-port ${String(input.adminPort)}`),
+      (input.adminPort === defaultAdminPort ? '' : ` --admin-port ${String(input.adminPort)}`),
     ...(input.notes.length === 0 ? [] : ['', ...input.notes.map((note) => `! ${note}`)]),
     'Ctrl-C stops the gateway.',
     '',

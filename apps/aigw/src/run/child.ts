@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { accessSync, constants } from 'node:fs';
 import { LinePrefixer } from './line-prefixer.js';
 import { withParentDeathSignal } from './parent-death-signal.js';
 
@@ -45,9 +46,11 @@ export function describeExit(status: ExitStatus): string {
  * (the kernel kills it when aigw dies, even by SIGKILL); it is never detached, so a Ctrl-C in the
  * terminal reaches its process group too. Its output is streamed line by line with the prefix.
  *
- * @throws Error when the program cannot be started at all (e.g. ENOENT).
+ * @throws Error when `command` (an absolute path) is not executable or cannot be started.
  */
 export async function startChild(spec: ChildSpec): Promise<Child> {
+  // Behind the setpriv wrapper a missing program would only be an exit code: check first.
+  accessSync(spec.command, constants.X_OK);
   const line = withParentDeathSignal(spec.command, spec.args);
   const child = spawn(line.file, line.args, {
     ...(spec.cwd === undefined ? {} : { cwd: spec.cwd }),

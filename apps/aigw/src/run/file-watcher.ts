@@ -26,22 +26,32 @@ export interface FileWatch {
  */
 export function watchFiles(paths: readonly string[], options: WatchFilesOptions): FileWatch {
   const files = paths.map((path) => resolve(path));
-  const changed = debounce(options.onChange, options.debounceMs ?? 100);
+  const signatures = new Map<string, string>();
+  /** Re-reads every signature; true when one differs from the last seen. */
+  const refresh = async (): Promise<boolean> => {
+    let differs = false;
+    for (const file of files) {
+      const signature = await statSignature(file);
+      const previous = signatures.get(file);
+      signatures.set(file, signature);
+      differs ||= previous !== undefined && previous !== signature;
+    }
+    return differs;
+  };
+  // Before reporting, take the new signatures as seen, so the poll does not report the same
+  // change a second time.
+  const changed = debounce(() => {
+    void refresh().finally(options.onChange);
+  }, options.debounceMs ?? 100);
   const watchers = watchDirectories(files, () => {
     changed.trigger();
   });
-  const signatures = new Map<string, string>();
   let polling = false;
   const poll = async (): Promise<void> => {
     if (polling) return;
     polling = true;
     try {
-      for (const file of files) {
-        const signature = await statSignature(file);
-        const previous = signatures.get(file);
-        signatures.set(file, signature);
-        if (previous !== undefined && previous !== signature) changed.trigger();
-      }
+      if (await refresh()) changed.trigger();
     } finally {
       polling = false;
     }

@@ -1,0 +1,163 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import {
+  clusterNames,
+  createStateDir,
+  removeStaleStateDirs,
+  StateWriter,
+  statePaths,
+  xdsOrder,
+  type GeneratedState,
+} from './state.js';
+
+const dirs: string[] = [];
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'aigw-state-test-'));
+  dirs.push(dir);
+  return dir;
+}
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+const cluster = (name: string): object => ({ '@type': 'Cluster', name });
+
+function state(overrides: Partial<GeneratedState> = {}): GeneratedState {
+  return {
+    bootstrap: { admin: {} },
+    xds: {
+      'xds/lds.yaml': { resources: [{ name: 'listener' }] },
+      'xds/cds.yaml': { resources: [cluster('openai'), cluster('anthropic')] },
+      'xds/rds.yaml': { resources: [{ name: 'routes' }] },
+    },
+    filterConfig: { version: 'v1' },
+    files: { 'credentials/openai/apiKey': 'sk-1' },
+    rateLimitRules: { domain: 'llm' },
+    ...overrides,
+  };
+}
+
+describe('xdsOrder', () => {
+  it.each([
+    ['xds/cds.yaml', 0],
+    ['xds/clusters.yaml', 0],
+    ['xds/rds.yaml', 1],
+    ['xds/routes.json', 1],
+    ['xds/lds.yaml', 2],
+    ['listeners.yaml', 2],
+    ['xds/other.yaml', 3],
+  ])('%s comes in position %i', (path, order) => {
+    expect(xdsOrder(path)).toBe(order);
+  });
+});
+
+describe('clusterNames', () => {
+  it('reads resources[].name and ignores anything else', () => {
+    expect(clusterNames({ resources: [cluster('a'), { x: 1 }, null, cluster('b')] })).toEqual([
+      'a',
+      'b',
+    ]);
+    expect(clusterNames({})).toEqual([]);
+  });
+});
+
+describe('StateWriter', () => {
+  it('writes credentials, then clusters, routes, listeners, the rules, and the filter config last', async () => {
+    const paths = statePaths(tempDir());
+    const writer = new StateWriter(paths);
+    const written = await writer.apply(state());
+    expect(written.map((p) => p.slice(paths.dir.length + 1))).toEqual([
+      'credentials/openai/apiKey',
+      'xds/cds.yaml',
+      'xds/rds.yaml',
+      'xds/lds.yaml',
+      'ratelimit/rules.yaml',
+      'filter-config.yaml',
+    ]);
+    expect(parse(readFileSync(join(paths.dir, 'xds/cds.yaml'), 'utf8'))).toEqual({
+      resources: [cluster('openai'), cluster('anthropic')],
+    });
+    expect(readFileSync(join(paths.dir, 'credentials/openai/apiKey'), 'utf8')).toBe('sk-1');
+  });
+
+  it('writes the bootstrap with writeAll', async () => {
+    const paths = statePaths(tempDir());
+    await new StateWriter(paths).writeAll(state());
+    expect(parse(readFileSync(paths.bootstrap, 'utf8'))).toEqual({ admin: {} });
+  });
+
+  it('rewrites only what changed, and waits for the clusters before the filter config', async () => {
+    const paths = statePaths(tempDir());
+    const writer = new StateWriter(paths);
+    await writer.apply(state());
+    const events: string[] = [];
+    const next = state({
+      xds: { ...state().xds, 'xds/cds.yaml': { resources: [cluster('openai'), cluster('new')] } },
+      filterConfig: { version: 'v1', uuid: '2' },
+    });
+    const written = await writer.apply(next, {
+      afterClusters: (names) => {
+        events.push(`clusters ${names.join(',')}`);
+        events.push(
+          `filter config written: ${String(readFileSync(paths.filterConfig, 'utf8').includes('uuid'))}`,
+        );
+        return Promise.resolve();
+      },
+    });
+    expect(written.map((p) => p.slice(paths.dir.length + 1))).toEqual([
+      'xds/cds.yaml',
+      'filter-config.yaml',
+    ]);
+    expect(events).toEqual(['clusters openai,new', 'filter config written: false']);
+  });
+
+  it('does not wait for clusters when the cluster file did not change', async () => {
+    const paths = statePaths(tempDir());
+    const writer = new StateWriter(paths);
+    await writer.apply(state());
+    let waited = false;
+    await writer.apply(state({ filterConfig: { version: 'v1', uuid: '3' } }), {
+      afterClusters: () => {
+        waited = true;
+        return Promise.resolve();
+      },
+    });
+    expect(waited).toBe(false);
+  });
+
+  it('removes credential files and rules that are no longer generated', async () => {
+    const paths = statePaths(tempDir());
+    const writer = new StateWriter(paths);
+    await writer.apply(state());
+    await writer.apply(state({ files: {}, rateLimitRules: undefined }));
+    expect(existsSync(join(paths.dir, 'credentials/openai/apiKey'))).toBe(false);
+    expect(existsSync(paths.rulesFile)).toBe(false);
+  });
+});
+
+describe('state directories', () => {
+  it('creates a private directory with the owner pid', async () => {
+    const parent = tempDir();
+    const paths = await createStateDir(parent);
+    expect(readFileSync(join(paths.dir, 'aigw.pid'), 'utf8').trim()).toBe(String(process.pid));
+    expect(paths.extprocSocket.startsWith(paths.dir)).toBe(true);
+  });
+
+  it('removes directories of dead aigw processes only', async () => {
+    const parent = tempDir();
+    const mine = await createStateDir(parent);
+    const stale = join(parent, 'aigw-run-stale');
+    mkdirSync(stale);
+    // Pid 2^22 + 1 is above Linux's pid_max limit: never a live process.
+    writeFileSync(join(stale, 'aigw.pid'), '4194305\n');
+    const unrelated = join(parent, 'something-else');
+    mkdirSync(unrelated);
+    const removed = await removeStaleStateDirs(parent);
+    expect(removed).toEqual([stale]);
+    expect(existsSync(mine.dir)).toBe(true);
+    expect(existsSync(unrelated)).toBe(true);
+  });
+});

@@ -15,6 +15,8 @@ const usage = `usage: pnpm --filter @aigw/translator bench [options]
   --filter <text>  only pairs whose name (endpoint → Schema) contains <text>; writes nothing
   --json           print the report as JSON instead of the table
   --no-write       do not write bench/results/ or docs/benchmarks.md
+  --render <file>  measure nothing: re-render docs/benchmarks.md from a recorded
+                   bench/results/translator-*.json (after editing the section's prose)
   --help           this text
 `;
 
@@ -69,6 +71,7 @@ function main(argv: readonly string[]): number {
         filter: { type: 'string' },
         json: { type: 'boolean', default: false },
         'no-write': { type: 'boolean', default: false },
+        render: { type: 'string' },
         help: { type: 'boolean', default: false },
       },
       strict: true,
@@ -79,6 +82,12 @@ function main(argv: readonly string[]): number {
   }
   if (values.help) {
     process.stdout.write(usage);
+    return 0;
+  }
+  if (values.render !== undefined) {
+    const recorded = JSON.parse(readFileSync(values.render, 'utf8')) as TranslatorBenchReport;
+    updateDoc(docSection(recorded));
+    process.stderr.write(`bench: re-rendered docs/benchmarks.md from ${values.render}\n`);
     return 0;
   }
   const report = runTranslatorBench({

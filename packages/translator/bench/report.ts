@@ -37,11 +37,23 @@ function kb(bytes: number): string {
   return k >= 10 ? k.toFixed(0) : k.toFixed(1);
 }
 
-/** `min–max` of byte sizes in KB. */
+/** `min–max` of byte sizes in KB (one figure when they round alike). */
 function kbRange(values: readonly number[]): string {
-  const lo = Math.min(...values);
-  const hi = Math.max(...values);
-  return lo === hi ? `${kb(lo)} KB` : `${kb(lo)}–${kb(hi)} KB`;
+  const lo = kb(Math.min(...values));
+  const hi = kb(Math.max(...values));
+  return lo === hi ? `${lo} KB` : `${lo}–${hi} KB`;
+}
+
+/** `min–max` of figures, with a unit. */
+function range(values: readonly number[], unit: string): string {
+  const lo = figure(Math.min(...values));
+  const hi = figure(Math.max(...values));
+  return lo === hi ? `${lo} ${unit}` : `${lo}–${hi} ${unit}`;
+}
+
+/** An integer with thousands separators. */
+function count(value: number): string {
+  return value.toLocaleString('en-US');
 }
 
 /** The per-pair table. */
@@ -91,24 +103,71 @@ export function runLine(report: TranslatorBenchReport): string {
   );
 }
 
-/** The workload sentence, with the actual byte sizes of this run. */
+/** A warning when other work shared the machine (load average above half the CPUs). */
+function busyNote(report: TranslatorBenchReport): string {
+  const load = report.machine.loadAverage[0] ?? 0;
+  return load > report.machine.nproc / 2
+    ? ` The machine was busy (load average ${load.toFixed(2)} on ${String(report.machine.nproc)} CPUs):` +
+        ' figures are provisional until re-run on a quiet machine.'
+    : '';
+}
+
+/** The workload list, with the actual byte sizes of this run. */
 function workloadText(report: TranslatorBenchReport): string {
   const chat = report.pairs.filter(
     (p) => p.endpoint === 'chat-completions' || p.endpoint === 'messages',
   );
-  const pick = (f: (p: PairResult) => number | undefined): number[] =>
-    chat.map(f).filter((v): v is number => v !== undefined);
   if (chat.length === 0) return '';
+  const sizes = (f: (p: PairResult) => number | undefined): string =>
+    kbRange(chat.map(f).filter((v): v is number => v !== undefined));
   return [
-    `Chat bodies (OpenAI chat completions and Anthropic Messages ingress): the small request is one`,
-    `short user message (${kbRange(pick((p) => p.sizes.requestSmall))}); the large one a system prompt, one tool and`,
-    `200 alternating user/assistant messages of ~1,000 characters (${kbRange(pick((p) => p.sizes.requestLarge))});`,
-    `the small response a one-line answer with usage (${kbRange(pick((p) => p.sizes.responseSmall))}), the large`,
-    `one a ~200,000-character answer (${kbRange(pick((p) => p.sizes.responseLarge))}); the stream ${String(report.streamFrames)} frames`,
-    `of a few characters each (${kbRange(pick((p) => p.sizes.stream))} in the provider's framing). Embeddings: one`,
-    `short input, and a batch of 100 inputs of 2,000 characters (one 200,000-character input for`,
-    `Titan, which embeds one text per call); responses of 256-float vectors (one of 1,024 for Titan).`,
-    `Legacy completions: a short prompt and a 200,000-character one.`,
+    'Workloads (sizes as encoded for each pair’s dialect):',
+    '',
+    `- chat (OpenAI chat completions and Anthropic Messages ingress): small request one short user`,
+    `  message (${sizes((p) => p.sizes.requestSmall)}); large request a system prompt, one tool and 200`,
+    `  alternating user/assistant messages of ~1,000 characters (${sizes((p) => p.sizes.requestLarge)});`,
+    `  small response a one-line answer with usage (${sizes((p) => p.sizes.responseSmall)}); large response a`,
+    `  ~200,000-character answer (${sizes((p) => p.sizes.responseLarge)}); stream ${count(report.streamFrames)} frames of a`,
+    `  few characters each (${sizes((p) => p.sizes.stream)} in the provider’s framing);`,
+    '- embeddings: one short input, and 100 inputs of 2,000 characters (one 200,000-character input',
+    '  for Titan, which embeds one text per call); responses of 256-float vectors (one 1,024-float',
+    '  vector for Titan’s large response);',
+    `- legacy completions: a short prompt and a 200,000-character one; a ${count(report.streamFrames)}-frame stream.`,
+  ].join('\n');
+}
+
+/** Observations computed from the figures (what dominates where). */
+function readingText(report: TranslatorBenchReport): string {
+  const byName = new Map(report.pairs.map((p) => [p.pair, p]));
+  const passthrough = byName.get('chat-completions → OpenAI');
+  const translating = report.pairs.filter(
+    (p) => p.endpoint === 'chat-completions' && p.schema !== 'OpenAI' && p.schema !== 'AzureOpenAI',
+  );
+  const streams = report.pairs.filter((p) => p.streamFramesPerSecond !== undefined);
+  const parse = report.parse.find((p) => p.endpoint === 'chat-completions' && p.size === 'large');
+  if (passthrough === undefined || translating.length === 0 || streams.length === 0) return '';
+  const perFrame = (p: PairResult): number => 1e6 / (p.streamFramesPerSecond ?? Number.NaN);
+  const sorted = [...streams].sort((a, b) => perFrame(a) - perFrame(b));
+  const fastest = sorted[0];
+  const slowest = sorted.at(-1);
+  if (fastest === undefined || slowest === undefined) return '';
+  return [
+    'Reading:',
+    '',
+    `- passthrough pairs (→ OpenAI, → AzureOpenAI, messages → Anthropic) forward the request bytes`,
+    `  untouched, so their request cost does not grow with the body; a whole JSON response is decoded`,
+    `  and parsed once for usage and model (large response ${figure(passthrough.responseLargeUs)} µs for chat → OpenAI,`,
+    `  the order of \`parseRequest\` on a body that size: ${parse === undefined ? 'n/a' : figure(parse.us)} µs);`,
+    `- translating chat pairs rebuild the body: the large request costs ${range(
+      translating.map((p) => p.requestLargeUs),
+      'µs',
+    )},`,
+    `  the large response ${range(
+      translating.map((p) => p.responseLargeUs),
+      'µs',
+    )};`,
+    `- streams: from ${figure(perFrame(fastest))} µs per frame (${fastest.pair}) to ${figure(perFrame(slowest))} µs`,
+    `  (${slowest.pair}).`,
   ].join('\n');
 }
 
@@ -132,7 +191,7 @@ export function docSection(report: TranslatorBenchReport): string {
     '  once per request: that cost is the last table);',
     '- **response**: `responseHeaders()` + `responseBody(whole, true)` on a whole provider response, in',
     '  the provider’s format (built with the conformance suite’s codecs);',
-    `- **stream**: a ${String(report.streamFrames)}-frame transcript in the provider’s wire format (OpenAI or`,
+    `- **stream**: a ${count(report.streamFrames)}-frame transcript in the provider’s wire format (OpenAI or`,
     '  Anthropic SSE, Gemini SSE, AWS eventstream for Bedrock Converse and Bedrock Anthropic) fed one',
     '  frame per `responseBody` call, as Envoy forwards them, then the end of stream; frames/s is',
     '  frames ÷ the median time of a whole transcript.',
@@ -142,10 +201,12 @@ export function docSection(report: TranslatorBenchReport): string {
     '',
     workloadText(report),
     '',
-    runLine(report),
+    `Run: ${runLine(report)}.${busyNote(report)}`,
     '',
     pairsTable(report.pairs),
     '',
     parseTable(report),
+    '',
+    readingText(report),
   ].join('\n');
 }

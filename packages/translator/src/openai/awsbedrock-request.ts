@@ -12,6 +12,7 @@ import type {
   BedrockInferenceConfig,
   BedrockJson,
   BedrockMessage,
+  BedrockOutputConfig,
   BedrockSystemBlock,
   BedrockToolChoice,
   BedrockToolConfig,
@@ -43,7 +44,7 @@ const backend = 'AWS Bedrock';
 /**
  * Request fields the translator reads. `user` is accepted and not forwarded: it is an abuse
  * monitoring hint for OpenAI and changes no output. Everything else (`n` > 1, `logprobs`,
- * `response_format`, penalties, `seed`, audio, ...) has no Converse equivalent and is refused.
+ * penalties, `seed`, audio, ...) has no Converse equivalent and is refused.
  */
 const supportedFields: ReadonlySet<string> = new Set([
   'model',
@@ -57,6 +58,7 @@ const supportedFields: ReadonlySet<string> = new Set([
   'stop',
   'tools',
   'tool_choice',
+  'response_format',
   'reasoning_effort',
   'thinking',
   'service_tier',
@@ -254,6 +256,52 @@ function toolConfig(
   return toolChoice === undefined ? { tools } : { tools, toolChoice };
 }
 
+/**
+ * `response_format` as Converse structured output (`outputConfig.textFormat`): `json_schema` maps
+ * to a JSON-schema text format (the schema travels as a string), `text` is the default and adds
+ * nothing. `json_object` is refused: Converse constrains output to a schema only, and an
+ * unconstrained "any JSON" has no equivalent (the upstream Go gateway drops `response_format`
+ * for Converse silently; a 400 tells the client instead).
+ */
+function outputConfig(format: unknown): BedrockOutputConfig | undefined {
+  if (format === undefined || format === null) {
+    return undefined;
+  }
+  if (!isJsonObject(format)) {
+    throw new MalformedRequestError('field "response_format" must be an object');
+  }
+  if (format.type === 'text') {
+    return undefined;
+  }
+  if (format.type === 'json_object') {
+    throw new MalformedRequestError(
+      `response_format "json_object" is not supported by ${backend}: send "json_schema" with a schema`,
+    );
+  }
+  const spec = format.json_schema;
+  if (format.type !== 'json_schema' || !isJsonObject(spec)) {
+    throw new MalformedRequestError(
+      'field "response_format" must be {"type":"json_schema","json_schema":{...}} or {"type":"text"}',
+    );
+  }
+  if (!isJsonObject(spec.schema)) {
+    throw new MalformedRequestError('field "response_format.json_schema.schema" must be an object');
+  }
+  const jsonSchema = {
+    schema: JSON.stringify(spec.schema),
+    ...nonEmpty('name', spec.name),
+    ...nonEmpty('description', spec.description),
+  };
+  return { textFormat: { type: 'json_schema', structure: { jsonSchema } } };
+}
+
+/** `{[key]: value}` when `value` is a non-empty string, else `{}` (for optional wire fields). */
+function nonEmpty<K extends string>(key: K, value: unknown): Partial<Record<K, string>> {
+  return typeof value === 'string' && value !== ''
+    ? ({ [key]: value } as Partial<Record<K, string>>)
+    : {};
+}
+
 /** `thinking.budget_tokens`: a non-negative integer. */
 function budgetTokens(value: unknown): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
@@ -315,6 +363,10 @@ export function toConverseRequest(body: JsonObject): BedrockConverseRequest {
   const tools = toolConfig(body, messages);
   if (tools !== undefined) {
     request.toolConfig = tools;
+  }
+  const output = outputConfig(body.response_format);
+  if (output !== undefined) {
+    request.outputConfig = output;
   }
   const additional = additionalFields(body);
   if (additional !== undefined) {

@@ -89,12 +89,33 @@ export interface BedrockToolConfig {
   readonly toolChoice?: BedrockToolChoice;
 }
 
+/**
+ * `OutputConfig`: structured output. `textFormat.structure.jsonSchema.schema` is the JSON schema
+ * as a string (Bedrock's type is a string, not an object).
+ *
+ * @see https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_OutputConfig.html
+ * @see https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_JsonSchemaDefinition.html
+ */
+export interface BedrockOutputConfig {
+  readonly textFormat: {
+    readonly type: 'json_schema';
+    readonly structure: {
+      readonly jsonSchema: {
+        readonly schema: string;
+        readonly name?: string;
+        readonly description?: string;
+      };
+    };
+  };
+}
+
 /** The Converse request body (`modelId` travels in the path). */
 export interface BedrockConverseRequest {
   messages: BedrockMessage[];
   system?: BedrockSystemBlock[];
   inferenceConfig: BedrockInferenceConfig;
   toolConfig?: BedrockToolConfig;
+  outputConfig?: BedrockOutputConfig;
   additionalModelRequestFields?: BedrockJson;
   serviceTier?: { readonly type: string };
 }

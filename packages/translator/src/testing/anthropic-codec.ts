@@ -86,6 +86,9 @@ export function anthropicRequestBody(request: NeutralRequest): JsonObject {
     }));
   }
   if (request.toolChoice !== undefined) body.tool_choice = encodeToolChoice(request.toolChoice);
+  if (request.responseSchema !== undefined) {
+    body.output_config = { format: { type: 'json_schema', schema: request.responseSchema.schema } };
+  }
   if (request.stream) body.stream = true;
   return { ...body, ...request.extra?.anthropic };
 }
@@ -350,7 +353,15 @@ export function readAnthropicRequest(
     tools,
     toolChoice: readToolChoice(json.tool_choice),
     stream: target.stream,
+    responseSchema: outputSchemaOf(json),
   };
+}
+
+/** `output_config.format.schema` (or the older `output_format.schema`), if any. */
+function outputSchemaOf(json: JsonObject): UpstreamView['responseSchema'] {
+  const config = isJsonObject(json.output_config) ? json.output_config.format : undefined;
+  const format = config ?? json.output_format;
+  return isJsonObject(format) && isJsonObject(format.schema) ? format.schema : undefined;
 }
 
 function anthropicUsage(response: NeutralResponse): JsonObject {

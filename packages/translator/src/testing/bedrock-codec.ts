@@ -123,7 +123,18 @@ function readRequest(path: string, json: JsonObject): UpstreamView {
     tools: toolConfig === undefined ? undefined : tools,
     toolChoice: toolChoiceOf(toolConfig),
     stream: match[2] === 'converse-stream',
+    responseSchema: outputSchemaOf(json),
   };
+}
+
+/** `outputConfig.textFormat.structure.jsonSchema.schema` (a JSON string on the wire), parsed. */
+function outputSchemaOf(json: JsonObject): UpstreamView['responseSchema'] {
+  const format = isJsonObject(json.outputConfig) ? json.outputConfig.textFormat : undefined;
+  const structure = isJsonObject(format) ? format.structure : undefined;
+  const spec = isJsonObject(structure) ? structure.jsonSchema : undefined;
+  return isJsonObject(spec) && typeof spec.schema === 'string'
+    ? parseJsonObject(spec.schema)
+    : undefined;
 }
 
 /** Bedrock usage: `inputTokens` excludes cache reads. */

@@ -64,6 +64,12 @@ const weatherTool = {
     required: ['city'],
   },
 };
+const personSchema = {
+  type: 'object',
+  properties: { name: { type: 'string' }, born: { type: 'integer' } },
+  required: ['name', 'born'],
+  additionalProperties: false,
+};
 const toolResponse: NeutralResponse = {
   id: 'resp-2',
   model: 'test-model-2025',
@@ -187,6 +193,14 @@ export const conformanceCases: readonly ConformanceCase[] = [
     checkRequest: (up: UpstreamView): void => {
       assertEqual(up.tools, [weatherTool], 'tools');
       assertEqual(up.toolChoice, { name: 'get_weather' }, 'tool choice');
+    },
+  },
+  {
+    name: 'structured-output',
+    description: 'a JSON schema for the answer (structured output) reaches the provider',
+    request: { ...hello, responseSchema: { name: 'person', schema: personSchema } },
+    checkRequest: (up: UpstreamView): void => {
+      assertEqual(up.responseSchema, personSchema, 'response schema');
     },
   },
   {

@@ -132,7 +132,15 @@ function readRequest(path: string, json: JsonObject): UpstreamView {
           }),
     toolChoice: toolChoiceOf(json),
     stream: match[2] === 'streamGenerateContent' && path.endsWith('?alt=sse'),
+    responseSchema: responseSchemaOf(config),
   };
+}
+
+/** `responseJsonSchema` (Gemini 2.5+) or `responseSchema`, when JSON output is asked for. */
+function responseSchemaOf(config: JsonObject): UpstreamView['responseSchema'] {
+  if (config.responseMimeType !== 'application/json') return undefined;
+  const schema = config.responseJsonSchema ?? config.responseSchema;
+  return isJsonObject(schema) ? schema : undefined;
 }
 
 function usageMetadata(response: NeutralResponse): JsonObject {

@@ -56,6 +56,14 @@ export interface NeutralTool {
   readonly parameters: Readonly<Record<string, unknown>>;
 }
 
+/** A JSON schema the answer must match (OpenAI `response_format` `json_schema`). */
+export interface NeutralResponseSchema {
+  /** Schema name (OpenAI requires one). */
+  readonly name: string;
+  /** The JSON schema. */
+  readonly schema: Readonly<Record<string, unknown>>;
+}
+
 /** Tool choice: a mode or one named tool. */
 export type NeutralToolChoice = 'auto' | 'required' | 'none' | { readonly name: string };
 
@@ -79,6 +87,8 @@ export interface NeutralRequest {
   readonly toolChoice?: NeutralToolChoice;
   /** Streaming. */
   readonly stream: boolean;
+  /** Structured output: the answer must be JSON matching this schema. */
+  readonly responseSchema?: NeutralResponseSchema;
   /** Raw extra fields per ingress dialect (for parameters a backend may not honour). */
   readonly extra?: {
     readonly openai?: Readonly<Record<string, unknown>>;
@@ -163,6 +173,8 @@ export interface UpstreamView {
   readonly toolChoice: NeutralToolChoice | undefined;
   /** Whether the provider will stream. */
   readonly stream: boolean;
+  /** The JSON schema the provider constrains its answer to, if any. */
+  readonly responseSchema: Readonly<Record<string, unknown>> | undefined;
 }
 
 /** A conformance check failed. */

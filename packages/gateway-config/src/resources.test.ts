@@ -164,7 +164,7 @@ describe('loadResources', () => {
     {
       what: 'invalid YAML',
       text: 'kind: Secret\n  bad: [\n',
-      problem: expect.stringMatching(/^in\.yaml:\d+:\d+: /) as unknown as string,
+      problem: expect.stringMatching(/^in\.yaml:\d+:\d+: /) as string,
     },
     {
       what: 'a document that is not an object',

@@ -1,4 +1,17 @@
+import { join } from 'node:path';
+
+import { FilterConfigSchema } from '@aigw/filterapi';
+
+import { bootstrap, discoveryResponse } from './envoy/bootstrap.js';
+import { ruleCluster } from './envoy/clusters.js';
+import { gatewayListener } from './envoy/listener.js';
+import { routeConfiguration } from './envoy/routes.js';
+import { ResourceError } from './errors.js';
+import { buildFilterConfig } from './filter-config.js';
+import { modelPatterns, planRoutes, type Plan } from './plan.js';
+import { buildRateLimits } from './rate-limit.js';
 import type { ResourceSet } from './resource-set.js';
+import { formatZodIssue } from './zod-issues.js';
 
 /** Where `aigw run` puts things; chosen by the caller, never read from the environment here. */
 export interface StandaloneOptions {
@@ -10,15 +23,20 @@ export interface StandaloneOptions {
   readonly extprocSocket: string;
   /** Absolute directory where the caller writes `files` and the `xds` files. */
   readonly stateDir: string;
-  /** Rate-limit service gRPC address, when the caller runs the limiter. */
+  /**
+   * Rate-limit service gRPC address. Pass it whenever the caller can run the limiter: the
+   * bootstrap then has its cluster and the listener its filter, whether or not limits exist yet,
+   * so limits added by a reload need neither a restart nor a listener drain. Start the limiter
+   * when {@link StandaloneConfig.needsRateLimit} is true.
+   */
   readonly rateLimit?: { readonly host: string; readonly port: number };
 }
 
 /** One route of the startup summary. */
 export interface RouteSummary {
-  /** `namespace/name` of the AIGatewayRoute plus `/rule/<i>`. */
+  /** `namespace/name/rule/<i>` of the AIGatewayRoute rule (also its Envoy cluster name). */
   readonly route: string;
-  /** Models the rule matches (exact values of `x-ai-eg-model`, or the regex as written). */
+  /** Models the rule matches: exact names, `~regex`, or `*` when it matches every model. */
   readonly models: readonly string[];
   /** `namespace/name` of the AIServiceBackends, in priority order. */
   readonly backends: readonly string[];
@@ -42,9 +60,18 @@ export interface StandaloneConfig {
   readonly summary: { readonly address: string; readonly routes: readonly RouteSummary[] };
 }
 
+/** The xDS file names, relative to the state directory, in the order they must be written. */
+export const xdsFiles = { cds: 'xds/cds.yaml', rds: 'xds/rds.yaml', lds: 'xds/lds.yaml' } as const;
+
+/** Directory (relative to the state directory) of the credential files. */
+export const credentialsDir = 'credentials';
+
 /**
  * Generates the standalone gateway's configuration from loaded resources. Pure: the caller
- * writes the files.
+ * writes `files`, `xds` (atomically: write a temporary file in the same directory, then rename
+ * it over the target; clusters first), the filter config and the rules, then starts the
+ * processes. Calling it again with changed resources and rewriting the same files reloads the
+ * gateway without a restart (the bootstrap does not change for the same options).
  *
  * @throws ResourceError when the resources use something the standalone gateway cannot run.
  */
@@ -52,8 +79,80 @@ export function buildStandalone(
   resources: ResourceSet,
   options: StandaloneOptions,
 ): StandaloneConfig {
-  // TODO(6/7): filled in by the next commits.
-  throw new Error(
-    `buildStandalone: not implemented yet (${String(resources.aiGatewayRoutes.length)} routes, port ${String(options.listenPort)})`,
-  );
+  const plan = planRoutes(resources);
+  const problems: string[] = [];
+  const rateLimits = buildRateLimits(plan);
+  problems.push(...rateLimits.problems);
+  const filter = buildFilterConfig(plan, {
+    mode: 'standalone',
+    credentialPath: (name) => join(options.stateDir, credentialsDir, name),
+    extraCosts: rateLimits.costs,
+  });
+  problems.push(...filter.problems);
+  const clusters = plan.rules.map((rule) => ruleCluster(rule));
+  problems.push(...clusters.flatMap((c) => c.problems));
+  if (rateLimits.needsRateLimit && options.rateLimit === undefined) {
+    problems.push(
+      ...rateLimits.owners.map(
+        (owner) => `${owner}: needs the rate-limit service, but no rate-limit address was given`,
+      ),
+    );
+  }
+  const parsed = FilterConfigSchema.safeParse(filter.config);
+  if (!parsed.success) {
+    problems.push(...parsed.error.issues.map((i) => `filter config: ${formatZodIssue(i)}`));
+  }
+  if (problems.length > 0) throw new ResourceError(problems);
+
+  const xdsDir = join(options.stateDir, 'xds');
+  const listener = gatewayListener({
+    listenPort: options.listenPort,
+    rdsPath: join(options.stateDir, xdsFiles.rds),
+    watchedDirectory: xdsDir,
+    withRateLimit: options.rateLimit !== undefined,
+  });
+  const routes = routeConfiguration(plan.rules, { rateLimits: rateLimits.routeRateLimits });
+  return {
+    bootstrap: bootstrap({
+      adminPort: options.adminPort,
+      extprocSocket: options.extprocSocket,
+      rateLimit: options.rateLimit,
+      ldsPath: join(options.stateDir, xdsFiles.lds),
+      cdsPath: join(options.stateDir, xdsFiles.cds),
+      watchedDirectory: xdsDir,
+    }),
+    xds: {
+      [xdsFiles.cds]: discoveryResponse(
+        clusters.map((c) => ({
+          '@type': 'type.googleapis.com/envoy.config.cluster.v3.Cluster',
+          ...c.cluster,
+        })),
+      ),
+      [xdsFiles.rds]: discoveryResponse([routes]),
+      [xdsFiles.lds]: discoveryResponse([listener]),
+    },
+    filterConfig: filter.config,
+    files: Object.fromEntries(
+      Object.entries(filter.credentials).map(([name, content]) => [
+        `${credentialsDir}/${name}`,
+        content,
+      ]),
+    ),
+    ...(rateLimits.rules === undefined ? {} : { rateLimitRules: rateLimits.rules }),
+    needsRateLimit: rateLimits.needsRateLimit,
+    summary: summary(plan, options),
+  };
+}
+
+function summary(plan: Plan, options: StandaloneOptions): StandaloneConfig['summary'] {
+  return {
+    address: `http://localhost:${String(options.listenPort)}`,
+    routes: plan.rules.map((rule) => ({
+      route: rule.id,
+      models: modelPatterns(rule),
+      backends: [...rule.refs]
+        .sort((a, b) => a.priority - b.priority)
+        .map((ref) => `${ref.serviceBackend.namespace}/${ref.serviceBackend.name}`),
+    })),
+  };
 }

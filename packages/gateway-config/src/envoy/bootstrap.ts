@@ -1,0 +1,53 @@
+import { extprocCluster, rateLimitCluster } from './clusters.js';
+import { fileConfigSource } from './listener.js';
+
+/** What the static bootstrap needs. */
+export interface BootstrapOptions {
+  readonly adminPort: number;
+  readonly extprocSocket: string;
+  readonly rateLimit: { readonly host: string; readonly port: number } | undefined;
+  /** Absolute paths of the LDS and CDS files and the directory Envoy watches for renames. */
+  readonly ldsPath: string;
+  readonly cdsPath: string;
+  readonly watchedDirectory: string;
+}
+
+/**
+ * The static Envoy bootstrap of `aigw run`: admin on 127.0.0.1, the extproc (and rate-limit)
+ * clusters, the runtime flag the extproc needs, and LDS/CDS from files in the state directory,
+ * so a config change is an atomic rename of a file, never an Envoy restart.
+ */
+export function bootstrap(options: BootstrapOptions): object {
+  return {
+    node: { id: 'aigw', cluster: 'aigw' },
+    admin: {
+      address: { socket_address: { address: '127.0.0.1', port_value: options.adminPort } },
+    },
+    // Without it Envoy ends every ext_proc stream with RST_STREAM right after its half-close;
+    // Node's HTTP/2 server counts those as rapid resets and drops the connection (GOAWAY) after
+    // ~1,000, failing every request in flight on it (docs/extproc.md).
+    layered_runtime: {
+      layers: [
+        {
+          name: 'static',
+          static_layer: { 'envoy.reloadable_features.ext_proc_graceful_grpc_close': true },
+        },
+      ],
+    },
+    static_resources: {
+      clusters: [
+        extprocCluster(options.extprocSocket),
+        ...(options.rateLimit === undefined ? [] : [rateLimitCluster(options.rateLimit)]),
+      ],
+    },
+    dynamic_resources: {
+      lds_config: fileConfigSource(options.ldsPath, options.watchedDirectory),
+      cds_config: fileConfigSource(options.cdsPath, options.watchedDirectory),
+    },
+  };
+}
+
+/** A discovery response as a file-based xDS source expects it. */
+export function discoveryResponse(resources: readonly object[]): object {
+  return { resources };
+}

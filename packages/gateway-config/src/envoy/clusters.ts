@@ -1,0 +1,203 @@
+import type { BackendEndpoint } from '../kube-types.js';
+import type { PlannedRef, PlannedRule } from '../plan.js';
+import { objectLabel } from '../resource-set.js';
+import { upstreamHttpFilters } from './ext-proc.js';
+import {
+  bufferLimitBytes,
+  extprocClusterName,
+  rateLimitClusterName,
+  systemCaFile,
+  typeUrl,
+  xdsMetadataNamespace,
+} from './names.js';
+
+const httpProtocolOptions = 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
+const transportSocketMatch = 'envoy.transport_socket_match';
+
+/** How one endpoint is reached. */
+interface EndpointTarget {
+  readonly address: object;
+  readonly hostname: string | undefined;
+  /** TLS settings when the endpoint speaks TLS. */
+  readonly tls: { readonly sni: string | undefined; readonly verify: boolean } | undefined;
+  readonly kind: 'fqdn' | 'ip' | 'unix';
+}
+
+function endpointTarget(ref: PlannedRef, endpoint: BackendEndpoint): EndpointTarget {
+  const tlsSpec = ref.backend.resource.spec.tls;
+  const tlsFor = (port: number, host: string | undefined): EndpointTarget['tls'] =>
+    tlsSpec !== undefined || port === 443
+      ? { sni: tlsSpec?.sni ?? host, verify: tlsSpec?.insecureSkipVerify !== true }
+      : undefined;
+  if (endpoint.fqdn) {
+    const { hostname, port } = endpoint.fqdn;
+    return {
+      address: { socket_address: { address: hostname, port_value: port } },
+      hostname,
+      tls: tlsFor(port, hostname),
+      kind: 'fqdn',
+    };
+  }
+  if (endpoint.ip) {
+    const { address, port } = endpoint.ip;
+    return {
+      address: { socket_address: { address, port_value: port } },
+      hostname: undefined,
+      tls: tlsFor(port, undefined),
+      kind: 'ip',
+    };
+  }
+  return {
+    address: { pipe: { path: endpoint.unix?.path ?? '' } },
+    hostname: undefined,
+    tls:
+      tlsSpec === undefined ? undefined : { sni: tlsSpec.sni, verify: !tlsSpec.insecureSkipVerify },
+    kind: 'unix',
+  };
+}
+
+const tlsMatchKey = (tls: NonNullable<EndpointTarget['tls']>): string =>
+  `${tls.sni ?? ''}${tls.verify ? '' : '|insecure'}`;
+
+function upstreamTls(tls: NonNullable<EndpointTarget['tls']>): object {
+  return {
+    name: 'envoy.transport_sockets.tls',
+    typed_config: {
+      '@type': typeUrl('envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext'),
+      ...(tls.sni === undefined ? {} : { sni: tls.sni }),
+      common_tls_context: tls.verify
+        ? {
+            validation_context: {
+              trusted_ca: { filename: systemCaFile },
+              ...(tls.sni === undefined
+                ? {}
+                : {
+                    match_typed_subject_alt_names: [
+                      { san_type: 'DNS', matcher: { exact: tls.sni } },
+                    ],
+                  }),
+            },
+          }
+        : {},
+    },
+  };
+}
+
+/** The result of {@link ruleCluster}. */
+export interface ClusterResult {
+  readonly cluster: object;
+  readonly problems: readonly string[];
+}
+
+/**
+ * The Envoy cluster of one AIGatewayRoute rule: one locality per backendRef (weight, and its
+ * priority ranked densely from 0, so a fallback tier is an Envoy priority), each endpoint carrying
+ * the filterapi backend name in its metadata for the upstream-level extproc. TLS (system CAs,
+ * SNI = host name) for port 443 or a Backend with `tls`, chosen per endpoint through transport
+ * socket matches.
+ */
+export function ruleCluster(rule: PlannedRule): ClusterResult {
+  const problems: string[] = [];
+  const ranks = [...new Set(rule.refs.map((r) => r.priority))].sort((a, b) => a - b);
+  const tlsSockets = new Map<string, object>();
+  const kinds = new Set<EndpointTarget['kind']>();
+  const localities = rule.refs
+    .filter((ref) => ref.weight > 0)
+    .map((ref) => {
+      const lbEndpoints = ref.backend.resource.spec.endpoints.map((endpoint) => {
+        const target = endpointTarget(ref, endpoint);
+        kinds.add(target.kind);
+        const socketMetadata = target.tls
+          ? { [transportSocketMatch]: { tls: tlsMatchKey(target.tls) } }
+          : {};
+        if (target.tls) tlsSockets.set(tlsMatchKey(target.tls), upstreamTls(target.tls));
+        return {
+          endpoint: {
+            address: target.address,
+            ...(target.hostname === undefined ? {} : { hostname: target.hostname }),
+          },
+          metadata: {
+            filter_metadata: {
+              [xdsMetadataNamespace]: { per_route_rule_backend_name: ref.name },
+              ...socketMetadata,
+            },
+          },
+        };
+      });
+      return {
+        locality: { region: ref.name },
+        priority: ranks.indexOf(ref.priority),
+        load_balancing_weight: ref.weight,
+        lb_endpoints: lbEndpoints,
+      };
+    });
+  const isStatic = !kinds.has('fqdn');
+  if (kinds.has('unix') && kinds.size > 1) {
+    const route = rule.route;
+    problems.push(
+      `${route.file}: ${objectLabel('AIGatewayRoute', route)}: spec.rules[${String(rule.index)}].backendRefs: Backends with unix endpoints cannot share a rule with fqdn or ip endpoints`,
+    );
+  }
+  const cluster = {
+    name: rule.id,
+    type: isStatic ? 'STATIC' : 'STRICT_DNS',
+    ...(isStatic ? {} : { dns_lookup_family: 'V4_PREFERRED' }),
+    connect_timeout: '10s',
+    per_connection_buffer_limit_bytes: bufferLimitBytes,
+    common_lb_config: { locality_weighted_lb_config: {} },
+    load_assignment: { cluster_name: rule.id, endpoints: localities },
+    typed_extension_protocol_options: {
+      [httpProtocolOptions]: {
+        '@type': typeUrl(httpProtocolOptions),
+        explicit_http_config: { http_protocol_options: {} },
+        http_filters: upstreamHttpFilters(),
+      },
+    },
+    ...(tlsSockets.size === 0
+      ? {}
+      : {
+          transport_socket_matches: [...tlsSockets].map(([key, socket]) => ({
+            name: `tls:${key}`,
+            match: { tls: key },
+            transport_socket: socket,
+          })),
+        }),
+  };
+  return { cluster, problems };
+}
+
+/** A static HTTP/2 cluster for a gRPC service. */
+function grpcCluster(name: string, address: object): object {
+  return {
+    name,
+    type: 'STATIC',
+    connect_timeout: '1s',
+    load_assignment: {
+      cluster_name: name,
+      endpoints: [{ lb_endpoints: [{ endpoint: { address } }] }],
+    },
+    typed_extension_protocol_options: {
+      [httpProtocolOptions]: {
+        '@type': typeUrl(httpProtocolOptions),
+        explicit_http_config: {
+          http2_protocol_options: { connection_keepalive: { interval: '30s', timeout: '5s' } },
+        },
+      },
+    },
+  };
+}
+
+/** The extproc's cluster: its Unix socket, HTTP/2. */
+export function extprocCluster(socketPath: string): object {
+  return {
+    ...grpcCluster(extprocClusterName, { pipe: { path: socketPath } }),
+    per_connection_buffer_limit_bytes: bufferLimitBytes,
+  };
+}
+
+/** The rate-limit service's cluster. */
+export function rateLimitCluster(target: { host: string; port: number }): object {
+  return grpcCluster(rateLimitClusterName, {
+    socket_address: { address: target.host, port_value: target.port },
+  });
+}

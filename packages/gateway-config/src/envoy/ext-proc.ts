@@ -1,0 +1,81 @@
+import {
+  filterNames,
+  extprocClusterName,
+  metadataNamespace,
+  typeUrl,
+  xdsMetadataNamespace,
+} from './names.js';
+
+/** The attribute naming the backend of an upstream attempt, read by the upstream-level extproc. */
+export const backendNameAttribute = `xds.upstream_host_metadata.filter_metadata['${xdsMetadataNamespace}']['per_route_rule_backend_name']`;
+
+/**
+ * The ext_proc filter at one of its two levels (docs/extproc.md): the router level sees the
+ * whole request body and every response, the upstream level only the request headers of each
+ * attempt, plus the backend name from the endpoint metadata. Both fail closed
+ * (`failure_mode_allow: false`): an untranslated, unauthenticated request never goes upstream.
+ */
+export function extProcFilter(level: 'router' | 'upstream'): object {
+  const isRouter = level === 'router';
+  return {
+    name: filterNames.extProc,
+    typed_config: {
+      '@type': typeUrl('envoy.extensions.filters.http.ext_proc.v3.ExternalProcessor'),
+      grpc_service: { envoy_grpc: { cluster_name: extprocClusterName }, timeout: '30s' },
+      failure_mode_allow: false,
+      allow_mode_override: true,
+      message_timeout: '10s',
+      metadata_options: { receiving_namespaces: { untyped: [metadataNamespace] } },
+      processing_mode: isRouter
+        ? {
+            request_header_mode: 'SEND',
+            request_body_mode: 'BUFFERED',
+            response_header_mode: 'SEND',
+            response_body_mode: 'BUFFERED',
+          }
+        : {
+            request_header_mode: 'SEND',
+            request_body_mode: 'NONE',
+            response_header_mode: 'SKIP',
+            response_body_mode: 'NONE',
+          },
+      ...(isRouter ? {} : { request_attributes: [backendNameAttribute] }),
+    },
+  };
+}
+
+/**
+ * The upstream HTTP filters of every backend cluster: the upstream-level extproc, a restorer of
+ * `content-length` (Envoy drops it when the extproc replaces the body) and the codec, which must
+ * come last.
+ */
+export function upstreamHttpFilters(): object[] {
+  return [
+    extProcFilter('upstream'),
+    {
+      name: filterNames.headerMutation,
+      typed_config: {
+        '@type': typeUrl('envoy.extensions.filters.http.header_mutation.v3.HeaderMutation'),
+        mutations: {
+          request_mutations: [
+            {
+              append: {
+                append_action: 'ADD_IF_ABSENT',
+                header: {
+                  key: 'content-length',
+                  value: `%DYNAMIC_METADATA(${metadataNamespace}:content_length)%`,
+                },
+              },
+            },
+          ],
+        },
+      },
+    },
+    {
+      name: filterNames.upstreamCodec,
+      typed_config: {
+        '@type': typeUrl('envoy.extensions.filters.http.upstream_codec.v3.UpstreamCodec'),
+      },
+    },
+  ];
+}

@@ -1,0 +1,366 @@
+import type { BackendSecurityPolicySpec } from '@aigw/api';
+import {
+  filterConfigVersion,
+  type BackendAuth,
+  type FilterConfigInput,
+  type LLMRequestCost,
+} from '@aigw/filterapi';
+
+import { exactModels, type Plan, type PlannedRef } from './plan.js';
+import { objectLabel, type AnyBackendSecurityPolicy, type Loaded } from './resource-set.js';
+import { byName } from './references.js';
+import { secretValue } from './secrets.js';
+import type { Secret } from './kube-types.js';
+
+/** Where the filter config's credential files live. */
+export interface FilterConfigOptions {
+  /** The absolute path the extproc reads a credential file from, given its file name. */
+  readonly credentialPath: (fileName: string) => string;
+  /**
+   * `standalone`: every credential must be in its Secret now (aigw run exchanges nothing).
+   * `kubernetes`: a token the controller's rotator would fetch may be missing.
+   */
+  readonly mode: 'standalone' | 'kubernetes';
+  /** More costs (e.g. the quota costs), appended after the routes' own. */
+  readonly extraCosts?: readonly LLMRequestCost[];
+}
+
+/** The filter config document and the credential files it names. */
+export interface FilterConfigResult {
+  readonly config: FilterConfigInput;
+  /** File name → content. */
+  readonly credentials: Readonly<Record<string, string>>;
+  /** Problems found (file, object, field), empty when the config is usable. */
+  readonly problems: readonly string[];
+}
+
+const defaultOwner = 'Envoy AI Gateway';
+
+/**
+ * Builds the @aigw/filterapi document: one backend per rule backendRef (named as upstream names
+ * them), auth from the BackendSecurityPolicy as credential files, the models `/v1/models` lists
+ * (the exact `x-ai-eg-model` matches) and the routes' `llmRequestCosts`.
+ */
+export function buildFilterConfig(plan: Plan, options: FilterConfigOptions): FilterConfigResult {
+  const credentials: Record<string, string> = {};
+  const problems: string[] = [];
+  const auth = new AuthBuilder({ plan, options, credentials, problems });
+  const backends = plan.rules.flatMap((rule) => rule.refs.map((ref) => backendEntry(ref, auth)));
+  const config: FilterConfigInput = {
+    version: filterConfigVersion,
+    backends,
+    models: models(plan),
+    llmRequestCosts: [...routeCosts(plan, problems), ...(options.extraCosts ?? [])],
+  };
+  return { config, credentials, problems };
+}
+
+function backendEntry(
+  ref: PlannedRef,
+  auth: AuthBuilder,
+): NonNullable<FilterConfigInput['backends']>[number] {
+  const spec = ref.serviceBackend.resource.spec;
+  const schema = spec?.schema ?? { name: 'OpenAI' as const };
+  const headerMutation = mergeMutation(spec?.headerMutation, ref.ref.headerMutation, (h) =>
+    h.name.toLowerCase(),
+  );
+  const bodyMutation = mergeMutation(spec?.bodyMutation, ref.ref.bodyMutation, (f) => f.path);
+  const backendAuth = auth.forRef(ref);
+  return {
+    name: ref.name,
+    schema: {
+      name: schema.name,
+      ...(schema.version === undefined ? {} : { version: schema.version }),
+      ...(schema.prefix === undefined ? {} : { prefix: schema.prefix }),
+    },
+    ...(ref.ref.modelNameOverride ? { modelNameOverride: ref.ref.modelNameOverride } : {}),
+    ...(backendAuth === undefined ? {} : { auth: backendAuth }),
+    ...(headerMutation === undefined ? {} : { headerMutation }),
+    ...(bodyMutation === undefined ? {} : { bodyMutation }),
+  };
+}
+
+interface Mutation<T> {
+  readonly set?: readonly T[];
+  readonly remove?: readonly string[];
+}
+
+/** Backend-level mutation first; the route's backendRef wins on the same header or field. */
+function mergeMutation<T>(
+  base: Mutation<T> | undefined,
+  override: Mutation<T> | undefined,
+  keyOf: (entry: T) => string,
+): { set?: T[]; remove?: string[] } | undefined {
+  if (!base && !override) return undefined;
+  const both = [base ?? {}, override ?? {}];
+  const set = new Map<string, T>();
+  for (const entry of both.flatMap((m) => m.set ?? [])) set.set(keyOf(entry), entry);
+  const remove = [...new Set(both.flatMap((m) => m.remove ?? []))];
+  return {
+    ...(set.size > 0 ? { set: [...set.values()] } : {}),
+    ...(remove.length > 0 ? { remove } : {}),
+  };
+}
+
+function models(plan: Plan): NonNullable<FilterConfigInput['models']> {
+  const seen = new Set<string>();
+  const out: NonNullable<FilterConfigInput['models']>[number][] = [];
+  for (const rule of plan.rules) {
+    const createdAt = rule.rule.modelsCreatedAt ?? rule.route.resource.metadata.creationTimestamp;
+    for (const name of exactModels(rule)) {
+      if (seen.has(name)) continue;
+      seen.add(name);
+      out.push({
+        name,
+        ownedBy: rule.rule.modelsOwnedBy ?? defaultOwner,
+        ...(createdAt === undefined ? {} : { createdAt }),
+      });
+    }
+  }
+  return out;
+}
+
+/**
+ * The routes' costs, one entry per metadata key. The filter config keys costs globally (the
+ * extproc computes each for every request), so two routes may share a key only with the same
+ * definition.
+ */
+function routeCosts(plan: Plan, problems: string[]): LLMRequestCost[] {
+  const byKey = new Map<string, { cost: LLMRequestCost; owner: string }>();
+  for (const route of plan.resources.aiGatewayRoutes) {
+    route.resource.spec?.llmRequestCosts?.forEach((c, i) => {
+      const cost: LLMRequestCost = {
+        metadataKey: c.metadataKey,
+        type: c.type,
+        ...(c.cel === undefined ? {} : { cel: c.cel }),
+      };
+      const owner = `${route.namespace}/${route.name}`;
+      const first = byKey.get(c.metadataKey);
+      if (!first) {
+        byKey.set(c.metadataKey, { cost, owner });
+      } else if (first.cost.type !== cost.type || first.cost.cel !== cost.cel) {
+        problems.push(
+          `${route.file}: ${objectLabel('AIGatewayRoute', route)}: spec.llmRequestCosts[${String(i)}].metadataKey: "${c.metadataKey}" is defined differently by AIGatewayRoute ${first.owner}; one gateway has one definition per key`,
+        );
+      }
+    });
+  }
+  return [...byKey.values()].map((entry) => entry.cost);
+}
+
+/** Builds each policy's auth once and collects its credential files. */
+class AuthBuilder {
+  readonly #byPolicy = new Map<Loaded<AnyBackendSecurityPolicy>, BackendAuth | undefined>();
+  readonly #secrets: ReadonlyMap<string, Loaded<Secret>>;
+  readonly #context: {
+    readonly options: FilterConfigOptions;
+    readonly credentials: Record<string, string>;
+    readonly problems: string[];
+  };
+
+  constructor(context: {
+    plan: Plan;
+    options: FilterConfigOptions;
+    credentials: Record<string, string>;
+    problems: string[];
+  }) {
+    this.#secrets = byName(context.plan.resources.secrets);
+    this.#context = context;
+  }
+
+  forRef(ref: PlannedRef): BackendAuth | undefined {
+    const policy = ref.policy;
+    if (!policy) return undefined;
+    if (!this.#byPolicy.has(policy)) this.#byPolicy.set(policy, this.#build(policy));
+    return this.#byPolicy.get(policy);
+  }
+
+  #build(policy: Loaded<AnyBackendSecurityPolicy>): BackendAuth | undefined {
+    const spec = policy.resource.spec as BackendSecurityPolicySpec | undefined;
+    if (!spec) return undefined;
+    const where = `${policy.file}: ${objectLabel('BackendSecurityPolicy', policy)}`;
+    if (spec.credentialOverride) {
+      this.#problem(`${where}: spec.credentialOverride: not supported by aigw yet`);
+      return undefined;
+    }
+    const credential = new CredentialReader({ policy, where, builder: this });
+    switch (spec.type) {
+      case 'APIKey':
+        return credential.keyFile('apiKey', spec.apiKey?.secretRef);
+      case 'AzureAPIKey':
+        return credential.keyFile('azureApiKey', spec.azureAPIKey?.secretRef);
+      case 'AnthropicAPIKey':
+        return credential.keyFile('anthropicApiKey', spec.anthropicAPIKey?.secretRef);
+      case 'AWSCredentials':
+        return credential.aws(spec);
+      case 'AzureCredentials':
+        return credential.azure(spec);
+      case 'GCPCredentials':
+        return credential.gcp(spec);
+    }
+  }
+
+  #problem(message: string): void {
+    this.#context.problems.push(message);
+  }
+
+  /** For {@link CredentialReader}. */
+  problem(message: string): void {
+    this.#problem(message);
+  }
+
+  /** For {@link CredentialReader}: the Secret `ns/name`, if loaded. */
+  secret(key: string): Loaded<Secret> | undefined {
+    return this.#secrets.get(key);
+  }
+
+  /** For {@link CredentialReader}: records a credential file and returns its path. */
+  file(name: string, content: string | undefined): string {
+    if (content !== undefined) this.#context.credentials[name] = content;
+    return this.#context.options.credentialPath(name);
+  }
+
+  get mode(): FilterConfigOptions['mode'] {
+    return this.#context.options.mode;
+  }
+}
+
+interface SecretRef {
+  readonly name: string;
+  readonly namespace?: string;
+}
+
+/** Reads one policy's Secret values into credential files. */
+class CredentialReader {
+  readonly #policy: Loaded<AnyBackendSecurityPolicy>;
+  readonly #where: string;
+  readonly #builder: AuthBuilder;
+
+  constructor(context: {
+    policy: Loaded<AnyBackendSecurityPolicy>;
+    where: string;
+    builder: AuthBuilder;
+  }) {
+    this.#policy = context.policy;
+    this.#where = context.where;
+    this.#builder = context.builder;
+  }
+
+  keyFile(
+    kind: 'apiKey' | 'azureApiKey' | 'anthropicApiKey',
+    ref: SecretRef | undefined,
+  ): BackendAuth | undefined {
+    const file = this.#file(ref, ['apiKey'], { field: kind, required: true });
+    if (file === undefined) return undefined;
+    switch (kind) {
+      case 'apiKey':
+        return { apiKey: { file } };
+      case 'azureApiKey':
+        return { azureApiKey: { file } };
+      case 'anthropicApiKey':
+        return { anthropicApiKey: { file } };
+    }
+  }
+
+  aws(spec: BackendSecurityPolicySpec): BackendAuth | undefined {
+    const aws = spec.awsCredentials;
+    if (!aws?.credentialsFile) {
+      const why = aws?.oidcExchangeToken
+        ? 'spec.awsCredentials.oidcExchangeToken: OIDC token exchange is not supported by aigw yet; use credentialsFile'
+        : 'spec.awsCredentials.credentialsFile: required by aigw (it does not use the AWS SDK default chain)';
+      this.#builder.problem(`${this.#where}: ${why}`);
+      return undefined;
+    }
+    const profile = aws.credentialsFile.profile ?? 'default';
+    const file = this.#file(aws.credentialsFile.secretRef, ['credentials'], {
+      field: 'awsCredentials.credentialsFile',
+      required: true,
+      transform: (ini) => defaultProfile(ini, profile),
+    });
+    return file === undefined ? undefined : { aws: { credentialsFile: file, region: aws.region } };
+  }
+
+  azure(spec: BackendSecurityPolicySpec): BackendAuth | undefined {
+    const azure = spec.azureCredentials;
+    if (!azure?.clientSecretRef) {
+      this.#builder.problem(
+        `${this.#where}: spec.azureCredentials.oidcExchangeToken: OIDC token exchange is not supported by aigw yet; use clientSecretRef with a "token" key`,
+      );
+      return undefined;
+    }
+    const file = this.#file(azure.clientSecretRef, ['token'], {
+      field: 'azureCredentials.clientSecretRef',
+      required: this.#builder.mode === 'standalone',
+    });
+    return file === undefined ? undefined : { azure: { tokenFile: file } };
+  }
+
+  gcp(spec: BackendSecurityPolicySpec): BackendAuth | undefined {
+    const gcp = spec.gcpCredentials;
+    const field = 'spec.gcpCredentials';
+    if (!gcp?.credentialsFile) {
+      this.#builder.problem(
+        `${this.#where}: ${field}.credentialsFile: required by aigw (a Secret with an access token under "token"; workload identity federation is not supported yet)`,
+      );
+      return undefined;
+    }
+    if (gcp.projectName === undefined || gcp.region === undefined) {
+      this.#builder.problem(
+        `${this.#where}: ${field}: projectName and region are required by aigw`,
+      );
+      return undefined;
+    }
+    const file = this.#file(gcp.credentialsFile.secretRef, ['token'], {
+      field: 'gcpCredentials.credentialsFile',
+      required: this.#builder.mode === 'standalone',
+    });
+    return file === undefined
+      ? undefined
+      : { gcp: { tokenFile: file, region: gcp.region, projectName: gcp.projectName } };
+  }
+
+  /** The credential file of `ref`'s first present key; records a problem when it is missing. */
+  #file(
+    ref: SecretRef | undefined,
+    keys: readonly string[],
+    how: { field: string; required: boolean; transform?: (value: string) => string },
+  ): string | undefined {
+    if (!ref) return undefined;
+    const secretKey = `${ref.namespace ?? this.#policy.namespace}/${ref.name}`;
+    const secret = this.#builder.secret(secretKey);
+    const key = keys.find((k) => secret && secretValue(secret.resource, k) !== undefined);
+    const fileName = `${this.#policy.namespace}.${this.#policy.name}.${keys[0] ?? 'key'}`;
+    if (!secret || key === undefined) {
+      if (how.required) {
+        const wanted = keys.map((k) => `"${k}"`).join(' or ');
+        this.#builder.problem(
+          `${this.#where}: spec.${how.field}: Secret ${secretKey} has no key ${wanted} (aigw reads the credential from it)`,
+        );
+        return undefined;
+      }
+      return this.#builder.file(fileName, undefined);
+    }
+    const value = secretValue(secret.resource, key) ?? '';
+    return this.#builder.file(fileName, how.transform ? how.transform(value) : value);
+  }
+}
+
+/**
+ * An AWS shared-credentials file whose `profile` section is the `[default]` one, since the
+ * extproc reads the default profile. Other sections are dropped.
+ */
+export function defaultProfile(ini: string, profile: string): string {
+  if (profile === 'default') return ini;
+  const out: string[] = [];
+  let inSection = false;
+  for (const line of ini.split(/\r?\n/)) {
+    const header = /^\s*\[\s*(?:profile\s+)?([^\]]+?)\s*\]\s*$/.exec(line);
+    if (header) {
+      inSection = header[1] === profile;
+      if (inSection) out.push('[default]');
+      continue;
+    }
+    if (inSection) out.push(line);
+  }
+  return `${out.join('\n').trimEnd()}\n`;
+}

@@ -1,0 +1,69 @@
+import type { ServerResponse } from 'node:http';
+import type { RecordedRequest, UpstreamHandler } from '@aigw/testkit';
+import {
+  anthropicError,
+  anthropicEvents,
+  anthropicMessage,
+  anthropicRender,
+  anthropicRequestProblem,
+  anthropicSse,
+} from './anthropic-wire.js';
+import type { FakeTokenUsage } from './conversation.js';
+import { headerOf, jsonBody, sendJson, sendStream, sseHeaders } from './http.js';
+
+/** Options of {@link fakeAnthropic}. */
+export interface FakeAnthropicOptions {
+  /** The key it accepts in `x-api-key`. */
+  readonly apiKey: string;
+  readonly usage: FakeTokenUsage;
+}
+
+function refuse(
+  res: ServerResponse,
+  status: number,
+  error: { type: string; message: string },
+): void {
+  sendJson(res, status, anthropicError(error.type, error.message));
+}
+
+/**
+ * A fake Anthropic API: `POST /v1/messages`, JSON or SSE (`stream: true`) with Anthropic's event
+ * sequence. It requires `x-api-key` (401 `authentication_error` otherwise) and
+ * `anthropic-version` (400 `invalid_request_error`), as the real API does.
+ */
+export function fakeAnthropic(options: FakeAnthropicOptions): UpstreamHandler {
+  return async (req: RecordedRequest, res: ServerResponse): Promise<void> => {
+    if (req.method !== 'POST' || req.url.split('?')[0] !== '/v1/messages') {
+      refuse(res, 404, { type: 'not_found_error', message: `Not found: ${req.url}` });
+      return;
+    }
+    if (headerOf(req.headers, 'x-api-key') !== options.apiKey) {
+      refuse(res, 401, { type: 'authentication_error', message: 'invalid x-api-key' });
+      return;
+    }
+    if (!headerOf(req.headers, 'anthropic-version')) {
+      refuse(res, 400, {
+        type: 'invalid_request_error',
+        message: 'anthropic-version: header is required',
+      });
+      return;
+    }
+    const body = jsonBody(req.body);
+    const problem =
+      body === undefined
+        ? 'invalid JSON body'
+        : typeof body.model === 'string'
+          ? anthropicRequestProblem(body)
+          : 'model: Field required';
+    if (problem !== undefined || body === undefined) {
+      refuse(res, 400, { type: 'invalid_request_error', message: problem ?? 'invalid body' });
+      return;
+    }
+    const render = anthropicRender(body, { model: String(body.model), usage: options.usage });
+    if (body.stream === true) {
+      await sendStream(res, anthropicSse(anthropicEvents(render)), sseHeaders);
+      return;
+    }
+    sendJson(res, 200, anthropicMessage(render));
+  };
+}

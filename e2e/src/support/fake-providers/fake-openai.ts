@@ -1,0 +1,251 @@
+import type { ServerResponse } from 'node:http';
+import type { RecordedRequest, UpstreamHandler } from '@aigw/testkit';
+import {
+  answer,
+  argumentPieces,
+  arrayOf,
+  embeddingOf,
+  isObject,
+  pieces,
+  textOf,
+  type Answer,
+  type Conversation,
+  type FakeTokenUsage,
+} from './conversation.js';
+import { headerOf, jsonBody, sendJson, sendStream, sseHeaders } from './http.js';
+
+/** Options of {@link fakeOpenAI}. */
+export interface FakeOpenAIOptions {
+  /** The key accepted as `authorization: Bearer` on `/v1/…` (OpenAI). */
+  readonly apiKey: string;
+  /** The key accepted as `api-key` on `/openai/deployments/…` (Azure OpenAI). */
+  readonly azureApiKey: string;
+  readonly usage: FakeTokenUsage;
+}
+
+/** The id every fake tool call carries; a tool message must answer it. */
+export const openAIToolCallId = 'call_FakeToolCall0001';
+
+const openAIPath = /^\/v1\/(chat\/completions|embeddings)$/;
+const azurePath = /^\/openai\/deployments\/([^/]+)\/(chat\/completions|embeddings)$/;
+
+function openAIError(
+  res: ServerResponse,
+  status: number,
+  error: { message: string; type: string; code: string | null },
+): void {
+  sendJson(res, status, { error: { ...error, param: null } });
+}
+
+/** Reads a chat completions request into a {@link Conversation}, plus the tool message's id. */
+function chatConversation(
+  body: Record<string, unknown>,
+): Conversation & { toolResultId: string | undefined } {
+  let userText = '';
+  let toolResult: string | undefined;
+  let toolResultId: string | undefined;
+  for (const message of arrayOf(body.messages)) {
+    if (!isObject(message)) continue;
+    if (message.role === 'user') userText = textOf(message.content) || userText;
+    if (message.role === 'tool') {
+      toolResult = textOf(message.content);
+      toolResultId = String(message.tool_call_id);
+    }
+  }
+  const toolNames = arrayOf(body.tools).flatMap((tool) =>
+    isObject(tool) && isObject(tool.function) && typeof tool.function.name === 'string'
+      ? [tool.function.name]
+      : [],
+  );
+  return { userText, toolResult, toolResultId, toolNames };
+}
+
+function usageOf(usage: FakeTokenUsage): object {
+  return {
+    prompt_tokens: usage.input,
+    completion_tokens: usage.output,
+    total_tokens: usage.input + usage.output,
+  };
+}
+
+const finishReason = (a: Answer): string => (a.kind === 'text' ? 'stop' : 'tool_calls');
+
+function completion(a: Answer, model: string, usage: FakeTokenUsage): object {
+  const message =
+    a.kind === 'text'
+      ? { role: 'assistant', content: a.text, refusal: null }
+      : {
+          role: 'assistant',
+          content: null,
+          refusal: null,
+          tool_calls: [
+            {
+              id: openAIToolCallId,
+              type: 'function',
+              function: { name: a.name, arguments: JSON.stringify(a.arguments) },
+            },
+          ],
+        };
+  return {
+    id: 'chatcmpl-fake-0001',
+    object: 'chat.completion',
+    created: 1_700_000_000,
+    model,
+    choices: [{ index: 0, message, finish_reason: finishReason(a), logprobs: null }],
+    usage: usageOf(usage),
+  };
+}
+
+function streamFrames(
+  a: Answer,
+  options: { model: string; usage: FakeTokenUsage; includeUsage: boolean },
+): string[] {
+  const base = {
+    id: 'chatcmpl-fake-0001',
+    object: 'chat.completion.chunk',
+    created: 1_700_000_000,
+    model: options.model,
+  };
+  const chunk = (delta: object, finish: string | null = null): object => ({
+    ...base,
+    choices: [{ index: 0, delta, finish_reason: finish, logprobs: null }],
+  });
+  const deltas: object[] =
+    a.kind === 'text'
+      ? pieces(a.text, 6).map((content) => ({ content }))
+      : [
+          {
+            tool_calls: [
+              {
+                index: 0,
+                id: openAIToolCallId,
+                type: 'function',
+                function: { name: a.name, arguments: '' },
+              },
+            ],
+          },
+          ...argumentPieces(a.arguments).map((args) => ({
+            tool_calls: [{ index: 0, function: { arguments: args } }],
+          })),
+        ];
+  const frames = [
+    chunk({ role: 'assistant', content: a.kind === 'text' ? '' : null }),
+    ...deltas.map((delta) => chunk(delta)),
+    chunk({}, finishReason(a)),
+  ];
+  if (options.includeUsage) frames.push({ ...base, choices: [], usage: usageOf(options.usage) });
+  return [...frames.map((frame) => `data: ${JSON.stringify(frame)}\n\n`), 'data: [DONE]\n\n'];
+}
+
+/** Float32 little-endian in base64, as OpenAI encodes `encoding_format: "base64"`. */
+function base64Vector(vector: readonly number[]): string {
+  return Buffer.from(new Float32Array(vector).buffer).toString('base64');
+}
+
+function embeddings(body: Record<string, unknown>, model: string): object {
+  const inputs = typeof body.input === 'string' ? [body.input] : arrayOf(body.input).map(String);
+  const isBase64 = body.encoding_format === 'base64';
+  const tokens = inputs.reduce((n, text) => n + text.split(/\s+/).filter(Boolean).length, 0);
+  return {
+    object: 'list',
+    data: inputs.map((text, index) => ({
+      object: 'embedding',
+      index,
+      embedding: isBase64 ? base64Vector(embeddingOf(text)) : embeddingOf(text),
+    })),
+    model,
+    usage: { prompt_tokens: tokens, total_tokens: tokens },
+  };
+}
+
+function authProblem(
+  req: RecordedRequest,
+  options: FakeOpenAIOptions,
+  isAzure: boolean,
+): string | undefined {
+  if (isAzure) {
+    if (headerOf(req.headers, 'api-key') !== options.azureApiKey) {
+      return 'Access denied due to invalid subscription key or wrong API endpoint.';
+    }
+    return new URL(req.url, 'http://azure.test').searchParams.get('api-version')
+      ? undefined
+      : 'Missing api-version query parameter.';
+  }
+  return headerOf(req.headers, 'authorization') === `Bearer ${options.apiKey}`
+    ? undefined
+    : 'Incorrect API key provided.';
+}
+
+function serveChat(
+  body: Record<string, unknown>,
+  res: ServerResponse,
+  options: { model: string; usage: FakeTokenUsage },
+): void | Promise<void> {
+  const conversation = chatConversation(body);
+  if (conversation.toolResultId !== undefined && conversation.toolResultId !== openAIToolCallId) {
+    openAIError(res, 400, {
+      message: `Invalid parameter: tool_call_id ${conversation.toolResultId} not found`,
+      type: 'invalid_request_error',
+      code: null,
+    });
+    return;
+  }
+  const a = answer(conversation);
+  if (body.stream !== true) {
+    sendJson(res, 200, completion(a, options.model, options.usage));
+    return;
+  }
+  const streamOptions = isObject(body.stream_options) ? body.stream_options : {};
+  const frames = streamFrames(a, {
+    ...options,
+    includeUsage: streamOptions.include_usage === true,
+  });
+  return sendStream(res, frames, sseHeaders);
+}
+
+/**
+ * A fake OpenAI API and Azure OpenAI deployment in one server: `/v1/chat/completions` and
+ * `/v1/embeddings` with `authorization: Bearer`, and
+ * `/openai/deployments/{d}/{chat/completions|embeddings}?api-version=…` with `api-key`. Chat
+ * answers follow the shared fake model (text or a tool call), as JSON or SSE.
+ */
+export function fakeOpenAI(options: FakeOpenAIOptions): UpstreamHandler {
+  return (req: RecordedRequest, res: ServerResponse) => {
+    const path = req.url.split('?')[0] ?? '';
+    const azure = azurePath.exec(path);
+    const route = azure ?? openAIPath.exec(path);
+    if (req.method !== 'POST' || !route) {
+      openAIError(res, 404, {
+        message: `Unknown path ${path}`,
+        type: 'invalid_request_error',
+        code: 'unknown_url',
+      });
+      return;
+    }
+    const problem = authProblem(req, options, azure !== null);
+    if (problem) {
+      openAIError(res, 401, {
+        message: problem,
+        type: 'invalid_request_error',
+        code: azure ? '401' : 'invalid_api_key',
+      });
+      return;
+    }
+    const body = jsonBody(req.body);
+    if (!body) {
+      openAIError(res, 400, {
+        message: 'We could not parse the JSON body of your request.',
+        type: 'invalid_request_error',
+        code: null,
+      });
+      return;
+    }
+    const model = azure ? decodeURIComponent(azure[1] ?? '') : String(body.model);
+    const kind = azure ? azure[2] : route[1];
+    if (kind === 'embeddings') {
+      sendJson(res, 200, embeddings(body, model));
+      return;
+    }
+    return serveChat(body, res, { model, usage: options.usage });
+  };
+}

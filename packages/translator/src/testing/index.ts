@@ -20,8 +20,10 @@ export type {
   NeutralFinish,
   NeutralImage,
   NeutralMessage,
+  NeutralReasoning,
   NeutralRequest,
   NeutralResponse,
+  NeutralResponseSchema,
   NeutralTool,
   NeutralToolCall,
   NeutralToolChoice,
@@ -38,6 +40,8 @@ export {
   anthropicSse,
   bedrockEventStream,
 } from './anthropic-codec.js';
+export { bedrockBackend } from './bedrock-codec.js';
+export { geminiBackend } from './gemini-codec.js';
 export { openAIBackend, openAIIngress, openAIRequestBody } from './openai-codec.js';
 export { conformancePairs } from './pairs.js';
 export { renderMatrix } from './matrix.js';

@@ -110,7 +110,8 @@ export async function envoyAndListenerReady(
     ...options,
     description: `envoy admin http://127.0.0.1:${String(ports.admin)}/ready to return 200`,
   });
-  await waitReady(async () => (await listenerStatus(ports.listen)) > 0, {
+  // The extproc answers GET / with a 404; a 5xx would mean Envoy cannot reach it yet.
+  await waitReady(async () => (await listenerStatus(ports.listen)) < 500, {
     ...options,
     description: `the gateway listener on port ${String(ports.listen)} to answer`,
   });

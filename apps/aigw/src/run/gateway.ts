@@ -207,14 +207,15 @@ export class Gateway {
       anyExit: firstExit([...this.#children.values()]),
       signal: this.#options.signal,
     };
+    // The services first: the listener probe goes through the extproc.
     await Promise.all([
       grpcReady(`unix:${this.paths.extprocSocket}`, 'the extproc', ready),
       ratelimit === undefined ? undefined : this.#rateLimitReady(ready),
-      envoyAndListenerReady(
-        { admin: this.#options.adminPort, listen: this.#options.listenPort },
-        ready,
-      ),
     ]);
+    await envoyAndListenerReady(
+      { admin: this.#options.adminPort, listen: this.#options.listenPort },
+      ready,
+    );
     for (const child of [extproc, ratelimit, envoy]) if (child) this.#monitor(child);
   }
 

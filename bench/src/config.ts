@@ -1,15 +1,18 @@
 import { parseArgs } from 'node:util';
 
+/** What a run does: the full suite, a shorter one, the end-to-end check, or the memory soak. */
+export type BenchMode = 'full' | 'quick' | 'smoke' | 'soak';
+
 /** Every knob of a run; see {@link usage}. */
 export interface BenchOptions {
-  readonly isQuick: boolean;
+  readonly mode: BenchMode;
   /** Non-streamed requests per target before measuring (concurrency 1). */
   readonly warmup: number;
   /** Non-streamed requests measured per target at concurrency 1. */
   readonly requests: number;
-  /** Workers of the throughput phase. */
-  readonly concurrency: number;
-  /** Seconds of the throughput phase per target. */
+  /** Connections of the throughput phases (autocannon), one phase each. */
+  readonly concurrencies: readonly number[];
+  /** Seconds each throughput phase runs per target (split into the slices). */
   readonly durationS: number;
   /** Each phase is split into this many slices, alternating direct and gateway. */
   readonly rounds: number;
@@ -19,17 +22,33 @@ export interface BenchOptions {
   /** Content frames per stream, and the fake backend's pause between them. */
   readonly frames: number;
   readonly frameGapMs: number;
+  /** The fake backend's think time before it answers (JSON) or sends the first frame (SSE). */
+  readonly latencyMs: number;
+  /** Requests per large-body case per target. */
+  readonly bodyRequests: number;
+  /** Seconds per rate-limit bench row (the ratelimit bench, run as a child process). */
+  readonly rlsSeconds: number;
+  /** Extproc processes behind the gateway's extproc cluster (one Unix socket each). */
+  readonly extprocs: number;
+  /** Envoy worker threads (`--concurrency`) of both Envoys. */
+  readonly envoyConcurrency: number;
+  /**
+   * The gateway's ext_proc processing modes: `e2e` as in e2e/src/support/gateway-bootstrap.ts;
+   * `lean` skips the router-level request-headers phase (path and request id come as attributes
+   * with the body).
+   */
+  readonly modes: 'e2e' | 'lean';
   /** Profile the extproc (a separate run under `node --cpu-prof`). */
   readonly shouldProfile: boolean;
   /** Seconds per profiled phase. */
   readonly profileDurationS: number;
   readonly extprocFrom: 'dist' | 'source';
-  /** Turn on Envoy's ext_proc graceful stream close (a variant; the default is the e2e shape). */
-  readonly isGracefulClose: boolean;
+  /** Soak mode: minutes of load, and seconds between two RSS lines. */
+  readonly soakMinutes: number;
+  readonly sampleS: number;
   /**
    * Scheduling priority for this process and, inherited, every child it starts (negative values
-   * need root or CAP_SYS_NICE): on a machine shared with other work, e.g. -10 keeps others'
-   * processes from inflating the hops the gateway adds. 0 leaves it alone.
+   * need root or CAP_SYS_NICE). 0 leaves it alone.
    */
   readonly nice: number;
   /** Write bench/results/*.json and docs/benchmarks.md. */
@@ -41,38 +60,57 @@ export interface BenchOptions {
 /** The `--help` text. */
 export const usage = `pnpm bench [options]
 
-  --quick                 smoke run (~20 s): small counts, every figure still printed
-  --warmup <n>            non-streamed warm-up requests per target   (200; quick 50)
-  --requests <n>          non-streamed requests at concurrency 1     (2000; quick 300)
-  --concurrency <n>       workers of the throughput phase            (16)
-  --duration <s>          throughput phase per target, seconds       (10; quick 2)
-  --rounds <n>            slices per phase, alternating targets      (4; quick 2)
-  --stream-warmup <n>     streamed warm-up requests per target       (20; quick 5)
-  --streams <n>           streamed requests at concurrency 1         (300; quick 30)
-  --frames <n>            SSE content frames per stream              (20)
-  --frame-gap-ms <ms>     pause between frames at the fake backend   (1)
-  --profile-duration <s>  profiled phase length, seconds             (10; quick 2)
-  --no-profile            skip the node --cpu-prof run
-  --extproc <dist|source> run apps/extproc/dist, built first (default, as deployed), or its
-                          sources through tsx (no build; source maps make errors dearer)
-  --graceful-close        variant: the gateway Envoy half-closes ext_proc streams instead of
-                          resetting them (runtime guard ext_proc_graceful_grpc_close)
-  --nice <n>              run this process and its children at nice n, e.g. -10 on a busy
-                          machine (negative needs root/CAP_SYS_NICE)                 (0)
-  --write / --no-write    write bench/results and docs/benchmarks.md (default: full runs only)
+Modes (default: the full suite, ~4 min, writes bench/results and docs/benchmarks.md):
+  --quick                 shorter run (~1 min): small counts, every figure printed, writes nothing
+  --smoke                 end-to-end check (< 60 s): tiny counts; exits 1 unless every figure is
+                          produced (finite numbers, no failed request); no timing thresholds
+  --soak                  memory soak: load the gateway and the limiter for --minutes and print
+                          extproc/limiter RSS once a minute, then start/max/end/slope (not in CI)
+
+Counts (full; quick; smoke):
+  --warmup <n>            non-streamed warm-up requests per target     (200; 50; 10)
+  --requests <n>          non-streamed requests at concurrency 1       (2000; 300; 20)
+  --concurrency <list>    connections of the throughput phases         (16,64)
+  --duration <s>          seconds per throughput phase per target      (10; 2; 0.3)
+  --rounds <n>            slices per phase, alternating targets        (4; 2; 1)
+  --stream-warmup <n>     streamed warm-up requests per target         (20; 5; 1)
+  --streams <n>           streamed requests at concurrency 1           (300; 30; 3)
+  --frames <n>            SSE content frames per stream                (20; 20; 5)
+  --frame-gap-ms <ms>     pause between frames at the fake backend     (1)
+  --latency-ms <ms>       fake backend think time, e.g. 0 or 20        (0)
+  --body-requests <n>     requests per large-body case per target      (20; 3; 1)
+  --rls-seconds <s>       seconds per rate-limit row                   (3; 1; 0.3)
+  --profile-duration <s>  profiled phase length, seconds               (10; 2; -)
+  --minutes <n>           soak length                                  (30)
+  --sample-seconds <s>    soak: seconds between RSS lines              (60)
+
+Shape:
+  --extprocs <n>          extproc processes behind one Envoy cluster of Unix sockets (1)
+  --envoy-concurrency <n> Envoy worker threads, both Envoys            (1)
+  --modes <e2e|lean>      gateway ext_proc processing modes            (e2e)
+  --no-profile            skip the node --cpu-prof run (smoke never profiles)
+  --extproc <dist|source> run apps/extproc/dist, built first (default), or its sources via tsx
+  --nice <n>              run this process and its children at nice n (negative needs root)  (0)
+  --write / --no-write    write bench/results and docs/benchmarks.md (default: full and soak)
 `;
 
 const full = {
   warmup: 200,
   requests: 2000,
-  concurrency: 16,
   duration: 10,
   rounds: 4,
   'stream-warmup': 20,
   streams: 300,
   frames: 20,
   'frame-gap-ms': 1,
+  'latency-ms': 0,
+  'body-requests': 20,
+  'rls-seconds': 3,
   'profile-duration': 10,
+  minutes: 30,
+  'sample-seconds': 60,
+  extprocs: 1,
+  'envoy-concurrency': 1,
 };
 const quick: typeof full = {
   ...full,
@@ -82,9 +120,32 @@ const quick: typeof full = {
   rounds: 2,
   'stream-warmup': 5,
   streams: 30,
+  'body-requests': 3,
+  'rls-seconds': 1,
   'profile-duration': 2,
 };
+const smoke: typeof full = {
+  ...quick,
+  warmup: 10,
+  requests: 20,
+  duration: 0.3,
+  rounds: 1,
+  'stream-warmup': 1,
+  streams: 3,
+  frames: 5,
+  'body-requests': 1,
+  'rls-seconds': 0.3,
+};
 type NumberFlag = keyof typeof full;
+/** Flags that may be zero or fractional; the others are positive counts. */
+const nonNegative = new Set<NumberFlag>([
+  'frame-gap-ms',
+  'latency-ms',
+  'duration',
+  'rls-seconds',
+  'profile-duration',
+  'sample-seconds',
+]);
 
 /** Thrown for a bad command line; the message is meant for the user. */
 export class UsageError extends Error {
@@ -99,59 +160,91 @@ function numberFlag(
   const raw = values[flag];
   if (raw === undefined) return defaults[flag];
   const value = Number(raw);
-  const isCount = flag !== 'frame-gap-ms';
-  if (!Number.isFinite(value) || value < 0 || (isCount && value < 1))
-    throw new UsageError(`--${flag} must be a ${isCount ? 'positive' : 'non-negative'} number`);
+  const isCount = !nonNegative.has(flag);
+  const isBad = isCount ? !Number.isInteger(value) || value < 1 : !(value >= 0);
+  if (!Number.isFinite(value) || isBad)
+    throw new UsageError(`--${flag} must be a ${isCount ? 'positive integer' : 'number ≥ 0'}`);
   return value;
 }
 
-/** Parses the command line (flags only; positional arguments are refused). */
-export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
+function modeOf(values: { quick: boolean; smoke: boolean; soak: boolean }): BenchMode {
+  const chosen = (['quick', 'smoke', 'soak'] as const).filter((mode) => values[mode]);
+  if (chosen.length > 1) throw new UsageError('choose one of --quick, --smoke, --soak');
+  return chosen[0] ?? 'full';
+}
+
+function concurrencyList(raw: string): number[] {
+  const list = raw.split(',').map(Number);
+  if (list.length === 0 || list.some((c) => !Number.isInteger(c) || c < 1))
+    throw new UsageError('--concurrency must be a comma-separated list of positive integers');
+  return list;
+}
+
+function enumFlag<T extends string>(raw: string, allowed: readonly T[], flag: string): T {
+  const found = allowed.find((value) => value === raw);
+  if (found === undefined) throw new UsageError(`--${flag} must be one of ${allowed.join(', ')}`);
+  return found;
+}
+
+function parse(argv: readonly string[]) {
   const numberOptions = Object.fromEntries(
     Object.keys(full).map((flag) => [flag, { type: 'string' as const }]),
   );
-  const { values } = parseArgs({
+  return parseArgs({
     args: [...argv],
     allowNegative: true,
     options: {
       ...numberOptions,
       quick: { type: 'boolean', default: false },
+      smoke: { type: 'boolean', default: false },
+      soak: { type: 'boolean', default: false },
       profile: { type: 'boolean', default: true },
-      'graceful-close': { type: 'boolean', default: false },
       write: { type: 'boolean' },
       nice: { type: 'string', default: '0' },
+      concurrency: { type: 'string', default: '16,64' },
+      modes: { type: 'string', default: 'e2e' },
       extproc: { type: 'string', default: 'dist' },
       help: { type: 'boolean', default: false },
     },
   });
+}
+
+/** Parses the command line (flags only; positional arguments are refused). */
+export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
+  const { values } = parse(argv);
   if (values.help) return 'help';
-  const isQuick = values.quick;
-  const defaults = isQuick ? quick : full;
+  const mode = modeOf(values);
+  const defaults = mode === 'quick' ? quick : mode === 'smoke' ? smoke : full;
   const get = (flag: NumberFlag): number => numberFlag(values, flag, defaults);
-  const extprocFrom = values.extproc;
-  if (extprocFrom !== 'dist' && extprocFrom !== 'source')
-    throw new UsageError('--extproc must be dist or source');
   const nice = Number(values.nice);
   if (!Number.isInteger(nice) || nice < -20 || nice > 19)
     throw new UsageError('--nice must be an integer from -20 to 19');
   const rest = argv.length > 0 ? ` ${argv.join(' ')}` : '';
   return {
-    isQuick,
+    mode,
     warmup: get('warmup'),
     requests: get('requests'),
-    concurrency: get('concurrency'),
+    concurrencies: concurrencyList(values.concurrency),
     durationS: get('duration'),
     rounds: get('rounds'),
     streamWarmup: get('stream-warmup'),
     streams: get('streams'),
-    frames: get('frames'),
+    frames: Math.max(2, get('frames')),
     frameGapMs: get('frame-gap-ms'),
-    shouldProfile: values.profile,
+    latencyMs: get('latency-ms'),
+    bodyRequests: get('body-requests'),
+    rlsSeconds: get('rls-seconds'),
+    extprocs: get('extprocs'),
+    envoyConcurrency: get('envoy-concurrency'),
+    modes: enumFlag(values.modes, ['e2e', 'lean'] as const, 'modes'),
+    shouldProfile: values.profile && mode !== 'smoke' && mode !== 'soak',
     profileDurationS: get('profile-duration'),
-    extprocFrom,
-    isGracefulClose: values['graceful-close'],
+    extprocFrom: enumFlag(values.extproc, ['dist', 'source'] as const, 'extproc'),
+    soakMinutes: get('minutes'),
+    sampleS: get('sample-seconds'),
     nice,
-    shouldWrite: typeof values.write === 'boolean' ? values.write : !isQuick,
+    shouldWrite:
+      typeof values.write === 'boolean' ? values.write : mode === 'full' || mode === 'soak',
     command: `pnpm bench${rest}`,
   };
 }

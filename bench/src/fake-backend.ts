@@ -1,10 +1,13 @@
 /**
  * The fake OpenAI backend, run as its own process so it shares no event loop with the client or
- * the extproc: `POST /v1/chat/completions` answers at once (0 ms think time) with a fixed JSON
- * body, or streams `--frames` SSE chunks `--frame-gap-ms` apart; `GET /stats` reports counters
- * the benchmark checks (how many streams asked for usage: the gateway must inject it).
+ * the extproc: `POST /v1/chat/completions` answers after `--latency-ms` of think time (default
+ * 0: at once) with a fixed JSON body, or streams `--frames` SSE chunks `--frame-gap-ms` apart
+ * (the first after the think time); `GET /stats` reports counters the benchmark checks (how many
+ * streams asked for usage: the gateway must inject it). Deterministic: the same request always
+ * gets the same bytes after the same pause.
  *
  * Usage: node --import tsx src/fake-backend.ts --port <port> [--frames 20] [--frame-gap-ms 1]
+ *        [--latency-ms 0]
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -16,13 +19,23 @@ const { values } = parseArgs({
     port: { type: 'string' },
     frames: { type: 'string', default: '20' },
     'frame-gap-ms': { type: 'string', default: '1' },
+    'latency-ms': { type: 'string', default: '0' },
   },
 });
 const port = Number(values.port);
 const frameCount = Number(values.frames);
 const gapMs = Number(values['frame-gap-ms']);
-if (!Number.isInteger(port) || port <= 0 || !(frameCount >= 2) || !(gapMs >= 0)) {
-  process.stderr.write('fake-backend: --port <port> [--frames >=2] [--frame-gap-ms >=0]\n');
+const latencyMs = Number(values['latency-ms']);
+if (
+  !Number.isInteger(port) ||
+  port <= 0 ||
+  !(frameCount >= 2) ||
+  !(gapMs >= 0) ||
+  !(latencyMs >= 0)
+) {
+  process.stderr.write(
+    'fake-backend: --port <port> [--frames >=2] [--frame-gap-ms >=0] [--latency-ms >=0]\n',
+  );
   process.exit(2);
 }
 
@@ -62,6 +75,8 @@ async function chat(req: IncomingMessage, res: ServerResponse): Promise<void> {
     res.writeHead(400, { 'content-type': 'application/json' }).end('{"error":{"message":"bad"}}');
     return;
   }
+  // Think time: a real provider's time to first byte. 0 skips the timer (no extra event-loop turn).
+  if (latencyMs > 0) await delay(latencyMs);
   if (body.stream === true) {
     const includeUsage = body.stream_options?.include_usage === true;
     stats.streams++;

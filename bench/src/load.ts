@@ -1,4 +1,7 @@
-/** Load shapes: sequential requests (concurrency 1) and a closed loop of N workers. */
+/**
+ * Our own client's load shapes (streams, and the profiled run): sequential requests (concurrency
+ * 1) and a closed loop of N workers.
+ */
 import { performance } from 'node:perf_hooks';
 import { postJson, postStream, type StreamResult, type Target } from './client.js';
 import { chatRequest, chatResponse } from './payloads.js';
@@ -7,6 +10,8 @@ import { chatRequest, chatResponse } from './payloads.js';
 export interface Workload {
   readonly jsonBody: Buffer;
   readonly expectedBytes: number;
+  /** The whole expected answer (autocannon compares every response with it). */
+  readonly expectedBody: string;
   readonly streamBody: Buffer;
   /** Content frames per stream (the fake backend's `--frames`). */
   readonly frames: number;
@@ -17,6 +22,7 @@ export function benchWorkload(frames: number): Workload {
   return {
     jsonBody: chatRequest({ stream: false }),
     expectedBytes: chatResponse.byteLength,
+    expectedBody: chatResponse.toString('utf8'),
     streamBody: chatRequest({ stream: true }),
     frames,
   };

@@ -12,6 +12,8 @@ export interface MachineInfo {
   readonly kernel: string;
   /** 1-minute load average when the run started (other work on the machine skews figures). */
   readonly loadAverage: number;
+  /** 1-, 5- and 15-minute load averages when the run started. */
+  readonly loadAverages: readonly number[];
   readonly node: string;
   readonly envoy: string;
   /** The commit measured, and uncommitted changes under apps/extproc and packages/ if any. */
@@ -64,6 +66,7 @@ export function machineInfo(): MachineInfo {
     memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
     kernel: release(),
     loadAverage: loadavg()[0] ?? 0,
+    loadAverages: loadavg(),
     node: process.version,
     envoy: envoyVersion(),
     commit: git(['rev-parse', '--short', 'HEAD']).trim() || 'unknown',

@@ -1,4 +1,4 @@
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import type { FilterConfigInput } from '@aigw/filterapi';
@@ -37,10 +37,12 @@ export interface FakeBackend {
 export async function startFakeBackend(options: {
   readonly frames: number;
   readonly frameGapMs: number;
+  readonly latencyMs: number;
 }): Promise<FakeBackend> {
   const port = await getFreePort();
   const args = ['--import', 'tsx', 'src/fake-backend.ts', '--port', String(port)];
   args.push('--frames', String(options.frames), '--frame-gap-ms', String(options.frameGapMs));
+  args.push('--latency-ms', String(options.latencyMs));
   const proc = await spawnManaged(process.execPath, args, { name: 'fake-backend', cwd: benchDir });
   const url = `http://127.0.0.1:${String(port)}`;
   await proc.untilReady(
@@ -91,6 +93,11 @@ export interface ExtProcLaunch {
   /** When set, the child runs under `node --cpu-prof` and writes its profile here on exit. */
   readonly cpuProfDir?: string | undefined;
   readonly name: string;
+  /**
+   * Processes sharing the socket (default 1). Above 1, `src/extproc-cluster.ts` forks that many
+   * extprocs with node:cluster; see there why they share one socket.
+   */
+  readonly count?: number;
 }
 
 function extProcCommand(launch: ExtProcLaunch): { args: string[]; cwd: string } {
@@ -101,6 +108,11 @@ function extProcCommand(launch: ExtProcLaunch): { args: string[]; cwd: string } 
   const flags = ['--address', `unix:${launch.socket}`, '--config', launch.configPath];
   flags.push('--log-level', 'warn');
   const appDir = join(repoRoot, 'apps', 'extproc');
+  if ((launch.count ?? 1) > 1) {
+    if (launch.from === 'source') throw new Error('--extprocs above 1 needs --extproc dist');
+    const wrapper = join(benchDir, 'src', 'extproc-cluster.ts');
+    return { args: [...profiling, wrapper, ...flags], cwd: appDir };
+  }
   if (launch.from === 'source') {
     const tsx = ['--import', 'tsx', '--conditions=@aigw/source'];
     return { args: [...tsx, ...profiling, 'src/bin.ts', ...flags], cwd: appDir };
@@ -126,23 +138,76 @@ function canConnect(path: string): Promise<boolean> {
 /** Starts the extproc as a child process and waits until its socket accepts connections. */
 export async function startExtProc(launch: ExtProcLaunch): Promise<ManagedProcess> {
   const { args, cwd } = extProcCommand(launch);
-  const proc = await spawnManaged(process.execPath, args, { name: launch.name, cwd });
-  await proc.untilReady(() => canConnect(launch.socket), {
-    timeoutMs: 30_000,
-    description: 'extproc socket',
-  });
+  const count = launch.count ?? 1;
+  const env: Record<string, string> =
+    count > 1
+      ? {
+          AIGW_BENCH_EXTPROCS: String(count),
+          AIGW_BENCH_EXTPROC_BIN: join(repoRoot, 'apps', 'extproc', 'dist', 'bin.js'),
+        }
+      : {};
+  const proc = await spawnManaged(process.execPath, args, { name: launch.name, cwd, env });
+  await proc.untilReady(
+    async () =>
+      (await canConnect(launch.socket)) && (count === 1 || childPids(proc.pid).length >= count),
+    { timeoutMs: 30_000, description: 'extproc socket' },
+  );
+  // With several workers, give the last ones time to take their share of the socket.
+  if (count > 1) await new Promise((resolve) => setTimeout(resolve, 1_000));
   return proc;
 }
 
+/** The extproc process(es): the pids to meter (a cluster's primary and its workers). */
+export interface ExtProcs {
+  readonly pids: () => number[];
+  readonly stop: () => Promise<void>;
+}
+
+/** {@link startExtProc}, returning every pid of the launch. */
+export async function startExtProcs(launch: ExtProcLaunch): Promise<ExtProcs> {
+  const proc = await startExtProc(launch);
+  let pids: number[] | undefined;
+  return {
+    pids: () => (pids ??= [proc.pid, ...childPids(proc.pid)]),
+    stop: () => proc.stop(),
+  };
+}
+
+/** Direct children of `pid` (from `/proc/<pid>/stat`'s ppid field; empty off Linux). */
+export function childPids(pid: number): number[] {
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return [];
+  }
+  const children: number[] = [];
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === pid) children.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return children;
+}
+
 /**
- * Starts an Envoy with one worker thread (`--concurrency 1`: on a 2-core machine the client,
+ * Starts an Envoy with `concurrency` worker threads (default 1: on a 2-core machine the client,
  * the backend and the extproc need the other core) and a 1 s access-log flush.
  */
-export function startBenchEnvoy(name: string, bootstrap: object): Promise<EnvoyProcess> {
+export function startBenchEnvoy(
+  name: string,
+  bootstrap: object,
+  concurrency = 1,
+): Promise<EnvoyProcess> {
   return startEnvoy({
     name,
     bootstrap,
-    concurrency: 1,
+    concurrency,
     logLevel: 'warn',
     extraArgs: ['--file-flush-interval-msec', '1000'],
   });

@@ -1,7 +1,7 @@
 /**
  * The profiled run: a fresh extproc under `node --cpu-prof` behind a fresh gateway Envoy, loaded
- * non-streamed at concurrency 1, then at the throughput phase's concurrency (non-streamed, then
- * streamed). Its latencies are not reported (the profiler slows the extproc down); the profile
+ * (by our own client) non-streamed at concurrency 1, then at the lowest throughput concurrency
+ * (non-streamed, then streamed). Its latencies are not reported (the profiler slows the extproc down); the profile
  * is summarised per phase by sample time, since the profiler and `process.hrtime` share the
  * monotonic clock.
  */
@@ -15,13 +15,14 @@ import {
   closedLoop,
   createLane,
   jsonOnce,
+  sequential,
   streamOnce,
   type ErrorCounter,
   type Lane,
 } from './load.js';
 import { repoRoot, startBenchEnvoy, startExtProc } from './processes.js';
 import { summariseProfile, type CpuProfile, type ProfileSummary } from './profile-summary.js';
-import { warm, type Stack } from './run.js';
+import type { Stack } from './run.js';
 
 /** One profiled phase. */
 export interface ProfiledPhase {
@@ -50,7 +51,17 @@ interface Window {
   readonly frames: number;
 }
 
-async function loadWindows(lane: Lane, options: BenchOptions): Promise<Window[]> {
+/** Warms the profiled gateway: JIT, connection pools, the extproc's caches. */
+async function warm(lane: Lane, options: BenchOptions, concurrency: number): Promise<void> {
+  await sequential(options.warmup, () => jsonOnce(lane));
+  await closedLoop({ concurrency, durationMs: 1_000 }, () => jsonOnce(lane));
+  await sequential(options.streamWarmup, () => streamOnce(lane));
+}
+
+async function loadWindows(
+  lane: Lane,
+  options: BenchOptions & { readonly concurrency: number },
+): Promise<Window[]> {
   const durationMs = options.profileDurationS * 1000;
   const c = String(options.concurrency);
   const windows: Window[] = [];
@@ -101,13 +112,16 @@ export async function runProfile(
       backend: stack.fake,
       accessLogPath: join(stack.dir, 'access-profiled.log'),
       extprocSocket: socket,
-      isGracefulClose: options.isGracefulClose,
+      modes: options.modes,
     }),
+    options.envoyConcurrency,
   );
   const port = await envoy.listenerPort('ingress');
   const lane = createLane(createTarget('gateway', port), benchWorkload(options.frames));
-  await warm(lane, options);
-  const windows = await loadWindows(lane, options);
+  // The profiled loops run at the lowest throughput concurrency (16 by default).
+  const concurrency = Math.min(...options.concurrencies);
+  await warm(lane, options, concurrency);
+  const windows = await loadWindows(lane, { ...options, concurrency });
   await envoy.stop();
   // SIGTERM: the extproc closes gracefully and exits, which is when Node writes the profile.
   await extproc.stop();

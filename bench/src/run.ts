@@ -1,46 +1,59 @@
 /**
  * One benchmark run: the fake backend, the extproc and two Envoys as child processes; the load
- * generator is this process. Every phase alternates between the two Envoys in slices, so load
- * from elsewhere on the machine falls on both alike.
+ * generators (autocannon for non-streamed requests, our own client for streams) run in this
+ * process. Every phase alternates between the two Envoys in slices, so load from elsewhere on the
+ * machine falls on both alike.
  */
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { tempDir, waitFor, type EnvoyProcess } from '@aigw/testkit';
-import { benchBackendName, benchGatewayBootstrap, directBootstrap } from './bootstraps.js';
+import { tempDir, type EnvoyProcess } from '@aigw/testkit';
+import { benchGatewayBootstrap, directBootstrap } from './bootstraps.js';
+import { cannon, type CannonResult } from './cannon.js';
 import { createTarget, type TargetName } from './client.js';
 import type { BenchOptions } from './config.js';
 import { cpuMeter, type CpuRoles } from './cpu.js';
-import {
-  benchWorkload,
-  closedLoop,
-  createLane,
-  jsonOnce,
-  sequential,
-  streamOnce,
-  type Lane,
-} from './load.js';
-import { benchUsage } from './payloads.js';
+import { bodyCases, largeChatRequest } from './large-bodies.js';
+import { benchWorkload, createLane, sequential, streamOnce, type Lane } from './load.js';
 import {
   startBenchEnvoy,
-  startExtProc,
+  startExtProcs,
   startFakeBackend,
   writeFilterConfig,
   type FakeBackend,
 } from './processes.js';
+import type { RssSampler } from './rss.js';
+
+/** A closed-loop phase's figures. */
+export interface LoopFigures {
+  requests: number;
+  elapsedMs: number;
+  latencyMs: number[];
+  cpuMs: Record<string, number>;
+}
+
+/** Latency and failures of one large-body case. */
+export interface BodyFigures {
+  readonly bytes: number;
+  readonly latencyMs: number[];
+  /** Requests sent, and those that failed (not a 200 with the expected body). */
+  sent: number;
+  failed: number;
+}
 
 /** Raw figures of one target. */
 export interface TargetFigures {
   readonly lane: Lane;
+  readonly port: number;
   /** Non-streamed, concurrency 1. */
-  readonly latencyMs: number[];
-  /** Non-streamed closed loop at the configured concurrency. */
-  readonly loop: { requests: number; elapsedMs: number; latencyMs: number[] };
-  /** CPU milliseconds each process used during the c=1 phase and during the closed loop. */
-  readonly cpuMs: { readonly c1: Record<string, number>; readonly loop: Record<string, number> };
+  readonly c1: LoopFigures;
+  /** Non-streamed closed loops by concurrency. */
+  readonly loops: Record<number, LoopFigures>;
+  /** Requests/s each loop reached in its warm-up: sizes the measured slices. */
+  readonly warmRate: Record<number, number>;
   /** Streamed, concurrency 1. */
   readonly ttftMs: number[];
   readonly gapMs: number[];
   readonly streamMs: number[];
+  readonly bodies: Record<string, BodyFigures>;
 }
 
 /** The processes of a run. */
@@ -49,25 +62,29 @@ export interface Stack {
   readonly fake: FakeBackend;
   readonly configPath: string;
   readonly envoys: Readonly<Record<TargetName, EnvoyProcess>>;
-  readonly extprocPid: number;
+  /** Every extproc process (with --extprocs N behind node:cluster: the primary and workers). */
+  readonly extprocPids: () => number[];
+  readonly extprocSocket: string;
   readonly stopGateway: () => Promise<void>;
 }
 
-/** Starts the fake backend, the extproc and both Envoys. */
+/** Starts the fake backend, the extproc(s) and both Envoys. */
 export async function startStack(options: BenchOptions): Promise<Stack> {
   const dir = tempDir('bench');
-  const fake = await startFakeBackend({ frames: options.frames, frameGapMs: options.frameGapMs });
+  const fake = await startFakeBackend(options);
   const configPath = writeFilterConfig(dir);
   const socket = join(dir, 'extproc.sock');
-  const extproc = await startExtProc({
+  const extproc = await startExtProcs({
     socket,
     configPath,
     from: options.extprocFrom,
     name: 'extproc',
+    count: options.extprocs,
   });
   const direct = await startBenchEnvoy(
     'envoy-direct',
     directBootstrap({ backend: fake, accessLogPath: join(dir, 'access-direct.log') }),
+    options.envoyConcurrency,
   );
   const gateway = await startBenchEnvoy(
     'envoy-gateway',
@@ -75,28 +92,22 @@ export async function startStack(options: BenchOptions): Promise<Stack> {
       backend: fake,
       accessLogPath: join(dir, 'access-gateway.log'),
       extprocSocket: socket,
-      isGracefulClose: options.isGracefulClose,
+      modes: options.modes,
     }),
+    options.envoyConcurrency,
   );
   return {
     dir,
     fake,
     configPath,
     envoys: { direct, gateway },
-    extprocPid: extproc.pid,
+    extprocPids: extproc.pids,
+    extprocSocket: socket,
     stopGateway: async () => {
       await gateway.stop();
       await extproc.stop();
     },
   };
-}
-
-/** Warms one lane: JIT, connection pools, the extproc's caches. */
-export async function warm(lane: Lane, options: BenchOptions): Promise<void> {
-  await sequential(options.warmup, () => jsonOnce(lane));
-  const durationMs = options.isQuick ? 500 : 1_000;
-  await closedLoop({ concurrency: options.concurrency, durationMs }, () => jsonOnce(lane));
-  await sequential(options.streamWarmup, () => streamOnce(lane));
 }
 
 /** The share of `total` that slice `round` of `rounds` gets. */
@@ -116,57 +127,159 @@ async function inRounds(
 }
 
 function cpuRoles(stack: Stack, name: TargetName): CpuRoles {
-  return {
+  const roles: Record<string, number | 'self'> = {
     envoy: stack.envoys[name].pid,
-    extproc: stack.extprocPid,
     backend: stack.fake.process.pid,
     client: 'self',
   };
+  for (const [index, pid] of stack.extprocPids().entries()) roles[`extproc.${String(index)}`] = pid;
+  return roles;
 }
 
 function addCpu(into: Record<string, number>, used: Readonly<Record<string, number>>): void {
-  for (const [role, ms] of Object.entries(used)) into[role] = (into[role] ?? 0) + ms;
+  for (const [role, ms] of Object.entries(used)) {
+    // The extproc processes are summed into one role.
+    const key = role.startsWith('extproc.') ? 'extproc' : role;
+    into[key] = (into[key] ?? 0) + ms;
+  }
 }
 
-async function measureLoop(
+function newLoop(): LoopFigures {
+  return { requests: 0, elapsedMs: 0, latencyMs: [], cpuMs: {} };
+}
+
+/** Counts a cannon run: its requests for the cross-checks, its failures as errors. */
+function account(target: TargetFigures, result: CannonResult): void {
+  target.lane.sent.json += result.completed;
+  for (const [kind, count] of Object.entries(result.errors))
+    for (let i = 0; i < count; i++) target.lane.errors.add(`json: ${kind}`);
+}
+
+interface Context {
+  readonly stack: Stack;
+  readonly options: BenchOptions;
+  readonly jsonBody: Buffer;
+  readonly expectBody: string;
+}
+
+/** One metered autocannon slice into `into`. */
+async function slice(
   target: TargetFigures,
-  context: { stack: Stack; options: BenchOptions },
+  context: Context,
+  shape: { connections: number; amount: number; into: LoopFigures },
 ): Promise<void> {
-  const { options } = context;
-  const durationMs = (options.durationS * 1000) / options.rounds;
   const meter = cpuMeter(cpuRoles(context.stack, target.lane.target.name));
-  const loop = await closedLoop({ concurrency: options.concurrency, durationMs }, () =>
-    jsonOnce(target.lane),
-  );
-  addCpu(target.cpuMs.loop, meter());
-  target.loop.requests += loop.requests;
-  target.loop.elapsedMs += loop.elapsedMs;
-  target.loop.latencyMs.push(...loop.results);
+  const result = await cannon({
+    port: target.port,
+    body: context.jsonBody,
+    expectBody: context.expectBody,
+    connections: shape.connections,
+    amount: shape.amount,
+  });
+  addCpu(shape.into.cpuMs, meter());
+  account(target, result);
+  shape.into.requests += result.completed;
+  shape.into.elapsedMs += result.elapsedMs;
+  shape.into.latencyMs.push(...result.latencyMs);
 }
 
-/** Runs every measured phase against both targets. */
+/** Warms one target (JIT, connection pools, the extproc's caches) and sizes its loop slices. */
+async function warm(target: TargetFigures, context: Context): Promise<void> {
+  const { options } = context;
+  const scratch = newLoop();
+  await slice(target, context, { connections: 1, amount: options.warmup, into: scratch });
+  for (const connections of options.concurrencies) {
+    const probe = newLoop();
+    const amount = connections * (options.mode === 'smoke' ? 4 : 25);
+    await slice(target, context, { connections, amount, into: probe });
+    target.warmRate[connections] = (1000 * probe.requests) / Math.max(1, probe.elapsedMs);
+  }
+  await sequential(options.streamWarmup, () => streamOnce(target.lane));
+}
+
+async function measureBodies(figures: readonly TargetFigures[], context: Context): Promise<void> {
+  for (const bodyCase of bodyCases) {
+    const body = largeChatRequest(bodyCase);
+    for (const target of figures) {
+      const result = await cannon({
+        port: target.port,
+        body,
+        expectBody: context.expectBody,
+        connections: 1,
+        amount: context.options.bodyRequests,
+      });
+      account(target, result);
+      const failed = Object.values(result.errors).reduce((sum, count) => sum + count, 0);
+      target.bodies[bodyCase.name] = {
+        bytes: body.byteLength,
+        latencyMs: result.latencyMs,
+        sent: context.options.bodyRequests,
+        failed: failed + Math.max(0, context.options.bodyRequests - result.completed),
+      };
+    }
+  }
+}
+
+async function targetFigures(
+  stack: Stack,
+  name: TargetName,
+  frames: number,
+): Promise<TargetFigures> {
+  const port = await stack.envoys[name].listenerPort('ingress');
+  return {
+    lane: createLane(createTarget(name, port), benchWorkload(frames)),
+    port,
+    c1: newLoop(),
+    loops: {},
+    warmRate: {},
+    ttftMs: [],
+    gapMs: [],
+    streamMs: [],
+    bodies: {},
+  };
+}
+
+/**
+ * Runs every measured phase against both targets: c=1, each throughput concurrency, streams,
+ * large bodies. `observers.rss` is told which phase runs, for the under-load memory figure.
+ */
 export async function measure(
   stack: Stack,
   options: BenchOptions,
+  observers: { readonly rss: RssSampler; readonly progress: (message: string) => void },
 ): Promise<Record<TargetName, TargetFigures>> {
+  const phase = (name: string): void => {
+    observers.rss.phase(name);
+    observers.progress(`phase: ${name}`);
+  };
   const workload = benchWorkload(options.frames);
-  const figures: TargetFigures[] = [];
-  for (const name of ['direct', 'gateway'] as const) {
-    const port = await stack.envoys[name].listenerPort('ingress');
-    const lane = createLane(createTarget(name, port), workload);
-    const loop = { requests: 0, elapsedMs: 0, latencyMs: [] };
-    const cpuMs = { c1: {}, loop: {} };
-    figures.push({ lane, latencyMs: [], loop, cpuMs, ttftMs: [], gapMs: [], streamMs: [] });
-    await warm(lane, options);
-  }
+  const context: Context = {
+    stack,
+    options,
+    jsonBody: workload.jsonBody,
+    expectBody: workload.expectedBody,
+  };
+  const direct = await targetFigures(stack, 'direct', options.frames);
+  const gateway = await targetFigures(stack, 'gateway', options.frames);
+  const figures = [direct, gateway];
+  phase('warm-up');
+  for (const target of figures) await warm(target, context);
   const { rounds } = options;
+  phase('c=1');
   await inRounds(figures, rounds, async (target, round) => {
-    const count = share(options.requests, rounds, round);
-    const meter = cpuMeter(cpuRoles(stack, target.lane.target.name));
-    target.latencyMs.push(...(await sequential(count, () => jsonOnce(target.lane))));
-    addCpu(target.cpuMs.c1, meter());
+    const amount = share(options.requests, rounds, round);
+    await slice(target, context, { connections: 1, amount, into: target.c1 });
   });
-  await inRounds(figures, rounds, (target) => measureLoop(target, { stack, options }));
+  for (const connections of options.concurrencies) {
+    phase(`c=${String(connections)}`);
+    await inRounds(figures, rounds, async (target) => {
+      const into = (target.loops[connections] ??= newLoop());
+      const rate = target.warmRate[connections] ?? 100;
+      const amount = Math.max(connections * 2, Math.round((rate * options.durationS) / rounds));
+      await slice(target, context, { connections, amount, into });
+    });
+  }
+  phase('streams');
   await inRounds(figures, rounds, async (target, round) => {
     const count = share(options.streams, rounds, round);
     for (const result of await sequential(count, () => streamOnce(target.lane))) {
@@ -175,102 +288,8 @@ export async function measure(
       target.streamMs.push(result.totalMs);
     }
   });
-  const [direct, gateway] = figures;
-  if (!direct || !gateway) throw new Error('unreachable: two targets');
+  phase('large bodies');
+  await measureBodies(figures, context);
+  phase('after');
   return { direct, gateway };
-}
-
-interface AccessLogLine {
-  readonly status?: number;
-  readonly input?: number;
-  readonly output?: number;
-  readonly backend?: string;
-  readonly cost?: number;
-}
-
-function readAccessLog(path: string): AccessLogLine[] {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch {
-    return [];
-  }
-  return text
-    .split('\n')
-    .filter((line) => line !== '')
-    .map((line) => JSON.parse(line) as AccessLogLine);
-}
-
-function isRecordedByGateway(line: AccessLogLine): boolean {
-  const { prompt, completion } = benchUsage;
-  return (
-    line.status === 200 &&
-    line.input === prompt &&
-    line.output === completion &&
-    line.backend === benchBackendName &&
-    line.cost === prompt + completion * 4
-  );
-}
-
-const gatewayStatNames = [
-  'http.ai.ext_proc.streams_started',
-  'http.ai.ext_proc.streams_failed',
-  'cluster.bench-backend.ext_proc.streams_started',
-  'cluster.bench-backend.ext_proc.streams_failed',
-  'cluster.extproc.upstream_cx_total',
-  'cluster.extproc.upstream_cx_destroy_remote_with_active_rq',
-];
-
-/** Envoy's own view of the ext_proc streams and of its connections to the extproc. */
-export async function gatewayEnvoyStats(stack: Stack): Promise<Record<string, number>> {
-  const stats = await stack.envoys.gateway.stats(
-    'ext_proc\\.streams_|^cluster\\.extproc\\.upstream_cx_',
-  );
-  return Object.fromEntries(gatewayStatNames.map((name) => [name, stats[name] ?? 0]));
-}
-
-/**
- * Cross-checks after the run, counted as errors of the target concerned: every request reached
- * the backend; the gateway asked the backend for usage on every stream (the client never did);
- * Envoy logged a 200 for every request and, through the gateway, the exact token counts.
- */
-export async function verify(
-  stack: Stack,
-  figures: Readonly<Record<TargetName, TargetFigures>>,
-): Promise<void> {
-  const { direct, gateway } = figures;
-  const stats = await stack.fake.stats();
-  const sentJson = direct.lane.sent.json + gateway.lane.sent.json;
-  if (stats.json !== sentJson)
-    gateway.lane.errors.add(
-      `verify: backend saw ${String(stats.json)} JSON requests, sent ${String(sentJson)}`,
-    );
-  if (stats.streamsWithUsage !== gateway.lane.sent.streams)
-    gateway.lane.errors.add(
-      `verify: include_usage injected on ${String(stats.streamsWithUsage)} of ${String(gateway.lane.sent.streams)} streams`,
-    );
-  for (const target of [direct, gateway]) {
-    const name = target.lane.target.name;
-    const expected = target.lane.sent.json + target.lane.sent.streams;
-    const path = join(stack.dir, `access-${name}.log`);
-    const lines = await waitFor(
-      () => {
-        const read = readAccessLog(path);
-        return read.length >= expected ? read : undefined;
-      },
-      { timeoutMs: 5_000, intervalMs: 200, description: `${name} access log` },
-    ).catch(() => readAccessLog(path));
-    const bad =
-      name === 'gateway'
-        ? lines.filter((line) => !isRecordedByGateway(line)).length
-        : lines.filter((line) => line.status !== 200).length;
-    if (lines.length !== expected)
-      target.lane.errors.add(
-        `verify: ${String(lines.length)} access log lines, expected ${String(expected)}`,
-      );
-    if (bad > 0)
-      target.lane.errors.add(
-        `verify: ${String(bad)} access log lines without 200${name === 'gateway' ? ' and exact token counts' : ''}`,
-      );
-  }
 }

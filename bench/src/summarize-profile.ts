@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { summariseProfile, type CpuProfile } from './profile-summary.js';
-import { profileMarkdown } from './report.js';
+import { profileMarkdown } from './profile-report.js';
 import { ErrorCounter } from './load.js';
 
 const { values, positionals } = parseArgs({

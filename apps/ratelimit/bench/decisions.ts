@@ -1,17 +1,26 @@
 /**
  * Decisions per second and latency of ShouldRateLimit over gRPC (a Unix socket), at concurrency 1
  * and 64, against the memory store and a local Redis, next to redis-benchmark's raw INCR rate on the
- * same machine in the same run. Prints a Markdown table; not a test.
+ * same machine in the same run; and the limiter process's resident memory (idle, under load, after
+ * load). Prints a Markdown table; not a test.
  *
- *   pnpm --filter @aigw/ratelimit bench            # 3 s per cell
- *   BENCH_SECONDS=10 pnpm --filter @aigw/ratelimit bench
+ *   pnpm --filter @aigw/ratelimit bench                  # 3 s per row
+ *   pnpm --filter @aigw/ratelimit bench --seconds 10
+ *
+ * The gateway suite (`pnpm bench`, bench/src/ratelimit.ts) runs this file as a child process:
+ *
+ *   --json-out <file>       also write the figures as JSON
+ *   --from dist             run the service from apps/ratelimit/dist (as deployed; build first)
+ *   --redis-requests <n>    redis-benchmark requests per row (100000)
+ *   --soak-minutes <m>      instead: load the memory-store service at c=16 for m minutes and append
+ *                           one JSON line per --sample-seconds (60) to --json-out
  */
 import { execFile } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
+import { parseArgs, promisify } from 'node:util';
 import { credentials, type ServiceError } from '@grpc/grpc-js';
 import { health, ratelimit } from '@aigw/proto';
 import { RateLimiter } from '../src/limiter/rate-limiter.js';
@@ -20,11 +29,22 @@ import { parseRulesFile } from '../src/rules/load-rules.js';
 import { MemoryStore } from '../src/store/memory.js';
 import { findBinary, spawnManaged, startRedis, tempDir, stopAll } from '@aigw/testkit';
 
+const { values: flags } = parseArgs({
+  options: {
+    seconds: { type: 'string' },
+    'json-out': { type: 'string' },
+    from: { type: 'string', default: 'source' },
+    'redis-requests': { type: 'string', default: '100000' },
+    'soak-minutes': { type: 'string' },
+    'sample-seconds': { type: 'string', default: '60' },
+  },
+});
 // A bench script is an entry point like bin.ts: it may read its own environment.
 // eslint-disable-next-line no-restricted-properties
-const seconds = Number(process.env.BENCH_SECONDS ?? '3');
+const seconds = Number(flags.seconds ?? process.env.BENCH_SECONDS ?? '3');
+const redisRequests = Number(flags['redis-requests']);
 const here = fileURLToPath(new URL('.', import.meta.url));
-const bin = join(here, '..', 'src', 'bin.ts');
+const appDir = join(here, '..');
 const tsx = fileURLToPath(import.meta.resolve('tsx'));
 
 const config = `
@@ -42,13 +62,48 @@ interface Cell {
   readonly p99: number;
 }
 
+/** The service process's resident memory (MiB): after start, the maximum under load, after. */
+interface RssFigures {
+  idle: number;
+  underLoad: number;
+  afterLoad: number;
+}
+
+/** What `--json-out` holds (table mode). */
+interface DecisionsReport {
+  readonly seconds: number;
+  readonly cells: readonly Cell[];
+  /** redis-benchmark INCR requests/s by client count. */
+  readonly redisIncr: Readonly<Record<string, number>>;
+  /** Limiter RSS per store. */
+  readonly rss: Readonly<Record<string, RssFigures>>;
+}
+
 function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? 0;
 }
 
-async function startRls(
-  args: readonly string[],
-): Promise<{ target: string; stop: () => Promise<void> }> {
+function rssMb(pid: number): number {
+  try {
+    const kb = /^VmRSS:\s+(\d+)\s+kB$/m.exec(readFileSync(`/proc/${String(pid)}/status`, 'utf8'));
+    return kb?.[1] === undefined ? Number.NaN : Number(kb[1]) / 1024;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+interface Rls {
+  readonly target: string;
+  readonly pid: number;
+  readonly stop: () => Promise<void>;
+}
+
+function serviceCommand(): string[] {
+  if (flags.from === 'dist') return [join(appDir, 'dist', 'bin.js')];
+  return ['--import', tsx, '--conditions=@aigw/source', join(appDir, 'src', 'bin.ts')];
+}
+
+async function startRls(args: readonly string[]): Promise<Rls> {
   const dir = tempDir('rl-bench');
   writeFileSync(join(dir, 'bench.yaml'), config);
   const socket = join(dir, 'rls.sock');
@@ -56,7 +111,7 @@ async function startRls(
   const proc = await spawnManaged(
     process.execPath,
     [
-      ...['--import', tsx, '--conditions=@aigw/source', bin],
+      ...serviceCommand(),
       ...['--address', target, '--config-dir', dir, '--log-level', 'warn', ...args],
     ],
     { name: 'ratelimit-bench' },
@@ -72,16 +127,13 @@ async function startRls(
     { timeoutMs: 20_000, description: 'RLS health' },
   );
   client.close();
-  return { target, stop: () => proc.stop() };
+  return { target, pid: proc.pid, stop: () => proc.stop() };
 }
 
-async function measure(options: {
-  target: string;
-  store: string;
-  concurrency: number;
-}): Promise<Cell> {
-  const client = new ratelimit.RateLimitServiceClient(options.target, credentials.createInsecure());
-  const call = (user: number): Promise<void> =>
+type Decide = (user: number) => Promise<void>;
+
+function decider(client: ratelimit.RateLimitServiceClient): Decide {
+  return (user) =>
     new Promise((resolve, reject) => {
       client.shouldRateLimit(
         {
@@ -95,10 +147,15 @@ async function measure(options: {
         },
       );
     });
-  // Warm up connections and the JIT.
-  await Promise.all(Array.from({ length: options.concurrency }, (_, i) => call(i)));
+}
+
+/** `concurrency` callers in a closed loop for `durationS`; every decision's latency. */
+async function closedLoop(
+  call: Decide,
+  shape: { concurrency: number; durationS: number },
+): Promise<{ latencies: number[]; elapsedS: number }> {
   const latencies: number[] = [];
-  const deadline = performance.now() + seconds * 1000;
+  const deadline = performance.now() + shape.durationS * 1000;
   let count = 0;
   const worker = async (id: number): Promise<void> => {
     while (performance.now() < deadline) {
@@ -109,30 +166,56 @@ async function measure(options: {
     }
   };
   const started = performance.now();
-  await Promise.all(Array.from({ length: options.concurrency }, (_, i) => worker(i)));
-  const elapsed = (performance.now() - started) / 1000;
+  await Promise.all(Array.from({ length: shape.concurrency }, (_, i) => worker(i)));
+  return { latencies, elapsedS: (performance.now() - started) / 1000 };
+}
+
+async function measure(options: { rls: Rls; store: string; concurrency: number }): Promise<Cell> {
+  const client = new ratelimit.RateLimitServiceClient(
+    options.rls.target,
+    credentials.createInsecure(),
+  );
+  const call = decider(client);
+  // Warm up connections and the JIT.
+  await Promise.all(Array.from({ length: options.concurrency }, (_, i) => call(i)));
+  const { latencies, elapsedS } = await closedLoop(call, {
+    concurrency: options.concurrency,
+    durationS: seconds,
+  });
   client.close();
   latencies.sort((a, b) => a - b);
   return {
     store: options.store,
     concurrency: options.concurrency,
-    rate: count / elapsed,
+    rate: latencies.length / elapsedS,
     p50: percentile(latencies, 0.5),
     p99: percentile(latencies, 0.99),
   };
 }
 
-async function measureStore(options: { store: string; redisUrl: string }): Promise<Cell[]> {
+/** Measures one store at c=1 and c=64, sampling the service's RSS around and during the load. */
+async function measureStore(options: {
+  store: string;
+  redisUrl: string;
+}): Promise<{ cells: Cell[]; rss: RssFigures }> {
   const { store } = options;
   const rls = await startRls(
     store === 'redis' ? ['--store', 'redis', '--redis-url', options.redisUrl] : [],
   );
+  const rss: RssFigures = { idle: rssMb(rls.pid), underLoad: Number.NaN, afterLoad: Number.NaN };
+  const sampler = setInterval(() => {
+    const mb = rssMb(rls.pid);
+    rss.underLoad = Number.isNaN(rss.underLoad) ? mb : Math.max(rss.underLoad, mb);
+  }, 100);
   try {
     const cells: Cell[] = [];
-    for (const concurrency of [1, 64])
-      cells.push(await measure({ target: rls.target, store, concurrency }));
-    return cells;
+    for (const concurrency of [1, 64]) cells.push(await measure({ rls, store, concurrency }));
+    clearInterval(sampler);
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    rss.afterLoad = rssMb(rls.pid);
+    return { cells, rss };
   } finally {
+    clearInterval(sampler);
     await rls.stop();
   }
 }
@@ -145,88 +228,131 @@ async function measureInProcess(): Promise<Cell> {
     rules: () => rules,
     localCacheSize: 10_000,
   });
-  const latencies: number[] = [];
-  const deadline = performance.now() + seconds * 1000;
-  let count = 0;
-  const started = performance.now();
-  while (performance.now() < deadline) {
-    const start = performance.now();
+  const call: Decide = async (user) => {
     await limiter.shouldRateLimit({
       domain: 'bench',
       hitsAddend: 0,
-      descriptors: [
-        { entries: [{ key: 'user', value: String(count % 1000) }], isNegativeHits: false },
-      ],
+      descriptors: [{ entries: [{ key: 'user', value: String(user) }], isNegativeHits: false }],
     });
-    latencies.push(performance.now() - start);
-    count++;
-  }
+  };
+  const { latencies, elapsedS } = await closedLoop(call, { concurrency: 1, durationS: seconds });
   latencies.sort((a, b) => a - b);
-  const rate = count / ((performance.now() - started) / 1000);
   return {
     store: 'limiter in-process (no gRPC), memory store',
     concurrency: 1,
-    rate,
+    rate: latencies.length / elapsedS,
     p50: percentile(latencies, 0.5),
     p99: percentile(latencies, 0.99),
   };
 }
 
-async function redisIncrRate(port: number): Promise<string> {
+async function redisIncrRates(port: number): Promise<Record<string, number>> {
   const binary = join(findBinary('redis-server'), '..', 'redis-benchmark');
   const run = promisify(execFile);
-  const lines: string[] = [];
+  const rates: Record<string, number> = {};
   for (const clients of [1, 64]) {
     const { stdout } = await run(binary, [
-      '-p',
-      String(port),
-      '-t',
-      'incr',
-      '-n',
-      '100000',
-      '-c',
-      String(clients),
-      '-q',
+      ...['-p', String(port), '-t', 'incr'],
+      ...['-n', String(redisRequests), '-c', String(clients), '-q'],
     ]);
-    const rate = /INCR: ([\d.]+) requests per second/.exec(stdout)?.[1];
-    lines.push(
-      `| redis-benchmark INCR (raw, no pipeline) | ${String(clients)} | ${rate ?? stdout.trim()} | | |`,
-    );
+    rates[String(clients)] = Number(/INCR: ([\d.]+) requests per second/.exec(stdout)?.[1]);
   }
-  return lines.join('\n');
+  return rates;
 }
 
-async function main(): Promise<void> {
+function table(report: DecisionsReport): string {
+  const fmt = (n: number): string => n.toFixed(n < 10 ? 3 : 0);
+  const mb = (n: number): string => n.toFixed(1);
+  return [
+    `ShouldRateLimit over gRPC (Unix socket), ${String(seconds)} s per row, ${String(cpus().length)} CPUs, ${new Date().toISOString()}`,
+    '',
+    '| what | concurrency | decisions/s | p50 ms | p99 ms |',
+    '| --- | --- | --- | --- | --- |',
+    ...report.cells.map(
+      (c) =>
+        `| ${c.store} | ${String(c.concurrency)} | ${fmt(c.rate)} | ${fmt(c.p50)} | ${fmt(c.p99)} |`,
+    ),
+    ...Object.entries(report.redisIncr).map(
+      ([clients, rate]) =>
+        `| redis-benchmark INCR (raw, no pipeline) | ${clients} | ${rate.toFixed(2)} | | |`,
+    ),
+    '',
+    '| limiter RSS (MiB) | idle | under load (max) | after load |',
+    '| --- | --- | --- | --- |',
+    ...Object.entries(report.rss).map(
+      ([store, r]) =>
+        `| ${store} store | ${mb(r.idle)} | ${mb(r.underLoad)} | ${mb(r.afterLoad)} |`,
+    ),
+    '',
+  ].join('\n');
+}
+
+async function runTable(): Promise<void> {
   const redis = await startRedis();
   const cells: Cell[] = [await measureInProcess()];
+  const rss: Record<string, RssFigures> = {};
   try {
     for (const store of ['memory', 'redis']) {
+      const measured = await measureStore({ store, redisUrl: redis.url });
+      rss[store] = measured.rss;
       cells.push(
-        ...(await measureStore({ store, redisUrl: redis.url })).map((c) => ({
-          ...c,
-          store: `RLS over gRPC, ${c.store} store`,
-        })),
+        ...measured.cells.map((c) => ({ ...c, store: `RLS over gRPC, ${c.store} store` })),
       );
     }
-    const fmt = (n: number): string => n.toFixed(n < 10 ? 3 : 0);
-    process.stdout.write(
-      [
-        `ShouldRateLimit over gRPC (Unix socket), ${String(seconds)} s per row, ${String(cpus().length)} CPUs, ${new Date().toISOString()}`,
-        '',
-        '| what | concurrency | decisions/s | p50 ms | p99 ms |',
-        '| --- | --- | --- | --- | --- |',
-        ...cells.map(
-          (c) =>
-            `| ${c.store} | ${String(c.concurrency)} | ${fmt(c.rate)} | ${fmt(c.p50)} | ${fmt(c.p99)} |`,
-        ),
-        await redisIncrRate(redis.port),
-        '',
-      ].join('\n'),
-    );
+    const report: DecisionsReport = {
+      seconds,
+      cells,
+      redisIncr: await redisIncrRates(redis.port),
+      rss,
+    };
+    process.stdout.write(table(report));
+    if (flags['json-out'] !== undefined)
+      writeFileSync(flags['json-out'], `${JSON.stringify(report, null, 2)}\n`);
   } finally {
     await redis.stop();
-    await stopAll();
   }
 }
 
-await main();
+/**
+ * Soak: the memory-store service under a steady closed loop of 16 callers; every sample period
+ * appends `{ elapsedS, rssMb, decisions, errors }` as one JSON line to `--json-out`.
+ */
+async function runSoak(minutes: number): Promise<void> {
+  const out = flags['json-out'];
+  const sampleS = Number(flags['sample-seconds']);
+  const rls = await startRls([]);
+  const client = new ratelimit.RateLimitServiceClient(rls.target, credentials.createInsecure());
+  const call = decider(client);
+  const started = performance.now();
+  const deadline = started + minutes * 60_000;
+  const line = (record: object): void => {
+    const text = `${JSON.stringify(record)}\n`;
+    if (out === undefined) process.stdout.write(text);
+    else appendFileSync(out, text);
+  };
+  line({ elapsedS: 0, rssMb: rssMb(rls.pid), decisions: 0, errors: 0 });
+  try {
+    while (performance.now() < deadline) {
+      let errors = 0;
+      const guarded: Decide = (user) =>
+        call(user).catch(() => {
+          errors++;
+        });
+      const durationS = Math.min(sampleS, (deadline - performance.now()) / 1000);
+      const { latencies } = await closedLoop(guarded, { concurrency: 16, durationS });
+      const elapsedS = (performance.now() - started) / 1000;
+      line({ elapsedS, rssMb: rssMb(rls.pid), decisions: latencies.length - errors, errors });
+    }
+  } finally {
+    client.close();
+    await rls.stop();
+  }
+}
+
+try {
+  const soakMinutes = flags['soak-minutes'];
+  if (soakMinutes === undefined) await runTable();
+  else await runSoak(Number(soakMinutes));
+} finally {
+  await stopAll();
+}

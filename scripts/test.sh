@@ -59,6 +59,15 @@ step "unit tests" vitest_project unit
 step "integration tests" vitest_project integration
 step "e2e tests" vitest_project e2e
 
+# The benchmark runner end to end, tiny counts (< 60 s); no timing thresholds. Counted as one test.
+bench_smoke() {
+  local rc=0
+  pnpm run --silent bench --smoke || rc=1
+  echo "{\"numPassedTests\":$((1 - rc)),\"numFailedTests\":$rc,\"numPendingTests\":0}" >"$REPORTS/bench.json"
+  return $rc
+}
+step "bench smoke" bench_smoke
+
 # No test may leave a process behind: the harness kills its children; check it did.
 leftovers() {
   # Envoy, kube-apiserver and etcd from the bootstrap cache, test Redis servers (they retitle themselves
@@ -86,7 +95,7 @@ for i in "${!names[@]}"; do
 done
 node -e '
 const fs = require("fs"); let p = 0, f = 0, s = 0;
-for (const n of ["unit", "integration", "e2e"]) {
+for (const n of ["unit", "integration", "e2e", "bench"]) {
   try { const r = JSON.parse(fs.readFileSync(process.argv[1] + "/" + n + ".json", "utf8"));
         p += r.numPassedTests; f += r.numFailedTests; s += r.numPendingTests + (r.numTodoTests ?? 0); } catch { f += 0; }
 }

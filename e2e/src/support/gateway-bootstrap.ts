@@ -126,7 +126,8 @@ export const accessLogFormat = {
   total: `%DYNAMIC_METADATA(${ns}:llm_total_token)%`,
   cached: `%DYNAMIC_METADATA(${ns}:llm_cached_input_token)%`,
   cost: `%DYNAMIC_METADATA(${ns}:weighted_cost)%`,
-  authorization: '%REQ(AUTHORIZATION)%',
+  // No %REQ(AUTHORIZATION)%: the upstream-level filter's header mutations land in the request
+  // header map the access log reads, so it would log the backend credential, not the client's.
 };
 
 /**

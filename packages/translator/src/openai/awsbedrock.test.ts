@@ -290,3 +290,24 @@ describe('openai → awsbedrock streamed response (ConverseStream eventstream)',
     });
   });
 });
+
+describe('openai → awsbedrock response headers', () => {
+  it('drops the upstream content-length of a rebuilt JSON body (Envoy 500s on a mismatch)', () => {
+    const t = translator();
+    t.request({
+      request: parseRequest('chat-completions', encoder.encode('{"model":"m","messages":[]}')),
+      path: '/v1/chat/completions',
+    });
+    const result = t.responseHeaders(
+      200,
+      new Map([
+        ['content-type', 'application/json'],
+        ['content-length', '321'],
+      ]),
+    );
+    expect(result).toEqual({
+      headers: { set: [], remove: ['content-length'] },
+      isStreaming: false,
+    });
+  });
+});

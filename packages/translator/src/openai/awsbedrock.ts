@@ -44,9 +44,13 @@ const sseHeaders: HeaderChanges = Object.freeze({
   set: Object.freeze([Object.freeze(['content-type', 'text/event-stream'] as const)]),
   remove: Object.freeze(['content-length']),
 });
-const noChanges: HeaderChanges = Object.freeze({
+/**
+ * A JSON response is rebuilt, so the upstream's `content-length` is wrong: without removing it,
+ * Envoy refuses the longer or shorter replacement body and answers 500.
+ */
+const rebuiltJsonHeaders: HeaderChanges = Object.freeze({
   set: Object.freeze([]),
-  remove: Object.freeze([]),
+  remove: Object.freeze(['content-length']),
 });
 const empty = new Uint8Array(0);
 
@@ -135,7 +139,7 @@ class OpenAIToAwsBedrockTranslator implements Translator {
     this.#id = headers.get('x-amzn-requestid') ?? this.#newId();
     const isStreaming = isEventStream(headers.get('content-type'));
     this.#isStreaming = isStreaming;
-    return { headers: isStreaming ? sseHeaders : noChanges, isStreaming };
+    return { headers: isStreaming ? sseHeaders : rebuiltJsonHeaders, isStreaming };
   }
 
   responseBody(chunk: Uint8Array, endOfStream: boolean): ResponseBodyResult {

@@ -139,3 +139,31 @@ describe('openai → gcpvertexai embeddings (predict)', () => {
     });
   });
 });
+
+describe('embeddings backends: response headers', () => {
+  it.each([
+    [
+      'AWS Bedrock',
+      createOpenAIToAwsBedrockEmbeddingsTranslator({ schema: { name: 'AWSBedrock' } }),
+    ],
+    [
+      'GCP Vertex AI',
+      createOpenAIToGcpVertexAiEmbeddingsTranslator({
+        schema: { name: 'GCPVertexAI' },
+        gcp: { project: 'p', region: 'r' },
+      }),
+    ],
+  ])('%s drops the upstream content-length of the rebuilt body', (_, translator) => {
+    const result = translator.responseHeaders(
+      200,
+      new Map([
+        ['content-type', 'application/json'],
+        ['content-length', '99'],
+      ]),
+    );
+    expect(result).toEqual({
+      headers: { set: [], remove: ['content-length'] },
+      isStreaming: false,
+    });
+  });
+});

@@ -205,3 +205,20 @@ describe('openai → gcpvertexai streamed response (streamGenerateContent SSE)',
     expect(run.usage?.totalTokens).toBe(2);
   });
 });
+
+describe('openai → gcpvertexai response headers', () => {
+  it('drops the upstream content-length of a rebuilt JSON body (Envoy 500s on a mismatch)', () => {
+    const t = started({ model: 'gemini-2.5-flash', messages: [] });
+    const result = t.responseHeaders(
+      200,
+      new Map([
+        ['content-type', 'application/json'],
+        ['content-length', '321'],
+      ]),
+    );
+    expect(result).toEqual({
+      headers: { set: [], remove: ['content-length'] },
+      isStreaming: false,
+    });
+  });
+});

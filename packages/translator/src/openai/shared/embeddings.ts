@@ -10,7 +10,6 @@ import { MalformedRequestError } from '../../errors.js';
 import { concatBytes, utf8Decoder, utf8Encoder } from '../../shared/bytes.js';
 import { parseJsonObject, type JsonObject } from '../../shared/json.js';
 import {
-  noHeaderChanges,
   type ErrorResponse,
   type HeaderChanges,
   type ResponseBodyResult,
@@ -56,6 +55,11 @@ export function embeddingFields(...extra: readonly string[]): ReadonlySet<string
 const jsonHeaders: HeaderChanges = Object.freeze({
   set: Object.freeze([Object.freeze(['content-type', 'application/json'] as const)]),
   remove: Object.freeze([]),
+});
+/** The response body is rebuilt: the upstream's `content-length` must go (Envoy 500s on a mismatch). */
+const rebuiltJsonHeaders: HeaderChanges = Object.freeze({
+  set: Object.freeze([]),
+  remove: Object.freeze(['content-length']),
 });
 const empty = new Uint8Array(0);
 
@@ -138,7 +142,7 @@ class EmbeddingsTranslator implements Translator {
   }
 
   responseHeaders(): ResponseHeadersResult {
-    return { headers: noHeaderChanges, isStreaming: false };
+    return { headers: rebuiltJsonHeaders, isStreaming: false };
   }
 
   responseBody(chunk: Uint8Array, endOfStream: boolean): ResponseBodyResult {

@@ -1,0 +1,245 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OpenAI } from 'openai';
+import type {
+  ChatCompletionChunk,
+  ChatCompletionMessageParam,
+  ChatCompletionTool,
+} from 'openai/resources/chat/completions';
+import { useHarness } from '@aigw/testkit';
+import { anthropicToolUseId } from './support/fake-providers/anthropic-wire.js';
+import { bedrockToolUseId } from './support/fake-providers/bedrock-wire.js';
+import { embeddingOf } from './support/fake-providers/conversation.js';
+import { expectBackendAuth, expectNoSecretIn } from './support/fake-providers/expect-auth.js';
+import { openAIToolCallId } from './support/fake-providers/fake-openai.js';
+import {
+  embeddingModels,
+  providerModels,
+  startProviderGateway,
+  type ProviderBackend,
+  type ProviderGateway,
+} from './support/fake-providers/provider-gateway.js';
+
+/**
+ * The official `openai` client against `/v1/chat/completions` (and `/v1/embeddings`) through real
+ * Envoy and the extproc, for every backend schema of the OpenAI ingress, each answered by a fake
+ * provider speaking that provider's wire format and checking its credential.
+ */
+
+/** The tool call id each provider's fake issues (Gemini has none: the gateway makes one up). */
+const toolCallIds: Readonly<Record<ProviderBackend, string | undefined>> = {
+  OpenAI: openAIToolCallId,
+  AzureOpenAI: openAIToolCallId,
+  AWSBedrock: bedrockToolUseId,
+  GCPVertexAI: undefined,
+  Anthropic: anthropicToolUseId,
+  GCPAnthropic: anthropicToolUseId,
+  AWSAnthropic: anthropicToolUseId,
+};
+
+const tools: ChatCompletionTool[] = [
+  {
+    type: 'function',
+    function: {
+      name: 'lookup_weather',
+      description: 'Current weather for a place',
+      parameters: {
+        type: 'object',
+        properties: { query: { type: 'string' } },
+        required: ['query'],
+      },
+    },
+  },
+];
+
+const question = 'What is the weather in Paris?';
+const toolOutput = '22 °C and sunny';
+
+interface StreamedTurn {
+  text: string;
+  finishReason: string | null;
+  usage: ChatCompletionChunk['usage'];
+  toolCalls: { id: string; name: string; arguments: string }[];
+  chunks: number;
+}
+
+type ToolCallDelta = NonNullable<ChatCompletionChunk.Choice.Delta['tool_calls']>[number];
+
+/** Joins one tool call delta into the calls so far (id and name come once, arguments in parts). */
+function addToolCallDelta(calls: StreamedTurn['toolCalls'], delta: ToolCallDelta): void {
+  const call = (calls[delta.index] ??= { id: '', name: '', arguments: '' });
+  call.id ||= delta.id ?? '';
+  call.name ||= delta.function?.name ?? '';
+  call.arguments += delta.function?.arguments ?? '';
+}
+
+/** Folds streamed chunks the way an application would: text, tool call deltas, finish, usage. */
+async function collect(stream: AsyncIterable<ChatCompletionChunk>): Promise<StreamedTurn> {
+  const turn: StreamedTurn = {
+    text: '',
+    finishReason: null,
+    usage: undefined,
+    toolCalls: [],
+    chunks: 0,
+  };
+  for await (const chunk of stream) {
+    turn.chunks += 1;
+    if (chunk.usage) turn.usage = chunk.usage;
+    const choice = chunk.choices[0];
+    if (!choice) continue;
+    turn.text += choice.delta.content ?? '';
+    turn.finishReason = choice.finish_reason ?? turn.finishReason;
+    for (const delta of choice.delta.tool_calls ?? []) addToolCallDelta(turn.toolCalls, delta);
+  }
+  return turn;
+}
+
+describe('openai SDK → gateway → every backend schema', () => {
+  const harness = useHarness();
+  let gateway: ProviderGateway;
+  let client: OpenAI;
+
+  beforeAll(async () => {
+    gateway = await startProviderGateway(harness);
+    client = new OpenAI({
+      apiKey: 'client-own-key',
+      baseURL: `${gateway.url}/v1`,
+      maxRetries: 0,
+      timeout: 20_000,
+    });
+  });
+
+  afterAll(async () => {
+    await gateway.stop();
+  });
+
+  describe.each(Object.values(providerModels))('$backend', ({ backend, model, usage }) => {
+    const lastRequest = () => gateway.upstreamOf(backend).requests.at(-1);
+    const expectedUsage = {
+      prompt_tokens: usage.input,
+      completion_tokens: usage.output,
+      total_tokens: usage.input + usage.output,
+    };
+    const expectToolCallId = (id: string): void => {
+      const expected = toolCallIds[backend];
+      if (expected === undefined) expect(id).toMatch(/\S{6,}/);
+      else expect(id).toBe(expected);
+    };
+
+    it('answers a chat completion with content, finish reason and usage', async () => {
+      const completion = await client.chat.completions.create({
+        model,
+        messages: [{ role: 'user', content: `Hello ${backend} from the openai SDK` }],
+      });
+      const choice = completion.choices[0];
+      expect(choice?.message.role).toBe('assistant');
+      expect(choice?.message.content).toBe(`You said: Hello ${backend} from the openai SDK`);
+      expect(choice?.finish_reason).toBe('stop');
+      expect(completion.usage).toMatchObject(expectedUsage);
+      expectBackendAuth(backend, lastRequest());
+    });
+
+    it('streams a chat completion with content, finish reason and usage', async () => {
+      const stream = await client.chat.completions.create({
+        model,
+        messages: [{ role: 'user', content: `Stream to ${backend}, ünïcödé 🌍 included` }],
+        stream: true,
+        stream_options: { include_usage: true },
+      });
+      const turn = await collect(stream);
+      expect(turn.text).toBe(`You said: Stream to ${backend}, ünïcödé 🌍 included`);
+      expect(turn.chunks).toBeGreaterThan(2);
+      expect(turn.finishReason).toBe('stop');
+      expect(turn.usage).toMatchObject(expectedUsage);
+      expect(turn.toolCalls).toEqual([]);
+      expectBackendAuth(backend, lastRequest());
+    });
+
+    it('round-trips a tool call: the model asks, the client answers, the model uses it', async () => {
+      const messages: ChatCompletionMessageParam[] = [{ role: 'user', content: question }];
+      const first = await client.chat.completions.create({ model, messages, tools });
+      const asked = first.choices[0];
+      expect(asked?.finish_reason).toBe('tool_calls');
+      expect(first.usage).toMatchObject(expectedUsage);
+      const call = asked?.message.tool_calls?.[0];
+      expect(asked?.message.tool_calls).toHaveLength(1);
+      if (call?.type !== 'function') throw new Error('expected a function tool call');
+      expectToolCallId(call.id);
+      expect(call.function.name).toBe('lookup_weather');
+      expect(JSON.parse(call.function.arguments)).toEqual({ query: question });
+      expectBackendAuth(backend, lastRequest());
+
+      messages.push(asked!.message, { role: 'tool', tool_call_id: call.id, content: toolOutput });
+      const second = await client.chat.completions.create({ model, messages, tools });
+      expect(second.choices[0]?.message.content).toBe(`The tool answered: ${toolOutput}`);
+      expect(second.choices[0]?.finish_reason).toBe('stop');
+      expect(second.usage).toMatchObject(expectedUsage);
+    });
+
+    it('round-trips a tool call while streaming', async () => {
+      const messages: ChatCompletionMessageParam[] = [{ role: 'user', content: question }];
+      const first = await collect(
+        await client.chat.completions.create({
+          model,
+          messages,
+          tools,
+          stream: true,
+          stream_options: { include_usage: true },
+        }),
+      );
+      expect(first.finishReason).toBe('tool_calls');
+      expect(first.usage).toMatchObject(expectedUsage);
+      expect(first.toolCalls).toHaveLength(1);
+      const call = first.toolCalls[0]!;
+      expectToolCallId(call.id);
+      expect(call.name).toBe('lookup_weather');
+      expect(JSON.parse(call.arguments)).toEqual({ query: question });
+
+      messages.push(
+        {
+          role: 'assistant',
+          content: first.text || null,
+          tool_calls: [
+            {
+              id: call.id,
+              type: 'function',
+              function: { name: call.name, arguments: call.arguments },
+            },
+          ],
+        },
+        { role: 'tool', tool_call_id: call.id, content: toolOutput },
+      );
+      const second = await collect(
+        await client.chat.completions.create({ model, messages, tools, stream: true }),
+      );
+      expect(second.text).toBe(`The tool answered: ${toolOutput}`);
+      expect(second.finishReason).toBe('stop');
+      // The client did not ask for usage: the gateway must not show it the chunk it needed.
+      expect(second.usage ?? undefined).toBeUndefined();
+      expectBackendAuth(backend, lastRequest());
+    });
+  });
+
+  describe.each(Object.entries(embeddingModels) as [ProviderBackend, string][])(
+    'embeddings via %s',
+    (backend, model) => {
+      it('returns the vector and usage the provider computed', async () => {
+        const input = 'embed these four words';
+        const result = await client.embeddings.create({ model, input });
+        expect(result.data).toHaveLength(1);
+        const vector = result.data[0]?.embedding ?? [];
+        const expected = embeddingOf(input);
+        expect(vector).toHaveLength(expected.length);
+        expected.forEach((value, i) => {
+          expect(vector[i]).toBeCloseTo(value, 5);
+        });
+        expect(result.usage.prompt_tokens).toBe(4);
+        expectBackendAuth(backend, gateway.upstreamOf(backend).requests.at(-1));
+      });
+    },
+  );
+
+  it('never writes a backend credential to any log (extproc, Envoy, access log, fakes)', () => {
+    expect(gateway.extproc.logs()).toContain('config loaded');
+    expectNoSecretIn(gateway.allLogs());
+  });
+});

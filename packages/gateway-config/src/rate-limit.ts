@@ -1,6 +1,11 @@
+import type { HeaderMatch, QuotaDefinition, QuotaPolicy, QuotaValue } from '@aigw/api';
 import type { LLMRequestCost } from '@aigw/filterapi';
 
-import type { Plan } from './plan.js';
+import { durationMs } from './duration.js';
+import { metadataNamespace, rateLimitDomain } from './envoy/names.js';
+import type { BackendTrafficPolicy, RateLimitRule } from './kube-types.js';
+import { exactModels, modelHeader, type Plan, type PlannedRule } from './plan.js';
+import { objectLabel, type Loaded } from './resource-set.js';
 
 /** The rate limits of a plan: the limiter's rules and the matching Envoy route entries. */
 export interface RateLimitResult {
@@ -16,14 +21,459 @@ export interface RateLimitResult {
   readonly problems: readonly string[];
 }
 
-/** TODO(6/7): QuotaPolicy and BackendTrafficPolicy limits land in the next commit. */
+/** How many units one request adds, on the request path or when the response stream ends. */
+type Hits = { readonly number: number } | { readonly format: string };
+
+/** A header condition of a limit (Gateway API / Envoy Gateway header selector). */
+interface Selector {
+  readonly name: string;
+  readonly type: 'Exact' | 'RegularExpression' | 'Distinct';
+  readonly value: string | undefined;
+  readonly invert: boolean;
+}
+
+/** One limit: one counter per window (per distinct header value for `Distinct` selectors). */
+interface Limit {
+  /** Unique id: the first descriptor entry (`limit=<id>`). */
+  readonly id: string;
+  readonly selectors: readonly Selector[];
+  readonly unit: string;
+  readonly requestsPerUnit: number;
+  readonly shadow: boolean;
+  /** Request-path entry's hits; undefined = Envoy's default of 1 per request. */
+  readonly requestHits: Hits | undefined;
+  /** Stream-done entry's hits; undefined = no stream-done entry. */
+  readonly responseHits: Hits | undefined;
+  /** The rule ids (Envoy routes) the limit applies to. */
+  readonly ruleIds: readonly string[];
+}
+
+const windowUnits: ReadonlyMap<number, string> = new Map([
+  [1_000, 'second'],
+  [60_000, 'minute'],
+  [3_600_000, 'hour'],
+  [86_400_000, 'day'],
+  [604_800_000, 'week'],
+]);
+
+/**
+ * Token budgets and request limits: Envoy Gateway `BackendTrafficPolicy` global rate limits
+ * (the token-limit pattern of upstream's examples: `cost.request` 0 checks, `cost.response` from
+ * metadata charges when the stream ends) and `QuotaPolicy` quotas (a cost expression per backend
+ * and model, charged the same way). Each limit becomes a descriptor tree in one rules file of
+ * domain `ai-gateway`, and two Envoy `RateLimit` entries on the routes it covers, in
+ * `RateLimitPerRoute` (where Envoy honours `hits_addend`).
+ */
 export function buildRateLimits(plan: Plan): RateLimitResult {
+  const problems: string[] = [];
+  const owners: string[] = [];
+  const limits: Limit[] = [];
+  for (const policy of plan.resources.backendTrafficPolicies) {
+    const found = trafficPolicyLimits(plan, policy, problems);
+    if (found.length > 0)
+      owners.push(`${policy.file}: ${objectLabel('BackendTrafficPolicy', policy)}`);
+    limits.push(...found);
+  }
+  const quota = new QuotaCosts();
+  for (const policy of plan.resources.quotaPolicies) {
+    const found = quotaPolicyLimits(plan, policy, { problems, costs: quota });
+    if (found.length > 0) owners.push(`${policy.file}: ${objectLabel('QuotaPolicy', policy)}`);
+    limits.push(...found);
+  }
+  const routeRateLimits = new Map<string, object[]>();
+  for (const limit of limits) {
+    for (const ruleId of limit.ruleIds) {
+      const entries = routeRateLimits.get(ruleId) ?? [];
+      entries.push(...envoyEntries(limit));
+      routeRateLimits.set(ruleId, entries);
+    }
+  }
   return {
-    rules: undefined,
-    routeRateLimits: new Map(),
-    costs: [],
-    needsRateLimit: plan.rules.length < 0,
-    owners: [],
-    problems: [],
+    rules:
+      limits.length === 0
+        ? undefined
+        : { domain: rateLimitDomain, descriptors: limits.map(descriptorTree) },
+    routeRateLimits,
+    costs: quota.costs,
+    needsRateLimit: limits.length > 0,
+    owners,
+    problems,
   };
+}
+
+const selectorKey = (j: number): string => `match-${String(j)}`;
+
+/** The Envoy actions of a limit; their order is the descriptor's entry order. */
+function actions(limit: Limit): object[] {
+  return [
+    { generic_key: { descriptor_key: 'limit', descriptor_value: limit.id } },
+    ...limit.selectors.map((s, j) => {
+      if (s.type === 'Distinct') {
+        return { request_headers: { header_name: s.name, descriptor_key: selectorKey(j) } };
+      }
+      const stringMatch =
+        s.type === 'Exact' ? { exact: s.value ?? '' } : { safe_regex: { regex: s.value ?? '' } };
+      return {
+        header_value_match: {
+          descriptor_key: selectorKey(j),
+          descriptor_value: selectorKey(j),
+          expect_match: !s.invert,
+          headers: [{ name: s.name, string_match: stringMatch }],
+        },
+      };
+    }),
+  ];
+}
+
+const hitsAddend = (hits: Hits): object =>
+  'number' in hits ? { number: hits.number } : { format: hits.format };
+
+/** The request-path entry and, with a response cost, the stream-done entry (identical actions). */
+function envoyEntries(limit: Limit): object[] {
+  const acts = actions(limit);
+  const entries: object[] = [
+    {
+      actions: acts,
+      ...(limit.requestHits === undefined ? {} : { hits_addend: hitsAddend(limit.requestHits) }),
+    },
+  ];
+  if (limit.responseHits !== undefined) {
+    entries.push({
+      actions: acts,
+      apply_on_stream_done: true,
+      hits_addend: hitsAddend(limit.responseHits),
+    });
+  }
+  return entries;
+}
+
+/** The limiter's descriptor tree of a limit: `limit=<id>`, then one level per selector. */
+function descriptorTree(limit: Limit): object {
+  const leaf = {
+    rate_limit: { unit: limit.unit, requests_per_unit: limit.requestsPerUnit },
+    ...(limit.shadow ? { shadow_mode: true } : {}),
+  };
+  let node: object = leaf;
+  for (let j = limit.selectors.length - 1; j >= 0; j--) {
+    const selector = limit.selectors[j];
+    const level = {
+      key: selectorKey(j),
+      ...(selector?.type === 'Distinct' ? {} : { value: selectorKey(j) }),
+    };
+    node =
+      j === limit.selectors.length - 1 ? { ...level, ...leaf } : { ...level, descriptors: [node] };
+  }
+  return limit.selectors.length === 0
+    ? { key: 'limit', value: limit.id, ...leaf }
+    : { key: 'limit', value: limit.id, descriptors: [node] };
+}
+
+/** A header selector as both Envoy Gateway and QuotaPolicy write it. */
+interface HeaderSelectorInput {
+  readonly name: string;
+  readonly type?: HeaderMatch['type'] | undefined;
+  readonly value?: string | undefined;
+  readonly invert?: boolean | undefined;
+}
+
+function toSelectors(
+  headers: readonly HeaderSelectorInput[],
+  problem: (field: string, message: string) => void,
+  field: string,
+): Selector[] {
+  return headers.map((h, k) => {
+    const type = h.type ?? 'Exact';
+    if (type !== 'Distinct' && h.value === undefined) {
+      problem(`${field}[${String(k)}].value`, `required for type ${type}`);
+    }
+    return { name: h.name, type, value: h.value, invert: h.invert ?? false };
+  });
+}
+
+function windowUnit(ms: number | undefined): string | undefined {
+  return ms === undefined ? undefined : windowUnits.get(ms);
+}
+
+// ---- BackendTrafficPolicy --------------------------------------------------------------------
+
+const supportedTrafficPolicyFields = new Set(['targetRefs', 'targetRef', 'rateLimit']);
+
+function trafficPolicyRules(
+  plan: Plan,
+  policy: Loaded<BackendTrafficPolicy>,
+  problem: (field: string, message: string) => void,
+): PlannedRule[] {
+  const spec = policy.resource.spec;
+  const targets = spec.targetRefs ?? (spec.targetRef ? [spec.targetRef] : []);
+  const rules: PlannedRule[] = [];
+  targets.forEach((target, i) => {
+    if (target.kind === 'Gateway') {
+      rules.push(...plan.rules);
+    } else if (target.kind === 'HTTPRoute') {
+      rules.push(
+        ...plan.rules.filter(
+          (r) => r.route.namespace === policy.namespace && r.route.name === target.name,
+        ),
+      );
+    } else {
+      problem(
+        `spec.targetRefs[${String(i)}].kind`,
+        `${target.kind} targets are not supported by aigw (HTTPRoute or Gateway)`,
+      );
+    }
+  });
+  return [...new Set(rules)];
+}
+
+function trafficPolicyLimits(
+  plan: Plan,
+  policy: Loaded<BackendTrafficPolicy>,
+  problems: string[],
+): Limit[] {
+  const where = `${policy.file}: ${objectLabel('BackendTrafficPolicy', policy)}`;
+  const problem = (field: string, message: string): void => {
+    problems.push(`${where}: ${field}: ${message}`);
+  };
+  const spec = policy.resource.spec;
+  for (const key of Object.keys(spec)) {
+    if (!supportedTrafficPolicyFields.has(key))
+      problem(`spec.${key}`, 'not supported by aigw (only rateLimit is)');
+  }
+  if (!spec.rateLimit) {
+    problem('spec.rateLimit', 'required by aigw (the only BackendTrafficPolicy feature it runs)');
+    return [];
+  }
+  const ruleIds = trafficPolicyRules(plan, policy, problem).map((r) => r.id);
+  return spec.rateLimit.global.rules.map((rule, i) =>
+    trafficPolicyLimit({ rule, index: i, policy, ruleIds, problem }),
+  );
+}
+
+function costHits(
+  cost: NonNullable<RateLimitRule['cost']>['request'],
+  problem: (message: string) => void,
+): Hits | undefined {
+  if (!cost) return undefined;
+  if (cost.from === 'Number') {
+    if (cost.number === undefined) problem('number is required when from is Number');
+    return { number: cost.number ?? 1 };
+  }
+  if (!cost.metadata) {
+    problem('metadata is required when from is Metadata');
+    return undefined;
+  }
+  return { format: `%DYNAMIC_METADATA(${cost.metadata.namespace}:${cost.metadata.key})%` };
+}
+
+function trafficPolicyLimit(context: {
+  rule: RateLimitRule;
+  index: number;
+  policy: Loaded<BackendTrafficPolicy>;
+  ruleIds: readonly string[];
+  problem: (field: string, message: string) => void;
+}): Limit {
+  const { rule, index, policy, problem } = context;
+  const field = `spec.rateLimit.global.rules[${String(index)}]`;
+  const headers = (rule.clientSelectors ?? []).flatMap((s) => s.headers ?? []);
+  return {
+    id: `${policy.namespace}/${policy.name}/rule/${String(index)}`,
+    selectors: toSelectors(headers, problem, `${field}.clientSelectors.headers`),
+    unit: rule.limit.unit.toLowerCase(),
+    requestsPerUnit: rule.limit.requests,
+    shadow: rule.shadowMode ?? false,
+    requestHits: costHits(rule.cost?.request, (m) => {
+      problem(`${field}.cost.request`, m);
+    }),
+    responseHits: costHits(rule.cost?.response, (m) => {
+      problem(`${field}.cost.response`, m);
+    }),
+    ruleIds: context.ruleIds,
+  };
+}
+
+// ---- QuotaPolicy ------------------------------------------------------------------------------
+
+/**
+ * The filter-config costs of the quotas: one CEL cost per quota, which is the quota's cost
+ * expression for requests served by the quota's backend (and model) and 0 otherwise, so the
+ * stream-done entry charges only the quota the request used. The extproc's CEL variable `backend`
+ * is the filterapi backend name and `model` the requested model.
+ */
+class QuotaCosts {
+  readonly costs: LLMRequestCost[] = [];
+
+  add(condition: string, expression: string): string {
+    const metadataKey = `aigw_quota_${String(this.costs.length)}`;
+    this.costs.push({ metadataKey, type: 'CEL', cel: `(${condition}) ? uint(${expression}) : 0u` });
+    return metadataKey;
+  }
+}
+
+const celList = (values: readonly string[]): string =>
+  `[${values.map((v) => JSON.stringify(v)).join(', ')}]`;
+
+/** The backendRefs (filterapi names) of `backend`, split by whether they can send `model`. */
+function quotaScope(
+  plan: Plan,
+  backend: string,
+  model: string | undefined,
+): { rules: PlannedRule[]; condition: string } | undefined {
+  const always: string[] = [];
+  const whenModel: string[] = [];
+  const rules = new Set<PlannedRule>();
+  for (const rule of plan.rules) {
+    for (const ref of rule.refs) {
+      if (`${ref.serviceBackend.namespace}/${ref.serviceBackend.name}` !== backend) continue;
+      const override = ref.ref.modelNameOverride;
+      if (model === undefined || override === model) {
+        always.push(ref.name);
+        rules.add(rule);
+      } else if (!override && ruleMayMatchModel(rule, model)) {
+        whenModel.push(ref.name);
+        rules.add(rule);
+      }
+    }
+  }
+  const parts = [
+    ...(always.length > 0 ? [`backend in ${celList(always)}`] : []),
+    ...(whenModel.length > 0
+      ? [`(backend in ${celList(whenModel)} && model == ${JSON.stringify(model)})`]
+      : []),
+  ];
+  return parts.length === 0 ? undefined : { rules: [...rules], condition: parts.join(' || ') };
+}
+
+/** Whether a rule can route a request for `model` (its model-header matches allow it). */
+function ruleMayMatchModel(rule: PlannedRule, model: string): boolean {
+  if (rule.matches.length === 0) return true;
+  return (
+    rule.matches.some((headers) =>
+      headers
+        .filter((h) => h.name.toLowerCase() === modelHeader)
+        .every((h) =>
+          (h.type ?? 'Exact') === 'Exact' ? h.value === model : safeTest(h.value, model),
+        ),
+    ) || exactModels(rule).includes(model)
+  );
+}
+
+function safeTest(pattern: string, value: string): boolean {
+  try {
+    return new RegExp(`^(?:${pattern})$`).test(value);
+  } catch {
+    return true;
+  }
+}
+
+interface QuotaContext {
+  readonly problems: string[];
+  readonly costs: QuotaCosts;
+}
+
+function quotaPolicyLimits(
+  plan: Plan,
+  policy: Loaded<QuotaPolicy>,
+  context: QuotaContext,
+): Limit[] {
+  const where = `${policy.file}: ${objectLabel('QuotaPolicy', policy)}`;
+  const problem = (field: string, message: string): void => {
+    context.problems.push(`${where}: ${field}: ${message}`);
+  };
+  const spec = policy.resource.spec;
+  const limits: Limit[] = [];
+  for (const target of spec?.targetRefs ?? []) {
+    const backend = `${policy.namespace}/${target.name}`;
+    const base = `${policy.namespace}/${policy.name}/backend/${target.name}`;
+    if (spec?.serviceQuota) {
+      const scope = quotaScope(plan, backend, undefined);
+      limits.push(
+        ...quotaLimits({
+          id: `${base}/service`,
+          definition: {
+            costExpression: spec.serviceQuota.costExpression,
+            mode: 'Shared',
+            defaultBucket: spec.serviceQuota.quota,
+          },
+          field: 'spec.serviceQuota',
+          scope,
+          problem,
+          costs: context.costs,
+        }),
+      );
+    }
+    spec?.perModelQuotas?.forEach((perModel, m) => {
+      limits.push(
+        ...quotaLimits({
+          id: `${base}/model/${perModel.modelName}`,
+          definition: perModel.quota,
+          field: `spec.perModelQuotas[${String(m)}].quota`,
+          scope: quotaScope(plan, backend, perModel.modelName),
+          problem,
+          costs: context.costs,
+        }),
+      );
+    });
+  }
+  return limits;
+}
+
+function quotaLimits(context: {
+  id: string;
+  definition: Omit<QuotaDefinition, 'costExpression'> & { costExpression?: string | undefined };
+  field: string;
+  scope: { rules: PlannedRule[]; condition: string } | undefined;
+  problem: (field: string, message: string) => void;
+  costs: QuotaCosts;
+}): Limit[] {
+  const { definition, field, scope, problem } = context;
+  // No route sends this backend (and model) anything: nothing to count.
+  if (!scope) return [];
+  const costKey = context.costs.add(scope.condition, definition.costExpression ?? 'total_tokens');
+  const common = {
+    requestHits: { number: 0 },
+    responseHits: { format: `%DYNAMIC_METADATA(${metadataNamespace}:${costKey})%` },
+    ruleIds: scope.rules.map((r) => r.id),
+  };
+  const unitOf = (value: QuotaValue, at: string): string => {
+    const unit = windowUnit(durationMs(value.duration));
+    if (unit === undefined) {
+      problem(
+        `${at}.duration`,
+        `"${value.duration}" is not a window the limiter has (1s, 1m, 1h, 24h or 168h)`,
+      );
+    }
+    return unit ?? 'minute';
+  };
+  const limits: Limit[] = [];
+  if (definition.defaultBucket) {
+    limits.push({
+      id: context.id,
+      selectors: [],
+      unit: unitOf(definition.defaultBucket, `${field}.defaultBucket`),
+      requestsPerUnit: definition.defaultBucket.limit,
+      shadow: false,
+      ...common,
+    });
+  }
+  definition.bucketRules?.forEach((bucket, b) => {
+    const at = `${field}.bucketRules[${String(b)}]`;
+    const headers = (bucket.clientSelectors ?? []).flatMap((s, k) => {
+      if (s.methods || s.path || s.sourceCIDR) {
+        problem(
+          `${at}.clientSelectors[${String(k)}]`,
+          'only header selectors are supported by aigw',
+        );
+      }
+      return s.headers ?? [];
+    });
+    limits.push({
+      id: `${context.id}/bucket/${String(b)}`,
+      selectors: toSelectors(headers, problem, `${at}.clientSelectors.headers`),
+      unit: unitOf(bucket.quota, `${at}.quota`),
+      requestsPerUnit: bucket.quota.limit,
+      shadow: bucket.shadowMode ?? false,
+      ...common,
+    });
+  });
+  return limits;
 }

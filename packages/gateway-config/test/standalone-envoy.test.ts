@@ -1,14 +1,8 @@
-import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
 import {
-  findRepoRoot,
   getFreePort,
   jsonResponder,
   socketPath,
-  spawnManaged,
   useHarness,
   waitFor,
   type EnvoyProcess,
@@ -18,19 +12,14 @@ import {
 
 import { buildStandalone, loadResources, type StandaloneConfig } from '@aigw/gateway-config';
 
+import { chat as post, chatCompletion, startExtProc, writeStandalone } from './support.js';
+
 /**
  * The generated standalone configuration through a real Envoy and the real extproc (started from
  * its sources through tsx, as `aigw run` would start it): routing on the model, fallback to the
  * next priority, the JSON 404 and local replies, and reloads by atomic rename of the xDS files
  * without draining the listener.
  */
-const root =
-  findRepoRoot() ??
-  ((): never => {
-    throw new Error('run the tests inside the repository');
-  })();
-const tsx = fileURLToPath(import.meta.resolve('tsx'));
-
 const key = 'sk-test-gateway-config';
 
 function resourcesYaml(
@@ -80,22 +69,6 @@ spec:
 ${extra}`;
 }
 
-function writeAtomic(path: string, content: string): void {
-  mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(`${path}.tmp`, content);
-  renameSync(`${path}.tmp`, path);
-}
-
-function chatCompletion(name: string): object {
-  return {
-    id: `chatcmpl-${name}`,
-    object: 'chat.completion',
-    model: name,
-    choices: [{ index: 0, message: { role: 'assistant', content: name }, finish_reason: 'stop' }],
-    usage: { prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 },
-  };
-}
-
 describe('standalone config through Envoy and the extproc', () => {
   const harness = useHarness();
   let stateDir: string;
@@ -108,14 +81,7 @@ describe('standalone config through Envoy and the extproc', () => {
   let options: Parameters<typeof buildStandalone>[1];
 
   function write(config: StandaloneConfig): void {
-    for (const [path, content] of Object.entries(config.files)) {
-      writeAtomic(join(stateDir, path), content);
-    }
-    writeAtomic(join(stateDir, 'filter-config.yaml'), stringify(config.filterConfig));
-    // Clusters first, so a route never names a cluster Envoy does not know yet.
-    for (const [path, content] of Object.entries(config.xds)) {
-      writeAtomic(join(stateDir, path), stringify(content, { lineWidth: 0 }));
-    }
+    writeStandalone(stateDir, config);
   }
 
   function build(extra = ''): StandaloneConfig {
@@ -136,20 +102,7 @@ describe('standalone config through Envoy and the extproc', () => {
       stateDir,
     };
     write(build());
-    extproc = await spawnManaged(
-      process.execPath,
-      [
-        ...['--import', tsx, '--conditions=@aigw/source'],
-        join(root, 'apps', 'extproc', 'src', 'bin.ts'),
-        ...['--address', `unix:${options.extprocSocket}`],
-        ...['--config', join(stateDir, 'filter-config.yaml'), '--config-poll-ms', '100'],
-      ],
-      { name: 'extproc', cwd: root },
-    );
-    await extproc.untilReady(() => existsSync(options.extprocSocket), {
-      timeoutMs: 20_000,
-      description: 'extproc socket',
-    });
+    extproc = await startExtProc(stateDir, options.extprocSocket);
     envoy = await harness.envoy({ bootstrap: build().bootstrap });
     url = `http://127.0.0.1:${String(options.listenPort)}`;
     await waitFor(
@@ -165,12 +118,8 @@ describe('standalone config through Envoy and the extproc', () => {
     await extproc.stop();
   });
 
-  function chat(model: string, body?: string): Promise<Response> {
-    return fetch(`${url}/v1/chat/completions`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: body ?? JSON.stringify({ model, messages: [{ role: 'user', content: 'hi' }] }),
-    });
+  function chat(model: string): Promise<Response> {
+    return post(url, model);
   }
 
   it('routes by model, with the credential of the backend', async () => {

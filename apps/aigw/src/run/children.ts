@@ -20,6 +20,9 @@ export interface ChildContext {
 
 const startTimeoutMs = 30_000;
 
+/** How often the extproc checks its filter config and credential files. */
+export const extprocPollMs = 250;
+
 /** The extproc as a child: gRPC on the Unix socket, polling the filter config file. */
 export function startExtproc(
   context: ChildContext,
@@ -30,7 +33,14 @@ export function startExtproc(
     command: process.execPath,
     args: [
       app.bin,
-      ...['--address', `unix:${app.socket}`, '--config', app.config, '--config-poll-ms', '250'],
+      ...[
+        '--address',
+        `unix:${app.socket}`,
+        '--config',
+        app.config,
+        '--config-poll-ms',
+        String(extprocPollMs),
+      ],
       ...['--log-level', context.logLevel, '--log-format', 'pretty'],
     ],
     env: context.env,
@@ -77,6 +87,8 @@ export function startEnvoy(
     args: [
       // No hot restart: nothing shares Envoy's shared memory, so several gateways can run.
       ...['-c', app.bootstrap, '--disable-hot-restart', '-l', context.envoyLogLevel],
+      // Access log lines within a quarter second (Envoy buffers them for 10 s by default).
+      ...['--file-flush-interval-msec', '250'],
     ],
     env: context.env,
     cwd: context.stateDir,

@@ -1,4 +1,5 @@
 import { rm } from 'node:fs/promises';
+import { setTimeout as delay } from 'node:timers/promises';
 import { isDeepStrictEqual } from 'node:util';
 import type { StandaloneConfig, StandaloneOptions } from '@aigw/gateway-config';
 import type { Logger } from 'pino';
@@ -6,6 +7,7 @@ import { describeExit, type Child } from './child.js';
 import {
   clustersActive,
   envoyAndListenerReady,
+  extprocPollMs,
   firstExit,
   grpcReady,
   startEnvoy,
@@ -17,6 +19,7 @@ import {
 import { loadGatewayConfig, watchedPaths, type ConfigSource } from './config-source.js';
 import { watchFiles, type FileWatch } from './file-watcher.js';
 import { appBin, findEnvoy } from './locate.js';
+import { OutputWatch } from './output-watch.js';
 import { checkBindable, freePort } from './ports.js';
 import { createStateDir, removeStaleStateDirs, StateWriter, type StatePaths } from './state.js';
 
@@ -120,6 +123,7 @@ export class Gateway {
   readonly #writer: StateWriter;
   readonly #children = new Map<string, Child>();
   readonly #context: ChildContext;
+  readonly #extprocLog = new OutputWatch();
   #standalone: StandaloneOptions | undefined;
   #config: StandaloneConfig | undefined;
   #inputs = '';
@@ -193,7 +197,7 @@ export class Gateway {
 
   async #startChildren(config: StandaloneConfig): Promise<void> {
     const extproc = await this.#spawn(() =>
-      startExtproc(this.#context, {
+      startExtproc(this.#extprocContext(), {
         bin: this.#programs.extproc,
         socket: this.paths.extprocSocket,
         config: this.paths.filterConfig,
@@ -217,6 +221,34 @@ export class Gateway {
       ready,
     );
     for (const child of [extproc, ratelimit, envoy]) if (child) this.#monitor(child);
+  }
+
+  /** The extproc's output also goes to the waiters for its "config loaded" lines. */
+  #extprocContext(): ChildContext {
+    return {
+      ...this.#context,
+      output: (text) => {
+        this.#extprocLog.see(text);
+        this.#context.output(text);
+      },
+    };
+  }
+
+  /**
+   * Until the extproc has loaded the filter config with `uuid` (it logs the uuid at info level);
+   * at quieter log levels, two of its poll intervals.
+   */
+  async #extprocLoaded(uuid: string): Promise<void> {
+    if (!['trace', 'debug', 'info'].includes(this.#options.childLogLevel)) {
+      await delay(2 * extprocPollMs + 100);
+      return;
+    }
+    if (!(await this.#extprocLog.waitFor(uuid, 3_000))) {
+      this.#options.log.warn(
+        { uuid },
+        'the extproc has not loaded the new filter config after 3 s',
+      );
+    }
   }
 
   #spawnRateLimit(): Promise<Child> {
@@ -302,6 +334,7 @@ export class Gateway {
     this.#warnAboutRestart(loaded.config);
     const adminPort = this.#options.adminPort;
     const written = await this.#writer.apply(loaded.config, {
+      filterConfigLoaded: (uuid) => this.#extprocLoaded(uuid),
       afterClusters: async (names) => {
         if (!(await clustersActive(adminPort, names, 2_000))) {
           log.warn({ clusters: names }, 'envoy has not applied the new clusters after 2 s');

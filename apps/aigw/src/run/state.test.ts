@@ -9,6 +9,7 @@ import {
   removeStaleStateDirs,
   StateWriter,
   statePaths,
+  withBackendsOf,
   xdsOrder,
   type GeneratedState,
 } from './state.js';
@@ -54,6 +55,34 @@ describe('xdsOrder', () => {
   });
 });
 
+describe('withBackendsOf', () => {
+  it('adds the backends the new config dropped, keeping the new definitions', () => {
+    const previous = {
+      version: 'v1',
+      backends: [
+        { name: 'a', x: 1 },
+        { name: 'b', x: 1 },
+      ],
+    };
+    const next = {
+      version: 'v1',
+      backends: [
+        { name: 'b', x: 2 },
+        { name: 'c', x: 2 },
+      ],
+    };
+    expect(withBackendsOf(next, previous)).toEqual({
+      version: 'v1',
+      backends: [
+        { name: 'b', x: 2 },
+        { name: 'c', x: 2 },
+        { name: 'a', x: 1 },
+      ],
+    });
+    expect(withBackendsOf(previous, previous)).toBe(previous);
+  });
+});
+
 describe('clusterNames', () => {
   it('reads resources[].name and ignores anything else', () => {
     expect(clusterNames({ resources: [cluster('a'), { x: 1 }, null, cluster('b')] })).toEqual([
@@ -89,29 +118,57 @@ describe('StateWriter', () => {
     expect(parse(readFileSync(paths.bootstrap, 'utf8'))).toEqual({ admin: {} });
   });
 
-  it('rewrites only what changed, and waits for the clusters before the filter config', async () => {
+  it('rewrites only what changed; with new routes, the extproc first gets both generations of backends', async () => {
     const paths = statePaths(tempDir());
     const writer = new StateWriter(paths);
-    await writer.apply(state());
+    await writer.apply(state({ filterConfig: { version: 'v1', backends: [{ name: 'a' }] } }));
     const events: string[] = [];
+    const filterBackends = (): string =>
+      (parse(readFileSync(paths.filterConfig, 'utf8')) as { backends: { name: string }[] }).backends
+        .map((b) => b.name)
+        .join('+');
     const next = state({
       xds: { ...state().xds, 'xds/cds.yaml': { resources: [cluster('openai'), cluster('new')] } },
-      filterConfig: { version: 'v1', uuid: '2' },
+      filterConfig: { version: 'v1', backends: [{ name: 'b' }] },
     });
     const written = await writer.apply(next, {
+      filterConfigLoaded: (uuid) => {
+        events.push(`filter config ${uuid.length > 0 ? 'with uuid' : ''}`);
+        return Promise.resolve();
+      },
       afterClusters: (names) => {
-        events.push(`clusters ${names.join(',')}`);
-        events.push(
-          `filter config written: ${String(readFileSync(paths.filterConfig, 'utf8').includes('uuid'))}`,
-        );
+        events.push(`clusters ${names.join(',')} while the extproc has ${filterBackends()}`);
         return Promise.resolve();
       },
     });
     expect(written.map((p) => p.slice(paths.dir.length + 1))).toEqual([
+      'filter-config.yaml',
       'xds/cds.yaml',
       'filter-config.yaml',
     ]);
-    expect(events).toEqual(['clusters openai,new', 'filter config written: false']);
+    expect(events).toEqual([
+      'filter config with uuid',
+      'clusters openai,new while the extproc has b+a',
+      'filter config with uuid',
+    ]);
+    expect(filterBackends()).toBe('b');
+  });
+
+  it('writes the filter config once, without a bridge, when only it changed', async () => {
+    const paths = statePaths(tempDir());
+    const writer = new StateWriter(paths);
+    await writer.apply(state());
+    const uuids: string[] = [];
+    const written = await writer.apply(state({ filterConfig: { version: 'v1', models: [] } }), {
+      filterConfigLoaded: (uuid) => {
+        uuids.push(uuid);
+        return Promise.resolve();
+      },
+    });
+    expect(written.map((p) => p.slice(paths.dir.length + 1))).toEqual(['filter-config.yaml']);
+    expect(uuids).toHaveLength(1);
+    expect(readFileSync(paths.filterConfig, 'utf8')).toContain(`uuid: ${uuids[0]!}`);
+    expect(await writer.apply(state({ filterConfig: { version: 'v1', models: [] } }))).toEqual([]);
   });
 
   it('does not wait for clusters when the cluster file did not change', async () => {

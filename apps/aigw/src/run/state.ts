@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, extname, join } from 'node:path';
@@ -104,19 +105,48 @@ export function clusterNames(content: object): string[] {
 export interface ApplyHooks {
   /** Runs after the cluster files were written: wait until Envoy has the clusters. */
   readonly afterClusters?: (names: readonly string[]) => Promise<void>;
+  /**
+   * Called just before a filter config with this `uuid` is written; the promise it returns (the
+   * extproc has loaded it) is awaited after the write.
+   */
+  readonly filterConfigLoaded?: (uuid: string) => Promise<void>;
+}
+
+interface NamedBackends {
+  readonly backends?: readonly { readonly name: string }[];
+}
+
+/**
+ * `next` with the backends of `previous` that `next` dropped: the filter config the extproc needs
+ * while Envoy may still route by either generation of the xDS files.
+ */
+export function withBackendsOf(next: object, previous: object): object {
+  const nextBackends = (next as NamedBackends).backends ?? [];
+  const names = new Set(nextBackends.map((backend) => backend.name));
+  const dropped = ((previous as NamedBackends).backends ?? []).filter((b) => !names.has(b.name));
+  return dropped.length === 0 ? next : { ...next, backends: [...nextBackends, ...dropped] };
 }
 
 /**
  * Writes the generated configuration into the state directory, each file atomically and only when
- * its content changed, in an order that never lets a reader refer to something not yet written:
- * credentials, then the xDS files (clusters, routes, listeners), then the rate-limit rules, and
- * the extproc's filter config last — the extproc starts routing models to a cluster only once
- * Envoy has it.
+ * its content changed, in an order that never lets a reader refer to something it does not know:
+ *
+ * 1. credential files;
+ * 2. when the routes change too, a bridge filter config with the backends of both generations,
+ *    and the extproc must load it (`filterConfigLoaded`): Envoy may name either generation's
+ *    backends from the moment it reads the new xDS files;
+ * 3. the xDS files: clusters (then `afterClusters`: Envoy must have them), routes, listeners;
+ * 4. the rate-limit rules;
+ * 5. the final filter config, and only then removal of credential files no longer used.
+ *
+ * Every filter config written carries a fresh `uuid`, which the extproc logs when it loads it.
  */
 export class StateWriter {
   readonly paths: StatePaths;
   readonly #written = new Map<string, string>();
   #credentialFiles = new Set<string>();
+  #filterConfig: object | undefined;
+  #filterText = '';
 
   constructor(paths: StatePaths) {
     this.paths = paths;
@@ -128,7 +158,7 @@ export class StateWriter {
     await this.apply(state);
   }
 
-  /** Writes what changed; returns the paths written. */
+  /** Writes what changed; returns the paths written, in order. */
   async apply(state: GeneratedState, hooks: ApplyHooks = {}): Promise<string[]> {
     const written: string[] = [];
     const write = async (path: string, text: string, mode?: number): Promise<void> => {
@@ -140,9 +170,19 @@ export class StateWriter {
       credentials.add(path);
       await write(path, text, 0o600);
     }
-    const xds = Object.entries(state.xds).sort(([a], [b]) => xdsOrder(a) - xdsOrder(b));
-    for (const [relative, content] of xds) {
-      const path = join(this.paths.dir, relative);
+    const filterText = serialize(this.paths.filterConfig, state.filterConfig);
+    const filterChanged = filterText !== this.#filterText;
+    const xds = Object.entries(state.xds)
+      .sort(([a], [b]) => xdsOrder(a) - xdsOrder(b))
+      .map(([relative, content]) => ({ relative, content, path: join(this.paths.dir, relative) }));
+    const xdsChanged = xds.some(
+      ({ path, content }) => this.#written.get(path) !== serialize(path, content),
+    );
+    if (filterChanged && xdsChanged && this.#filterConfig !== undefined) {
+      await this.#writeFilterConfig(withBackendsOf(state.filterConfig, this.#filterConfig), hooks);
+      written.push(this.paths.filterConfig);
+    }
+    for (const { relative, content, path } of xds) {
       const before = written.length;
       await write(path, serialize(path, content));
       if (xdsOrder(relative) === 0 && written.length > before) {
@@ -150,9 +190,22 @@ export class StateWriter {
       }
     }
     await this.#writeRules(state.rateLimitRules, write);
-    await write(this.paths.filterConfig, serialize(this.paths.filterConfig, state.filterConfig));
+    if (filterChanged) {
+      await this.#writeFilterConfig(state.filterConfig, hooks);
+      this.#filterConfig = state.filterConfig;
+      this.#filterText = filterText;
+      written.push(this.paths.filterConfig);
+    }
     await this.#removeOldCredentials(credentials);
     return written;
+  }
+
+  async #writeFilterConfig(config: object, hooks: ApplyHooks): Promise<void> {
+    const uuid = randomUUID();
+    const path = this.paths.filterConfig;
+    const loaded = hooks.filterConfigLoaded?.(uuid);
+    await writeFileAtomic(path, serialize(path, { ...config, uuid }), { mode: 0o644 });
+    await loaded;
   }
 
   async #writeRules(

@@ -1,9 +1,9 @@
 import { isConfigError } from '@aigw/service-kit';
 import { loadHelpOnly } from './config.js';
 import { usage } from './commands/help.js';
-import { notYet } from './commands/not-yet.js';
 import { healthcheck } from './commands/healthcheck.js';
 import { run } from './commands/run.js';
+import { translate } from './commands/translate.js';
 import { version } from './version.js';
 
 /** The process surface a command uses; tests pass their own streams and env. */
@@ -17,7 +17,7 @@ type Command = (argv: readonly string[], cli: Cli) => number | Promise<number>;
 
 const commands: Readonly<Record<string, Command>> = {
   run,
-  translate: notYet({ name: 'translate', usage: usage.translate, issue: '6/7' }),
+  translate,
   healthcheck,
   version: (argv, cli) => {
     if (loadHelpOnly(argv).config.help) cli.stdout.write(usage.version);

@@ -172,7 +172,9 @@ class AuthBuilder {
     const policy = ref.policy;
     if (!policy) return undefined;
     if (!this.#byPolicy.has(policy)) this.#byPolicy.set(policy, this.#build(policy));
-    return this.#byPolicy.get(policy);
+    const auth = this.#byPolicy.get(policy);
+    // A copy per backend, so a YAML writer never turns the shared object into an alias.
+    return auth === undefined ? undefined : structuredClone(auth);
   }
 
   #build(policy: Loaded<AnyBackendSecurityPolicy>): BackendAuth | undefined {

@@ -24,9 +24,16 @@ export type {
 } from './kube-types.js';
 export {
   buildStandalone,
+  credentialsDir,
+  xdsFiles,
   type RouteSummary,
   type StandaloneConfig,
   type StandaloneOptions,
 } from './standalone.js';
 export { substituteEnv, type SubstituteEnvOptions } from './substitute-env.js';
-export { translateToKubernetes } from './translate.js';
+export {
+  filterConfigKey,
+  kubernetesFilterConfigDir,
+  manifestsToYaml,
+  translateToKubernetes,
+} from './translate.js';

@@ -20,8 +20,12 @@ export interface Loaded<T> {
   readonly namespace: string;
   /** `metadata.name`. */
   readonly name: string;
+  /** Zero-based position among all documents of all files, in input order. */
+  readonly position: number;
   /** The validated object; for our CRDs with the CRD defaults applied. */
   readonly resource: T;
+  /** The document exactly as written (what `aigw translate` passes through). */
+  readonly manifest: Readonly<Record<string, unknown>>;
 }
 
 /** AIGatewayRoute in either served version (the specs are identical). */

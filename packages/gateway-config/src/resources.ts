@@ -46,9 +46,10 @@ export function loadResources(files: readonly SourceFile[]): ResourceSet {
   };
   const problems: string[] = [];
   const seen = new Map<string, string>();
+  let position = 0;
   for (const file of files) {
     for (const doc of parseFile(file, problems)) {
-      const loaded = loadDocument(doc, problems);
+      const loaded = loadDocument({ ...doc, position: position++ }, problems);
       if (loaded === undefined) continue;
       const id = `${loaded.kind} ${loaded.entry.namespace}/${loaded.entry.name}`;
       const first = seen.get(id);
@@ -68,6 +69,7 @@ export function loadResources(files: readonly SourceFile[]): ResourceSet {
 interface Document {
   readonly file: string;
   readonly index: number;
+  readonly position?: number;
   readonly value: Record<string, unknown>;
 }
 
@@ -162,7 +164,14 @@ function loadDocument(doc: Document, problems: string[]): LoadedDocument | undef
   const { kind, namespace, name } = identity(doc);
   const label = `${doc.file}: ${kind} ${namespace}/${name}`;
   const apiVersion = typeof doc.value.apiVersion === 'string' ? doc.value.apiVersion : '';
-  const base = { file: doc.file, index: doc.index, namespace, name };
+  const base = {
+    file: doc.file,
+    index: doc.index,
+    position: doc.position ?? 0,
+    namespace,
+    name,
+    manifest: doc.value,
+  };
   if (apiVersion.startsWith(aiGroup)) {
     const result = validateResource(doc.value);
     if (!result.ok) {

@@ -80,7 +80,7 @@ export function buildStandalone(
   options: StandaloneOptions,
 ): StandaloneConfig {
   const plan = planRoutes(resources);
-  const problems: string[] = [];
+  const problems: string[] = unsupportedObjects(resources);
   const rateLimits = buildRateLimits(plan);
   problems.push(...rateLimits.problems);
   const filter = buildFilterConfig(plan, {
@@ -142,6 +142,16 @@ export function buildStandalone(
     needsRateLimit: rateLimits.needsRateLimit,
     summary: summary(plan, options),
   };
+}
+
+/** Our CRDs the standalone gateway does not run yet. */
+function unsupportedObjects(resources: ResourceSet): string[] {
+  return resources.others
+    .filter((o) => o.resource.apiVersion.startsWith('aigateway.envoyproxy.io/'))
+    .map(
+      (o) =>
+        `${o.file}: ${o.resource.kind} ${o.namespace}/${o.name}: not supported by aigw run yet`,
+    );
 }
 
 function summary(plan: Plan, options: StandaloneOptions): StandaloneConfig['summary'] {

@@ -1,12 +1,227 @@
-import type { ResourceSet } from './resource-set.js';
+import { join } from 'node:path/posix';
+
+import { stringify } from 'yaml';
+
+import { routeNotFoundMessage } from './envoy/routes.js';
+import { ResourceError } from './errors.js';
+import { buildFilterConfig } from './filter-config.js';
+import { planRoutes, type PlannedRule } from './plan.js';
+import type { AnyAIGatewayRoute, Loaded, ResourceSet } from './resource-set.js';
+
+/** Where the controller mounts the extproc config Secret in the extproc container. */
+export const kubernetesFilterConfigDir = '/etc/filter-config';
+
+/** The key of the filter config in the extproc config Secret. */
+export const filterConfigKey = 'filter-config.yaml';
+
+const aiGroup = 'aigateway.envoyproxy.io';
+const egGroup = 'gateway.envoyproxy.io';
+const gatewayGroup = 'gateway.networking.k8s.io';
+
+const hostRewriteName = (route: string): string => `ai-eg-host-rewrite-${route}`;
+const routeNotFoundName = (route: string): string => `ai-eg-route-not-found-response-${route}`;
+
+function ownerReference(route: Loaded<AnyAIGatewayRoute>): object {
+  return {
+    apiVersion: `${aiGroup}/v1beta1`,
+    kind: 'AIGatewayRoute',
+    name: route.name,
+    uid: route.resource.metadata.uid ?? '',
+    controller: true,
+    blockOwnerDeletion: true,
+  };
+}
+
+function extensionRef(name: string): object {
+  return { type: 'ExtensionRef', extensionRef: { group: egGroup, kind: 'HTTPRouteFilter', name } };
+}
+
+function httpRouteRule(rule: PlannedRule): object {
+  const { route } = rule;
+  const matches = rule.matches.length > 0 ? rule.matches : [[]];
+  return {
+    name: rule.rule.name ?? `${route.name}-rule-${String(rule.index)}`,
+    backendRefs: rule.refs.map((ref) => {
+      const target = ref.backend;
+      return {
+        group: egGroup,
+        kind: 'Backend',
+        name: target.name,
+        ...(target.namespace === route.namespace ? {} : { namespace: target.namespace }),
+        ...(ref.weight === 1 ? {} : { weight: ref.weight }),
+      };
+    }),
+    filters: [extensionRef(hostRewriteName(route.name))],
+    matches: matches.map((headers) => ({
+      ...(headers.length > 0
+        ? {
+            headers: headers.map((h) => ({
+              name: h.name,
+              type: h.type ?? 'Exact',
+              value: h.value,
+            })),
+          }
+        : {}),
+      path: { value: '/' },
+    })),
+    timeouts: {
+      request: rule.requestTimeout,
+      ...(rule.rule.timeouts?.backendRequest === undefined
+        ? {}
+        : { backendRequest: rule.rule.timeouts.backendRequest }),
+    },
+  };
+}
+
+/** The HTTPRoute the controller creates for an AIGatewayRoute (protocols.md §5.2). */
+function httpRoute(route: Loaded<AnyAIGatewayRoute>, rules: readonly PlannedRule[]): object {
+  const spec = route.resource.spec;
+  const priorities = rules.flatMap((rule) =>
+    rule.refs.map((ref) => `${String(rule.index)}:${ref.ref.name}:${String(ref.priority)}`),
+  );
+  return {
+    apiVersion: `${gatewayGroup}/v1`,
+    kind: 'HTTPRoute',
+    metadata: {
+      name: route.name,
+      namespace: route.namespace,
+      annotations: {
+        // A change of backends or priorities changes the annotation, which makes Envoy Gateway
+        // re-translate the route (it copies gateway.envoyproxy.io/* annotations into metadata).
+        'gateway.envoyproxy.io/backend-ref-priority': priorities.join(','),
+        'gateway.envoyproxy.io/ai-gateway-generated': 'true',
+      },
+      ownerReferences: [ownerReference(route)],
+    },
+    spec: {
+      parentRefs: spec?.parentRefs ?? [],
+      ...(spec?.hostnames ? { hostnames: spec.hostnames } : {}),
+      rules: [
+        ...rules.map(httpRouteRule),
+        {
+          name: 'route-not-found',
+          matches: [{ path: { value: '/' } }],
+          filters: [extensionRef(routeNotFoundName(route.name))],
+        },
+      ],
+    },
+  };
+}
+
+function routeFilters(route: Loaded<AnyAIGatewayRoute>): object[] {
+  const metadata = (name: string): object => ({
+    name,
+    namespace: route.namespace,
+    ownerReferences: [ownerReference(route)],
+  });
+  return [
+    {
+      apiVersion: `${egGroup}/v1alpha1`,
+      kind: 'HTTPRouteFilter',
+      metadata: metadata(hostRewriteName(route.name)),
+      spec: { urlRewrite: { hostname: { type: 'Backend' } } },
+    },
+    {
+      apiVersion: `${egGroup}/v1alpha1`,
+      kind: 'HTTPRouteFilter',
+      metadata: metadata(routeNotFoundName(route.name)),
+      spec: {
+        directResponse: {
+          statusCode: 404,
+          body: { type: 'Inline', inline: routeNotFoundMessage },
+        },
+      },
+    },
+  ];
+}
+
+/** The Gateways (`namespace/name`) a route attaches to. */
+function gatewaysOf(route: Loaded<AnyAIGatewayRoute>): string[] {
+  return (route.resource.spec?.parentRefs ?? [])
+    .filter((p) => (p.kind ?? 'Gateway') === 'Gateway')
+    .map((p) => `${p.namespace ?? route.namespace}/${p.name}`);
+}
 
 /**
- * The Kubernetes objects the controller creates for `resources` (HTTPRoutes, HTTPRouteFilters, the
- * extproc config Secret), followed by the user's own non-AI objects, unchanged.
+ * The extproc config Secret of one Gateway, `<gateway>-<namespace>` as upstream names it: the
+ * filter config of every route attached to it, plus the credential files it names (the
+ * controller mounts the Secret at {@link kubernetesFilterConfigDir}).
+ */
+function configSecret(
+  resources: ResourceSet,
+  gateway: string,
+  problems: string[],
+): object | undefined {
+  const routes = resources.aiGatewayRoutes.filter((r) => gatewaysOf(r).includes(gateway));
+  if (routes.length === 0) return undefined;
+  const plan = planRoutes({ ...resources, aiGatewayRoutes: routes });
+  const result = buildFilterConfig(plan, {
+    mode: 'kubernetes',
+    credentialPath: (name) => join(kubernetesFilterConfigDir, name),
+  });
+  problems.push(...result.problems);
+  const [namespace = 'default', name = ''] = gateway.split('/');
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: `${name}-${namespace}`, namespace },
+    type: 'Opaque',
+    stringData: {
+      [filterConfigKey]: stringify(result.config, { aliasDuplicateObjects: false }),
+      ...result.credentials,
+    },
+  };
+}
+
+const unsupportedKinds = new Set(['MCPRoute']);
+
+/**
+ * The Kubernetes objects the controller creates for `resources` — per AIGatewayRoute an
+ * HTTPRoute and its two HTTPRouteFilters (host rewrite, route-not-found), per Gateway the extproc
+ * config Secret — followed by the user's own objects other than our CRs (Gateways, Backends,
+ * Secrets, BackendTLSPolicies, …), exactly as written, in input order.
+ *
+ * @throws ResourceError for what the translation does not support (MCPRoute, unusable credentials).
  */
 export function translateToKubernetes(resources: ResourceSet): object[] {
-  // TODO(6/7): filled in by the next commits.
-  throw new Error(
-    `translateToKubernetes: not implemented yet (${String(resources.aiGatewayRoutes.length)} routes)`,
-  );
+  const problems: string[] = [];
+  for (const other of resources.others) {
+    const kind = other.resource.kind;
+    if (other.resource.apiVersion.startsWith(`${aiGroup}/`) && unsupportedKinds.has(kind)) {
+      problems.push(
+        `${other.file}: ${kind} ${other.namespace}/${other.name}: not supported by aigw yet`,
+      );
+    }
+  }
+  const plan = planRoutes(resources);
+  const generated: object[] = [];
+  for (const route of resources.aiGatewayRoutes) {
+    const rules = plan.rules.filter((r) => r.route === route);
+    generated.push(httpRoute(route, rules), ...routeFilters(route));
+  }
+  const gateways = [...new Set(resources.aiGatewayRoutes.flatMap(gatewaysOf))];
+  for (const gateway of gateways) {
+    const secret = configSecret(resources, gateway, problems);
+    if (secret) generated.push(secret);
+  }
+  if (problems.length > 0) throw new ResourceError([...new Set(problems)]);
+  return [...generated, ...passThrough(resources)];
+}
+
+function passThrough(resources: ResourceSet): object[] {
+  const user: Loaded<unknown>[] = [
+    ...resources.backends,
+    ...resources.backendTrafficPolicies,
+    ...resources.gateways,
+    ...resources.secrets,
+    ...resources.others.filter((o) => !o.resource.apiVersion.startsWith(`${aiGroup}/`)),
+  ];
+  return user.sort((a, b) => a.position - b.position).map((item) => item.manifest);
+}
+
+/** Objects as one multi-document YAML stream (what `aigw translate` prints). */
+export function manifestsToYaml(objects: readonly object[]): string {
+  return objects
+    .map((o) => `---\n${stringify(o, { lineWidth: 0, aliasDuplicateObjects: false })}`)
+    .join('');
 }

@@ -37,8 +37,16 @@ Ctrl-C (SIGINT) or SIGTERM stops everything and removes the temporary state dire
 `,
   translate: `Usage: aigw translate files…
 
-Prints the Kubernetes objects (HTTPRoute, HTTPRouteFilter, the extproc config Secret, …) that the
-controller generates from the given AIGateway CRs.
+Prints, as one YAML stream, the Kubernetes objects the controller generates from the AIGateway
+resources in the files (AIGatewayRoute, AIServiceBackend, BackendSecurityPolicy, …): per
+AIGatewayRoute an HTTPRoute and its HTTPRouteFilters, per Gateway the extproc config Secret,
+followed by the files' other objects (Gateways, Backends, Secrets, …) unchanged.
+
+Problems are printed to stderr, one per line with the file, the object and the field; the exit
+code is then 1.
+
+Flags:
+  --help              show this text
 `,
   healthcheck: `Usage: aigw healthcheck [flags]
 

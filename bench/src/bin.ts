@@ -4,6 +4,7 @@
  * figure is produced; `--soak` watches memory over time. See `--help` and docs/benchmarks.md.
  */
 import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { loadavg, setPriority } from 'node:os';
 import { stopAll } from '@aigw/testkit';
 import { parseOptions, usage, UsageError, type BenchOptions } from './config.js';
@@ -161,6 +162,7 @@ async function run(options: BenchOptions): Promise<number> {
   const profile = report.profile ? profileMarkdown(report.profile) : undefined;
   process.stdout.write(`${results}\n\n${profile ?? ''}\n`);
   if (options.shouldWrite) writeOutputs(report, { results, ...(profile ? { profile } : {}) });
+  if (options.out !== undefined) writeFileSync(options.out, `${JSON.stringify(report, null, 2)}\n`);
   return exitCode(report);
 }
 

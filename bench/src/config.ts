@@ -53,6 +53,8 @@ export interface BenchOptions {
   readonly nice: number;
   /** Write bench/results/*.json and docs/benchmarks.md. */
   readonly shouldWrite: boolean;
+  /** Also write the JSON report here (any mode), e.g. to compare two variants. */
+  readonly out: string | undefined;
   /** The command line, for the record. */
   readonly command: string;
 }
@@ -85,13 +87,15 @@ Counts (full; quick; smoke):
   --sample-seconds <s>    soak: seconds between RSS lines              (60)
 
 Shape:
-  --extprocs <n>          extproc processes behind one Envoy cluster of Unix sockets (1)
+  --extprocs <n>          extproc processes sharing one Unix socket (node:cluster); the load
+                          spreads per Envoy worker: use with --envoy-concurrency n      (1)
   --envoy-concurrency <n> Envoy worker threads, both Envoys            (1)
   --modes <e2e|lean>      gateway ext_proc processing modes            (e2e)
   --no-profile            skip the node --cpu-prof run (smoke never profiles)
   --extproc <dist|source> run apps/extproc/dist, built first (default), or its sources via tsx
   --nice <n>              run this process and its children at nice n (negative needs root)  (0)
   --write / --no-write    write bench/results and docs/benchmarks.md (default: full and soak)
+  --out <file>            also write the JSON report to <file> (any mode)
 `;
 
 const full = {
@@ -145,6 +149,7 @@ const nonNegative = new Set<NumberFlag>([
   'rls-seconds',
   'profile-duration',
   'sample-seconds',
+  'minutes',
 ]);
 
 /** Thrown for a bad command line; the message is meant for the user. */
@@ -204,6 +209,7 @@ function parse(argv: readonly string[]) {
       concurrency: { type: 'string', default: '16,64' },
       modes: { type: 'string', default: 'e2e' },
       extproc: { type: 'string', default: 'dist' },
+      out: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -245,6 +251,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
     nice,
     shouldWrite:
       typeof values.write === 'boolean' ? values.write : mode === 'full' || mode === 'soak',
+    out: values.out,
     command: `pnpm bench${rest}`,
   };
 }

@@ -163,6 +163,12 @@ function latencyRows(targets: Readonly<Record<TargetName, TargetFigures>>): Row[
 function loopRows(targets: Readonly<Record<TargetName, TargetFigures>>, c: number): Row[] {
   const loop = (t: TargetFigures): LoopFigures | undefined => t.loops[c];
   const name = `Non-streaming, c=${String(c)}`;
+  const cpu =
+    (role: string): Of =>
+    (t) => {
+      const l = loop(t);
+      return l ? (cpuPerRequest(l, t.lane.target.name)[role] ?? Number.NaN) : Number.NaN;
+    };
   return [
     both(
       `${name}: throughput`,
@@ -181,17 +187,12 @@ function loopRows(targets: Readonly<Record<TargetName, TargetFigures>>, c: numbe
       { unit: 'ms', of: (t) => percentile(loop(t)?.latencyMs ?? [], 50) },
       targets,
     ),
-    both(
-      `${name}: CPU per request, all processes`,
-      {
-        unit: 'µs',
-        of: (t) => {
-          const l = loop(t);
-          return l ? (cpuPerRequest(l, t.lane.target.name).total ?? Number.NaN) : Number.NaN;
-        },
-      },
-      targets,
-    ),
+    both(`${name}: CPU per request, all processes`, { unit: 'µs', of: cpu('total') }, targets),
+    {
+      ...both(`${name}: CPU per request, extproc`, { unit: 'µs', of: cpu('extproc') }, targets),
+      direct: undefined,
+      hasAdded: false,
+    },
   ];
 }
 

@@ -6,6 +6,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { waitFor } from '@aigw/testkit';
 import { cannon } from './cannon.js';
 import type { BenchOptions } from './config.js';
 import { benchWorkload, closedLoop, createLane, streamOnce } from './load.js';
@@ -107,7 +108,7 @@ async function period(state: {
 
 function line(sample: SoakSample): string {
   return (
-    `${String(sample.minute).padStart(3)} min: extproc ${sample.extprocMb.toFixed(1)} MiB, ` +
+    `${sample.minute.toFixed(1).padStart(5)} min: extproc ${sample.extprocMb.toFixed(1)} MiB, ` +
     `limiter ${sample.limiterMb.toFixed(1)} MiB; gateway ${sample.requests.toLocaleString('en-US')} requests + ` +
     `${sample.streams.toLocaleString('en-US')} streams, limiter ${sample.decisions.toLocaleString('en-US')} decisions; ` +
     `${String(sample.failed)} failed`
@@ -139,6 +140,12 @@ export async function runSoak(
     ],
     'ratelimit-soak',
   );
+  // Start counting once the limiter runs (its first line is its idle reading).
+  await waitFor(() => (Number.isFinite(lastLimiterLine(limiterFile).rssMb) ? true : undefined), {
+    timeoutMs: 60_000,
+    intervalMs: 200,
+    description: 'the limiter soak child',
+  });
   const pid = stack.extprocPids();
   const extprocMb = (): number => pid.reduce((s, p) => s + (rssMb(p) ?? 0), 0);
   const state = { rate: 500, sampleS, port: await stack.envoys.gateway.listenerPort('ingress') };

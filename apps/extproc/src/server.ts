@@ -1,5 +1,6 @@
 import { extProc } from '@aigw/proto';
 import { startGrpcService, type GrpcService, type Logger } from '@aigw/service-kit';
+import { serializeResponse } from './processor/messages.js';
 import { handleProcessStream } from './processor/process-stream.js';
 import { RequestContexts } from './processor/request-context.js';
 import type { RuntimeConfig } from './runtime/runtime-config.js';
@@ -20,6 +21,13 @@ export interface ExtProcServer extends GrpcService {
 
 const serviceName = 'envoy.service.ext_proc.v3.ExternalProcessor';
 
+// The generated definition, with a response serializer that sends pre-encoded constants as they
+// are and does not copy the encoder's output (messages.ts).
+const processorService = {
+  ...extProc.ExternalProcessorService,
+  process: { ...extProc.ExternalProcessorService.process, responseSerialize: serializeResponse },
+};
+
 /**
  * Serves `envoy.service.ext_proc.v3.ExternalProcessor` (one bidi stream per HTTP request per
  * filter) and gRPC health on one server.
@@ -32,7 +40,7 @@ export async function startExtProcServer(options: ExtProcServerOptions): Promise
     log: options.log,
     healthServices: [serviceName],
     register: (server) => {
-      server.addService(extProc.ExternalProcessorService, {
+      server.addService(processorService, {
         process: (call) => {
           handleProcessStream(call, deps);
         },

@@ -58,41 +58,80 @@ export interface CommonOptions {
   readonly modeOverride?: extProc.ProcessingMode | undefined;
 }
 
+/** A ProcessingResponse with every field the encoder reads, built without `fromPartial`'s copy. */
+function processingResponse(
+  response: extProc.ProcessingResponse['response'],
+  extra: Pick<extProc.ProcessingResponse, 'dynamicMetadata' | 'modeOverride'> = {},
+): extProc.ProcessingResponse {
+  return {
+    response,
+    dynamicMetadata: extra.dynamicMetadata,
+    typedDynamicMetadata: {},
+    modeOverride: extra.modeOverride,
+    overrideMessageTimeout: undefined,
+    // Deprecated in the proto, still a required field of the generated type; false is "not set".
+    // eslint-disable-next-line @typescript-eslint/no-deprecated
+    requestDrain: false,
+    requestDrainRequests: false,
+    requestDrainResponses: false,
+    serverWindowUpdate: undefined,
+  };
+}
+
 /** Builds the one response Envoy expects for a headers or body message. */
 export function commonResponse(options: CommonOptions): extProc.ProcessingResponse {
+  const { body } = options;
   const response: extProc.CommonResponse = {
     status: options.isReplace
       ? CONTINUE_AND_REPLACE
       : extProc.CommonResponse_ResponseStatus.CONTINUE,
     headerMutation: options.mutation,
-    bodyMutation: options.body
+    bodyMutation: body
       ? {
           mutation: {
             $case: 'body',
-            value: Buffer.from(
-              options.body.buffer,
-              options.body.byteOffset,
-              options.body.byteLength,
-            ),
+            value: Buffer.from(body.buffer, body.byteOffset, body.byteLength),
           },
         }
       : undefined,
     trailers: undefined,
     clearRouteCache: options.clearRouteCache ?? false,
   };
-  return extProc.ProcessingResponse.fromPartial({
-    response: { $case: options.phase, value: { response } },
-    dynamicMetadata: options.dynamicMetadata,
-    modeOverride: options.modeOverride,
-  });
+  return processingResponse(
+    { $case: options.phase, value: { response } },
+    { dynamicMetadata: options.dynamicMetadata, modeOverride: options.modeOverride },
+  );
 }
 
-/** A bare CONTINUE for a phase, shared because it never changes. */
+// Responses that never change are encoded once: `serializeResponse` sends their bytes as they are.
+const preEncoded = new WeakMap<extProc.ProcessingResponse, Buffer>();
+
+function encode(response: extProc.ProcessingResponse): Buffer {
+  const bytes = extProc.ProcessingResponse.encode(response).finish();
+  // A view, not a copy: the writer's bytes are ours alone (grpc-js copies them into its frame).
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/** Registers `response` as a constant: encoded now, never again. Returns it, frozen. */
+export function constantResponse(response: extProc.ProcessingResponse): extProc.ProcessingResponse {
+  preEncoded.set(response, encode(response));
+  return Object.freeze(response);
+}
+
+/**
+ * The ext_proc service's response serializer: a constant's bytes, encoded once; anything else
+ * encoded without the extra copy of the generated serializer (`Buffer.from(Uint8Array)`).
+ */
+export function serializeResponse(response: extProc.ProcessingResponse): Buffer {
+  return preEncoded.get(response) ?? encode(response);
+}
+
+/** A bare CONTINUE for a phase, shared (and pre-encoded) because it never changes. */
 export const continueResponses: Readonly<Record<Phase, extProc.ProcessingResponse>> = {
-  requestHeaders: commonResponse({ phase: 'requestHeaders' }),
-  responseHeaders: commonResponse({ phase: 'responseHeaders' }),
-  requestBody: commonResponse({ phase: 'requestBody' }),
-  responseBody: commonResponse({ phase: 'responseBody' }),
+  requestHeaders: constantResponse(commonResponse({ phase: 'requestHeaders' })),
+  responseHeaders: constantResponse(commonResponse({ phase: 'responseHeaders' })),
+  requestBody: constantResponse(commonResponse({ phase: 'requestBody' })),
+  responseBody: constantResponse(commonResponse({ phase: 'responseBody' })),
 };
 
 /** An immediate (local) reply with an error body in the client's dialect. */

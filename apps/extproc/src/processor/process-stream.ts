@@ -2,7 +2,7 @@ import { status, type ServerDuplexStream } from '@grpc/grpc-js';
 import { extProc } from '@aigw/proto';
 import type { Logger } from '@aigw/service-kit';
 import type { RuntimeConfig } from '../runtime/runtime-config.js';
-import { continueResponses } from './messages.js';
+import { constantResponse, continueResponses } from './messages.js';
 import type { RequestContexts } from './request-context.js';
 import { RouterProcessor } from './router-processor.js';
 import { isUpstreamStream, processUpstreamRequestHeaders } from './upstream-processor.js';
@@ -18,12 +18,12 @@ export interface StreamDeps {
 
 // Trailers are never asked for, but answer them correctly if a filter config does.
 const trailerResponses = {
-  requestTrailers: extProc.ProcessingResponse.fromPartial({
-    response: { $case: 'requestTrailers', value: {} },
-  }),
-  responseTrailers: extProc.ProcessingResponse.fromPartial({
-    response: { $case: 'responseTrailers', value: {} },
-  }),
+  requestTrailers: constantResponse(
+    extProc.ProcessingResponse.fromPartial({ response: { $case: 'requestTrailers', value: {} } }),
+  ),
+  responseTrailers: constantResponse(
+    extProc.ProcessingResponse.fromPartial({ response: { $case: 'responseTrailers', value: {} } }),
+  ),
 } as const;
 
 function routerResponse(

@@ -184,6 +184,8 @@ export class RouterProcessor {
     const result = context.translator.responseBody(body.body, body.endOfStream);
     if (result.usage) context.usage = result.usage;
     if (result.responseModel !== undefined) context.responseModel = result.responseModel;
+    // Most SSE chunks pass unchanged: answer them with the pre-encoded CONTINUE.
+    if (!result.body && !body.endOfStream) return continueResponses.responseBody;
     return commonResponse({
       phase: 'responseBody',
       body: result.body,

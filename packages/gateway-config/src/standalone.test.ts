@@ -1,0 +1,367 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parseFilterConfig } from '@aigw/filterapi';
+import { stringify } from 'yaml';
+
+import { isResourceError } from './errors.js';
+import { loadResources } from './resources.js';
+import { buildStandalone, type StandaloneConfig, type StandaloneOptions } from './standalone.js';
+import { substituteEnv } from './substitute-env.js';
+
+const basic = readFileSync(new URL('testdata/basic.yaml', import.meta.url), 'utf8');
+const options: StandaloneOptions = {
+  listenPort: 1975,
+  adminPort: 9901,
+  extprocSocket: '/run/aigw/extproc.sock',
+  stateDir: '/var/lib/aigw',
+};
+
+function build(text = basic, opts: StandaloneOptions = options): StandaloneConfig {
+  return buildStandalone(loadResources([{ path: 'in.yaml', text }]), opts);
+}
+
+function problems(text: string, opts: StandaloneOptions = options): readonly string[] {
+  try {
+    build(text, opts);
+  } catch (err) {
+    if (isResourceError(err)) return err.problems;
+    throw err;
+  }
+  return [];
+}
+
+type Json = Record<string, unknown>;
+const resources = (config: StandaloneConfig, file: string): Json[] =>
+  (config.xds[file] as { resources: Json[] }).resources;
+
+describe('buildStandalone: bootstrap', () => {
+  const config = build();
+  const bootstrap = config.bootstrap as Json;
+
+  it('binds admin to 127.0.0.1 and sets the graceful ext_proc close the extproc needs', () => {
+    expect(bootstrap.admin).toEqual({
+      address: { socket_address: { address: '127.0.0.1', port_value: 9901 } },
+    });
+    expect(JSON.stringify(bootstrap.layered_runtime)).toContain(
+      '"envoy.reloadable_features.ext_proc_graceful_grpc_close":true',
+    );
+  });
+
+  it('has the extproc cluster on its Unix socket over HTTP/2, and no rate-limit cluster', () => {
+    const clusters = (bootstrap.static_resources as { clusters: Json[] }).clusters;
+    expect(clusters.map((c) => c.name)).toEqual(['extproc']);
+    expect(JSON.stringify(clusters[0])).toContain('{"pipe":{"path":"/run/aigw/extproc.sock"}}');
+    expect(JSON.stringify(clusters[0])).toContain('http2_protocol_options');
+  });
+
+  it('reads LDS and CDS from files in the watched xds directory', () => {
+    expect(bootstrap.dynamic_resources).toEqual({
+      lds_config: {
+        path_config_source: {
+          path: '/var/lib/aigw/xds/lds.yaml',
+          watched_directory: { path: '/var/lib/aigw/xds' },
+        },
+        resource_api_version: 'V3',
+      },
+      cds_config: {
+        path_config_source: {
+          path: '/var/lib/aigw/xds/cds.yaml',
+          watched_directory: { path: '/var/lib/aigw/xds' },
+        },
+        resource_api_version: 'V3',
+      },
+    });
+    expect(Object.keys(config.xds)).toEqual(['xds/cds.yaml', 'xds/rds.yaml', 'xds/lds.yaml']);
+  });
+
+  it('adds the rate-limit cluster and filter when the caller gives an address', () => {
+    const withLimiter = build(basic, { ...options, rateLimit: { host: '127.0.0.1', port: 8081 } });
+    const clusters = ((withLimiter.bootstrap as Json).static_resources as { clusters: Json[] })
+      .clusters;
+    expect(clusters.map((c) => c.name)).toEqual(['extproc', 'ratelimit']);
+    const lds = JSON.stringify(resources(withLimiter, 'xds/lds.yaml'));
+    expect(lds).toContain('"domain":"ai-gateway"');
+    expect(withLimiter.needsRateLimit).toBe(false);
+    expect(withLimiter.rateLimitRules).toBeUndefined();
+  });
+
+  it('keeps the bootstrap and the listener unchanged when only routes change', () => {
+    const changed = build(basic.replace('value: gpt-4o-mini', 'value: gpt-4.1'));
+    expect(changed.bootstrap).toEqual(config.bootstrap);
+    expect(changed.xds['xds/lds.yaml']).toEqual(config.xds['xds/lds.yaml']);
+    expect(changed.xds['xds/rds.yaml']).not.toEqual(config.xds['xds/rds.yaml']);
+  });
+});
+
+describe('buildStandalone: clusters', () => {
+  const [primary, second] = resources(build(), 'xds/cds.yaml');
+
+  it('has one cluster per rule with a locality per backendRef, priorities ranked from 0', () => {
+    expect(primary?.name).toBe('default/chat/rule/0');
+    expect(primary?.type).toBe('STRICT_DNS');
+    const endpoints = (primary?.load_assignment as { endpoints: Json[] }).endpoints;
+    expect(endpoints.map((e) => [e.priority, e.load_balancing_weight])).toEqual([
+      [0, 1],
+      [1, 1],
+    ]);
+    expect(JSON.stringify(endpoints[1])).toContain(
+      '"aigateway.envoy.io":{"per_route_rule_backend_name":"default/bedrock/route/chat/rule/0/ref/1"}',
+    );
+    expect(second?.name).toBe('default/chat/rule/1');
+  });
+
+  it('speaks TLS to port 443 with SNI and the system CAs', () => {
+    const tls = JSON.stringify(primary?.transport_socket_matches);
+    expect(tls).toContain('"sni":"api.openai.com"');
+    expect(tls).toContain('/etc/ssl/certs/ca-certificates.crt');
+    expect(tls).toContain('"sni":"bedrock-runtime.us-east-1.amazonaws.com"');
+  });
+
+  it('runs the upstream extproc, the content-length restorer and the codec last', () => {
+    const options = (primary?.typed_extension_protocol_options as Record<string, Json>)[
+      'envoy.extensions.upstreams.http.v3.HttpProtocolOptions'
+    ];
+    expect((options?.http_filters as Json[]).map((f) => f.name)).toEqual([
+      'envoy.filters.http.ext_proc',
+      'envoy.filters.http.header_mutation',
+      'envoy.filters.http.upstream_codec',
+    ]);
+  });
+
+  it('uses a STATIC cluster and plain HTTP for IP endpoints on other ports', () => {
+    const text = basic.replace(
+      'fqdn:\n        hostname: api.openai.com\n        port: 443',
+      'ip:\n        address: 10.0.0.7\n        port: 8000',
+    );
+    const cluster = resources(build(text), 'xds/cds.yaml')[0];
+    expect(JSON.stringify(cluster)).toContain('"address":"10.0.0.7","port_value":8000');
+    // The fallback (bedrock) is still TLS; the IP endpoint is not.
+    expect(JSON.stringify(cluster?.transport_socket_matches)).not.toContain('10.0.0.7');
+  });
+});
+
+describe('buildStandalone: routes and listener', () => {
+  const config = build();
+  const [routeConfig] = resources(config, 'xds/rds.yaml');
+  const hosts = (routeConfig as { virtual_hosts: { domains: string[]; routes: Json[] }[] })
+    .virtual_hosts;
+
+  it('matches the model header, with timeouts, retries to the next priority and a 404 last', () => {
+    expect(hosts).toHaveLength(1);
+    const routes = hosts[0]!.routes;
+    expect(routes.map((r) => r.name)).toEqual([
+      'default/chat/rule/0/match/0',
+      'default/chat/rule/1/match/0',
+      'route-not-found',
+    ]);
+    expect(routes[0]).toMatchObject({
+      match: {
+        prefix: '/',
+        headers: [{ name: 'x-ai-eg-model', string_match: { exact: 'gpt-4o-mini' } }],
+      },
+      route: {
+        cluster: 'default/chat/rule/0',
+        timeout: '60s',
+        auto_host_rewrite: true,
+        retry_policy: { retry_on: '5xx,reset,connect-failure,refused-stream', num_retries: 1 },
+      },
+    });
+    expect(routes[1]).toMatchObject({
+      match: { headers: [{ string_match: { safe_regex: { regex: 'llama-.*' } } }] },
+      route: { timeout: '120s' },
+    });
+    expect((routes[1]!.route as Json).retry_policy).toBeUndefined();
+    expect(routes[2]).toMatchObject({ direct_response: { status: 404 } });
+    const body = JSON.parse(
+      ((routes[2]!.direct_response as Json).body as { inline_string: string }).inline_string,
+    ) as Json;
+    expect(body).toMatchObject({ error: { type: 'not_found_error' } });
+  });
+
+  it('orders rules with more header matches first and gives host names their own virtual host', () => {
+    const text = basic.replace(
+      'spec:\n  parentRefs:\n    - name: aigw\n',
+      'spec:\n  parentRefs:\n    - name: aigw\n  hostnames: [llm.example.com]\n',
+    );
+    const routeConfig = resources(build(text), 'xds/rds.yaml')[0] as {
+      virtual_hosts: { domains: string[]; routes: Json[] }[];
+    };
+    expect(routeConfig.virtual_hosts.map((h) => h.domains)).toEqual([
+      ['llm.example.com', 'llm.example.com:*'],
+      ['*'],
+    ]);
+    expect(routeConfig.virtual_hosts[1]!.routes.map((r) => r.name)).toEqual(['route-not-found']);
+  });
+
+  it('listens on 0.0.0.0 with the router-level extproc before the router, routes from RDS', () => {
+    const [listener] = resources(config, 'xds/lds.yaml');
+    const text = JSON.stringify(listener);
+    expect(text).toContain('"socket_address":{"address":"0.0.0.0","port_value":1975}');
+    expect(text).toContain('"route_config_name":"aigw"');
+    expect(text).toContain('"path":"/var/lib/aigw/xds/rds.yaml"');
+    const hcm = ((listener?.filter_chains as Json[])[0]!.filters as Json[])[0]!
+      .typed_config as Json;
+    expect((hcm.http_filters as Json[]).map((f) => f.name)).toEqual([
+      'envoy.filters.http.ext_proc',
+      'envoy.filters.http.router',
+    ]);
+    expect(JSON.stringify(hcm.access_log)).toContain('llm_total_token');
+    expect(JSON.stringify(hcm.local_reply_config)).toContain("startsWith('aigw_')");
+  });
+});
+
+describe('buildStandalone: filter config and files', () => {
+  const config = build();
+
+  it('is a valid filter config naming credential files under the state directory', () => {
+    const parsed = parseFilterConfig(stringify(config.filterConfig));
+    expect(parsed.backends.map((b) => b.name)).toEqual([
+      'default/openai/route/chat/rule/0/ref/0',
+      'default/bedrock/route/chat/rule/0/ref/1',
+      'default/bedrock/route/chat/rule/1/ref/0',
+    ]);
+    expect(parsed.backends[0]?.auth).toEqual({
+      apiKey: { file: '/var/lib/aigw/credentials/default.openai-apikey.apiKey' },
+    });
+    expect(parsed.backends[1]).toMatchObject({
+      modelNameOverride: 'us.meta.llama3-2-1b-instruct-v1:0',
+      auth: {
+        aws: {
+          credentialsFile: '/var/lib/aigw/credentials/default.bedrock-credentials.credentials',
+          region: 'us-east-1',
+        },
+      },
+    });
+    expect(parsed.models).toEqual([
+      { name: 'gpt-4o-mini', ownedBy: 'openai', createdAt: '2025-05-23T00:00:00Z' },
+    ]);
+    expect(parsed.llmRequestCosts.map((c) => c.metadataKey)).toEqual([
+      'llm_total_token',
+      'weighted',
+    ]);
+  });
+
+  it('writes each credential once, from stringData or base64 data', () => {
+    expect(config.files).toEqual({
+      'credentials/default.openai-apikey.apiKey': 'sk-test-openai',
+      'credentials/default.bedrock-credentials.credentials':
+        '[default]\naws_access_key_id = AKIA\naws_secret_access_key = secret\n',
+    });
+  });
+
+  it('summarises the routes for the banner', () => {
+    expect(config.summary).toEqual({
+      address: 'http://localhost:1975',
+      routes: [
+        {
+          route: 'default/chat/rule/0',
+          models: ['gpt-4o-mini'],
+          backends: ['default/openai', 'default/bedrock'],
+        },
+        { route: 'default/chat/rule/1', models: ['~llama-.*'], backends: ['default/bedrock'] },
+      ],
+    });
+  });
+});
+
+describe('buildStandalone: what it cannot run', () => {
+  it.each([
+    {
+      what: 'AWS OIDC',
+      edit: [
+        '    credentialsFile:\n      secretRef:\n        name: aws-credentials',
+        '    oidcExchangeToken:\n      awsRoleArn: arn:aws:iam::1:role/x\n      oidc:\n        provider: {issuer: https://i}\n        clientSecret: {name: s}',
+      ],
+      problem:
+        'in.yaml: BackendSecurityPolicy default/bedrock-credentials: spec.awsCredentials.oidcExchangeToken: OIDC token exchange is not supported by aigw yet; use credentialsFile',
+    },
+    {
+      what: 'an MCPRoute',
+      edit: [
+        '---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: openai-apikey',
+        '---\napiVersion: aigateway.envoyproxy.io/v1beta1\nkind: MCPRoute\nmetadata: {name: tools}\nspec:\n  parentRefs: [{name: aigw}]\n  backendRefs: [{name: github, kind: Backend, group: gateway.envoyproxy.io}]\n---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: openai-apikey',
+      ],
+      problem: 'in.yaml: MCPRoute default/tools: not supported by aigw run yet',
+    },
+    {
+      what: 'a credential override',
+      edit: [
+        '  type: APIKey\n',
+        '  type: APIKey\n  credentialOverride:\n    fromRequestHeaders: {header: x-key}\n',
+      ],
+      problem:
+        'in.yaml: BackendSecurityPolicy default/openai-apikey: spec.credentialOverride: not supported by aigw yet',
+    },
+    {
+      what: 'cost keys defined twice differently',
+      edit: [
+        '---\napiVersion: aigateway.envoyproxy.io/v1beta1\nkind: AIServiceBackend',
+        '---\napiVersion: aigateway.envoyproxy.io/v1beta1\nkind: AIGatewayRoute\nmetadata: {name: other}\nspec:\n  rules: [{backendRefs: [{name: openai}]}]\n  llmRequestCosts: [{metadataKey: weighted, type: OutputToken}]\n---\napiVersion: aigateway.envoyproxy.io/v1beta1\nkind: AIServiceBackend',
+      ],
+      problem:
+        'in.yaml: AIGatewayRoute default/other: spec.llmRequestCosts[0].metadataKey: "weighted" is defined differently by AIGatewayRoute default/chat; one gateway has one definition per key',
+    },
+  ])('reports $what with the file, object and field', ({ edit, problem }) => {
+    const [from, to] = edit as [string, string];
+    expect(basic).toContain(from);
+    expect(problems(basic.replace(from, to))).toContainEqual(problem);
+  });
+
+  it('names the GCP and Azure token keys it reads', () => {
+    const text = `${basic}
+---
+apiVersion: aigateway.envoyproxy.io/v1beta1
+kind: AIServiceBackend
+metadata: {name: vertex}
+spec:
+  schema: {name: GCPVertexAI}
+  backendRef: {name: openai, kind: Backend, group: gateway.envoyproxy.io}
+---
+apiVersion: aigateway.envoyproxy.io/v1beta1
+kind: BackendSecurityPolicy
+metadata: {name: vertex}
+spec:
+  targetRefs: [{group: aigateway.envoyproxy.io, kind: AIServiceBackend, name: vertex}]
+  type: GCPCredentials
+  gcpCredentials:
+    projectName: p
+    region: us-central1
+    credentialsFile: {secretRef: {name: gcp}}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: gcp}
+stringData: {service_account.json: '{}'}
+`.replace('        - name: bedrock\n      timeouts', '        - name: vertex\n      timeouts');
+    expect(problems(text)).toEqual([
+      'in.yaml: BackendSecurityPolicy default/vertex: spec.gcpCredentials.credentialsFile: Secret default/gcp has no key "token" (aigw reads the credential from it)',
+    ]);
+    const config = build(text.replace("{service_account.json: '{}'}", '{token: ya29.token}'));
+    expect(config.files['credentials/default.vertex.token']).toBe('ya29.token');
+  });
+});
+
+describe('examples', () => {
+  const env = {
+    OPENAI_API_KEY: 'sk-openai',
+    ANTHROPIC_API_KEY: 'sk-ant',
+    AWS_ACCESS_KEY_ID: 'AKIA',
+    AWS_SECRET_ACCESS_KEY: 'secret',
+    GCP_ACCESS_TOKEN: 'ya29.token',
+    GCP_PROJECT: 'my-project',
+  };
+  it.each(['quickstart.yaml', 'multi-provider.yaml', 'token-ratelimit.yaml'])(
+    '%s loads and builds',
+    (name) => {
+      const raw = readFileSync(new URL(`../../../examples/${name}`, import.meta.url), 'utf8');
+      const text = substituteEnv(raw, env, { file: name });
+      const config = buildStandalone(loadResources([{ path: name, text }]), {
+        ...options,
+        rateLimit: { host: '127.0.0.1', port: 8081 },
+      });
+      expect(() => parseFilterConfig(stringify(config.filterConfig))).not.toThrow();
+      expect(config.needsRateLimit).toBe(name === 'token-ratelimit.yaml');
+      expect(config.summary.routes.length).toBeGreaterThan(0);
+    },
+  );
+});

@@ -1,0 +1,225 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import OpenAI from 'openai';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseAllDocuments, stringify } from 'yaml';
+import { findRepoRoot, useHarness, type FakeUpstream } from '@aigw/testkit';
+import { startAigw, type RunningAigw } from './support/aigw-process.js';
+import { fakeAnthropic } from './support/fake-providers/fake-anthropic.js';
+import { fakeBedrock } from './support/fake-providers/fake-bedrock.js';
+import { fakeOpenAI } from './support/fake-providers/fake-openai.js';
+import { fakeVertex } from './support/fake-providers/fake-vertex.js';
+
+/**
+ * Every file in examples/ runs under `aigw run` as written, except that each Envoy Gateway
+ * `Backend` is pointed at a local fake provider: the official OpenAI client gets answers from
+ * every provider the example routes to, and the token-budget example answers 429.
+ */
+const harness = useHarness();
+const root = findRepoRoot() ?? '.';
+
+const env = {
+  OPENAI_API_KEY: 'sk-example-openai-0123456789',
+  ANTHROPIC_API_KEY: 'sk-ant-example-0123456789',
+  AWS_ACCESS_KEY_ID: 'AKIAEXAMPLEE2E000001',
+  AWS_SECRET_ACCESS_KEY: 'example/e2e+secret/KEY0123456789abcdefgh',
+  GCP_ACCESS_TOKEN: 'ya29.example-e2e-token',
+  GCP_PROJECT: 'example-project',
+} as const;
+
+type Provider = 'openai' | 'anthropic' | 'bedrock' | 'vertex';
+
+async function startFakes(usage: {
+  input: number;
+  output: number;
+}): Promise<Record<Provider, FakeUpstream>> {
+  return {
+    openai: await harness.upstream(
+      fakeOpenAI({ apiKey: env.OPENAI_API_KEY, azureApiKey: 'unused', usage }),
+      { name: 'fake-openai' },
+    ),
+    anthropic: await harness.upstream(fakeAnthropic({ apiKey: env.ANTHROPIC_API_KEY, usage }), {
+      name: 'fake-anthropic',
+    }),
+    bedrock: await harness.upstream(
+      fakeBedrock({
+        credentials: {
+          accessKeyId: env.AWS_ACCESS_KEY_ID,
+          secretAccessKey: env.AWS_SECRET_ACCESS_KEY,
+          region: 'us-east-1',
+        },
+        usage,
+      }),
+      { name: 'fake-bedrock' },
+    ),
+    vertex: await harness.upstream(
+      fakeVertex({
+        token: env.GCP_ACCESS_TOKEN,
+        project: env.GCP_PROJECT,
+        region: 'us-central1',
+        usage,
+      }),
+      { name: 'fake-vertex' },
+    ),
+  };
+}
+
+/** The example with each `Backend` pointed at the fake of the same name (plain HTTP). */
+function localExample(name: string, fakes: Record<Provider, FakeUpstream>): string {
+  const text = readFileSync(join(root, 'examples', name), 'utf8');
+  const docs = parseAllDocuments(text).map((doc) => doc.toJS() as Record<string, unknown>);
+  for (const doc of docs) {
+    if (doc.kind !== 'Backend') continue;
+    const backendName = (doc.metadata as { name: Provider }).name;
+    const fake = fakes[backendName];
+    doc.spec = { endpoints: [{ ip: { address: '127.0.0.1', port: fake.port } }] };
+  }
+  const file = join(harness.tempDir('aigw-example'), name);
+  writeFileSync(file, docs.map((doc) => stringify(doc)).join('---\n'));
+  return file;
+}
+
+async function runExample(
+  name: string,
+  fakes: Record<Provider, FakeUpstream>,
+): Promise<{ aigw: RunningAigw; client: OpenAI }> {
+  const aigw = await startAigw({ args: [localExample(name, fakes)], env });
+  const client = new OpenAI({ baseURL: `${aigw.url}/v1`, apiKey: 'client-side', maxRetries: 0 });
+  return { aigw, client };
+}
+
+describe('examples/quickstart.yaml', () => {
+  let fakes: Record<Provider, FakeUpstream>;
+  let aigw: RunningAigw;
+  let client: OpenAI;
+  beforeAll(async () => {
+    fakes = await startFakes({ input: 5, output: 3 });
+    ({ aigw, client } = await runExample('quickstart.yaml', fakes));
+  });
+  afterAll(async () => {
+    await aigw.stop();
+  });
+
+  it.each(['gpt-4o-mini', 'gpt-4.1-mini'])('answers %s from OpenAI with the key', async (model) => {
+    const completion = await client.chat.completions.create({
+      model,
+      messages: [{ role: 'user', content: 'quickstart' }],
+    });
+    expect(completion.choices[0]?.message.content).toContain('quickstart');
+    expect(fakes.openai.requests.at(-1)!.headers.authorization).toBe(
+      `Bearer ${env.OPENAI_API_KEY}`,
+    );
+  });
+
+  it('streams', async () => {
+    const stream = await client.chat.completions.create({
+      model: 'gpt-4o-mini',
+      messages: [{ role: 'user', content: 'stream it' }],
+      stream: true,
+    });
+    let text = '';
+    for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
+    expect(text).toContain('stream it');
+  });
+
+  it('answers 404 in the OpenAI dialect for a model it does not route', async () => {
+    await expect(
+      client.chat.completions.create({
+        model: 'not-routed',
+        messages: [{ role: 'user', content: 'x' }],
+      }),
+    ).rejects.toMatchObject({ status: 404 });
+  });
+});
+
+describe('examples/multi-provider.yaml', () => {
+  let fakes: Record<Provider, FakeUpstream>;
+  let aigw: RunningAigw;
+  let client: OpenAI;
+  beforeAll(async () => {
+    fakes = await startFakes({ input: 7, output: 4 });
+    ({ aigw, client } = await runExample('multi-provider.yaml', fakes));
+  });
+  afterAll(async () => {
+    await aigw.stop();
+  });
+
+  it.each([
+    ['gpt-4o-mini', 'openai'],
+    ['claude-sonnet-4-5', 'anthropic'],
+    ['llama3-2-1b', 'bedrock'],
+    ['gemini-2.5-flash', 'vertex'],
+  ] as const)('routes %s to the %s fake', async (model, provider) => {
+    const before = fakes[provider].requests.length;
+    const completion = await client.chat.completions.create({
+      model,
+      messages: [{ role: 'user', content: `to ${provider}` }],
+    });
+    expect(completion.choices[0]?.message.content).toContain(`to ${provider}`);
+    expect(fakes[provider].requests.length).toBe(before + 1);
+  });
+
+  it('rewrites the model name for Bedrock', () => {
+    const last = fakes.bedrock.requests.at(-1)!;
+    expect(last.url).toContain('/model/us.meta.llama3-2-1b-instruct-v1:0/');
+  });
+
+  it('falls back to Anthropic (priority 1, model rewritten) when OpenAI is down', async () => {
+    await fakes.openai.close();
+    const before = fakes.anthropic.requests.length;
+    const completion = await client.chat.completions.create({
+      model: 'gpt-4o-mini',
+      messages: [{ role: 'user', content: 'fallback please' }],
+    });
+    expect(completion.choices[0]?.message.content).toContain('fallback please');
+    expect(fakes.anthropic.requests.length).toBe(before + 1);
+    const body = JSON.parse(fakes.anthropic.requests.at(-1)!.body.toString('utf8')) as {
+      model: string;
+    };
+    expect(body.model).toBe('claude-3-5-haiku-latest');
+  });
+
+  it('streams from Anthropic, translated to OpenAI chunks', async () => {
+    const stream = await client.chat.completions.create({
+      model: 'claude-sonnet-4-5',
+      messages: [{ role: 'user', content: 'stream from claude' }],
+      stream: true,
+    });
+    let text = '';
+    for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
+    expect(text).toContain('stream from claude');
+  });
+});
+
+describe('examples/token-ratelimit.yaml', () => {
+  let aigw: RunningAigw;
+  beforeAll(async () => {
+    // 600 tokens per answer against the per-user budget of 1000 per hour.
+    const fakes = await startFakes({ input: 400, output: 200 });
+    ({ aigw } = await runExample('token-ratelimit.yaml', fakes));
+  });
+  afterAll(async () => {
+    await aigw.stop();
+  });
+
+  it('answers 429 once a user has spent the budget, and not for another user', async () => {
+    const ask = async (user: string): Promise<number> => {
+      const response = await fetch(`${aigw.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-user-id': user },
+        body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }),
+      });
+      await response.text();
+      // The usage is charged when the response ends.
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      return response.status;
+    };
+    const alice = [await ask('alice'), await ask('alice'), await ask('alice')];
+    expect(alice).toEqual([200, 200, 429]);
+    expect(await ask('bob')).toBe(200);
+  });
+
+  it('runs the rate limiter with in-memory counters', () => {
+    expect(aigw.output()).toMatch(/rate limiter: 127\.0\.0\.1:\d+ \(in-memory counters\)/);
+  });
+});

@@ -5,7 +5,11 @@ import type {
   ChatCompletionMessageParam,
   ChatCompletionTool,
 } from 'openai/resources/chat/completions';
-import { useHarness } from '@aigw/testkit';
+import { createHash } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
+import { join } from 'node:path';
+import { useHarness, waitFor, type FakeUpstream, type RecordedRequest } from '@aigw/testkit';
 import { anthropicToolUseId } from './support/fake-providers/anthropic-wire.js';
 import { bedrockToolUseId } from './support/fake-providers/bedrock-wire.js';
 import { embeddingOf } from './support/fake-providers/conversation.js';
@@ -13,6 +17,7 @@ import { expectBackendAuth, expectNoSecretIn } from './support/fake-providers/ex
 import { openAIToolCallId } from './support/fake-providers/fake-openai.js';
 import {
   embeddingModels,
+  providerSecrets,
   providerModels,
   startProviderGateway,
   type ProviderBackend,
@@ -136,6 +141,9 @@ describe('openai SDK → gateway → every backend schema', () => {
       expect(choice?.finish_reason).toBe('stop');
       expect(completion.usage).toMatchObject(expectedUsage);
       expectBackendAuth(backend, lastRequest());
+      // Anthropic needs a version header an OpenAI client never sends: the gateway adds it.
+      const version = lastRequest()?.headers['anthropic-version'];
+      expect(version).toBe(backend === 'Anthropic' ? '2023-06-01' : undefined);
     });
 
     it('streams a chat completion with content, finish reason and usage', async () => {
@@ -237,6 +245,129 @@ describe('openai SDK → gateway → every backend schema', () => {
       });
     },
   );
+
+  describe('the fakes refuse what the real providers refuse', () => {
+    /**
+     * Replays a request the gateway sent, with changes, straight to the fake: node:http, because
+     * fetch would replace the `host` header the signature covers.
+     */
+    async function replay(
+      upstream: FakeUpstream,
+      sent: RecordedRequest,
+      change: { headers?: Record<string, string | undefined>; body?: string },
+    ): Promise<{ status: number; headers: IncomingHttpHeaders; json: unknown }> {
+      const body = change.body === undefined ? sent.body : Buffer.from(change.body);
+      const headers: Record<string, string> = {};
+      for (const [name, value] of Object.entries({ ...sent.headers, ...change.headers })) {
+        if (typeof value === 'string' && name !== 'connection') headers[name] = value;
+      }
+      headers['content-length'] = String(body.byteLength);
+      const options = { host: upstream.host, port: upstream.port, path: sent.url };
+      const response = await new Promise<IncomingMessage>((resolve, reject) => {
+        const req = httpRequest({ ...options, method: 'POST', headers }, resolve);
+        req.on('error', reject);
+        req.end(body);
+      });
+      const chunks: Buffer[] = [];
+      for await (const chunk of response) chunks.push(chunk as Buffer);
+      return {
+        status: response.statusCode ?? 0,
+        headers: response.headers,
+        json: JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown,
+      };
+    }
+
+    it('Bedrock: a body changed after signing fails SigV4 verification (403)', async () => {
+      const sent = gateway.upstreams.bedrock.requests.find((r) => r.url.endsWith('/converse'));
+      if (!sent) throw new Error('no Converse request recorded');
+      const sameAgain = await replay(gateway.upstreams.bedrock, sent, {});
+      expect(sameAgain.status).toBe(200);
+      const changed = sent.body.toString('utf8').replace('Hello', 'Howdy');
+      // The payload hash header no longer matches the body…
+      const tampered = await replay(gateway.upstreams.bedrock, sent, { body: changed });
+      expect(tampered.status).toBe(403);
+      expect(tampered.headers['x-amzn-errortype']).toMatch(/^InvalidSignatureException:/);
+      expect((tampered.json as { message: string }).message).toMatch(/x-amz-content-sha256/);
+      // …and with a matching hash the signature (which covers the hash) does not.
+      const rehashed = await replay(gateway.upstreams.bedrock, sent, {
+        body: changed,
+        headers: { 'x-amz-content-sha256': createHash('sha256').update(changed).digest('hex') },
+      });
+      expect(rehashed.status).toBe(403);
+      expect(rehashed.headers['x-amzn-errortype']).toMatch(/^InvalidSignatureException:/);
+      expect(Object.keys(rehashed.json as object)).toEqual(['message']);
+      expect((rehashed.json as { message: string }).message).toMatch(/signature we calculated/);
+      const unsigned = await replay(gateway.upstreams.bedrock, sent, {
+        headers: { authorization: undefined },
+      });
+      expect(unsigned.status).toBe(403);
+      expect(unsigned.headers['x-amzn-errortype']).toMatch(/^MissingAuthenticationToken/);
+    });
+
+    it('Vertex: no bearer token → 401 UNAUTHENTICATED', async () => {
+      const sent = gateway.upstreams.vertex.requests.at(-1)!;
+      const result = await replay(gateway.upstreams.vertex, sent, {
+        headers: { authorization: 'Bearer wrong' },
+      });
+      expect(result.status).toBe(401);
+      expect(result.json).toMatchObject({ error: { code: 401, status: 'UNAUTHENTICATED' } });
+    });
+
+    it('Anthropic: a wrong key → 401, no anthropic-version → 400', async () => {
+      const sent = gateway.upstreams.anthropic.requests.at(-1)!;
+      const wrongKey = await replay(gateway.upstreams.anthropic, sent, {
+        headers: { 'x-api-key': 'sk-wrong' },
+      });
+      expect(wrongKey.status).toBe(401);
+      expect(wrongKey.json).toMatchObject({
+        type: 'error',
+        error: { type: 'authentication_error' },
+      });
+      const noVersion = await replay(gateway.upstreams.anthropic, sent, {
+        headers: { 'anthropic-version': undefined },
+      });
+      expect(noVersion.status).toBe(400);
+      expect(noVersion.json).toMatchObject({ error: { type: 'invalid_request_error' } });
+    });
+  });
+
+  it('rotates AWS keys by rewriting the credentials file; a refused signature reaches the client as a 403', async () => {
+    const file = join(gateway.extproc.configPath, '..', 'aws-credentials');
+    const original = readFileSync(file, 'utf8');
+    /** One Bedrock chat through the gateway: its status and the client-facing error message. */
+    const ask = async (): Promise<{ status: number; message: string }> => {
+      try {
+        await client.chat.completions.create({
+          model: providerModels.AWSBedrock.model,
+          messages: [{ role: 'user', content: 'hi' }],
+        });
+        return { status: 200, message: '' };
+      } catch (err) {
+        if (!(err instanceof OpenAI.APIError)) throw err;
+        return { status: Number(err.status), message: err.message };
+      }
+    };
+    try {
+      writeFileSync(
+        file,
+        original.replace(providerSecrets.awsSecretAccessKey, 'rotated-wrong-secret'),
+      );
+      const refused = await waitFor(
+        async () => {
+          const result = await ask();
+          return result.status === 403 ? result : undefined;
+        },
+        { timeoutMs: 10_000, description: 'the wrong AWS secret to be in force' },
+      );
+      expect(refused.message).toMatch(/signature we calculated does not match/);
+    } finally {
+      writeFileSync(file, original);
+    }
+    await waitFor(async () => (await ask()).status === 200, {
+      timeoutMs: 10_000,
+      description: 'the restored AWS secret to be in force',
+    });
+  });
 
   it('never writes a backend credential to any log (extproc, Envoy, access log, fakes)', () => {
     expect(gateway.extproc.logs()).toContain('config loaded');

@@ -3,7 +3,13 @@ import { join } from 'node:path';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments, stringify } from 'yaml';
-import { findRepoRoot, useHarness, type FakeUpstream } from '@aigw/testkit';
+import {
+  findRepoRoot,
+  RespClient,
+  useHarness,
+  type FakeUpstream,
+  type RedisProcess,
+} from '@aigw/testkit';
 import { startAigw, type RunningAigw } from './support/aigw-process.js';
 import { fakeAnthropic } from './support/fake-providers/fake-anthropic.js';
 import { fakeBedrock } from './support/fake-providers/fake-bedrock.js';
@@ -82,8 +88,9 @@ function localExample(name: string, fakes: Record<Provider, FakeUpstream>): stri
 async function runExample(
   name: string,
   fakes: Record<Provider, FakeUpstream>,
+  flags: readonly string[] = [],
 ): Promise<{ aigw: RunningAigw; client: OpenAI }> {
-  const aigw = await startAigw({ args: [localExample(name, fakes)], env });
+  const aigw = await startAigw({ args: [localExample(name, fakes), ...flags], env });
   const client = new OpenAI({ baseURL: `${aigw.url}/v1`, apiKey: 'client-side', maxRetries: 0 });
   return { aigw, client };
 }
@@ -221,5 +228,40 @@ describe('examples/token-ratelimit.yaml', () => {
 
   it('runs the rate limiter with in-memory counters', () => {
     expect(aigw.output()).toMatch(/rate limiter: 127\.0\.0\.1:\d+ \(in-memory counters\)/);
+  });
+});
+
+describe('examples/token-ratelimit.yaml with --redis-url', () => {
+  let aigw: RunningAigw;
+  let redis: RedisProcess;
+  beforeAll(async () => {
+    redis = await harness.redis();
+    const fakes = await startFakes({ input: 400, output: 200 });
+    ({ aigw } = await runExample('token-ratelimit.yaml', fakes, ['--redis-url', redis.url]));
+  });
+  afterAll(async () => {
+    await aigw.stop();
+  });
+
+  it('keeps the counters in Redis', async () => {
+    const ask = async (): Promise<number> => {
+      const response = await fetch(`${aigw.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-user-id': 'carol' },
+        body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }),
+      });
+      await response.text();
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      return response.status;
+    };
+    expect([await ask(), await ask(), await ask()]).toEqual([200, 200, 429]);
+    expect(aigw.output()).toMatch(/rate limiter: 127\.0\.0\.1:\d+ \(redis\)/);
+    const client = await RespClient.connect({ host: redis.host, port: redis.port });
+    try {
+      const keys = await client.command('KEYS', '*carol*');
+      expect(Array.isArray(keys) && keys.length > 0).toBe(true);
+    } finally {
+      await client.close();
+    }
   });
 });

@@ -57,20 +57,19 @@ export function startRateLimit(
   context: ChildContext,
   app: { bin: string; port: number; rulesDir: string; store: RateLimitStore },
 ): Promise<Child> {
-  const store =
-    app.store.kind === 'redis'
-      ? ['--store', 'redis', '--redis-url', app.store.url]
-      : ['--store', 'memory'];
+  // The Redis URL may hold a password: pass it in the environment, not in the (world-readable)
+  // command line.
+  const store = app.store.kind === 'redis' ? { AIGW_RATELIMIT_REDIS_URL: app.store.url } : {};
   return startChild({
     name: 'ratelimit',
     command: process.execPath,
     args: [
       app.bin,
       ...['--address', `127.0.0.1:${String(app.port)}`, '--config-dir', app.rulesDir],
-      ...['--config-poll-ms', '250', ...store],
+      ...['--config-poll-ms', '250', '--store', app.store.kind],
       ...['--log-level', context.logLevel, '--log-format', 'pretty'],
     ],
-    env: context.env,
+    env: { ...context.env, ...store },
     cwd: context.stateDir,
     output: context.output,
   });

@@ -1,0 +1,278 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+
+import { planRoutes } from './plan.js';
+import { buildRateLimits } from './rate-limit.js';
+import { loadResources } from './resources.js';
+
+const basic = readFileSync(new URL('testdata/basic.yaml', import.meta.url), 'utf8');
+
+function limits(extra: string): ReturnType<typeof buildRateLimits> {
+  return buildRateLimits(
+    planRoutes(loadResources([{ path: 'in.yaml', text: `${basic}\n---\n${extra}` }])),
+  );
+}
+
+const tokenPolicy = `
+apiVersion: gateway.envoyproxy.io/v1alpha1
+kind: BackendTrafficPolicy
+metadata: {name: tokens}
+spec:
+  targetRefs: [{group: gateway.networking.k8s.io, kind: HTTPRoute, name: chat}]
+  rateLimit:
+    type: Global
+    global:
+      rules:
+        - clientSelectors:
+            - headers:
+                - {name: x-user-id, type: Distinct}
+                - {name: x-tier, value: free}
+          limit: {requests: 1000, unit: Hour}
+          cost:
+            request: {from: Number, number: 0}
+            response: {from: Metadata, metadata: {namespace: io.envoy.ai_gateway, key: llm_total_token}}
+`;
+
+describe('buildRateLimits: BackendTrafficPolicy', () => {
+  const result = limits(tokenPolicy);
+  const actions = [
+    { generic_key: { descriptor_key: 'limit', descriptor_value: 'default/tokens/rule/0' } },
+    { request_headers: { header_name: 'x-user-id', descriptor_key: 'match-0' } },
+    {
+      header_value_match: {
+        descriptor_key: 'match-1',
+        descriptor_value: 'match-1',
+        expect_match: true,
+        headers: [{ name: 'x-tier', string_match: { exact: 'free' } }],
+      },
+    },
+  ];
+
+  it('checks on the request path and charges the metadata when the stream ends', () => {
+    const entries = [
+      { actions, hits_addend: { number: 0 } },
+      {
+        actions,
+        apply_on_stream_done: true,
+        hits_addend: { format: '%DYNAMIC_METADATA(io.envoy.ai_gateway:llm_total_token)%' },
+      },
+    ];
+    expect(result.problems).toEqual([]);
+    expect(result.needsRateLimit).toBe(true);
+    expect(result.routeRateLimits.get('default/chat/rule/0')).toEqual(entries);
+    expect(result.routeRateLimits.get('default/chat/rule/1')).toEqual(entries);
+    expect(result.owners).toEqual(['in.yaml: BackendTrafficPolicy default/tokens']);
+  });
+
+  it('writes one descriptor level per selector, the limit on the last', () => {
+    expect(result.rules).toEqual({
+      domain: 'ai-gateway',
+      descriptors: [
+        {
+          key: 'limit',
+          value: 'default/tokens/rule/0',
+          descriptors: [
+            {
+              key: 'match-0',
+              descriptors: [
+                {
+                  key: 'match-1',
+                  value: 'match-1',
+                  rate_limit: { unit: 'hour', requests_per_unit: 1000 },
+                },
+              ],
+            },
+          ],
+        },
+      ],
+    });
+  });
+
+  it('counts requests when there is no cost, and puts the limit at the top without selectors', () => {
+    const result = limits(`
+apiVersion: gateway.envoyproxy.io/v1alpha1
+kind: BackendTrafficPolicy
+metadata: {name: requests}
+spec:
+  targetRef: {group: gateway.networking.k8s.io, kind: Gateway, name: aigw}
+  rateLimit:
+    global:
+      rules: [{limit: {requests: 5, unit: Second}, shadowMode: true}]
+`);
+    expect(result.routeRateLimits.get('default/chat/rule/0')).toEqual([
+      {
+        actions: [
+          { generic_key: { descriptor_key: 'limit', descriptor_value: 'default/requests/rule/0' } },
+        ],
+      },
+    ]);
+    expect(result.rules).toEqual({
+      domain: 'ai-gateway',
+      descriptors: [
+        {
+          key: 'limit',
+          value: 'default/requests/rule/0',
+          rate_limit: { unit: 'second', requests_per_unit: 5 },
+          shadow_mode: true,
+        },
+      ],
+    });
+  });
+
+  it.each([
+    {
+      what: 'other BackendTrafficPolicy features',
+      policy: tokenPolicy.replace('  rateLimit:', '  retry: {numRetries: 2}\n  rateLimit:'),
+      problem:
+        'in.yaml: BackendTrafficPolicy default/tokens: spec.retry: not supported by aigw (only rateLimit is)',
+    },
+    {
+      what: 'a metadata cost without metadata',
+      policy: tokenPolicy.replace(
+        'response: {from: Metadata, metadata: {namespace: io.envoy.ai_gateway, key: llm_total_token}}',
+        'response: {from: Metadata}',
+      ),
+      problem:
+        'in.yaml: BackendTrafficPolicy default/tokens: spec.rateLimit.global.rules[0].cost.response: metadata is required when from is Metadata',
+    },
+    {
+      what: 'an exact selector without a value',
+      policy: tokenPolicy.replace('{name: x-tier, value: free}', '{name: x-tier}'),
+      problem:
+        'in.yaml: BackendTrafficPolicy default/tokens: spec.rateLimit.global.rules[0].clientSelectors.headers[1].value: required for type Exact',
+    },
+  ])('reports $what', ({ policy, problem }) => {
+    expect(limits(policy).problems).toContainEqual(problem);
+  });
+});
+
+const quotaPolicy = `
+apiVersion: aigateway.envoyproxy.io/v1alpha1
+kind: QuotaPolicy
+metadata: {name: quota}
+spec:
+  targetRefs: [{group: aigateway.envoyproxy.io, kind: AIServiceBackend, name: bedrock}]
+  serviceQuota:
+    quota: {limit: 5000, duration: 1h}
+  perModelQuotas:
+    - modelName: us.meta.llama3-2-1b-instruct-v1:0
+      quota:
+        mode: Shared
+        costExpression: input_tokens + output_tokens * 4u
+        defaultBucket: {limit: 100, duration: 1m}
+        bucketRules:
+          - clientSelectors: [{headers: [{name: x-tenant, type: Distinct}]}]
+            quota: {limit: 20, duration: 60s}
+            shadowMode: true
+`;
+
+describe('buildRateLimits: QuotaPolicy', () => {
+  const result = limits(quotaPolicy);
+
+  it('charges a CEL cost that is the quota cost only for the backend (and model) it covers', () => {
+    expect(result.problems).toEqual([]);
+    expect(result.costs).toEqual([
+      {
+        metadataKey: 'aigw_quota_0',
+        type: 'CEL',
+        cel: '(backend in ["default/bedrock/route/chat/rule/0/ref/1", "default/bedrock/route/chat/rule/1/ref/0"]) ? uint(total_tokens) : 0u',
+      },
+      {
+        // Rule 0 overrides the model to the quota's; rule 1 (model ~llama-.*) can never send it.
+        metadataKey: 'aigw_quota_1',
+        type: 'CEL',
+        cel: '(backend in ["default/bedrock/route/chat/rule/0/ref/1"]) ? uint(input_tokens + output_tokens * 4u) : 0u',
+      },
+    ]);
+  });
+
+  it('scopes a per-model quota to the requested model where the rule does not override it', () => {
+    const result = limits(
+      quotaPolicy.replace('modelName: us.meta.llama3-2-1b-instruct-v1:0', 'modelName: llama-3'),
+    );
+    expect(result.costs[1]?.cel).toBe(
+      '((backend in ["default/bedrock/route/chat/rule/1/ref/0"] && model == "llama-3")) ? uint(input_tokens + output_tokens * 4u) : 0u',
+    );
+    expect(result.routeRateLimits.get('default/chat/rule/0')).toHaveLength(2);
+    expect(result.routeRateLimits.get('default/chat/rule/1')).toHaveLength(6);
+  });
+
+  it('checks every quota of the backend on its routes and charges each when the stream ends', () => {
+    const entries = result.routeRateLimits.get('default/chat/rule/0') as {
+      actions: { generic_key?: { descriptor_value: string } }[];
+      hits_addend: object;
+    }[];
+    expect(
+      entries.map((e) => [e.actions[0]?.generic_key?.descriptor_value, e.hits_addend]),
+    ).toEqual([
+      ['default/quota/backend/bedrock/service', { number: 0 }],
+      [
+        'default/quota/backend/bedrock/service',
+        { format: '%DYNAMIC_METADATA(io.envoy.ai_gateway:aigw_quota_0)%' },
+      ],
+      ['default/quota/backend/bedrock/model/us.meta.llama3-2-1b-instruct-v1:0', { number: 0 }],
+      [
+        'default/quota/backend/bedrock/model/us.meta.llama3-2-1b-instruct-v1:0',
+        { format: '%DYNAMIC_METADATA(io.envoy.ai_gateway:aigw_quota_1)%' },
+      ],
+      [
+        'default/quota/backend/bedrock/model/us.meta.llama3-2-1b-instruct-v1:0/bucket/0',
+        { number: 0 },
+      ],
+      [
+        'default/quota/backend/bedrock/model/us.meta.llama3-2-1b-instruct-v1:0/bucket/0',
+        { format: '%DYNAMIC_METADATA(io.envoy.ai_gateway:aigw_quota_1)%' },
+      ],
+    ]);
+  });
+
+  it('writes the windows as limiter units', () => {
+    expect(result.rules).toEqual({
+      domain: 'ai-gateway',
+      descriptors: [
+        {
+          key: 'limit',
+          value: 'default/quota/backend/bedrock/service',
+          rate_limit: { unit: 'hour', requests_per_unit: 5000 },
+        },
+        {
+          key: 'limit',
+          value: 'default/quota/backend/bedrock/model/us.meta.llama3-2-1b-instruct-v1:0',
+          rate_limit: { unit: 'minute', requests_per_unit: 100 },
+        },
+        {
+          key: 'limit',
+          value: 'default/quota/backend/bedrock/model/us.meta.llama3-2-1b-instruct-v1:0/bucket/0',
+          descriptors: [
+            {
+              key: 'match-0',
+              rate_limit: { unit: 'minute', requests_per_unit: 20 },
+              shadow_mode: true,
+            },
+          ],
+        },
+      ],
+    });
+  });
+
+  it('reports a window the limiter does not have', () => {
+    expect(limits(quotaPolicy.replace('duration: 1h', 'duration: 90m')).problems).toEqual([
+      'in.yaml: QuotaPolicy default/quota: spec.serviceQuota.defaultBucket.duration: "90m" is not a window the limiter has (1s, 1m, 1h, 24h or 168h)',
+    ]);
+  });
+
+  it('counts nothing for a backend no route sends to', () => {
+    const result = limits(
+      quotaPolicy
+        .replace('name: bedrock}]', 'name: openai}]')
+        .replace('modelName: us.meta.llama3-2-1b-instruct-v1:0', 'modelName: other-model'),
+    );
+    expect(result.costs.map((c) => c.metadataKey)).toEqual(['aigw_quota_0']);
+    expect(result.routeRateLimits.has('default/chat/rule/1')).toBe(false);
+  });
+
+  it('needs no limiter without policies', () => {
+    const result = buildRateLimits(planRoutes(loadResources([{ path: 'in.yaml', text: basic }])));
+    expect(result).toMatchObject({ needsRateLimit: false, rules: undefined, costs: [] });
+  });
+});

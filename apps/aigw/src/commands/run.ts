@@ -79,6 +79,7 @@ async function startOrExplain(context: {
           : { kind: 'redis', url: config.redisUrl },
       log: context.log,
       childLogLevel: context.level,
+      childLogFormat: config.logFormat,
       envoyLogLevel: envoyLevels[context.level],
       output: (text) => cli.stderr.write(text),
       signal: context.signals.abort.signal,

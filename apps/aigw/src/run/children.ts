@@ -11,8 +11,9 @@ export interface ChildContext {
   readonly env: Env;
   /** Where prefixed child output goes. */
   readonly output: (text: string) => void;
-  /** pino level for the extproc and the rate limiter. */
+  /** pino level and format for the extproc and the rate limiter. */
   readonly logLevel: LogLevel;
+  readonly logFormat: 'json' | 'pretty';
   /** Envoy `-l` level. */
   readonly envoyLogLevel: string;
   readonly stateDir: string;
@@ -41,7 +42,7 @@ export function startExtproc(
         '--config-poll-ms',
         String(extprocPollMs),
       ],
-      ...['--log-level', context.logLevel, '--log-format', 'pretty'],
+      ...['--log-level', context.logLevel, '--log-format', context.logFormat],
     ],
     env: context.env,
     cwd: context.stateDir,
@@ -67,7 +68,7 @@ export function startRateLimit(
       app.bin,
       ...['--address', `127.0.0.1:${String(app.port)}`, '--config-dir', app.rulesDir],
       ...['--config-poll-ms', '250', '--store', app.store.kind],
-      ...['--log-level', context.logLevel, '--log-format', 'pretty'],
+      ...['--log-level', context.logLevel, '--log-format', context.logFormat],
     ],
     env: { ...context.env, ...store },
     cwd: context.stateDir,

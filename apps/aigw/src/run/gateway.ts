@@ -33,8 +33,9 @@ export interface GatewayOptions {
   readonly adminPort: number;
   readonly store: RateLimitStore;
   readonly log: Logger;
-  /** Levels for the children: pino level (extproc, rate limiter) and Envoy's `-l`. */
+  /** Logging of the children: pino level and format (extproc, rate limiter), Envoy's `-l`. */
   readonly childLogLevel: Logger['level'];
+  readonly childLogFormat: 'json' | 'pretty';
   readonly envoyLogLevel: string;
   /** Where the children's prefixed output goes. */
   readonly output: (text: string) => void;
@@ -142,6 +143,7 @@ export class Gateway {
       env: options.env,
       output: options.output,
       logLevel: options.childLogLevel,
+      logFormat: options.childLogFormat,
       envoyLogLevel: options.envoyLogLevel,
       stateDir: setup.paths.dir,
     };

@@ -122,6 +122,39 @@ export default tseslint.config(
       ],
     },
   },
+  // gateway-config is pure generation: CRD types, the filter contract, YAML and zod; no I/O, no
+  // logging, no protos (the caller reads and writes the files and runs the processes).
+  {
+    files: ['packages/gateway-config/src/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            ...baseRestrictedImports,
+            ...appImports,
+            {
+              group: [
+                '@aigw/proto',
+                '@aigw/service-kit',
+                '@aigw/testkit',
+                'pino',
+                '@grpc/*',
+                '@kubernetes/*',
+                'node:fs',
+                'node:fs/*',
+                'node:net',
+                'node:http',
+                'node:child_process',
+              ],
+              message: 'gateway-config is pure: no I/O, no logging, no protos.',
+            },
+          ],
+        },
+      ],
+    },
+  },
   // Env is read at the edges: bin.ts and config.ts; the test harness and tests may read it too.
   {
     files: [

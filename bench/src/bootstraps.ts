@@ -75,49 +75,15 @@ export function directBootstrap(target: BootstrapTarget): object {
   };
 }
 
-const extProcType = type('envoy.extensions.filters.http.ext_proc.v3.ExternalProcessor');
-
-/**
- * The lean modes (`--modes lean`): the router-level filter skips the request-headers phase and
- * gets `:path` and the request id as attributes with the buffered body, one round trip fewer per
- * request. Applied to the one router-level ext_proc filter (the one without request attributes).
- */
-function leanRouterFilter(config: Record<string, unknown>): Record<string, unknown> {
-  const mode = config.processing_mode as Record<string, unknown>;
-  return {
-    ...config,
-    processing_mode: { ...mode, request_header_mode: 'SKIP' },
-    request_attributes: ['request.path', 'request.id'],
-  };
-}
-
-/** Returns a copy of `value` with every router-level ext_proc config passed through `patch`. */
-function patchRouterExtProc(
-  value: unknown,
-  patch: (config: Record<string, unknown>) => Record<string, unknown>,
-): unknown {
-  if (Array.isArray(value)) return value.map((item) => patchRouterExtProc(item, patch));
-  if (typeof value !== 'object' || value === null) return value;
-  const record = value as Record<string, unknown>;
-  if (record['@type'] === extProcType && record.request_attributes === undefined)
-    return patch(record);
-  return Object.fromEntries(
-    Object.entries(record).map(([key, item]) => [key, patchRouterExtProc(item, patch)]),
-  );
-}
-
 /** The e2e gateway (router-level + upstream-level ext_proc) in front of the one backend. */
 export function benchGatewayBootstrap(
-  target: BootstrapTarget & { readonly extprocSocket: string; readonly modes: 'e2e' | 'lean' },
+  target: BootstrapTarget & { readonly extprocSocket: string },
 ): object {
   // gatewayBootstrap reads only the upstream's host and port.
   const upstream = { host: target.backend.host, port: target.backend.port } as FakeUpstream;
-  const bootstrap = gatewayBootstrap({
+  return gatewayBootstrap({
     extprocSocket: target.extprocSocket,
     accessLogPath: target.accessLogPath,
     backends: [{ cluster: benchCluster, backendName: benchBackendName, upstream }],
   });
-  return target.modes === 'lean'
-    ? (patchRouterExtProc(bootstrap, leanRouterFilter) as object)
-    : bootstrap;
 }

@@ -32,12 +32,6 @@ export interface BenchOptions {
   readonly extprocs: number;
   /** Envoy worker threads (`--concurrency`) of both Envoys. */
   readonly envoyConcurrency: number;
-  /**
-   * The gateway's ext_proc processing modes: `e2e` as in e2e/src/support/gateway-bootstrap.ts;
-   * `lean` skips the router-level request-headers phase (path and request id come as attributes
-   * with the body).
-   */
-  readonly modes: 'e2e' | 'lean';
   /** Profile the extproc (a separate run under `node --cpu-prof`). */
   readonly shouldProfile: boolean;
   /** Seconds per profiled phase. */
@@ -90,7 +84,6 @@ Shape:
   --extprocs <n>          extproc processes sharing one Unix socket (node:cluster); the load
                           spreads per Envoy worker: use with --envoy-concurrency n      (1)
   --envoy-concurrency <n> Envoy worker threads, both Envoys            (1)
-  --modes <e2e|lean>      gateway ext_proc processing modes            (e2e)
   --no-profile            skip the node --cpu-prof run (smoke never profiles)
   --extproc <dist|source> run apps/extproc/dist, built first (default), or its sources via tsx
   --nice <n>              run this process and its children at nice n (negative needs root)  (0)
@@ -207,7 +200,6 @@ function parse(argv: readonly string[]) {
       write: { type: 'boolean' },
       nice: { type: 'string', default: '0' },
       concurrency: { type: 'string', default: '16,64' },
-      modes: { type: 'string', default: 'e2e' },
       extproc: { type: 'string', default: 'dist' },
       out: { type: 'string' },
       help: { type: 'boolean', default: false },
@@ -242,7 +234,6 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
     rlsSeconds: get('rls-seconds'),
     extprocs: get('extprocs'),
     envoyConcurrency: get('envoy-concurrency'),
-    modes: enumFlag(values.modes, ['e2e', 'lean'] as const, 'modes'),
     shouldProfile: values.profile && mode !== 'smoke' && mode !== 'soak',
     profileDurationS: get('profile-duration'),
     extprocFrom: enumFlag(values.extproc, ['dist', 'source'] as const, 'extproc'),

@@ -112,7 +112,6 @@ export async function runProfile(
       backend: stack.fake,
       accessLogPath: join(stack.dir, 'access-profiled.log'),
       extprocSocket: socket,
-      modes: options.modes,
     }),
     options.envoyConcurrency,
   );

@@ -534,7 +534,6 @@ function runLine(report: BenchReport): string {
   const shape = [
     `extproc from \`${o.extprocFrom}\`${o.extprocs > 1 ? `, ${String(o.extprocs)} processes on one socket (node:cluster)` : ', one process'}`,
     `Envoy \`--concurrency ${String(o.envoyConcurrency)}\` for both`,
-    `gateway ext_proc modes \`${o.modes}\``,
     `fake backend think time ${String(o.latencyMs)} ms`,
     ...(o.nice === 0 ? [] : [`every bench process at nice ${String(o.nice)}`]),
   ].join('; ');

@@ -92,7 +92,6 @@ export async function startStack(options: BenchOptions): Promise<Stack> {
       backend: fake,
       accessLogPath: join(dir, 'access-gateway.log'),
       extprocSocket: socket,
-      modes: options.modes,
     }),
     options.envoyConcurrency,
   );

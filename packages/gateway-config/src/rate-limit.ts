@@ -4,7 +4,7 @@ import type { LLMRequestCost } from '@aigw/filterapi';
 import { durationMs } from './duration.js';
 import { metadataNamespace, rateLimitDomain } from './envoy/names.js';
 import type { BackendTrafficPolicy, RateLimitRule } from './kube-types.js';
-import { exactModels, modelHeader, type Plan, type PlannedRule } from './plan.js';
+import { modelHeader, type Plan, type PlannedRule } from './plan.js';
 import { objectLabel, type Loaded } from './resource-set.js';
 
 /** The rate limits of a plan: the limiter's rules and the matching Envoy route entries. */
@@ -346,14 +346,13 @@ function quotaScope(
 /** Whether a rule can route a request for `model` (its model-header matches allow it). */
 function ruleMayMatchModel(rule: PlannedRule, model: string): boolean {
   if (rule.matches.length === 0) return true;
-  return (
-    rule.matches.some((headers) =>
-      headers
-        .filter((h) => h.name.toLowerCase() === modelHeader)
-        .every((h) =>
-          (h.type ?? 'Exact') === 'Exact' ? h.value === model : safeTest(h.value, model),
-        ),
-    ) || exactModels(rule).includes(model)
+  // A match without a model-header condition matches any model.
+  return rule.matches.some((headers) =>
+    headers
+      .filter((h) => h.name.toLowerCase() === modelHeader)
+      .every((h) =>
+        (h.type ?? 'Exact') === 'Exact' ? h.value === model : safeTest(h.value, model),
+      ),
   );
 }
 

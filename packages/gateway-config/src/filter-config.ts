@@ -182,7 +182,7 @@ class AuthBuilder {
     if (!spec) return undefined;
     const where = `${policy.file}: ${objectLabel('BackendSecurityPolicy', policy)}`;
     if (spec.credentialOverride) {
-      this.#problem(`${where}: spec.credentialOverride: not supported by aigw yet`);
+      this.problem(`${where}: spec.credentialOverride: not supported by aigw yet`);
       return undefined;
     }
     const credential = new CredentialReader({ policy, where, builder: this });
@@ -202,13 +202,9 @@ class AuthBuilder {
     }
   }
 
-  #problem(message: string): void {
-    this.#context.problems.push(message);
-  }
-
-  /** For {@link CredentialReader}. */
+  /** Records a problem (also for {@link CredentialReader}). */
   problem(message: string): void {
-    this.#problem(message);
+    this.#context.problems.push(message);
   }
 
   /** For {@link CredentialReader}: the Secret `ns/name`, if loaded. */

@@ -89,15 +89,25 @@ describe('upstream level: AWS SigV4 backends', () => {
       backend: bedrock,
       model: 'amazon.nova-pro-v1:0',
       path: '/model/amazon.nova-pro-v1:0/converse',
+      authority: host,
     },
     {
       backend: claude,
       model: 'anthropic.claude-3-5-haiku-20241022-v1:0',
       path: '/model/anthropic.claude-3-5-haiku-20241022-v1%3A0/invoke',
+      authority: 'vpce-0abc.bedrock-runtime.us-west-2.vpce.amazonaws.com',
+    },
+    {
+      // auto_host_rewrite on a new upstream connection: the filter still sees the client's host,
+      // the regional endpoint goes on the wire.
+      backend: bedrock,
+      model: 'amazon.nova-pro-v1:0',
+      path: '/model/amazon.nova-pro-v1:0/converse',
+      authority: 'gateway.example.com',
     },
   ])(
-    'signs the translated request for $path with the host Envoy sends, replacing client headers',
-    async ({ backend, model, path }) => {
+    'signs the translated request for $path, seen :authority $authority, replacing client headers',
+    async ({ backend, model, path, authority }) => {
       const { router, id } = await routeRequest(gateway, {
         model,
         messages: [{ role: 'user', content: 'hi' }],
@@ -108,7 +118,7 @@ describe('upstream level: AWS SigV4 backends', () => {
           {
             ':method': 'POST',
             ':path': '/v1/chat/completions',
-            ':authority': host,
+            ':authority': authority,
             'x-ai-eg-internal-req-id': id,
             authorization: 'Bearer client-own-key',
             'x-api-key': 'client-own-key',
@@ -135,7 +145,7 @@ describe('upstream level: AWS SigV4 backends', () => {
         expectedSignature({
           path,
           body,
-          headers: { ...set, host },
+          headers: { ...set, host: authority.endsWith('.amazonaws.com') ? authority : host },
           signedHeaders: match?.[1] ?? '',
         }),
       );

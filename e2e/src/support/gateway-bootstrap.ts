@@ -7,6 +7,11 @@ export interface TestBackend {
   /** The filterapi backend name, carried in the endpoint metadata as upstream does. */
   readonly backendName: string;
   readonly upstream: FakeUpstream;
+  /**
+   * The endpoint's hostname; when set, the route rewrites `host` to it (`auto_host_rewrite`), as
+   * Envoy Gateway does for FQDN backends such as `bedrock-runtime.<region>.amazonaws.com`.
+   */
+  readonly hostname?: string;
 }
 
 /** Options of {@link gatewayBootstrap}. */
@@ -68,6 +73,7 @@ function backendCluster(backend: TestBackend): object {
       address: {
         socket_address: { address: backend.upstream.host, port_value: backend.upstream.port },
       },
+      ...(backend.hostname === undefined ? {} : { hostname: backend.hostname }),
     },
     metadata: {
       filter_metadata: { [xdsNs]: { per_route_rule_backend_name: backend.backendName } },
@@ -142,7 +148,14 @@ export function gatewayBootstrap(options: GatewayBootstrapOptions): object {
     {
       name: 'by-cluster-header',
       match: { prefix: '/', headers: [{ name: 'x-ai-eg-cluster', present_match: true }] },
-      route: { cluster_header: 'x-ai-eg-cluster', timeout: options.routeTimeout ?? '10s' },
+      route: {
+        cluster_header: 'x-ai-eg-cluster',
+        timeout: options.routeTimeout ?? '10s',
+        // Only backends with a hostname are rewritten (Envoy keeps `host` for an empty one).
+        ...(options.backends.some((b) => b.hostname !== undefined)
+          ? { auto_host_rewrite: true }
+          : {}),
+      },
     },
     {
       name: 'route-not-found',

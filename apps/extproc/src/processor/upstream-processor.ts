@@ -10,7 +10,7 @@ import {
   type TranslatedRequest,
   type Translator,
 } from '@aigw/translator';
-import type { AwsRequestSigner } from '../runtime/aws-signer.js';
+import { awsSigningHost, type AwsRequestSigner } from '../runtime/aws-signer.js';
 import { credentialHeaderNames, signedRequestHeaderNames } from '../runtime/credentials.js';
 import type { RuntimeBackend } from '../runtime/runtime-config.js';
 import {
@@ -155,8 +155,8 @@ function attemptResponse(
 
 /**
  * SigV4 (AWS backends): signs the request exactly as Envoy will send it: the translated path and
- * body, and the `:authority` this filter sees. Upstream filters run after the router's host
- * rewrite, so that is the host the backend receives (as upstream Envoy AI Gateway signs it).
+ * body, and the host {@link awsSigningHost} works out (the `:authority` seen here is not always
+ * the one sent: see there).
  */
 async function signedResponse(
   attempt: Attempt,
@@ -164,7 +164,8 @@ async function signedResponse(
   log: Logger,
 ): Promise<extProc.ProcessingResponse> {
   const { context, translated, requestHeaders } = attempt;
-  const host = requestHeaders.get(':authority') ?? requestHeaders.get('host') ?? '';
+  const seen = requestHeaders.get(':authority') ?? requestHeaders.get('host');
+  const host = awsSigningHost(seen, signer.region);
   try {
     const set = await signer.sign({
       method: requestHeaders.get(':method') ?? 'POST',

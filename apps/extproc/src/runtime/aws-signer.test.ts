@@ -1,6 +1,6 @@
 import { createHash, createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { AwsRequestSigner } from './aws-signer.js';
+import { AwsRequestSigner, awsSigningHost } from './aws-signer.js';
 
 /** The credentials of the AWS SigV4 test suite. */
 const suiteCredentials = {
@@ -175,5 +175,25 @@ describe('AWS SigV4 request signer', () => {
     const text = JSON.stringify({ backend: { signer } });
     expect(text).toBe('{"backend":{"signer":{"region":"us-east-1","service":"bedrock"}}}');
     expect(signer.hasSessionToken).toBe(true);
+  });
+});
+
+describe('the host SigV4 signs for', () => {
+  it.each([
+    ['the regional endpoint Envoy already rewrote to', 'bedrock-runtime.us-east-1.amazonaws.com'],
+    ['a FIPS endpoint', 'bedrock-runtime-fips.us-east-1.amazonaws.com'],
+    ['a VPC endpoint with a port', 'vpce-0a1b.bedrock-runtime.us-east-1.vpce.amazonaws.com:443'],
+    ['an api.aws endpoint', 'bedrock-mantle.us-east-1.api.aws'],
+  ])('is the :authority seen when it is %s', (_, seen) => {
+    expect(awsSigningHost(seen, 'us-east-1')).toBe(seen);
+  });
+
+  it.each([
+    ['the client host (auto_host_rewrite not applied yet)', 'gateway.example.com'],
+    ['a loopback address', '127.0.0.1:10000'],
+    ['a look-alike', 'amazonaws.com.evil.example'],
+    ['missing', undefined],
+  ])('is the regional Bedrock endpoint when the :authority is %s', (_, seen) => {
+    expect(awsSigningHost(seen, 'eu-west-3')).toBe('bedrock-runtime.eu-west-3.amazonaws.com');
   });
 });

@@ -36,6 +36,26 @@ export const awsSignatureHeaderNames: readonly string[] = [
   'x-amz-content-sha256',
 ];
 
+/** AWS endpoint names: `*.amazonaws.com` (regional, FIPS, VPC endpoints) and `*.api.aws`. */
+const awsHostPattern = /\.(?:amazonaws\.com|api\.aws)(?::\d+)?$/i;
+
+/**
+ * The host to sign for: the `:authority` the upstream filter sees when it is an AWS endpoint
+ * (the route's host rewrite already happened), else the region's Bedrock runtime endpoint.
+ *
+ * Why not always the `:authority`: with `auto_host_rewrite` (what Envoy Gateway's Backend hostname
+ * rewrite becomes) Envoy rewrites `host` in `onPoolReady`. On a pooled connection that happens
+ * before the upstream filters run; on a new connection after them, so the filter still sees the
+ * client's host although the endpoint hostname goes on the wire. In that case the filter sees a
+ * non-AWS name, and the regional endpoint is what Envoy will send (and what upstream Envoy AI
+ * Gateway signs for by default).
+ */
+export function awsSigningHost(seen: string | undefined, region: string): string {
+  return seen !== undefined && awsHostPattern.test(seen)
+    ? seen
+    : `bedrock-runtime.${region}.amazonaws.com`;
+}
+
 function splitQuery(path: string): { pathname: string; query: Record<string, string[]> } {
   const at = path.indexOf('?');
   if (at === -1) return { pathname: path, query: {} };

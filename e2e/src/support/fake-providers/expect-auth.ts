@@ -1,6 +1,11 @@
 import { expect } from 'vitest';
 import type { RecordedRequest } from '@aigw/testkit';
-import { providerLocation, providerSecrets, type ProviderBackend } from './provider-gateway.js';
+import {
+  hostnameOf,
+  providerLocation,
+  providerSecrets,
+  type ProviderBackend,
+} from './provider-gateway.js';
 import { verifySigV4 } from './sigv4-verifier.js';
 
 const awsExpectation = {
@@ -37,6 +42,8 @@ export function expectBackendAuth(
   expect(req, `a request reached the ${backend} fake`).toBeDefined();
   if (!req) return;
   expect(req.headers['x-ai-eg-internal-req-id']).toBeUndefined();
+  // Envoy rewrote the host to the provider's (what SigV4 must have signed for AWS).
+  expect(req.headers.host).toBe(hostnameOf(backend));
   switch (backend) {
     case 'OpenAI':
       expectOnly(req, 'authorization', `Bearer ${providerSecrets.openAIKey}`);

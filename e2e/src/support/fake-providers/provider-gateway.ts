@@ -28,6 +28,18 @@ export const providerLocation = {
   awsRegion: 'us-east-1',
 } as const;
 
+/**
+ * The provider hostnames the clusters carry: Envoy rewrites `host` to them (`auto_host_rewrite`)
+ * as Envoy Gateway does for real providers, so SigV4 must sign the rewritten host.
+ */
+export const providerHostnames = {
+  openai: 'api.openai.com',
+  azure: 'fake-resource.openai.azure.com',
+  bedrock: `bedrock-runtime.${providerLocation.awsRegion}.amazonaws.com`,
+  vertex: `${providerLocation.gcpRegion}-aiplatform.googleapis.com`,
+  anthropic: 'api.anthropic.com',
+} as const;
+
 /** The schemas the gateway can send to, one backend (and Envoy cluster) each. */
 export type ProviderBackend =
   | 'OpenAI'
@@ -168,6 +180,24 @@ function writeCredentials(dir: string): void {
 
 const clusterOf = (backend: ProviderBackend): string => backend.toLowerCase();
 
+/** The hostname the gateway sends to a backend. */
+export function hostnameOf(backend: ProviderBackend): string {
+  switch (backend) {
+    case 'OpenAI':
+      return providerHostnames.openai;
+    case 'AzureOpenAI':
+      return providerHostnames.azure;
+    case 'AWSBedrock':
+    case 'AWSAnthropic':
+      return providerHostnames.bedrock;
+    case 'GCPVertexAI':
+    case 'GCPAnthropic':
+      return providerHostnames.vertex;
+    case 'Anthropic':
+      return providerHostnames.anthropic;
+  }
+}
+
 function routeRules(): { models: string[]; cluster: string }[] {
   return Object.values(providerModels).map(({ backend, model }) => {
     const embedding = (embeddingModels as Partial<Record<ProviderBackend, string>>)[backend];
@@ -245,6 +275,7 @@ export async function startProviderGateway(harness: Harness): Promise<ProviderGa
       cluster: clusterOf(backend),
       backendName: backendName(backend),
       upstream: upstreamOf(backend),
+      hostname: hostnameOf(backend),
     }),
   );
   const envoy = await harness.envoy({

@@ -16,6 +16,7 @@ import { embeddingOf } from './support/fake-providers/conversation.js';
 import { expectBackendAuth, expectNoSecretIn } from './support/fake-providers/expect-auth.js';
 import { openAIToolCallId } from './support/fake-providers/fake-openai.js';
 import {
+  backendName,
   embeddingModels,
   providerSecrets,
   providerModels,
@@ -367,6 +368,29 @@ describe('openai SDK → gateway → every backend schema', () => {
       timeoutMs: 10_000,
       description: 'the restored AWS secret to be in force',
     });
+  });
+
+  it('counts the tokens of every backend into dynamic metadata (access log)', async () => {
+    const lines = await waitFor(
+      () => {
+        const all = gateway.accessLog();
+        return all.length >= Object.keys(providerModels).length * 6 ? all : undefined;
+      },
+      { timeoutMs: 10_000, description: 'the access log lines' },
+    );
+    for (const { backend, usage } of Object.values(providerModels)) {
+      const ok = lines.filter((l) => l.backend === backendName(backend) && l.status === 200);
+      expect(ok.length, backend).toBeGreaterThanOrEqual(6);
+      expect(
+        ok.some(
+          (l) =>
+            l.input === usage.input &&
+            l.output === usage.output &&
+            l.total === usage.input + usage.output,
+        ),
+        `${backend} usage in the access log`,
+      ).toBe(true);
+    }
   });
 
   it('never writes a backend credential to any log (extproc, Envoy, access log, fakes)', () => {

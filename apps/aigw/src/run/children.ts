@@ -22,7 +22,7 @@ export interface ChildContext {
 const startTimeoutMs = 30_000;
 
 /** How often the extproc checks its filter config and credential files. */
-export const extprocPollMs = 250;
+export const extprocPollMs = 100;
 
 /** The extproc as a child: gRPC on the Unix socket, polling the filter config file. */
 export function startExtproc(

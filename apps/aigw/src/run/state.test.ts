@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import {
+  addsBackends,
   clusterNames,
   createStateDir,
   removeStaleStateDirs,
@@ -52,6 +53,17 @@ describe('xdsOrder', () => {
     ['xds/other.yaml', 3],
   ])('%s comes in position %i', (path, order) => {
     expect(xdsOrder(path)).toBe(order);
+  });
+});
+
+describe('addsBackends', () => {
+  it('is true only for a backend name the previous config lacks', () => {
+    const a = { backends: [{ name: 'a' }] };
+    const ab = { backends: [{ name: 'a' }, { name: 'b' }] };
+    expect(addsBackends(ab, a)).toBe(true);
+    expect(addsBackends(a, ab)).toBe(false);
+    expect(addsBackends(a, undefined)).toBe(true);
+    expect(addsBackends({}, a)).toBe(false);
   });
 });
 
@@ -152,6 +164,24 @@ describe('StateWriter', () => {
       'filter config with uuid',
     ]);
     expect(filterBackends()).toBe('b');
+  });
+
+  it('needs no bridge when the new routes only drop a backend', async () => {
+    const paths = statePaths(tempDir());
+    const writer = new StateWriter(paths);
+    await writer.apply(
+      state({ filterConfig: { version: 'v1', backends: [{ name: 'a' }, { name: 'b' }] } }),
+    );
+    const written = await writer.apply(
+      state({
+        xds: { ...state().xds, 'xds/cds.yaml': { resources: [cluster('openai')] } },
+        filterConfig: { version: 'v1', backends: [{ name: 'a' }] },
+      }),
+    );
+    expect(written.map((p) => p.slice(paths.dir.length + 1))).toEqual([
+      'xds/cds.yaml',
+      'filter-config.yaml',
+    ]);
   });
 
   it('writes the filter config once, without a bridge, when only it changed', async () => {

@@ -127,14 +127,25 @@ export function withBackendsOf(next: object, previous: object): object {
   return dropped.length === 0 ? next : { ...next, backends: [...nextBackends, ...dropped] };
 }
 
+function backendNames(config: object | undefined): Set<string> {
+  return new Set(((config as NamedBackends | undefined)?.backends ?? []).map((b) => b.name));
+}
+
+/** Whether `next` has a backend `previous` does not. */
+export function addsBackends(next: object, previous: object | undefined): boolean {
+  const known = backendNames(previous);
+  return [...backendNames(next)].some((name) => !known.has(name));
+}
+
 /**
  * Writes the generated configuration into the state directory, each file atomically and only when
  * its content changed, in an order that never lets a reader refer to something it does not know:
  *
  * 1. credential files;
- * 2. when the routes change too, a bridge filter config with the backends of both generations,
- *    and the extproc must load it (`filterConfigLoaded`): Envoy may name either generation's
- *    backends from the moment it reads the new xDS files;
+ * 2. when the routes change too and name a backend the extproc does not know yet, a bridge filter
+ *    config with the backends of both generations, which the extproc must load first
+ *    (`filterConfigLoaded`): Envoy may name either generation's backends from the moment it
+ *    reads the new xDS files;
  * 3. the xDS files: clusters (then `afterClusters`: Envoy must have them), routes, listeners;
  * 4. the rate-limit rules;
  * 5. the final filter config, and only then removal of credential files no longer used.
@@ -175,11 +186,9 @@ export class StateWriter {
     const xds = Object.entries(state.xds)
       .sort(([a], [b]) => xdsOrder(a) - xdsOrder(b))
       .map(([relative, content]) => ({ relative, content, path: join(this.paths.dir, relative) }));
-    const xdsChanged = xds.some(
-      ({ path, content }) => this.#written.get(path) !== serialize(path, content),
-    );
-    if (filterChanged && xdsChanged && this.#filterConfig !== undefined) {
-      await this.#writeFilterConfig(withBackendsOf(state.filterConfig, this.#filterConfig), hooks);
+    const bridge = filterChanged ? this.#bridge(state.filterConfig, xds) : undefined;
+    if (bridge !== undefined) {
+      await this.#writeFilterConfig(bridge, hooks);
       written.push(this.paths.filterConfig);
     }
     for (const { relative, content, path } of xds) {
@@ -198,6 +207,19 @@ export class StateWriter {
     }
     await this.#removeOldCredentials(credentials);
     return written;
+  }
+
+  /**
+   * The bridge filter config, when one is needed: the xDS files change and the new config names
+   * a backend the running one lacks.
+   */
+  #bridge(next: object, xds: readonly { path: string; content: object }[]): object | undefined {
+    const previous = this.#filterConfig;
+    if (previous === undefined || !addsBackends(next, previous)) return undefined;
+    const xdsChanged = xds.some(
+      ({ path, content }) => this.#written.get(path) !== serialize(path, content),
+    );
+    return xdsChanged ? withBackendsOf(next, previous) : undefined;
   }
 
   async #writeFilterConfig(config: object, hooks: ApplyHooks): Promise<void> {

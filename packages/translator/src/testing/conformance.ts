@@ -10,7 +10,13 @@
 import { isUserFacing } from '../errors.js';
 import { parseRequest } from '../parse-request.js';
 import { concatBytes, utf8Encoder } from '../shared/bytes.js';
-import type { Endpoint, ParsedRequest, TranslatedRequest, Translator } from '../translator.js';
+import type {
+  BackendSchemaName,
+  Endpoint,
+  ParsedRequest,
+  TranslatedRequest,
+  Translator,
+} from '../translator.js';
 import type { Usage } from '../usage.js';
 import { conformanceCases, type ConformanceCase } from './cases.js';
 import { withMintedIdsReplaced, withRequestIdsRestored } from './tool-call-ids.js';
@@ -76,6 +82,8 @@ export interface ConformanceSkip {
 export interface ConformancePair {
   /** `<ingress> → <backend>`, e.g. `openai → anthropic`. */
   readonly name: string;
+  /** The registered backend schema it exercises (with `ingress.endpoint`: the registry pair). */
+  readonly schema: BackendSchemaName;
   /** Client side. */
   readonly ingress: IngressCodec;
   /** Provider side. */
@@ -90,26 +98,30 @@ export interface ConformancePair {
 export type CaseOutcome =
   | { readonly status: 'pass' }
   | { readonly status: 'skip'; readonly reason: string }
+  /** The backend cannot do it and the translator refused it with a user-facing 400, as it must. */
+  | { readonly status: 'refused'; readonly reason: string }
   | { readonly status: 'fail'; readonly error: unknown };
 
 /** Chunk sizes each response is fed in: whole, and small pieces that split frames anywhere. */
-const chunkSizes = [Number.POSITIVE_INFINITY, 7] as const;
+export const chunkSizes = [Number.POSITIVE_INFINITY, 7] as const;
 
-/** What the translator made of a response fed in chunks. */
-interface TranslatedResponse {
-  readonly client: ClientView;
+/** What a translator made of a response fed in chunks. */
+export interface FedResponse {
+  /** The bytes the client receives. */
+  readonly body: Uint8Array;
+  /** The usage reported with the last chunk. */
   readonly usage: Usage | undefined;
+  /** The client's content-type. */
   readonly contentType: string;
 }
 
-function feed(options: {
+/** Feeds a provider response to a translator in `chunkSize` pieces, as Envoy would. */
+export function feedChunked(options: {
   translator: Translator;
   wire: WireResponse;
   chunkSize: number;
-  ingress: IngressCodec;
-  stream: boolean;
-}): TranslatedResponse {
-  const { translator, wire, chunkSize, ingress, stream } = options;
+}): FedResponse {
+  const { translator, wire, chunkSize } = options;
   const headers = translator.responseHeaders(200, new Map([['content-type', wire.contentType]]));
   const set = headers.headers.set.find(([name]) => name === 'content-type');
   const contentType = set?.[1] ?? wire.contentType;
@@ -125,7 +137,7 @@ function feed(options: {
     parts.push(result.body ?? chunk);
     usage = result.usage;
   } while (at < length);
-  return { client: ingress.readResponse(concatBytes(parts), stream), usage, contentType };
+  return { body: concatBytes(parts), usage, contentType };
 }
 
 /** Runs one case body; throws on failure. */
@@ -166,13 +178,12 @@ function runCase(pair: ConformancePair, testCase: ConformanceCase): void {
     const translator = pair.create();
     translator.request({ request: parsed, path: pair.ingress.path });
     const wire = pair.backend.encodeResponse(response, request.stream);
-    const got = feed({
-      translator,
-      wire,
-      chunkSize,
-      ingress: pair.ingress,
-      stream: request.stream,
-    });
+    const fed = feedChunked({ translator, wire, chunkSize });
+    const got = {
+      client: pair.ingress.readResponse(fed.body, request.stream),
+      usage: fed.usage,
+      contentType: fed.contentType,
+    };
     const expectedType = request.stream ? 'text/event-stream' : 'application/json';
     if (!got.contentType.startsWith(expectedType)) {
       throw new ConformanceError(`client content-type ${got.contentType}, want ${expectedType}`);

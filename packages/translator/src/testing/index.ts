@@ -7,12 +7,19 @@ export type {
   BackendCodec,
   CaseOutcome,
   ConformanceCase,
+  FedResponse,
   ConformancePair,
   ConformanceSkip,
   IngressCodec,
   WireResponse,
 } from './conformance.js';
-export { conformanceCases, runConformance, runConformanceCase, skipReason } from './conformance.js';
+export {
+  conformanceCases,
+  feedChunked,
+  runConformance,
+  runConformanceCase,
+  skipReason,
+} from './conformance.js';
 export type { ResponseCheck } from './cases.js';
 export type {
   ClientView,
@@ -44,4 +51,33 @@ export { bedrockBackend } from './bedrock-codec.js';
 export { geminiBackend } from './gemini-codec.js';
 export { openAIBackend, openAIIngress, openAIRequestBody } from './openai-codec.js';
 export { conformancePairs } from './pairs.js';
-export { renderMatrix } from './matrix.js';
+export { chatSections, matrixSections, renderMatrix } from './matrix.js';
+export type {
+  AnySuite,
+  CaseInfo,
+  EndpointSuite,
+  MatrixColumn,
+  MatrixSection,
+  SuiteBackend,
+  SuiteCase,
+  SuiteCheck,
+  SuiteIngress,
+  SuitePair,
+  WireError,
+} from './suite.js';
+export { runSuiteCase, suiteSection } from './suite.js';
+export type {
+  EmbeddingsRequest,
+  EmbeddingsResponse,
+  EmbeddingsUpstream,
+  EmbeddingsView,
+} from './embeddings-suite.js';
+export { decodeBase64Vector, embeddingsCases } from './embeddings-suite.js';
+export { embeddingsSuite } from './embeddings-backends.js';
+export type {
+  CompletionsRequest,
+  CompletionsResponse,
+  CompletionsUpstream,
+  CompletionsView,
+} from './completions-suite.js';
+export { completionsCases, completionsSuite } from './completions-suite.js';

@@ -1,11 +1,21 @@
 /**
- * Renders `docs/translation-matrix.md` from a conformance run: pair × case → pass / skip (reason)
- * / FAIL, plus the registered pairs that have no conformance adapter yet. Pure (no I/O):
+ * Renders `docs/translation-matrix.md` from the conformance runs: one table per ingress endpoint,
+ * pair × case → pass / skip (reason) / refused (reason) / FAIL, plus every registered pair and the
+ * column that covers it. Pure (no I/O):
  * `scripts/matrix.ts` writes the file, `matrix.test.ts` checks it is up to date.
  */
 import { hasTranslator } from '../registry.js';
-import { backendSchemaNames, endpoints } from '../translator.js';
-import { conformanceCases, runConformance, type ConformancePair } from './conformance.js';
+import { backendSchemaNames, endpoints, type Endpoint } from '../translator.js';
+import { completionsSuite } from './completions-suite.js';
+import {
+  conformanceCases,
+  runConformance,
+  type CaseOutcome,
+  type ConformancePair,
+} from './conformance.js';
+import { embeddingsSuite } from './embeddings-backends.js';
+import { conformancePairs } from './pairs.js';
+import { suiteSection, type MatrixSection } from './suite.js';
 
 /** Width in code points (every cell is plain text without combining characters or emoji). */
 function widthOf(text: string): number {
@@ -27,43 +37,110 @@ function table(rows: readonly (readonly string[])[]): string {
   return [line(head ?? []), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n');
 }
 
-/** Registered (endpoint, schema) pairs as `endpoint → Schema`, for the coverage section. */
-function registeredPairs(): string[] {
+/** The chat conformance run as one section per ingress endpoint (chat completions, messages). */
+export function chatSections(pairs: readonly ConformancePair[]): MatrixSection[] {
+  const titles: Partial<Record<Endpoint, string>> = {
+    'chat-completions': '`/v1/chat/completions` (OpenAI chat completions)',
+    messages: '`/v1/messages` (Anthropic messages)',
+  };
+  return endpoints.flatMap((endpoint) => {
+    const group = pairs.filter((p) => p.ingress.endpoint === endpoint);
+    if (group.length === 0) return [];
+    return [
+      {
+        endpoint,
+        title: titles[endpoint] ?? `\`${endpoint}\``,
+        cases: conformanceCases,
+        columns: group.map((pair) => ({
+          name: pair.name,
+          schema: pair.schema,
+          outcomes: new Map(runConformance(pair).map((r) => [r.name, r.outcome])),
+        })),
+      },
+    ];
+  });
+}
+
+/** Every section of the matrix: the chat suite, then `/v1/embeddings` and `/v1/completions`. */
+export function matrixSections(): MatrixSection[] {
+  return [
+    ...chatSections(conformancePairs),
+    suiteSection(embeddingsSuite),
+    suiteSection(completionsSuite),
+  ];
+}
+
+/** Registered (endpoint, schema) pairs, each with the table column that covers it, if any. */
+function registeredPairs(sections: readonly MatrixSection[]): string[] {
   return endpoints.flatMap((endpoint) =>
     backendSchemaNames
       .filter((name) => hasTranslator({ endpoint, schema: { name } }))
-      .map((name) => `${endpoint} → ${name}`),
+      .map((name) => {
+        const section = sections.find((s) => s.endpoint === endpoint);
+        const column = section?.columns.find((c) => c.schema === name);
+        const where =
+          section === undefined || column === undefined
+            ? 'no conformance adapter yet'
+            : `${section.title}, column \`${column.name}\``;
+        return `- ${endpoint} → ${name}: ${where}`;
+      }),
   );
 }
 
-/** Renders the matrix document for `pairs`. */
-export function renderMatrix(pairs: readonly ConformancePair[]): string {
-  const reasons: string[] = [];
-  const footnote = (reason: string): string => {
-    if (!reasons.includes(reason)) {
-      reasons.push(reason);
+/** Footnote numbering shared by every table. */
+class Footnotes {
+  readonly reasons: string[] = [];
+
+  cell(outcome: CaseOutcome | undefined): string {
+    switch (outcome?.status) {
+      case 'pass':
+        return 'pass';
+      case 'skip':
+        return `skip [${this.#number(outcome.reason)}]`;
+      case 'refused':
+        return `refused [${this.#number(outcome.reason)}]`;
+      case 'fail':
+      case undefined:
+        return 'FAIL';
     }
-    return `skip [${reasons.indexOf(reason) + 1}]`;
-  };
-  const results = pairs.map(
-    (pair) => new Map(runConformance(pair).map((r) => [r.name, r.outcome])),
-  );
-  const rows: string[][] = [['case', ...pairs.map((p) => p.name)]];
-  for (const c of conformanceCases) {
+  }
+
+  #number(reason: string): number {
+    if (!this.reasons.includes(reason)) this.reasons.push(reason);
+    return this.reasons.indexOf(reason) + 1;
+  }
+}
+
+/** One section: heading, table, case descriptions. */
+function renderSection(section: MatrixSection, notes: Footnotes): string[] {
+  const rows: string[][] = [['case', ...section.columns.map((c) => c.name)]];
+  for (const c of section.cases) {
     rows.push([
       `\`${c.name}\``,
-      ...results.map((r) => {
-        const outcome = r.get(c.name);
-        if (outcome?.status === 'skip') {
-          return footnote(outcome.reason);
-        }
-        return outcome?.status === 'pass' ? 'pass' : 'FAIL';
-      }),
+      ...section.columns.map((col) => notes.cell(col.outcomes.get(c.name))),
     ]);
   }
-  const cases = conformanceCases.map((c) => `- \`${c.name}\`: ${c.description}.`);
-  const notes = reasons.map((r, i) => `${i + 1}. ${r}.`);
-  const registered = registeredPairs().map((p) => `- ${p}`);
+  const counts = section.columns.flatMap((col) => [...col.outcomes.values()]);
+  const count = (status: CaseOutcome['status']): number =>
+    counts.filter((o) => o.status === status).length;
+  return [
+    `## ${section.title}`,
+    '',
+    `${section.cases.length} cases × ${section.columns.length} pairs: ${count('pass')} pass, ` +
+      `${count('refused')} refused, ${count('skip')} skipped, ${count('fail')} failing.`,
+    '',
+    table(rows),
+    '',
+    ...section.cases.map((c) => `- \`${c.name}\`: ${c.description}.`),
+    '',
+  ];
+}
+
+/** Renders the matrix document for `sections`. */
+export function renderMatrix(sections: readonly MatrixSection[]): string {
+  const notes = new Footnotes();
+  const body = sections.flatMap((section) => renderSection(section, notes));
+  const numbered = notes.reasons.map((r, i) => `${i + 1}. ${r}.`);
   return [
     '# Translation matrix',
     '',
@@ -72,24 +149,21 @@ export function renderMatrix(pairs: readonly ConformancePair[]): string {
     'Each cell is the outcome of one conformance case (`packages/translator/src/testing/`) for one',
     'translator pair (`ingress → backend`): the case is written once in neutral terms, encoded in',
     'the client’s dialect, translated, answered in the provider’s real wire format (JSON, SSE, AWS',
-    'eventstream) and decoded as the client would. Streams are fed whole and in 7-byte chunks.',
+    'eventstream) and decoded as the client would. Responses are fed whole and in 7-byte chunks.',
+    '`skip [n]`: not run, for the reason in note n. `refused [n]`: the backend cannot do it and the',
+    'translator is checked to refuse the request with a clear 400 (note n), never a silent drop.',
     '',
-    table(rows),
+    ...body,
+    '## Notes',
     '',
-    '## Skips',
-    '',
-    ...(notes.length === 0 ? ['None.'] : notes),
-    '',
-    '## Cases',
-    '',
-    ...cases,
+    ...(numbered.length === 0 ? ['None.'] : numbered),
     '',
     '## Registered pairs',
     '',
-    'Every (endpoint → backend schema) pair `createTranslator` supports; pairs missing from the',
-    'table above have no conformance adapter yet.',
+    'Every (endpoint → backend schema) pair `createTranslator` supports, and the table column that',
+    'covers it.',
     '',
-    ...registered,
+    ...registeredPairs(sections),
     '',
   ].join('\n');
 }

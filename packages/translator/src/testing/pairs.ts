@@ -31,6 +31,7 @@ const passthroughUnsupported: ConformanceSkip = {
 export const conformancePairs: readonly ConformancePair[] = [
   {
     name: 'openai → openai',
+    schema: 'OpenAI',
     ingress: openAIIngress,
     backend: openAIBackend,
     create: () =>
@@ -39,6 +40,7 @@ export const conformancePairs: readonly ConformancePair[] = [
   },
   {
     name: 'openai → azureopenai',
+    schema: 'AzureOpenAI',
     ingress: openAIIngress,
     backend: openAIBackend,
     create: () =>
@@ -50,6 +52,7 @@ export const conformancePairs: readonly ConformancePair[] = [
   },
   {
     name: 'openai → awsbedrock',
+    schema: 'AWSBedrock',
     ingress: openAIIngress,
     backend: bedrockBackend,
     create: () =>
@@ -66,6 +69,7 @@ export const conformancePairs: readonly ConformancePair[] = [
   },
   {
     name: 'openai → gcpvertexai',
+    schema: 'GCPVertexAI',
     ingress: openAIIngress,
     backend: geminiBackend,
     create: () =>
@@ -84,6 +88,7 @@ export const conformancePairs: readonly ConformancePair[] = [
   },
   {
     name: 'openai → anthropic',
+    schema: 'Anthropic',
     ingress: openAIIngress,
     backend: anthropicBackend('anthropic'),
     create: () => createOpenAIToAnthropicTranslator({ schema: { name: 'Anthropic' }, now }),
@@ -91,6 +96,7 @@ export const conformancePairs: readonly ConformancePair[] = [
   },
   {
     name: 'openai → gcpanthropic',
+    schema: 'GCPAnthropic',
     ingress: openAIIngress,
     backend: anthropicBackend('gcp'),
     create: () =>
@@ -99,6 +105,7 @@ export const conformancePairs: readonly ConformancePair[] = [
   },
   {
     name: 'openai → awsanthropic',
+    schema: 'AWSAnthropic',
     ingress: openAIIngress,
     backend: anthropicBackend('aws'),
     create: () => createOpenAIToAwsAnthropicTranslator({ schema: { name: 'AWSAnthropic' }, now }),
@@ -106,6 +113,7 @@ export const conformancePairs: readonly ConformancePair[] = [
   },
   {
     name: 'anthropic → anthropic',
+    schema: 'Anthropic',
     ingress: anthropicIngress,
     backend: anthropicBackend('anthropic'),
     create: () => createAnthropicToAnthropicTranslator({ schema: { name: 'Anthropic' } }),
@@ -113,6 +121,7 @@ export const conformancePairs: readonly ConformancePair[] = [
   },
   {
     name: 'anthropic → gcpanthropic',
+    schema: 'GCPAnthropic',
     ingress: anthropicIngress,
     backend: anthropicBackend('gcp'),
     create: () =>
@@ -121,6 +130,7 @@ export const conformancePairs: readonly ConformancePair[] = [
   },
   {
     name: 'anthropic → awsanthropic',
+    schema: 'AWSAnthropic',
     ingress: anthropicIngress,
     backend: anthropicBackend('aws'),
     create: () => createAnthropicToAwsAnthropicTranslator({ schema: { name: 'AWSAnthropic' } }),
@@ -128,6 +138,7 @@ export const conformancePairs: readonly ConformancePair[] = [
   },
   {
     name: 'anthropic → openai',
+    schema: 'OpenAI',
     ingress: anthropicIngress,
     backend: openAIBackend,
     create: () => createAnthropicToOpenAITranslator({ schema: { name: 'OpenAI' } }),

@@ -76,6 +76,34 @@ describe('aigw run: no process outlives it', () => {
     },
   );
 
+  it("a terminal's Ctrl-C (SIGINT to the whole process group) stops in order and exits 0", async () => {
+    const upstream = await harness.upstream(
+      fakeOpenAI({ name: 'a', usage: { prompt: 1, completion: 1, cached: 0 } }),
+      { name: 'openai' },
+    );
+    const aigw = await startAigw({
+      ownProcessGroup: true,
+      env: { OPENAI_BASE_URL: `${upstream.url}/v1`, OPENAI_API_KEY: 'sk-x', ANTHROPIC_API_KEY: '' },
+    });
+    running.push(aigw);
+    const children = supervised(aigw);
+    expect(children.length).toBeGreaterThanOrEqual(2);
+
+    process.kill(-aigw.pid, 'SIGINT');
+    const status = await aigw.exited();
+
+    expect(status).toEqual({ code: 0, signal: null });
+    expect(aigw.output()).not.toContain('exited unexpectedly');
+    // The children are in their own process group: Envoy got aigw's SIGTERM, not the Ctrl-C.
+    expect(aigw.output()).toContain('caught ENVOY_SIGTERM');
+    expect(aigw.output()).not.toContain('caught SIGINT');
+    await allGone(
+      children.map((c) => c.pid),
+      1_000,
+    );
+    expect(aigw.stateDirs()).toEqual([]);
+  });
+
   it('SIGKILL of aigw takes its children down too (parent-death signal)', async () => {
     const aigw = await startDefault();
     const children = supervised(aigw);

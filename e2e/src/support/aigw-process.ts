@@ -97,6 +97,11 @@ export interface AigwOptions {
   readonly env?: Readonly<Record<string, string>>;
   /** Name in logs (default `aigw`). */
   readonly name?: string;
+  /**
+   * Run aigw as the leader of its own session and process group (through `setsid`), as a shell
+   * runs a foreground command, so a test can signal the whole group like a terminal's Ctrl-C.
+   */
+  readonly ownProcessGroup?: boolean;
 }
 
 /** A running `aigw run`. */
@@ -125,21 +130,21 @@ export async function startAigw(options: AigwOptions = {}): Promise<RunningAigw>
   ensureBuilt();
   const [port, adminPort] = [await getFreePort(), await getFreePort()];
   const tmp = tempDir('aigw-run-e2e');
-  const proc = await spawnManaged(
+  const command = [
     process.execPath,
-    [
-      aigwBin,
-      'run',
-      ...(options.args ?? []),
-      ...['--port', String(port), '--admin-port', String(adminPort)],
-    ],
-    {
-      name: options.name ?? 'aigw',
-      cwd: root,
-      env: { TMPDIR: tmp, ...options.env },
-      stopGraceMs: 15_000,
-    },
-  );
+    aigwBin,
+    'run',
+    ...(options.args ?? []),
+    ...['--port', String(port), '--admin-port', String(adminPort)],
+  ];
+  // setsid(1) calls setsid() and execs (same pid) when it is not a group leader already.
+  const [file, ...args] = options.ownProcessGroup ? ['setsid', ...command] : command;
+  const proc = await spawnManaged(file!, args, {
+    name: options.name ?? 'aigw',
+    cwd: root,
+    env: { TMPDIR: tmp, ...options.env },
+    stopGraceMs: 15_000,
+  });
   await proc.untilReady(() => proc.logs().includes('aigw is ready'), {
     timeoutMs: 60_000,
     intervalMs: 100,

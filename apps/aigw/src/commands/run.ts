@@ -107,8 +107,11 @@ function banner(gateway: Gateway, context: { config: RunConfig; source: ConfigSo
   });
 }
 
+/** Ctrl-C, `kill`, and the terminal going away. */
+const stopSignals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
 /**
- * SIGINT/SIGTERM handling: the first signal aborts start-up or stops the gateway; a second one
+ * SIGINT/SIGTERM/SIGHUP handling: the first signal aborts start-up or stops the gateway; a second one
  * kills the children at once.
  */
 class SignalState {
@@ -127,12 +130,10 @@ class SignalState {
   };
 
   constructor() {
-    process.on('SIGINT', this.#handler);
-    process.on('SIGTERM', this.#handler);
+    for (const signal of stopSignals) process.on(signal, this.#handler);
   }
 
   dispose(): void {
-    process.off('SIGINT', this.#handler);
-    process.off('SIGTERM', this.#handler);
+    for (const signal of stopSignals) process.off(signal, this.#handler);
   }
 }

@@ -43,8 +43,10 @@ export function describeExit(status: ExitStatus): string {
 
 /**
  * Starts a child that cannot outlive `aigw`: on Linux it runs under `setpriv --pdeathsig SIGKILL`
- * (the kernel kills it when aigw dies, even by SIGKILL); it is never detached, so a Ctrl-C in the
- * terminal reaches its process group too. Its output is streamed line by line with the prefix.
+ * (the kernel kills it when aigw dies, even by SIGKILL). It gets its own session and process
+ * group, so a Ctrl-C in the terminal (SIGINT to the foreground group) reaches only aigw, which
+ * then stops the children in order — Envoy first — instead of every process racing to exit. Its
+ * output is streamed line by line with the prefix.
  *
  * @throws Error when `command` (an absolute path) is not executable or cannot be started.
  */
@@ -56,7 +58,7 @@ export async function startChild(spec: ChildSpec): Promise<Child> {
     ...(spec.cwd === undefined ? {} : { cwd: spec.cwd }),
     env: spec.env,
     stdio: ['ignore', 'pipe', 'pipe'],
-    detached: false,
+    detached: true,
   });
   const exited = watchExit(child, spec);
   await once(child, 'spawn');

@@ -1,6 +1,22 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from './processes.js';
+
+/**
+ * Runs the repository's Prettier over files the bench wrote, so they pass `pnpm format:check`
+ * as committed (tables aligned, short JSON arrays on one line).
+ */
+function format(path: string): void {
+  try {
+    execFileSync('pnpm', ['exec', 'prettier', '--write', '--log-level', 'warn', path], {
+      cwd: repoRoot,
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+  } catch {
+    process.stderr.write(`[bench] could not run prettier on ${path}; run \`pnpm format\`\n`);
+  }
+}
 
 /** Writes `report` as bench/results/<name>.json; returns the repository-relative path. */
 export function writeResultsJson(report: object, name: string): string {
@@ -8,6 +24,7 @@ export function writeResultsJson(report: object, name: string): string {
   mkdirSync(dir, { recursive: true });
   const file = join('bench', 'results', `${name}.json`);
   writeFileSync(join(repoRoot, file), `${JSON.stringify(report, null, 2)}\n`);
+  format(file);
   return file;
 }
 
@@ -24,11 +41,13 @@ function replaceBlock(text: string, block: { name: string; body: string }): stri
 }
 
 /**
- * Replaces the generated blocks of docs/benchmarks.md (results, profile), leaving the prose around
- * them alone; a block that is missing is appended.
+ * Replaces the generated blocks of docs/benchmarks.md (results, profile, soak), leaving the prose
+ * around them alone (re-read now: others' sections live in the same file); a block that is missing
+ * is appended.
  */
 export function updateBenchmarksDoc(blocks: readonly { name: string; body: string }[]): void {
   let text = existsSync(docPath) ? readFileSync(docPath, 'utf8') : '# Benchmarks\n';
   for (const block of blocks) text = replaceBlock(text, block);
   writeFileSync(docPath, text);
+  format(docPath);
 }

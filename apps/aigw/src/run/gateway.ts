@@ -82,9 +82,8 @@ interface Programs {
  */
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   await removeStaleStateDirs(options.tmpDir);
-  const programs = locatePrograms(options.env);
   const paths = await createStateDir(options.tmpDir);
-  const gateway = new Gateway(options, { paths, programs });
+  const gateway = new Gateway(options, { paths });
   try {
     await gateway.start();
     return gateway;
@@ -126,7 +125,7 @@ export class Gateway {
   readonly finished: Promise<number>;
   readonly paths: StatePaths;
   readonly #options: GatewayOptions;
-  readonly #programs: Programs;
+  #programs: Programs | undefined;
   readonly #writer: StateWriter;
   readonly #children = new Map<string, Child>();
   readonly #context: ChildContext;
@@ -140,9 +139,8 @@ export class Gateway {
   #stopping: Promise<void> | undefined;
   #finish: (code: number) => void = () => undefined;
 
-  constructor(options: GatewayOptions, setup: { paths: StatePaths; programs: Programs }) {
+  constructor(options: GatewayOptions, setup: { paths: StatePaths }) {
     this.#options = options;
-    this.#programs = setup.programs;
     this.paths = setup.paths;
     this.#writer = new StateWriter(setup.paths);
     this.#context = {
@@ -197,6 +195,7 @@ export class Gateway {
     });
     this.#inputs = loaded.inputs;
     if (!loaded.ok) throw new StartupError('invalid configuration', loaded.problems);
+    this.#programs = locatePrograms(options.env);
     await checkPorts(options);
     this.#config = loaded.config;
     this.#notes = loaded.notes;
@@ -207,14 +206,14 @@ export class Gateway {
   async #startChildren(config: StandaloneConfig): Promise<void> {
     const extproc = await this.#spawn(() =>
       startExtproc(this.#extprocContext(), {
-        bin: this.#programs.extproc,
+        bin: this.#bins().extproc,
         socket: this.paths.extprocSocket,
         config: this.paths.filterConfig,
       }),
     );
     const ratelimit = config.needsRateLimit ? await this.#spawnRateLimit() : undefined;
     const envoy = await this.#spawn(() =>
-      startEnvoy(this.#context, { bin: this.#programs.envoy, bootstrap: this.paths.bootstrap }),
+      startEnvoy(this.#context, { bin: this.#bins().envoy, bootstrap: this.paths.bootstrap }),
     );
     const ready = {
       anyExit: firstExit([...this.#children.values()]),
@@ -236,6 +235,11 @@ export class Gateway {
       );
     }
     for (const child of [extproc, ratelimit, envoy]) if (child) this.#monitor(child);
+  }
+
+  #bins(): Programs {
+    if (this.#programs === undefined) throw new Error('programs are located in start()');
+    return this.#programs;
   }
 
   /** The extproc's output also goes to the waiters for its "config loaded" lines. */
@@ -270,7 +274,7 @@ export class Gateway {
     const port = this.#standalone?.rateLimit?.port ?? 0;
     return this.#spawn(() =>
       startRateLimit(this.#context, {
-        bin: this.#programs.ratelimit,
+        bin: this.#bins().ratelimit,
         port,
         rulesDir: this.paths.rulesDir,
         store: this.#options.store,

@@ -504,6 +504,43 @@ describe('aigw run with the embedded default', () => {
     }
   });
 
+  it('sends claude-* models to Anthropic when ANTHROPIC_API_KEY is set', async () => {
+    const openai = await harness.upstream(
+      fakeOpenAI({ apiKey: 'sk-o', azureApiKey: 'unused', usage: { input: 3, output: 2 } }),
+      { name: 'default-openai' },
+    );
+    const anthropic = await harness.upstream(
+      fakeAnthropic({ apiKey: 'sk-ant-default', usage: { input: 4, output: 5 } }),
+      { name: 'default-anthropic' },
+    );
+    const aigw = await startAigw({
+      env: {
+        OPENAI_BASE_URL: `${openai.url}/v1`,
+        OPENAI_API_KEY: 'sk-o',
+        ANTHROPIC_BASE_URL: anthropic.url,
+        ANTHROPIC_API_KEY: 'sk-ant-default',
+      },
+    });
+    try {
+      expect(aigw.output()).toMatch(/claude-\.\*\s+→\s+default\/anthropic/);
+      const client = new OpenAI({ baseURL: `${aigw.url}/v1`, apiKey: 'ignored', maxRetries: 0 });
+      const claude = await client.chat.completions.create({
+        model: 'claude-haiku-4-5',
+        messages: [{ role: 'user', content: 'to claude' }],
+      });
+      expect(claude.choices[0]?.message.content).toContain('to claude');
+      expect(anthropic.requests.at(-1)!.headers['x-api-key']).toBe('sk-ant-default');
+      const gpt = await client.chat.completions.create({
+        model: 'gpt-4o-mini',
+        messages: [{ role: 'user', content: 'to openai' }],
+      });
+      expect(gpt.choices[0]?.message.content).toContain('to openai');
+      expect(openai.requests).toHaveLength(1);
+    } finally {
+      await aigw.stop();
+    }
+  });
+
   it('starts without any key and says what to set', async () => {
     const aigw = await startAigw({
       env: { OPENAI_API_KEY: '', ANTHROPIC_API_KEY: '', OPENAI_BASE_URL: 'http://127.0.0.1:9/v1' },

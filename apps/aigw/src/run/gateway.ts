@@ -328,6 +328,8 @@ export class Gateway {
   reload(): Promise<void> {
     this.#reloading = this.#reloading.then(() =>
       this.#reload().catch((err: unknown) => {
+        // A reload cut short by a shutdown (its files removed) is not worth a word.
+        if (this.#stopping) return;
         this.#options.log.error({ err }, 'config reload failed; the running config stays');
       }),
     );

@@ -5,6 +5,7 @@ import type {
   ChatCompletionMessageParam,
   ChatCompletionTool,
 } from 'openai/resources/chat/completions';
+import type { Completion } from 'openai/resources/completions';
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
@@ -26,9 +27,10 @@ import {
 } from './support/fake-providers/provider-gateway.js';
 
 /**
- * The official `openai` client against `/v1/chat/completions` (and `/v1/embeddings`) through real
- * Envoy and the extproc, for every backend schema of the OpenAI ingress, each answered by a fake
- * provider speaking that provider's wire format and checking its credential.
+ * The official `openai` client against `/v1/chat/completions` (and `/v1/embeddings`, and
+ * `/v1/completions` for the OpenAI and Azure OpenAI backends) through real Envoy and the extproc,
+ * for every backend schema of the OpenAI ingress, each answered by a fake provider speaking that
+ * provider's wire format and checking its credential.
  */
 
 /** The tool call id each provider's fake issues (Gemini has none: the gateway makes one up). */
@@ -246,6 +248,104 @@ describe('openai SDK → gateway → every backend schema', () => {
       });
     },
   );
+
+  describe.each(['OpenAI', 'AzureOpenAI'] as const)('legacy completions via %s', (backend) => {
+    const { model, usage } = providerModels[backend];
+    const expectedUsage = {
+      prompt_tokens: usage.input,
+      completion_tokens: usage.output,
+      total_tokens: usage.input + usage.output,
+    };
+    const upstreamPath =
+      backend === 'OpenAI'
+        ? '/v1/completions'
+        : `/openai/deployments/${model}/completions?api-version=2024-10-21`;
+    const lastRequest = (): RecordedRequest | undefined =>
+      gateway.upstreamOf(backend).requests.at(-1);
+
+    /** Folds streamed completion chunks: text, last finish reason, usage, chunk count. */
+    async function collectText(stream: AsyncIterable<Completion>): Promise<{
+      text: string;
+      finishReason: string | null;
+      usage: Completion['usage'];
+      chunks: number;
+    }> {
+      const turn = {
+        text: '',
+        finishReason: null as string | null,
+        usage: undefined as Completion['usage'],
+        chunks: 0,
+      };
+      for await (const chunk of stream) {
+        turn.chunks += 1;
+        if (chunk.usage) turn.usage = chunk.usage;
+        const choice = chunk.choices[0];
+        if (!choice) continue;
+        turn.text += choice.text;
+        // Typed as always set, but streamed chunks carry `null` until the last choice chunk.
+        const finish = choice.finish_reason as string | null;
+        if (finish !== null) turn.finishReason = finish;
+      }
+      return turn;
+    }
+
+    it('answers a completion with text, finish reason and usage', async () => {
+      const prompt = `Complete this for ${backend}, ünïcödé 🌍`;
+      const result = await client.completions.create({ model, prompt });
+      expect(result.object).toBe('text_completion');
+      expect(result.choices).toHaveLength(1);
+      expect(result.choices[0]?.text).toBe(`You said: ${prompt}`);
+      expect(result.choices[0]?.finish_reason).toBe('stop');
+      expect(result.usage).toMatchObject(expectedUsage);
+      const sent = lastRequest();
+      expect(sent?.url).toBe(upstreamPath);
+      expect(JSON.parse(sent?.body.toString('utf8') ?? '{}')).toMatchObject({ model, prompt });
+      expectBackendAuth(backend, sent);
+    });
+
+    it('reports a length stop when max_tokens cuts the text', async () => {
+      const result = await client.completions.create({
+        model,
+        prompt: 'one two three four',
+        max_tokens: 3,
+      });
+      expect(result.choices[0]?.text).toBe('You said: one');
+      expect(result.choices[0]?.finish_reason).toBe('length');
+      expect(result.usage).toMatchObject({
+        prompt_tokens: usage.input,
+        completion_tokens: 3,
+        total_tokens: usage.input + 3,
+      });
+    });
+
+    it('streams a completion; usage reaches the client only when it asks', async () => {
+      const prompt = `Stream a completion from ${backend}, ünïcödé 🌍`;
+      const plain = await collectText(
+        await client.completions.create({ model, prompt, stream: true }),
+      );
+      expect(plain.text).toBe(`You said: ${prompt}`);
+      expect(plain.chunks).toBeGreaterThan(2);
+      expect(plain.finishReason).toBe('stop');
+      // The gateway asked upstream for usage on the client's behalf, and hid that chunk.
+      expect(plain.usage).toBeUndefined();
+      const sent = JSON.parse(lastRequest()?.body.toString('utf8') ?? '{}') as unknown;
+      expect(sent).toMatchObject({ stream: true, stream_options: { include_usage: true } });
+      expect(lastRequest()?.url).toBe(upstreamPath);
+      expectBackendAuth(backend, lastRequest());
+
+      const counted = await collectText(
+        await client.completions.create({
+          model,
+          prompt,
+          stream: true,
+          stream_options: { include_usage: true },
+        }),
+      );
+      expect(counted.text).toBe(`You said: ${prompt}`);
+      expect(counted.finishReason).toBe('stop');
+      expect(counted.usage).toMatchObject(expectedUsage);
+    });
+  });
 
   describe('the fakes refuse what the real providers refuse', () => {
     /**

@@ -26,8 +26,8 @@ export interface FakeOpenAIOptions {
 /** The id every fake tool call carries; a tool message must answer it. */
 export const openAIToolCallId = 'call_FakeToolCall0001';
 
-const openAIPath = /^\/v1\/(chat\/completions|embeddings)$/;
-const azurePath = /^\/openai\/deployments\/([^/]+)\/(chat\/completions|embeddings)$/;
+const openAIPath = /^\/v1\/(chat\/completions|completions|embeddings)$/;
+const azurePath = /^\/openai\/deployments\/([^/]+)\/(chat\/completions|completions|embeddings)$/;
 
 function openAIError(
   res: ServerResponse,
@@ -158,6 +158,66 @@ function embeddings(body: Record<string, unknown>, model: string): object {
   };
 }
 
+/**
+ * The legacy completions answer: the fake model's text for the prompt, cut to `max_tokens` words
+ * (then `finish_reason: "length"` and that many completion tokens).
+ */
+function textCompletion(
+  body: Record<string, unknown>,
+  usage: FakeTokenUsage,
+): { text: string; finish: 'stop' | 'length'; usage: object } {
+  const full = answer({ userText: textOf(body.prompt), toolResult: undefined, toolNames: [] });
+  const text = full.kind === 'text' ? full.text : '';
+  const words = text.split(' ');
+  const limit = typeof body.max_tokens === 'number' ? body.max_tokens : Number.POSITIVE_INFINITY;
+  if (words.length <= limit) return { text, finish: 'stop', usage: usageOf(usage) };
+  return {
+    text: words.slice(0, limit).join(' '),
+    finish: 'length',
+    usage: usageOf({ input: usage.input, output: limit }),
+  };
+}
+
+/**
+ * `/v1/completions` as OpenAI serves it: a `text_completion` object, or SSE chunks with
+ * `choices[].text`, the finish reason in the last choice chunk, and (only with
+ * `stream_options.include_usage`) `usage: null` on every chunk then a usage-only chunk.
+ */
+function serveCompletions(
+  body: Record<string, unknown>,
+  res: ServerResponse,
+  options: { model: string; usage: FakeTokenUsage },
+): void | Promise<void> {
+  const result = textCompletion(body, options.usage);
+  const base = {
+    id: 'cmpl-fake-0001',
+    object: 'text_completion',
+    created: 1_700_000_000,
+    model: options.model,
+    system_fingerprint: null,
+  };
+  const choice = (text: string, finish: string | null): object[] => [
+    { text, index: 0, logprobs: null, finish_reason: finish },
+  ];
+  if (body.stream !== true) {
+    sendJson(res, 200, {
+      ...base,
+      choices: choice(result.text, result.finish),
+      usage: result.usage,
+    });
+    return;
+  }
+  const includeUsage = isObject(body.stream_options) && body.stream_options.include_usage === true;
+  const head = includeUsage ? { ...base, usage: null } : base;
+  const frames: object[] = [
+    ...pieces(result.text, 6).map((text) => ({ ...head, choices: choice(text, null) })),
+    { ...head, choices: choice('', result.finish) },
+  ];
+  if (includeUsage) frames.push({ ...base, choices: [], usage: result.usage });
+  const sse = [...frames.map((frame) => `data: ${JSON.stringify(frame)}\n\n`), 'data: [DONE]\n\n'];
+  return sendStream(res, sse, sseHeaders);
+}
+
 function authProblem(
   req: RecordedRequest,
   options: FakeOpenAIOptions,
@@ -204,10 +264,11 @@ function serveChat(
 }
 
 /**
- * A fake OpenAI API and Azure OpenAI deployment in one server: `/v1/chat/completions` and
- * `/v1/embeddings` with `authorization: Bearer`, and
- * `/openai/deployments/{d}/{chat/completions|embeddings}?api-version=…` with `api-key`. Chat
- * answers follow the shared fake model (text or a tool call), as JSON or SSE.
+ * A fake OpenAI API and Azure OpenAI deployment in one server: `/v1/chat/completions`,
+ * `/v1/completions` and `/v1/embeddings` with `authorization: Bearer`, and
+ * `/openai/deployments/{d}/{chat/completions|completions|embeddings}?api-version=…` with
+ * `api-key`. Chat and completions answers follow the shared fake model (text or a tool call), as
+ * JSON or SSE.
  */
 export function fakeOpenAI(options: FakeOpenAIOptions): UpstreamHandler {
   return (req: RecordedRequest, res: ServerResponse) => {
@@ -241,11 +302,31 @@ export function fakeOpenAI(options: FakeOpenAIOptions): UpstreamHandler {
       return;
     }
     const model = azure ? decodeURIComponent(azure[1] ?? '') : String(body.model);
-    const kind = azure ? azure[2] : route[1];
-    if (kind === 'embeddings') {
-      sendJson(res, 200, embeddings(body, model));
-      return;
-    }
-    return serveChat(body, res, { model, usage: options.usage });
+    return serveOperation(azure ? azure[2] : route[1], {
+      body,
+      res,
+      model,
+      usage: options.usage,
+    });
   };
+}
+
+/** Answers one authenticated, parsed request by operation (the path's last part). */
+function serveOperation(
+  operation: string | undefined,
+  request: {
+    body: Record<string, unknown>;
+    res: ServerResponse;
+    model: string;
+    usage: FakeTokenUsage;
+  },
+): void | Promise<void> {
+  const { body, res, model, usage } = request;
+  if (operation === 'embeddings') {
+    sendJson(res, 200, embeddings(body, model));
+    return;
+  }
+  return operation === 'completions'
+    ? serveCompletions(body, res, { model, usage })
+    : serveChat(body, res, { model, usage });
 }

@@ -187,6 +187,9 @@ export class Gateway {
       adminPort: options.adminPort,
       extprocSocket: this.paths.extprocSocket,
       stateDir: this.paths.dir,
+      // Always given: the listener carries the rate-limit filter from the start (a no-op on routes
+      // without limits), so an edit that adds the first limit changes only routes and rules — no
+      // listener drain — and the limiter is started then.
       rateLimit: { host: '127.0.0.1', port: await freePort() },
     };
     const loaded = await loadGatewayConfig(options.source, {

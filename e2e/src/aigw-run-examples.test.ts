@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,6 +7,7 @@ import {
   findRepoRoot,
   RespClient,
   useHarness,
+  waitFor,
   type FakeUpstream,
   type RedisProcess,
 } from '@aigw/testkit';
@@ -273,6 +274,39 @@ describe('examples/token-ratelimit.yaml with --redis-url', () => {
       expect(Array.isArray(keys) && keys.length > 0).toBe(true);
     } finally {
       await client.close();
+    }
+  });
+});
+
+describe('an edit that adds the first token budget', () => {
+  it('starts the rate limiter and enforces the budget, without a restart', async () => {
+    const fakes = await startFakes({ input: 400, output: 200 });
+    const file = localExample('quickstart.yaml', fakes);
+    const aigw = await startAigw({ args: [file], env });
+    try {
+      expect(aigw.output()).not.toContain('rate limiter:');
+      copyFileSync(localExample('token-ratelimit.yaml', fakes), file);
+      await waitFor(() => /INFO \(aigw\/\d+\): config reloaded/.test(aigw.output()), {
+        timeoutMs: 15_000,
+        description: 'the reload',
+      });
+      expect(aigw.output()).toContain('rate limiter started');
+      const ask = async (): Promise<number> => {
+        const response = await fetch(`${aigw.url}/v1/chat/completions`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-user-id': 'dave' },
+          body: JSON.stringify({
+            model: 'gpt-4o-mini',
+            messages: [{ role: 'user', content: 'hi' }],
+          }),
+        });
+        await response.text();
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        return response.status;
+      };
+      expect([await ask(), await ask(), await ask()]).toEqual([200, 200, 429]);
+    } finally {
+      await aigw.stop();
     }
   });
 });

@@ -75,12 +75,44 @@ export function summarise(
   };
 }
 
-function lastLimiterLine(file: string): { rssMb: number; decisions: number; errors: number } {
-  if (!existsSync(file)) return { rssMb: Number.NaN, decisions: 0, errors: 0 };
-  const lines = readFileSync(file, 'utf8').trim().split('\n');
-  const last = lines.at(-1);
-  if (last === undefined || last === '') return { rssMb: Number.NaN, decisions: 0, errors: 0 };
-  return JSON.parse(last) as { rssMb: number; decisions: number; errors: number };
+/** One line of the limiter soak child: its RSS, and what it did since its previous line. */
+interface LimiterLine {
+  readonly rssMb: number;
+  readonly decisions: number;
+  readonly errors: number;
+}
+
+/** Reads the limiter child's JSON lines as they come. */
+class LimiterLog {
+  readonly #file: string;
+  #consumed = 0;
+
+  constructor(file: string) {
+    this.#file = file;
+  }
+
+  #lines(): LimiterLine[] {
+    if (!existsSync(this.#file)) return [];
+    const text = readFileSync(this.#file, 'utf8').trim();
+    return text === '' ? [] : text.split('\n').map((line) => JSON.parse(line) as LimiterLine);
+  }
+
+  /** The latest RSS reading, NaN before the first line. */
+  latestRssMb(): number {
+    return this.#lines().at(-1)?.rssMb ?? Number.NaN;
+  }
+
+  /** The latest RSS, and the decisions and errors of every line since the previous call. */
+  next(): LimiterLine {
+    const lines = this.#lines();
+    const fresh = lines.slice(this.#consumed);
+    this.#consumed = lines.length;
+    return {
+      rssMb: lines.at(-1)?.rssMb ?? Number.NaN,
+      decisions: fresh.reduce((sum, line) => sum + line.decisions, 0),
+      errors: fresh.reduce((sum, line) => sum + line.errors, 0),
+    };
+  }
 }
 
 async function period(state: {
@@ -141,21 +173,22 @@ export async function runSoak(
     'ratelimit-soak',
   );
   // Start counting once the limiter runs (its first line is its idle reading).
-  await waitFor(() => (Number.isFinite(lastLimiterLine(limiterFile).rssMb) ? true : undefined), {
+  const limiterLog = new LimiterLog(limiterFile);
+  await waitFor(() => (Number.isFinite(limiterLog.latestRssMb()) ? true : undefined), {
     timeoutMs: 60_000,
     intervalMs: 200,
     description: 'the limiter soak child',
   });
   const pid = stack.extprocPids();
   const extprocMb = (): number => pid.reduce((s, p) => s + (rssMb(p) ?? 0), 0);
-  const state = { rate: 500, sampleS, port: await stack.envoys.gateway.listenerPort('ingress') };
+  const state = { rate: 200, sampleS, port: await stack.envoys.gateway.listenerPort('ingress') };
   progress(`soak: ${String(minutes)} min, one line per ${String(sampleS)} s`);
   const samples: SoakSample[] = [];
   const push = (sample: SoakSample): void => {
     samples.push(sample);
     progress(line(sample));
   };
-  const first = lastLimiterLine(limiterFile);
+  const first = limiterLog.next();
   push({
     minute: 0,
     extprocMb: extprocMb(),
@@ -166,20 +199,19 @@ export async function runSoak(
     failed: 0,
   });
   const periods = Math.max(1, Math.round((minutes * 60) / sampleS));
-  let decisionsBefore = 0;
+  const loadStart = performance.now();
   for (let i = 1; i <= periods; i++) {
     const done = await period(state);
-    const limiter = lastLimiterLine(limiterFile);
+    const limiter = limiterLog.next();
     push({
-      minute: (i * sampleS) / 60,
+      minute: (performance.now() - loadStart) / 60_000,
       extprocMb: extprocMb(),
       limiterMb: limiter.rssMb,
       requests: done.requests,
       streams: done.streams,
-      decisions: limiter.decisions - decisionsBefore,
+      decisions: limiter.decisions,
       failed: done.failed + limiter.errors,
     });
-    decisionsBefore = limiter.decisions;
   }
   const extproc = summarise(samples, (s) => s.extprocMb);
   const limiter = summarise(samples, (s) => s.limiterMb);

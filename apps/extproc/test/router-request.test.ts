@@ -86,6 +86,30 @@ describe('router level: request headers', () => {
     await stream.status;
   });
 
+  it('answers GET /v1/models with the configured models in OpenAI list format', async () => {
+    const stream = gateway.open();
+    const immediate = immediateOf(
+      await stream.send(envoy.requestHeaders({ ':method': 'GET', ':path': '/v1/models' }, true)),
+    );
+    expect(immediate.status?.code).toBe(200);
+    expect(setHeadersOf(immediate.headers)).toEqual({ 'content-type': 'application/json' });
+    expect(immediate.details).toBe('aigw_models');
+    const list = jsonOf(immediate.body) as { object: string; data: Record<string, unknown>[] };
+    expect(list.object).toBe('list');
+    expect(list.data).toHaveLength(2);
+    expect(list.data[0]).toEqual({
+      id: 'gpt-a',
+      object: 'model',
+      created: 1738324800,
+      owned_by: 'Envoy AI Gateway',
+    });
+    expect(list.data[1]).toMatchObject({ id: 'gpt-b', object: 'model', owned_by: 'openai' });
+    expect(typeof list.data[1]?.created).toBe('number');
+    expect(gateway.server.inFlight()).toBe(0);
+    stream.end();
+    await stream.status;
+  });
+
   it('hands out a request id built from x-request-id and registers the request', async () => {
     const stream = gateway.open();
     const response = await stream.send(

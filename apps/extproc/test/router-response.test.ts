@@ -11,7 +11,7 @@ import {
 import { backends, routeRequest, startGateway, upstreamAttempt } from './support/gateway.js';
 
 const { CONTINUE } = extProc.CommonResponse_ResponseStatus;
-const { STREAMED } = extProc.ProcessingMode_BodySendMode;
+const { NONE, STREAMED } = extProc.ProcessingMode_BodySendMode;
 
 const usage = {
   prompt_tokens: 11,
@@ -354,5 +354,27 @@ describe('router level: Envoy local replies (no upstream attempt)', () => {
     const body = await router.send(envoy.responseBody('ok', true));
     expect(commonOf(body, 'responseBody').bodyMutation).toBeUndefined();
     expect(body.dynamicMetadata).toBeUndefined();
+  });
+
+  it('passes a marked Envoy local reply through untranslated and removes the marker', async () => {
+    const { router } = await routeRequest(gateway, { model: 'gpt-a' });
+    routers.push(router);
+    const mapped = JSON.stringify({
+      error: { message: 'no healthy upstream', type: 'server_error', param: null, code: null },
+    });
+    const headers = await router.send(
+      envoy.responseHeaders({
+        ':status': '503',
+        'content-type': 'application/json',
+        'x-aigw-local-reply': 'true',
+      }),
+    );
+    const common = commonOf(headers, 'responseHeaders');
+    expect(common.headerMutation?.removeHeaders).toEqual(['x-aigw-local-reply']);
+    expect(headers.modeOverride?.responseBodyMode).toBe(NONE);
+    // Should Envoy send the body anyway, it goes through unchanged (one level of JSON).
+    const body = await router.send(envoy.responseBody(mapped, true));
+    expect(commonOf(body, 'responseBody').bodyMutation).toBeUndefined();
+    expect(forwarded(body, Buffer.from(mapped))).toBe(mapped);
   });
 });

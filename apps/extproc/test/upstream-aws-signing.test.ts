@@ -11,6 +11,7 @@ import {
   type TestServer,
 } from './support/ext-proc-harness.js';
 import { routeRequest } from './support/gateway.js';
+import { endpointHostnameAttribute } from '../src/processor/upstream-processor.js';
 
 const accessKeyId = 'AKIAINTEGRATION';
 const secretAccessKey = 'int-aws-secret/abcdefghijklmnopqrstuvwxyz';
@@ -105,9 +106,18 @@ describe('upstream level: AWS SigV4 backends', () => {
       path: '/model/amazon.nova-pro-v1:0/converse',
       authority: 'gateway.example.com',
     },
-  ])(
+    {
+      // An endpoint with a host name in its metadata (a local fake behind an IP endpoint): that is
+      // what auto_host_rewrite sends, whatever the filter sees.
+      backend: bedrock,
+      model: 'amazon.nova-pro-v1:0',
+      path: '/model/amazon.nova-pro-v1:0/converse',
+      authority: 'gateway.example.com',
+      hostname: 'bedrock.local',
+    },
+  ] as { backend: string; model: string; path: string; authority: string; hostname?: string }[])(
     'signs the translated request for $path, seen :authority $authority, replacing client headers',
-    async ({ backend, model, path, authority }) => {
+    async ({ backend, model, path, authority, hostname }) => {
       const { router, id } = await routeRequest(gateway, {
         model,
         messages: [{ role: 'user', content: 'hi' }],
@@ -125,6 +135,7 @@ describe('upstream level: AWS SigV4 backends', () => {
             'x-amz-security-token': 'client-token',
           },
           backend,
+          hostname === undefined ? {} : { [endpointHostnameAttribute]: hostname },
         ),
       );
       upstream.end();
@@ -145,7 +156,10 @@ describe('upstream level: AWS SigV4 backends', () => {
         expectedSignature({
           path,
           body,
-          headers: { ...set, host: authority.endsWith('.amazonaws.com') ? authority : host },
+          headers: {
+            ...set,
+            host: hostname ?? (authority.endsWith('.amazonaws.com') ? authority : host),
+          },
           signedHeaders: match?.[1] ?? '',
         }),
       );

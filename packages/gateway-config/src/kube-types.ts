@@ -21,8 +21,22 @@ const fqdnEndpoint = z.strictObject({ hostname: z.string().min(1), port });
 const ipEndpoint = z.strictObject({ address: z.string().min(1), port });
 const unixEndpoint = z.strictObject({ path: z.string().min(1) });
 
+/** RFC 1123 DNS name, as Envoy Gateway's CRD validates `hostname` (lower case). */
+const dnsName = z
+  .string()
+  .min(1)
+  .max(253)
+  .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/, {
+    error: 'must be a lower-case DNS name (RFC 1123)',
+  });
+
 const backendEndpoint = z
   .looseObject({
+    /**
+     * Envoy Gateway's optional endpoint host name (for `ip` endpoints above all): the Envoy
+     * endpoint's `hostname`, so `auto_host_rewrite` sends it as `Host` and SigV4 signs for it.
+     */
+    hostname: dnsName.optional(),
     fqdn: fqdnEndpoint.optional(),
     ip: ipEndpoint.optional(),
     unix: unixEndpoint.optional(),

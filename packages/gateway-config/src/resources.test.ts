@@ -191,4 +191,11 @@ describe('loadResources', () => {
     expect(message.split('\n')).toEqual(problems);
     expect(problems.length).toBeGreaterThanOrEqual(1);
   });
+
+  it('refuses regular expressions RE2 does not accept, naming the file, object and field', () => {
+    const text = edited(["value: 'llama-.*'", "value: 'llama-(?!guard).*'"]);
+    expect(problemsOf(text, 'gw.yaml')).toEqual([
+      'gw.yaml: AIGatewayRoute default/chat: spec.rules[1].matches[0].headers[0].value: regular expression "llama-(?!guard).*" uses negative lookahead, which RE2 (Envoy\'s regex engine) does not support',
+    ]);
+  });
 });

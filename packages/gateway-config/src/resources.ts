@@ -10,6 +10,7 @@ import {
   otherObjectSchema,
   secretSchema,
 } from './kube-types.js';
+import { regexProblems } from './re2.js';
 import { checkReferences } from './references.js';
 import type { Loaded, ResourceSet } from './resource-set.js';
 import { formatZodIssue } from './zod-issues.js';
@@ -178,6 +179,7 @@ function loadDocument(doc: Document, problems: string[]): LoadedDocument | undef
       problems.push(...result.errors.map((e) => `${label}: ${e}`));
       return undefined;
     }
+    problems.push(...regexProblems(doc.value.spec, 'spec').map((p) => `${label}: ${p}`));
     const bucket = aiBuckets[kind] ?? 'others';
     return { kind, bucket, entry: { ...base, resource: result.value } };
   }
@@ -187,6 +189,9 @@ function loadDocument(doc: Document, problems: string[]): LoadedDocument | undef
   if (!parsed.success) {
     problems.push(...parsed.error.issues.map((issue) => `${label}: ${formatZodIssue(issue)}`));
     return undefined;
+  }
+  if (known !== undefined) {
+    problems.push(...regexProblems(doc.value.spec, 'spec').map((p) => `${label}: ${p}`));
   }
   return { kind, bucket: known?.bucket ?? 'others', entry: { ...base, resource: parsed.data } };
 }

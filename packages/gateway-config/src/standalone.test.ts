@@ -54,6 +54,21 @@ describe('buildStandalone: bootstrap', () => {
     expect(JSON.stringify(clusters[0])).toContain('http2_protocol_options');
   });
 
+  it('limits downstream connections (the overload manager monitor Envoy warns about)', () => {
+    expect(bootstrap.overload_manager).toEqual({
+      resource_monitors: [
+        {
+          name: 'envoy.resource_monitors.global_downstream_max_connections',
+          typed_config: {
+            '@type':
+              'type.googleapis.com/envoy.extensions.resource_monitors.downstream_connections.v3.DownstreamConnectionsConfig',
+            max_active_downstream_connections: 50_000,
+          },
+        },
+      ],
+    });
+  });
+
   it('reads LDS and CDS from files in the watched xds directory', () => {
     expect(bootstrap.dynamic_resources).toEqual({
       lds_config: {
@@ -105,7 +120,7 @@ describe('buildStandalone: clusters', () => {
       [1, 1],
     ]);
     expect(JSON.stringify(endpoints[1])).toContain(
-      '"aigateway.envoy.io":{"per_route_rule_backend_name":"default/bedrock/route/chat/rule/0/ref/1"}',
+      '"aigateway.envoy.io":{"per_route_rule_backend_name":"default/bedrock/route/chat/rule/0/ref/1","hostname":"bedrock-runtime.us-east-1.amazonaws.com"}',
     );
     expect(second?.name).toBe('default/chat/rule/1');
   });
@@ -137,6 +152,53 @@ describe('buildStandalone: clusters', () => {
     expect(JSON.stringify(cluster)).toContain('"address":"10.0.0.7","port_value":8000');
     // The fallback (bedrock) is still TLS; the IP endpoint is not.
     expect(JSON.stringify(cluster?.transport_socket_matches)).not.toContain('10.0.0.7');
+  });
+});
+
+describe('buildStandalone: endpoint host names', () => {
+  const ipWithHostname = basic.replace(
+    'fqdn:\n        hostname: bedrock-runtime.us-east-1.amazonaws.com\n        port: 443',
+    'ip:\n        address: 127.0.0.1\n        port: 8001\n      hostname: bedrock-runtime.us-east-1.amazonaws.com',
+  );
+
+  it('gives an IP endpoint its Backend hostname, in the endpoint and its metadata', () => {
+    expect(ipWithHostname).not.toBe(basic);
+    const cluster = resources(build(ipWithHostname), 'xds/cds.yaml')[1];
+    const [locality] = (cluster?.load_assignment as { endpoints: Json[] }).endpoints;
+    const [endpoint] = locality!.lb_endpoints as Json[];
+    expect(endpoint).toMatchObject({
+      endpoint: {
+        address: { socket_address: { address: '127.0.0.1', port_value: 8001 } },
+        hostname: 'bedrock-runtime.us-east-1.amazonaws.com',
+      },
+      metadata: {
+        filter_metadata: {
+          'aigateway.envoy.io': { hostname: 'bedrock-runtime.us-east-1.amazonaws.com' },
+        },
+      },
+    });
+    // Plain HTTP on port 8001: no TLS for it.
+    expect(cluster?.transport_socket_matches).toBeUndefined();
+  });
+
+  it('has the upstream extproc ask for the backend name and the host name', () => {
+    const cluster = resources(build(), 'xds/cds.yaml')[0];
+    const text = JSON.stringify(cluster?.typed_extension_protocol_options);
+    expect(text).toContain(
+      `"request_attributes":["xds.upstream_host_metadata.filter_metadata['aigateway.envoy.io']['per_route_rule_backend_name']","xds.upstream_host_metadata.filter_metadata['aigateway.envoy.io']['hostname']"]`,
+    );
+  });
+
+  it('refuses a hostname that is not a DNS name', () => {
+    const bad = ipWithHostname.replace(
+      'hostname: bedrock-runtime.us-east-1.amazonaws.com',
+      'hostname: Not_A_Host',
+    );
+    expect(problems(bad)).toEqual([
+      expect.stringMatching(
+        /^in\.yaml: Backend default\/bedrock: spec\.endpoints\[0\]\.hostname: must be a lower-case DNS name/,
+      ),
+    ]);
   });
 });
 
@@ -207,6 +269,31 @@ describe('buildStandalone: routes and listener', () => {
     ]);
     expect(JSON.stringify(hcm.access_log)).toContain('llm_total_token');
     expect(JSON.stringify(hcm.local_reply_config)).toContain("startsWith('aigw_')");
+  });
+
+  it('marks mapped local replies and answers /v1/messages in Anthropic JSON', () => {
+    const [listener] = resources(config, 'xds/lds.yaml');
+    const hcm = ((listener?.filter_chains as Json[])[0]!.filters as Json[])[0]!
+      .typed_config as Json;
+    const mappers = (hcm.local_reply_config as { mappers: Json[] }).mappers;
+    // The pass-through mapper, then five per dialect, Anthropic first (first match wins).
+    expect(mappers).toHaveLength(11);
+    for (const mapper of mappers.slice(1)) {
+      expect(mapper.headers_to_add).toEqual([
+        {
+          header: { key: 'x-aigw-local-reply', value: 'true' },
+          append_action: 'OVERWRITE_IF_EXISTS_OR_ADD',
+        },
+      ]);
+    }
+    expect(JSON.stringify(mappers[1])).toContain("request.headers['x-ai-eg-original-path']");
+    expect((mappers[2]!.body_format_override as Json).json_format).toEqual({
+      type: 'error',
+      error: { type: 'api_error', message: 'upstream request timeout' },
+    });
+    expect((mappers[7]!.body_format_override as Json).json_format).toEqual({
+      error: { message: 'upstream request timeout', type: 'server_error', param: null, code: null },
+    });
   });
 });
 

@@ -21,6 +21,7 @@ import {
   type HeaderEntry,
 } from './messages.js';
 import { usageMetadata } from './metadata.js';
+import { isModelsRequest, modelsResponse } from './models.js';
 import {
   internalRequestIdHeader,
   type RequestContext,
@@ -29,6 +30,20 @@ import {
 
 /** Header with the client's original path, for logs and the upstream level. */
 export const originalPathHeader = 'x-ai-eg-original-path';
+
+/**
+ * Set by `aigw run`'s local-reply mappers on Envoy's own error responses, which are already JSON
+ * in the client's dialect: passed through untranslated, the header removed.
+ */
+export const localReplyHeader = 'x-aigw-local-reply';
+
+const localReplyPassThrough = commonResponse({
+  phase: 'responseHeaders',
+  mutation: headerMutation([], [localReplyHeader]),
+  modeOverride: extProc.ProcessingMode.fromPartial({
+    responseBodyMode: extProc.ProcessingMode_BodySendMode.NONE,
+  }),
+});
 
 /** Dependencies of the router-level processor. */
 export interface RouterDeps {
@@ -62,6 +77,7 @@ export class RouterProcessor {
   readonly #deps: RouterDeps;
   #context: RequestContext | undefined;
   #errorChunks: Buffer[] = [];
+  #isLocalReply = false;
 
   constructor(deps: RouterDeps) {
     this.#deps = deps;
@@ -76,6 +92,9 @@ export class RouterProcessor {
   requestHeaders(headers: extProc.HttpHeaders): extProc.ProcessingResponse {
     const map = headerMap(headers);
     const path = map.get(':path') ?? '/';
+    if (isModelsRequest(map.get(':method'), path)) {
+      return immediateResponse(modelsResponse(this.#deps.runtime().config), 'aigw_models');
+    }
     const endpoint = endpointForPath(path);
     if (!endpoint) {
       const error = errorBody({
@@ -160,6 +179,11 @@ export class RouterProcessor {
     if (!context) return continueResponses.responseHeaders;
     const map = headerMap(headers);
     context.status = Number(map.get(':status') ?? '0');
+    // Envoy's own reply, already mapped to the client's dialect: nothing to translate or count.
+    if (map.has(localReplyHeader)) {
+      this.#isLocalReply = true;
+      return localReplyPassThrough;
+    }
     const translator = context.translator;
     if (context.status >= 200 && context.status < 300 && translator) {
       const result = translator.responseHeaders(context.status, map);
@@ -177,7 +201,7 @@ export class RouterProcessor {
   /** Response body: count tokens (and rewrite where the translator must), or map an error. */
   responseBody(body: extProc.HttpBody): extProc.ProcessingResponse {
     const context = this.#context;
-    if (!context) return continueResponses.responseBody;
+    if (!context || this.#isLocalReply) return continueResponses.responseBody;
     if (context.status < 200 || context.status >= 300) return this.#mapError(context, body);
     // A 2xx without a translator did not pass our upstream filter: nothing to count.
     if (!context.translator) return continueResponses.responseBody;

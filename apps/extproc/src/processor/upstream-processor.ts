@@ -31,6 +31,13 @@ import {
 export const backendNameAttribute =
   "xds.upstream_host_metadata.filter_metadata['aigateway.envoy.io']['per_route_rule_backend_name']";
 
+/**
+ * The attribute with the endpoint's host name (`aigw run` puts it in the endpoint metadata next to
+ * the backend name): the `Host` Envoy sends with `auto_host_rewrite`, whenever it rewrites it.
+ */
+export const endpointHostnameAttribute =
+  "xds.upstream_host_metadata.filter_metadata['aigateway.envoy.io']['hostname']";
+
 /** Key under which Envoy puts the configured attributes in `ProcessingRequest.attributes`. */
 export const extProcAttributesKey = 'envoy.filters.http.ext_proc';
 
@@ -39,8 +46,8 @@ export function isUpstreamStream(request: extProc.ProcessingRequest): boolean {
   return request.attributes[extProcAttributesKey] !== undefined;
 }
 
-function backendNameOf(request: extProc.ProcessingRequest): string | undefined {
-  const value: unknown = request.attributes[extProcAttributesKey]?.[backendNameAttribute];
+function attributeOf(request: extProc.ProcessingRequest, name: string): string | undefined {
+  const value: unknown = request.attributes[extProcAttributesKey]?.[name];
   return typeof value === 'string' && value !== '' ? value : undefined;
 }
 
@@ -127,6 +134,8 @@ interface Attempt {
   readonly backend: RuntimeBackend;
   readonly translated: TranslatedRequest;
   readonly requestHeaders: ReadonlyMap<string, string>;
+  /** The endpoint's host name from its metadata, when the gateway configured one. */
+  readonly endpointHostname: string | undefined;
 }
 
 function attemptResponse(
@@ -155,8 +164,10 @@ function attemptResponse(
 
 /**
  * SigV4 (AWS backends): signs the request exactly as Envoy will send it: the translated path and
- * body, and the host {@link awsSigningHost} works out (the `:authority` seen here is not always
- * the one sent: see there).
+ * body, and the host: the endpoint's host name when its metadata names one (what
+ * `auto_host_rewrite` sends, whether or not Envoy rewrote `Host` yet), else what
+ * {@link awsSigningHost} works out from the `:authority` seen here (not always the one sent: see
+ * there).
  */
 async function signedResponse(
   attempt: Attempt,
@@ -165,7 +176,7 @@ async function signedResponse(
 ): Promise<extProc.ProcessingResponse> {
   const { context, translated, requestHeaders } = attempt;
   const seen = requestHeaders.get(':authority') ?? requestHeaders.get('host');
-  const host = awsSigningHost(seen, signer.region);
+  const host = attempt.endpointHostname ?? awsSigningHost(seen, signer.region);
   try {
     const set = await signer.sign({
       method: requestHeaders.get(':method') ?? 'POST',
@@ -199,7 +210,7 @@ export function processUpstreamRequestHeaders(
   // Not one of ours (the router level did not see it): let it through untouched.
   if (!context?.parsed) return continueResponses.requestHeaders;
   const parsedContext = context as RequestContext & { parsed: ParsedRequest };
-  const name = backendNameOf(request);
+  const name = attributeOf(request, backendNameAttribute);
   const backend = name === undefined ? undefined : context.runtime.backends.get(name);
   if (!backend) {
     deps.log.error({ backend: name, request: context.id }, 'unknown backend');
@@ -218,7 +229,13 @@ export function processUpstreamRequestHeaders(
   context.translator = translator;
   context.upstreamModel = translated.model;
   context.attempts += 1;
-  const attempt: Attempt = { context: parsedContext, backend, translated, requestHeaders };
+  const attempt: Attempt = {
+    context: parsedContext,
+    backend,
+    translated,
+    requestHeaders,
+    endpointHostname: attributeOf(request, endpointHostnameAttribute),
+  };
   if (backend.signer) return signedResponse(attempt, backend.signer, deps.log);
   return attemptResponse(attempt, authHeaders(backend));
 }

@@ -232,16 +232,21 @@ export const envoy = {
   },
   /**
    * The upstream-level filter's request headers: the router's request id header, the backend
-   * name attribute (omitted when `backend` is undefined) and any client headers.
+   * name attribute (omitted when `backend` is undefined), any client headers and other
+   * attributes (e.g. the endpoint host name).
    */
   upstreamHeaders(
     headers: Readonly<Record<string, string>>,
     backend: string | undefined,
+    attributes: Readonly<Record<string, string>> = {},
   ): extProc.ProcessingRequest {
     return extProc.ProcessingRequest.fromPartial({
       request: { $case: 'requestHeaders', value: { headers: headerMap(headers) } },
       attributes: {
-        'envoy.filters.http.ext_proc': backend === undefined ? {} : { [backendAttribute]: backend },
+        'envoy.filters.http.ext_proc': {
+          ...(backend === undefined ? {} : { [backendAttribute]: backend }),
+          ...attributes,
+        },
       },
     });
   },

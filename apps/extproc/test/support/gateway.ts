@@ -82,6 +82,10 @@ export function gatewayConfig(dir: string): FilterConfigInput {
             },
           ]),
     ],
+    models: [
+      { name: 'gpt-a', createdAt: '2025-01-31T12:00:00Z' },
+      { name: 'gpt-b', ownedBy: 'openai' },
+    ],
     routes: {
       rules: [
         { models: ['gpt-a'], cluster: 'openai-a' },

@@ -1,5 +1,6 @@
 import { extprocCluster, rateLimitCluster } from './clusters.js';
 import { fileConfigSource } from './listener.js';
+import { typeUrl } from './names.js';
 
 /** What the static bootstrap needs. */
 export interface BootstrapOptions {
@@ -10,7 +11,12 @@ export interface BootstrapOptions {
   readonly ldsPath: string;
   readonly cdsPath: string;
   readonly watchedDirectory: string;
+  /** Downstream connections Envoy accepts at once, all listeners together (default 50,000). */
+  readonly maxDownstreamConnections?: number;
 }
+
+/** Default of {@link BootstrapOptions.maxDownstreamConnections}. */
+export const defaultMaxDownstreamConnections = 50_000;
 
 /**
  * The static Envoy bootstrap of `aigw run`: admin on 127.0.0.1, the extproc (and rate-limit)
@@ -31,6 +37,22 @@ export function bootstrap(options: BootstrapOptions): object {
         {
           name: 'static',
           static_layer: { 'envoy.reloadable_features.ext_proc_graceful_grpc_close': true },
+        },
+      ],
+    },
+    // Envoy warns on every start when no downstream connection limit is configured; past it new
+    // connections are refused (counter overload.envoy.resource_monitors.global_downstream_max_connections).
+    overload_manager: {
+      resource_monitors: [
+        {
+          name: 'envoy.resource_monitors.global_downstream_max_connections',
+          typed_config: {
+            '@type': typeUrl(
+              'envoy.extensions.resource_monitors.downstream_connections.v3.DownstreamConnectionsConfig',
+            ),
+            max_active_downstream_connections:
+              options.maxDownstreamConnections ?? defaultMaxDownstreamConnections,
+          },
         },
       ],
     },

@@ -30,28 +30,32 @@ function endpointTarget(ref: PlannedRef, endpoint: BackendEndpoint): EndpointTar
       ? { sni: tlsSpec?.sni ?? host, verify: tlsSpec?.insecureSkipVerify !== true }
       : undefined;
   if (endpoint.fqdn) {
-    const { hostname, port } = endpoint.fqdn;
+    const { hostname: fqdn, port } = endpoint.fqdn;
+    const hostname = endpoint.hostname ?? fqdn;
     return {
-      address: { socket_address: { address: hostname, port_value: port } },
+      address: { socket_address: { address: fqdn, port_value: port } },
       hostname,
       tls: tlsFor(port, hostname),
       kind: 'fqdn',
     };
   }
+  const hostname = endpoint.hostname;
   if (endpoint.ip) {
     const { address, port } = endpoint.ip;
     return {
       address: { socket_address: { address, port_value: port } },
-      hostname: undefined,
-      tls: tlsFor(port, undefined),
+      hostname,
+      tls: tlsFor(port, hostname),
       kind: 'ip',
     };
   }
   return {
     address: { pipe: { path: endpoint.unix?.path ?? '' } },
-    hostname: undefined,
+    hostname,
     tls:
-      tlsSpec === undefined ? undefined : { sni: tlsSpec.sni, verify: !tlsSpec.insecureSkipVerify },
+      tlsSpec === undefined
+        ? undefined
+        : { sni: tlsSpec.sni ?? hostname, verify: !tlsSpec.insecureSkipVerify },
     kind: 'unix',
   };
 }
@@ -92,7 +96,8 @@ export interface ClusterResult {
 /**
  * The Envoy cluster of one AIGatewayRoute rule: one locality per backendRef (weight, and its
  * priority ranked densely from 0, so a fallback tier is an Envoy priority), each endpoint carrying
- * the filterapi backend name in its metadata for the upstream-level extproc. TLS (system CAs,
+ * the filterapi backend name (and its host name, when it has one) in its metadata for the
+ * upstream-level extproc. TLS (system CAs,
  * SNI = host name) for port 443 or a Backend with `tls`, chosen per endpoint through transport
  * socket matches.
  */
@@ -118,7 +123,11 @@ export function ruleCluster(rule: PlannedRule): ClusterResult {
           },
           metadata: {
             filter_metadata: {
-              [xdsMetadataNamespace]: { per_route_rule_backend_name: ref.name },
+              [xdsMetadataNamespace]: {
+                per_route_rule_backend_name: ref.name,
+                // The Host Envoy sends (auto_host_rewrite), for SigV4 (docs/extproc.md).
+                ...(target.hostname === undefined ? {} : { hostname: target.hostname }),
+              },
               ...socketMetadata,
             },
           },

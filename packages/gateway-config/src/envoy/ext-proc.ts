@@ -10,9 +10,15 @@ import {
 export const backendNameAttribute = `xds.upstream_host_metadata.filter_metadata['${xdsMetadataNamespace}']['per_route_rule_backend_name']`;
 
 /**
+ * The attribute with the endpoint's host name (the `Host` Envoy sends with `auto_host_rewrite`):
+ * the host the upstream-level extproc signs AWS requests for. Absent for endpoints without one.
+ */
+export const endpointHostnameAttribute = `xds.upstream_host_metadata.filter_metadata['${xdsMetadataNamespace}']['hostname']`;
+
+/**
  * The ext_proc filter at one of its two levels (docs/extproc.md): the router level sees the
  * whole request body and every response, the upstream level only the request headers of each
- * attempt, plus the backend name from the endpoint metadata. Both fail closed
+ * attempt, plus the backend name and host name from the endpoint metadata. Both fail closed
  * (`failure_mode_allow: false`): an untranslated, unauthenticated request never goes upstream.
  */
 export function extProcFilter(level: 'router' | 'upstream'): object {
@@ -39,7 +45,9 @@ export function extProcFilter(level: 'router' | 'upstream'): object {
             response_header_mode: 'SKIP',
             response_body_mode: 'NONE',
           },
-      ...(isRouter ? {} : { request_attributes: [backendNameAttribute] }),
+      ...(isRouter
+        ? {}
+        : { request_attributes: [backendNameAttribute, endpointHostnameAttribute] }),
     },
   };
 }

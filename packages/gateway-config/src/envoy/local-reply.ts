@@ -1,11 +1,48 @@
 import { typeUrl } from './names.js';
 
-/** An OpenAI error body in Envoy's JSON format; `%LOCAL_REPLY_BODY%` is Envoy's own text. */
-function openAIError(type: string, message: string): object {
-  return {
-    json_format: { error: { message, type, param: null, code: null } },
-    content_type: 'application/json',
-  };
+/**
+ * The response header every mapped local reply carries. The router-level extproc passes a
+ * response with it through untranslated (it is already JSON in the client's dialect) and removes
+ * the header, so Envoy's own errors are not wrapped a second time as provider errors.
+ */
+export const localReplyHeader = 'x-aigw-local-reply';
+
+/** The header the router-level extproc writes the client's original path into. */
+const originalPathHeader = 'x-ai-eg-original-path';
+
+type Dialect = 'openai' | 'anthropic';
+
+/** Error types of one dialect for the replies below. */
+interface ErrorTypes {
+  readonly rateLimit: string;
+  readonly server: string;
+  readonly client: string;
+}
+
+const errorTypes: Record<Dialect, ErrorTypes> = {
+  openai: {
+    rateLimit: 'rate_limit_error',
+    server: 'server_error',
+    client: 'invalid_request_error',
+  },
+  anthropic: {
+    rateLimit: 'rate_limit_error',
+    server: 'api_error',
+    client: 'invalid_request_error',
+  },
+};
+
+/**
+ * An error body in the client's dialect, in Envoy's JSON format (`%LOCAL_REPLY_BODY%` is Envoy's
+ * own text): OpenAI's `{"error":{message,type,param,code}}` or Anthropic's
+ * `{"type":"error","error":{type,message}}`.
+ */
+function errorFormat(dialect: Dialect, type: string, message: string): object {
+  const json_format =
+    dialect === 'openai'
+      ? { error: { message, type, param: null, code: null } }
+      : { type: 'error', error: { type, message } };
+  return { json_format, content_type: 'application/json' };
 }
 
 function statusAtLeast(status: number): object {
@@ -23,11 +60,7 @@ function flags(...names: string[]): object {
   return { response_flag_filter: { flags: names } };
 }
 
-/**
- * Envoy's local replies that the gateway can meet, matched by the local reply's response
- * code details (a CEL access-log filter), so the extproc's own immediate responses (details
- * `aigw_*`, already JSON in the client's dialect) and the JSON 404 route are left alone.
- */
+/** A CEL access-log filter (Envoy's `envoy.access_loggers.extension_filters.cel`). */
 function celFilter(expression: string): object {
   return {
     extension_filter: {
@@ -41,9 +74,52 @@ function celFilter(expression: string): object {
 }
 
 /**
- * Maps Envoy's own local replies to OpenAI-style JSON errors: the extproc unreachable or failing
- * (500), no healthy upstream or a connection failure (503), an upstream timeout (504), a rate
- * limit (429). The extproc's immediate responses and the route-not-found 404 pass unchanged.
+ * True for a request in Anthropic's dialect (`/v1/messages…`, `/anthropic/…`), judged by the
+ * client's original path: the extproc's `x-ai-eg-original-path` once it saw the body (the upstream
+ * filter may have rewritten `:path` by then, e.g. to a Bedrock path), else `:path`.
+ */
+const anthropicRequest = celFilter(
+  `(('${originalPathHeader}' in request.headers) ? request.headers['${originalPathHeader}'] : request.path)` +
+    `.matches('^/(v1/messages|anthropic)([/?]|$)')`,
+);
+
+/** The mappers of one dialect, each restricted by `only` when given (first match wins). */
+function dialectMappers(dialect: Dialect, only: object | undefined): object[] {
+  const types = errorTypes[dialect];
+  const when = (filter: object): object =>
+    only === undefined ? filter : { and_filter: { filters: [only, filter] } };
+  const marker = [
+    {
+      header: { key: localReplyHeader, value: 'true' },
+      append_action: 'OVERWRITE_IF_EXISTS_OR_ADD',
+    },
+  ];
+  const mapper = (filter: object, format: object, status?: number): object => ({
+    filter: when(filter),
+    ...(status === undefined ? {} : { status_code: status }),
+    headers_to_add: marker,
+    body_format_override: format,
+  });
+  return [
+    mapper(flags('RL'), errorFormat(dialect, types.rateLimit, 'rate limit exceeded')),
+    mapper(flags('UT'), errorFormat(dialect, types.server, 'upstream request timeout'), 504),
+    mapper(
+      flags('UH', 'UF', 'UO', 'NC', 'URX', 'UC', 'UR', 'LH'),
+      errorFormat(dialect, types.server, '%LOCAL_REPLY_BODY%'),
+    ),
+    // Everything else Envoy answers itself, e.g. the extproc down (500).
+    mapper(statusAtLeast(500), errorFormat(dialect, types.server, '%LOCAL_REPLY_BODY%')),
+    // A client error Envoy answers itself, e.g. a body over the buffer limit (413).
+    mapper(statusAtLeast(400), errorFormat(dialect, types.client, '%LOCAL_REPLY_BODY%')),
+  ];
+}
+
+/**
+ * Maps Envoy's own local replies to JSON errors in the client's dialect (Anthropic for
+ * `/v1/messages`, else OpenAI): the extproc unreachable or failing (500), no healthy upstream or
+ * a connection failure (503), an upstream timeout (504), a rate limit (429). Each mapped reply
+ * carries {@link localReplyHeader}. The extproc's own immediate responses (response-code details
+ * `aigw_*`, already JSON in the client's dialect) and the route-not-found 404 pass unchanged.
  */
 export function localReplyConfig(): object {
   return {
@@ -54,29 +130,8 @@ export function localReplyConfig(): object {
           "response.code_details.startsWith('aigw_') || response.code_details == 'direct_response'",
         ),
       },
-      {
-        filter: flags('RL'),
-        body_format_override: openAIError('rate_limit_error', 'rate limit exceeded'),
-      },
-      {
-        filter: flags('UT'),
-        status_code: 504,
-        body_format_override: openAIError('server_error', 'upstream request timeout'),
-      },
-      {
-        filter: flags('UH', 'UF', 'UO', 'NC', 'URX', 'UC', 'UR', 'LH'),
-        body_format_override: openAIError('server_error', '%LOCAL_REPLY_BODY%'),
-      },
-      {
-        // Everything else Envoy answers itself, e.g. the extproc down (500).
-        filter: statusAtLeast(500),
-        body_format_override: openAIError('server_error', '%LOCAL_REPLY_BODY%'),
-      },
-      {
-        // A client error Envoy answers itself, e.g. a body over the buffer limit (413).
-        filter: statusAtLeast(400),
-        body_format_override: openAIError('invalid_request_error', '%LOCAL_REPLY_BODY%'),
-      },
+      ...dialectMappers('anthropic', anthropicRequest),
+      ...dialectMappers('openai', undefined),
     ],
   };
 }

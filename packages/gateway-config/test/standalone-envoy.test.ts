@@ -63,6 +63,8 @@ spec:
       backendRefs: [{name: a}]
     - matches: [{headers: [{name: x-ai-eg-model, value: gpt-b}]}]
       backendRefs: [{name: dead}, {name: b, priority: 1}]
+    - matches: [{headers: [{name: x-ai-eg-model, value: gpt-dead}]}]
+      backendRefs: [{name: dead}]
     - matches: [{headers: [{name: x-ai-eg-model, value: gpt-slow}]}]
       backendRefs: [{name: slow}]
       timeouts: {request: 1s}
@@ -157,6 +159,34 @@ describe('standalone config through Envoy and the extproc', () => {
       error: { type: 'invalid_request_error' },
     });
   });
+
+  it.each([
+    ['/v1/chat/completions', { error: { type: 'server_error', param: null, code: null } }],
+    ['/v1/messages', { type: 'error', error: { type: 'api_error' } }],
+  ])(
+    "answers %s with nothing listening upstream with one level of JSON in the client's dialect",
+    async (path, shape) => {
+      const response = await fetch(`${url}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          model: 'gpt-dead',
+          max_tokens: 5,
+          messages: [{ role: 'user', content: 'hi' }],
+        }),
+      });
+      expect(response.status).toBe(503);
+      expect(response.headers.get('content-type')).toBe('application/json');
+      expect(response.headers.get('x-aigw-local-reply')).toBeNull();
+      const body = (await response.json()) as {
+        error: { message: string; type: string };
+      };
+      expect(body).toMatchObject(shape);
+      // Envoy's own text, not an error JSON wrapped in another one's message.
+      expect(body.error.message).toMatch(/^upstream connect error/);
+      expect(Object.keys(body).sort()).toEqual(Object.keys(shape).sort());
+    },
+  );
 
   it('maps an upstream timeout to a JSON 504', async () => {
     const response = await chat('gpt-slow');

@@ -27,7 +27,9 @@ import { fakeOpenAI } from './support/fake-providers/fake-openai.js';
 const run = promisify(execFile);
 const harness = useHarness();
 
-const bedrockHost = 'bedrock-runtime.us-east-1.amazonaws.com';
+// Not an AWS name: the extproc must sign for the endpoint's host name from its metadata (what
+// auto_host_rewrite sends), not guess the regional endpoint.
+const bedrockHost = 'bedrock.aigw.test';
 
 const secrets = {
   openai: 'sk-aigw-e2e-openai-0123456789',
@@ -176,7 +178,7 @@ function gatewayYaml(u: Upstreams, moving: 'slow-a' | 'slow-b'): string {
     ),
     backend(
       'bedrock',
-      // Envoy sends (and the extproc signs for) the AWS host, as with the real endpoint.
+      // Envoy sends (and the extproc signs for) the endpoint's hostname (Backend endpoints[].hostname).
       { upstream: u.bedrock, schema: 'AWSBedrock', hostname: bedrockHost },
       doc([
         'apiVersion: aigateway.envoyproxy.io/v1alpha1',
@@ -299,6 +301,16 @@ describe('aigw run with a gateway file', () => {
     expect(last.headers.authorization).toBe(`Bearer ${secrets.openai}`);
   });
 
+  it('lists the routed models at GET /v1/models', async () => {
+    const ids: string[] = [];
+    for await (const model of client.models.list()) {
+      expect(model).toMatchObject({ object: 'model', owned_by: expect.any(String) as unknown });
+      expect(typeof model.created).toBe('number');
+      ids.push(model.id);
+    }
+    expect(ids).toEqual(expect.arrayContaining(['gpt-4o-mini', 'claude-direct']));
+  });
+
   it('streams through the OpenAI client', async () => {
     const stream = await client.chat.completions.create({
       model: 'gpt-4o-mini',
@@ -330,25 +342,18 @@ describe('aigw run with a gateway file', () => {
   it.for([
     ['claude-direct', 'anthropic', 'x-api-key'],
     ['amazon.nova-pro-v1:0', 'bedrock', 'authorization'],
-  ] as const)(
-    'routes %s to the %s fake with its credential',
-    async ([model, name, header], ctx) => {
-      if (name === 'bedrock' && !(await sendsEndpointHostname(aigw, bedrockHost))) {
-        // SigV4 signs the AWS host; a local fake behind an IP endpoint gets it only when the
-        // generator honours Backend endpoints[].hostname (Envoy endpoint hostname + host rewrite).
-        ctx.skip();
-      }
-      const upstream = u[name];
-      const before = upstream.requests.length;
-      const completion = await client.chat.completions.create({
-        model,
-        messages: [{ role: 'user', content: `hi ${name}` }],
-      });
-      expect(completion.choices[0]?.message.content).toContain(`hi ${name}`);
-      expect(upstream.requests.length).toBe(before + 1);
-      expect(upstream.requests.at(-1)!.headers[header]).toBeTruthy();
-    },
-  );
+  ] as const)('routes %s to the %s fake with its credential', async ([model, name, header]) => {
+    if (name === 'bedrock') expect(await sendsEndpointHostname(aigw, bedrockHost)).toBe(true);
+    const upstream = u[name];
+    const before = upstream.requests.length;
+    const completion = await client.chat.completions.create({
+      model,
+      messages: [{ role: 'user', content: `hi ${name}` }],
+    });
+    expect(completion.choices[0]?.message.content).toContain(`hi ${name}`);
+    expect(upstream.requests.length).toBe(before + 1);
+    expect(upstream.requests.at(-1)!.headers[header]).toBeTruthy();
+  });
 
   it('answers 429 once a user spends the token budget', async () => {
     const ask = (): Promise<Response> =>

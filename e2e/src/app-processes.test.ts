@@ -167,9 +167,10 @@ describe('apps/aigw as a process', () => {
     expect(lines).toEqual(['aigw run: --port (AIGW_PORT): expected a port number, got "abc"']);
   });
 
-  it('says plainly that the standalone gateway is not available yet', async () => {
-    const { code, lines } = await aigw(['run']);
+  it('names a missing file with one line and exit code 1, before starting anything', async () => {
+    const { code, lines } = await aigw(['run', '/nonexistent/aigw.yaml']);
     expect(code).toBe(1);
-    expect(lines[0]).toMatch(/^aigw run: not yet available/);
+    expect(lines.join('\n')).toContain('/nonexistent/aigw.yaml');
+    expect(lines.some((line) => line.startsWith('[envoy]'))).toBe(false);
   });
 });

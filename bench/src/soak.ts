@@ -219,7 +219,7 @@ export async function runSoak(
   const text = [
     `Soak ${date.toISOString()} with \`${options.command}\` at commit ${machine.commit}: ${String(minutes)} min; ` +
       `load average ${machine.loadAverages.map((l) => l.toFixed(2)).join(' / ')} at start. Load: autocannon, 16 connections, non-streamed, ` +
-      'plus 2 streams at a time, through the gateway; the limiter under 16 concurrent ShouldRateLimit callers (memory store).',
+      'plus 2 streams at a time, through the gateway; the limiter under 16 concurrent ShouldRateLimit callers (memory store).\n',
     '| RSS (MiB) | start (before load) | max | end | slope (MiB/min, after the first period) | flat |',
     '| --- | ---: | ---: | ---: | ---: | --- |',
   ].join('\n');

@@ -1,3 +1,4 @@
+import { extProcFilter, upstreamHttpFilters } from '@aigw/gateway-config';
 import { httpListener, staticClusterFor, type FakeUpstream } from '@aigw/testkit';
 
 /** One backend cluster of the test gateway. */
@@ -28,41 +29,6 @@ const ns = 'io.envoy.ai_gateway';
 const xdsNs = 'aigateway.envoy.io';
 const type = (name: string): string => `type.googleapis.com/${name}`;
 
-function extProcFilter(level: 'router' | 'upstream'): object {
-  const isRouter = level === 'router';
-  return {
-    name: 'envoy.filters.http.ext_proc',
-    typed_config: {
-      '@type': type('envoy.extensions.filters.http.ext_proc.v3.ExternalProcessor'),
-      grpc_service: { envoy_grpc: { cluster_name: 'extproc' }, timeout: '30s' },
-      failure_mode_allow: false,
-      allow_mode_override: true,
-      message_timeout: '10s',
-      metadata_options: { receiving_namespaces: { untyped: [ns] } },
-      processing_mode: isRouter
-        ? {
-            request_header_mode: 'SEND',
-            request_body_mode: 'BUFFERED',
-            response_header_mode: 'SEND',
-            response_body_mode: 'BUFFERED',
-          }
-        : {
-            request_header_mode: 'SEND',
-            request_body_mode: 'NONE',
-            response_header_mode: 'SKIP',
-            response_body_mode: 'NONE',
-          },
-      ...(isRouter
-        ? {}
-        : {
-            request_attributes: [
-              `xds.upstream_host_metadata.filter_metadata['${xdsNs}']['per_route_rule_backend_name']`,
-            ],
-          }),
-    },
-  };
-}
-
 function backendCluster(backend: TestBackend): object {
   const base = staticClusterFor(backend.cluster, {
     host: backend.upstream.host,
@@ -87,35 +53,7 @@ function backendCluster(backend: TestBackend): object {
       'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': {
         '@type': type('envoy.extensions.upstreams.http.v3.HttpProtocolOptions'),
         explicit_http_config: { http_protocol_options: {} },
-        http_filters: [
-          extProcFilter('upstream'),
-          {
-            // Envoy drops content-length when the upstream ext_proc replaces the body; restore it.
-            name: 'envoy.filters.http.header_mutation',
-            typed_config: {
-              '@type': type('envoy.extensions.filters.http.header_mutation.v3.HeaderMutation'),
-              mutations: {
-                request_mutations: [
-                  {
-                    append: {
-                      append_action: 'ADD_IF_ABSENT',
-                      header: {
-                        key: 'content-length',
-                        value: `%DYNAMIC_METADATA(${ns}:content_length)%`,
-                      },
-                    },
-                  },
-                ],
-              },
-            },
-          },
-          {
-            name: 'envoy.filters.http.upstream_codec',
-            typed_config: {
-              '@type': type('envoy.extensions.filters.http.upstream_codec.v3.UpstreamCodec'),
-            },
-          },
-        ],
+        http_filters: upstreamHttpFilters(),
       },
     },
   };

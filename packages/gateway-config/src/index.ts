@@ -30,6 +30,7 @@ export {
   type StandaloneConfig,
   type StandaloneOptions,
 } from './standalone.js';
+export { extProcFilter, upstreamHttpFilters } from './envoy/ext-proc.js';
 export { substituteEnv, type SubstituteEnvOptions } from './substitute-env.js';
 export {
   filterConfigKey,

@@ -1,4 +1,4 @@
-import { extProc } from '@aigw/proto';
+import * as extProc from '@aigw/proto/ext-proc-service';
 import { startGrpcService, type GrpcService, type Logger } from '@aigw/service-kit';
 import { serializeResponse } from './processor/messages.js';
 import { handleProcessStream } from './processor/process-stream.js';

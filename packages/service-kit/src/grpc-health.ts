@@ -5,7 +5,7 @@ import {
   type ServerWritableStream,
   type sendUnaryData,
 } from '@grpc/grpc-js';
-import { health } from '@aigw/proto';
+import * as health from '@aigw/proto/health';
 
 type ServingStatus = health.HealthCheckResponse_ServingStatus;
 const { SERVING, NOT_SERVING, SERVICE_UNKNOWN } = health.HealthCheckResponse_ServingStatus;

@@ -1,4 +1,4 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { registerHealthRoutes } from './http-health.js';
 import type { Service } from './run-service.js';
@@ -26,6 +26,9 @@ export interface HttpService extends Service {
 export async function startHttpService(options: HttpServiceOptions): Promise<HttpService> {
   // pino's Logger is a FastifyBaseLogger; naming the base type keeps FastifyInstance's defaults.
   const loggerInstance: FastifyBaseLogger = options.log;
+  // Loaded here rather than at the top: fastify is ~+27 MiB RSS, and gRPC-only services (the
+  // extproc) import this package's barrel without ever serving HTTP.
+  const { default: Fastify } = await import('fastify');
   const app: FastifyInstance = Fastify({ loggerInstance });
   let ready = false;
   registerHealthRoutes(app, { isReady: () => ready });

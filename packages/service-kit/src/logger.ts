@@ -1,5 +1,12 @@
+import { createRequire } from 'node:module';
 import { pino, type Logger } from 'pino';
-import { PinoPretty } from 'pino-pretty';
+import type { PinoPretty } from 'pino-pretty';
+
+// pino-pretty (~+2 MiB RSS with its dependencies) is loaded only for `--log-format pretty`, and
+// synchronously (it is CommonJS) so that createLogger stays synchronous.
+const requireModule = createRequire(import.meta.url);
+const loadPinoPretty = (): typeof PinoPretty =>
+  (requireModule('pino-pretty') as { PinoPretty: typeof PinoPretty }).PinoPretty;
 
 /** Log settings every app accepts (flags `--log-level`, `--log-format`). */
 export interface LoggerOptions {
@@ -45,7 +52,12 @@ export function createLogger(options: LoggerOptions): Logger {
   const destination = options.destination ?? process.stderr;
   const stream =
     options.format === 'pretty'
-      ? PinoPretty({ destination, sync: true, colorize: false, translateTime: 'SYS:HH:MM:ss.l' })
+      ? loadPinoPretty()({
+          destination,
+          sync: true,
+          colorize: false,
+          translateTime: 'SYS:HH:MM:ss.l',
+        })
       : destination;
   return pino(
     {

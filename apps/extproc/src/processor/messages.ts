@@ -1,7 +1,7 @@
-import { envoyConfig, extProc } from '@aigw/proto';
+import * as extProc from '@aigw/proto/ext-proc-service';
 import type { ErrorResponse, HeaderChanges } from '@aigw/translator';
 
-const { OVERWRITE_IF_EXISTS_OR_ADD } = envoyConfig.HeaderValueOption_HeaderAppendAction;
+const { OVERWRITE_IF_EXISTS_OR_ADD } = extProc.HeaderValueOption_HeaderAppendAction;
 const { CONTINUE_AND_REPLACE } = extProc.CommonResponse_ResponseStatus;
 
 /** A header to set: name and value. */

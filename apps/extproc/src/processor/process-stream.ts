@@ -1,5 +1,5 @@
 import { status, type ServerDuplexStream } from '@grpc/grpc-js';
-import { extProc } from '@aigw/proto';
+import * as extProc from '@aigw/proto/ext-proc-service';
 import type { Logger } from '@aigw/service-kit';
 import type { RuntimeConfig } from '../runtime/runtime-config.js';
 import { constantResponse, continueResponses } from './messages.js';

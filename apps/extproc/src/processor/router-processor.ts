@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { extProc } from '@aigw/proto';
+import * as extProc from '@aigw/proto/ext-proc-service';
 import type { Logger } from '@aigw/service-kit';
 import {
   dialectForPath,

@@ -1,4 +1,4 @@
-import type { extProc } from '@aigw/proto';
+import type * as extProc from '@aigw/proto/ext-proc-service';
 import type { Logger } from '@aigw/service-kit';
 import {
   createTranslator,

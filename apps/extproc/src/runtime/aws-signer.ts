@@ -1,7 +1,29 @@
 import { createHash } from 'node:crypto';
-import { Sha256 } from '@aws-crypto/sha256-js';
-import { SignatureV4 } from '@smithy/signature-v4';
+import type { Sha256 } from '@aws-crypto/sha256-js';
+import type { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentials } from './aws-credentials.js';
+
+interface SignerModules {
+  readonly SignatureV4: typeof SignatureV4;
+  readonly Sha256: typeof Sha256;
+}
+
+let signerModules: Promise<SignerModules> | undefined;
+
+/**
+ * The SigV4 signer and its SHA-256 (~+11 MiB RSS), loaded once, when the first AWS backend's
+ * signer is created: configs without an `aws` backend never load them.
+ */
+function loadSignerModules(): Promise<SignerModules> {
+  signerModules ??= Promise.all([
+    import('@smithy/signature-v4'),
+    import('@aws-crypto/sha256-js'),
+  ]).then(([signature, sha256]) => ({
+    SignatureV4: signature.SignatureV4,
+    Sha256: sha256.Sha256,
+  }));
+  return signerModules;
+}
 
 /** The request as it will leave Envoy: what SigV4 signs. */
 export interface AwsSignableRequest {
@@ -82,7 +104,7 @@ function splitQuery(path: string): { pathname: string; query: Record<string, str
 export class AwsRequestSigner {
   readonly region: string;
   readonly service: string;
-  readonly #signer: SignatureV4;
+  readonly #signer: Promise<SignatureV4>;
   readonly #sendsPayloadHash: boolean;
   readonly #hasSessionToken: boolean;
 
@@ -92,14 +114,20 @@ export class AwsRequestSigner {
     this.#sendsPayloadHash = options.sendsPayloadHash ?? true;
     this.#hasSessionToken = options.credentials.sessionToken !== undefined;
     const { accessKeyId, secretAccessKey, sessionToken } = options.credentials;
-    this.#signer = new SignatureV4({
-      credentials: { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) },
-      region: this.region,
-      service: this.service,
-      sha256: Sha256,
-      // Added by us (hashed natively) when wanted; the signer would otherwise always add it.
-      applyChecksum: false,
-    });
+    const { region, service } = this;
+    this.#signer = loadSignerModules().then(
+      (modules) =>
+        new modules.SignatureV4({
+          credentials: { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) },
+          region,
+          service,
+          sha256: modules.Sha256,
+          // Added by us (hashed natively) when wanted; the signer would otherwise always add it.
+          applyChecksum: false,
+        }),
+    );
+    // A failed load surfaces on the first sign(), not as an unhandled rejection here.
+    this.#signer.catch(() => undefined);
   }
 
   /** Whether signed requests carry `x-amz-security-token`. */
@@ -117,7 +145,8 @@ export class AwsRequestSigner {
     if (this.#sendsPayloadHash) {
       headers['x-amz-content-sha256'] = createHash('sha256').update(request.body).digest('hex');
     }
-    const signed = await this.#signer.sign(
+    const signer = await this.#signer;
+    const signed = await signer.sign(
       {
         method: request.method,
         protocol: 'https:',

@@ -1,4 +1,6 @@
-import { Environment, evaluate } from '@marcbachmann/cel-js';
+import { createRequire } from 'node:module';
+import type * as CelJs from '@marcbachmann/cel-js';
+import type { Environment } from '@marcbachmann/cel-js';
 import type { LLMRequestCost } from '@aigw/filterapi';
 import type { Usage } from '@aigw/translator';
 
@@ -18,9 +20,6 @@ export interface CompiledCost {
   evaluate(input: CostInput): number | undefined;
 }
 
-// cel-js does not export its uint wrapper; a uint literal's constructor is that class.
-const UnsignedInt = (evaluate('0u') as object).constructor as new (value: bigint) => object;
-
 const celVariables = {
   model: 'string',
   backend: 'string',
@@ -33,13 +32,30 @@ const celVariables = {
   reasoning_tokens: 'uint',
 } as const;
 
-function celEnvironment(): Environment {
-  let env = new Environment();
-  for (const [name, type] of Object.entries(celVariables)) env = env.registerVariable(name, type);
-  return env;
+interface CelEngine {
+  /** The environment with {@link celVariables} registered. */
+  readonly env: Environment;
+  /** cel-js's uint wrapper (not exported; a uint literal's constructor is that class). */
+  readonly UnsignedInt: new (value: bigint) => object;
 }
 
-const uint = (n: number): object => new UnsignedInt(BigInt(Math.max(0, Math.trunc(n))));
+let celEngine: CelEngine | undefined;
+
+/**
+ * The CEL engine (~+7 MiB RSS), loaded on the first CEL cost: configs without one never load it.
+ * Loaded synchronously (Node's require of an ES module) so that compileCosts stays synchronous.
+ */
+function cel(): CelEngine {
+  if (celEngine) return celEngine;
+  const celJs = createRequire(import.meta.url)('@marcbachmann/cel-js') as typeof CelJs;
+  let env = new celJs.Environment();
+  for (const [name, type] of Object.entries(celVariables)) env = env.registerVariable(name, type);
+  const UnsignedInt = (celJs.evaluate('0u') as object).constructor as CelEngine['UnsignedInt'];
+  celEngine = { env, UnsignedInt };
+  return celEngine;
+}
+
+const uint = (n: number): object => new (cel().UnsignedInt)(BigInt(Math.max(0, Math.trunc(n))));
 
 function celContext(input: CostInput): Record<string, unknown> {
   const { usage } = input;
@@ -97,7 +113,6 @@ function applies(cost: LLMRequestCost, input: CostInput): boolean {
  * or uint) throws, so a bad config is rejected as a whole and the last good one stays.
  */
 export function compileCosts(costs: readonly LLMRequestCost[]): CompiledCost[] {
-  const env = celEnvironment();
   return costs.map((cost) => {
     if (cost.type !== 'CEL') {
       return {
@@ -108,7 +123,7 @@ export function compileCosts(costs: readonly LLMRequestCost[]): CompiledCost[] {
     }
     let program: ReturnType<Environment['parse']>;
     try {
-      program = env.parse(cost.cel ?? '');
+      program = cel().env.parse(cost.cel ?? '');
     } catch (err) {
       const why = err instanceof Error ? (err.message.split('\n')[0] ?? err.message) : String(err);
       throw new Error(`llmRequestCosts ${cost.metadataKey}: CEL does not parse: ${why}`, {

@@ -9,10 +9,10 @@ import {
   waitFor,
   type EnvoyProcess,
   type FakeUpstream,
+  TcpProxy,
   type RedisProcess,
 } from '@aigw/testkit';
 import { checkOnly, startRls, type RlsProcess } from './support/ratelimit-process.js';
-import { TcpProxy } from './support/ratelimit-tcp-proxy.js';
 
 /**
  * Client → Envoy (HTTP ratelimit filter) → our RLS process (Unix socket) → real Redis, with a fake

@@ -3,12 +3,11 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { status } from '@grpc/grpc-js';
 import { health, ratelimit } from '@aigw/proto';
-import { useHarness, waitFor, type RedisProcess } from '@aigw/testkit';
+import { TcpProxy, useHarness, waitFor, type RedisProcess } from '@aigw/testkit';
 import { pino } from 'pino';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig, rateLimitServiceName, startRateLimitService } from '../src/main.js';
 import { RlClient, rlRequest } from './ratelimit-client.js';
-import { TcpProxy } from './tcp-proxy.js';
 
 const { OK, OVER_LIMIT } = ratelimit.RateLimitResponse_Code;
 const { SERVING, NOT_SERVING } = health.HealthCheckResponse_ServingStatus;

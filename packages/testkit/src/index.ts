@@ -65,3 +65,4 @@ export { useHarness, type Harness, type HarnessOptions } from './use-harness.js'
 export { waitFor, type ProbeResult, type WaitForOptions } from './wait-for.js';
 export { withLogsOnFailure } from './with-logs-on-failure.js';
 export { httpListener, type HttpListenerOptions } from './http-listener.js';
+export { TcpProxy } from './tcp-proxy.js';

@@ -1,6 +1,6 @@
 /**
  * @aigw/translator: pure translation between LLM API schemas. The extproc calls it on every
- * request; it depends on zod only and does no I/O, logging or environment reads.
+ * request; it has no dependencies and does no I/O, logging or environment reads.
  */
 export type {
   BackendSchema,
@@ -24,6 +24,7 @@ export { createTranslator, hasTranslator } from './registry.js';
 export type { Usage } from './usage.js';
 export { emptyUsage } from './usage.js';
 export type {
+  ClientError,
   TranslatorError,
   TranslatorErrorCode,
   UnsupportedSchemaErrorOptions,
@@ -33,6 +34,9 @@ export {
   isTranslatorError,
   isUserFacing,
   MalformedRequestError,
+  MalformedResponseError,
+  malformedResponseMessage,
+  toClientError,
   UnsupportedSchemaError,
 } from './errors.js';
 export type { AnthropicErrorType, ErrorBodyOptions, OpenAIErrorType } from './error-body.js';

@@ -5,6 +5,7 @@
  * @see https://github.com/envoyproxy/ai-gateway/blob/main/internal/translator/openai_awsbedrock.go
  * @see https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_ConverseStreamOutput.html
  */
+import { MalformedResponseError } from '../errors.js';
 import { utf8Decoder } from '../shared/bytes.js';
 import type { EventStreamMessage } from '../shared/aws-eventstream.js';
 import { isJsonObject, parseJsonObject, type JsonObject } from '../shared/json.js';
@@ -148,8 +149,9 @@ export interface ConvertedResponse {
 }
 
 /**
- * Converts a Converse response to an OpenAI `chat.completion`. Throws when the body has no
- * `output` (Bedrock can answer 200 with an error-shaped body): an internal error, not a client one.
+ * Converts a Converse response to an OpenAI `chat.completion`. Throws a
+ * {@link MalformedResponseError} (502) when the body has no `output` (Bedrock can answer 200 with an
+ * error-shaped body).
  */
 export function fromConverseResponse(
   json: JsonObject,
@@ -158,7 +160,9 @@ export function fromConverseResponse(
   const output = json.output;
   if (!isJsonObject(output) || !isJsonObject(output.message)) {
     const reason = typeof json.stopReason === 'string' ? json.stopReason : '';
-    throw new Error(`AWS Bedrock response has no "output" (stopReason "${reason}")`);
+    throw new MalformedResponseError(
+      `AWS Bedrock response has no "output" (stopReason "${reason}")`,
+    );
   }
   const usage = usageFromBedrock(json.usage);
   const body: JsonObject = {

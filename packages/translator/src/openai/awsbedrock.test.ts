@@ -1,7 +1,7 @@
 // eslint-disable-next-line no-restricted-imports -- tests read (and first write) fixture files; the library does no I/O
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { isUserFacing } from '../errors.js';
+import { isUserFacing, MalformedResponseError } from '../errors.js';
 import { parseRequest } from '../parse-request.js';
 import { encodeEventStreamMessage } from '../shared/aws-eventstream.js';
 import type { Translator } from '../translator.js';
@@ -117,7 +117,7 @@ describe('openai → awsbedrock chat completions response', () => {
     );
   });
 
-  it('throws an internal (not user-facing) error for a 200 without "output"', () => {
+  it('throws a MalformedResponseError (502, not user-facing) for a 200 without "output"', () => {
     const t = translator();
     t.request({
       request: parseRequest('chat-completions', encoder.encode('{"model":"m","messages":[]}')),
@@ -125,6 +125,7 @@ describe('openai → awsbedrock chat completions response', () => {
     });
     t.responseHeaders(200, new Map([['content-type', 'application/json']]));
     const run = () => t.responseBody(encoder.encode('{"stopReason":"end_turn"}'), true);
+    expect(run).toThrow(MalformedResponseError);
     expect(run).toThrow(/no "output"/);
   });
 });

@@ -8,6 +8,7 @@
 import { BodyCollector, truncatedText, utf8Decoder, utf8Encoder } from '../shared/bytes.js';
 import { EventStreamDecoder } from '../shared/aws-eventstream.js';
 import { isJsonObject, parseJsonObject } from '../shared/json.js';
+import { MalformedResponseError } from '../errors.js';
 import { errorBody } from '../error-body.js';
 import {
   type BackendSchema,
@@ -150,7 +151,7 @@ class OpenAIToAwsBedrockTranslator implements Translator {
     if (whole === undefined) return this.#result(empty);
     const json = parseJsonObject(utf8Decoder.decode(whole));
     if (json === undefined) {
-      throw new Error('AWS Bedrock response body is not a JSON object');
+      throw new MalformedResponseError('AWS Bedrock response body is not a JSON object');
     }
     const converted = fromConverseResponse(json, this.#identity());
     this.#usage = converted.usage;

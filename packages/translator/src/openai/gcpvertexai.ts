@@ -8,6 +8,7 @@
  *
  * @see https://github.com/envoyproxy/ai-gateway/blob/main/internal/translator/openai_gcpvertexai.go
  */
+import { MalformedResponseError } from '../errors.js';
 import { errorBody } from '../error-body.js';
 import { BodyCollector, truncatedText, utf8Decoder, utf8Encoder } from '../shared/bytes.js';
 import { isJsonObject, parseJsonObject } from '../shared/json.js';
@@ -180,7 +181,7 @@ class OpenAIToGcpVertexAiTranslator implements Translator {
     if (whole === undefined) return this.#result(empty);
     const json = parseJsonObject(utf8Decoder.decode(whole));
     if (json === undefined) {
-      throw new Error('GCP Vertex AI response body is not a JSON object');
+      throw new MalformedResponseError('GCP Vertex AI response body is not a JSON object');
     }
     const converted = fromGenerateContentResponse(json, this.#context());
     this.#usage = converted.usage;

@@ -4,6 +4,7 @@
  * ends the stream with `[DONE]`, and every frame it emits is valid JSON.
  */
 import { describe, expect, it } from 'vitest';
+import { MalformedResponseError } from '../errors.js';
 import { parseRequest } from '../parse-request.js';
 import { encodeEventStreamMessage } from '../shared/aws-eventstream.js';
 import type { Translator } from '../translator.js';
@@ -216,6 +217,7 @@ describe('rebuilt-response robustness', () => {
             translator.responseBody(encoder.encode(JSON.stringify(raw)), true).body,
           );
         } catch (err) {
+          expect(err).toBeInstanceOf(MalformedResponseError);
           expect(String(err)).toMatch(/no "output"/);
           continue;
         }

@@ -4,15 +4,16 @@ import { concatBytes, utf8Decoder, utf8Encoder } from '../shared/bytes.js';
 import { isJsonObject, parseJsonObject, type JsonObject } from '../shared/json.js';
 import { SseParser } from '../shared/sse.js';
 import type { BackendCodec, IngressCodec, WireResponse } from './conformance.js';
-import type {
-  ClientView,
-  NeutralFinish,
-  NeutralMessage,
-  NeutralRequest,
-  NeutralResponse,
-  NeutralToolCall,
-  NeutralToolChoice,
-  UpstreamView,
+import {
+  ConformanceError,
+  type ClientView,
+  type NeutralFinish,
+  type NeutralMessage,
+  type NeutralRequest,
+  type NeutralResponse,
+  type NeutralToolCall,
+  type NeutralToolChoice,
+  type UpstreamView,
 } from './neutral.js';
 
 function userBlocks(message: NeutralMessage): JsonObject[] {
@@ -220,7 +221,7 @@ function streamView(body: Uint8Array): ClientView {
     const json = frame.data === undefined ? undefined : parseJsonObject(frame.data);
     if (json !== undefined) {
       if (frame.event !== undefined && frame.event !== json.type) {
-        throw new Error(
+        throw new ConformanceError(
           `SSE event name ${frame.event} differs from data type ${String(json.type)}`,
         );
       }
@@ -536,11 +537,11 @@ function targetOf(
     platform === 'gcp'
       ? /models\/([^/:]+):(rawPredict|streamRawPredict)$/.exec(path)
       : /^\/model\/([^/]+)\/(invoke|invoke-with-response-stream)$/.exec(path);
-  if (match === null) throw new Error(`unexpected ${platform} path ${path}`);
-  if ('model' in json) throw new Error(`${platform} body must not carry "model"`);
+  if (match === null) throw new ConformanceError(`unexpected ${platform} path ${path}`);
+  if ('model' in json) throw new ConformanceError(`${platform} body must not carry "model"`);
   const version = platform === 'gcp' ? 'vertex-2023-10-16' : 'bedrock-2023-05-31';
   if (json.anthropic_version !== version)
-    throw new Error(`anthropic_version ${String(json.anthropic_version)}`);
+    throw new ConformanceError(`anthropic_version ${String(json.anthropic_version)}`);
   const stream = match[2] === 'streamRawPredict' || match[2] === 'invoke-with-response-stream';
   return { model: decodeURIComponent(match[1] ?? ''), stream };
 }

@@ -6,14 +6,15 @@ import { encodeEventStreamMessage } from '../shared/aws-eventstream.js';
 import { concatBytes, utf8Decoder, utf8Encoder } from '../shared/bytes.js';
 import { isJsonObject, parseJsonObject, type JsonObject } from '../shared/json.js';
 import type { BackendCodec, WireResponse } from './conformance.js';
-import type {
-  NeutralImage,
-  NeutralMessage,
-  NeutralReasoning,
-  NeutralResponse,
-  NeutralToolCall,
-  NeutralToolChoice,
-  UpstreamView,
+import {
+  ConformanceError,
+  type NeutralImage,
+  type NeutralMessage,
+  type NeutralReasoning,
+  type NeutralResponse,
+  type NeutralToolCall,
+  type NeutralToolChoice,
+  type UpstreamView,
 } from './neutral.js';
 
 const stopByFinish = { stop: 'end_turn', length: 'max_tokens', tool_calls: 'tool_use' } as const;
@@ -100,7 +101,7 @@ function toolChoiceOf(config: JsonObject | undefined): NeutralToolChoice | undef
 
 function readRequest(path: string, json: JsonObject): UpstreamView {
   const match = /^\/model\/([^/]+)\/(converse|converse-stream)$/.exec(path);
-  if (match === null) throw new Error(`unexpected Bedrock path ${path}`);
+  if (match === null) throw new ConformanceError(`unexpected Bedrock path ${path}`);
   const config = isJsonObject(json.inferenceConfig) ? json.inferenceConfig : {};
   const toolConfig = isJsonObject(json.toolConfig) ? json.toolConfig : undefined;
   const system = list(json.system).map((b) => String(b.text));

@@ -5,13 +5,14 @@
 import { utf8Decoder, utf8Encoder } from '../shared/bytes.js';
 import { isJsonObject, parseJsonObject, type JsonObject } from '../shared/json.js';
 import type { BackendCodec, WireResponse } from './conformance.js';
-import type {
-  NeutralImage,
-  NeutralMessage,
-  NeutralReasoning,
-  NeutralResponse,
-  NeutralToolChoice,
-  UpstreamView,
+import {
+  ConformanceError,
+  type NeutralImage,
+  type NeutralMessage,
+  type NeutralReasoning,
+  type NeutralResponse,
+  type NeutralToolChoice,
+  type UpstreamView,
 } from './neutral.js';
 
 function list(value: unknown): JsonObject[] {
@@ -106,7 +107,7 @@ function toolChoiceOf(json: JsonObject): NeutralToolChoice | undefined {
 function readRequest(path: string, json: JsonObject): UpstreamView {
   const match =
     /\/publishers\/google\/models\/([^/:]+):(generateContent|streamGenerateContent)/.exec(path);
-  if (match === null) throw new Error(`unexpected Vertex AI path ${path}`);
+  if (match === null) throw new ConformanceError(`unexpected Vertex AI path ${path}`);
   const config = isJsonObject(json.generationConfig) ? json.generationConfig : {};
   const system = isJsonObject(json.systemInstruction)
     ? list(json.systemInstruction.parts).map((p) => String(p.text))

@@ -6,7 +6,7 @@
  *
  * @see https://platform.openai.com/docs/api-reference/embeddings
  */
-import { MalformedRequestError } from '../../errors.js';
+import { MalformedRequestError, MalformedResponseError } from '../../errors.js';
 import { concatBytes, utf8Decoder, utf8Encoder } from '../../shared/bytes.js';
 import { parseJsonObject, type JsonObject } from '../../shared/json.js';
 import {
@@ -153,7 +153,9 @@ class EmbeddingsTranslator implements Translator {
     const json = parseJsonObject(utf8Decoder.decode(concatBytes([...this.#parts, chunk])));
     this.#parts = [];
     if (json === undefined) {
-      throw new Error(`${this.#backend.name} embeddings response is not a JSON object`);
+      throw new MalformedResponseError(
+        `${this.#backend.name} embeddings response is not a JSON object`,
+      );
     }
     const { vectors, tokens } = this.#backend.read(json);
     this.#usage = {

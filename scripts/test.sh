@@ -8,7 +8,7 @@ set -uo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 
-bash scripts/bootstrap.sh || exit 1
+bash scripts/bootstrap.sh --test || exit 1
 # shellcheck source=/dev/null
 source .tools/env.sh
 

@@ -1,5 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { dialectForPath, dialectOf, endpointForPath } from './endpoint.js';
+import {
+  createEndpointMatcher,
+  defaultEndpointPrefixes,
+  dialectForPath,
+  dialectOf,
+  EndpointPrefixError,
+  endpointForPath,
+  isEndpointPrefixError,
+  joinPath,
+  parseEndpointPrefixes,
+  parseRootPrefix,
+} from './endpoint.js';
 import { endpoints } from './translator.js';
 
 describe('endpointForPath', () => {
@@ -36,6 +47,7 @@ describe('dialectForPath', () => {
     ['/v1/messages', 'anthropic'],
     ['/v1/messages?x=1', 'anthropic'],
     ['/v1/messages/count_tokens', 'anthropic'],
+    ['/other/v1/messages', 'anthropic'],
     ['/anthropicish', 'openai'],
     ['/v1/messagesx', 'openai'],
     ['/v1/chat/completions', 'openai'],
@@ -43,5 +55,169 @@ describe('dialectForPath', () => {
     ['/', 'openai'],
   ])('gives %s the %s dialect', (path, dialect) => {
     expect(dialectForPath(path)).toBe(dialect);
+  });
+});
+
+describe('joinPath (Go path.Join)', () => {
+  it.each([
+    [['/', '/', '/v1/chat/completions'], '/v1/chat/completions'],
+    [['/ai', '/', '/v1/chat/completions'], '/ai/v1/chat/completions'],
+    [['/ai/', '/anthropic', '/v1/messages'], '/ai/anthropic/v1/messages'],
+    [['/', 'cohere', '/v2/rerank'], '/cohere/v2/rerank'],
+    [['/', '', '/v1/models'], '/v1/models'],
+    [['//a//', 'b/', './c'], '/a/b/c'],
+    [['/a', '../b'], '/b'],
+    [['/..', 'x'], '/x'],
+    [['a', '../..', 'b'], '../b'],
+    [['ai', '/v1'], 'ai/v1'],
+    [['', ''], ''],
+    [['/'], '/'],
+    [['.'], '.'],
+  ])('joins %j to %s', (elements, joined) => {
+    expect(joinPath(...elements)).toBe(joined);
+  });
+});
+
+describe('parseEndpointPrefixes', () => {
+  it('gives the defaults for an empty string', () => {
+    expect(parseEndpointPrefixes('')).toEqual({
+      openai: '/',
+      cohere: '/cohere',
+      anthropic: '/anthropic',
+    });
+  });
+
+  it.each([
+    ['openai:/,cohere:/cohere,anthropic:/anthropic', defaultEndpointPrefixes],
+    ['anthropic:/claude', { ...defaultEndpointPrefixes, anthropic: '/claude' }],
+    [
+      ' openai : /oa , anthropic:/c ',
+      { ...defaultEndpointPrefixes, openai: '/oa', anthropic: '/c' },
+    ],
+    ['openai:', { ...defaultEndpointPrefixes, openai: '' }],
+    ['cohere:/a,cohere:/b', { ...defaultEndpointPrefixes, cohere: '/b' }],
+    ['openai:/x:y', { ...defaultEndpointPrefixes, openai: '/x:y' }],
+  ])('parses %j', (text, prefixes) => {
+    expect(parseEndpointPrefixes(text)).toEqual(prefixes);
+  });
+
+  it.each([
+    ['openai:/,', 'empty pair at position 2 (expected key:value, e.g. anthropic:/claude)'],
+    [' ', 'empty pair at position 1 (expected key:value, e.g. anthropic:/claude)'],
+    ['openai', 'invalid pair at position 1: "openai" (expected key:value)'],
+    [
+      'openai:/,gemini:/g',
+      'unknown key "gemini" at position 2 (allowed: openai, cohere, anthropic)',
+    ],
+    ['OpenAI:/', 'unknown key "OpenAI" at position 1 (allowed: openai, cohere, anthropic)'],
+    [
+      'anthropic:/a b',
+      'invalid anthropic prefix "/a b" at position 1: a path prefix may not contain "?", "#", ' +
+        'spaces or control characters',
+    ],
+    [
+      'openai:/x?y',
+      'invalid openai prefix "/x?y" at position 1: a path prefix may not contain "?", "#", ' +
+        'spaces or control characters',
+    ],
+  ])('refuses %j', (text, message) => {
+    const attempt = (): unknown => parseEndpointPrefixes(text);
+    expect(attempt).toThrow(EndpointPrefixError);
+    expect(attempt).toThrow(message);
+    try {
+      attempt();
+    } catch (err) {
+      expect(isEndpointPrefixError(err) && err.code).toBe('invalid_endpoint_prefixes');
+    }
+  });
+});
+
+describe('parseRootPrefix', () => {
+  it.each([
+    ['/', '/'],
+    ['/ai', '/ai'],
+    ['/ai/', '/ai'],
+    [' /ai//v2 ', '/ai/v2'],
+  ])('normalises %j to %s', (text, root) => {
+    expect(parseRootPrefix(text)).toBe(root);
+  });
+
+  it.each(['', 'ai', 'ai/', '/a?b', '/a#b', '/a b'])('refuses %j', (text) => {
+    expect(() => parseRootPrefix(text)).toThrow(
+      `invalid root prefix ${JSON.stringify(text)}: expected a path starting with "/"`,
+    );
+  });
+});
+
+describe('EndpointMatcher', () => {
+  const under = createEndpointMatcher({ rootPrefix: '/ai' });
+
+  it.each([
+    ['/ai/v1/chat/completions', 'chat-completions'],
+    ['/ai/v1/chat/completions?x=1', 'chat-completions'],
+    ['/ai/v1/completions', 'completions'],
+    ['/ai/v1/embeddings', 'embeddings'],
+    ['/ai/anthropic/v1/messages', 'messages'],
+    ['/ai/v1/messages', 'messages'],
+    ['/v1/chat/completions', undefined],
+    ['/anthropic/v1/messages', undefined],
+    ['/v1/messages', undefined],
+    ['/ai', undefined],
+    ['/aiv1/chat/completions', undefined],
+  ])('under root /ai maps %s to %s', (path, endpoint) => {
+    expect(under.endpointFor(path)).toBe(endpoint);
+    expect(endpointForPath(path, under)).toBe(endpoint);
+  });
+
+  it('puts /v1/models under the root and the openai prefix', () => {
+    expect(under.modelsPath).toBe('/ai/v1/models');
+    expect(createEndpointMatcher().modelsPath).toBe('/v1/models');
+    expect(
+      createEndpointMatcher({
+        rootPrefix: '/gw/',
+        prefixes: { ...defaultEndpointPrefixes, openai: '/openai' },
+      }).modelsPath,
+    ).toBe('/gw/openai/v1/models');
+  });
+
+  it('lists every accepted path, upstream first in precedence', () => {
+    const matcher = createEndpointMatcher({
+      rootPrefix: '/gw',
+      prefixes: { openai: '/oa', cohere: '/co', anthropic: '/claude' },
+    });
+    expect([...matcher.paths]).toEqual([
+      ['/gw/oa/v1/messages', 'messages'],
+      ['/gw/oa/v1/chat/completions', 'chat-completions'],
+      ['/gw/oa/v1/completions', 'completions'],
+      ['/gw/oa/v1/embeddings', 'embeddings'],
+      ['/gw/claude/v1/messages', 'messages'],
+    ]);
+    expect(matcher.layout.rootPrefix).toBe('/gw');
+  });
+
+  it.each([
+    ['/ai/anthropic/v1/messages', 'anthropic'],
+    ['/ai/anthropic', 'anthropic'],
+    ['/ai/anthropic/v1/models', 'anthropic'],
+    ['/anthropic/v1/messages', 'anthropic'],
+    ['/v1/messages', 'anthropic'],
+    ['/ai/v1/chat/completions', 'openai'],
+    ['/v1/chat/completions', 'openai'],
+    ['/anthropic', 'openai'],
+    ['/ai/anthropicx', 'openai'],
+  ])('under root /ai gives %s the %s dialect', (path, dialect) => {
+    expect(under.dialectFor(path)).toBe(dialect);
+    expect(dialectForPath(path, under)).toBe(dialect);
+  });
+
+  it('judges by the API path alone when anthropic shares the openai prefix', () => {
+    const shared = createEndpointMatcher({
+      prefixes: { ...defaultEndpointPrefixes, anthropic: '/' },
+    });
+    expect(shared.endpointFor('/v1/messages')).toBe('messages');
+    expect(shared.endpointFor('/anthropic/v1/messages')).toBeUndefined();
+    expect(shared.dialectFor('/v1/messages/batches')).toBe('anthropic');
+    expect(shared.dialectFor('/v1/chat/completions')).toBe('openai');
+    expect(shared.dialectFor('/anything')).toBe('openai');
   });
 });

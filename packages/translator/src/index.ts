@@ -18,7 +18,22 @@ export type {
   Translator,
 } from './translator.js';
 export { backendSchemaNames, endpoints, noHeaderChanges } from './translator.js';
-export { dialectForPath, dialectOf, endpointForPath } from './endpoint.js';
+export type { EndpointLayout, EndpointPrefixErrorCode, EndpointPrefixes } from './endpoint.js';
+export {
+  createEndpointMatcher,
+  defaultEndpointMatcher,
+  defaultEndpointPrefixes,
+  defaultRootPrefix,
+  dialectForPath,
+  dialectOf,
+  EndpointMatcher,
+  EndpointPrefixError,
+  endpointForPath,
+  isEndpointPrefixError,
+  joinPath,
+  parseEndpointPrefixes,
+  parseRootPrefix,
+} from './endpoint.js';
 export { parseRequest } from './parse-request.js';
 export { createTranslator, hasTranslator } from './registry.js';
 export type { Usage } from './usage.js';

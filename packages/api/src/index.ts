@@ -31,5 +31,10 @@ export {
   mcpRouteSchema,
   quotaPolicySchema,
 } from './schemas.js';
-export { lookupVersion, validateResource, type ValidationResult } from './validate.js';
+export {
+  lookupVersion,
+  validateResource,
+  type ValidateOptions,
+  type ValidationResult,
+} from './validate.js';
 export type * from './gen/types.generated.js';

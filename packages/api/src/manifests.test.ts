@@ -22,7 +22,10 @@ describe('validateManifests', () => {
       '  backendRef: { name: be, kind: Backend, group: gateway.envoyproxy.io }',
     ].join('\n');
     expect(validateManifests(text)).toEqual([
-      { index: 1, result: { ok: false, errors: ['spec.rules: Required value', celSkipped] } },
+      {
+        index: 1,
+        result: { ok: false, errors: ['spec.rules: Required value', celSkipped], warnings: [] },
+      },
       { index: 2, result: expect.objectContaining({ ok: true }) as unknown },
     ]);
   });

@@ -18,7 +18,10 @@ export function validateManifests(text: string): ManifestResult[] {
   const out: ManifestResult[] = [];
   parseAllDocuments(text).forEach((doc, index) => {
     if (doc.errors.length > 0) {
-      out.push({ index, result: { ok: false, errors: doc.errors.map((e) => e.message) } });
+      out.push({
+        index,
+        result: { ok: false, errors: doc.errors.map((e) => e.message), warnings: [] },
+      });
       return;
     }
     const value: unknown = doc.toJS();

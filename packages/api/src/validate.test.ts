@@ -125,6 +125,71 @@ describe('API server reporting order', () => {
   });
 });
 
+describe('unknown fields with unknownFields: warn (the API server without strict validation)', () => {
+  const backend = (spec: Record<string, unknown>): unknown => ({
+    apiVersion: 'aigateway.envoyproxy.io/v1beta1',
+    kind: 'AIServiceBackend',
+    metadata: { name: 'b' },
+    spec: {
+      schema: { name: 'OpenAI' },
+      backendRef: { name: 'be', kind: 'Backend', group: 'gateway.envoyproxy.io' },
+      ...spec,
+    },
+  });
+
+  it('drops them and names each, as kubectl prints the server warnings', () => {
+    const result = validateResource(backend({ timeouts: { request: '3s' } }), {
+      unknownFields: 'warn',
+    });
+    expect(result).toMatchObject({ ok: true, warnings: ['unknown field "spec.timeouts"'] });
+    expect(result.ok ? Object.keys(result.value.spec as object).sort() : []).toEqual([
+      'backendRef',
+      'schema',
+    ]);
+  });
+
+  it('names nested ones with their list index', () => {
+    const result = validateResource(route({ rules: [{ backendRefs: [{ name: 'b', x: 1 }] }] }), {
+      unknownFields: 'warn',
+    });
+    expect(result.warnings).toEqual(['unknown field "spec.rules[0].backendRefs[0].x"']);
+  });
+
+  it('keeps invalid values of known fields errors, with the warnings alongside', () => {
+    const result = validateResource(
+      route({ rules: [{ backendRefs: [{ name: 'b', weight: -1 }] }], extra: true }),
+      { unknownFields: 'warn' },
+    );
+    expect(result).toMatchObject({
+      ok: false,
+      errors: [
+        'spec.rules[0].backendRefs[0].weight: Invalid value: -1: spec.rules[0].backendRefs[0].weight in body should be greater than or equal to 0',
+      ],
+      warnings: ['unknown field "spec.extra"'],
+    });
+  });
+
+  it('keeps the fields of preserve-unknown objects (Envoy Gateway types)', () => {
+    const result = validateResource(
+      {
+        apiVersion: 'aigateway.envoyproxy.io/v1beta1',
+        kind: 'GatewayConfig',
+        metadata: { name: 'g' },
+        spec: { extProc: { kubernetes: { env: [], securityContext: {} } } },
+      },
+      { unknownFields: 'warn' },
+    );
+    expect(result.warnings).toEqual([]);
+  });
+
+  it('is off by default: unknown fields are errors', () => {
+    expect(validateResource(backend({ timeouts: {} }))).toMatchObject({
+      ok: false,
+      errors: ['unknown field "spec.timeouts"'],
+    });
+  });
+});
+
 describe('date-time format (as lenient as the API server)', () => {
   it.each([
     ['2025-05-22T10:00:00Z', true],

@@ -5,20 +5,57 @@
 import type { z } from 'zod';
 import { group, rootSchema, type KindDef, type VersionDef } from './crd.js';
 import { kinds } from './kinds/all.js';
-import { obj, str, type Schema } from './schema/dsl.js';
+import { obj, str, type ObjSchema, type Schema } from './schema/dsl.js';
 import { celSkipped, isBlocking } from './schema/messages.js';
+import { pruneUnknown } from './schema/prune.js';
 import { formatIssues, toZod, type FormattedIssue } from './schema/zod.js';
 import type { AnyResource } from './resources.js';
 
-/** The result of {@link validateResource}. */
+/**
+ * The result of {@link validateResource}. `warnings` lists the fields that were dropped because
+ * the schema does not know them (`unknown field "spec.foo"`, as kubectl prints them), only with
+ * `unknownFields: 'warn'`.
+ */
 export type ValidationResult<T = AnyResource> =
-  { readonly ok: true; readonly value: T } | { readonly ok: false; readonly errors: string[] };
+  | { readonly ok: true; readonly value: T; readonly warnings: readonly string[] }
+  | { readonly ok: false; readonly errors: string[]; readonly warnings: readonly string[] };
+
+/** Options of {@link validateResource}. */
+export interface ValidateOptions {
+  /**
+   * `error` (default): a field the schema does not know is an error, as with kubectl's default
+   * `--validate=strict`. `warn`: it is dropped and reported in `warnings`, as the API server does
+   * without strict field validation (and upstream's `aigw run`, which decodes leniently).
+   */
+  readonly unknownFields?: 'error' | 'warn';
+}
 
 const dns1123Subdomain = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const dns1123SubdomainMessage =
   "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')";
 
 const schemas = new Map<string, z.ZodType>();
+const nodes = new Map<string, ObjSchema>();
+
+/** The DSL node of a whole object of one kind and version (metadata kept as given). */
+function resourceNode(def: KindDef, version: VersionDef): ObjSchema {
+  const key = `${def.kind}/${version.name}`;
+  let node = nodes.get(key);
+  if (!node) {
+    const root = rootSchema(def, version);
+    node = obj(
+      {
+        ...root.properties,
+        metadata: obj({}, { preserveUnknown: true }),
+        apiVersion: str(),
+        kind: str(),
+      },
+      { required: ['apiVersion', 'kind'] },
+    );
+    nodes.set(key, node);
+  }
+  return node;
+}
 
 /**
  * The zod schema of one kind and version: apiVersion, kind, metadata (kept as given), spec and
@@ -28,18 +65,7 @@ export function resourceSchema(def: KindDef, version: VersionDef): z.ZodType {
   const key = `${def.kind}/${version.name}`;
   let schema = schemas.get(key);
   if (!schema) {
-    const root = rootSchema(def, version);
-    schema = toZod(
-      obj(
-        {
-          ...root.properties,
-          metadata: obj({}, { preserveUnknown: true }),
-          apiVersion: str(),
-          kind: str(),
-        },
-        { required: ['apiVersion', 'kind'] },
-      ),
-    );
+    schema = toZod(resourceNode(def, version));
     schemas.set(key, schema);
   }
   return schema;
@@ -113,22 +139,29 @@ function serverView(issues: readonly FormattedIssue[], version: VersionDef): str
  * Kubernetes 1.36), e.g. `spec.rules: Required value` or
  * `spec.schema.name: Unsupported value: "Foo": supported values: "OpenAI", ...`.
  */
-export function validateResource(obj: unknown): ValidationResult {
-  if (!isRecord(obj)) return { ok: false, errors: ['Object: expected a mapping'] };
+export function validateResource(obj: unknown, options: ValidateOptions = {}): ValidationResult {
+  if (!isRecord(obj)) return { ok: false, errors: ['Object: expected a mapping'], warnings: [] };
   const found = lookupVersion(obj.apiVersion, obj.kind);
   if (!found) {
     const kind = typeof obj.kind === 'string' ? obj.kind : '';
     const version = typeof obj.apiVersion === 'string' ? obj.apiVersion : '';
-    return { ok: false, errors: [`no matches for kind "${kind}" in version "${version}"`] };
+    const errors = [`no matches for kind "${kind}" in version "${version}"`];
+    return { ok: false, errors, warnings: [] };
   }
-  const input = dropNulls(obj) as Record<string, unknown>;
+  let input = dropNulls(obj) as Record<string, unknown>;
+  const unknown: string[] = [];
+  if (options.unknownFields === 'warn') {
+    const node = resourceNode(found.def, found.version);
+    input = pruneUnknown(node, input, { path: '', unknown }) as Record<string, unknown>;
+  }
+  const warnings = unknown.map((path) => `unknown field "${path}"`);
   const parsed = resourceSchema(found.def, found.version).safeParse(input);
   const issues: FormattedIssue[] = [
     ...metadataErrors(input.metadata).map((text) => ({ text, category: 'schema' as const })),
     ...(parsed.success ? [] : formatIssues(parsed.error.issues)),
   ];
   if (issues.length > 0 || !parsed.success) {
-    return { ok: false, errors: serverView(issues, found.version) };
+    return { ok: false, errors: serverView(issues, found.version), warnings };
   }
-  return { ok: true, value: parsed.data as AnyResource };
+  return { ok: true, value: parsed.data as AnyResource, warnings };
 }

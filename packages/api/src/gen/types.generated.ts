@@ -158,7 +158,7 @@ export interface AIGatewayRouteStatus {
   conditions?: Condition[];
 }
 
-/** The Envoy Gateway Backend (gateway.envoyproxy.io/Backend) to send traffic to. */
+/** The Envoy Gateway Backend (gateway.envoyproxy.io/Backend) or Kubernetes Service to send traffic to. */
 export interface AIServiceBackendRef {
   group?: string;
   kind?: string;
@@ -170,7 +170,7 @@ export interface AIServiceBackendRef {
 export interface AIServiceBackendSpec {
   /** API the provider speaks; selects the translation. */
   schema: VersionedAPISchema;
-  /** The Envoy Gateway Backend (gateway.envoyproxy.io/Backend) to send traffic to. */
+  /** The Envoy Gateway Backend (gateway.envoyproxy.io/Backend) or Kubernetes Service to send traffic to. */
   backendRef: AIServiceBackendRef;
   /** Headers to set or remove. */
   headerMutation?: HTTPHeaderMutation;

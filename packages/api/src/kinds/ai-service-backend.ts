@@ -14,15 +14,24 @@ import {
   versionedApiSchema,
 } from './common.js';
 
+/**
+ * Upstream's CRD allows only an Envoy Gateway Backend here (CEL rule "BackendRef must be a Backend
+ * resource of Envoy Gateway. See https://github.com/envoyproxy/ai-gateway/issues/902 ..."). We
+ * also accept a Kubernetes Service (core group), as the issue asks and as the HTTPRoute the
+ * controller writes (a copy of this reference) supports: `aigw translate` emits it, `aigw run`
+ * explains that a Service cannot be resolved outside a cluster. The pinned difference is listed
+ * in `src/upstream-messages.test.ts`.
+ */
 const backendRef = {
   ...backendObjectReference,
   typeName: 'AIServiceBackendRef',
-  description: 'The Envoy Gateway Backend (gateway.envoyproxy.io/Backend) to send traffic to.',
+  description:
+    'The Envoy Gateway Backend (gateway.envoyproxy.io/Backend) or Kubernetes Service to send traffic to.',
   validations: [
     {
-      rule: "has(self.kind) && self.kind == 'Backend' && has(self.group) && self.group == 'gateway.envoyproxy.io'",
+      rule: "(self.kind == 'Backend' && self.group == 'gateway.envoyproxy.io') || (self.kind == 'Service' && size(self.group) == 0)",
       message:
-        'BackendRef must be a Backend resource of Envoy Gateway. See https://github.com/envoyproxy/ai-gateway/issues/902 for more details.',
+        'BackendRef must be a Backend resource of Envoy Gateway or a Kubernetes Service. See https://github.com/envoyproxy/ai-gateway/issues/902 for more details.',
     },
     ...(backendObjectReference.validations ?? []),
   ],

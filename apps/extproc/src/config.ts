@@ -7,6 +7,20 @@ import {
   millisecondsSchema,
   type ConfigKey,
 } from '@aigw/service-kit';
+import { isEndpointPrefixError, parseEndpointPrefixes, parseRootPrefix } from '@aigw/translator';
+
+/** A string field parsed by `parse`, whose EndpointPrefixError becomes the field's one issue. */
+function parsedWith<T>(parse: (text: string) => T) {
+  return (text: string, ctx: z.RefinementCtx): T => {
+    try {
+      return parse(text);
+    } catch (err) {
+      if (!isEndpointPrefixError(err)) throw err;
+      ctx.addIssue({ code: 'custom', message: err.message, input: text });
+      return z.NEVER;
+    }
+  };
+}
 
 /** Configuration of the ext_proc server: flags and environment through one schema. */
 export const ConfigSchema = z.strictObject({
@@ -22,6 +36,13 @@ export const ConfigSchema = z.strictObject({
     .min(1, 'the filter config file is required'),
   /** How often the config and credential files are checked for changes. */
   configPollMs: millisecondsSchema.default(250),
+  /** Path prefix of every endpoint (upstream's `-rootPrefix`), e.g. `/ai`; normalised. */
+  rootPrefix: z.string().default('/').transform(parsedWith(parseRootPrefix)),
+  /**
+   * Per-family prefixes below the root (upstream's `-endpointPrefixes`):
+   * `openai:/,cohere:/cohere,anthropic:/anthropic`; keys not given keep these defaults.
+   */
+  endpointPrefixes: z.string().default('').transform(parsedWith(parseEndpointPrefixes)),
 });
 
 /** Validated configuration. */
@@ -32,6 +53,8 @@ const keys: Record<keyof Config, ConfigKey> = {
   address: { flag: 'address', env: 'AIGW_EXTPROC_ADDRESS' },
   config: { flag: 'config', env: 'AIGW_EXTPROC_CONFIG' },
   configPollMs: { flag: 'config-poll-ms', env: 'AIGW_EXTPROC_CONFIG_POLL_MS' },
+  rootPrefix: { flag: 'root-prefix', env: 'AIGW_EXTPROC_ROOT_PREFIX' },
+  endpointPrefixes: { flag: 'endpoint-prefixes', env: 'AIGW_EXTPROC_ENDPOINT_PREFIXES' },
 };
 
 /** Reads flags (which win) and environment variables; throws ConfigError on bad input. */

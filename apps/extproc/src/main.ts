@@ -1,4 +1,5 @@
 import { createLogger, type MainArgs } from '@aigw/service-kit';
+import { createEndpointMatcher } from '@aigw/translator';
 import { loadConfig } from './config.js';
 import { ConfigWatcher } from './config-watcher.js';
 import { startExtProcServer, type ExtProcServer } from './server.js';
@@ -20,6 +21,10 @@ export async function main(args: MainArgs): Promise<ExtProcServer> {
     address: config.address,
     log,
     runtime: () => watcher.current,
+    endpoints: createEndpointMatcher({
+      rootPrefix: config.rootPrefix,
+      prefixes: config.endpointPrefixes,
+    }),
   });
   return {
     ...server,

@@ -1,5 +1,6 @@
 import * as extProc from '@aigw/proto/ext-proc-service';
 import { startGrpcService, type GrpcService, type Logger } from '@aigw/service-kit';
+import type { EndpointMatcher } from '@aigw/translator';
 import { serializeResponse } from './processor/messages.js';
 import { handleProcessStream } from './processor/process-stream.js';
 import { RequestContexts } from './processor/request-context.js';
@@ -11,6 +12,8 @@ export interface ExtProcServerOptions {
   readonly log: Logger;
   /** The config in force; read once per request. */
   readonly runtime: () => RuntimeConfig;
+  /** The endpoint paths (`--root-prefix`, `--endpoint-prefixes`); default upstream's. */
+  readonly endpoints?: EndpointMatcher;
 }
 
 /** The running ext_proc server. */
@@ -34,7 +37,12 @@ const processorService = {
  */
 export async function startExtProcServer(options: ExtProcServerOptions): Promise<ExtProcServer> {
   const contexts = new RequestContexts();
-  const deps = { contexts, runtime: options.runtime, log: options.log };
+  const deps = {
+    contexts,
+    runtime: options.runtime,
+    log: options.log,
+    ...(options.endpoints === undefined ? {} : { endpoints: options.endpoints }),
+  };
   const service = await startGrpcService({
     address: options.address,
     log: options.log,

@@ -1,19 +1,22 @@
-import { writeFileSync } from 'node:fs';
+import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { credentials } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { waitFor } from '@aigw/testkit';
+import { removeTempDir, tempDir, waitFor } from '@aigw/testkit';
 import { envoyConfig, extProc } from '@aigw/proto';
+import { main, type ExtProcServer } from '../src/main.js';
 import {
   bodyOf,
   commonOf,
   envoy,
   immediateOf,
+  ProcessStream,
   requestIdOf,
   setHeadersOf,
   startTestServer,
   type TestServer,
 } from './support/ext-proc-harness.js';
-import { startGateway } from './support/gateway.js';
+import { files, gatewayConfig, startGateway } from './support/gateway.js';
 
 const { CONTINUE } = extProc.CommonResponse_ResponseStatus;
 const { OVERWRITE_IF_EXISTS_OR_ADD } = envoyConfig.HeaderValueOption_HeaderAppendAction;
@@ -335,5 +338,109 @@ describe('router level: request body', () => {
     } finally {
       await server.stop();
     }
+  });
+});
+
+describe('router level under --root-prefix and --endpoint-prefixes', () => {
+  let dir: string;
+  let server: ExtProcServer | undefined;
+  let client: extProc.ExternalProcessorClient | undefined;
+
+  beforeAll(async () => {
+    dir = tempDir('prefixes');
+    for (const [name, content] of Object.entries(files)) writeFileSync(join(dir, name), content);
+    const configPath = join(dir, 'filter-config.json');
+    writeFileSync(`${configPath}.tmp`, JSON.stringify(gatewayConfig(dir)));
+    renameSync(`${configPath}.tmp`, configPath);
+    server = await main({
+      argv: [
+        ...['--config', configPath, '--address', `unix:${join(dir, 'extproc.sock')}`],
+        ...['--log-level', 'silent', '--root-prefix', '/ai/'],
+      ],
+      env: { AIGW_EXTPROC_ENDPOINT_PREFIXES: 'anthropic:/claude' },
+    });
+  });
+
+  afterAll(async () => {
+    client?.close();
+    await server?.close();
+    await removeTempDir(dir);
+  });
+
+  function open(): ProcessStream {
+    if (!server) throw new Error('the extproc did not start');
+    client ??= new extProc.ExternalProcessorClient(
+      server.bound.address,
+      credentials.createInsecure(),
+    );
+    return new ProcessStream(client.process());
+  }
+
+  /** Sends one router-level request (headers, then a body when `body` is given). */
+  async function send(path: string, body?: object): Promise<extProc.ProcessingResponse> {
+    const stream = open();
+    try {
+      const headers = await stream.send(envoy.post(path));
+      return body === undefined ? headers : await stream.send(envoy.requestBody(body));
+    } finally {
+      stream.end();
+      await stream.status;
+    }
+  }
+
+  it.each([
+    ['/ai/v1/chat/completions', 'gpt-a'],
+    ['/ai/v1/embeddings?x=1', 'gpt-a'],
+    ['/ai/claude/v1/messages', 'claude-3-haiku'],
+    ['/ai/v1/messages', 'claude-3-haiku'],
+  ])('routes %s joined from the prefixes', async (path, model) => {
+    const common = commonOf(await send(path, { model, max_tokens: 1 }), 'requestBody');
+    expect(common.clearRouteCache).toBe(true);
+    expect(setHeadersOf(common.headerMutation)).toMatchObject({
+      'x-ai-eg-model': model,
+      'x-ai-eg-original-path': path,
+    });
+  });
+
+  it.each([
+    [
+      '/v1/chat/completions',
+      openAIError('unsupported path: /v1/chat/completions', 'not_found_error'),
+    ],
+    ['/v1/messages', anthropicError('unsupported path: /v1/messages', 'not_found_error')],
+    [
+      '/ai/anthropic/v1/messages',
+      anthropicError('unsupported path: /ai/anthropic/v1/messages', 'not_found_error'),
+    ],
+    [
+      '/ai/claude/v1/complete',
+      anthropicError('unsupported path: /ai/claude/v1/complete', 'not_found_error'),
+    ],
+  ])('answers %s outside the prefixes with a 404 in its dialect', async (path, expected) => {
+    const immediate = immediateOf(await send(path));
+    expect(immediate.status?.code).toBe(404);
+    expect(immediate.details).toBe('aigw_unsupported_path');
+    expect(jsonOf(immediate.body)).toEqual(expected);
+  });
+
+  it('lists the models at /ai/v1/models only', async () => {
+    const stream = open();
+    const models = immediateOf(
+      await stream.send(envoy.requestHeaders({ ':method': 'GET', ':path': '/ai/v1/models' }, true)),
+    );
+    expect(models.details).toBe('aigw_models');
+    expect(jsonOf(models.body)).toMatchObject({ object: 'list', data: [{ id: 'gpt-a' }, {}] });
+    stream.end();
+    await stream.status;
+    const unprefixed = open();
+    const notFound = immediateOf(
+      await unprefixed.send(
+        envoy.requestHeaders({ ':method': 'GET', ':path': '/v1/models' }, true),
+      ),
+    );
+    expect(notFound.status?.code).toBe(404);
+    expect(notFound.details).toBe('aigw_unsupported_path');
+    unprefixed.end();
+    await unprefixed.status;
   });
 });

@@ -1,7 +1,10 @@
 import type { FilterConfig } from '@aigw/filterapi';
 import type { ErrorResponse } from '@aigw/translator';
 
-/** The path of OpenAI's model list, answered by the router level from the filter config. */
+/**
+ * The path of OpenAI's model list under the default prefixes, answered by the router level from
+ * the filter config (`--root-prefix` and the openai prefix move it: `EndpointMatcher.modelsPath`).
+ */
 export const modelsPath = '/v1/models';
 
 /** One entry of OpenAI's `GET /v1/models` list. */
@@ -13,10 +16,17 @@ export interface ModelEntry {
   readonly owned_by: string;
 }
 
-/** True for `GET /v1/models` (query ignored), the request the router level answers itself. */
-export function isModelsRequest(method: string | undefined, path: string): boolean {
-  const at = path.indexOf('?');
-  return (method ?? 'GET') === 'GET' && (at === -1 ? path : path.slice(0, at)) === modelsPath;
+/**
+ * True for `GET /v1/models` (or `GET <at>`; query ignored), the request the router level answers
+ * itself.
+ */
+export function isModelsRequest(
+  method: string | undefined,
+  path: string,
+  at: string = modelsPath,
+): boolean {
+  const query = path.indexOf('?');
+  return (method ?? 'GET') === 'GET' && (query === -1 ? path : path.slice(0, query)) === at;
 }
 
 /**

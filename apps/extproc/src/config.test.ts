@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { isConfigError } from '@aigw/service-kit';
+import { loadConfig } from './config.js';
+
+const required = ['--config', '/etc/aigw/filter-config.yaml'];
+
+describe('extproc config', () => {
+  it('serves under upstream default prefixes without flags', () => {
+    expect(loadConfig(required, {})).toMatchObject({
+      address: 'unix:/tmp/aigw-extproc.sock',
+      configPollMs: 250,
+      rootPrefix: '/',
+      endpointPrefixes: { openai: '/', cohere: '/cohere', anthropic: '/anthropic' },
+    });
+  });
+
+  it('reads --root-prefix and --endpoint-prefixes, flags winning over env', () => {
+    const config = loadConfig([...required, '--root-prefix', '/ai/'], {
+      AIGW_EXTPROC_ROOT_PREFIX: '/env',
+      AIGW_EXTPROC_ENDPOINT_PREFIXES: 'anthropic:/claude',
+    });
+    expect(config.rootPrefix).toBe('/ai');
+    expect(config.endpointPrefixes).toEqual({
+      openai: '/',
+      cohere: '/cohere',
+      anthropic: '/claude',
+    });
+  });
+
+  it.each([
+    [
+      ['--root-prefix', 'ai'],
+      '--root-prefix (AIGW_EXTPROC_ROOT_PREFIX): invalid root prefix "ai": expected a path ' +
+        'starting with "/" without "?", "#", spaces or control characters, e.g. /ai',
+    ],
+    [
+      ['--endpoint-prefixes', 'openai:/,gemini:/g'],
+      '--endpoint-prefixes (AIGW_EXTPROC_ENDPOINT_PREFIXES): unknown key "gemini" at position 2 ' +
+        '(allowed: openai, cohere, anthropic)',
+    ],
+    [
+      ['--endpoint-prefixes', 'anthropic'],
+      '--endpoint-prefixes (AIGW_EXTPROC_ENDPOINT_PREFIXES): invalid pair at position 1: ' +
+        '"anthropic" (expected key:value)',
+    ],
+  ])('refuses %j with one line', (argv, message) => {
+    let caught: unknown;
+    try {
+      loadConfig([...required, ...argv], {});
+    } catch (err) {
+      caught = err;
+    }
+    expect(isConfigError(caught)).toBe(true);
+    expect((caught as Error).message).toBe(message);
+  });
+});

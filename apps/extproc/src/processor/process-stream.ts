@@ -1,8 +1,7 @@
-import type { ServerDuplexStream } from '@grpc/grpc-js';
+import { status, type ServerDuplexStream } from '@grpc/grpc-js';
 import * as extProc from '@aigw/proto/ext-proc-service';
 import type { Logger } from '@aigw/service-kit';
 import type { EndpointMatcher } from '@aigw/translator';
-import { toGrpcStatus } from '../errors.js';
 import type { RuntimeConfig } from '../runtime/runtime-config.js';
 import { constantResponse, continueResponses } from './messages.js';
 import type { RequestContexts } from './request-context.js';
@@ -96,7 +95,7 @@ export function handleProcessStream(call: ProcessStream, deps: StreamDeps): void
       deps.log.error({ err, request: router?.context?.id }, 'ext_proc message failed');
       release();
       // destroy() would leave Envoy waiting for its message timeout; a status ends it now.
-      call.emit('error', toGrpcStatus(err));
+      call.emit('error', { code: status.INTERNAL, details: 'ext_proc message failed' });
       return;
     }
     // Only SigV4 signing (upstream level, request headers: the stream's one message) is async.
@@ -105,7 +104,7 @@ export function handleProcessStream(call: ProcessStream, deps: StreamDeps): void
         (signed) => call.write(signed),
         (err: unknown) => {
           deps.log.error({ err }, 'ext_proc message failed');
-          call.emit('error', toGrpcStatus(err));
+          call.emit('error', { code: status.INTERNAL, details: 'ext_proc message failed' });
         },
       );
     } else if (response) call.write(response);

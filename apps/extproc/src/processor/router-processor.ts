@@ -9,9 +9,7 @@ import {
   parseRequest,
   type EndpointMatcher,
   type ErrorResponse,
-  type Translator,
 } from '@aigw/translator';
-import { toClientFailure } from '../errors.js';
 import type { RuntimeConfig } from '../runtime/runtime-config.js';
 import {
   commonResponse,
@@ -19,7 +17,6 @@ import {
   headerMap,
   headerMutation,
   immediateResponse,
-  localReplyHeader,
   mutationOf,
   type HeaderEntry,
 } from './messages.js';
@@ -33,6 +30,12 @@ import {
 
 /** Header with the client's original path, for logs and the upstream level. */
 export const originalPathHeader = 'x-ai-eg-original-path';
+
+/**
+ * Set by `aigw run`'s local-reply mappers on Envoy's own error responses, which are already JSON
+ * in the client's dialect: passed through untranslated, the header removed.
+ */
+export const localReplyHeader = 'x-aigw-local-reply';
 
 const localReplyPassThrough = commonResponse({
   phase: 'responseHeaders',
@@ -205,12 +208,7 @@ export class RouterProcessor {
     if (context.status < 200 || context.status >= 300) return this.#mapError(context, body);
     // A 2xx without a translator did not pass our upstream filter: nothing to count.
     if (!context.translator) return continueResponses.responseBody;
-    let result: ReturnType<Translator['responseBody']>;
-    try {
-      result = context.translator.responseBody(body.body, body.endOfStream);
-    } catch (err) {
-      return this.#unreadableResponse(context, err);
-    }
+    const result = context.translator.responseBody(body.body, body.endOfStream);
     if (result.usage) context.usage = result.usage;
     if (result.responseModel !== undefined) context.responseModel = result.responseModel;
     // Most SSE chunks pass unchanged: answer them with the pre-encoded CONTINUE.
@@ -225,25 +223,6 @@ export class RouterProcessor {
   /** Forgets the request: the router stream is its last user. */
   close(): void {
     if (this.#context) this.#deps.contexts.delete(this.#context.id);
-  }
-
-  /**
-   * The provider's 2xx body could not be translated (not JSON, or missing what its schema
-   * requires). A buffered body has not reached the client yet: answer a 502 in its dialect
-   * instead. A stream has (its headers went out at the first chunk), so the error propagates and
-   * Envoy resets it — the client sees a broken stream, never a clean end.
-   */
-  #unreadableResponse(context: RequestContext, err: unknown): extProc.ProcessingResponse {
-    this.#deps.log.warn(
-      { err, request: context.id, backend: context.backend?.backend.name },
-      'provider response could not be translated',
-    );
-    if (context.isStreaming) throw err;
-    const failure = toClientFailure(err);
-    return immediateResponse(
-      errorBody({ dialect: context.dialect, status: failure.status, message: failure.message }),
-      'aigw_unreadable_response',
-    );
   }
 
   #mapError(context: RequestContext, body: extProc.HttpBody): extProc.ProcessingResponse {

@@ -1,6 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { readFilterConfigFile } from '@aigw/filterapi';
 import type { Logger } from '@aigw/service-kit';
+import { ExtprocError } from './errors.js';
 import { buildRuntimeConfig, type RuntimeConfig } from './runtime/runtime-config.js';
 
 /** Options of {@link ConfigWatcher}. */
@@ -41,7 +42,8 @@ export class ConfigWatcher {
 
   /** The config in force. */
   get current(): RuntimeConfig {
-    if (!this.#current) throw new Error('ConfigWatcher.start() has not completed');
+    if (!this.#current)
+      throw new ExtprocError('not_started', 'ConfigWatcher.start() has not completed');
     return this.#current;
   }
 

@@ -166,17 +166,35 @@ export const continueResponses: Readonly<Record<Phase, extProc.ProcessingRespons
   responseBody: constantResponse(buildCommonResponse({ phase: 'responseBody' })),
 };
 
-/** An immediate (local) reply with an error body in the client's dialect. */
+/**
+ * The response header that marks a reply already in the client's dialect: set by `aigw run`'s
+ * local-reply mappers on Envoy's own errors and by the upstream level on its immediate replies.
+ * The router level passes such a response through untranslated and removes the header.
+ */
+export const localReplyHeader = 'x-aigw-local-reply';
+
+/** Where an immediate reply is sent from. */
+export type ReplyLevel = 'router' | 'upstream';
+
+/**
+ * An immediate (local) reply with an error body in the client's dialect. An upstream-level reply
+ * does not go to the client directly: Envoy's router takes it as the upstream's response and the
+ * router level then sees it like a provider's, so it carries {@link localReplyHeader} to be
+ * passed through as it is — one level of JSON, not an error wrapped in another error's message.
+ */
 export function immediateResponse(
   error: ErrorResponse,
   details: string,
+  level: ReplyLevel = 'router',
 ): extProc.ProcessingResponse {
+  const headers: HeaderEntry[] = [['content-type', error.contentType]];
+  if (level === 'upstream') headers.push([localReplyHeader, 'true']);
   return extProc.ProcessingResponse.fromPartial({
     response: {
       $case: 'immediateResponse',
       value: {
         status: { code: error.status },
-        headers: headerMutation([['content-type', error.contentType]]),
+        headers: headerMutation(headers),
         body: Buffer.from(error.body.buffer, error.body.byteOffset, error.body.byteLength),
         details,
       },

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { ExtprocError } from '../errors.js';
 
 /** Static AWS credentials from a shared-credentials file. */
 export interface AwsCredentials {
@@ -40,12 +41,18 @@ export function parseAwsCredentials(
   const profile = options.profile ?? 'default';
   const section = iniSection(text, profile);
   if (!section) {
-    throw new Error(`AWS credentials file ${options.file} has no [${profile}] profile`);
+    throw new ExtprocError(
+      'credential_unavailable',
+      `AWS credentials file ${options.file} has no [${profile}] profile`,
+    );
   }
   const required = (key: string): string => {
     const value = section.get(key);
     if (!value) {
-      throw new Error(`AWS credentials file ${options.file}: [${profile}] has no ${key}`);
+      throw new ExtprocError(
+        'credential_unavailable',
+        `AWS credentials file ${options.file}: [${profile}] has no ${key}`,
+      );
     }
     return value;
   };

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { BackendAuth } from '@aigw/filterapi';
+import { ExtprocError } from '../errors.js';
 import { loadAwsCredentials } from './aws-credentials.js';
 import { AwsRequestSigner, awsSignatureHeaderNames } from './aws-signer.js';
 
@@ -60,7 +61,8 @@ export async function loadCredentialHeader(
   const source = sourceOf(auth);
   if (!source.toHeader) return undefined;
   const secret = (await readFile(source.file, 'utf8')).trim();
-  if (!secret) throw new Error(`credential file ${source.file} is empty`);
+  if (!secret)
+    throw new ExtprocError('credential_unavailable', `credential file ${source.file} is empty`);
   return source.toHeader(secret);
 }
 

@@ -18,6 +18,11 @@ export const ConfigSchema = z
     address: listenAddressSchema.default(':8081'),
     /** Directory of envoyproxy/ratelimit YAML files (`*.yaml`, `*.yml`); none = no limits. */
     configDir: z.string().min(1).optional(),
+    /**
+     * Merge config files that name the same domain instead of refusing them (envoyproxy/ratelimit's
+     * `MERGE_DOMAIN_CONFIG`); a `key`/`value` defined at the top level of two files is still refused.
+     */
+    mergeDomainConfig: booleanFlag,
     /** How often the config directory is checked for changes. */
     configPollMs: millisecondsSchema.default(500),
     /** Where counters live: this process (`memory`) or Redis. */
@@ -60,6 +65,11 @@ const keys: Record<keyof Config, ConfigKey> = {
   ...commonConfigKeys,
   address: { flag: 'address', env: `${prefix}ADDRESS` },
   configDir: { flag: 'config-dir', env: `${prefix}CONFIG_DIR` },
+  mergeDomainConfig: {
+    flag: 'merge-domain-config',
+    env: `${prefix}MERGE_DOMAIN_CONFIG`,
+    boolean: true,
+  },
   configPollMs: { flag: 'config-poll-ms', env: `${prefix}CONFIG_POLL_MS` },
   store: { flag: 'store', env: `${prefix}STORE` },
   redisUrl: { flag: 'redis-url', env: `${prefix}REDIS_URL` },

@@ -63,6 +63,7 @@ export async function startRateLimitService(options: {
     dir: config.configDir,
     log,
     intervalMs: config.configPollMs,
+    mergeDomains: config.mergeDomainConfig,
     onLoad: (outcome) => {
       if (outcome === 'success') stats.service.configLoadSuccess++;
       else stats.service.configLoadError++;

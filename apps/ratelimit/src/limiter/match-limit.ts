@@ -23,14 +23,50 @@ interface LevelMatch {
   readonly usedValue: boolean;
 }
 
-/** Exact `key_value`, then the first wildcard `key_prefix*`, then the bare `key` (default). */
+/**
+ * True when `value` matches a `*` pattern split on `*` (`parts`): it starts with the first
+ * segment, ends with the last, and holds the middle ones in order, none overlapping; each `*`
+ * matches any run of characters, including none (envoyproxy/ratelimit's `wildcardMatch`).
+ */
+export function wildcardMatch(parts: readonly string[], value: string): boolean {
+  const first = parts[0] ?? '';
+  if (parts.length === 1) return first === value;
+  const last = parts[parts.length - 1] ?? '';
+  if (!value.startsWith(first) || !value.endsWith(last)) return false;
+  let fixed = 0;
+  for (const part of parts) fixed += part.length;
+  if (value.length < fixed) return false;
+  let from = first.length;
+  const to = value.length - last.length;
+  for (let i = 1; i < parts.length - 1; i++) {
+    const part = parts[i] ?? '';
+    const at = value.indexOf(part, from);
+    if (at < 0 || at + part.length > to) return false;
+    from = at + part.length;
+  }
+  return true;
+}
+
+/** `text` without a leading `prefix` (Go's `strings.TrimPrefix`). */
+function trimPrefix(text: string, prefix: string): string {
+  return text.startsWith(prefix) ? text.slice(prefix.length) : text;
+}
+
+/**
+ * Exact `key_value`, then the first wildcard (in file order) whose pattern matches `key_value`,
+ * then the bare `key` (default). As upstream, patterns match the whole composite key.
+ */
 function matchLevel(parent: DescriptorNode, entry: Entry): LevelMatch {
   const finalKey = `${entry.key}_${entry.value}`;
   const exact = parent.children.get(finalKey);
   if (exact) return { node: exact, wildcardKey: undefined, usedValue: true };
-  for (const wildcardKey of parent.wildcardKeys) {
-    if (finalKey.startsWith(wildcardKey.slice(0, -1))) {
-      return { node: parent.children.get(wildcardKey), wildcardKey, usedValue: true };
+  for (const wildcard of parent.wildcards) {
+    if (wildcardMatch(wildcard.parts, finalKey)) {
+      return {
+        node: parent.children.get(wildcard.key),
+        wildcardKey: wildcard.key,
+        usedValue: true,
+      };
     }
   }
   return { node: parent.children.get(entry.key), wildcardKey: undefined, usedValue: false };
@@ -47,7 +83,8 @@ function metricSegment(options: {
   if (!level.node) return entry.key;
   if (shared !== undefined) return `${entry.key}_${shared}`;
   if (level.wildcardKey !== undefined) {
-    return level.node.valueToMetric ? withValue : level.wildcardKey;
+    if (level.node.valueToMetric) return withValue;
+    return `${entry.key}_${trimPrefix(level.wildcardKey, `${entry.key}_`)}`;
   }
   if (level.usedValue) return withValue;
   return level.node.valueToMetric ? withValue : entry.key;
@@ -120,9 +157,9 @@ function walk(options: { root: DescriptorNode; domain: string; entries: readonly
   for (const [index, entry] of entries.entries()) {
     const level = matchLevel(parent, entry);
     const node = level.node;
-    if (level.wildcardKey !== undefined && node?.wildcardValue !== undefined) {
+    if (level.wildcardKey !== undefined && node?.wildcardPattern !== undefined) {
       shared ??= new Array<string | undefined>(entries.length).fill(undefined);
-      shared[index] = node.wildcardValue;
+      shared[index] = trimPrefix(node.wildcardPattern, `${entry.key}_`);
     }
     metricKey += `.${metricSegment({ entry, level, shared: shared?.[index] })}`;
     if (node?.limit && index === entries.length - 1) found = node.limit;
@@ -135,8 +172,8 @@ function walk(options: { root: DescriptorNode; domain: string; entries: readonly
 /**
  * Finds the limit for one request descriptor the way envoyproxy/ratelimit's `GetLimit` does: an
  * unknown domain has no limits; a descriptor `limit` override from Envoy wins; otherwise the
- * tree is walked one entry per level (exact value, then wildcard, then default key) and only a
- * limit at exactly the request's depth applies.
+ * tree is walked one entry per level (exact value, then the first matching `*` pattern, then
+ * the default key) and only a limit at exactly the request's depth applies.
  * @see https://github.com/envoyproxy/ratelimit/blob/main/src/config/config_impl.go
  */
 export function matchLimit(options: {

@@ -1,7 +1,7 @@
 import { ratelimit } from '@aigw/proto';
 import { unitByName, unitSeconds } from '../limiter/window.js';
 import { RulesError, formatPath } from './rules-error.js';
-import type { DescriptorNode, LimitRule, RuleSet } from './rule-set.js';
+import type { DescriptorNode, LimitRule, RuleSet, WildcardEntry } from './rule-set.js';
 import type { DescriptorSpec, RulesFile } from './schema.js';
 
 /** A parsed config file and where it came from. */
@@ -10,13 +10,30 @@ export interface NamedRulesFile {
   readonly rules: RulesFile;
 }
 
+/** Options of {@link compileRules}. */
+export interface CompileOptions {
+  /**
+   * envoyproxy/ratelimit's `MERGE_DOMAIN_CONFIG`: files naming the same domain add their
+   * top-level descriptors to it instead of being refused (a `key`/`value` pair defined in two of
+   * them is still an error). Default false.
+   */
+  readonly mergeDomains?: boolean;
+}
+
 interface MutableNode {
   readonly children: Map<string, MutableNode>;
-  readonly wildcardKeys: string[];
+  readonly wildcards: WildcardEntry[];
   readonly limit: LimitRule | undefined;
   readonly valueToMetric: boolean;
   readonly shareThreshold: boolean;
-  readonly wildcardValue: string | undefined;
+  readonly wildcardPattern: string | undefined;
+}
+
+/** A domain being built, with the file each top-level descriptor came from (for merge errors). */
+interface DomainBuild {
+  readonly root: MutableNode;
+  readonly file: string;
+  readonly origins: Map<string, string>;
 }
 
 function compileLimit(spec: DescriptorSpec, statKey: string): LimitRule | undefined {
@@ -41,79 +58,110 @@ function compileLimit(spec: DescriptorSpec, statKey: string): LimitRule | undefi
   };
 }
 
-function compileLevel(options: {
-  file: string;
-  specs: readonly DescriptorSpec[];
-  parentKey: string;
-  path: readonly (string | number)[];
-}): MutableNode['children'] {
-  const children = new Map<string, MutableNode>();
-  options.specs.forEach((spec, index) => {
-    const finalKey = spec.value === undefined ? spec.key : `${spec.key}_${spec.value}`;
-    const statKey = `${options.parentKey}.${finalKey}`;
-    const path = [...options.path, index];
-    if (children.has(finalKey)) {
-      throw new RulesError({
-        code: 'duplicate_descriptor',
-        file: options.file,
-        issues: [
-          { path: formatPath(path), message: `duplicate descriptor composite key '${statKey}'` },
-        ],
-      });
-    }
-    const node: MutableNode = {
-      children: compileLevel({
-        file: options.file,
-        specs: spec.descriptors,
-        parentKey: statKey,
-        path: [...path, 'descriptors'],
-      }),
-      wildcardKeys: [],
-      limit: compileLimit(spec, statKey),
-      valueToMetric: spec.value_to_metric,
-      shareThreshold: spec.share_threshold,
-      wildcardValue: spec.share_threshold ? spec.value : undefined,
-    };
-    for (const [childKey] of node.children) {
-      if (childKey.endsWith('*')) node.wildcardKeys.push(childKey);
-    }
-    children.set(finalKey, node);
-  });
-  return children;
-}
-
-function rootNode(children: Map<string, MutableNode>): DescriptorNode {
+function emptyNode(): MutableNode {
   return {
-    children,
-    wildcardKeys: [...children.keys()].filter((key) => key.endsWith('*')),
+    children: new Map(),
+    wildcards: [],
     limit: undefined,
     valueToMetric: false,
     shareThreshold: false,
-    wildcardValue: undefined,
+    wildcardPattern: undefined,
   };
 }
 
 /**
- * Builds the lookup trees from validated files. Fails with a {@link RulesError} naming the file
- * on a domain defined twice or a descriptor `key`/`key_value` repeated at one level.
+ * Adds `specs` to `level` as envoyproxy/ratelimit's `loadDescriptors` does: the map key is
+ * `key` or `key_value`; any such key holding a `*` is also a wildcard, tried in file order.
  */
-export function compileRules(files: readonly NamedRulesFile[]): RuleSet {
-  const domains = new Map<string, DescriptorNode>();
+function loadLevel(options: {
+  file: string;
+  specs: readonly DescriptorSpec[];
+  parentKey: string;
+  path: readonly (string | number)[];
+  level: MutableNode;
+  /** Top level only: which file defined each key (merged domains span several files). */
+  origins?: Map<string, string>;
+}): void {
+  const { file, level, origins } = options;
+  options.specs.forEach((spec, index) => {
+    const finalKey = spec.value === undefined ? spec.key : `${spec.key}_${spec.value}`;
+    const statKey = `${options.parentKey}.${finalKey}`;
+    const path = [...options.path, index];
+    if (level.children.has(finalKey)) {
+      const origin = origins?.get(finalKey) ?? file;
+      const where = origin === file ? '' : ` (already defined in ${origin})`;
+      throw new RulesError({
+        code: 'duplicate_descriptor',
+        file,
+        issues: [
+          {
+            path: formatPath(path),
+            message: `duplicate descriptor composite key '${statKey}'${where}`,
+          },
+        ],
+      });
+    }
+    const wildcard = finalKey.includes('*');
+    const node: MutableNode = {
+      ...emptyNode(),
+      limit: compileLimit(spec, statKey),
+      valueToMetric: spec.value_to_metric,
+      shareThreshold: spec.share_threshold,
+      wildcardPattern: spec.share_threshold && wildcard ? finalKey : undefined,
+    };
+    loadLevel({
+      file,
+      specs: spec.descriptors,
+      parentKey: statKey,
+      path: [...path, 'descriptors'],
+      level: node,
+    });
+    level.children.set(finalKey, node);
+    origins?.set(finalKey, file);
+    if (wildcard) level.wildcards.push({ key: finalKey, parts: finalKey.split('*') });
+  });
+}
+
+/**
+ * Builds the lookup trees from validated files, in the order given. Fails with a
+ * {@link RulesError} naming the file (and the path in it) on a domain defined in two files
+ * (unless `mergeDomains`) or a descriptor `key`/`key_value` repeated at one level.
+ */
+export function compileRules(
+  files: readonly NamedRulesFile[],
+  options: CompileOptions = {},
+): RuleSet {
+  const domains = new Map<string, DomainBuild>();
   for (const { file, rules } of files) {
-    if (domains.has(rules.domain)) {
+    let build = domains.get(rules.domain);
+    if (build !== undefined && options.mergeDomains !== true) {
       throw new RulesError({
         code: 'duplicate_domain',
         file,
-        issues: [{ path: 'domain', message: `duplicate domain '${rules.domain}' in config file` }],
+        issues: [
+          {
+            path: 'domain',
+            message:
+              `duplicate domain '${rules.domain}' in config file (already defined in ` +
+              `${build.file}; --merge-domain-config merges such files)`,
+          },
+        ],
       });
     }
-    const children = compileLevel({
+    if (build === undefined) {
+      build = { root: emptyNode(), file, origins: new Map() };
+      domains.set(rules.domain, build);
+    }
+    loadLevel({
       file,
       specs: rules.descriptors,
       parentKey: rules.domain,
       path: ['descriptors'],
+      level: build.root,
+      origins: build.origins,
     });
-    domains.set(rules.domain, rootNode(children));
   }
-  return { domains, files: files.map((entry) => entry.file) };
+  const trees = new Map<string, DescriptorNode>();
+  for (const [domain, build] of domains) trees.set(domain, build.root);
+  return { domains: trees, files: files.map((entry) => entry.file) };
 }

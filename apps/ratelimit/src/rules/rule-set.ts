@@ -19,17 +19,31 @@ export interface LimitRule {
   readonly currentLimit: ratelimit.RateLimitResponse_RateLimit;
 }
 
+/**
+ * A child whose composite key holds a `*` anywhere (`path_/api/*`, `midWild_bar*b`): each `*`
+ * matches any run of characters, including none. The pattern is split once, at load time.
+ */
+export interface WildcardEntry {
+  /** The composite key as configured: `key_value*`. */
+  readonly key: string;
+  /** `key` split on `*`: literal segments that must appear in this order. */
+  readonly parts: readonly string[];
+}
+
 /** One node of a domain's descriptor tree. */
 export interface DescriptorNode {
   /** Children by composite key: `key` or `key_value`. */
   readonly children: ReadonlyMap<string, DescriptorNode>;
-  /** Composite keys of children whose value ends in `*`, in file order (first match wins). */
-  readonly wildcardKeys: readonly string[];
+  /** Children whose composite key holds a `*`, in file order (the first match wins). */
+  readonly wildcards: readonly WildcardEntry[];
   readonly limit: LimitRule | undefined;
   readonly valueToMetric: boolean;
   readonly shareThreshold: boolean;
-  /** For `share_threshold` wildcard nodes: the configured value (`files/*`), used in cache keys. */
-  readonly wildcardValue: string | undefined;
+  /**
+   * For `share_threshold` wildcard nodes: the composite key as configured (`files_files/*`);
+   * the part after the request's `key_` (`files/*`) replaces the request value in cache keys.
+   */
+  readonly wildcardPattern: string | undefined;
 }
 
 /** Every domain's descriptor tree, built from one directory of config files. */

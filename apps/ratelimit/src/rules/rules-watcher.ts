@@ -12,6 +12,8 @@ export interface RulesWatcherOptions {
   readonly log: Logger;
   /** How often file names, sizes and mtimes are compared (default 500 ms). */
   readonly intervalMs?: number;
+  /** Merge files that name the same domain (envoyproxy/ratelimit's `MERGE_DOMAIN_CONFIG`). */
+  readonly mergeDomains?: boolean;
   /** Called after each successful (re)load; for stats. */
   readonly onLoad?: (outcome: 'success' | 'error') => void;
 }
@@ -43,7 +45,7 @@ export class RulesWatcher {
     const dir = this.#options.dir;
     if (dir === undefined) return;
     this.#signature = await this.#signatureOf(dir);
-    this.#current = await loadRulesDir(dir);
+    this.#current = await loadRulesDir(dir, { mergeDomains: this.#options.mergeDomains ?? false });
     this.#options.onLoad?.('success');
     this.#options.log.info({ dir, files: this.#current.files }, 'rate limit config loaded');
     this.#timer = setInterval(() => void this.poll(), this.#options.intervalMs ?? 500);
@@ -59,7 +61,9 @@ export class RulesWatcher {
       const signature = await this.#signatureOf(dir);
       if (signature === this.#signature) return;
       this.#signature = signature;
-      this.#current = await loadRulesDir(dir);
+      this.#current = await loadRulesDir(dir, {
+        mergeDomains: this.#options.mergeDomains ?? false,
+      });
       this.#lastError = '';
       this.#options.onLoad?.('success');
       this.#options.log.info({ dir, files: this.#current.files }, 'rate limit config reloaded');

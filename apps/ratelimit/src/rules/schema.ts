@@ -97,10 +97,16 @@ export interface DescriptorSpec {
   readonly descriptors: readonly DescriptorSpec[];
 }
 
+/** The message for a missing or empty descriptor `key` (envoyproxy/ratelimit's wording). */
+export const emptyKeyMessage = 'descriptor has empty key';
+/** The message for a missing or empty `domain` (envoyproxy/ratelimit's wording). */
+export const emptyDomainMessage = 'config file cannot have empty domain';
+
 const descriptorSchema: z.ZodType<DescriptorSpec> = z.lazy(() =>
   z
     .strictObject({
-      key: scalarString.pipe(z.string().min(1, 'descriptor has empty key')),
+      // Optional here so that a missing key reads "descriptor has empty key", not a type error.
+      key: scalarString.optional(),
       value: scalarString.optional(),
       rate_limit: rateLimitSchema.optional(),
       shadow_mode: z.boolean().default(false),
@@ -112,20 +118,25 @@ const descriptorSchema: z.ZodType<DescriptorSpec> = z.lazy(() =>
       descriptors: z.array(descriptorSchema).default([]),
     })
     .superRefine((descriptor, ctx) => {
+      if (descriptor.key === undefined || descriptor.key === '') {
+        ctx.addIssue({ code: 'custom', path: ['key'], message: emptyKeyMessage });
+        return;
+      }
       const finalKey =
         descriptor.value === undefined || descriptor.value === ''
           ? descriptor.key
           : `${descriptor.key}_${descriptor.value}`;
-      if (descriptor.share_threshold && !finalKey.endsWith('*')) {
+      if (descriptor.share_threshold && !finalKey.includes('*')) {
         ctx.addIssue({
           code: 'custom',
           path: ['share_threshold'],
-          message: `share_threshold can only be used with wildcard values (ending with '*'), but found key '${finalKey}'`,
+          message: `share_threshold can only be used with wildcard values (containing '*'), but found key '${finalKey}'`,
         });
       }
     })
     .transform((descriptor): DescriptorSpec => ({
       ...descriptor,
+      key: descriptor.key ?? '',
       value: descriptor.value === '' ? undefined : descriptor.value,
       rate_limit: descriptor.rate_limit,
       metadata: descriptor.metadata,
@@ -134,12 +145,21 @@ const descriptorSchema: z.ZodType<DescriptorSpec> = z.lazy(() =>
 
 /**
  * One config file in envoyproxy/ratelimit's YAML format: a domain and its descriptor tree. Every
- * object is strict, so a misspelt field is an error instead of a silently ignored limit.
+ * object is strict, so a misspelt field is an error instead of a silently ignored limit. YAML
+ * `null` fields (`descriptors:` with nothing after it) are removed before parsing, so they read
+ * as absent, as Go's yaml.v2 reads them as zero values.
  */
-export const RulesFileSchema = z.strictObject({
-  domain: scalarString.pipe(z.string().min(1, 'config file cannot have empty domain')),
-  descriptors: z.array(descriptorSchema).default([]),
-});
+export const RulesFileSchema = z
+  .strictObject({
+    domain: scalarString.optional(),
+    descriptors: z.array(descriptorSchema).default([]),
+  })
+  .superRefine((file, ctx) => {
+    if (file.domain === undefined || file.domain === '') {
+      ctx.addIssue({ code: 'custom', path: ['domain'], message: emptyDomainMessage });
+    }
+  })
+  .transform((file) => ({ domain: file.domain ?? '', descriptors: file.descriptors }));
 
 /** A validated config file. */
 export type RulesFile = z.output<typeof RulesFileSchema>;

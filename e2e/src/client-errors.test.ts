@@ -114,7 +114,8 @@ describe('errors a client can read: one level, in the client’s dialect', () =>
     expect(response.headers.get('content-type')).toContain('application/json');
     // The marker between the extproc's levels never reaches a client.
     expect(response.headers.get('x-aigw-local-reply')).toBeNull();
-    return { status: response.status, json: (await response.json()) as unknown };
+    const json: unknown = await response.json();
+    return { status: response.status, json };
   }
 
   it('OpenAI client, request the Anthropic translator refuses: one OpenAI error (400)', async () => {

@@ -22,7 +22,7 @@ describe('toGrpcStatus: every caught error becomes one gRPC status, without its 
     const grpc = toGrpcStatus(err);
     expect(grpc.code).toBe(code);
     // Fixed phrases only: no file names, provider bodies or secrets.
-    const message = err instanceof Error ? err.message : String(err);
+    const message = err instanceof Error ? err.message : err;
     expect(grpc.details).not.toContain(message);
   });
 });

@@ -1,6 +1,15 @@
-// eslint-disable-next-line no-restricted-imports -- tests read (and first write) fixture files; the library does no I/O
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+// eslint-disable-next-line no-restricted-imports -- tests read fixture files; the library does no I/O
+import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import {
+  expectGolden,
+  fixtureNames,
+  itMatchesGoldens,
+  prettyJson,
+  readFixtureBytes,
+  readFixtureJson,
+  testdataDir,
+} from '../../test/golden.js';
 import { isUserFacing, MalformedResponseError } from '../errors.js';
 import { parseRequest } from '../parse-request.js';
 import { encodeEventStreamMessage } from '../shared/aws-eventstream.js';
@@ -10,7 +19,7 @@ import { createOpenAIToAwsBedrockTranslator } from './awsbedrock.js';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
-const dir = new URL('../testdata/openai-awsbedrock/', import.meta.url);
+const dir = testdataDir('openai-awsbedrock');
 const fixtureNow = 1731679200_000; // 2024-11-15 09:00:00 UTC, as the Go tests use
 
 function translator(): Translator {
@@ -20,19 +29,9 @@ function translator(): Translator {
   });
 }
 
-function fixtures(prefix: string, suffix: string): string[] {
-  return readdirSync(dir)
-    .filter((file) => file.endsWith(suffix) && file.startsWith(prefix))
-    .map((file) => file.slice(0, -suffix.length));
-}
-
 // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- fixture shape is asserted by the caller
 function readJson<T>(file: string): T {
-  return JSON.parse(readFileSync(new URL(file, dir), 'utf8')) as T;
-}
-
-function snapshot(value: unknown): string {
-  return `${JSON.stringify(value, null, 2)}\n`;
+  return readFixtureJson<T>(dir, file);
 }
 
 /** Runs `fn`, returning its value or the user-facing error it threw. */
@@ -47,12 +46,14 @@ function outcome(fn: () => unknown): unknown {
   }
 }
 
-const requestCases = fixtures('', '.in.json').filter(
-  (name) => !name.startsWith('response-') && !name.startsWith('error-'),
-);
-
 describe('openai → awsbedrock chat completions request', () => {
-  it.each(requestCases)('translates fixture %s', async (name) => {
+  const requests = {
+    dir,
+    input: '.in.json',
+    output: '.out.json',
+    exclude: ['response-', 'error-'],
+  };
+  itMatchesGoldens(requests, (name) => {
     const input = readJson<{ body: Record<string, unknown>; modelNameOverride?: string }>(
       `${name}.in.json`,
     );
@@ -67,9 +68,7 @@ describe('openai → awsbedrock chat completions request', () => {
       });
       return { ...rest, body: JSON.parse(decoder.decode(body)) as unknown };
     });
-    await expect(snapshot(out)).toMatchFileSnapshot(
-      `../testdata/openai-awsbedrock/${name}.out.json`,
-    );
+    return prettyJson(out);
   });
 
   it('never mutates the parsed request, so retries start from the client body', () => {
@@ -84,7 +83,8 @@ describe('openai → awsbedrock chat completions request', () => {
 });
 
 describe('openai → awsbedrock chat completions response', () => {
-  it.each(fixtures('response-', '.in.json'))('translates fixture %s', async (name) => {
+  const responses = { dir, prefix: 'response-', input: '.in.json', output: '.out.json' };
+  itMatchesGoldens(responses, (name) => {
     const input = readJson<{ body: unknown }>(`${name}.in.json`);
     const t = translator();
     t.request({
@@ -112,9 +112,7 @@ describe('openai → awsbedrock chat completions response', () => {
       usage: result.usage ?? null,
       responseModel: result.responseModel,
     };
-    await expect(snapshot(out)).toMatchFileSnapshot(
-      `../testdata/openai-awsbedrock/${name}.out.json`,
-    );
+    return prettyJson(out);
   });
 
   it('throws a MalformedResponseError (502, not user-facing) for a 200 without "output"', () => {
@@ -131,7 +129,7 @@ describe('openai → awsbedrock chat completions response', () => {
 });
 
 describe('openai → awsbedrock errors', () => {
-  it.each(fixtures('error-', '.in.json'))('translates fixture %s', async (name) => {
+  itMatchesGoldens({ dir, prefix: 'error-', input: '.in.json', output: '.out.json' }, (name) => {
     const input = readJson<{ status: number; headers: Record<string, string>; body: string }>(
       `${name}.in.json`,
     );
@@ -145,9 +143,7 @@ describe('openai → awsbedrock errors', () => {
       contentType: result.contentType,
       body: JSON.parse(decoder.decode(result.body)) as unknown,
     };
-    await expect(snapshot(out)).toMatchFileSnapshot(
-      `../testdata/openai-awsbedrock/${name}.out.json`,
-    );
+    return prettyJson(out);
   });
 
   it('passes an OpenAI-shaped error through byte for byte', () => {
@@ -161,14 +157,15 @@ interface StreamEvents {
   events: { headers: Record<string, string>; payload: unknown }[];
 }
 
-/** The transcript bytes: recorded (`.bin` only) or encoded from `.events.json` (and checked against the committed `.bin`). */
-function transcript(name: string): { bytes: Uint8Array; includeUsage: boolean } {
-  const bin = new URL(`${name}.bin`, dir);
-  const eventsFile = new URL(`${name}.events.json`, dir);
-  if (!existsSync(eventsFile)) {
-    return { bytes: new Uint8Array(readFileSync(bin)), includeUsage: true };
+/**
+ * The transcript bytes: recorded (`.bin` only) or encoded from `.events.json` (`encoded`: the
+ * committed `.bin` is then a golden of that encoding).
+ */
+function transcript(name: string): { bytes: Uint8Array; includeUsage: boolean; encoded: boolean } {
+  if (!existsSync(new URL(`${name}.events.json`, dir))) {
+    return { bytes: readFixtureBytes(dir, `${name}.bin`), includeUsage: true, encoded: false };
   }
-  const spec = JSON.parse(readFileSync(eventsFile, 'utf8')) as StreamEvents;
+  const spec = readJson<StreamEvents>(`${name}.events.json`);
   const parts = spec.events.map((event) =>
     encodeEventStreamMessage({
       headers: event.headers,
@@ -181,11 +178,7 @@ function transcript(name: string): { bytes: Uint8Array; includeUsage: boolean } 
     bytes.set(part, at);
     at += part.length;
   }
-  if (!existsSync(bin)) {
-    writeFileSync(bin, bytes);
-  }
-  expect(new Uint8Array(readFileSync(bin)), `${name}.bin matches its events`).toEqual(bytes);
-  return { bytes, includeUsage: spec.includeUsage };
+  return { bytes, includeUsage: spec.includeUsage, encoded: true };
 }
 
 interface StreamRun {
@@ -242,15 +235,22 @@ function splitAt(data: Uint8Array, points: readonly number[]): Uint8Array[] {
 
 describe('openai → awsbedrock streamed response (ConverseStream eventstream)', () => {
   const streams = [
-    ...new Set([...fixtures('stream-', '.bin'), ...fixtures('stream-', '.events.json')]),
-  ];
+    ...new Set([
+      ...fixtureNames(dir, '.bin', { prefix: 'stream-' }),
+      ...fixtureNames(dir, '.events.json', { prefix: 'stream-' }),
+    ]),
+  ].sort();
   describe.each(streams)('transcript %s', (name) => {
-    const { bytes, includeUsage } = transcript(name);
+    const { bytes, includeUsage, encoded } = transcript(name);
     const whole = runStream([bytes], includeUsage);
 
-    it('translates the stream fed whole', async () => {
+    it.runIf(encoded)('matches its committed .bin (the encoding of its events)', () => {
+      expectGolden(bytes, new URL(`${name}.bin`, dir));
+    });
+
+    it('translates the stream fed whole', () => {
       const summary = `${whole.text}# usage: ${JSON.stringify(whole.usage ?? null)}\n# model: ${whole.model ?? ''}\n`;
-      await expect(summary).toMatchFileSnapshot(`../testdata/openai-awsbedrock/${name}.out.sse`);
+      expectGolden(summary, new URL(`${name}.out.sse`, dir));
     });
 
     it('gives the same output fed byte by byte', () => {

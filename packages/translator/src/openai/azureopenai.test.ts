@@ -1,6 +1,5 @@
-// eslint-disable-next-line no-restricted-imports -- tests read fixture files; the library does no I/O
-import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { itMatchesGoldens, prettyJson, readFixtureJson, testdataDir } from '../../test/golden.js';
 import { parseRequest } from '../parse-request.js';
 import type { BackendSchema } from '../translator.js';
 import { azureOpenAIPath, createOpenAIToAzureOpenAITranslator } from './azureopenai.js';
@@ -8,10 +7,7 @@ import type { OpenAIEndpoint } from './openai.js';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
-const dir = new URL('../testdata/openai-azureopenai/', import.meta.url);
-const cases = readdirSync(dir)
-  .filter((file) => file.endsWith('.in.json'))
-  .map((file) => file.slice(0, -'.in.json'.length));
+const dir = testdataDir('openai-azureopenai');
 
 interface Fixture {
   endpoint: OpenAIEndpoint;
@@ -29,8 +25,8 @@ function azure(version = '2024-08-01-preview') {
 }
 
 describe('openai → azureopenai request', () => {
-  it.each(cases)('translates fixture %s', async (name) => {
-    const input = JSON.parse(readFileSync(new URL(`${name}.in.json`, dir), 'utf8')) as Fixture;
+  itMatchesGoldens({ dir, input: '.in.json', output: '.out.json' }, (name) => {
+    const input = readFixtureJson<Fixture>(dir, `${name}.in.json`);
     const translator = createOpenAIToAzureOpenAITranslator({
       endpoint: input.endpoint,
       schema: input.schema,
@@ -47,9 +43,7 @@ describe('openai → azureopenai request', () => {
       ...rest,
       body: body === undefined ? null : (JSON.parse(decoder.decode(body)) as unknown),
     };
-    await expect(`${JSON.stringify(out, null, 2)}\n`).toMatchFileSnapshot(
-      `../testdata/openai-azureopenai/${name}.out.json`,
-    );
+    return prettyJson(out);
   });
 
   it.each([

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { expectGolden, prettyJson, testdataDir } from '../../test/golden.js';
 import { isUserFacing } from '../errors.js';
 import { parseRequest } from '../parse-request.js';
 import type { Translator } from '../translator.js';
@@ -43,10 +44,6 @@ function run(translator: Translator, c: Case): unknown {
   }
 }
 
-function snapshot(value: unknown): string {
-  return `${JSON.stringify(value, null, 2)}\n`;
-}
-
 const titanResponse = { embedding: [0.25, -0.5, 1], inputTextTokenCount: 4 };
 const bedrockCases: Case[] = [
   {
@@ -88,13 +85,14 @@ const vertexCases: Case[] = [
 ];
 
 describe('openai → awsbedrock embeddings (Titan)', () => {
-  it.each(bedrockCases)('translates $name', async (c) => {
+  it.each(bedrockCases)('translates $name', (c) => {
     const out = run(
       createOpenAIToAwsBedrockEmbeddingsTranslator({ schema: { name: 'AWSBedrock' } }),
       c,
     );
-    await expect(snapshot(out)).toMatchFileSnapshot(
-      `../testdata/openai-awsbedrock/embeddings-${c.name}.out.json`,
+    expectGolden(
+      prettyJson(out),
+      new URL(`embeddings-${c.name}.out.json`, testdataDir('openai-awsbedrock')),
     );
   });
 
@@ -114,7 +112,7 @@ describe('openai → awsbedrock embeddings (Titan)', () => {
 });
 
 describe('openai → gcpvertexai embeddings (predict)', () => {
-  it.each(vertexCases)('translates $name', async (c) => {
+  it.each(vertexCases)('translates $name', (c) => {
     const out = run(
       createOpenAIToGcpVertexAiEmbeddingsTranslator({
         schema: { name: 'GCPVertexAI' },
@@ -122,8 +120,9 @@ describe('openai → gcpvertexai embeddings (predict)', () => {
       }),
       c,
     );
-    await expect(snapshot(out)).toMatchFileSnapshot(
-      `../testdata/openai-gcpvertexai/embeddings-${c.name}.out.json`,
+    expectGolden(
+      prettyJson(out),
+      new URL(`embeddings-${c.name}.out.json`, testdataDir('openai-gcpvertexai')),
     );
   });
 

@@ -1,6 +1,13 @@
-// eslint-disable-next-line no-restricted-imports -- tests read fixture files; the library does no I/O
-import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import {
+  expectGolden,
+  fixtureNames,
+  itMatchesGoldens,
+  prettyJson,
+  readFixtureBytes,
+  readFixtureJson,
+  testdataDir,
+} from '../../test/golden.js';
 import { isUserFacing } from '../errors.js';
 import { parseRequest } from '../parse-request.js';
 import type { GcpLocation, Translator } from '../translator.js';
@@ -9,7 +16,7 @@ import { createOpenAIToGcpVertexAiTranslator, gcpVertexAiPath } from './gcpverte
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
-const dir = new URL('../testdata/openai-gcpvertexai/', import.meta.url);
+const dir = testdataDir('openai-gcpvertexai');
 const fixtureNow = 1731679200_000;
 const location: GcpLocation = { project: 'my-project', region: 'us-central1' };
 
@@ -22,18 +29,8 @@ function translator(gcp: GcpLocation | undefined = location): Translator {
   });
 }
 
-function fixtures(prefix: string, suffix: string): string[] {
-  return readdirSync(dir)
-    .filter((file) => file.endsWith(suffix) && file.startsWith(prefix))
-    .map((file) => file.slice(0, -suffix.length));
-}
-
 function readJson(file: string): unknown {
-  return JSON.parse(readFileSync(new URL(file, dir), 'utf8'));
-}
-
-function snapshot(value: unknown): string {
-  return `${JSON.stringify(value, null, 2)}\n`;
+  return readFixtureJson<unknown>(dir, file);
 }
 
 function outcome(fn: () => unknown): unknown {
@@ -56,12 +53,14 @@ function started(body: Record<string, unknown>): Translator {
   return t;
 }
 
-const requestCases = fixtures('', '.in.json').filter(
-  (name) => !name.startsWith('response-') && !name.startsWith('error-'),
-);
-
 describe('openai → gcpvertexai chat completions request', () => {
-  it.each(requestCases)('translates fixture %s', async (name) => {
+  const requests = {
+    dir,
+    input: '.in.json',
+    output: '.out.json',
+    exclude: ['response-', 'error-'],
+  };
+  itMatchesGoldens(requests, (name) => {
     const input = readJson(`${name}.in.json`) as {
       body: Record<string, unknown>;
       modelNameOverride?: string;
@@ -78,9 +77,7 @@ describe('openai → gcpvertexai chat completions request', () => {
       });
       return { ...rest, body: JSON.parse(decoder.decode(body)) as unknown };
     });
-    await expect(snapshot(out)).toMatchFileSnapshot(
-      `../testdata/openai-gcpvertexai/${name}.out.json`,
-    );
+    return prettyJson(out);
   });
 
   it('escapes the model, project and region path segments', () => {
@@ -97,7 +94,8 @@ describe('openai → gcpvertexai chat completions request', () => {
 });
 
 describe('openai → gcpvertexai chat completions response', () => {
-  it.each(fixtures('response-', '.in.json'))('translates fixture %s', async (name) => {
+  const responses = { dir, prefix: 'response-', input: '.in.json', output: '.out.json' };
+  itMatchesGoldens(responses, (name) => {
     const input = readJson(`${name}.in.json`) as { body: unknown };
     const t = started({ model: 'gemini-2.5-flash', messages: [] });
     expect(
@@ -111,14 +109,12 @@ describe('openai → gcpvertexai chat completions response', () => {
       usage: result.usage ?? null,
       responseModel: result.responseModel,
     };
-    await expect(snapshot(out)).toMatchFileSnapshot(
-      `../testdata/openai-gcpvertexai/${name}.out.json`,
-    );
+    return prettyJson(out);
   });
 });
 
 describe('openai → gcpvertexai errors', () => {
-  it.each(fixtures('error-', '.in.json'))('translates fixture %s', async (name) => {
+  itMatchesGoldens({ dir, prefix: 'error-', input: '.in.json', output: '.out.json' }, (name) => {
     const input = readJson(`${name}.in.json`) as { status: number; body: string };
     const result = translator().responseError(input.status, new Map(), encoder.encode(input.body));
     const out = {
@@ -126,9 +122,7 @@ describe('openai → gcpvertexai errors', () => {
       contentType: result.contentType,
       body: JSON.parse(decoder.decode(result.body)) as unknown,
     };
-    await expect(snapshot(out)).toMatchFileSnapshot(
-      `../testdata/openai-gcpvertexai/${name}.out.json`,
-    );
+    return prettyJson(out);
   });
 });
 
@@ -172,14 +166,14 @@ function splitAt(data: Uint8Array, points: readonly number[]): Uint8Array[] {
 }
 
 describe('openai → gcpvertexai streamed response (streamGenerateContent SSE)', () => {
-  describe.each(fixtures('stream-', '.in.sse'))('transcript %s', (name) => {
-    const bytes = new Uint8Array(readFileSync(new URL(`${name}.in.sse`, dir)));
+  describe.each(fixtureNames(dir, '.in.sse', { prefix: 'stream-' }))('transcript %s', (name) => {
+    const bytes = readFixtureBytes(dir, `${name}.in.sse`);
     const { includeUsage } = readJson(`${name}.json`) as { includeUsage: boolean };
     const whole = runStream([bytes], includeUsage);
 
-    it('translates the stream fed whole', async () => {
+    it('translates the stream fed whole', () => {
       const summary = `${whole.text}# usage: ${JSON.stringify(whole.usage ?? null)}\n# model: ${whole.model ?? ''}\n`;
-      await expect(summary).toMatchFileSnapshot(`../testdata/openai-gcpvertexai/${name}.out.sse`);
+      expectGolden(summary, new URL(`${name}.out.sse`, dir));
     });
 
     it('gives the same output fed byte by byte', () => {

@@ -1,6 +1,5 @@
-// eslint-disable-next-line no-restricted-imports -- tests read fixture files; the library does no I/O
-import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { itMatchesGoldens, prettyJson, readFixtureJson, testdataDir } from '../../test/golden.js';
 import { parseRequest } from '../parse-request.js';
 import type { BackendSchema, Endpoint, Translator } from '../translator.js';
 import type { Usage } from '../usage.js';
@@ -138,19 +137,15 @@ const streamingBody = { model: 'gpt-4o-mini', stream: true, messages: [] };
 const streamingBodyWithUsage = { ...streamingBody, stream_options: { include_usage: true } };
 
 describe('openai → openai request', () => {
-  const dir = new URL('../testdata/openai-openai/', import.meta.url);
-  const cases = readdirSync(dir)
-    .filter((file) => file.endsWith('.in.json'))
-    .map((file) => file.slice(0, -'.in.json'.length));
-
-  it.each(cases)('translates fixture %s', async (name) => {
-    const input = JSON.parse(readFileSync(new URL(`${name}.in.json`, dir), 'utf8')) as {
+  const dir = testdataDir('openai-openai');
+  itMatchesGoldens({ dir, input: '.in.json', output: '.out.json' }, (name) => {
+    const input = readFixtureJson<{
       endpoint: OpenAIEndpoint;
       schema: BackendSchema;
       path: string;
       modelNameOverride?: string;
       body: Record<string, unknown>;
-    };
+    }>(dir, `${name}.in.json`);
     const translator = createOpenAIToOpenAITranslator({
       endpoint: input.endpoint,
       schema: input.schema,
@@ -167,9 +162,7 @@ describe('openai → openai request', () => {
       ...rest,
       body: body === undefined ? null : (JSON.parse(decoder.decode(body)) as unknown),
     };
-    await expect(`${JSON.stringify(out, null, 2)}\n`).toMatchFileSnapshot(
-      `../testdata/openai-openai/${name}.out.json`,
-    );
+    return prettyJson(out);
   });
 
   it('passes the body through untouched by default', () => {

@@ -1,6 +1,13 @@
-// eslint-disable-next-line no-restricted-imports -- golden fixtures are files; the library does no I/O
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import {
+  expectGolden,
+  fixtureNames,
+  itMatchesGoldens,
+  prettyJson,
+  readFixture,
+  readFixtureJson,
+  testdataDir,
+} from '../../test/golden.js';
 import { createAnthropicToAnthropicTranslator } from '../anthropic/anthropic.js';
 import { createAnthropicToAwsAnthropicTranslator } from '../anthropic/awsanthropic.js';
 import { createAnthropicToGcpAnthropicTranslator } from '../anthropic/gcpanthropic.js';
@@ -21,9 +28,10 @@ import { bedrockEventStream } from './anthropic-codec.js';
  *   `.out.json` (path, header changes, model, body; or the user-facing error);
  * - `response-<case>.in.json` (`{request?, response}`) → `.out.json` (client body, usage, model);
  * - `stream-<case>.in.sse` (the provider's SSE; for Bedrock also `.in.bin`, its eventstream
- *   encoding, generated from the `.sse` when missing) → `.out.sse` (client stream) and
- *   `.usage.json`; fed whole and in 5-byte chunks, which must give the same bytes;
+ *   encoding, a golden of its own) → `.out.sse` (client stream) and `.usage.json`; fed whole and
+ *   in 5-byte chunks, which must give the same bytes;
  * - `error-<case>.in.json` (`{status, body}`) → `.out.json` (client error).
+ * Compared by the shared runner in `test/golden.ts` (`AIGW_UPDATE_GOLDEN=1` rewrites goldens).
  */
 
 const encoder = new TextEncoder();
@@ -129,14 +137,6 @@ const pairs: Record<string, GoldenPair> = {
   },
 };
 
-function readJson(url: URL): Fixture {
-  return JSON.parse(readFileSync(url, 'utf8')) as Fixture;
-}
-
-function pretty(value: unknown): string {
-  return `${JSON.stringify(value, null, 2)}\n`;
-}
-
 function translateRequest(pair: GoldenPair, fixture: Fixture, translator: Translator) {
   const request = parseRequest(
     pair.endpoint,
@@ -193,70 +193,75 @@ function runStream(pair: GoldenPair, bytes: Uint8Array, size: number) {
 
 describe.each(Object.keys(pairs))('golden fixtures %s', (dirName) => {
   const pair = pairs[dirName]!;
-  const dir = new URL(`../testdata/${dirName}/`, import.meta.url);
-  const files = readdirSync(dir);
-  const cases = (prefix: string, suffix: string): string[] =>
-    files
-      .filter((f) => f.startsWith(prefix) && f.endsWith(suffix))
-      .map((f) => f.slice(0, -suffix.length));
+  const dir = testdataDir(dirName);
+  const readJson = (file: string): Fixture => readFixtureJson<Fixture>(dir, file);
 
-  it.each(cases('request-', '.in.json'))('%s', async (name) => {
-    const output = requestOutput(pair, readJson(new URL(`${name}.in.json`, dir)));
-    await expect(pretty(output)).toMatchFileSnapshot(`../testdata/${dirName}/${name}.out.json`);
-  });
+  itMatchesGoldens(
+    { dir, prefix: 'request-', input: '.in.json', output: '.out.json', title: '%s' },
+    (name) => prettyJson(requestOutput(pair, readJson(`${name}.in.json`))),
+  );
 
-  it.each(cases('response-', '.in.json'))('%s', async (name) => {
-    const fixture = readJson(new URL(`${name}.in.json`, dir));
-    const translator = pair.create(fixture);
-    translateRequest(
-      pair,
-      { ...fixture, request: { ...fixture.request, stream: false } },
-      translator,
-    );
-    translator.responseHeaders(200, new Map([['content-type', 'application/json']]));
-    const result = translator.responseBody(encoder.encode(JSON.stringify(fixture.response)), true);
-    const body: unknown =
-      result.body === undefined ? null : JSON.parse(decoder.decode(result.body));
-    await expect(
-      pretty({ body, usage: result.usage, responseModel: result.responseModel }),
-    ).toMatchFileSnapshot(`../testdata/${dirName}/${name}.out.json`);
-  });
+  itMatchesGoldens(
+    {
+      dir,
+      prefix: 'response-',
+      input: '.in.json',
+      output: '.out.json',
+      title: '%s',
+      allowNone: true,
+    },
+    (name) => {
+      const fixture = readJson(`${name}.in.json`);
+      const translator = pair.create(fixture);
+      translateRequest(
+        pair,
+        { ...fixture, request: { ...fixture.request, stream: false } },
+        translator,
+      );
+      translator.responseHeaders(200, new Map([['content-type', 'application/json']]));
+      const result = translator.responseBody(
+        encoder.encode(JSON.stringify(fixture.response)),
+        true,
+      );
+      const body: unknown =
+        result.body === undefined ? null : JSON.parse(decoder.decode(result.body));
+      return prettyJson({ body, usage: result.usage, responseModel: result.responseModel });
+    },
+  );
 
-  it.each(cases('error-', '.in.json'))('%s', async (name) => {
-    const fixture = readJson(new URL(`${name}.in.json`, dir));
-    const translator = pair.create(fixture);
-    translateRequest(pair, {}, translator);
-    const raw = typeof fixture.body === 'string' ? fixture.body : JSON.stringify(fixture.body);
-    const result = translator.responseError(fixture.status ?? 500, new Map(), encoder.encode(raw));
-    const body = decoder.decode(result.body);
-    await expect(
-      pretty({
+  itMatchesGoldens(
+    { dir, prefix: 'error-', input: '.in.json', output: '.out.json', title: '%s' },
+    (name) => {
+      const fixture = readJson(`${name}.in.json`);
+      const translator = pair.create(fixture);
+      translateRequest(pair, {}, translator);
+      const raw = typeof fixture.body === 'string' ? fixture.body : JSON.stringify(fixture.body);
+      const result = translator.responseError(
+        fixture.status ?? 500,
+        new Map(),
+        encoder.encode(raw),
+      );
+      return prettyJson({
         status: result.status,
         contentType: result.contentType,
-        body: JSON.parse(body) as unknown,
-      }),
-    ).toMatchFileSnapshot(`../testdata/${dirName}/${name}.out.json`);
-  });
+        body: JSON.parse(decoder.decode(result.body)) as unknown,
+      });
+    },
+  );
 
-  it.each(cases('stream-', '.in.sse'))('%s', async (name) => {
-    const text = readFileSync(new URL(`${name}.in.sse`, dir), 'utf8');
+  it.each(fixtureNames(dir, '.in.sse', { prefix: 'stream-' }))('%s', (name) => {
+    const text = readFixture(dir, `${name}.in.sse`);
     let bytes = encoder.encode(text);
     if (pair.isEventStream) {
-      const binUrl = new URL(`${name}.in.bin`, dir);
-      const encoded = bedrockEventStream(sseEvents(text));
-      if (!existsSync(binUrl)) {
-        writeFileSync(binUrl, encoded);
-      }
-      bytes = new Uint8Array(readFileSync(binUrl));
-      expect(bytes, 'the .bin transcript is the eventstream encoding of the .sse one').toEqual(
-        encoded,
-      );
+      // The .bin transcript is the eventstream encoding of the .sse one, kept as a golden.
+      bytes = bedrockEventStream(sseEvents(text));
+      expectGolden(bytes, new URL(`${name}.in.bin`, dir));
     }
     const whole = runStream(pair, bytes, bytes.length);
     const pieces = runStream(pair, bytes, 5);
     expect(pieces).toEqual(whole);
-    await expect(whole.out).toMatchFileSnapshot(`../testdata/${dirName}/${name}.out.sse`);
+    expectGolden(whole.out, new URL(`${name}.out.sse`, dir));
     const meta = { headers: whole.headers, usage: whole.usage, responseModel: whole.responseModel };
-    await expect(pretty(meta)).toMatchFileSnapshot(`../testdata/${dirName}/${name}.usage.json`);
+    expectGolden(prettyJson(meta), new URL(`${name}.usage.json`, dir));
   });
 });

@@ -11,7 +11,16 @@ describe('ratelimit config', () => {
       nearLimitRatio: 0.8,
       localCacheSize: 10_000,
       configPollMs: 500,
+      mergeDomainConfig: false,
     });
+  });
+
+  it.each([
+    { argv: ['--merge-domain-config'], env: {}, merge: true },
+    { argv: [], env: { AIGW_RATELIMIT_MERGE_DOMAIN_CONFIG: 'true' }, merge: true },
+    { argv: [], env: { AIGW_RATELIMIT_MERGE_DOMAIN_CONFIG: 'false' }, merge: false },
+  ])('reads merge-domain-config from $argv $env', ({ argv, env, merge }) => {
+    expect(loadConfig(argv, env).mergeDomainConfig).toBe(merge);
   });
 
   it('reads flags and env, flags winning', () => {

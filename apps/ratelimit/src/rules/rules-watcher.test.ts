@@ -2,6 +2,7 @@ import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import { waitFor } from '@aigw/testkit';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isRulesError } from './rules-error.js';
@@ -75,10 +76,39 @@ describe('RulesWatcher', () => {
     expect(errors).toHaveLength(1);
     expect(errors[0]).toContain('a.yaml: descriptors[0].rate_limit.unit: invalid rate limit unit');
     write('a.yaml', limit(4));
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    expect(limitNow()).toBe(4);
+    // No poll() here: the watcher's own timer must pick the change up.
+    await waitFor(() => limitNow() === 4, {
+      timeoutMs: 5000,
+      description: 'the polling timer to load requests_per_unit 4',
+    });
     watcher.close();
     expect(outcomes).toEqual(['success', 'success', 'error', 'success']);
+  });
+
+  it.each([
+    { merge: true, outcome: 'merges' },
+    { merge: false, outcome: 'refuses' },
+  ])('$outcome two files of one domain with mergeDomains: $merge', async ({ merge }) => {
+    const { dir, log, write } = setup();
+    write('a.yaml', limit(1));
+    write('b.yaml', 'domain: d\ndescriptors:\n  - key: other\n');
+    const watcher = new RulesWatcher({ dir, log, mergeDomains: merge });
+    const started = await watcher.start().then(
+      () => 'started',
+      (err: unknown) => (isRulesError(err) ? err.message : String(err)),
+    );
+    watcher.close();
+    if (merge) {
+      expect(started).toBe('started');
+      expect([...(watcher.current.domains.get('d')?.children.keys() ?? [])]).toEqual([
+        'k',
+        'other',
+      ]);
+    } else {
+      expect(started).toMatch(
+        /^b\.yaml: domain: duplicate domain 'd' .*already defined in a\.yaml/,
+      );
+    }
   });
 
   it('serves an empty rule set without a directory', async () => {

@@ -28,7 +28,7 @@ export class RulesWatcher {
   #signature = '';
   #lastError = '';
   #timer: NodeJS.Timeout | undefined;
-  #polling = false;
+  #inflight: Promise<void> | undefined;
   readonly #options: RulesWatcherOptions;
 
   constructor(options: RulesWatcherOptions) {
@@ -48,15 +48,31 @@ export class RulesWatcher {
     this.#current = await loadRulesDir(dir, { mergeDomains: this.#options.mergeDomains ?? false });
     this.#options.onLoad?.('success');
     this.#options.log.info({ dir, files: this.#current.files }, 'rate limit config loaded');
-    this.#timer = setInterval(() => void this.poll(), this.#options.intervalMs ?? 500);
+    this.#timer = setInterval(() => {
+      if (this.#inflight === undefined) void this.poll();
+    }, this.#options.intervalMs ?? 500);
     this.#timer.unref();
   }
 
-  /** Checks the directory once and reloads it if anything changed. Never throws. */
+  /**
+   * Checks the directory once and reloads it if anything changed. Never throws. A call made while
+   * another check runs waits for it and then checks again, so a change written before the call is
+   * always seen when it resolves.
+   */
   async poll(): Promise<void> {
+    while (this.#inflight !== undefined) await this.#inflight;
+    const run = this.#check();
+    this.#inflight = run;
+    try {
+      await run;
+    } finally {
+      if (this.#inflight === run) this.#inflight = undefined;
+    }
+  }
+
+  async #check(): Promise<void> {
     const dir = this.#options.dir;
-    if (dir === undefined || this.#polling) return;
-    this.#polling = true;
+    if (dir === undefined) return;
     try {
       const signature = await this.#signatureOf(dir);
       if (signature === this.#signature) return;
@@ -78,8 +94,6 @@ export class RulesWatcher {
           'rate limit config rejected; keeping the last good one',
         );
       }
-    } finally {
-      this.#polling = false;
     }
   }
 

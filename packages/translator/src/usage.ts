@@ -8,6 +8,12 @@ export interface Usage {
   totalTokens: number;
   /** Prompt tokens served from the backend's prompt cache. */
   cachedInputTokens: number;
+  /**
+   * Prompt tokens written to the backend's prompt cache (Anthropic `cache_creation_input_tokens`,
+   * Bedrock `cacheWriteInputTokens`), included in {@link inputTokens}. Present only when the
+   * backend reported a non-zero count; read it as `usage.cacheCreationInputTokens ?? 0`.
+   */
+  cacheCreationInputTokens?: number;
   /** Completion tokens spent on reasoning. */
   reasoningTokens: number;
 }

@@ -23,13 +23,17 @@ export function anthropicStopReason(finishReason: unknown): string {
   }
 }
 
-/** Gateway usage as an Anthropic `usage` object (uncached input separated from cache reads). */
+/**
+ * Gateway usage as an Anthropic `usage` object: Anthropic's `input_tokens` excludes cache reads
+ * and writes, which it reports apart.
+ */
 export function anthropicUsageOf(usage: Usage | undefined): JsonObject {
   const input = usage?.inputTokens ?? 0;
   const cached = usage?.cachedInputTokens ?? 0;
+  const created = usage?.cacheCreationInputTokens ?? 0;
   return {
-    input_tokens: Math.max(input - cached, 0),
-    cache_creation_input_tokens: 0,
+    input_tokens: Math.max(input - cached - created, 0),
+    cache_creation_input_tokens: created,
     cache_read_input_tokens: cached,
     output_tokens: usage?.outputTokens ?? 0,
   };

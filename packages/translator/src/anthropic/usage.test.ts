@@ -18,6 +18,7 @@ describe('AnthropicUsageTracker', () => {
       outputTokens: 50,
       totalTokens: 110,
       cachedInputTokens: 20,
+      cacheCreationInputTokens: 30,
       reasoningTokens: 12,
     });
     expect(usage.toOpenAI()).toEqual({
@@ -27,5 +28,11 @@ describe('AnthropicUsageTracker', () => {
       prompt_tokens_details: { cached_tokens: 20 },
       completion_tokens_details: { reasoning_tokens: 12 },
     });
+  });
+
+  it('reports no cache writes when the provider reported none', () => {
+    const usage = new AnthropicUsageTracker();
+    usage.add({ input_tokens: 5, cache_creation_input_tokens: 0, output_tokens: 2 });
+    expect(usage.toUsage()?.cacheCreationInputTokens).toBeUndefined();
   });
 });

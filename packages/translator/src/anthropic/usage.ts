@@ -76,6 +76,7 @@ export class AnthropicUsageTracker {
       outputTokens: this.#output,
       totalTokens: inputTokens + this.#output,
       cachedInputTokens: this.#cacheRead,
+      ...(this.#cacheCreation > 0 ? { cacheCreationInputTokens: this.#cacheCreation } : {}),
       reasoningTokens: this.#thinking,
     };
   }

@@ -52,13 +52,15 @@ export function usageFromBedrock(value: unknown): Usage | undefined {
     return undefined;
   }
   const cacheRead = count(value.cacheReadInputTokens);
-  const inputTokens = count(value.inputTokens) + cacheRead + count(value.cacheWriteInputTokens);
+  const cacheWrite = count(value.cacheWriteInputTokens);
+  const inputTokens = count(value.inputTokens) + cacheRead + cacheWrite;
   const outputTokens = count(value.outputTokens);
   return {
     inputTokens,
     outputTokens,
     totalTokens: inputTokens + outputTokens,
     cachedInputTokens: cacheRead,
+    ...(cacheWrite > 0 ? { cacheCreationInputTokens: cacheWrite } : {}),
     reasoningTokens: 0,
   };
 }

@@ -22,6 +22,8 @@ export function usageFromOpenAI(value: unknown): Usage | undefined {
   }
   const inputTokens = count(value.prompt_tokens);
   const outputTokens = count(value.completion_tokens);
+  // Not in OpenAI's own responses; gateways (ours for Bedrock, upstream's) put cache writes here.
+  const cacheCreation = nestedCount(value.prompt_tokens_details, 'cache_creation_tokens');
   return {
     inputTokens,
     outputTokens,
@@ -30,6 +32,7 @@ export function usageFromOpenAI(value: unknown): Usage | undefined {
         ? count(value.total_tokens)
         : inputTokens + outputTokens,
     cachedInputTokens: nestedCount(value.prompt_tokens_details, 'cached_tokens'),
+    ...(cacheCreation > 0 ? { cacheCreationInputTokens: cacheCreation } : {}),
     reasoningTokens: nestedCount(value.completion_tokens_details, 'reasoning_tokens'),
   };
 }

@@ -19,16 +19,25 @@ function at(kind: string, item: Loaded<unknown>): string {
 
 const inferencePoolGroup = 'inference.networking.k8s.io';
 
+/** What resources are loaded for: `aigw run` (standalone) or `aigw translate` (kubernetes). */
+export type Target = 'standalone' | 'kubernetes';
+
+/** Whether an AIServiceBackend's backendRef names a core Kubernetes Service. */
+export function isServiceRef(ref: { readonly group?: string; readonly kind?: string }): boolean {
+  return (ref.group ?? '') === '' && (ref.kind ?? 'Service') === 'Service';
+}
+
 /**
  * Checks that every name an object uses exists: route parentRefs → Gateways (when the input has
- * any), route backendRefs → AIServiceBackends, AIServiceBackend backendRef → Backend, policy
+ * any), route backendRefs → AIServiceBackends, AIServiceBackend backendRef → Backend (a Service
+ * only for `kubernetes`, where the cluster resolves it), policy
  * targetRefs → AIServiceBackends (one BackendSecurityPolicy per backend), secretRefs → Secrets
  * with the key the credential needs. Returns one message per problem.
  */
-export function checkReferences(set: ResourceSet): string[] {
+export function checkReferences(set: ResourceSet, target: Target = 'standalone'): string[] {
   return [
     ...checkRoutes(set),
-    ...checkServiceBackends(set),
+    ...checkServiceBackends(set, target),
     ...checkSecurityPolicies(set),
     ...checkQuotaPolicies(set),
     ...checkTrafficPolicies(set),
@@ -67,12 +76,23 @@ function checkRoutes(set: ResourceSet): string[] {
   return problems;
 }
 
-function checkServiceBackends(set: ResourceSet): string[] {
+function checkServiceBackends(set: ResourceSet, target: Target): string[] {
   const backends = byName(set.backends);
   return set.aiServiceBackends.flatMap((backend) => {
     const ref = backend.resource.spec?.backendRef;
     if (!ref) return [];
     const key = `${ref.namespace ?? backend.namespace}/${ref.name}`;
+    if (isServiceRef(ref)) {
+      // The HTTPRoute a cluster gets references the Service as is (upstream copies the ref);
+      // aigw run has no cluster DNS or endpoints to turn a Service name into addresses.
+      return target === 'kubernetes'
+        ? []
+        : [
+            `${at('AIServiceBackend', backend)}: spec.backendRef: Service ${key} cannot be resolved outside a cluster; ` +
+              'aigw run needs an Envoy Gateway Backend (group gateway.envoyproxy.io, kind Backend) with the address ' +
+              '(use aigw translate to deploy this object to Kubernetes)',
+          ];
+    }
     return backends.has(key)
       ? []
       : [`${at('AIServiceBackend', backend)}: spec.backendRef.name: Backend ${key} not found`];

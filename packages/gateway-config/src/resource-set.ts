@@ -51,6 +51,11 @@ export interface ResourceSet {
   readonly secrets: readonly Loaded<Secret>[];
   /** Every other object (GatewayClass, BackendTLSPolicy, GatewayConfig, MCPRoute, …). */
   readonly others: readonly Loaded<OtherObject>[];
+  /**
+   * What the user should know but that does not stop loading, one line each naming the file, the
+   * object and the field: `in.yaml: AIServiceBackend default/b: unknown field "spec.timeouts" (ignored)`.
+   */
+  readonly warnings: readonly string[];
 }
 
 /** Object label used in messages: `Kind namespace/name`. */

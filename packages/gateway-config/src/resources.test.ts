@@ -157,9 +157,19 @@ describe('loadResources', () => {
         'in.yaml: BackendSecurityPolicy default/bedrock-credentials: spec.targetRefs[0].name: AIServiceBackend default/openai already has BackendSecurityPolicy default/openai-apikey',
     },
     {
-      what: 'an object defined twice',
+      what: 'an object defined twice with different content',
       text: `${basic}\n---\napiVersion: v1\nkind: Secret\nmetadata: {name: openai-apikey}\nstringData: {apiKey: x}\n`,
-      problem: 'in.yaml: Secret default/openai-apikey: defined twice (first in in.yaml)',
+      problem:
+        'in.yaml: Secret default/openai-apikey: defined twice with different content (also in in.yaml)',
+    },
+    {
+      what: 'a Service backendRef (aigw run has no cluster to resolve it)',
+      text: edited([
+        '    name: openai\n    kind: Backend\n    group: gateway.envoyproxy.io',
+        '    name: openai-svc\n    port: 8000',
+      ]),
+      problem:
+        'in.yaml: AIServiceBackend default/openai: spec.backendRef: Service default/openai-svc cannot be resolved outside a cluster; aigw run needs an Envoy Gateway Backend (group gateway.envoyproxy.io, kind Backend) with the address (use aigw translate to deploy this object to Kubernetes)',
     },
     {
       what: 'invalid YAML',
@@ -197,5 +207,79 @@ describe('loadResources', () => {
     expect(problemsOf(text, 'gw.yaml')).toEqual([
       'gw.yaml: AIGatewayRoute default/chat: spec.rules[1].matches[0].headers[0].value: regular expression "llama-(?!guard).*" uses negative lookahead, which RE2 (Envoy\'s regex engine) does not support',
     ]);
+  });
+
+  it('counts an object given twice with identical content once', () => {
+    const set = loadResources([
+      { path: 'a.yaml', text: basic },
+      { path: 'b.yaml', text: basic },
+    ]);
+    expect(set.aiServiceBackends.map((b) => `${b.file}:${b.name}`)).toEqual([
+      'a.yaml:openai',
+      'a.yaml:bedrock',
+    ]);
+  });
+
+  it('names both files when two different objects share kind, namespace and name', () => {
+    const other = basic.replace('  apiKey: sk-test-openai', '  apiKey: sk-other');
+    expect(() =>
+      loadResources([
+        { path: 'a.yaml', text: basic },
+        { path: 'b.yaml', text: other },
+      ]),
+    ).toThrow(
+      'b.yaml: Secret default/openai-apikey: defined twice with different content (also in a.yaml)',
+    );
+  });
+
+  it('accepts a Service backendRef when loading for Kubernetes (aigw translate)', () => {
+    const text = edited([
+      '    name: openai\n    kind: Backend\n    group: gateway.envoyproxy.io',
+      '    name: openai-svc\n    port: 8000',
+    ]);
+    const set = loadResources([{ path: 'in.yaml', text }], { target: 'kubernetes' });
+    expect(set.aiServiceBackends[0]?.resource.spec?.backendRef).toEqual({
+      name: 'openai-svc',
+      port: 8000,
+      group: '',
+      kind: 'Service',
+    });
+  });
+
+  it('drops fields the schema does not know with a warning naming the file, object and field', () => {
+    const text = edited([
+      '    name: OpenAI\n',
+      '    name: OpenAI\n  timeouts:\n    request: 30s\n',
+    ]);
+    const set = loadResources([{ path: 'in.yaml', text }]);
+    expect(set.warnings).toEqual([
+      'in.yaml: AIServiceBackend default/openai: unknown field "spec.timeouts" (ignored)',
+    ]);
+    expect(set.aiServiceBackends[0]?.resource.spec).not.toHaveProperty('timeouts');
+  });
+});
+
+describe("upstream's example manifests (testdata/upstream, see its README)", () => {
+  const upstream = (name: string): string =>
+    readFileSync(new URL(`testdata/upstream/${name}`, import.meta.url), 'utf8');
+
+  it.each([
+    [
+      'openai.yaml',
+      [
+        'openai.yaml: AIServiceBackend default/envoy-ai-gateway-basic-openai: unknown field "spec.schema.capabilities" (ignored)',
+      ],
+    ],
+    ['anthropic.yaml', []],
+    [
+      'basic.yaml',
+      [
+        'basic.yaml: AIGatewayRoute default/envoy-ai-gateway-basic: unknown field "spec.schema" (ignored)',
+      ],
+    ],
+  ])('%s loads, with warnings %j', (name, warnings) => {
+    const set = loadResources([{ path: name, text: upstream(name) }]);
+    expect(set.warnings).toEqual(warnings);
+    expect(set.aiGatewayRoutes).toHaveLength(1);
   });
 });

@@ -1,3 +1,5 @@
+import { isDeepStrictEqual } from 'node:util';
+
 import { validateResource } from '@aigw/api';
 import { LineCounter, parseAllDocuments } from 'yaml';
 import type { z } from 'zod';
@@ -11,7 +13,7 @@ import {
   secretSchema,
 } from './kube-types.js';
 import { regexProblems } from './re2.js';
-import { checkReferences } from './references.js';
+import { checkReferences, type Target } from './references.js';
 import type { Loaded, ResourceSet } from './resource-set.js';
 import { formatZodIssue } from './zod-issues.js';
 
@@ -21,6 +23,16 @@ export interface SourceFile {
   readonly text: string;
 }
 
+/** Options of {@link loadResources}. */
+export interface LoadOptions {
+  /**
+   * What the resources are loaded for: `standalone` (default; `aigw run`, which resolves every
+   * backend itself and refuses what it cannot serve) or `kubernetes` (`aigw translate`, whose
+   * output a cluster resolves, e.g. an AIServiceBackend pointing at a Service).
+   */
+  readonly target?: Target;
+}
+
 type Mutable<T> = { -readonly [K in keyof T]: T[K] extends readonly (infer U)[] ? U[] : T[K] };
 
 const aiGroup = 'aigateway.envoyproxy.io/';
@@ -28,12 +40,19 @@ const aiGroup = 'aigateway.envoyproxy.io/';
 /**
  * Parses and validates every document of `files` and checks the references between them. Our CRDs
  * go through `@aigw/api`'s validator (the API server's rules and defaults), the Envoy Gateway and
- * core kinds through this package's schemas. Empty documents are skipped.
+ * core kinds through this package's schemas. Empty documents are skipped. A field our CRDs do not
+ * know is dropped with a warning, as an API server without strict field validation (and
+ * upstream's `aigw run`) does; an invalid value of a known field is an error. The same object
+ * given twice with identical content counts once; two different objects with the same kind,
+ * namespace and name are an error naming both files.
  *
  * @throws ResourceError listing every problem, one per line:
  *   `<file>: <Kind> <namespace>/<name>: <field path>: <message>`.
  */
-export function loadResources(files: readonly SourceFile[]): ResourceSet {
+export function loadResources(
+  files: readonly SourceFile[],
+  options: LoadOptions = {},
+): ResourceSet {
   const set: Mutable<ResourceSet> = {
     aiGatewayRoutes: [],
     aiServiceBackends: [],
@@ -44,27 +63,43 @@ export function loadResources(files: readonly SourceFile[]): ResourceSet {
     gateways: [],
     secrets: [],
     others: [],
+    warnings: [],
   };
   const problems: string[] = [];
-  const seen = new Map<string, string>();
+  const seen = new Map<string, Loaded<unknown>>();
   let position = 0;
   for (const file of files) {
     for (const doc of parseFile(file, problems)) {
-      const loaded = loadDocument({ ...doc, position: position++ }, problems);
-      if (loaded === undefined) continue;
-      const id = `${loaded.kind} ${loaded.entry.namespace}/${loaded.entry.name}`;
-      const first = seen.get(id);
-      if (first !== undefined) {
-        problems.push(`${file.path}: ${id}: defined twice (first in ${first})`);
-        continue;
-      }
-      seen.set(id, file.path);
-      add(set, loaded);
+      const loaded = loadDocument({ ...doc, position: position++ }, { problems, set });
+      if (loaded !== undefined && isFirst(loaded, { seen, problems })) add(set, loaded);
     }
   }
-  if (problems.length === 0) problems.push(...checkReferences(set));
+  if (problems.length === 0) problems.push(...checkReferences(set, options.target ?? 'standalone'));
   if (problems.length > 0) throw new ResourceError(problems);
   return set;
+}
+
+/**
+ * Whether `loaded` is the first object with its kind, namespace and name. The same manifest
+ * listed twice (two files that overlap, a file given twice) is harmless and counts once; a
+ * different one is a problem naming both files.
+ */
+function isFirst(
+  loaded: LoadedDocument,
+  context: { readonly seen: Map<string, Loaded<unknown>>; readonly problems: string[] },
+): boolean {
+  const id = `${loaded.kind} ${loaded.entry.namespace}/${loaded.entry.name}`;
+  const first = context.seen.get(id);
+  if (first === undefined) {
+    context.seen.set(id, loaded.entry);
+    return true;
+  }
+  if (!isDeepStrictEqual(first.manifest, loaded.entry.manifest)) {
+    context.problems.push(
+      `${loaded.entry.file}: ${id}: defined twice with different content (also in ${first.file})`,
+    );
+  }
+  return false;
 }
 
 interface Document {
@@ -161,7 +196,11 @@ function identity(doc: Document): { kind: string; namespace: string; name: strin
   };
 }
 
-function loadDocument(doc: Document, problems: string[]): LoadedDocument | undefined {
+function loadDocument(
+  doc: Document,
+  out: { readonly problems: string[]; readonly set: Mutable<ResourceSet> },
+): LoadedDocument | undefined {
+  const { problems } = out;
   const { kind, namespace, name } = identity(doc);
   const label = `${doc.file}: ${kind} ${namespace}/${name}`;
   const apiVersion = typeof doc.value.apiVersion === 'string' ? doc.value.apiVersion : '';
@@ -174,7 +213,8 @@ function loadDocument(doc: Document, problems: string[]): LoadedDocument | undef
     manifest: doc.value,
   };
   if (apiVersion.startsWith(aiGroup)) {
-    const result = validateResource(doc.value);
+    const result = validateResource(doc.value, { unknownFields: 'warn' });
+    out.set.warnings.push(...result.warnings.map((w) => `${label}: ${w} (ignored)`));
     if (!result.ok) {
       problems.push(...result.errors.map((e) => `${label}: ${e}`));
       return undefined;

@@ -44,4 +44,24 @@ describe('translateToKubernetes', () => {
       'in.yaml: MCPRoute default/tools: not supported by aigw yet',
     ]);
   });
+
+  it('points the HTTPRoute at the Service an AIServiceBackend names, port included (as upstream)', () => {
+    const text = basic.replace(
+      '    name: openai\n    kind: Backend\n    group: gateway.envoyproxy.io',
+      '    name: vllm\n    namespace: models\n    port: 8000',
+    );
+    expect(text).not.toBe(basic);
+    const objects = translateToKubernetes(
+      loadResources([{ path: 'in.yaml', text }], { target: 'kubernetes' }),
+    ) as { kind: string; spec: { rules: { backendRefs?: unknown[] }[] } }[];
+    const route = objects.find((o) => o.kind === 'HTTPRoute');
+    expect(route?.spec.rules.flatMap((r) => r.backendRefs ?? [])).toContainEqual({
+      group: '',
+      kind: 'Service',
+      name: 'vllm',
+      namespace: 'models',
+      port: 8000,
+    });
+    expect(objects.map((o) => o.kind)).toContain('Secret');
+  });
 });

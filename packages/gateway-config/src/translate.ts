@@ -6,7 +6,14 @@ import { routeNotFoundMessage } from './envoy/routes.js';
 import { ResourceError } from './errors.js';
 import { buildFilterConfig } from './filter-config.js';
 import { planRoutes, type PlannedRule } from './plan.js';
-import type { AnyAIGatewayRoute, Loaded, ResourceSet } from './resource-set.js';
+import type { Backend } from './kube-types.js';
+import { isServiceRef } from './references.js';
+import type {
+  AnyAIGatewayRoute,
+  AnyAIServiceBackend,
+  Loaded,
+  ResourceSet,
+} from './resource-set.js';
 
 /** Where the controller mounts the extproc config Secret in the extproc container. */
 export const kubernetesFilterConfigDir = '/etc/filter-config';
@@ -36,21 +43,42 @@ function extensionRef(name: string): object {
   return { type: 'ExtensionRef', extensionRef: { group: egGroup, kind: 'HTTPRouteFilter', name } };
 }
 
-function httpRouteRule(rule: PlannedRule): object {
+/**
+ * The HTTPRoute backendRef of an AIServiceBackend: a copy of its `spec.backendRef` (an Envoy
+ * Gateway Backend or a Service, with its port), the namespace spelled out when it is not the
+ * route's, as upstream's controller writes it.
+ */
+function backendObjectRef(
+  serviceBackend: Loaded<AnyAIServiceBackend>,
+  route: Loaded<AnyAIGatewayRoute>,
+): object {
+  // Validation applied the CRD defaults (group "", kind Service) and made backendRef required.
+  const {
+    group = '',
+    kind = 'Service',
+    name,
+    namespace: given,
+    port,
+  } = serviceBackend.resource.spec?.backendRef ?? { name: '' };
+  const namespace = given ?? serviceBackend.namespace;
+  return {
+    group,
+    kind,
+    name,
+    ...(namespace === route.namespace ? {} : { namespace }),
+    ...(port === undefined ? {} : { port }),
+  };
+}
+
+function httpRouteRule(rule: PlannedRule, rootPrefix: string): object {
   const { route } = rule;
   const matches = rule.matches.length > 0 ? rule.matches : [[]];
   return {
     name: rule.rule.name ?? `${route.name}-rule-${String(rule.index)}`,
-    backendRefs: rule.refs.map((ref) => {
-      const target = ref.backend;
-      return {
-        group: egGroup,
-        kind: 'Backend',
-        name: target.name,
-        ...(target.namespace === route.namespace ? {} : { namespace: target.namespace }),
-        ...(ref.weight === 1 ? {} : { weight: ref.weight }),
-      };
-    }),
+    backendRefs: rule.refs.map((ref) => ({
+      ...backendObjectRef(ref.serviceBackend, route),
+      ...(ref.weight === 1 ? {} : { weight: ref.weight }),
+    })),
     filters: [extensionRef(hostRewriteName(route.name))],
     matches: matches.map((headers) => ({
       ...(headers.length > 0
@@ -62,7 +90,7 @@ function httpRouteRule(rule: PlannedRule): object {
             })),
           }
         : {}),
-      path: { value: '/' },
+      path: { value: rootPrefix },
     })),
     timeouts: {
       request: rule.requestTimeout,
@@ -74,7 +102,11 @@ function httpRouteRule(rule: PlannedRule): object {
 }
 
 /** The HTTPRoute the controller creates for an AIGatewayRoute (protocols.md §5.2). */
-function httpRoute(route: Loaded<AnyAIGatewayRoute>, rules: readonly PlannedRule[]): object {
+function httpRoute(
+  route: Loaded<AnyAIGatewayRoute>,
+  rules: readonly PlannedRule[],
+  rootPrefix: string,
+): object {
   const spec = route.resource.spec;
   const priorities = rules.flatMap((rule) =>
     rule.refs.map((ref) => `${String(rule.index)}:${ref.ref.name}:${String(ref.priority)}`),
@@ -97,10 +129,10 @@ function httpRoute(route: Loaded<AnyAIGatewayRoute>, rules: readonly PlannedRule
       parentRefs: spec?.parentRefs ?? [],
       ...(spec?.hostnames ? { hostnames: spec.hostnames } : {}),
       rules: [
-        ...rules.map(httpRouteRule),
+        ...rules.map((rule) => httpRouteRule(rule, rootPrefix)),
         {
           name: 'route-not-found',
-          matches: [{ path: { value: '/' } }],
+          matches: [{ path: { value: rootPrefix } }],
           filters: [extensionRef(routeNotFoundName(route.name))],
         },
       ],
@@ -175,6 +207,15 @@ function configSecret(
 
 const unsupportedKinds = new Set(['MCPRoute']);
 
+/** Options of {@link translateToKubernetes}. */
+export interface TranslateOptions {
+  /**
+   * The path prefix of every HTTPRoute match, as the controller's `rootPrefix` (normalised, e.g.
+   * `/ai`; see `parseRootPrefix`); default `/`.
+   */
+  readonly rootPrefix?: string;
+}
+
 /**
  * The Kubernetes objects the controller creates for `resources` — per AIGatewayRoute an
  * HTTPRoute and its two HTTPRouteFilters (host rewrite, route-not-found), per Gateway the extproc
@@ -183,7 +224,11 @@ const unsupportedKinds = new Set(['MCPRoute']);
  *
  * @throws ResourceError for what the translation does not support (MCPRoute, unusable credentials).
  */
-export function translateToKubernetes(resources: ResourceSet): object[] {
+export function translateToKubernetes(
+  resources: ResourceSet,
+  options: TranslateOptions = {},
+): object[] {
+  const rootPrefix = options.rootPrefix ?? '/';
   const problems: string[] = [];
   for (const other of resources.others) {
     const kind = other.resource.kind;
@@ -193,19 +238,45 @@ export function translateToKubernetes(resources: ResourceSet): object[] {
       );
     }
   }
-  const plan = planRoutes(resources);
+  const plannable = withServicePlaceholders(resources);
+  const plan = planRoutes(plannable);
   const generated: object[] = [];
   for (const route of resources.aiGatewayRoutes) {
     const rules = plan.rules.filter((r) => r.route === route);
-    generated.push(httpRoute(route, rules), ...routeFilters(route));
+    generated.push(httpRoute(route, rules, rootPrefix), ...routeFilters(route));
   }
   const gateways = [...new Set(resources.aiGatewayRoutes.flatMap(gatewaysOf))];
   for (const gateway of gateways) {
-    const secret = configSecret(resources, gateway, problems);
+    const secret = configSecret(plannable, gateway, problems);
     if (secret) generated.push(secret);
   }
   if (problems.length > 0) throw new ResourceError([...new Set(problems)]);
   return [...generated, ...passThrough(resources)];
+}
+
+/**
+ * The planner resolves every AIServiceBackend to an Envoy Gateway Backend, which `aigw run`
+ * needs for its clusters. On Kubernetes a Service reference is resolved by the cluster, and the
+ * filter config does not depend on the Backend; so for planning each Service reference gets a
+ * stand-in Backend of the same name, which never reaches the output.
+ */
+function withServicePlaceholders(resources: ResourceSet): ResourceSet {
+  const placeholders: Loaded<Backend>[] = [];
+  for (const serviceBackend of resources.aiServiceBackends) {
+    const ref = serviceBackend.resource.spec?.backendRef;
+    if (ref === undefined || !isServiceRef(ref)) continue;
+    const namespace = ref.namespace ?? serviceBackend.namespace;
+    const resource: Backend = {
+      apiVersion: `${egGroup}/v1alpha1`,
+      kind: 'Backend',
+      metadata: { name: ref.name, namespace },
+      spec: { endpoints: [] },
+    };
+    placeholders.push({ ...serviceBackend, namespace, name: ref.name, resource });
+  }
+  return placeholders.length === 0
+    ? resources
+    : { ...resources, backends: [...resources.backends, ...placeholders] };
 }
 
 function passThrough(resources: ResourceSet): object[] {

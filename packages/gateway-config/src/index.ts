@@ -31,10 +31,22 @@ export {
   type StandaloneOptions,
 } from './standalone.js';
 export { extProcFilter, upstreamHttpFilters } from './envoy/ext-proc.js';
+export {
+  defaultEndpointLayout,
+  EndpointPrefixError,
+  formatEndpointPrefixes,
+  isEndpointPrefixError,
+  parseEndpointPrefixes,
+  parseRootPrefix,
+  type EndpointLayout,
+  type EndpointPrefixErrorCode,
+  type EndpointPrefixes,
+} from './envoy/endpoint-prefixes.js';
 export { substituteEnv, type SubstituteEnvOptions } from './substitute-env.js';
 export {
   filterConfigKey,
   kubernetesFilterConfigDir,
   manifestsToYaml,
   translateToKubernetes,
+  type TranslateOptions,
 } from './translate.js';

@@ -4,6 +4,7 @@ import { FilterConfigSchema } from '@aigw/filterapi';
 
 import { bootstrap, discoveryResponse } from './envoy/bootstrap.js';
 import { ruleCluster } from './envoy/clusters.js';
+import type { EndpointLayout } from './envoy/endpoint-prefixes.js';
 import { gatewayListener } from './envoy/listener.js';
 import { routeConfiguration } from './envoy/routes.js';
 import { ResourceError } from './errors.js';
@@ -30,6 +31,12 @@ export interface StandaloneOptions {
    * when {@link StandaloneConfig.needsRateLimit} is true.
    */
   readonly rateLimit?: { readonly host: string; readonly port: number };
+  /**
+   * Where the endpoints are served (`aigw run --root-prefix/--endpoint-prefixes`; the caller
+   * gives the extproc the same): routes match the root prefix, local replies judge the dialect by
+   * the paths. Default: upstream's.
+   */
+  readonly endpoints?: EndpointLayout;
 }
 
 /** One route of the startup summary. */
@@ -110,8 +117,12 @@ export function buildStandalone(
     rdsPath: join(options.stateDir, xdsFiles.rds),
     watchedDirectory: xdsDir,
     withRateLimit: options.rateLimit !== undefined,
+    ...(options.endpoints === undefined ? {} : { endpoints: options.endpoints }),
   });
-  const routes = routeConfiguration(plan.rules, { rateLimits: rateLimits.routeRateLimits });
+  const routes = routeConfiguration(plan.rules, {
+    rateLimits: rateLimits.routeRateLimits,
+    ...(options.endpoints === undefined ? {} : { rootPrefix: options.endpoints.rootPrefix }),
+  });
   return {
     bootstrap: bootstrap({
       adminPort: options.adminPort,

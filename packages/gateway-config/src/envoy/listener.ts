@@ -1,4 +1,5 @@
 import { extProcFilter } from './ext-proc.js';
+import type { EndpointLayout } from './endpoint-prefixes.js';
 import { localReplyConfig } from './local-reply.js';
 import {
   bufferLimitBytes,
@@ -45,6 +46,8 @@ export interface ListenerOptions {
   readonly watchedDirectory: string;
   /** Adds the rate-limit filter after the router-level extproc. */
   readonly withRateLimit: boolean;
+  /** Where the endpoints are served (local replies judge the dialect by it); default upstream's. */
+  readonly endpoints?: EndpointLayout;
 }
 
 /** A file-based xDS config source (atomic rename into `watchedDirectory` triggers a reload). */
@@ -120,7 +123,7 @@ export function gatewayListener(options: ListenerOptions): object {
                   },
                 },
               ],
-              local_reply_config: localReplyConfig(),
+              local_reply_config: localReplyConfig(options.endpoints),
             },
           },
         ],

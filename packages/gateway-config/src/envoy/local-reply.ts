@@ -1,3 +1,4 @@
+import { anthropicPathPattern, type EndpointLayout } from './endpoint-prefixes.js';
 import { typeUrl } from './names.js';
 
 /**
@@ -73,15 +74,23 @@ function celFilter(expression: string): object {
   };
 }
 
+/** `text` as a CEL single-quoted string literal. */
+function celString(text: string): string {
+  return `'${text.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+}
+
 /**
- * True for a request in Anthropic's dialect (`/v1/messages…`, `/anthropic/…`), judged by the
- * client's original path: the extproc's `x-ai-eg-original-path` once it saw the body (the upstream
- * filter may have rewritten `:path` by then, e.g. to a Bedrock path), else `:path`.
+ * True for a request in Anthropic's dialect (by default `…/v1/messages…` and `/anthropic/…`; see
+ * {@link anthropicPathPattern}), judged by the client's original path: the extproc's
+ * `x-ai-eg-original-path` once it saw the body (the upstream filter may have rewritten `:path` by
+ * then, e.g. to a Bedrock path), else `:path`.
  */
-const anthropicRequest = celFilter(
-  `(('${originalPathHeader}' in request.headers) ? request.headers['${originalPathHeader}'] : request.path)` +
-    `.matches('^/(v1/messages|anthropic)([/?]|$)')`,
-);
+function anthropicRequest(endpoints: EndpointLayout | undefined): object {
+  return celFilter(
+    `(('${originalPathHeader}' in request.headers) ? request.headers['${originalPathHeader}'] : request.path)` +
+      `.matches(${celString(anthropicPathPattern(endpoints))})`,
+  );
+}
 
 /** The mappers of one dialect, each restricted by `only` when given (first match wins). */
 function dialectMappers(dialect: Dialect, only: object | undefined): object[] {
@@ -116,12 +125,12 @@ function dialectMappers(dialect: Dialect, only: object | undefined): object[] {
 
 /**
  * Maps Envoy's own local replies to JSON errors in the client's dialect (Anthropic for
- * `/v1/messages`, else OpenAI): the extproc unreachable or failing (500), no healthy upstream or
+ * `/v1/messages` and the anthropic prefix of `endpoints`, else OpenAI): the extproc unreachable or failing (500), no healthy upstream or
  * a connection failure (503), an upstream timeout (504), a rate limit (429). Each mapped reply
  * carries {@link localReplyHeader}. The extproc's own immediate responses (response-code details
  * `aigw_*`, already JSON in the client's dialect) and the route-not-found 404 pass unchanged.
  */
-export function localReplyConfig(): object {
+export function localReplyConfig(endpoints?: EndpointLayout): object {
   return {
     mappers: [
       {
@@ -130,7 +139,7 @@ export function localReplyConfig(): object {
           "response.code_details.startsWith('aigw_') || response.code_details == 'direct_response'",
         ),
       },
-      ...dialectMappers('anthropic', anthropicRequest),
+      ...dialectMappers('anthropic', anthropicRequest(endpoints)),
       ...dialectMappers('openai', undefined),
     ],
   };

@@ -2,6 +2,7 @@ import type { HTTPHeaderMatch } from '@aigw/api';
 
 import { envoyDuration } from '../duration.js';
 import type { PlannedRule } from '../plan.js';
+import { rootPathMatch } from './endpoint-prefixes.js';
 import { filterNames, routeConfigName, typeUrl, xdsMetadataNamespace } from './names.js';
 
 /** The body of the catch-all route, as upstream words it. */
@@ -12,6 +13,8 @@ export const routeNotFoundMessage =
 export interface RouteOptions {
   /** Envoy `RateLimit` entries per rule id (RateLimitPerRoute), when limits are configured. */
   readonly rateLimits?: ReadonlyMap<string, readonly object[]>;
+  /** Every route matches this path prefix (upstream's rootPrefix; default `/`). */
+  readonly rootPrefix?: string;
 }
 
 function headerMatcher(header: HTTPHeaderMatch): object {
@@ -75,7 +78,7 @@ function ruleRoutes(
     route: {
       name: `${rule.id}/match/${String(m)}`,
       match: {
-        prefix: '/',
+        ...rootPathMatch(options.rootPrefix ?? '/'),
         ...(headers.length > 0 ? { headers: headers.map(headerMatcher) } : {}),
       },
       route: {
@@ -103,11 +106,14 @@ function ruleRoutes(
   }));
 }
 
-/** The last route of every virtual host: a 404 in OpenAI's error format. */
-export function routeNotFound(): object {
+/**
+ * The last route of every virtual host: a 404 in OpenAI's error format, under the root prefix as
+ * upstream's catch-all rule.
+ */
+export function routeNotFound(rootPrefix = '/'): object {
   return {
     name: 'route-not-found',
-    match: { prefix: '/' },
+    match: rootPathMatch(rootPrefix),
     direct_response: {
       status: 404,
       body: {
@@ -161,13 +167,13 @@ export function routeConfiguration(
         [...rules.filter((r) => r.route.resource.spec?.hostnames?.includes(host)), ...anyHost],
         options,
       ),
-      routeNotFound(),
+      routeNotFound(options.rootPrefix),
     ],
   }));
   virtualHosts.push({
     name: 'any',
     domains: ['*'],
-    routes: [...ordered(anyHost, options), routeNotFound()],
+    routes: [...ordered(anyHost, options), routeNotFound(options.rootPrefix)],
   });
   return {
     '@type': typeUrl('envoy.config.route.v3.RouteConfiguration'),

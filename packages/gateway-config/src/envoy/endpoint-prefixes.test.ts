@@ -1,0 +1,187 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { loadResources } from '../resources.js';
+import { translateToKubernetes } from '../translate.js';
+import {
+  anthropicPathPattern,
+  defaultEndpointLayout,
+  EndpointPrefixError,
+  formatEndpointPrefixes,
+  isEndpointPrefixError,
+  joinPath,
+  parseEndpointPrefixes,
+  parseRootPrefix,
+  rootPathMatch,
+  type EndpointLayout,
+} from './endpoint-prefixes.js';
+import { localReplyConfig } from './local-reply.js';
+import { routeConfiguration } from './routes.js';
+
+const defaults = defaultEndpointLayout.prefixes;
+
+// The same cases as @aigw/translator's endpoint.test.ts: both parsers must agree.
+describe('parseEndpointPrefixes', () => {
+  it.each([
+    ['', defaults],
+    ['openai:/,cohere:/cohere,anthropic:/anthropic', defaults],
+    ['anthropic:/claude', { ...defaults, anthropic: '/claude' }],
+    [' openai : /oa , anthropic:/c ', { ...defaults, openai: '/oa', anthropic: '/c' }],
+    ['openai:', { ...defaults, openai: '' }],
+    ['cohere:/a,cohere:/b', { ...defaults, cohere: '/b' }],
+  ])('parses %j', (text, prefixes) => {
+    expect(parseEndpointPrefixes(text)).toEqual(prefixes);
+  });
+
+  it.each([
+    ['openai:/,', 'empty pair at position 2 (expected key:value, e.g. anthropic:/claude)'],
+    ['openai', 'invalid pair at position 1: "openai" (expected key:value)'],
+    [
+      'openai:/,gemini:/g',
+      'unknown key "gemini" at position 2 (allowed: openai, cohere, anthropic)',
+    ],
+    [
+      'anthropic:/a b',
+      'invalid anthropic prefix "/a b" at position 1: a path prefix may not contain "?", "#", ' +
+        'spaces or control characters',
+    ],
+  ])('refuses %j', (text, message) => {
+    expect(() => parseEndpointPrefixes(text)).toThrow(EndpointPrefixError);
+    expect(() => parseEndpointPrefixes(text)).toThrow(message);
+  });
+
+  it('formats prefixes back into the flag text', () => {
+    const prefixes = { openai: '', cohere: '/co', anthropic: '/claude' };
+    expect(formatEndpointPrefixes(prefixes)).toBe('openai:,cohere:/co,anthropic:/claude');
+    expect(parseEndpointPrefixes(formatEndpointPrefixes(prefixes))).toEqual(prefixes);
+  });
+});
+
+describe('parseRootPrefix', () => {
+  it.each([
+    ['/', '/'],
+    ['/ai/', '/ai'],
+    [' /ai//v2 ', '/ai/v2'],
+  ])('normalises %j to %s', (text, root) => {
+    expect(parseRootPrefix(text)).toBe(root);
+  });
+
+  it.each(['', 'ai', '/a?b', '/a b'])('refuses %j', (text) => {
+    let caught: unknown;
+    try {
+      parseRootPrefix(text);
+    } catch (err) {
+      caught = err;
+    }
+    expect(isEndpointPrefixError(caught) && caught.code).toBe('invalid_root_prefix');
+  });
+});
+
+describe('joinPath', () => {
+  it.each([
+    [['/ai', '/', '/v1/chat/completions'], '/ai/v1/chat/completions'],
+    [['/ai/', '/anthropic', '/v1/messages'], '/ai/anthropic/v1/messages'],
+    [['/', 'cohere', '/v2/rerank'], '/cohere/v2/rerank'],
+    [['/a', '../b'], '/b'],
+    [['', ''], ''],
+  ])('joins %j to %s', (elements, joined) => {
+    expect(joinPath(...elements)).toBe(joined);
+  });
+});
+
+describe('rootPathMatch', () => {
+  it('matches everything under /', () => {
+    expect(rootPathMatch('/')).toEqual({ prefix: '/' });
+  });
+
+  it('matches a root prefix as a path prefix, not a string prefix', () => {
+    expect(rootPathMatch('/ai/')).toEqual({ path_separated_prefix: '/ai' });
+  });
+});
+
+describe('anthropicPathPattern', () => {
+  const under = (layout: Partial<EndpointLayout>): RegExp =>
+    new RegExp(anthropicPathPattern({ ...defaultEndpointLayout, ...layout }));
+
+  it('keeps the default pattern equivalent to the old one', () => {
+    expect(anthropicPathPattern()).toBe('^(?:/anthropic(?:[/?]|$)|[^?]*/v1/messages(?:[/?]|$))');
+  });
+
+  // The same cases as the translator's EndpointMatcher.dialectFor.
+  it.each([
+    ['/anthropic/v1/messages', true],
+    ['/anthropic', true],
+    ['/anthropic?x=1', true],
+    ['/v1/messages', true],
+    ['/v1/messages?beta=true', true],
+    ['/v1/messages/count_tokens', true],
+    ['/other/v1/messages', true],
+    ['/anthropicish', false],
+    ['/v1/messagesx', false],
+    ['/v1/chat/completions?next=/v1/messages', false],
+    ['/v1/chat/completions', false],
+  ])('by default judges %s Anthropic: %s', (path, isAnthropic) => {
+    expect(under({}).test(path)).toBe(isAnthropic);
+  });
+
+  it.each([
+    ['/ai/claude.v2/v1/messages', true],
+    ['/ai/claude.v2', true],
+    ['/ai/claudeXv2', false],
+    ['/anthropic/x', false],
+    ['/ai/v1/chat/completions', false],
+  ])('under /ai with anthropic /claude.v2 judges %s Anthropic: %s', (path, isAnthropic) => {
+    const layout = { rootPrefix: '/ai', prefixes: { ...defaults, anthropic: '/claude.v2' } };
+    expect(under(layout).test(path)).toBe(isAnthropic);
+  });
+
+  it('judges by the API path alone when anthropic shares the openai prefix', () => {
+    expect(
+      anthropicPathPattern({ rootPrefix: '/ai', prefixes: { ...defaults, anthropic: '' } }),
+    ).toBe('^(?:[^?]*/v1/messages(?:[/?]|$))');
+  });
+});
+
+describe('generation under a root prefix', () => {
+  const layout: EndpointLayout = { rootPrefix: '/ai', prefixes: defaults };
+
+  it('puts the anthropic pattern of the layout into the local-reply CEL', () => {
+    const text = JSON.stringify(localReplyConfig(layout));
+    expect(text).toContain(".matches('^(?:/ai/anthropic(?:[/?]|$)|[^?]*/v1/messages(?:[/?]|$))')");
+    expect(JSON.stringify(localReplyConfig())).toContain(
+      ".matches('^(?:/anthropic(?:[/?]|$)|[^?]*/v1/messages(?:[/?]|$))')",
+    );
+  });
+
+  it('escapes the pattern for a CEL string literal', () => {
+    const text = JSON.stringify(
+      localReplyConfig({ rootPrefix: "/it's", prefixes: { ...defaults, anthropic: '/a.b' } }),
+    );
+    // JSON doubles each backslash: CEL sees '^(?:/it\'s/a\\.b(?:…' and RE2 `/it's/a\.b`.
+    expect(text).toContain(String.raw`.matches('^(?:/it\\'s/a\\\\.b(?:[/?]|$)|`);
+  });
+
+  it('matches every route, and the 404 route, on the root prefix', () => {
+    const config = routeConfiguration([], { rootPrefix: '/ai' }) as {
+      virtual_hosts: { routes: { name: string; match: object }[] }[];
+    };
+    expect(config.virtual_hosts[0]?.routes).toEqual([
+      expect.objectContaining({ name: 'route-not-found', match: { path_separated_prefix: '/ai' } }),
+    ]);
+    const byDefault = routeConfiguration([]) as typeof config;
+    expect(byDefault.virtual_hosts[0]?.routes[0]?.match).toEqual({ prefix: '/' });
+  });
+
+  it('writes the root prefix into every HTTPRoute path match', () => {
+    const basic = readFileSync(new URL('../testdata/basic.yaml', import.meta.url), 'utf8');
+    const resources = loadResources([{ path: 'basic.yaml', text: basic }]);
+    type Route = { kind: string; spec: { rules: { matches?: { path: { value: string } }[] }[] } };
+    const paths = (rootPrefix?: string): string[] =>
+      (translateToKubernetes(resources, rootPrefix === undefined ? {} : { rootPrefix }) as Route[])
+        .filter((o) => o.kind === 'HTTPRoute')
+        .flatMap((route) => route.spec.rules.flatMap((r) => r.matches ?? []))
+        .map((m) => m.path.value);
+    expect(new Set(paths('/ai'))).toEqual(new Set(['/ai']));
+    expect(paths('/ai').length).toBeGreaterThan(2);
+    expect(new Set(paths())).toEqual(new Set(['/']));
+  });
+});

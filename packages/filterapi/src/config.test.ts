@@ -53,6 +53,19 @@ describe('parseFilterConfig: valid documents', () => {
     expect(azure?.modelNameOverride).toBe('gpt-4o-mini');
   });
 
+  it('accepts one metadataKey in several scopes (a route cost beside the global one)', () => {
+    const config = parseFilterConfig(
+      doc({
+        llmRequestCosts: [
+          { metadataKey: 'tokens', type: 'TotalToken' },
+          { metadataKey: 'tokens', type: 'OutputToken', routeName: 'ns/a' },
+          { metadataKey: 'tokens', type: 'InputToken', routeName: 'ns/b' },
+        ],
+      }),
+    );
+    expect(config.llmRequestCosts.map((c) => c.routeName)).toEqual([undefined, 'ns/a', 'ns/b']);
+  });
+
   it('keeps cost scoping fields and the CEL expression', () => {
     expect(yamlConfig.llmRequestCosts.at(-1)).toEqual({
       metadataKey: 'llm_cel_cost',
@@ -270,15 +283,48 @@ const invalidCases: InvalidCase[] = [
       'backends[1].name: duplicate backend name "ns/b/route/r/rule/0/ref/0" (first at index 0)',
   },
   {
-    rule: 'duplicate metadataKey',
+    rule: 'duplicate global metadataKey',
     text: doc({
       llmRequestCosts: [
         { metadataKey: 'tokens', type: 'InputToken' },
+        { metadataKey: 'tokens', type: 'OutputToken' },
+      ],
+    }),
+    code: 'invalid_config',
+    problem:
+      'llmRequestCosts[1].metadataKey: duplicate metadataKey "tokens" without a scope (first at index 0)',
+  },
+  {
+    rule: 'duplicate metadataKey in one scope',
+    text: doc({
+      llmRequestCosts: [
+        { metadataKey: 'tokens', type: 'InputToken', routeName: 'ns/r' },
+        { metadataKey: 'tokens', type: 'InputToken', routeName: 'ns/other' },
         { metadataKey: 'tokens', type: 'OutputToken', routeName: 'ns/r' },
       ],
     }),
     code: 'invalid_config',
-    problem: 'llmRequestCosts[1].metadataKey: duplicate metadataKey "tokens" (first at index 0)',
+    problem:
+      'llmRequestCosts[2].metadataKey: duplicate metadataKey "tokens" with the same routeName, backend and model (first at index 0)',
+  },
+  {
+    rule: 'a header the gateway owns',
+    text: doc({ backends: [backend({ headerMutation: { set: [{ name: 'Host', value: 'x' }] } })] }),
+    code: 'invalid_config',
+    problem:
+      'backends[0].headerMutation.set[0].name: host is managed by the gateway and cannot be mutated',
+  },
+  {
+    rule: 'too many body fields',
+    text: doc({
+      backends: [
+        backend({
+          bodyMutation: { remove: Array.from({ length: 17 }, (_, i) => `f${String(i)}`) },
+        }),
+      ],
+    }),
+    code: 'invalid_config',
+    problem: 'backends[0].bodyMutation.remove: expected array to have <=16 items',
   },
   {
     rule: 'bad cost type',

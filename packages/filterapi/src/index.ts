@@ -17,12 +17,13 @@ export {
   type FilterConfigIssue,
 } from './errors.js';
 export { readFilterConfigFile } from './load.js';
-export { backendByName } from './runtime.js';
+export { backendByName, serviceBackendOf, type ServiceBackendName } from './runtime.js';
 export {
   authKind,
   backendAuthKinds,
   backendSchemaNames,
   FilterConfigSchema,
+  gatewayOwnedHeaders,
   llmRequestCostTypes,
   maxHeaderMutations,
   type AwsAuth,

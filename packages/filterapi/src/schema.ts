@@ -50,6 +50,16 @@ const headerName = z
   .toLowerCase()
   .regex(/^[!#$%&'*+\-.^_`|~0-9a-z]+$/, { error: 'not a valid HTTP header name' });
 
+/**
+ * Headers a mutation may not set or remove: Envoy owns `host` (and ignores an ext_proc change to
+ * it) and the gateway owns `content-length` (it restores it after replacing a body).
+ */
+export const gatewayOwnedHeaders: readonly string[] = ['host', 'content-length'];
+
+const mutableHeaderName = headerName.refine((name) => !gatewayOwnedHeaders.includes(name), {
+  error: (issue) => `${String(issue.input)} is managed by the gateway and cannot be mutated`,
+});
+
 const versionedApiSchema = z
   .strictObject({
     name: z.enum(backendSchemaNames),
@@ -118,11 +128,11 @@ const backendAuth = backendAuthFields.pipe(
 const headerMutation = z
   .strictObject({
     set: z
-      .array(z.strictObject({ name: headerName, value: z.string() }).readonly())
+      .array(z.strictObject({ name: mutableHeaderName, value: z.string() }).readonly())
       .max(maxHeaderMutations)
       .readonly()
       .optional(),
-    remove: z.array(headerName).max(maxHeaderMutations).readonly().optional(),
+    remove: z.array(mutableHeaderName).max(maxHeaderMutations).readonly().optional(),
   })
   .readonly();
 
@@ -134,9 +144,10 @@ const bodyMutation = z
   .strictObject({
     set: z
       .array(z.strictObject({ path: nonEmptyString, value: jsonLiteral }).readonly())
+      .max(maxHeaderMutations)
       .readonly()
       .optional(),
-    remove: z.array(nonEmptyString).readonly().optional(),
+    remove: z.array(nonEmptyString).max(maxHeaderMutations).readonly().optional(),
   })
   .readonly();
 
@@ -189,7 +200,8 @@ const llmRequestCost = z
  * drop a setting. See the package README for an annotated example.
  *
  * - `version` must equal {@link filterConfigVersion}.
- * - `backends[].name` and `llmRequestCosts[].metadataKey` are unique.
+ * - `backends[].name` is unique; so is each `llmRequestCosts[]` (`metadataKey`, `routeName`,
+ *   `backend`, `model`) combination (see {@link LLMRequestCost} for which one applies).
  * - `backends[].auth` sets exactly one credential kind; credentials are file paths, never secrets.
  * - `llmRequestCosts[].cel` is set if and only if `type` is `CEL`. A cost whose `routeName`,
  *   `backend` or `model` is set applies only to requests matching every one of those that is set.
@@ -243,11 +255,7 @@ export const FilterConfigSchema = z
     models: z.array(model).readonly().prefault([]),
     /** Model routing by the extproc (standalone gateways); absent in Kubernetes. */
     routes: routes.optional(),
-    llmRequestCosts: z
-      .array(llmRequestCost)
-      .readonly()
-      .superRefine(uniqueField('metadataKey', 'metadataKey'))
-      .prefault([]),
+    llmRequestCosts: z.array(llmRequestCost).readonly().superRefine(uniqueCostScope).prefault([]),
   })
   .readonly();
 
@@ -312,8 +320,14 @@ export type Model = z.output<typeof model>;
 
 /**
  * Where a request's cost is stored in dynamic metadata (`metadataKey`) and how it is computed.
- * With `routeName`, `backend` (`namespace/name`) or `model` set, the cost applies only to
- * requests that match all of the set fields; without them it applies to every request.
+ * With `routeName` (the AIGatewayRoute, `namespace/name`), `backend` (the AIServiceBackend,
+ * `namespace/name`) or `model` set, the cost applies only to requests that match all of the set
+ * fields; without them it is a global cost that applies to every request.
+ *
+ * Several costs may share a `metadataKey` with different scopes. For one request, the applying
+ * cost with the most scope fields set wins (so a route's cost overrides the global one with the
+ * same key, as upstream's route costs override `GatewayConfig.globalLLMRequestCosts`); among equally
+ * specific ones, the first in the list.
  */
 export type LLMRequestCost = z.output<typeof llmRequestCost>;
 
@@ -339,6 +353,36 @@ function isJson(text: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** Reports a cost that repeats the key and the scope of an earlier one, at `[i].metadataKey`. */
+function uniqueCostScope(
+  costs: readonly {
+    metadataKey: string;
+    routeName?: string | undefined;
+    backend?: string | undefined;
+    model?: string | undefined;
+  }[],
+  ctx: z.RefinementCtx,
+): void {
+  const firstIndex = new Map<string, number>();
+  costs.forEach((cost, i) => {
+    const scope = [cost.routeName, cost.backend, cost.model].map((s) => s ?? '');
+    const id = JSON.stringify([cost.metadataKey, ...scope]);
+    const first = firstIndex.get(id);
+    if (first === undefined) {
+      firstIndex.set(id, i);
+      return;
+    }
+    const where = scope.some((s) => s !== '')
+      ? ` with the same routeName, backend and model`
+      : ' without a scope';
+    ctx.addIssue({
+      code: 'custom',
+      path: [i, 'metadataKey'],
+      message: `duplicate metadataKey "${cost.metadataKey}"${where} (first at index ${String(first)})`,
+    });
+  });
 }
 
 /** A refinement reporting the second and later items that repeat `key`, at `[i].key`. */

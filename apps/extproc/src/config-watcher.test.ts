@@ -271,7 +271,7 @@ describe('ConfigWatcher', () => {
     expect(w.current.backends.get('a')?.credential?.value).toBe(`Bearer ${secretRotated}`);
   });
 
-  it('polls on its own once started, and stops on close()', async () => {
+  it('polls on its own once started', async () => {
     const w = new ConfigWatcher({ path: configPath, log: memory.log, intervalMs: 10 });
     watchers.push(w);
     await w.start();
@@ -280,11 +280,41 @@ describe('ConfigWatcher', () => {
       timeoutMs: 5_000,
       description: 'the watcher to apply the change by itself',
     });
+  });
+
+  it('checks at each tick of its schedule, and never after close()', async () => {
+    const ticks = new Set<() => void>();
+    const w = new ConfigWatcher({
+      path: configPath,
+      log: memory.log,
+      intervalMs: 10,
+      schedule: (tick, intervalMs) => {
+        expect(intervalMs).toBe(10);
+        ticks.add(tick);
+        return { cancel: () => ticks.delete(tick) };
+      },
+    });
+    watchers.push(w);
+    await w.start();
+    expect(ticks.size).toBe(1);
+    const fire = async (): Promise<void> => {
+      for (const tick of ticks) tick();
+      await w.idle();
+    };
+    writeConfig(configWith({ uuid: 'ticked' }));
+    expect(w.current.config.uuid).toBe('gen-1');
+    await fire();
+    expect(w.current.config.uuid).toBe('ticked');
+
+    // A tick whose check is still running when close() comes finishes; none comes after it.
+    writeConfig(configWith({ uuid: 'in-flight' }));
+    for (const tick of ticks) tick();
     w.close();
-    // Let a check that started before close() finish.
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(ticks.size).toBe(0);
+    await w.idle();
+    expect(w.current.config.uuid).toBe('in-flight');
     writeConfig(configWith({ uuid: 'after-close' }));
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(w.current.config.uuid).toBe('polled');
+    await fire();
+    expect(w.current.config.uuid).toBe('in-flight');
   });
 });

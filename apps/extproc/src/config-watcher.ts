@@ -10,7 +10,22 @@ export interface ConfigWatcherOptions {
   readonly log: Logger;
   /** How often the config and credential files are checked for changes. */
   readonly intervalMs: number;
+  /** Runs `tick` every `intervalMs` until cancelled (default `setInterval`); tests drive it. */
+  readonly schedule?: Schedule;
 }
+
+/** A repeating timer: see {@link ConfigWatcherOptions.schedule}. */
+export type Schedule = (tick: () => void, intervalMs: number) => { cancel(): void };
+
+const intervalSchedule: Schedule = (tick, intervalMs) => {
+  const timer = setInterval(tick, intervalMs);
+  timer.unref();
+  return {
+    cancel: () => {
+      clearInterval(timer);
+    },
+  };
+};
 
 async function fileSignature(path: string): Promise<string> {
   try {
@@ -33,7 +48,7 @@ export class ConfigWatcher {
   #current: RuntimeConfig | undefined;
   #signature = '';
   #reportedBadSignature = '';
-  #timer: NodeJS.Timeout | undefined;
+  #timer: { cancel(): void } | undefined;
   #checking: Promise<void> = Promise.resolve();
 
   constructor(options: ConfigWatcherOptions) {
@@ -55,10 +70,15 @@ export class ConfigWatcher {
     // The config file changed while it was being loaded: force a reload at the first check.
     if (before !== (await this.#computeSignature(undefined))) this.#signature = '';
     this.#logApplied('config loaded');
-    this.#timer = setInterval(() => {
+    const schedule = this.#options.schedule ?? intervalSchedule;
+    this.#timer = schedule(() => {
       this.#checking = this.#checking.then(() => this.check());
     }, this.#options.intervalMs);
-    this.#timer.unref();
+  }
+
+  /** Settles when the checks the timer started so far have finished. */
+  idle(): Promise<void> {
+    return this.#checking;
   }
 
   /** Checks the files now and applies a change; exposed for tests. */
@@ -82,9 +102,10 @@ export class ConfigWatcher {
     }
   }
 
-  /** Stops watching. */
+  /** Stops watching (a check already running still finishes: see {@link idle}). */
   close(): void {
-    clearInterval(this.#timer);
+    this.#timer?.cancel();
+    this.#timer = undefined;
   }
 
   async #load(): Promise<RuntimeConfig> {

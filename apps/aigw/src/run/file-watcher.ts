@@ -13,8 +13,17 @@ export interface WatchFilesOptions {
   readonly pollMs?: number;
 }
 
-/** Stops watching. */
+/** A running watch. */
 export interface FileWatch {
+  /** Settles once the first scan recorded every file's state: changes after it are seen. */
+  readonly ready: Promise<void>;
+  /**
+   * Scans now, as the stat poll does; true when a file changed since the last scan (and
+   * `onChange` is then due after the debounce). For tests and for callers that know a change
+   * happened.
+   */
+  scanNow(): Promise<boolean>;
+  /** Stops watching: no `onChange` after it, even for a change already seen. */
   close(): void;
 }
 
@@ -40,27 +49,36 @@ export function watchFiles(paths: readonly string[], options: WatchFilesOptions)
   };
   // Before reporting, take the new signatures as seen, so the poll does not report the same
   // change a second time.
+  let closed = false;
   const changed = debounce(() => {
-    void refresh().finally(options.onChange);
+    void refresh().finally(() => {
+      if (!closed) options.onChange();
+    });
   }, options.debounceMs ?? 100);
   const watchers = watchDirectories(files, () => {
     changed.trigger();
   });
-  let polling = false;
-  const poll = async (): Promise<void> => {
-    if (polling) return;
-    polling = true;
-    try {
-      if (await refresh()) changed.trigger();
-    } finally {
-      polling = false;
-    }
+  let polling: Promise<boolean> | undefined;
+  /** One scan at a time: a call during a scan shares its result. */
+  const poll = (): Promise<boolean> => {
+    polling ??= refresh()
+      .then((differs) => {
+        if (differs && !closed) changed.trigger();
+        return differs;
+      })
+      .finally(() => {
+        polling = undefined;
+      });
+    return polling;
   };
-  void poll();
+  const ready = poll().then(() => undefined);
   const timer = setInterval(() => void poll(), options.pollMs ?? 250);
   timer.unref();
   return {
+    ready,
+    scanNow: poll,
     close: () => {
+      closed = true;
       clearInterval(timer);
       changed.cancel();
       for (const watcher of watchers) watcher.close();

@@ -1,5 +1,10 @@
 import { z } from 'zod';
 import {
+  isEndpointPrefixError,
+  parseEndpointPrefixes,
+  parseRootPrefix,
+} from '@aigw/gateway-config';
+import {
   commonConfigKeys,
   commonConfigShape,
   loadConfig,
@@ -9,6 +14,22 @@ import {
   type ConfigKey,
   type LoadedConfig,
 } from '@aigw/service-kit';
+
+/** A string field parsed by `parse`, whose EndpointPrefixError becomes the field's one issue. */
+function parsedWith<T>(parse: (text: string) => T) {
+  return (text: string, ctx: z.RefinementCtx): T => {
+    try {
+      return parse(text);
+    } catch (err) {
+      if (!isEndpointPrefixError(err)) throw err;
+      ctx.addIssue({ code: 'custom', message: err.message, input: text });
+      return z.NEVER;
+    }
+  };
+}
+
+/** Upstream's `rootPrefix`: the path prefix of every endpoint, e.g. `/ai`; normalised. */
+const rootPrefixSchema = z.string().default('/').transform(parsedWith(parseRootPrefix));
 
 /** Envoy's admin port when `--admin-port` is not given (upstream aigw uses the same). */
 export const defaultAdminPort = 1064;
@@ -22,6 +43,9 @@ export const RunConfigSchema = z.strictObject({
   port: portSchema.default(1975),
   /** Envoy's admin port (127.0.0.1 only); `aigw healthcheck` asks it. */
   adminPort: portSchema.default(defaultAdminPort),
+  rootPrefix: rootPrefixSchema,
+  /** Per-family prefixes below the root: `openai:/,cohere:/cohere,anthropic:/anthropic`. */
+  endpointPrefixes: z.string().default('').transform(parsedWith(parseEndpointPrefixes)),
   /** Rate-limit counters in Redis instead of the limiter's memory. */
   redisUrl: z.string().min(1).optional(),
   /** Debug logs from aigw, the extproc, the rate limiter and Envoy. */
@@ -36,6 +60,8 @@ const runKeys: Record<keyof RunConfig, ConfigKey> = {
   ...commonConfigKeys,
   port: { flag: 'port', env: 'AIGW_PORT' },
   adminPort: { flag: 'admin-port', env: 'AIGW_ADMIN_PORT' },
+  rootPrefix: { flag: 'root-prefix', env: 'AIGW_ROOT_PREFIX' },
+  endpointPrefixes: { flag: 'endpoint-prefixes', env: 'AIGW_ENDPOINT_PREFIXES' },
   redisUrl: { flag: 'redis-url', env: 'AIGW_REDIS_URL' },
   debug: { flag: 'debug', env: 'AIGW_DEBUG', boolean: true },
   help: { flag: 'help', boolean: true },
@@ -76,6 +102,30 @@ export function loadHealthcheckConfig(
     argv,
     env,
   }).config;
+}
+
+/** Flags of `aigw translate`. */
+export const TranslateConfigSchema = z.strictObject({
+  /** The path prefix of the generated HTTPRoute matches (the controller's `rootPrefix`). */
+  rootPrefix: rootPrefixSchema,
+  help: z.stringbool().default(false),
+});
+
+/** Reads `aigw translate [files…]` flags and env; the positionals are the files. */
+export function loadTranslateConfig(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+): LoadedConfig<z.output<typeof TranslateConfigSchema>> {
+  return loadConfig({
+    schema: TranslateConfigSchema,
+    keys: {
+      rootPrefix: { flag: 'root-prefix', env: 'AIGW_ROOT_PREFIX' },
+      help: { flag: 'help', boolean: true },
+    },
+    argv,
+    env,
+    allowPositionals: true,
+  });
 }
 
 /** Flags of the commands that take only `--help`. */

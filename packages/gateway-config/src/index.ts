@@ -36,6 +36,7 @@ export {
   EndpointPrefixError,
   formatEndpointPrefixes,
   isEndpointPrefixError,
+  joinPath,
   parseEndpointPrefixes,
   parseRootPrefix,
   type EndpointLayout,

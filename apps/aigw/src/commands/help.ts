@@ -26,6 +26,10 @@ Anthropic when ANTHROPIC_API_KEY is set.
 Flags:
   --port <n>          listener port (env AIGW_PORT, default 1975)
   --admin-port <n>    Envoy admin port on 127.0.0.1 (env AIGW_ADMIN_PORT, default 1064)
+  --root-prefix <p>   path prefix of every endpoint, e.g. /ai (env AIGW_ROOT_PREFIX, default /)
+  --endpoint-prefixes <list>
+                      prefixes below the root per API family (env AIGW_ENDPOINT_PREFIXES,
+                      default openai:/,cohere:/cohere,anthropic:/anthropic)
   --redis-url <url>   keep rate-limit counters in Redis (env AIGW_REDIS_URL; default: in memory)
   --debug             debug logs from aigw, Envoy, the extproc and the rate limiter (env AIGW_DEBUG)
   --log-level <lvl>   trace|debug|info|warn|error|fatal|silent (env AIGW_LOG_LEVEL, default info)
@@ -46,6 +50,8 @@ Problems are printed to stderr, one per line with the file, the object and the f
 code is then 1.
 
 Flags:
+  --root-prefix <p>   path prefix of the HTTPRoute matches, as the controller's rootPrefix
+                      (env AIGW_ROOT_PREFIX, default /)
   --help              show this text
 `,
   healthcheck: `Usage: aigw healthcheck [flags]

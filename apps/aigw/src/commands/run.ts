@@ -1,3 +1,4 @@
+import { joinPath } from '@aigw/gateway-config';
 import { createLogger, type Logger } from '@aigw/service-kit';
 import { loadRunConfig, type RunConfig } from '../config.js';
 import type { Cli } from '../main.js';
@@ -73,6 +74,7 @@ async function startOrExplain(context: {
       env: cli.env,
       listenPort: config.port,
       adminPort: config.adminPort,
+      endpoints: { rootPrefix: config.rootPrefix, prefixes: config.endpointPrefixes },
       store:
         config.redisUrl === undefined
           ? { kind: 'memory' }
@@ -97,8 +99,12 @@ async function startOrExplain(context: {
 
 function banner(gateway: Gateway, context: { config: RunConfig; source: ConfigSource }): string {
   const summary = gateway.config?.summary;
+  // The OpenAI-compatible base: the root prefix joined with the openai prefix (`/ai` → `…/ai`).
+  const base = joinPath(context.config.rootPrefix, context.config.endpointPrefixes.openai);
   return formatBanner({
-    address: summary?.address ?? `http://localhost:${String(context.config.port)}`,
+    address:
+      (summary?.address ?? `http://localhost:${String(context.config.port)}`) +
+      (base === '/' ? '' : base),
     routes: summary?.routes ?? [],
     files: context.source.kind === 'files' ? context.source.paths : [],
     adminPort: context.config.adminPort,

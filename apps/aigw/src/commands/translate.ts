@@ -6,7 +6,7 @@ import {
   translateToKubernetes,
   type SourceFile,
 } from '@aigw/gateway-config';
-import { loadHelpOnly } from '../config.js';
+import { loadTranslateConfig } from '../config.js';
 import type { Cli } from '../main.js';
 import { usage } from './help.js';
 
@@ -17,7 +17,7 @@ import { usage } from './help.js';
  * the file, the object and the field, and the exit code is 1; nothing is printed to stdout then.
  */
 export async function translate(argv: readonly string[], cli: Cli): Promise<number> {
-  const { config, positionals } = loadHelpOnly(argv);
+  const { config, positionals } = loadTranslateConfig(argv, cli.env);
   if (config.help) {
     cli.stdout.write(usage.translate);
     return 0;
@@ -38,7 +38,9 @@ export async function translate(argv: readonly string[], cli: Cli): Promise<numb
   }
   let yaml: string;
   try {
-    yaml = manifestsToYaml(translateToKubernetes(loadResources(files)));
+    yaml = manifestsToYaml(
+      translateToKubernetes(loadResources(files), { rootPrefix: config.rootPrefix }),
+    );
   } catch (err) {
     if (!isResourceError(err)) throw err;
     cli.stderr.write(err.problems.map((problem) => `aigw translate: ${problem}\n`).join(''));

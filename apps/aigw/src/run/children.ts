@@ -1,3 +1,4 @@
+import { formatEndpointPrefixes, type EndpointLayout } from '@aigw/gateway-config';
 import type { Logger } from 'pino';
 import { describeExit, startChild, type Child } from './child.js';
 import { activeClusters, envoyReady, grpcServing, listenerStatus } from './probes.js';
@@ -27,8 +28,9 @@ export const extprocPollMs = 100;
 /** The extproc as a child: gRPC on the Unix socket, polling the filter config file. */
 export function startExtproc(
   context: ChildContext,
-  app: { bin: string; socket: string; config: string },
+  app: { bin: string; socket: string; config: string; endpoints?: EndpointLayout },
 ): Promise<Child> {
+  const endpoints = app.endpoints;
   return startChild({
     name: 'extproc',
     command: process.execPath,
@@ -43,6 +45,12 @@ export function startExtproc(
         String(extprocPollMs),
       ],
       ...['--log-level', context.logLevel, '--log-format', context.logFormat],
+      ...(endpoints === undefined
+        ? []
+        : [
+            ...['--root-prefix', endpoints.rootPrefix],
+            ...['--endpoint-prefixes', formatEndpointPrefixes(endpoints.prefixes)],
+          ]),
     ],
     env: context.env,
     cwd: context.stateDir,

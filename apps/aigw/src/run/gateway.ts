@@ -1,7 +1,7 @@
 import { rm } from 'node:fs/promises';
 import { setTimeout as delay } from 'node:timers/promises';
 import { isDeepStrictEqual } from 'node:util';
-import type { StandaloneConfig, StandaloneOptions } from '@aigw/gateway-config';
+import type { EndpointLayout, StandaloneConfig, StandaloneOptions } from '@aigw/gateway-config';
 import type { Logger } from 'pino';
 import { describeExit, type Child } from './child.js';
 import {
@@ -39,6 +39,8 @@ export interface GatewayOptions {
   readonly listenPort: number;
   readonly adminPort: number;
   readonly store: RateLimitStore;
+  /** Where the endpoints are served (`--root-prefix`, `--endpoint-prefixes`); default upstream's. */
+  readonly endpoints?: EndpointLayout;
   readonly log: Logger;
   /** Logging of the children: pino level and format (extproc, rate limiter), Envoy's `-l`. */
   readonly childLogLevel: Logger['level'];
@@ -191,6 +193,7 @@ export class Gateway {
       // without limits), so an edit that adds the first limit changes only routes and rules — no
       // listener drain — and the limiter is started then.
       rateLimit: { host: '127.0.0.1', port: await freePort() },
+      ...(options.endpoints === undefined ? {} : { endpoints: options.endpoints }),
     };
     const loaded = await loadGatewayConfig(options.source, {
       env: options.env,
@@ -212,6 +215,7 @@ export class Gateway {
         bin: this.#bins().extproc,
         socket: this.paths.extprocSocket,
         config: this.paths.filterConfig,
+        ...(this.#options.endpoints === undefined ? {} : { endpoints: this.#options.endpoints }),
       }),
     );
     const ratelimit = config.needsRateLimit ? await this.#spawnRateLimit() : undefined;

@@ -251,7 +251,7 @@ describe.each(Object.keys(pairs))('golden fixtures %s', (dirName) => {
 
   it.each(fixtureNames(dir, '.in.sse', { prefix: 'stream-' }))('%s', (name) => {
     const text = readFixture(dir, `${name}.in.sse`);
-    let bytes = encoder.encode(text);
+    let bytes: Uint8Array = encoder.encode(text);
     if (pair.isEventStream) {
       // The .bin transcript is the eventstream encoding of the .sse one, kept as a golden.
       bytes = bedrockEventStream(sseEvents(text));

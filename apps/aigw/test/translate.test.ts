@@ -63,6 +63,34 @@ describe('aigw translate', () => {
     ]);
   });
 
+  it("warns about fields our CRDs do not know in upstream's own example, and translates it", async () => {
+    const upstream = new URL(
+      '../../../packages/gateway-config/src/testdata/upstream/openai.yaml',
+      import.meta.url,
+    );
+    const input = fileURLToPath(upstream);
+    const result = await aigw('translate', input, input);
+    expect(result.code).toBe(0);
+    // Given twice (identical content): loaded once, warned once.
+    expect(result.stderr).toBe(
+      `aigw translate: warning: ${input}: AIServiceBackend default/envoy-ai-gateway-basic-openai: unknown field "spec.schema.capabilities" (ignored)\n`,
+    );
+    expect(result.stdout).toContain('kind: HTTPRoute');
+  });
+
+  it('emits an HTTPRoute backendRef to the Service an AIServiceBackend names', async () => {
+    const input = fileURLToPath(new URL('translate-basic.in.yaml', goldens));
+    const text = readFileSync(input, 'utf8');
+    const path = join(mkdtempSync(join(tmpdir(), 'aigw-translate-')), 'service.yaml');
+    writeFileSync(
+      path,
+      `${text}\n---\napiVersion: aigateway.envoyproxy.io/v1beta1\nkind: AIServiceBackend\nmetadata: {name: vllm}\nspec:\n  schema: {name: OpenAI}\n  backendRef: {name: vllm, port: 8000}\n`,
+    );
+    const result = await aigw('translate', path);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+  });
+
   it('names a file it cannot read', async () => {
     const result = await aigw('translate', '/nonexistent/routes.yaml');
     expect(result.code).toBe(1);

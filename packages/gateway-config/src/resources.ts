@@ -196,6 +196,26 @@ function identity(doc: Document): { kind: string; namespace: string; name: strin
   };
 }
 
+/** One of our CRs: validated as the API server would, unknown fields dropped with a warning. */
+function loadOurs(
+  doc: Document,
+  out: { readonly label: string; readonly problems: string[]; readonly set: Mutable<ResourceSet> },
+): unknown {
+  const { label, problems } = out;
+  const result = validateResource(doc.value, { unknownFields: 'warn' });
+  for (const w of result.warnings) {
+    // A file given twice is loaded once; say so once too.
+    const warning = `${label}: ${w} (ignored)`;
+    if (!out.set.warnings.includes(warning)) out.set.warnings.push(warning);
+  }
+  if (!result.ok) {
+    problems.push(...result.errors.map((e) => `${label}: ${e}`));
+    return undefined;
+  }
+  problems.push(...regexProblems(doc.value.spec, 'spec').map((p) => `${label}: ${p}`));
+  return result.value;
+}
+
 function loadDocument(
   doc: Document,
   out: { readonly problems: string[]; readonly set: Mutable<ResourceSet> },
@@ -213,15 +233,10 @@ function loadDocument(
     manifest: doc.value,
   };
   if (apiVersion.startsWith(aiGroup)) {
-    const result = validateResource(doc.value, { unknownFields: 'warn' });
-    out.set.warnings.push(...result.warnings.map((w) => `${label}: ${w} (ignored)`));
-    if (!result.ok) {
-      problems.push(...result.errors.map((e) => `${label}: ${e}`));
-      return undefined;
-    }
-    problems.push(...regexProblems(doc.value.spec, 'spec').map((p) => `${label}: ${p}`));
+    const result = loadOurs(doc, { label, ...out });
+    if (result === undefined) return undefined;
     const bucket = aiBuckets[kind] ?? 'others';
-    return { kind, bucket, entry: { ...base, resource: result.value } };
+    return { kind, bucket, entry: { ...base, resource: result } };
   }
   const known = kubeKinds.find((k) => k.kind === kind && k.apiVersion(apiVersion));
   const schema = known?.schema ?? otherObjectSchema;

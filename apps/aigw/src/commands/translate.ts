@@ -15,6 +15,7 @@ import { usage } from './help.js';
  * generates from the AIGateway resources in `files` (HTTPRoutes, HTTPRouteFilters, the extproc
  * config Secret), followed by the user's own objects. Problems go to stderr, one line each with
  * the file, the object and the field, and the exit code is 1; nothing is printed to stdout then.
+ * Fields our CRDs do not know are dropped with a warning on stderr (as a non-strict API server).
  */
 export async function translate(argv: readonly string[], cli: Cli): Promise<number> {
   const { config, positionals } = loadTranslateConfig(argv, cli.env);
@@ -38,9 +39,9 @@ export async function translate(argv: readonly string[], cli: Cli): Promise<numb
   }
   let yaml: string;
   try {
-    yaml = manifestsToYaml(
-      translateToKubernetes(loadResources(files), { rootPrefix: config.rootPrefix }),
-    );
+    const resources = loadResources(files, { target: 'kubernetes' });
+    cli.stderr.write(resources.warnings.map((w) => `aigw translate: warning: ${w}\n`).join(''));
+    yaml = manifestsToYaml(translateToKubernetes(resources, { rootPrefix: config.rootPrefix }));
   } catch (err) {
     if (!isResourceError(err)) throw err;
     cli.stderr.write(err.problems.map((problem) => `aigw translate: ${problem}\n`).join(''));

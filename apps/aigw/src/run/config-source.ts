@@ -26,6 +26,8 @@ export type LoadOutcome =
       readonly inputs: string;
       /** Things the user should know (e.g. which API key is missing), for the banner. */
       readonly notes: readonly string[];
+      /** Input the gateway ignores (fields our CRDs do not know), one line each naming the file. */
+      readonly warnings: readonly string[];
     }
   | { readonly ok: false; readonly problems: readonly string[]; readonly inputs: string };
 
@@ -61,8 +63,15 @@ export async function loadGatewayConfig(
             path: file.path,
             text: substituteEnv(file.text, context.env, { file: file.path }),
           }));
-    const config = buildStandalone(loadResources(files), context.options);
-    return { ok: true, config, inputs: read.inputs, notes: read.notes };
+    const resources = loadResources(files);
+    const config = buildStandalone(resources, context.options);
+    return {
+      ok: true,
+      config,
+      inputs: read.inputs,
+      notes: read.notes,
+      warnings: resources.warnings,
+    };
   } catch (err) {
     if (isResourceError(err)) return { ok: false, problems: err.problems, inputs: read.inputs };
     // A generator bug must not take a running gateway down on reload: report it like bad input.

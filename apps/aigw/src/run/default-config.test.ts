@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { loadResources } from '@aigw/gateway-config';
 import { parseAllDocuments } from 'yaml';
 import { DefaultConfigError, defaultResources } from './default-config.js';
 
@@ -63,6 +64,86 @@ describe('the embedded default', () => {
     expect(find(all, 'Backend', 'anthropic')?.spec?.endpoints).toEqual([
       { fqdn: { hostname: 'api.anthropic.com', port: 443 } },
     ]);
+  });
+
+  it('uses Azure OpenAI when AZURE_OPENAI_API_KEY is set, over OPENAI_API_KEY (as upstream)', () => {
+    const all = docs({
+      OPENAI_API_KEY: 'sk-ignored',
+      AZURE_OPENAI_API_KEY: 'az-key',
+      AZURE_OPENAI_ENDPOINT: 'https://my-resource.openai.azure.com/',
+      OPENAI_API_VERSION: '2024-10-21',
+    });
+    expect(find(all, 'AIServiceBackend', 'openai')?.spec?.schema).toEqual({
+      name: 'AzureOpenAI',
+      version: '2024-10-21',
+    });
+    expect(find(all, 'Backend', 'openai')?.spec).toEqual({
+      endpoints: [{ fqdn: { hostname: 'my-resource.openai.azure.com', port: 443 } }],
+      tls: { wellKnownCACertificates: 'System', sni: 'my-resource.openai.azure.com' },
+    });
+    expect(find(all, 'BackendSecurityPolicy', 'openai-apikey')?.spec).toMatchObject({
+      type: 'AzureAPIKey',
+      azureAPIKey: { secretRef: { name: 'openai-apikey' } },
+    });
+    expect(find(all, 'Secret', 'openai-apikey')?.stringData).toEqual({ apiKey: 'az-key' });
+  });
+
+  it.each([
+    [{ AZURE_OPENAI_API_KEY: 'k', OPENAI_API_VERSION: 'v' }, /^AZURE_OPENAI_ENDPOINT is required/],
+    [
+      { AZURE_OPENAI_API_KEY: 'k', AZURE_OPENAI_ENDPOINT: 'https://x.openai.azure.com' },
+      /^OPENAI_API_VERSION is required/,
+    ],
+    [
+      { AZURE_OPENAI_API_KEY: 'k', AZURE_OPENAI_ENDPOINT: 'x.azure.com', OPENAI_API_VERSION: 'v' },
+      /^AZURE_OPENAI_ENDPOINT=x\.azure\.com is not a URL/,
+    ],
+  ])('refuses an incomplete Azure setup %j, naming the variable', (env, message) => {
+    expect(() => defaultResources(env)).toThrow(DefaultConfigError);
+    expect(() => defaultResources(env)).toThrow(message);
+  });
+
+  it.each([
+    [{ OPENAI_API_KEY: 'k' }],
+    [
+      {
+        AZURE_OPENAI_API_KEY: 'k',
+        AZURE_OPENAI_ENDPOINT: 'https://x.openai.azure.com',
+        OPENAI_API_VERSION: '2024-10-21',
+      },
+    ],
+  ])('sends OPENAI_ORG_ID and OPENAI_PROJECT_ID as headers (%j)', (env) => {
+    const all = docs({ ...env, OPENAI_ORG_ID: 'org-1', OPENAI_PROJECT_ID: 'proj_2' });
+    expect(find(all, 'AIServiceBackend', 'openai')?.spec?.headerMutation).toEqual({
+      set: [
+        { name: 'OpenAI-Organization', value: 'org-1' },
+        { name: 'OpenAI-Project', value: 'proj_2' },
+      ],
+    });
+    const onlyProject = docs({ ...env, OPENAI_PROJECT_ID: 'proj_2' });
+    expect(find(onlyProject, 'AIServiceBackend', 'openai')?.spec?.headerMutation).toEqual({
+      set: [{ name: 'OpenAI-Project', value: 'proj_2' }],
+    });
+    expect(find(docs(env), 'AIServiceBackend', 'openai')?.spec).not.toHaveProperty(
+      'headerMutation',
+    );
+  });
+
+  it.each([
+    [{}],
+    [{ OPENAI_API_KEY: 'k', ANTHROPIC_API_KEY: 'a', OPENAI_ORG_ID: 'o', OPENAI_PROJECT_ID: 'p' }],
+    [
+      {
+        AZURE_OPENAI_API_KEY: 'k',
+        AZURE_OPENAI_ENDPOINT: 'https://x.openai.azure.com',
+        OPENAI_API_VERSION: '2024-10-21',
+        OPENAI_ORG_ID: 'o',
+      },
+    ],
+  ])('loads cleanly, without warnings (%j)', (env) => {
+    const set = loadResources([{ path: 'default', text: defaultResources(env).text }]);
+    expect(set.warnings).toEqual([]);
+    expect(set.aiServiceBackends.length).toBeGreaterThan(0);
   });
 
   it('starts without keys and says what to set', () => {

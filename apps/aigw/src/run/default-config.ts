@@ -15,26 +15,29 @@ export interface DefaultResources {
 
 interface Provider {
   readonly name: string;
-  readonly schema: 'OpenAI' | 'Anthropic';
+  readonly schema: 'OpenAI' | 'AzureOpenAI' | 'Anthropic';
+  /** The schema version (Azure's api-version). */
+  readonly version?: string;
   readonly url: URL;
   readonly key: string | undefined;
-  readonly policy: 'APIKey' | 'AnthropicAPIKey';
+  readonly policy: 'APIKey' | 'AzureAPIKey' | 'AnthropicAPIKey';
+  /** Request headers set on every request to this provider. */
+  readonly headers?: readonly { readonly name: string; readonly value: string }[];
 }
 
 /**
  * The configuration `aigw run` uses without files, as upstream's `aigw run` does: one
  * OpenAI-compatible backend (`OPENAI_BASE_URL`, default https://api.openai.com/v1, key from
- * `OPENAI_API_KEY`) that serves every model, and — when `ANTHROPIC_API_KEY` is set — Anthropic
- * (`ANTHROPIC_BASE_URL`, default https://api.anthropic.com) for `claude-*` models.
+ * `OPENAI_API_KEY`) that serves every model — or Azure OpenAI when `AZURE_OPENAI_API_KEY` is set
+ * (`AZURE_OPENAI_ENDPOINT` and `OPENAI_API_VERSION` required; Azure wins over `OPENAI_API_KEY`,
+ * as upstream) — with `OPENAI_ORG_ID` / `OPENAI_PROJECT_ID` sent as the `OpenAI-Organization` /
+ * `OpenAI-Project` headers; and, when `ANTHROPIC_API_KEY` is set, Anthropic (`ANTHROPIC_BASE_URL`,
+ * default https://api.anthropic.com) for `claude-*` models.
+ *
+ * @see https://github.com/envoyproxy/ai-gateway/blob/main/internal/autoconfig/openai.go
  */
 export function defaultResources(env: Env): DefaultResources {
-  const openai: Provider = {
-    name: 'openai',
-    schema: 'OpenAI',
-    url: parseUrl('OPENAI_BASE_URL', nonEmpty(env.OPENAI_BASE_URL) ?? defaultOpenAIUrl),
-    key: nonEmpty(env.OPENAI_API_KEY),
-    policy: 'APIKey',
-  };
+  const openai = openAIProvider(env);
   const anthropicKey = nonEmpty(env.ANTHROPIC_API_KEY);
   const anthropic: Provider | undefined =
     anthropicKey === undefined
@@ -54,6 +57,47 @@ export function defaultResources(env: Env): DefaultResources {
   return {
     text: docs.map((doc) => stringify(doc)).join('---\n'),
     notes: notes(openai, anthropic),
+  };
+}
+
+function openAIProvider(env: Env): Provider {
+  const headers = [
+    { name: 'OpenAI-Organization', value: nonEmpty(env.OPENAI_ORG_ID) },
+    { name: 'OpenAI-Project', value: nonEmpty(env.OPENAI_PROJECT_ID) },
+  ].flatMap((h) => (h.value === undefined ? [] : [{ name: h.name, value: h.value }]));
+  const azureKey = nonEmpty(env.AZURE_OPENAI_API_KEY);
+  if (azureKey === undefined) {
+    return {
+      name: 'openai',
+      schema: 'OpenAI',
+      url: parseUrl('OPENAI_BASE_URL', nonEmpty(env.OPENAI_BASE_URL) ?? defaultOpenAIUrl),
+      key: nonEmpty(env.OPENAI_API_KEY),
+      policy: 'APIKey',
+      headers,
+    };
+  }
+  const endpoint = nonEmpty(env.AZURE_OPENAI_ENDPOINT);
+  if (endpoint === undefined) {
+    throw new DefaultConfigError(
+      'AZURE_OPENAI_ENDPOINT is required when AZURE_OPENAI_API_KEY is set (e.g. https://my-resource.openai.azure.com)',
+    );
+  }
+  const version = nonEmpty(env.OPENAI_API_VERSION);
+  if (version === undefined) {
+    throw new DefaultConfigError(
+      'OPENAI_API_VERSION is required when AZURE_OPENAI_API_KEY is set (e.g. 2024-10-21)',
+    );
+  }
+  // The Azure translator builds /openai/deployments/<model>/… itself: the endpoint's path is unused.
+  const url = parseUrl('AZURE_OPENAI_ENDPOINT', endpoint);
+  return {
+    name: 'openai',
+    schema: 'AzureOpenAI',
+    version,
+    url: new URL(url.origin),
+    key: azureKey,
+    policy: 'AzureAPIKey',
+    headers,
   };
 }
 
@@ -85,8 +129,15 @@ function providerObjects(provider: Provider): object[] {
       kind: 'AIServiceBackend',
       metadata: { name, namespace },
       spec: {
-        schema: { name: provider.schema, ...(prefix === '' ? {} : { prefix }) },
+        schema: {
+          name: provider.schema,
+          ...(provider.version === undefined ? {} : { version: provider.version }),
+          ...(prefix === '' ? {} : { prefix }),
+        },
         backendRef: { name, kind: 'Backend', group: 'gateway.envoyproxy.io' },
+        ...(provider.headers === undefined || provider.headers.length === 0
+          ? {}
+          : { headerMutation: { set: provider.headers } }),
       },
     },
     {
@@ -105,7 +156,12 @@ function providerObjects(provider: Provider): object[] {
 
 function credentialObjects(provider: Provider, key: string): object[] {
   const secret = `${provider.name}-apikey`;
-  const field = provider.policy === 'APIKey' ? 'apiKey' : 'anthropicAPIKey';
+  const fields = {
+    APIKey: 'apiKey',
+    AzureAPIKey: 'azureAPIKey',
+    AnthropicAPIKey: 'anthropicAPIKey',
+  } as const;
+  const field = fields[provider.policy];
   return [
     {
       apiVersion: 'aigateway.envoyproxy.io/v1alpha1',
@@ -136,7 +192,8 @@ function notes(openai: Provider, anthropic: Provider | undefined): string[] {
       'No OPENAI_API_KEY or ANTHROPIC_API_KEY is set: requests go to ' +
         `${base} without a key (fine for a local server such as Ollama; OpenAI will refuse them).`,
       'Set OPENAI_API_KEY (and OPENAI_BASE_URL for another OpenAI-compatible server) and/or ' +
-        'ANTHROPIC_API_KEY, then restart aigw run — or pass your own files: aigw run my-gateway.yaml',
+        'ANTHROPIC_API_KEY (or AZURE_OPENAI_API_KEY with AZURE_OPENAI_ENDPOINT and OPENAI_API_VERSION), ' +
+        'then restart aigw run — or pass your own files: aigw run my-gateway.yaml',
     ];
   }
   if (openai.key === undefined) {

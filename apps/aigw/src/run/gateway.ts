@@ -204,7 +204,8 @@ export class Gateway {
     this.#programs = locatePrograms(options.env);
     await checkPorts(options);
     this.#config = loaded.config;
-    this.#notes = loaded.notes;
+    this.#notes = [...loaded.warnings, ...loaded.notes];
+    for (const warning of loaded.warnings) options.log.warn(warning);
     await this.#writer.writeAll(loaded.config);
     await this.#startChildren(loaded.config);
   }
@@ -359,6 +360,7 @@ export class Gateway {
       );
       return;
     }
+    for (const warning of loaded.warnings) log.warn(warning);
     this.#warnAboutRestart(loaded.config);
     const previous = this.#config;
     const rejectedBefore = await xdsRejections(this.#options.adminPort);

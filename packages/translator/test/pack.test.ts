@@ -68,6 +68,36 @@ function exportTargets(value: unknown): string[] {
   return Object.values(value).flatMap(exportTargets);
 }
 
+/** The `ts` code blocks of the README's "Examples" section. */
+function readmeExamples(): string[] {
+  const readme = readFileSync(join(packageDir, 'README.md'), 'utf8');
+  const start = readme.indexOf('\n## Examples\n');
+  const section = readme.slice(start, readme.indexOf('\n## ', start + 1));
+  return [...section.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1] ?? '');
+}
+
+/**
+ * What an example says it prints: the comment lines right after each `console.log(…);` (or the
+ * comment trailing it); a comment spread over several lines continues the same output line.
+ */
+function expectedOutput(code: string): string {
+  const lines = code.split('\n');
+  const at = (n: number): string => lines[n] ?? '';
+  const out: string[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    if (!at(i).includes('console.log(')) continue;
+    while (i < lines.length && !/;\s*(\/\/.*)?$/.test(at(i))) i++;
+    const trailing = /;\s*\/\/ (.*)$/.exec(at(i));
+    const comments = trailing === null ? [] : [trailing[1] ?? ''];
+    while (trailing === null && /^\s*\/\//.test(at(i + 1))) {
+      i++;
+      comments.push(at(i).replace(/^\s*\/\/\s*/, ''));
+    }
+    out.push(comments.join(''));
+  }
+  return out.join('\n');
+}
+
 let scratch: string | undefined;
 let packed: string; // the unpacked tarball (its `package/` folder)
 let consumer: string; // the scratch project the tarball is installed into
@@ -93,6 +123,9 @@ beforeAll(() => {
     JSON.stringify({ name: 'consumer', version: '0.0.0', private: true, type: 'module' }),
   );
   run('npm', ['install', tarballPath, '--no-audit', '--no-fund', '--prefer-offline'], consumer);
+  readmeExamples().forEach((code, i) => {
+    writeFileSync(join(consumer, `readme-${i}.ts`), code);
+  });
 }, 300_000);
 
 afterAll(() => {
@@ -208,6 +241,16 @@ console.log(JSON.stringify({
     });
   });
 
+  it('runs every README example and prints what the README says', slow, () => {
+    const examples = readmeExamples();
+    expect(examples.length).toBeGreaterThanOrEqual(4);
+    examples.forEach((code, i) => {
+      // Node runs the TypeScript examples as they are (type stripping).
+      const printed = run(process.execPath, [`readme-${i}.ts`], consumer);
+      expect(printed.trimEnd(), `README example ${i + 1}`).toBe(expectedOutput(code));
+    });
+  });
+
   it.each([
     { moduleResolution: 'node16', module: 'node16' },
     { moduleResolution: 'bundler', module: 'esnext' },
@@ -268,7 +311,7 @@ export type { JsonObject };
             skipLibCheck: false,
             verbatimModuleSyntax: true,
           },
-          files: ['index.ts'],
+          files: ['index.ts', ...readmeExamples().map((_, i) => `../readme-${i}.ts`)],
         }),
       );
       const tsc = require.resolve('typescript/bin/tsc');

@@ -19,6 +19,12 @@ export interface RequestContext {
   backend: RuntimeBackend | undefined;
   translator: Translator | undefined;
   upstreamModel: string | undefined;
+  /** The AIGatewayRoute (`namespace/name`) Envoy's route metadata names, for the current attempt. */
+  routeName?: string | undefined;
+  /** The request headers the first upstream attempt saw: what a retry restores. */
+  originalHeaders?: ReadonlyMap<string, string> | undefined;
+  /** Every header an attempt set or removed so far (a retry undoes those it does not redo). */
+  touchedHeaders?: Set<string> | undefined;
   attempts: number;
   /** Response state (router level). */
   status: number;

@@ -17,10 +17,11 @@ import {
   commonResponse,
   continueResponses,
   headerMap,
+  headerMutation,
   immediateResponse,
-  mutationOf,
   type HeaderEntry,
 } from './messages.js';
+import { applyBodyMutation, applyHeaderMutation, HeaderPlan, restoreHeaders } from './mutations.js';
 import {
   internalRequestIdHeader,
   type RequestContext,
@@ -37,6 +38,13 @@ export const backendNameAttribute =
  */
 export const endpointHostnameAttribute =
   "xds.upstream_host_metadata.filter_metadata['aigateway.envoy.io']['hostname']";
+
+/**
+ * The attribute with the AIGatewayRoute (`namespace/name`) of the route Envoy picked, from the
+ * route metadata the gateway writes (upstream's `aigw_route_name`): what route-scoped costs match.
+ */
+export const routeNameAttribute =
+  "xds.route_metadata.filter_metadata['aigateway.envoy.io']['aigw_route_name']";
 
 /** Key under which Envoy puts the configured attributes in `ProcessingRequest.attributes`. */
 export const extProcAttributesKey = 'envoy.filters.http.ext_proc';
@@ -65,6 +73,7 @@ function fail(
   return immediateResponse(
     errorBody({ dialect: context.dialect, status, message }),
     'aigw_upstream_error',
+    'upstream',
   );
 }
 
@@ -119,6 +128,21 @@ function translationFailed(context: RequestContext, err: unknown): extProc.Proce
   return fail(context, 500, 'request translation failed');
 }
 
+/**
+ * Headers a backend's header mutation may not touch: the credential headers its auth sets or
+ * strips (so a mutation never replaces or drops the injected key or signature) and the header
+ * linking the two filter levels. A backend without auth leaves the client's credential headers to
+ * its mutation (upstream's use case: removing the client's `authorization`).
+ */
+function protectedHeaders(backend: RuntimeBackend): ReadonlySet<string> {
+  const names = backend.signer
+    ? signedRequestHeaderNames
+    : backend.credential
+      ? credentialHeaderNames
+      : [];
+  return new Set([...names, internalRequestIdHeader]);
+}
+
 function authHeaders(backend: RuntimeBackend): { set: HeaderEntry[]; remove: string[] } {
   const credential = backend.credential;
   if (!credential) return { set: [], remove: [] };
@@ -133,6 +157,10 @@ interface Attempt {
   readonly context: RequestContext & { parsed: ParsedRequest };
   readonly backend: RuntimeBackend;
   readonly translated: TranslatedRequest;
+  /** The body to send: translated, then the backend's body mutation; undefined = unchanged. */
+  readonly body: Uint8Array | undefined;
+  /** Translator header changes, `:path` and the backend's header mutation; auth comes last. */
+  readonly plan: HeaderPlan;
   readonly requestHeaders: ReadonlyMap<string, string>;
   /** The endpoint's host name from its metadata, when the gateway configured one. */
   readonly endpointHostname: string | undefined;
@@ -142,24 +170,51 @@ function attemptResponse(
   attempt: Attempt,
   auth: { readonly set: readonly HeaderEntry[]; readonly remove: readonly string[] },
 ): extProc.ProcessingResponse {
-  const { context, backend, translated } = attempt;
-  const mutation = mutationOf(
-    {
-      set: translated.headers.set,
-      remove: [...translated.headers.remove, ...auth.remove, internalRequestIdHeader],
-    },
-    [[':path', translated.path], ...auth.set],
-  );
+  const { context, backend, body, plan } = attempt;
+  for (const [name, value] of auth.set) plan.set(name, value);
+  for (const name of auth.remove) plan.remove(name);
+  plan.remove(internalRequestIdHeader);
+  const touched = (context.touchedHeaders ??= new Set());
+  if (context.attempts > 1 && context.originalHeaders) {
+    restoreHeaders(plan, {
+      touched,
+      original: context.originalHeaders,
+      current: attempt.requestHeaders,
+    });
+  }
+  for (const name of plan.names()) touched.add(name);
   const namespace = context.runtime.config.metadataNamespace;
   const metadata: Record<string, unknown> = { backend_name: backend.backend.name };
-  if (translated.body) metadata.content_length = String(translated.body.byteLength);
+  if (body) metadata.content_length = String(body.byteLength);
   return commonResponse({
     phase: 'requestHeaders',
-    mutation,
-    body: translated.body,
-    isReplace: translated.body !== undefined,
+    mutation: headerMutation(plan.sets, plan.removals),
+    body,
+    isReplace: body !== undefined,
     dynamicMetadata: { [namespace]: metadata },
   });
+}
+
+/**
+ * The attempt's body and headers before auth: the translation, then the backend's mutations
+ * (upstream's order: translate, mutate, authenticate), each started afresh from the translation
+ * of the client's request, so a retry on another backend carries only that backend's mutations.
+ */
+function mutatedAttempt(
+  context: RequestContext & { parsed: ParsedRequest },
+  backend: RuntimeBackend,
+  translated: TranslatedRequest,
+): { body: Uint8Array | undefined; plan: HeaderPlan } {
+  const plan = new HeaderPlan();
+  plan.apply(translated.headers);
+  plan.set(':path', translated.path);
+  const isProtected = protectedHeaders(backend);
+  applyHeaderMutation(plan, backend.backend.headerMutation, (name) => isProtected.has(name));
+  const mutatedBody = applyBodyMutation(
+    translated.body ?? context.parsed.raw,
+    backend.backend.bodyMutation,
+  );
+  return { body: mutatedBody ?? translated.body, plan };
 }
 
 /**
@@ -182,7 +237,7 @@ async function signedResponse(
       method: requestHeaders.get(':method') ?? 'POST',
       host,
       path: translated.path,
-      body: translated.body ?? context.parsed.raw,
+      body: attempt.body ?? context.parsed.raw,
     });
     const remove = signedRequestHeaderNames.filter((name) => !set.some(([key]) => key === name));
     return attemptResponse(attempt, { set, remove });
@@ -195,10 +250,12 @@ async function signedResponse(
 
 /**
  * The upstream-level filter runs once per attempt (retries included), after Envoy picked the
- * backend: it translates the request the router level parsed, injects the backend credential (or
- * signs the request, for AWS) and replaces the body only when translation changed it. Translation
- * always starts from the original parsed request, so a retry on another backend is translated
- * afresh. Synchronous except for SigV4 signing.
+ * backend: it translates the request the router level parsed, applies the backend's header and
+ * body mutations, injects the backend credential (or signs the request, for AWS) and replaces the
+ * body only when translation or a mutation changed it. Translation always starts from the
+ * original parsed request, so a retry on another backend is translated (and mutated) afresh; the
+ * headers an earlier attempt changed are restored when Envoy hands them over changed. Synchronous
+ * except for SigV4 signing.
  */
 export function processUpstreamRequestHeaders(
   request: extProc.ProcessingRequest,
@@ -225,14 +282,25 @@ export function processUpstreamRequestHeaders(
     return translationFailed(context, translation.failure);
   }
   const { translator, translated } = translation;
+  let mutated: ReturnType<typeof mutatedAttempt>;
+  try {
+    mutated = mutatedAttempt(parsedContext, backend, translated);
+  } catch (err) {
+    // Translated bodies are JSON objects; a failure here is a gateway bug, not the client's.
+    deps.log.error({ err, backend: name, request: context.id }, 'body mutation failed');
+    return fail(context, 500, 'request body mutation failed');
+  }
   context.backend = backend;
   context.translator = translator;
   context.upstreamModel = translated.model;
+  context.routeName = attributeOf(request, routeNameAttribute);
+  context.originalHeaders ??= requestHeaders;
   context.attempts += 1;
   const attempt: Attempt = {
     context: parsedContext,
     backend,
     translated,
+    ...mutated,
     requestHeaders,
     endpointHostname: attributeOf(request, endpointHostnameAttribute),
   };

@@ -1,18 +1,26 @@
 import { describe, expect, it } from 'vitest';
 import type { LLMRequestCost } from '@aigw/filterapi';
 import type { Usage } from '@aigw/translator';
-import { compileCosts, type CompiledCost, type CostInput } from './costs.js';
+import { compileCosts, evaluateCosts, type CompiledCost, type CostInput } from './costs.js';
 
 const usage: Usage = {
   inputTokens: 100,
   outputTokens: 40,
   totalTokens: 140,
   cachedInputTokens: 30,
+  cacheCreationInputTokens: 20,
   reasoningTokens: 12,
 };
 
 function input(overrides: Partial<CostInput> = {}): CostInput {
-  return { usage, model: 'gpt-a', backend: 'backend-a', routeName: 'route-a', ...overrides };
+  return {
+    usage,
+    model: 'gpt-a',
+    backend: 'ns/backend-a/route/route-a/rule/0/ref/0',
+    serviceBackend: 'ns/backend-a',
+    routeName: 'ns/route-a',
+    ...overrides,
+  };
 }
 
 function compileOne(cost: LLMRequestCost): CompiledCost {
@@ -30,8 +38,7 @@ describe('token costs', () => {
   it.each([
     { type: 'InputToken', expected: 100 },
     { type: 'CachedInputToken', expected: 30 },
-    // No translator reports cache-creation tokens yet: always 0.
-    { type: 'CacheCreationInputToken', expected: 0 },
+    { type: 'CacheCreationInputToken', expected: 20 },
     { type: 'OutputToken', expected: 40 },
     { type: 'ReasoningToken', expected: 12 },
     { type: 'TotalToken', expected: 140 },
@@ -61,7 +68,7 @@ describe('CEL costs', () => {
   it.each([
     ['input_tokens', 100],
     ['cached_input_tokens', 30],
-    ['cache_creation_input_tokens', 0],
+    ['cache_creation_input_tokens', 20],
     ['output_tokens', 40],
     ['total_tokens', 140],
     ['reasoning_tokens', 12],
@@ -82,14 +89,22 @@ describe('CEL costs', () => {
     expect(cost.evaluate(input({ model, backend }))).toBe(expected);
   });
 
+  it('counts no cache-creation tokens when the backend reported none', () => {
+    const without: Usage = { ...usage };
+    delete without.cacheCreationInputTokens;
+    expect(compileOne(cel('cache_creation_input_tokens')).evaluate(input({ usage: without }))).toBe(
+      0,
+    );
+  });
+
   it.each([
-    ['backend-a', 'route-a', 100],
-    ['backend-b', 'route-a', 0],
-    ['backend-b', 'route-b', 1],
+    ['ns/a/route/r/rule/0/ref/0', 'ns/route-a', 100],
+    ['ns/b/route/r/rule/0/ref/0', 'ns/route-a', 0],
+    ['ns/b/route/r/rule/0/ref/0', 'ns/route-b', 1],
   ])('conditions on backend %s and route %s: %d', (backend, routeName, expected) => {
     const cost = compileOne(
       cel(
-        'backend == "backend-a" ? input_tokens : (route_name == "route-b" ? 1u : 0u)',
+        'backend == "ns/a/route/r/rule/0/ref/0" ? input_tokens : (route_name == "ns/route-b" ? 1u : 0u)',
         'by_backend',
       ),
     );
@@ -138,15 +153,18 @@ describe('CEL costs', () => {
 
 describe('cost scoping', () => {
   it.each([
-    { scope: { routeName: 'route-a' }, applies: true },
-    { scope: { routeName: 'route-b' }, applies: false },
-    { scope: { backend: 'backend-a' }, applies: true },
-    { scope: { backend: 'backend-b' }, applies: false },
+    { scope: { routeName: 'ns/route-a' }, applies: true },
+    { scope: { routeName: 'ns/route-b' }, applies: false },
+    { scope: { backend: 'ns/backend-a' }, applies: true },
+    { scope: { backend: 'ns/backend-b' }, applies: false },
+    // The full backend name narrows the scope to one backendRef.
+    { scope: { backend: 'ns/backend-a/route/route-a/rule/0/ref/0' }, applies: true },
+    { scope: { backend: 'ns/backend-a/route/route-a/rule/0/ref/1' }, applies: false },
     { scope: { model: 'gpt-a' }, applies: true },
     { scope: { model: 'gpt-b' }, applies: false },
-    { scope: { routeName: 'route-a', backend: 'backend-a', model: 'gpt-a' }, applies: true },
-    { scope: { routeName: 'route-a', backend: 'backend-a', model: 'gpt-b' }, applies: false },
-    { scope: { routeName: 'route-b', backend: 'backend-a', model: 'gpt-a' }, applies: false },
+    { scope: { routeName: 'ns/route-a', backend: 'ns/backend-a', model: 'gpt-a' }, applies: true },
+    { scope: { routeName: 'ns/route-a', backend: 'ns/backend-a', model: 'gpt-b' }, applies: false },
+    { scope: { routeName: 'ns/route-b', backend: 'ns/backend-a', model: 'gpt-a' }, applies: false },
     { scope: {}, applies: true },
   ])('a cost scoped to $scope applies: $applies', ({ scope, applies }) => {
     const tokens = compileOne({ metadataKey: 'k', type: 'InputToken', ...scope });
@@ -154,5 +172,41 @@ describe('cost scoping', () => {
     const expected = applies ? 100 : undefined;
     expect(tokens.evaluate(input())).toBe(expected);
     expect(expression.evaluate(input())).toBe(expected);
+  });
+});
+
+describe('cost precedence', () => {
+  const costs = compileCosts([
+    { metadataKey: 'charge', type: 'TotalToken' },
+    { metadataKey: 'charge', type: 'InputToken', routeName: 'ns/route-a' },
+    { metadataKey: 'charge', type: 'OutputToken', routeName: 'ns/route-b' },
+    { metadataKey: 'charge', type: 'CEL', cel: '1u', routeName: 'ns/route-a', model: 'gpt-z' },
+    { metadataKey: 'other', type: 'ReasoningToken' },
+  ]);
+
+  it.each([
+    ['ns/route-a', 'gpt-a', 100],
+    ['ns/route-b', 'gpt-a', 40],
+    ['ns/route-c', 'gpt-a', 140],
+    ['', 'gpt-a', 140],
+    ['ns/route-a', 'gpt-z', 1],
+  ])(
+    'route %s, model %s is charged %d: the most specific applying cost wins',
+    (routeName, model, charge) => {
+      expect(evaluateCosts(costs, input({ routeName, model }))).toEqual(
+        new Map([
+          ['charge', charge],
+          ['other', 12],
+        ]),
+      );
+    },
+  );
+
+  it('writes nothing for a key whose winning cost fails at runtime', () => {
+    const failing = compileCosts([
+      { metadataKey: 'k', type: 'TotalToken' },
+      { ...cel('output_tokens - input_tokens', 'k'), routeName: 'ns/route-a' },
+    ]);
+    expect(evaluateCosts(failing, input())).toEqual(new Map());
   });
 });

@@ -7,8 +7,20 @@ import type { Usage } from '@aigw/translator';
 /** What a cost expression can see about one finished request. */
 export interface CostInput {
   readonly usage: Usage;
+  /** The client's model (CEL `model`; the `model` scope). */
   readonly model: string;
+  /**
+   * The filterapi backend name (CEL `backend`): what upstream's extproc passes, the per-route-rule
+   * name `<ns>/<backend>/route/<route>/rule/<i>/ref/<j>` (its API doc's "name.namespace" predates
+   * that naming). QuotaPolicy costs match on it.
+   */
   readonly backend: string;
+  /**
+   * The AIServiceBackend as `namespace/name`: what a cost's `backend` scope names (a scope equal
+   * to the full {@link backend} name matches too, narrowing the cost to one backendRef).
+   */
+  readonly serviceBackend: string;
+  /** The AIGatewayRoute as `namespace/name`, `''` when unknown (CEL `route_name`; the scope). */
   readonly routeName: string;
 }
 
@@ -16,6 +28,10 @@ export interface CostInput {
 export interface CompiledCost {
   readonly metadataKey: string;
   readonly cost: LLMRequestCost;
+  /** How many of `routeName`, `backend`, `model` the cost sets: the most specific one wins. */
+  readonly specificity: number;
+  /** Whether the cost's scope covers the request. */
+  applies(input: CostInput): boolean;
   /** The cost for one request, or undefined when it does not apply or cannot be computed. */
   evaluate(input: CostInput): number | undefined;
 }
@@ -65,7 +81,7 @@ function celContext(input: CostInput): Record<string, unknown> {
     route_name: input.routeName,
     input_tokens: uint(usage.inputTokens),
     cached_input_tokens: uint(usage.cachedInputTokens),
-    cache_creation_input_tokens: uint(0),
+    cache_creation_input_tokens: uint(usage.cacheCreationInputTokens ?? 0),
     output_tokens: uint(usage.outputTokens),
     total_tokens: uint(usage.totalTokens),
     reasoning_tokens: uint(usage.reasoningTokens),
@@ -89,7 +105,7 @@ function tokenCount(cost: LLMRequestCost, usage: Usage): number {
     case 'CachedInputToken':
       return usage.cachedInputTokens;
     case 'CacheCreationInputToken':
-      return 0;
+      return usage.cacheCreationInputTokens ?? 0;
     case 'OutputToken':
       return usage.outputTokens;
     case 'ReasoningToken':
@@ -103,7 +119,9 @@ function tokenCount(cost: LLMRequestCost, usage: Usage): number {
 function applies(cost: LLMRequestCost, input: CostInput): boolean {
   return (
     (cost.routeName === undefined || cost.routeName === input.routeName) &&
-    (cost.backend === undefined || cost.backend === input.backend) &&
+    (cost.backend === undefined ||
+      cost.backend === input.serviceBackend ||
+      cost.backend === input.backend) &&
     (cost.model === undefined || cost.model === input.model)
   );
 }
@@ -113,11 +131,16 @@ function applies(cost: LLMRequestCost, input: CostInput): boolean {
  * or uint) throws, so a bad config is rejected as a whole and the last good one stays.
  */
 export function compileCosts(costs: readonly LLMRequestCost[]): CompiledCost[] {
-  return costs.map((cost) => {
+  return costs.map((cost): CompiledCost => {
+    const scope = {
+      metadataKey: cost.metadataKey,
+      cost,
+      specificity: [cost.routeName, cost.backend, cost.model].filter((s) => s !== undefined).length,
+      applies: (input: CostInput) => applies(cost, input),
+    };
     if (cost.type !== 'CEL') {
       return {
-        metadataKey: cost.metadataKey,
-        cost,
+        ...scope,
         evaluate: (input) => (applies(cost, input) ? tokenCount(cost, input.usage) : undefined),
       };
     }
@@ -136,8 +159,7 @@ export function compileCosts(costs: readonly LLMRequestCost[]): CompiledCost[] {
       throw new Error(`llmRequestCosts ${cost.metadataKey}: CEL must yield an int or uint: ${why}`);
     }
     return {
-      metadataKey: cost.metadataKey,
-      cost,
+      ...scope,
       evaluate: (input) => {
         if (!applies(cost, input)) return undefined;
         try {
@@ -149,4 +171,28 @@ export function compileCosts(costs: readonly LLMRequestCost[]): CompiledCost[] {
       },
     };
   });
+}
+
+/**
+ * The costs of one request, by metadata key: for each key the applying cost with the most scope
+ * fields set (a route's cost over the global one, as upstream's route costs override
+ * `GatewayConfig.globalLLMRequestCosts`), the first in config order among equals. A winner that
+ * cannot be computed writes nothing; it does not fall back to a less specific cost.
+ */
+export function evaluateCosts(
+  costs: readonly CompiledCost[],
+  input: CostInput,
+): Map<string, number> {
+  const winners = new Map<string, CompiledCost>();
+  for (const cost of costs) {
+    if (!cost.applies(input)) continue;
+    const current = winners.get(cost.metadataKey);
+    if (!current || cost.specificity > current.specificity) winners.set(cost.metadataKey, cost);
+  }
+  const values = new Map<string, number>();
+  for (const [key, cost] of winners) {
+    const value = cost.evaluate(input);
+    if (value !== undefined) values.set(key, value);
+  }
+  return values;
 }

@@ -244,9 +244,11 @@ describe('openai → awsbedrock streamed response (ConverseStream eventstream)',
     const { bytes, includeUsage, encoded } = transcript(name);
     const whole = runStream([bytes], includeUsage);
 
-    it.runIf(encoded)('matches its committed .bin (the encoding of its events)', () => {
-      expectGolden(bytes, new URL(`${name}.bin`, dir));
-    });
+    if (encoded) {
+      it('matches its committed .bin (the encoding of its events)', () => {
+        expectGolden(bytes, new URL(`${name}.bin`, dir));
+      });
+    }
 
     it('translates the stream fed whole', () => {
       const summary = `${whole.text}# usage: ${JSON.stringify(whole.usage ?? null)}\n# model: ${whole.model ?? ''}\n`;

@@ -41,6 +41,34 @@ export function checkReferences(set: ResourceSet, target: Target = 'standalone')
     ...checkSecurityPolicies(set),
     ...checkQuotaPolicies(set),
     ...checkTrafficPolicies(set),
+    ...unsupportedFields(set),
+  ];
+}
+
+/**
+ * Fields our CRDs accept (they are part of upstream's API) that neither `aigw run` nor the
+ * extproc acts on yet: refused rather than silently ignored, naming the file, object and field.
+ */
+function unsupportedFields(set: ResourceSet): string[] {
+  const refuse = (where: string, field: string): string =>
+    `${where}: ${field}: not supported by aigw yet`;
+  return [
+    ...set.aiGatewayRoutes.flatMap((route) =>
+      (route.resource.spec?.rateLimitsFromHeaders ?? []).length > 0
+        ? [refuse(at('AIGatewayRoute', route), 'spec.rateLimitsFromHeaders')]
+        : [],
+    ),
+    ...set.aiServiceBackends.flatMap((backend) =>
+      backend.resource.spec?.responseBodyMutation === undefined
+        ? []
+        : [refuse(at('AIServiceBackend', backend), 'spec.responseBodyMutation')],
+    ),
+    ...set.backendSecurityPolicies.flatMap((policy) => {
+      const spec = policy.resource.spec as BackendSecurityPolicySpec | undefined;
+      return spec?.gcpCredentials?.isPassthrough === true
+        ? [refuse(at('BackendSecurityPolicy', policy), 'spec.gcpCredentials.isPassthrough')]
+        : [];
+    }),
   ];
 }
 

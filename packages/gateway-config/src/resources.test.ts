@@ -172,6 +172,30 @@ describe('loadResources', () => {
         'in.yaml: AIServiceBackend default/openai: spec.backendRef: Service default/openai-svc cannot be resolved outside a cluster; aigw run needs an Envoy Gateway Backend (group gateway.envoyproxy.io, kind Backend) with the address (use aigw translate to deploy this object to Kubernetes)',
     },
     {
+      what: 'rateLimitsFromHeaders (accepted by the CRD, not acted on yet)',
+      text: edited([
+        '  rules:\n',
+        '  rateLimitsFromHeaders:\n    - { metadataKey: limit, header: x-limit }\n  rules:\n',
+      ]),
+      problem:
+        'in.yaml: AIGatewayRoute default/chat: spec.rateLimitsFromHeaders: not supported by aigw yet',
+    },
+    {
+      what: 'responseBodyMutation (accepted by the CRD, not acted on yet)',
+      text: edited([
+        '    name: OpenAI\n',
+        '    name: OpenAI\n  responseBodyMutation:\n    remove: [usage]\n',
+      ]),
+      problem:
+        'in.yaml: AIServiceBackend default/openai: spec.responseBodyMutation: not supported by aigw yet',
+    },
+    {
+      what: 'GCP isPassthrough (accepted by the CRD, not acted on yet)',
+      text: `${basic}\n---\napiVersion: aigateway.envoyproxy.io/v1beta1\nkind: BackendSecurityPolicy\nmetadata: {name: vertex}\nspec:\n  type: GCPCredentials\n  gcpCredentials: {isPassthrough: true}\n`,
+      problem:
+        'in.yaml: BackendSecurityPolicy default/vertex: spec.gcpCredentials.isPassthrough: not supported by aigw yet',
+    },
+    {
       what: 'invalid YAML',
       text: 'kind: Secret\n  bad: [\n',
       problem: expect.stringMatching(/^in\.yaml:\d+:\d+: /) as string,

@@ -64,4 +64,11 @@ describe('translateToKubernetes', () => {
     });
     expect(objects.map((o) => o.kind)).toContain('Secret');
   });
+
+  it('refuses a GatewayConfig rather than dropping its costs and proxy silently', () => {
+    const text = `${basic}\n---\napiVersion: aigateway.envoyproxy.io/v1beta1\nkind: GatewayConfig\nmetadata: {name: gwc}\nspec: {}\n`;
+    expect(() => kinds(text)).toThrow(
+      'in.yaml: GatewayConfig default/gwc: not supported by aigw yet',
+    );
+  });
 });

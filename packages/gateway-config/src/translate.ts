@@ -205,7 +205,11 @@ function configSecret(
   };
 }
 
-const unsupportedKinds = new Set(['MCPRoute']);
+/**
+ * Our kinds the translation does not handle: MCPRoute, and GatewayConfig, whose global request
+ * costs and forward proxy would change the generated config (dropping it silently would not).
+ */
+const unsupportedKinds = new Set(['MCPRoute', 'GatewayConfig']);
 
 /** Options of {@link translateToKubernetes}. */
 export interface TranslateOptions {

@@ -5,6 +5,7 @@ import {
   isResourceError,
   loadResources,
   substituteEnv,
+  type ResourceSet,
   type SourceFile,
   type StandaloneConfig,
   type StandaloneOptions,
@@ -70,7 +71,7 @@ export async function loadGatewayConfig(
       config,
       inputs: read.inputs,
       notes: read.notes,
-      warnings: resources.warnings,
+      warnings: [...resources.warnings, ...listenerWarnings(resources, context.options.listenPort)],
     };
   } catch (err) {
     if (isResourceError(err)) return { ok: false, problems: err.problems, inputs: read.inputs };
@@ -78,6 +79,23 @@ export async function loadGatewayConfig(
     const message = err instanceof Error ? (err.stack ?? err.message) : String(err);
     return { ok: false, problems: [`internal error: ${message}`], inputs: read.inputs };
   }
+}
+
+/**
+ * aigw run serves every route on one listener, `--port`; a Gateway listener on another port (the
+ * upstream examples use 80) is not opened. Said once per listener rather than silently.
+ */
+function listenerWarnings(resources: ResourceSet, listenPort: number): string[] {
+  return resources.gateways.flatMap((gateway) =>
+    gateway.resource.spec.listeners.flatMap((listener, i) =>
+      listener.port === listenPort
+        ? []
+        : [
+            `${gateway.file}: Gateway ${gateway.namespace}/${gateway.name}: spec.listeners[${String(i)}].port: ` +
+              `${String(listener.port)} is not opened; aigw run serves every route on port ${String(listenPort)} (--port)`,
+          ],
+    ),
+  );
 }
 
 type ReadOutcome =

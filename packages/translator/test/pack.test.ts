@@ -153,6 +153,7 @@ describe('@aigw/translator tarball', () => {
     const shipped = files(packed);
     expect(shipped.filter((f) => /\.test\.|testdata\//.test(f))).toEqual([]);
     expect(shipped).toContain('README.md');
+    expect(shipped).toContain('LICENSE');
     const sources = new Set(shipped.filter((f) => f.startsWith('src/')));
     // Every built module comes from a shipped source: nothing left over from a deleted file.
     const built = shipped.filter((f) => f.startsWith('dist/') && f.endsWith('.js'));

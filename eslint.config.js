@@ -84,7 +84,8 @@ export default tseslint.config(
       'max-lines': ['error', { max: 600, skipBlankLines: true, skipComments: true }],
     },
   },
-  // The translator is pure: zod and its own code only (same edges as the Go translator).
+  // The translator is pure and published on its own: its own code only, no runtime dependency, no
+  // Node built-in (it runs on edge runtimes too; the pack test bundles it for a neutral platform).
   {
     files: ['packages/translator/src/**/*.ts'],
     rules: {
@@ -96,7 +97,7 @@ export default tseslint.config(
             ...appImports,
             {
               group: ['@aigw/*', 'pino', 'node:*', '@grpc/*'],
-              message: 'The translator depends on zod only.',
+              message: 'The translator has no runtime dependencies and uses no Node built-ins.',
             },
           ],
         },

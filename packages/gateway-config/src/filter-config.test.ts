@@ -77,6 +77,29 @@ describe('filter config backends', () => {
       bodyMutation: { set: [{ path: 'service_tier', value: '"flex"' }], remove: ['user'] },
     });
   });
+
+  it("lets the backendRef's remove drop the backend's set of a name, and its set the remove", () => {
+    const [backend] = backends(
+      base({
+        backend: `  headerMutation:
+    set: [{name: X-Team, value: a}]
+    remove: [X-Debug]
+  bodyMutation:
+    set: [{path: service_tier, value: '"flex"'}]
+    remove: [user]`,
+        ref: `          headerMutation:
+            set: [{name: x-debug, value: on}]
+            remove: [x-team]
+          bodyMutation:
+            set: [{path: user, value: '"route"'}]
+            remove: [service_tier]`,
+      }),
+    );
+    expect(backend).toMatchObject({
+      headerMutation: { set: [{ name: 'x-debug', value: 'on' }], remove: ['x-team'] },
+      bodyMutation: { set: [{ path: 'user', value: '"route"' }], remove: ['service_tier'] },
+    });
+  });
 });
 
 describe('defaultProfile', () => {

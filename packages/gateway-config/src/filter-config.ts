@@ -61,10 +61,14 @@ function backendEntry(
 ): NonNullable<FilterConfigInput['backends']>[number] {
   const spec = ref.serviceBackend.resource.spec;
   const schema = spec?.schema ?? { name: 'OpenAI' as const };
-  const headerMutation = mergeMutation(spec?.headerMutation, ref.ref.headerMutation, (h) =>
-    h.name.toLowerCase(),
-  );
-  const bodyMutation = mergeMutation(spec?.bodyMutation, ref.ref.bodyMutation, (f) => f.path);
+  const headerMutation = mergeMutation(spec?.headerMutation, ref.ref.headerMutation, {
+    keyOf: (h) => h.name.toLowerCase(),
+    normalise: (name) => name.toLowerCase(),
+  });
+  const bodyMutation = mergeMutation(spec?.bodyMutation, ref.ref.bodyMutation, {
+    keyOf: (f) => f.path,
+    normalise: (path) => path,
+  });
   const backendAuth = auth.forRef(ref);
   return {
     name: ref.name,
@@ -85,19 +89,26 @@ interface Mutation<T> {
   readonly remove?: readonly string[];
 }
 
-/** Backend-level mutation first; the route's backendRef wins on the same header or field. */
+/**
+ * The AIServiceBackend's mutation merged with the route's backendRef one, the backendRef winning
+ * on the same header (case-insensitive) or field: its `set` replaces the backend's set or remove
+ * of that name, its `remove` drops the backend's set of it.
+ */
 function mergeMutation<T>(
   base: Mutation<T> | undefined,
   override: Mutation<T> | undefined,
-  keyOf: (entry: T) => string,
+  key: { keyOf: (entry: T) => string; normalise: (name: string) => string },
 ): { set?: T[]; remove?: string[] } | undefined {
   if (!base && !override) return undefined;
-  const both = [base ?? {}, override ?? {}];
-  const set = new Map<string, T>();
-  for (const entry of both.flatMap((m) => m.set ?? [])) set.set(keyOf(entry), entry);
-  const remove = [...new Set(both.flatMap((m) => m.remove ?? []))];
+  const decided = new Map<string, T | null>();
+  for (const mutation of [base ?? {}, override ?? {}]) {
+    for (const name of mutation.remove ?? []) decided.set(key.normalise(name), null);
+    for (const entry of mutation.set ?? []) decided.set(key.keyOf(entry), entry);
+  }
+  const set = [...decided.values()].filter((entry): entry is T => entry !== null);
+  const remove = [...decided].filter(([, entry]) => entry === null).map(([name]) => name);
   return {
-    ...(set.size > 0 ? { set: [...set.values()] } : {}),
+    ...(set.length > 0 ? { set } : {}),
     ...(remove.length > 0 ? { remove } : {}),
   };
 }
@@ -121,31 +132,31 @@ function models(plan: Plan): NonNullable<FilterConfigInput['models']> {
 }
 
 /**
- * The routes' costs, one entry per metadata key. The filter config keys costs globally (the
- * extproc computes each for every request), so two routes may share a key only with the same
- * definition.
+ * The routes' costs, each scoped to its AIGatewayRoute (`routeName: namespace/name`, what the
+ * route metadata `aigw_route_name` names), as upstream's controller writes them: two routes may
+ * charge different costs under one key. A key listed twice in one route is refused.
  */
 function routeCosts(plan: Plan, problems: string[]): LLMRequestCost[] {
-  const byKey = new Map<string, { cost: LLMRequestCost; owner: string }>();
+  const costs: LLMRequestCost[] = [];
   for (const route of plan.resources.aiGatewayRoutes) {
+    const seen = new Set<string>();
     route.resource.spec?.llmRequestCosts?.forEach((c, i) => {
-      const cost: LLMRequestCost = {
+      if (seen.has(c.metadataKey)) {
+        problems.push(
+          `${route.file}: ${objectLabel('AIGatewayRoute', route)}: spec.llmRequestCosts[${String(i)}].metadataKey: "${c.metadataKey}" is listed twice`,
+        );
+        return;
+      }
+      seen.add(c.metadataKey);
+      costs.push({
         metadataKey: c.metadataKey,
         type: c.type,
         ...(c.cel === undefined ? {} : { cel: c.cel }),
-      };
-      const owner = `${route.namespace}/${route.name}`;
-      const first = byKey.get(c.metadataKey);
-      if (!first) {
-        byKey.set(c.metadataKey, { cost, owner });
-      } else if (first.cost.type !== cost.type || first.cost.cel !== cost.cel) {
-        problems.push(
-          `${route.file}: ${objectLabel('AIGatewayRoute', route)}: spec.llmRequestCosts[${String(i)}].metadataKey: "${c.metadataKey}" is defined differently by AIGatewayRoute ${first.owner}; one gateway has one definition per key`,
-        );
-      }
+        routeName: `${route.namespace}/${route.name}`,
+      });
     });
   }
-  return [...byKey.values()].map((entry) => entry.cost);
+  return costs;
 }
 
 /** Builds each policy's auth once and collects its credential files. */

@@ -181,12 +181,17 @@ describe('buildStandalone: endpoint host names', () => {
     expect(cluster?.transport_socket_matches).toBeUndefined();
   });
 
-  it('has the upstream extproc ask for the backend name and the host name', () => {
+  it('has the upstream extproc ask for the backend name, the host name and the route name', () => {
     const cluster = resources(build(), 'xds/cds.yaml')[0];
     const text = JSON.stringify(cluster?.typed_extension_protocol_options);
     expect(text).toContain(
-      `"request_attributes":["xds.upstream_host_metadata.filter_metadata['aigateway.envoy.io']['per_route_rule_backend_name']","xds.upstream_host_metadata.filter_metadata['aigateway.envoy.io']['hostname']"]`,
+      `"request_attributes":["xds.upstream_host_metadata.filter_metadata['aigateway.envoy.io']['per_route_rule_backend_name']","xds.upstream_host_metadata.filter_metadata['aigateway.envoy.io']['hostname']","xds.route_metadata.filter_metadata['aigateway.envoy.io']['aigw_route_name']"]`,
     );
+  });
+
+  it('names the AIGatewayRoute in every route metadata, as the route-scoped costs do', () => {
+    const routes = JSON.stringify(resources(build(), 'xds/rds.yaml'));
+    expect(routes).toContain('"aigateway.envoy.io":{"aigw_route_name":"default/chat"}');
   });
 
   it('refuses a hostname that is not a DNS name', () => {
@@ -322,9 +327,14 @@ describe('buildStandalone: filter config and files', () => {
     expect(parsed.models).toEqual([
       { name: 'gpt-4o-mini', ownedBy: 'openai', createdAt: '2025-05-23T00:00:00Z' },
     ]);
-    expect(parsed.llmRequestCosts.map((c) => c.metadataKey)).toEqual([
-      'llm_total_token',
-      'weighted',
+    expect(parsed.llmRequestCosts).toEqual([
+      { metadataKey: 'llm_total_token', type: 'TotalToken', routeName: 'default/chat' },
+      {
+        metadataKey: 'weighted',
+        type: 'CEL',
+        cel: 'input_tokens + output_tokens * 3u',
+        routeName: 'default/chat',
+      },
     ]);
   });
 
@@ -348,6 +358,24 @@ describe('buildStandalone: filter config and files', () => {
         { route: 'default/chat/rule/1', models: ['~llama-.*'], backends: ['default/bedrock'] },
       ],
     });
+  });
+});
+
+describe('buildStandalone: route costs', () => {
+  it('scopes each route cost to its route, so two routes may charge one key differently', () => {
+    const other =
+      '---\napiVersion: aigateway.envoyproxy.io/v1beta1\nkind: AIGatewayRoute\nmetadata: {name: other}\nspec:\n  rules: [{backendRefs: [{name: openai}]}]\n  llmRequestCosts: [{metadataKey: weighted, type: OutputToken}]\n';
+    const config = build(`${basic}\n${other}`);
+    const parsed = parseFilterConfig(stringify(config.filterConfig));
+    expect(parsed.llmRequestCosts.filter((c) => c.metadataKey === 'weighted')).toEqual([
+      {
+        metadataKey: 'weighted',
+        type: 'CEL',
+        cel: 'input_tokens + output_tokens * 3u',
+        routeName: 'default/chat',
+      },
+      { metadataKey: 'weighted', type: 'OutputToken', routeName: 'default/other' },
+    ]);
   });
 });
 
@@ -380,13 +408,22 @@ describe('buildStandalone: what it cannot run', () => {
         'in.yaml: BackendSecurityPolicy default/openai-apikey: spec.credentialOverride: not supported by aigw yet',
     },
     {
-      what: 'cost keys defined twice differently',
+      what: 'a cost key listed twice in one route',
       edit: [
-        '---\napiVersion: aigateway.envoyproxy.io/v1beta1\nkind: AIServiceBackend',
-        '---\napiVersion: aigateway.envoyproxy.io/v1beta1\nkind: AIGatewayRoute\nmetadata: {name: other}\nspec:\n  rules: [{backendRefs: [{name: openai}]}]\n  llmRequestCosts: [{metadataKey: weighted, type: OutputToken}]\n---\napiVersion: aigateway.envoyproxy.io/v1beta1\nkind: AIServiceBackend',
+        '    - metadataKey: weighted\n',
+        '    - metadataKey: llm_total_token\n      type: InputToken\n    - metadataKey: weighted\n',
       ],
       problem:
-        'in.yaml: AIGatewayRoute default/other: spec.llmRequestCosts[0].metadataKey: "weighted" is defined differently by AIGatewayRoute default/chat; one gateway has one definition per key',
+        'in.yaml: AIGatewayRoute default/chat: spec.llmRequestCosts[1].metadataKey: "llm_total_token" is listed twice',
+    },
+    {
+      what: 'a header mutation of a header the gateway owns',
+      edit: [
+        'metadata:\n  name: openai\n  namespace: default\nspec:\n',
+        'metadata:\n  name: openai\n  namespace: default\nspec:\n  headerMutation:\n    remove: [Content-Length]\n',
+      ],
+      problem:
+        'filter config: backends[0].headerMutation.remove[0]: content-length is managed by the gateway and cannot be mutated',
     },
   ])('reports $what with the file, object and field', ({ edit, problem }) => {
     const [from, to] = edit as [string, string];

@@ -16,9 +16,17 @@ export const backendNameAttribute = `xds.upstream_host_metadata.filter_metadata[
 export const endpointHostnameAttribute = `xds.upstream_host_metadata.filter_metadata['${xdsMetadataNamespace}']['hostname']`;
 
 /**
+ * The attribute with the AIGatewayRoute (`namespace/name`) of the route Envoy picked, from the
+ * route metadata `aigw_route_name` (upstream's attribute): what route-scoped costs and the
+ * `route_name` metadata use.
+ */
+export const routeNameAttribute = `xds.route_metadata.filter_metadata['${xdsMetadataNamespace}']['aigw_route_name']`;
+
+/**
  * The ext_proc filter at one of its two levels (docs/extproc.md): the router level sees the
  * whole request body and every response, the upstream level only the request headers of each
- * attempt, plus the backend name and host name from the endpoint metadata. Both fail closed
+ * attempt, plus the backend name and host name from the endpoint metadata and the route name from
+ * the route metadata. Both fail closed
  * (`failure_mode_allow: false`): an untranslated, unauthenticated request never goes upstream.
  */
 export function extProcFilter(level: 'router' | 'upstream'): object {
@@ -47,7 +55,13 @@ export function extProcFilter(level: 'router' | 'upstream'): object {
           },
       ...(isRouter
         ? {}
-        : { request_attributes: [backendNameAttribute, endpointHostnameAttribute] }),
+        : {
+            request_attributes: [
+              backendNameAttribute,
+              endpointHostnameAttribute,
+              routeNameAttribute,
+            ],
+          }),
     },
   };
 }

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import * as translator from '@aigw/translator';
 import { loadResources } from '../resources.js';
 import { translateToKubernetes } from '../translate.js';
 import {
@@ -19,34 +20,14 @@ import { routeConfiguration } from './routes.js';
 
 const defaults = defaultEndpointLayout.prefixes;
 
-// The same cases as @aigw/translator's endpoint.test.ts: both parsers must agree.
-describe('parseEndpointPrefixes', () => {
-  it.each([
-    ['', defaults],
-    ['openai:/,cohere:/cohere,anthropic:/anthropic', defaults],
-    ['anthropic:/claude', { ...defaults, anthropic: '/claude' }],
-    [' openai : /oa , anthropic:/c ', { ...defaults, openai: '/oa', anthropic: '/c' }],
-    ['openai:', { ...defaults, openai: '' }],
-    ['cohere:/a,cohere:/b', { ...defaults, cohere: '/b' }],
-  ])('parses %j', (text, prefixes) => {
-    expect(parseEndpointPrefixes(text)).toEqual(prefixes);
-  });
-
-  it.each([
-    ['openai:/,', 'empty pair at position 2 (expected key:value, e.g. anthropic:/claude)'],
-    ['openai', 'invalid pair at position 1: "openai" (expected key:value)'],
-    [
-      'openai:/,gemini:/g',
-      'unknown key "gemini" at position 2 (allowed: openai, cohere, anthropic)',
-    ],
-    [
-      'anthropic:/a b',
-      'invalid anthropic prefix "/a b" at position 1: a path prefix may not contain "?", "#", ' +
-        'spaces or control characters',
-    ],
-  ])('refuses %j', (text, message) => {
-    expect(() => parseEndpointPrefixes(text)).toThrow(EndpointPrefixError);
-    expect(() => parseEndpointPrefixes(text)).toThrow(message);
+// Parsing and joining are @aigw/translator's (tested there); this package re-exports them so that
+// aigw and the extproc read a layout the same way.
+describe('the layout parsers are the translator’s', () => {
+  it('re-exports the very functions the extproc uses', () => {
+    expect(parseEndpointPrefixes).toBe(translator.parseEndpointPrefixes);
+    expect(parseRootPrefix).toBe(translator.parseRootPrefix);
+    expect(joinPath).toBe(translator.joinPath);
+    expect(defaultEndpointLayout.prefixes).toEqual(translator.defaultEndpointPrefixes);
   });
 
   it('formats prefixes back into the flag text', () => {
@@ -54,37 +35,16 @@ describe('parseEndpointPrefixes', () => {
     expect(formatEndpointPrefixes(prefixes)).toBe('openai:,cohere:/co,anthropic:/claude');
     expect(parseEndpointPrefixes(formatEndpointPrefixes(prefixes))).toEqual(prefixes);
   });
-});
 
-describe('parseRootPrefix', () => {
-  it.each([
-    ['/', '/'],
-    ['/ai/', '/ai'],
-    [' /ai//v2 ', '/ai/v2'],
-  ])('normalises %j to %s', (text, root) => {
-    expect(parseRootPrefix(text)).toBe(root);
-  });
-
-  it.each(['', 'ai', '/a?b', '/a b'])('refuses %j', (text) => {
+  it('refuses a bad flag with the translator’s typed error', () => {
+    expect(() => parseEndpointPrefixes('openai:/,gemini:/g')).toThrow(EndpointPrefixError);
     let caught: unknown;
     try {
-      parseRootPrefix(text);
+      parseRootPrefix('ai');
     } catch (err) {
       caught = err;
     }
     expect(isEndpointPrefixError(caught) && caught.code).toBe('invalid_root_prefix');
-  });
-});
-
-describe('joinPath', () => {
-  it.each([
-    [['/ai', '/', '/v1/chat/completions'], '/ai/v1/chat/completions'],
-    [['/ai/', '/anthropic', '/v1/messages'], '/ai/anthropic/v1/messages'],
-    [['/', 'cohere', '/v2/rerank'], '/cohere/v2/rerank'],
-    [['/a', '../b'], '/b'],
-    [['', ''], ''],
-  ])('joins %j to %s', (elements, joined) => {
-    expect(joinPath(...elements)).toBe(joined);
   });
 });
 

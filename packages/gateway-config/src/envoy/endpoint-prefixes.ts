@@ -2,137 +2,41 @@
  * Where the gateway serves its endpoints: upstream's rootPrefix and per-family endpoint prefixes
  * (Helm `endpointConfig`, extproc `-rootPrefix` / `-endpointPrefixes`). The generated Envoy
  * routes match the root prefix, the local replies judge the client's dialect by these paths, and
- * `aigw run` hands the same values to its extproc.
- *
- * The extproc parses the same flags with `@aigw/translator`'s `parseEndpointPrefixes`; this
- * package may not depend on the translator, so the small parser is repeated here with the same
- * rules and messages (both are tested against the same cases).
+ * `aigw run` hands the same values to its extproc. Parsing and joining are `@aigw/translator`'s,
+ * the very code the extproc runs, so the two cannot disagree on a layout.
  *
  * @see https://github.com/envoyproxy/ai-gateway/blob/main/internal/internalapi/internalapi.go
  */
+import {
+  defaultEndpointPrefixes,
+  defaultRootPrefix,
+  joinPath,
+  type EndpointLayout,
+  type EndpointPrefixes,
+} from '@aigw/translator';
 
-/** Path prefixes of the API families (upstream's `internalapi.EndpointPrefixes`). */
-export interface EndpointPrefixes {
-  readonly openai: string;
-  readonly cohere: string;
-  readonly anthropic: string;
-}
-
-/** The root prefix and the per-family prefixes below it. */
-export interface EndpointLayout {
-  readonly rootPrefix: string;
-  readonly prefixes: EndpointPrefixes;
-}
+export {
+  EndpointPrefixError,
+  isEndpointPrefixError,
+  joinPath,
+  parseEndpointPrefixes,
+  parseRootPrefix,
+  type EndpointLayout,
+  type EndpointPrefixErrorCode,
+  type EndpointPrefixes,
+} from '@aigw/translator';
 
 /** Upstream's defaults: root `/`; openai `/`, cohere `/cohere`, anthropic `/anthropic`. */
 export const defaultEndpointLayout: EndpointLayout = Object.freeze({
-  rootPrefix: '/',
-  prefixes: Object.freeze({ openai: '/', cohere: '/cohere', anthropic: '/anthropic' }),
+  rootPrefix: defaultRootPrefix,
+  prefixes: defaultEndpointPrefixes,
 });
 
-/** Codes of {@link EndpointPrefixError}. */
-export type EndpointPrefixErrorCode = 'invalid_endpoint_prefixes' | 'invalid_root_prefix';
-
-/** A root prefix or an endpoint-prefixes list that cannot be used; the message is one line. */
-export class EndpointPrefixError extends Error {
-  override readonly name = 'EndpointPrefixError';
-  readonly code: EndpointPrefixErrorCode;
-
-  constructor(code: EndpointPrefixErrorCode, message: string) {
-    super(message);
-    this.code = code;
-  }
-}
-
-/** Structural guard for {@link EndpointPrefixError}. */
-export function isEndpointPrefixError(err: unknown): err is EndpointPrefixError {
-  return err instanceof Error && err.name === 'EndpointPrefixError';
-}
-
 const prefixKeys = ['openai', 'cohere', 'anthropic'] as const;
-type PrefixKey = (typeof prefixKeys)[number];
-
-const badPathCharacter = /[?#\s\p{Cc}]/u;
-
-/**
- * Parses `openai:/,cohere:/cohere,anthropic:/anthropic` (upstream's format); keys not given keep
- * their defaults, `''` gives the defaults.
- *
- * @throws EndpointPrefixError `invalid_endpoint_prefixes`.
- */
-export function parseEndpointPrefixes(text: string): EndpointPrefixes {
-  const out: Record<PrefixKey, string> = { ...defaultEndpointLayout.prefixes };
-  if (text === '') return out;
-  for (const [index, raw] of text.split(',').entries()) {
-    const [key, value] = parsePair(raw.trim(), `at position ${String(index + 1)}`);
-    out[key] = value;
-  }
-  return out;
-}
-
-function parsePair(pair: string, position: string): [PrefixKey, string] {
-  const fail = (message: string): EndpointPrefixError =>
-    new EndpointPrefixError('invalid_endpoint_prefixes', message);
-  if (pair === '') {
-    throw fail(`empty pair ${position} (expected key:value, e.g. anthropic:/claude)`);
-  }
-  const colon = pair.indexOf(':');
-  if (colon === -1) {
-    throw fail(`invalid pair ${position}: ${JSON.stringify(pair)} (expected key:value)`);
-  }
-  const key = pair.slice(0, colon).trim();
-  const value = pair.slice(colon + 1).trim();
-  const known = prefixKeys.find((k) => k === key);
-  if (known === undefined) {
-    throw fail(
-      `unknown key ${JSON.stringify(key)} ${position} (allowed: ${prefixKeys.join(', ')})`,
-    );
-  }
-  if (badPathCharacter.test(value)) {
-    throw fail(
-      `invalid ${known} prefix ${JSON.stringify(value)} ${position}: ` +
-        'a path prefix may not contain "?", "#", spaces or control characters',
-    );
-  }
-  return [known, value];
-}
-
-/**
- * Validates and normalises a root prefix: a path starting with `/`; `/ai/` gives `/ai`.
- *
- * @throws EndpointPrefixError `invalid_root_prefix`.
- */
-export function parseRootPrefix(text: string): string {
-  const value = text.trim();
-  if (!value.startsWith('/') || badPathCharacter.test(value)) {
-    throw new EndpointPrefixError(
-      'invalid_root_prefix',
-      `invalid root prefix ${JSON.stringify(text)}: expected a path starting with "/" ` +
-        'without "?", "#", spaces or control characters, e.g. /ai',
-    );
-  }
-  return joinPath(value);
-}
 
 /** The `--endpoint-prefixes` text of `prefixes` (every key spelled out). */
 export function formatEndpointPrefixes(prefixes: EndpointPrefixes): string {
   return prefixKeys.map((key) => `${key}:${prefixes[key]}`).join(',');
-}
-
-/** Joins path elements as Go's `path.Join` does (empty elements ignored, result cleaned). */
-export function joinPath(...elements: readonly string[]): string {
-  const joined = elements.filter((e) => e !== '').join('/');
-  if (joined === '') return '';
-  const isRooted = joined.startsWith('/');
-  const out: string[] = [];
-  for (const segment of joined.split('/')) {
-    if (segment === '' || segment === '.') continue;
-    if (segment !== '..') out.push(segment);
-    else if (out.length > 0 && out[out.length - 1] !== '..') out.pop();
-    else if (!isRooted) out.push('..');
-  }
-  const cleaned = (isRooted ? '/' : '') + out.join('/');
-  return cleaned === '' ? '.' : cleaned;
 }
 
 /**

@@ -1,7 +1,8 @@
-import { status, type ServerDuplexStream } from '@grpc/grpc-js';
+import type { ServerDuplexStream } from '@grpc/grpc-js';
 import * as extProc from '@aigw/proto/ext-proc-service';
 import type { Logger } from '@aigw/service-kit';
 import type { EndpointMatcher } from '@aigw/translator';
+import { toGrpcStatus } from '../errors.js';
 import type { RuntimeConfig } from '../runtime/runtime-config.js';
 import { constantResponse, continueResponses } from './messages.js';
 import type { RequestContexts } from './request-context.js';
@@ -95,7 +96,7 @@ export function handleProcessStream(call: ProcessStream, deps: StreamDeps): void
       deps.log.error({ err, request: router?.context?.id }, 'ext_proc message failed');
       release();
       // destroy() would leave Envoy waiting for its message timeout; a status ends it now.
-      call.emit('error', { code: status.INTERNAL, details: 'ext_proc message failed' });
+      call.emit('error', toGrpcStatus(err));
       return;
     }
     // Only SigV4 signing (upstream level, request headers: the stream's one message) is async.
@@ -104,7 +105,7 @@ export function handleProcessStream(call: ProcessStream, deps: StreamDeps): void
         (signed) => call.write(signed),
         (err: unknown) => {
           deps.log.error({ err }, 'ext_proc message failed');
-          call.emit('error', { code: status.INTERNAL, details: 'ext_proc message failed' });
+          call.emit('error', toGrpcStatus(err));
         },
       );
     } else if (response) call.write(response);

@@ -9,7 +9,9 @@ import {
   parseRequest,
   type EndpointMatcher,
   type ErrorResponse,
+  type Translator,
 } from '@aigw/translator';
+import { toClientFailure } from '../errors.js';
 import type { RuntimeConfig } from '../runtime/runtime-config.js';
 import {
   commonResponse,
@@ -17,6 +19,7 @@ import {
   headerMap,
   headerMutation,
   immediateResponse,
+  localReplyHeader,
   mutationOf,
   type HeaderEntry,
 } from './messages.js';
@@ -30,12 +33,6 @@ import {
 
 /** Header with the client's original path, for logs and the upstream level. */
 export const originalPathHeader = 'x-ai-eg-original-path';
-
-/**
- * Set by `aigw run`'s local-reply mappers on Envoy's own error responses, which are already JSON
- * in the client's dialect: passed through untranslated, the header removed.
- */
-export const localReplyHeader = 'x-aigw-local-reply';
 
 const localReplyPassThrough = commonResponse({
   phase: 'responseHeaders',
@@ -208,7 +205,12 @@ export class RouterProcessor {
     if (context.status < 200 || context.status >= 300) return this.#mapError(context, body);
     // A 2xx without a translator did not pass our upstream filter: nothing to count.
     if (!context.translator) return continueResponses.responseBody;
-    const result = context.translator.responseBody(body.body, body.endOfStream);
+    let result: ReturnType<Translator['responseBody']>;
+    try {
+      result = context.translator.responseBody(body.body, body.endOfStream);
+    } catch (err) {
+      return this.#unreadableResponse(context, err);
+    }
     if (result.usage) context.usage = result.usage;
     if (result.responseModel !== undefined) context.responseModel = result.responseModel;
     // Most SSE chunks pass unchanged: answer them with the pre-encoded CONTINUE.
@@ -223,6 +225,25 @@ export class RouterProcessor {
   /** Forgets the request: the router stream is its last user. */
   close(): void {
     if (this.#context) this.#deps.contexts.delete(this.#context.id);
+  }
+
+  /**
+   * The provider's 2xx body could not be translated (not JSON, or missing what its schema
+   * requires). A buffered body has not reached the client yet: answer a 502 in its dialect
+   * instead. A stream has (its headers went out at the first chunk), so the error propagates and
+   * Envoy resets it — the client sees a broken stream, never a clean end.
+   */
+  #unreadableResponse(context: RequestContext, err: unknown): extProc.ProcessingResponse {
+    this.#deps.log.warn(
+      { err, request: context.id, backend: context.backend?.backend.name },
+      'provider response could not be translated',
+    );
+    if (context.isStreaming) throw err;
+    const failure = toClientFailure(err);
+    return immediateResponse(
+      errorBody({ dialect: context.dialect, status: failure.status, message: failure.message }),
+      'aigw_unreadable_response',
+    );
   }
 
   #mapError(context: RequestContext, body: extProc.HttpBody): extProc.ProcessingResponse {

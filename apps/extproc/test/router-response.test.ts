@@ -116,6 +116,9 @@ describe('router level: response', () => {
       'io.envoy.ai_gateway': {
         ...tokens,
         backend_name: backends.a,
+        ai_service_backend_name: 'default/openai-a',
+        // The model sent upstream, override or not (as upstream writes it).
+        model_name_override: 'gpt-a',
         request_model: 'gpt-a',
         response_model: 'gpt-a-2025-01-01',
         weighted_cost: 11 + 7 * 4,
@@ -149,6 +152,7 @@ describe('router level: response', () => {
       'io.envoy.ai_gateway': {
         ...tokens,
         backend_name: backends.b,
+        ai_service_backend_name: 'default/openai-b',
         model_name_override: 'gpt-b-2025',
         request_model: 'gpt-b',
         response_model: 'gpt-b-2025',
@@ -186,6 +190,9 @@ describe('router level: response', () => {
       'io.envoy.ai_gateway': {
         ...tokens,
         backend_name: backends.a,
+        ai_service_backend_name: 'default/openai-a',
+        // The model sent upstream, override or not (as upstream writes it).
+        model_name_override: 'gpt-a',
         request_model: 'gpt-a',
         response_model: 'gpt-a-2025-01-01',
         weighted_cost: 39,
@@ -203,7 +210,9 @@ describe('router level: response', () => {
     const body = await router.send(envoy.responseBody({ model: 'gpt-b', usage }, true));
     const metadata = body.dynamicMetadata?.['io.envoy.ai_gateway'] as Record<string, unknown>;
     expect(metadata.backend_name).toBe(backends.a);
-    expect(metadata).not.toHaveProperty('model_name_override');
+    // The last attempt went to a backend without an override: the client's model was sent.
+    expect(metadata.model_name_override).toBe('gpt-b');
+    expect(metadata.ai_service_backend_name).toBe('default/openai-a');
     expect(metadata).not.toHaveProperty('b_total');
   });
 

@@ -69,7 +69,7 @@ export interface ClientFailure {
 /**
  * The one place an error becomes what a client reads: the translator's request errors keep their
  * message (400 / 422); an unreadable provider response is a 502 with a generic message; anything
- * else is a 500 that says only that the gateway failed (the detail goes to the log).
+ * else is a 500 with `genericMessage`, which says only what step failed (the detail goes to the log).
  */
 export function toClientFailure(err: unknown): ClientFailure {
   return (

@@ -3,13 +3,13 @@ import type { Logger } from '@aigw/service-kit';
 import {
   createTranslator,
   errorBody,
-  isUserFacing,
   type BackendSchema,
   type GcpLocation,
   type ParsedRequest,
   type TranslatedRequest,
   type Translator,
 } from '@aigw/translator';
+import { toClientFailure } from '../errors.js';
 import { awsSigningHost, type AwsRequestSigner } from '../runtime/aws-signer.js';
 import { credentialHeaderNames, signedRequestHeaderNames } from '../runtime/credentials.js';
 import type { RuntimeBackend } from '../runtime/runtime-config.js';
@@ -124,8 +124,8 @@ function translate(
 
 /** Client errors (400/422) keep their message; anything else is an opaque 500. */
 function translationFailed(context: RequestContext, err: unknown): extProc.ProcessingResponse {
-  if (isUserFacing(err)) return fail(context, err.status, err.message);
-  return fail(context, 500, 'request translation failed');
+  const failure = toClientFailure(err, 'request translation failed');
+  return fail(context, failure.status, failure.message);
 }
 
 /**

@@ -3,6 +3,7 @@ import type * as CelJs from '@marcbachmann/cel-js';
 import type { Environment } from '@marcbachmann/cel-js';
 import type { LLMRequestCost } from '@aigw/filterapi';
 import type { Usage } from '@aigw/translator';
+import { ExtprocError } from '../errors.js';
 
 /** What a cost expression can see about one finished request. */
 export interface CostInput {
@@ -149,14 +150,19 @@ export function compileCosts(costs: readonly LLMRequestCost[]): CompiledCost[] {
       program = cel().env.parse(cost.cel ?? '');
     } catch (err) {
       const why = err instanceof Error ? (err.message.split('\n')[0] ?? err.message) : String(err);
-      throw new Error(`llmRequestCosts ${cost.metadataKey}: CEL does not parse: ${why}`, {
-        cause: err,
-      });
+      throw new ExtprocError(
+        'config_invalid',
+        `llmRequestCosts ${cost.metadataKey}: CEL does not parse: ${why}`,
+        { cause: err },
+      );
     }
     const checked = program.check();
     if (!checked.valid || (checked.type !== 'int' && checked.type !== 'uint')) {
       const why = checked.error?.message.split('\n')[0] ?? `evaluates to ${String(checked.type)}`;
-      throw new Error(`llmRequestCosts ${cost.metadataKey}: CEL must yield an int or uint: ${why}`);
+      throw new ExtprocError(
+        'config_invalid',
+        `llmRequestCosts ${cost.metadataKey}: CEL must yield an int or uint: ${why}`,
+      );
     }
     return {
       ...scope,

@@ -1,4 +1,5 @@
 import type { Backend, FilterConfig, Routes } from '@aigw/filterapi';
+import { ExtprocError, isExtprocError } from '../errors.js';
 import { compileCosts, type CompiledCost } from './costs.js';
 import type { AwsRequestSigner } from './aws-signer.js';
 import {
@@ -62,7 +63,9 @@ export async function buildRuntimeConfig(config: FilterConfig): Promise<RuntimeC
         return [backend.name, { backend, credential, signer }];
       } catch (err) {
         const why = err instanceof Error ? err.message : String(err);
-        throw new Error(`backend ${backend.name}: ${why}`, { cause: err });
+        // A missing or unreadable credential file is a credential problem whatever fs said.
+        const code = isExtprocError(err) ? err.code : 'credential_unavailable';
+        throw new ExtprocError(code, `backend ${backend.name}: ${why}`, { cause: err });
       }
     }),
   );

@@ -71,8 +71,9 @@ export interface ClientFailure {
  * message (400 / 422); an unreadable provider response is a 502 with a generic message; anything
  * else is a 500 with `genericMessage`, which says only what step failed (the detail goes to the log).
  */
-export function toClientFailure(err: unknown): ClientFailure {
-  return (
-    toClientError(err) ?? { status: 500, message: 'the gateway failed to process the request' }
-  );
+export function toClientFailure(
+  err: unknown,
+  genericMessage = 'the gateway failed to process the request',
+): ClientFailure {
+  return toClientError(err) ?? { status: 500, message: genericMessage };
 }

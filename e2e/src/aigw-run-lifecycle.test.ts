@@ -166,15 +166,16 @@ describe('aigw run: fails fast and says why', () => {
         'metadata: { name: chat }',
         'spec:',
         '  rules:',
-        '    - backendRefs: [{ name: openai }]',
-        '      timeoutz: 10s',
+        '    - backendRefs: [{ name: openai, weight: -1 }]',
         '',
       ].join('\n'),
     );
     const { status, output } = await runAigw(['run', file]);
     expect(status.code).toBe(1);
+    // An invalid value of a known field is an error naming the file, the object and the field.
+    // (A field the schema does not know is only a warning: aigw-run.test.ts and the loader's tests.)
     expect(output).toContain(
-      `${file}: AIGatewayRoute default/chat: unknown field "spec.rules[0].timeoutz"`,
+      `${file}: AIGatewayRoute default/chat: spec.rules[0].backendRefs[0].weight`,
     );
   });
 

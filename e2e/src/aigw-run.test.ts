@@ -14,9 +14,9 @@ import {
   type UpstreamHandler,
 } from '@aigw/testkit';
 import { sendsEndpointHostname, startAigw, type RunningAigw } from './support/aigw-process.js';
-import { fakeAnthropic } from './support/fake-providers/fake-anthropic.js';
+import { fakeAnthropic, fakeAnthropicModels } from './support/fake-providers/fake-anthropic.js';
 import { fakeBedrock } from './support/fake-providers/fake-bedrock.js';
-import { fakeOpenAI } from './support/fake-providers/fake-openai.js';
+import { fakeOpenAI, fakeOpenAIModels } from './support/fake-providers/fake-openai.js';
 
 /**
  * `aigw run` with real files, as a user runs it: the built CLI starts Envoy, the extproc and the
@@ -105,6 +105,8 @@ function backend(
     'spec:',
     `  schema: { name: ${target.schema} }`,
     `  backendRef: { name: ${name}, kind: Backend, group: gateway.envoyproxy.io }`,
+    // A field our CRD does not know (upstream's own examples carry it): a warning, not a refusal.
+    '  timeouts: { request: 60s }',
     '---',
     'apiVersion: gateway.envoyproxy.io/v1alpha1',
     'kind: Backend',
@@ -288,6 +290,9 @@ describe('aigw run with a gateway file', () => {
     expect(output).toMatch(/claude-direct\s+→\s+default\/anthropic/);
     expect(output).toContain('rate limiter: 127.0.0.1:');
     expect(output).toContain(`curl -s http://localhost:${String(aigw.port)}/v1/chat/completions`);
+    expect(output).toContain(
+      `${file}: AIServiceBackend default/openai: unknown field "spec.timeouts" (ignored)`,
+    );
   });
 
   it('answers a chat completion through the OpenAI client, with the key from the file', async () => {
@@ -502,8 +507,10 @@ describe('aigw run with the embedded default', () => {
         messages: [{ role: 'user', content: 'default route' }],
       });
       expect(completion.choices[0]?.message.content).toContain('default route');
-      expect(upstream.requests.at(-1)!.headers.authorization).toBe(`Bearer ${key}`);
-      expect(upstream.requests.at(-1)!.url).toBe('/v1/chat/completions');
+      // The last POST: aigw also asks GET /v1/models in the background.
+      const chat = upstream.requests.filter((r) => r.method === 'POST').at(-1);
+      expect(chat?.headers.authorization).toBe(`Bearer ${key}`);
+      expect(chat?.url).toBe('/v1/chat/completions');
     } finally {
       await aigw.stop();
     }
@@ -534,13 +541,41 @@ describe('aigw run with the embedded default', () => {
         messages: [{ role: 'user', content: 'to claude' }],
       });
       expect(claude.choices[0]?.message.content).toContain('to claude');
-      expect(anthropic.requests.at(-1)!.headers['x-api-key']).toBe('sk-ant-default');
+      const toClaude = anthropic.requests.filter((r) => r.method === 'POST').at(-1);
+      expect(toClaude?.headers['x-api-key']).toBe('sk-ant-default');
       const gpt = await client.chat.completions.create({
         model: 'gpt-4o-mini',
         messages: [{ role: 'user', content: 'to openai' }],
       });
       expect(gpt.choices[0]?.message.content).toContain('to openai');
-      expect(openai.requests).toHaveLength(1);
+      expect(openai.requests.filter((r) => r.method === 'POST')).toHaveLength(1);
+
+      // /v1/models lists what each provider lists for the models its route takes.
+      const listed = await waitFor(
+        async () => {
+          const page = await client.models.list();
+          return page.data.length > 0 ? page.data : undefined;
+        },
+        { timeoutMs: 10_000, description: 'the providers’ models in /v1/models' },
+      );
+      expect(listed.map((m) => m.id)).toEqual([
+        ...fakeAnthropicModels.map((m) => m.id).sort(),
+        ...fakeOpenAIModels.map((m) => m.id),
+      ]);
+      expect(listed.find((m) => m.id === 'o3')).toMatchObject({
+        owned_by: 'system',
+        created: 1744225308,
+      });
+      expect(listed.find((m) => m.id === 'claude-sonnet-4-5')).toMatchObject({
+        owned_by: 'anthropic',
+        created: Date.parse('2025-09-29T00:00:00Z') / 1000,
+      });
+      // Asked with each provider's own credential.
+      const anthropicList = anthropic.requests.find((r) => r.method === 'GET');
+      expect(anthropicList?.headers['x-api-key']).toBe('sk-ant-default');
+      expect(openai.requests.find((r) => r.method === 'GET')?.headers.authorization).toBe(
+        'Bearer sk-o',
+      );
     } finally {
       await aigw.stop();
     }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { FilterConfigInput } from '@aigw/filterapi';
 
 import { defaultProfile } from './filter-config.js';
 import { loadResources } from './resources.js';
@@ -11,9 +12,9 @@ const options = {
   stateDir: '/state',
 };
 
-function backends(text: string): Record<string, unknown>[] {
+function backends(text: string): NonNullable<FilterConfigInput['backends']> {
   const config = buildStandalone(loadResources([{ path: 'in.yaml', text }]), options);
-  return (config.filterConfig as { backends: Record<string, unknown>[] }).backends;
+  return config.filterConfig.backends ?? [];
 }
 
 const base = (extra: { backend?: string; ref?: string } = {}): string => `

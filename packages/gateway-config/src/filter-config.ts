@@ -23,6 +23,11 @@ export interface FilterConfigOptions {
   readonly mode: 'standalone' | 'kubernetes';
   /** More costs (e.g. the quota costs), appended after the routes' own. */
   readonly extraCosts?: readonly LLMRequestCost[];
+  /**
+   * More `/v1/models` entries, after the routes' exact models (a name listed there wins): what a
+   * provider lists for a route that sends it any model (`aigw run`'s embedded default).
+   */
+  readonly extraModels?: readonly ModelEntry[];
 }
 
 /** The filter config document and the credential files it names. */
@@ -49,7 +54,7 @@ export function buildFilterConfig(plan: Plan, options: FilterConfigOptions): Fil
   const config: FilterConfigInput = {
     version: filterConfigVersion,
     backends,
-    models: models(plan),
+    models: models(plan, options.extraModels ?? []),
     llmRequestCosts: [...routeCosts(plan, problems), ...(options.extraCosts ?? [])],
   };
   return { config, credentials, problems };
@@ -113,9 +118,12 @@ function mergeMutation<T>(
   };
 }
 
-function models(plan: Plan): NonNullable<FilterConfigInput['models']> {
+/** One `/v1/models` entry of the filter config. */
+export type ModelEntry = NonNullable<FilterConfigInput['models']>[number];
+
+function models(plan: Plan, extra: readonly ModelEntry[]): ModelEntry[] {
   const seen = new Set<string>();
-  const out: NonNullable<FilterConfigInput['models']>[number][] = [];
+  const out: ModelEntry[] = [];
   for (const rule of plan.rules) {
     const createdAt = rule.rule.modelsCreatedAt ?? rule.route.resource.metadata.creationTimestamp;
     for (const name of exactModels(rule)) {
@@ -127,6 +135,11 @@ function models(plan: Plan): NonNullable<FilterConfigInput['models']> {
         ...(createdAt === undefined ? {} : { createdAt }),
       });
     }
+  }
+  for (const model of extra) {
+    if (seen.has(model.name)) continue;
+    seen.add(model.name);
+    out.push(model);
   }
   return out;
 }

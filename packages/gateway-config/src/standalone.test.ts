@@ -338,6 +338,21 @@ describe('buildStandalone: filter config and files', () => {
     ]);
   });
 
+  it('lists extra models (a catch-all provider’s own list) after the routes’ exact models', () => {
+    const extra = build(basic, {
+      ...options,
+      extraModels: [
+        { name: 'gpt-4o-mini', ownedBy: 'someone-else' },
+        { name: 'o3', ownedBy: 'openai', createdAt: '2025-04-16T00:00:00Z' },
+      ],
+    });
+    expect(parseFilterConfig(stringify(extra.filterConfig)).models).toEqual([
+      // The route's own entry wins over the provider's for the same name.
+      { name: 'gpt-4o-mini', ownedBy: 'openai', createdAt: '2025-05-23T00:00:00Z' },
+      { name: 'o3', ownedBy: 'openai', createdAt: '2025-04-16T00:00:00Z' },
+    ]);
+  });
+
   it('writes each credential once, from stringData or base64 data', () => {
     expect(config.files).toEqual({
       'credentials/default.openai-apikey.apiKey': 'sk-test-openai',

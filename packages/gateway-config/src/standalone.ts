@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 
-import { FilterConfigSchema } from '@aigw/filterapi';
+import { FilterConfigSchema, type FilterConfigInput } from '@aigw/filterapi';
 
 import { bootstrap, discoveryResponse } from './envoy/bootstrap.js';
 import { ruleCluster } from './envoy/clusters.js';
@@ -8,7 +8,7 @@ import type { EndpointLayout } from './envoy/endpoint-prefixes.js';
 import { gatewayListener } from './envoy/listener.js';
 import { routeConfiguration } from './envoy/routes.js';
 import { ResourceError } from './errors.js';
-import { buildFilterConfig } from './filter-config.js';
+import { buildFilterConfig, type ModelEntry } from './filter-config.js';
 import { modelPatterns, planRoutes, type Plan } from './plan.js';
 import { buildRateLimits } from './rate-limit.js';
 import type { ResourceSet } from './resource-set.js';
@@ -37,6 +37,11 @@ export interface StandaloneOptions {
    * the paths. Default: upstream's.
    */
   readonly endpoints?: EndpointLayout;
+  /**
+   * `/v1/models` entries beyond the routes' exact models: what the providers of catch-all routes
+   * list (`aigw run` asks them for its embedded default).
+   */
+  readonly extraModels?: readonly ModelEntry[];
 }
 
 /** One route of the startup summary. */
@@ -56,7 +61,7 @@ export interface StandaloneConfig {
   /** File name relative to `stateDir` → discovery-response content; write clusters first. */
   readonly xds: Readonly<Record<string, object>>;
   /** The @aigw/filterapi document for the extproc's `--config` file. */
-  readonly filterConfig: object;
+  readonly filterConfig: FilterConfigInput;
   /** Relative path under `stateDir` → content: credential files the filter config names. */
   readonly files: Readonly<Record<string, string>>;
   /** The apps/ratelimit rules file content, when any token limit or quota is configured. */
@@ -94,6 +99,7 @@ export function buildStandalone(
     mode: 'standalone',
     credentialPath: (name) => join(options.stateDir, credentialsDir, name),
     extraCosts: rateLimits.costs,
+    ...(options.extraModels === undefined ? {} : { extraModels: options.extraModels }),
   });
   problems.push(...filter.problems);
   const clusters = plan.rules.map((rule) => ruleCluster(rule));

@@ -11,6 +11,7 @@ import {
   type StandaloneOptions,
 } from '@aigw/gateway-config';
 import { DefaultConfigError, defaultResources } from './default-config.js';
+import type { ModelSource } from './model-discovery.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -29,6 +30,8 @@ export type LoadOutcome =
       readonly notes: readonly string[];
       /** Input the gateway ignores (fields our CRDs do not know), one line each naming the file. */
       readonly warnings: readonly string[];
+      /** Provider model lists to ask for `/v1/models` (the embedded default's catch-alls). */
+      readonly modelSources: readonly ModelSource[];
     }
   | { readonly ok: false; readonly problems: readonly string[]; readonly inputs: string };
 
@@ -69,8 +72,13 @@ export async function loadGatewayConfig(
     return {
       ok: true,
       config,
-      inputs: read.inputs,
+      // Discovered models change the output without a change of input: count them as input.
+      inputs:
+        context.options.extraModels === undefined
+          ? read.inputs
+          : `${read.inputs}\n${JSON.stringify(context.options.extraModels)}`,
       notes: read.notes,
+      modelSources: read.modelSources,
       warnings: [...resources.warnings, ...listenerWarnings(resources, context.options.listenPort)],
     };
   } catch (err) {
@@ -104,14 +112,21 @@ type ReadOutcome =
       readonly files: readonly SourceFile[];
       readonly inputs: string;
       readonly notes: readonly string[];
+      readonly modelSources: readonly ModelSource[];
     }
   | { readonly ok: false; readonly problems: readonly string[]; readonly inputs: string };
 
 async function readSource(source: ConfigSource, env: Env): Promise<ReadOutcome> {
   if (source.kind === 'default') {
     try {
-      const { text, notes } = defaultResources(env);
-      return { ok: true, files: [{ path: '<embedded default>', text }], inputs: text, notes };
+      const { text, notes, modelSources } = defaultResources(env);
+      return {
+        ok: true,
+        files: [{ path: '<embedded default>', text }],
+        inputs: text,
+        notes,
+        modelSources,
+      };
     } catch (err) {
       if (err instanceof DefaultConfigError)
         return { ok: false, problems: [err.message], inputs: '' };
@@ -131,5 +146,5 @@ async function readSource(source: ConfigSource, env: Env): Promise<ReadOutcome> 
   const inputs = JSON.stringify(files);
   return problems.length > 0
     ? { ok: false, problems, inputs }
-    : { ok: true, files, inputs, notes: [] };
+    : { ok: true, files, inputs, notes: [], modelSources: [] };
 }

@@ -1,4 +1,5 @@
 import { stringify } from 'yaml';
+import type { ModelSource } from './model-discovery.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -11,7 +12,17 @@ const modelHeader = 'x-ai-eg-model';
 export interface DefaultResources {
   readonly text: string;
   readonly notes: readonly string[];
+  /**
+   * Where `/v1/models` entries come from: the routes send any model to the providers, so their own
+   * model lists say what the gateway can serve (see `model-discovery.ts`).
+   */
+  readonly modelSources: readonly ModelSource[];
 }
+
+/** Anthropic's models API version header value. */
+const anthropicVersion = '2023-06-01';
+/** The ids the `claude-*` rule sends to Anthropic (Envoy matches the whole value). */
+const claudeModel = /^claude-/;
 
 interface Provider {
   readonly name: string;
@@ -57,7 +68,42 @@ export function defaultResources(env: Env): DefaultResources {
   return {
     text: docs.map((doc) => stringify(doc)).join('---\n'),
     notes: notes(openai, anthropic),
+    modelSources: modelSources(openai, anthropic),
   };
+}
+
+/**
+ * The model lists to ask: OpenAI-compatible `GET <base>/models` (what `claude-*` does not take
+ * when Anthropic is configured) and Anthropic's `GET /v1/models` (only `claude-*`). Azure OpenAI
+ * is not asked: its callable names are deployments, which its model list does not give.
+ */
+function modelSources(openai: Provider, anthropic: Provider | undefined): ModelSource[] {
+  const sources: ModelSource[] = [];
+  if (anthropic?.key !== undefined) {
+    sources.push({
+      provider: 'anthropic',
+      url: new URL('v1/models?limit=1000', withSlash(anthropic.url)).href,
+      headers: { 'x-api-key': anthropic.key, 'anthropic-version': anthropicVersion },
+      include: claudeModel,
+    });
+  }
+  if (openai.schema === 'OpenAI') {
+    const headers: Record<string, string> = {};
+    if (openai.key !== undefined) headers.authorization = `Bearer ${openai.key}`;
+    for (const { name, value } of openai.headers ?? []) headers[name.toLowerCase()] = value;
+    sources.push({
+      provider: 'openai',
+      url: new URL('models', withSlash(openai.url)).href,
+      headers,
+      ...(anthropic === undefined ? {} : { exclude: claudeModel }),
+    });
+  }
+  return sources;
+}
+
+/** `https://h/v1` → `https://h/v1/`, so relative URLs resolve below the base path. */
+function withSlash(url: URL): URL {
+  return new URL(url.href.endsWith('/') ? url.href : `${url.href}/`);
 }
 
 function openAIProvider(env: Env): Provider {

@@ -19,6 +19,7 @@ import {
 import { loadGatewayConfig, watchedPaths, type ConfigSource } from './config-source.js';
 import { watchFiles, type FileWatch } from './file-watcher.js';
 import { appBin, findEnvoy } from './locate.js';
+import { discoverModels, type ModelSource } from './model-discovery.js';
 import { OutputWatch } from './output-watch.js';
 import { xdsRejections } from './probes.js';
 import { checkBindable, freePort } from './ports.js';
@@ -140,6 +141,8 @@ export class Gateway {
   #reloading: Promise<void> = Promise.resolve();
   #stopping: Promise<void> | undefined;
   #finish: (code: number) => void = () => undefined;
+  /** Cancels the providers' model lists still being asked for when the gateway stops. */
+  readonly #discovery = new AbortController();
 
   constructor(options: GatewayOptions, setup: { paths: StatePaths }) {
     this.#options = options;
@@ -208,6 +211,27 @@ export class Gateway {
     for (const warning of loaded.warnings) options.log.warn(warning);
     await this.#writer.writeAll(loaded.config);
     await this.#startChildren(loaded.config);
+    this.#discoverModels(loaded.modelSources);
+  }
+
+  /**
+   * The embedded default sends any model to its providers, so `/v1/models` lists what they list:
+   * asked once the gateway serves (never delaying it), then applied as a reload. A provider that
+   * cannot be asked is left out, with a warning saying why.
+   */
+  #discoverModels(sources: readonly ModelSource[]): void {
+    if (sources.length === 0) return;
+    const { log } = this.#options;
+    void discoverModels(sources, { signal: this.#discovery.signal }).then(async (found) => {
+      if (this.#stopping || this.#standalone === undefined) return;
+      for (const problem of found.problems) {
+        log.warn(`cannot list the models of ${problem}; /v1/models leaves them out`);
+      }
+      if (found.models.length === 0) return;
+      this.#standalone = { ...this.#standalone, extraModels: found.models };
+      await this.reload();
+      log.info({ models: found.models.length }, 'models listed from the providers');
+    });
   }
 
   async #startChildren(config: StandaloneConfig): Promise<void> {
@@ -437,6 +461,7 @@ export class Gateway {
 
   async #stop(code: number): Promise<void> {
     this.#watch?.close();
+    this.#discovery.abort();
     const grace = this.#options.stopGraceMs ?? 5_000;
     const envoy = this.#children.get('envoy');
     if (envoy) await envoy.stop(grace);

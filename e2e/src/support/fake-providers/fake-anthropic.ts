@@ -26,13 +26,42 @@ function refuse(
   sendJson(res, status, anthropicError(error.type, error.message));
 }
 
+/** The models the fake lists at `GET /v1/models`, in Anthropic's format. */
+export const fakeAnthropicModels = [
+  {
+    type: 'model',
+    id: 'claude-sonnet-4-5',
+    display_name: 'Claude Sonnet 4.5',
+    created_at: '2025-09-29T00:00:00Z',
+  },
+  {
+    type: 'model',
+    id: 'claude-haiku-4-5',
+    display_name: 'Claude Haiku 4.5',
+    created_at: '2025-10-01T00:00:00Z',
+  },
+] as const;
+
 /**
- * A fake Anthropic API: `POST /v1/messages`, JSON or SSE (`stream: true`) with Anthropic's event
+ * A fake Anthropic API: `GET /v1/models`, `POST /v1/messages`, JSON or SSE (`stream: true`) with Anthropic's event
  * sequence. It requires `x-api-key` (401 `authentication_error` otherwise) and
  * `anthropic-version` (400 `invalid_request_error`), as the real API does.
  */
 export function fakeAnthropic(options: FakeAnthropicOptions): UpstreamHandler {
   return async (req: RecordedRequest, res: ServerResponse): Promise<void> => {
+    if (req.method === 'GET' && req.url.split('?')[0] === '/v1/models') {
+      if (headerOf(req.headers, 'x-api-key') !== options.apiKey) {
+        refuse(res, 401, { type: 'authentication_error', message: 'invalid x-api-key' });
+        return;
+      }
+      sendJson(res, 200, {
+        data: fakeAnthropicModels,
+        has_more: false,
+        first_id: null,
+        last_id: null,
+      });
+      return;
+    }
     if (req.method !== 'POST' || req.url.split('?')[0] !== '/v1/messages') {
       refuse(res, 404, { type: 'not_found_error', message: `Not found: ${req.url}` });
       return;

@@ -263,8 +263,27 @@ function serveChat(
   return sendStream(res, frames, sseHeaders);
 }
 
+/** The models the fake lists at `GET /v1/models`, in OpenAI's format. */
+export const fakeOpenAIModels = [
+  { id: 'gpt-4o-mini', object: 'model', created: 1721172741, owned_by: 'system' },
+  { id: 'o3', object: 'model', created: 1744225308, owned_by: 'system' },
+] as const;
+
+function listModels(req: RecordedRequest, res: ServerResponse, options: FakeOpenAIOptions): void {
+  const problem = authProblem(req, options, false);
+  if (problem) {
+    openAIError(res, 401, {
+      message: problem,
+      type: 'invalid_request_error',
+      code: 'invalid_api_key',
+    });
+    return;
+  }
+  sendJson(res, 200, { object: 'list', data: fakeOpenAIModels });
+}
+
 /**
- * A fake OpenAI API and Azure OpenAI deployment in one server: `/v1/chat/completions`,
+ * A fake OpenAI API and Azure OpenAI deployment in one server: `GET /v1/models` (two models), `/v1/chat/completions`,
  * `/v1/completions` and `/v1/embeddings` with `authorization: Bearer`, and
  * `/openai/deployments/{d}/{chat/completions|completions|embeddings}?api-version=…` with
  * `api-key`. Chat and completions answers follow the shared fake model (text or a tool call), as
@@ -273,6 +292,10 @@ function serveChat(
 export function fakeOpenAI(options: FakeOpenAIOptions): UpstreamHandler {
   return (req: RecordedRequest, res: ServerResponse) => {
     const path = req.url.split('?')[0] ?? '';
+    if (req.method === 'GET' && path === '/v1/models') {
+      listModels(req, res, options);
+      return;
+    }
     const azure = azurePath.exec(path);
     const route = azure ?? openAIPath.exec(path);
     if (req.method !== 'POST' || !route) {

@@ -42,26 +42,36 @@ export const fakeAnthropicModels = [
   },
 ] as const;
 
+function listModels(
+  req: RecordedRequest,
+  res: ServerResponse,
+  options: FakeAnthropicOptions,
+): void {
+  if (headerOf(req.headers, 'x-api-key') !== options.apiKey) {
+    refuse(res, 401, { type: 'authentication_error', message: 'invalid x-api-key' });
+    return;
+  }
+  sendJson(res, 200, { data: fakeAnthropicModels, has_more: false, first_id: null, last_id: null });
+}
+
 /**
  * A fake Anthropic API: `GET /v1/models`, `POST /v1/messages`, JSON or SSE (`stream: true`) with Anthropic's event
  * sequence. It requires `x-api-key` (401 `authentication_error` otherwise) and
  * `anthropic-version` (400 `invalid_request_error`), as the real API does.
  */
 export function fakeAnthropic(options: FakeAnthropicOptions): UpstreamHandler {
-  return async (req: RecordedRequest, res: ServerResponse): Promise<void> => {
+  const api = fakeAnthropicApi(options);
+  return (req, res) => {
     if (req.method === 'GET' && req.url.split('?')[0] === '/v1/models') {
-      if (headerOf(req.headers, 'x-api-key') !== options.apiKey) {
-        refuse(res, 401, { type: 'authentication_error', message: 'invalid x-api-key' });
-        return;
-      }
-      sendJson(res, 200, {
-        data: fakeAnthropicModels,
-        has_more: false,
-        first_id: null,
-        last_id: null,
-      });
+      listModels(req, res, options);
       return;
     }
+    return api(req, res);
+  };
+}
+
+function fakeAnthropicApi(options: FakeAnthropicOptions): UpstreamHandler {
+  return async (req: RecordedRequest, res: ServerResponse): Promise<void> => {
     if (req.method !== 'POST' || req.url.split('?')[0] !== '/v1/messages') {
       refuse(res, 404, { type: 'not_found_error', message: `Not found: ${req.url}` });
       return;

@@ -290,12 +290,19 @@ function listModels(req: RecordedRequest, res: ServerResponse, options: FakeOpen
  * JSON or SSE.
  */
 export function fakeOpenAI(options: FakeOpenAIOptions): UpstreamHandler {
-  return (req: RecordedRequest, res: ServerResponse) => {
-    const path = req.url.split('?')[0] ?? '';
-    if (req.method === 'GET' && path === '/v1/models') {
+  const api = fakeOpenAIApi(options);
+  return (req, res) => {
+    if (req.method === 'GET' && req.url.split('?')[0] === '/v1/models') {
       listModels(req, res, options);
       return;
     }
+    return api(req, res);
+  };
+}
+
+function fakeOpenAIApi(options: FakeOpenAIOptions): UpstreamHandler {
+  return (req: RecordedRequest, res: ServerResponse) => {
+    const path = req.url.split('?')[0] ?? '';
     const azure = azurePath.exec(path);
     const route = azure ?? openAIPath.exec(path);
     if (req.method !== 'POST' || !route) {

@@ -40,6 +40,7 @@ const tokens = {
   llm_output_token: 7,
   llm_total_token: 18,
   llm_cached_input_token: 3,
+  llm_cache_creation_input_token: 0,
   llm_reasoning_token: 2,
 };
 

@@ -9,6 +9,7 @@ export const metadataKeys = {
   outputTokens: 'llm_output_token',
   totalTokens: 'llm_total_token',
   cachedInputTokens: 'llm_cached_input_token',
+  cacheCreationInputTokens: 'llm_cache_creation_input_token',
   reasoningTokens: 'llm_reasoning_token',
   backendName: 'backend_name',
   serviceBackendName: 'ai_service_backend_name',
@@ -44,6 +45,8 @@ export function usageMetadata(context: RequestContext): Record<string, unknown> 
     [metadataKeys.outputTokens]: usage.outputTokens,
     [metadataKeys.totalTokens]: usage.totalTokens,
     [metadataKeys.cachedInputTokens]: usage.cachedInputTokens,
+    // Anthropic cache writes, Bedrock cacheWriteInputTokens; 0 where the provider reports none.
+    [metadataKeys.cacheCreationInputTokens]: usage.cacheCreationInputTokens ?? 0,
     [metadataKeys.reasoningTokens]: usage.reasoningTokens,
     [metadataKeys.backendName]: backend.backend.name,
     [metadataKeys.serviceBackendName]: serviceBackend,

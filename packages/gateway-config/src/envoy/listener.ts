@@ -29,12 +29,15 @@ export const accessLogFormat = {
   cluster: '%UPSTREAM_CLUSTER%',
   upstream_host: '%UPSTREAM_HOST%',
   backend: md('backend_name'),
+  ai_service_backend: md('ai_service_backend_name'),
+  route_name: md('route_name'),
   model_name_override: md('model_name_override'),
   response_model: md('response_model'),
   input_tokens: md('llm_input_token'),
   output_tokens: md('llm_output_token'),
   total_tokens: md('llm_total_token'),
   cached_input_tokens: md('llm_cached_input_token'),
+  cache_creation_input_tokens: md('llm_cache_creation_input_token'),
 };
 
 /** Where the listener's routes come from: the RDS file and the directory Envoy watches. */

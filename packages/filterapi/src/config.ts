@@ -1,5 +1,5 @@
 import { LineCounter, parseDocument } from 'yaml';
-import type { z } from 'zod';
+import { z } from 'zod';
 
 import { deepFreeze } from './deep-freeze.js';
 import { FilterConfigError, type FilterConfigErrorCode, type FilterConfigIssue } from './errors.js';
@@ -116,16 +116,9 @@ function issueMessage(issue: z.core.$ZodIssue, document: unknown): string {
   return issue.message.replace(/^(Invalid input|Too big|Too small): /, '');
 }
 
-/** `['backends', 1, 'schema', 'name']` → `backends[1].schema.name`; `[]` → `(root)`. */
+/** `['backends', 1, 'schema', 'name']` → `backends[1].schema.name` (zod's own format); `[]` → `(root)`. */
 function formatPath(path: readonly PropertyKey[]): string {
-  let out = '';
-  for (const segment of path) {
-    if (typeof segment === 'number') out += `[${segment}]`;
-    else if (typeof segment === 'string' && /^[A-Za-z_$][\w$]*$/.test(segment))
-      out += out === '' ? segment : `.${segment}`;
-    else out += `[${JSON.stringify(String(segment))}]`;
-  }
-  return out === '' ? '(root)' : out;
+  return z.core.toDotPath(path) || '(root)';
 }
 
 /** The raw document value at `path`, or undefined where the path does not exist. */

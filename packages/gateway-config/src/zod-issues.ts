@@ -1,15 +1,8 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 
-/** `['spec', 'endpoints', 0, 'fqdn']` → `spec.endpoints[0].fqdn`; `[]` → `(root)`. */
+/** `['spec', 'endpoints', 0, 'fqdn']` → `spec.endpoints[0].fqdn` (zod's own format); `[]` → `(root)`. */
 export function formatPath(path: readonly PropertyKey[]): string {
-  let out = '';
-  for (const segment of path) {
-    if (typeof segment === 'number') out += `[${String(segment)}]`;
-    else if (typeof segment === 'string' && /^[A-Za-z_$][\w$-]*$/.test(segment))
-      out += out === '' ? segment : `.${segment}`;
-    else out += `[${JSON.stringify(String(segment))}]`;
-  }
-  return out === '' ? '(root)' : out;
+  return z.core.toDotPath(path) || '(root)';
 }
 
 /** One zod issue as `<field path>: <message>`; unknown keys are listed by name. */

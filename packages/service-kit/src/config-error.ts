@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 
 /** An app's configuration (flags + environment) is invalid; the message is one line. */
 export class ConfigError extends Error {
@@ -21,7 +21,7 @@ export function formatIssues(
 ): string {
   return issues
     .map((issue) => {
-      const key = issue.path.map(String).join('.');
+      const key = z.core.toDotPath(issue.path);
       return key ? `${flagOf(key)}: ${issue.message}` : issue.message;
     })
     .join('; ');

@@ -1,6 +1,7 @@
 import { ratelimit } from '@aigw/proto';
 import { unitByName, unitSeconds } from '../limiter/window.js';
-import { RulesError, formatPath } from './rules-error.js';
+import { z } from 'zod';
+import { RulesError } from './rules-error.js';
 import type { DescriptorNode, LimitRule, RuleSet, WildcardEntry } from './rule-set.js';
 import type { DescriptorSpec, RulesFile } from './schema.js';
 
@@ -95,7 +96,7 @@ function loadLevel(options: {
         file,
         issues: [
           {
-            path: formatPath(path),
+            path: z.core.toDotPath(path),
             message: `duplicate descriptor composite key '${statKey}'${where}`,
           },
         ],

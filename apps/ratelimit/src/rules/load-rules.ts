@@ -1,9 +1,9 @@
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseDocument } from 'yaml';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { compileRules, type CompileOptions, type NamedRulesFile } from './compile-rules.js';
-import { RulesError, formatPath } from './rules-error.js';
+import { RulesError } from './rules-error.js';
 import type { RuleSet } from './rule-set.js';
 import { RulesFileSchema } from './schema.js';
 
@@ -92,7 +92,7 @@ export function parseRulesFile(file: string, text: string): NamedRulesFile {
       code: 'schema',
       file,
       issues: result.error.issues.map((issue) => ({
-        path: formatPath(issue.path),
+        path: z.core.toDotPath(issue.path),
         message:
           issue.code === 'unrecognized_keys'
             ? `unknown field ${issue.keys.map((k) => `'${k}'`).join(', ')}`

@@ -40,13 +40,3 @@ export class RulesError extends Error {
 export function isRulesError(err: unknown): err is RulesError {
   return err instanceof Error && err.name === 'RulesError' && 'issues' in err && 'file' in err;
 }
-
-/** Formats a zod-style path (`['descriptors', 0, 'key']`) as `descriptors[0].key`. */
-export function formatPath(path: readonly PropertyKey[]): string {
-  let out = '';
-  for (const segment of path) {
-    if (typeof segment === 'number') out += `[${String(segment)}]`;
-    else out += out === '' ? String(segment) : `.${String(segment)}`;
-  }
-  return out;
-}

@@ -74,13 +74,3 @@ export function isBlocking(line: string): boolean {
     line,
   );
 }
-
-/** Renders a zod path as the API server does: `spec.rules[0].backendRefs`. */
-export function formatPath(path: readonly PropertyKey[]): string {
-  let out = '';
-  for (const seg of path) {
-    if (typeof seg === 'number') out += `[${seg}]`;
-    else out += out === '' ? String(seg) : `.${String(seg)}`;
-  }
-  return out;
-}

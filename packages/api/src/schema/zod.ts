@@ -4,7 +4,6 @@ import type { ArrSchema, IntSchema, ObjSchema, Rule, Schema, StrSchema } from '.
 import {
   celFailure,
   duplicateMapKeys,
-  formatPath,
   invalid,
   pathToken,
   tooLong,
@@ -232,7 +231,7 @@ export interface FormattedIssue {
 export function formatIssues(issues: readonly z.core.$ZodIssue[]): FormattedIssue[] {
   const out: FormattedIssue[] = [];
   for (const issue of issues) {
-    const path = formatPath(issue.path);
+    const path = z.core.toDotPath(issue.path);
     if (issue.code === 'unrecognized_keys') {
       for (const key of issue.keys) {
         out.push({

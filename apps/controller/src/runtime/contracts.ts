@@ -1,0 +1,140 @@
+/**
+ * The seam between the controller's runtime (informers, caches, work queues, leader election,
+ * writes: `src/runtime/`) and its reconcilers (`src/reconcilers/`). Reconcilers read only from
+ * the informers' caches and write only through {@link ObjectWriter}, so they can be tested against
+ * a real API server with any cache that lists what is stored, and the runtime can change how it
+ * watches without touching them.
+ */
+import type { Logger } from '@aigw/service-kit';
+
+/** The kinds the controller watches or writes. */
+export const watchedKinds = [
+  'AIGatewayRoute',
+  'AIServiceBackend',
+  'BackendSecurityPolicy',
+  'GatewayConfig',
+  'Gateway',
+  'Secret',
+  'ReferenceGrant',
+  'HTTPRoute',
+  'HTTPRouteFilter',
+  'Backend',
+  'Pod',
+  'Deployment',
+  'DaemonSet',
+] as const;
+
+/** One of {@link watchedKinds}. */
+export type Kind = (typeof watchedKinds)[number];
+
+/** Where each kind lives in the API (group, version, plural); `''` is the core group. */
+export const kindInfo: Readonly<
+  Record<Kind, { readonly group: string; readonly version: string; readonly plural: string }>
+> = {
+  AIGatewayRoute: {
+    group: 'aigateway.envoyproxy.io',
+    version: 'v1beta1',
+    plural: 'aigatewayroutes',
+  },
+  AIServiceBackend: {
+    group: 'aigateway.envoyproxy.io',
+    version: 'v1beta1',
+    plural: 'aiservicebackends',
+  },
+  BackendSecurityPolicy: {
+    group: 'aigateway.envoyproxy.io',
+    version: 'v1beta1',
+    plural: 'backendsecuritypolicies',
+  },
+  GatewayConfig: { group: 'aigateway.envoyproxy.io', version: 'v1beta1', plural: 'gatewayconfigs' },
+  Gateway: { group: 'gateway.networking.k8s.io', version: 'v1', plural: 'gateways' },
+  Secret: { group: '', version: 'v1', plural: 'secrets' },
+  ReferenceGrant: {
+    group: 'gateway.networking.k8s.io',
+    version: 'v1beta1',
+    plural: 'referencegrants',
+  },
+  HTTPRoute: { group: 'gateway.networking.k8s.io', version: 'v1', plural: 'httproutes' },
+  HTTPRouteFilter: {
+    group: 'gateway.envoyproxy.io',
+    version: 'v1alpha1',
+    plural: 'httproutefilters',
+  },
+  Backend: { group: 'gateway.envoyproxy.io', version: 'v1alpha1', plural: 'backends' },
+  Pod: { group: '', version: 'v1', plural: 'pods' },
+  Deployment: { group: 'apps', version: 'v1', plural: 'deployments' },
+  DaemonSet: { group: 'apps', version: 'v1', plural: 'daemonsets' },
+};
+
+/** A namespaced object of a kind: the work-queue key. */
+export interface ObjectRef {
+  readonly kind: Kind;
+  readonly namespace: string;
+  readonly name: string;
+}
+
+/** The parts of an object every reconciler reads. */
+export interface KubeObject {
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly metadata: {
+    readonly name: string;
+    readonly namespace?: string;
+    readonly uid?: string;
+    readonly resourceVersion?: string;
+    readonly generation?: number;
+    readonly creationTimestamp?: string;
+    readonly deletionTimestamp?: string;
+    readonly labels?: Readonly<Record<string, string>>;
+    readonly annotations?: Readonly<Record<string, string>>;
+    readonly finalizers?: readonly string[];
+    readonly ownerReferences?: readonly object[];
+  };
+  readonly [field: string]: unknown;
+}
+
+/** Read side: the informers' caches (never the API server directly). */
+export interface ObjectCache {
+  get(kind: Kind, namespace: string, name: string): KubeObject | undefined;
+  /** Every cached object of `kind`, in `namespace` when given. */
+  list(kind: Kind, namespace?: string): readonly KubeObject[];
+}
+
+/** Write side; every call is one API request, and callers write only what changed. */
+export interface ObjectWriter {
+  /**
+   * Server-side apply (field manager `aigw-controller`, force) of the fields the controller owns;
+   * returns the stored object.
+   */
+  apply(object: KubeObject): Promise<KubeObject>;
+  /** Merge-patches the status subresource (conditions with `observedGeneration`). */
+  patchStatus(ref: ObjectRef, status: object): Promise<void>;
+  /** Merge-patches metadata (finalizers, annotations) with `resourceVersion` as a precondition. */
+  patchMetadata(ref: ObjectRef, metadata: object, resourceVersion: string): Promise<void>;
+  /** Deletes; a missing object is not an error. */
+  delete(ref: ObjectRef): Promise<void>;
+}
+
+/** What a reconciler asks of the queue afterwards. */
+export interface ReconcileResult {
+  /** Reconcile this key again after this long (e.g. rotation before expiry); none by default. */
+  readonly requeueAfterMs?: number;
+}
+
+/** Everything a reconcile gets. */
+export interface ReconcileContext {
+  readonly cache: ObjectCache;
+  readonly writer: ObjectWriter;
+  /** Queues another object (the event graph: a Secret → its policies → backends → routes → gateways). */
+  enqueue(ref: ObjectRef): void;
+  readonly log: Logger;
+  /** Aborted when the controller stops or loses leadership. */
+  readonly signal: AbortSignal;
+}
+
+/**
+ * Reconciles one object. A thrown error is retried with backoff by the queue (and logged); an
+ * object that is simply invalid is not an error: the reconciler writes `Accepted=False` and
+ * returns.
+ */
+export type Reconciler = (ref: ObjectRef, context: ReconcileContext) => Promise<ReconcileResult>;

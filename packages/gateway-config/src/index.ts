@@ -7,6 +7,12 @@
  */
 export { isResourceError, ResourceError } from './errors.js';
 export { loadResources, type SourceFile } from './resources.js';
+export {
+  resourcesFromObjects,
+  translateObjects,
+  type FromObjectsOptions,
+  type TranslatedObjects,
+} from './from-objects.js';
 export type {
   AnyAIGatewayRoute,
   AnyAIServiceBackend,

@@ -1,0 +1,108 @@
+import { ResourceError, isResourceError } from './errors.js';
+import type { Target } from './references.js';
+import type { ResourceSet } from './resource-set.js';
+import { loadResources } from './resources.js';
+import { translateToKubernetes, type TranslateOptions } from './translate.js';
+
+/** Options of {@link resourcesFromObjects}. */
+export interface FromObjectsOptions {
+  /** As {@link loadResources}'s `target`; the controller loads for `kubernetes`. */
+  readonly target?: Target;
+}
+
+/** The pseudo file every object is loaded from; its prefix is cut from every message. */
+const source = 'objects';
+
+/**
+ * What the API server sets and the generators never read: dropped before loading, so that an
+ * object read from a cluster loads exactly like the manifest it was applied from (uid and
+ * creationTimestamp stay: owner references and `/v1/models` use them).
+ */
+function withoutServerFields(object: object): object {
+  const copy: Record<string, unknown> = { ...object };
+  delete copy.status;
+  const metadata = copy.metadata;
+  if (typeof metadata === 'object' && metadata !== null) {
+    copy.metadata = Object.fromEntries(
+      Object.entries(metadata).filter(([field]) => !serverMetadata.has(field)),
+    );
+  }
+  return copy;
+}
+
+const serverMetadata = new Set(['managedFields', 'resourceVersion', 'selfLink']);
+
+/**
+ * {@link loadResources} for objects that are already parsed — what the controller reads from its
+ * informer caches — so that the controller and `aigw translate` validate, default and reference
+ * check through one code path and cannot drift. Objects keep their order (`Loaded.position`);
+ * `status`, `managedFields` and `resourceVersion` are ignored. Messages and warnings name the
+ * object and the field without a file: `AIGatewayRoute default/chat: spec.rules[0].backendRefs[0].name: AIServiceBackend default/openai not found`.
+ *
+ * @throws ResourceError listing every problem, one per line.
+ */
+export function resourcesFromObjects(
+  objects: readonly object[],
+  options: FromObjectsOptions = {},
+): ResourceSet {
+  // JSON is YAML: one document per object keeps the loader's whole pipeline (validation, CRD
+  // defaults, duplicate and reference checks) without a second implementation of it.
+  const text = objects.map((o) => `---\n${JSON.stringify(withoutServerFields(o))}\n`).join('');
+  const loadOptions = options.target === undefined ? {} : { target: options.target };
+  let set: ResourceSet;
+  try {
+    set = loadResources([{ path: source, text }], loadOptions);
+  } catch (err) {
+    if (!isResourceError(err)) throw err;
+    throw new ResourceError(err.problems.map(withoutSource), { cause: err });
+  }
+  return { ...set, warnings: set.warnings.map(withoutSource) };
+}
+
+/** What {@link translateObjects} returns. */
+export interface TranslatedObjects {
+  /** The loaded objects (warnings name the object and field). */
+  readonly resources: ResourceSet;
+  /** What {@link translateToKubernetes} generates from them, user objects excluded. */
+  readonly generated: readonly object[];
+}
+
+/**
+ * `aigw translate` for objects read from a cluster: {@link resourcesFromObjects} for
+ * `kubernetes`, then {@link translateToKubernetes}; only the generated objects (HTTPRoutes,
+ * HTTPRouteFilters, config Secrets) are returned, not the input passed through.
+ *
+ * @throws ResourceError listing every problem, one per line, naming the object and the field.
+ */
+export function translateObjects(
+  objects: readonly object[],
+  options: TranslateOptions = {},
+): TranslatedObjects {
+  const resources = resourcesFromObjects(objects, { target: 'kubernetes' });
+  let all: object[];
+  try {
+    all = translateToKubernetes(resources, options);
+  } catch (err) {
+    if (!isResourceError(err)) throw err;
+    throw new ResourceError(err.problems.map(withoutSource), { cause: err });
+  }
+  // translate passes the user's objects through as loaded (the same references): drop them.
+  const inputs = new Set<object>(
+    [
+      ...resources.aiGatewayRoutes,
+      ...resources.aiServiceBackends,
+      ...resources.backendSecurityPolicies,
+      ...resources.quotaPolicies,
+      ...resources.backends,
+      ...resources.backendTrafficPolicies,
+      ...resources.gateways,
+      ...resources.secrets,
+      ...resources.others,
+    ].map((loaded) => loaded.manifest),
+  );
+  return { resources, generated: all.filter((object) => !inputs.has(object)) };
+}
+
+function withoutSource(message: string): string {
+  return message.startsWith(`${source}: `) ? message.slice(source.length + 2) : message;
+}

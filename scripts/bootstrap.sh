@@ -208,8 +208,10 @@ if [ "${AIGW_BOOTSTRAP_SKIP_INSTALL:-}" != 1 ]; then
   fi
   local_start=$(date +%s)
   # --frozen-lockfile: CI and fresh clones get exactly the committed lockfile.
-  (cd "$ROOT" && pnpm install --frozen-lockfile --reporter=silent) ||
-    die "pnpm install --frozen-lockfile failed (is pnpm-lock.yaml up to date? run 'pnpm install')"
+  if ! (cd "$ROOT" && pnpm install --frozen-lockfile --reporter=append-only >"$TOOLS/pnpm-install.log" 2>&1); then
+    tail -n 20 "$TOOLS/pnpm-install.log" >&2
+    die "pnpm install --frozen-lockfile failed (above; whole log: .tools/pnpm-install.log)"
+  fi
   [ $(($(date +%s) - local_start)) -gt 5 ] && say "workspace dependencies installed in $(since "$local_start")"
 fi
 

@@ -3,7 +3,11 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 
 import { parseFilterConfig } from './config.js';
-import { isFilterConfigError, type FilterConfigErrorCode } from './errors.js';
+import {
+  isFilterConfigError,
+  type FilterConfigError,
+  type FilterConfigErrorCode,
+} from './errors.js';
 import { authKind, backendAuthKinds, llmRequestCostTypes } from './schema.js';
 
 const fixture = (name: string): string =>
@@ -51,6 +55,39 @@ describe('parseFilterConfig: valid documents', () => {
     });
     expect(azure?.schema).toEqual({ name: 'AzureOpenAI', version: '2025-01-01-preview' });
     expect(azure?.modelNameOverride).toBe('gpt-4o-mini');
+  });
+
+  it('reads inline credentials of every kind, as the controller writes them', () => {
+    const auths = [
+      { apiKey: { key: 'sk-inline' } },
+      { azureApiKey: { key: 'az-inline' } },
+      { anthropicApiKey: { key: 'ant-inline' } },
+      { aws: { credentialFileLiteral: '[default]\naws_access_key_id = A\n', region: 'us-east-1' } },
+      { azure: { accessToken: 'eyJ-azure' } },
+      { gcp: { accessToken: 'ya29-gcp', region: 'us-east5', projectName: 'p' } },
+    ];
+    const config = parseFilterConfig(
+      doc({ backends: auths.map((auth, i) => ({ ...backend({ auth }), name: `b${String(i)}` })) }),
+    );
+    expect(config.backends.map((b) => b.auth)).toEqual(auths);
+    expect(config.backends.map((b) => (b.auth ? authKind(b.auth) : undefined))).toEqual([
+      ...backendAuthKinds,
+    ]);
+  });
+
+  it('never quotes an inline credential in an error message', () => {
+    const secret = 'sk-must-not-leak-0123456789';
+    const text = doc({
+      backends: [
+        backend({ auth: { apiKey: { key: secret, file: secret } } }),
+        backend({ name: 'x', auth: { azure: { accessToken: secret, extra: secret } } }),
+        backend({ name: 'y', auth: { aws: { credentialFileLiteral: 42, region: secret } } }),
+      ],
+    });
+    const err = thrown(() => parseFilterConfig(text));
+    expect(isFilterConfigError(err)).toBe(true);
+    expect(String(err)).not.toContain(secret);
+    expect(JSON.stringify((err as FilterConfigError).issues)).not.toContain(secret);
   });
 
   it('accepts one metadataKey in several scopes (a route cost beside the global one)', () => {
@@ -268,6 +305,25 @@ const invalidCases: InvalidCase[] = [
     text: doc({ backends: [backend({ auth: { apiToken: { file: '/k' } } })] }),
     code: 'invalid_config',
     problem: 'backends[0].auth.apiToken: unknown field',
+  },
+  {
+    rule: 'an API key both in a file and inline',
+    text: doc({ backends: [backend({ auth: { apiKey: { file: '/k', key: 'sk-1' } } })] }),
+    code: 'invalid_config',
+    problem: 'backends[0].auth.apiKey: set exactly one of file|key (got both)',
+  },
+  {
+    rule: 'AWS credentials neither in a file nor inline',
+    text: doc({ backends: [backend({ auth: { aws: { region: 'us-east-1' } } })] }),
+    code: 'invalid_config',
+    problem:
+      'backends[0].auth.aws: set exactly one of credentialsFile|credentialFileLiteral (got none)',
+  },
+  {
+    rule: 'an empty inline access token',
+    text: doc({ backends: [backend({ auth: { azure: { accessToken: '' } } })] }),
+    code: 'invalid_config',
+    problem: 'backends[0].auth.azure.accessToken: must not be empty',
   },
   {
     rule: 'auth kind missing a field',

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { deepFreeze } from './deep-freeze.js';
 import { FilterConfigError, type FilterConfigErrorCode, type FilterConfigIssue } from './errors.js';
 import { FilterConfigSchema, type FilterConfig } from './schema.js';
+import { parseStrictJsonObject } from './strict-json.js';
 import { filterConfigVersion } from './version.js';
 
 /** Options of {@link parseFilterConfig}. */
@@ -15,7 +16,9 @@ export interface ParseFilterConfigOptions {
 /**
  * Parses and validates a filter config document, YAML or JSON (YAML 1.2 is a JSON superset),
  * applies defaults and returns it deeply frozen, since one config is shared by every request.
- * Pure: no file-system access (see `readFilterConfigFile` for that).
+ * Pure: no file-system access (see `readFilterConfigFile` for that). A JSON document takes a
+ * fast path (JSON.parse is two orders of magnitude faster than the YAML parser on large
+ * configs): writers of large configs should write JSON.
  *
  * Checks run in this order, and the first failing step decides the error code:
  * 1. `invalid_yaml`: not exactly one well-formed document, or a mapping repeats a key;
@@ -32,7 +35,7 @@ export function parseFilterConfig(
   options: ParseFilterConfigOptions = {},
 ): FilterConfig {
   const { source } = options;
-  const document = parseYaml(text, source);
+  const document = parseStrictJsonObject(text) ?? parseYaml(text, source);
   checkVersion(document, source);
   const result = FilterConfigSchema.safeParse(document);
   if (!result.success) {

@@ -8,6 +8,30 @@
  *
  * @see https://github.com/envoyproxy/ai-gateway/blob/main/internal/filterapi/filterconfig.go
  */
+export {
+  assembleConfigBundle,
+  ConfigBundleError,
+  ConfigBundleIndexSchema,
+  configBundleIndexKey,
+  configBundleIndexName,
+  configBundlePartKey,
+  configBundlePartName,
+  configBundlePartPath,
+  defaultMaxPartBytes,
+  defaultMaxParts,
+  isConfigBundleError,
+  legacyConfigSecretName,
+  legacyFilterConfigKey,
+  parseConfigBundleIndex,
+  sha256Hex,
+  toConfigBundle,
+  type ConfigBundle,
+  type ConfigBundleErrorCode,
+  type ConfigBundleIndex,
+  type ConfigBundleOptions,
+  type ConfigBundlePart,
+  type GatewayName,
+} from './bundle.js';
 export { parseFilterConfig, type ParseFilterConfigOptions } from './config.js';
 export {
   FilterConfigError,
@@ -39,6 +63,7 @@ export {
   type GcpAuth,
   type HeaderMutation,
   type KeyFileAuth,
+  type KeySourceAuth,
   type LLMRequestCost,
   type LLMRequestCostType,
   type Model,

@@ -70,34 +70,97 @@ const versionedApiSchema = z
   })
   .readonly();
 
-/** A credential kept in a file the extproc reads, so the key never sits in the config itself. */
-const keyFile = z.strictObject({ file: nonEmptyString }).readonly();
+// Every credential comes in two forms: a file the extproc reads (and re-reads when it changes:
+// `aigw run`, which keeps credentials out of the document), or the value inlined in the document
+// (Kubernetes: the controller writes the whole config into Secrets, as upstream does, so rotating
+// a credential is rewriting the config, delivered through the API server). A block sets exactly
+// one of the two; the checks below run on an "all optional" shape so that the message says
+// which, then the pipe narrows to a union with one member per form.
 
-const awsAuth = z
+/** Reports a block that sets none or both of a file field and its inline twin. */
+function exactlyOneOf(fileKey: string, inlineKey: string) {
+  return (block: Readonly<Record<string, unknown>>, ctx: z.RefinementCtx): void => {
+    const isFile = block[fileKey] !== undefined;
+    if (isFile !== (block[inlineKey] === undefined)) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `set exactly one of ${fileKey}|${inlineKey} (got ${isFile ? 'both' : 'none'})`,
+      });
+    }
+  };
+}
+
+/** An API key: `file` the extproc reads (trimmed), or the `key` itself (upstream `apiKey.key`). */
+const keySourceFields = z
+  .strictObject({ file: nonEmptyString.optional(), key: nonEmptyString.optional() })
+  .superRefine(exactlyOneOf('file', 'key'));
+const keySourceForms = z.union([
+  z.strictObject({ file: nonEmptyString }).readonly(),
+  z.strictObject({ key: nonEmptyString }).readonly(),
+]);
+const keySource = keySourceFields.pipe(keySourceForms);
+
+const awsAuthFields = z
   .strictObject({
     /** Path of an AWS shared-credentials (ini) file, default profile. */
-    credentialsFile: nonEmptyString,
+    credentialsFile: nonEmptyString.optional(),
+    /** The same ini text inlined (upstream `aws.credentialFileLiteral`). */
+    credentialFileLiteral: nonEmptyString.optional(),
     region: nonEmptyString,
   })
-  .readonly();
+  .superRefine(exactlyOneOf('credentialsFile', 'credentialFileLiteral'));
+const awsAuthForms = z.union([
+  z.strictObject({ credentialsFile: nonEmptyString, region: nonEmptyString }).readonly(),
+  z.strictObject({ credentialFileLiteral: nonEmptyString, region: nonEmptyString }).readonly(),
+]);
+const awsAuth = awsAuthFields.pipe(awsAuthForms);
 
-const azureAuth = z.strictObject({ tokenFile: nonEmptyString }).readonly();
-
-const gcpAuth = z
+/** An Azure Entra ID access token: `tokenFile`, or the `accessToken` itself (upstream's name). */
+const azureAuthFields = z
   .strictObject({
-    tokenFile: nonEmptyString,
+    tokenFile: nonEmptyString.optional(),
+    accessToken: nonEmptyString.optional(),
+  })
+  .superRefine(exactlyOneOf('tokenFile', 'accessToken'));
+const azureAuthForms = z.union([
+  z.strictObject({ tokenFile: nonEmptyString }).readonly(),
+  z.strictObject({ accessToken: nonEmptyString }).readonly(),
+]);
+const azureAuth = azureAuthFields.pipe(azureAuthForms);
+
+const gcpAuthFields = z
+  .strictObject({
+    tokenFile: nonEmptyString.optional(),
+    accessToken: nonEmptyString.optional(),
     region: nonEmptyString,
     projectName: nonEmptyString,
   })
-  .readonly();
+  .superRefine(exactlyOneOf('tokenFile', 'accessToken'));
+const gcpAuthForms = z.union([
+  z
+    .strictObject({
+      tokenFile: nonEmptyString,
+      region: nonEmptyString,
+      projectName: nonEmptyString,
+    })
+    .readonly(),
+  z
+    .strictObject({
+      accessToken: nonEmptyString,
+      region: nonEmptyString,
+      projectName: nonEmptyString,
+    })
+    .readonly(),
+]);
+const gcpAuth = gcpAuthFields.pipe(gcpAuthForms);
 
 // What a document may contain: every kind optional, so that unknown keys and "two kinds at
 // once" get precise messages instead of zod's generic "no union member matched".
 const backendAuthFields = z
   .strictObject({
-    apiKey: keyFile.optional(),
-    azureApiKey: keyFile.optional(),
-    anthropicApiKey: keyFile.optional(),
+    apiKey: keySource.optional(),
+    azureApiKey: keySource.optional(),
+    anthropicApiKey: keySource.optional(),
     aws: awsAuth.optional(),
     azure: azureAuth.optional(),
     gcp: gcpAuth.optional(),
@@ -116,12 +179,12 @@ const backendAuthFields = z
 // above validated, so exactly one member matches.
 const backendAuth = backendAuthFields.pipe(
   z.union([
-    z.strictObject({ apiKey: keyFile }).readonly(),
-    z.strictObject({ azureApiKey: keyFile }).readonly(),
-    z.strictObject({ anthropicApiKey: keyFile }).readonly(),
-    z.strictObject({ aws: awsAuth }).readonly(),
-    z.strictObject({ azure: azureAuth }).readonly(),
-    z.strictObject({ gcp: gcpAuth }).readonly(),
+    z.strictObject({ apiKey: keySourceForms }).readonly(),
+    z.strictObject({ azureApiKey: keySourceForms }).readonly(),
+    z.strictObject({ anthropicApiKey: keySourceForms }).readonly(),
+    z.strictObject({ aws: awsAuthForms }).readonly(),
+    z.strictObject({ azure: azureAuthForms }).readonly(),
+    z.strictObject({ gcp: gcpAuthForms }).readonly(),
   ]),
 );
 
@@ -202,7 +265,8 @@ const llmRequestCost = z
  * - `version` must equal {@link filterConfigVersion}.
  * - `backends[].name` is unique; so is each `llmRequestCosts[]` (`metadataKey`, `routeName`,
  *   `backend`, `model`) combination (see {@link LLMRequestCost} for which one applies).
- * - `backends[].auth` sets exactly one credential kind; credentials are file paths, never secrets.
+ * - `backends[].auth` sets exactly one credential kind, each either a file path or the value
+ *   inlined (Kubernetes, where the document is itself a Secret).
  * - `llmRequestCosts[].cel` is set if and only if `type` is `CEL`. A cost whose `routeName`,
  *   `backend` or `model` is set applies only to requests matching every one of those that is set.
  *
@@ -285,28 +349,33 @@ export type BackendSchemaName = (typeof backendSchemaNames)[number];
  * How the extproc authenticates to a backend: exactly one kind per backend. Narrow with
  * `'aws' in auth` or switch on {@link authKind}.
  * - `apiKey`: `Authorization: Bearer <key>`; `azureApiKey`: `api-key: <key>`;
- *   `anthropicApiKey`: `x-api-key: <key>` — the key is the content of `file`, trimmed.
- * - `aws`: SigV4 with the credentials file's default profile, in `region`.
- * - `azure`: `Authorization: Bearer <token from tokenFile>`.
- * - `gcp`: `Authorization: Bearer <token from tokenFile>`; the path names project and region.
+ *   `anthropicApiKey`: `x-api-key: <key>` — the key is `key`, or the content of `file`, trimmed.
+ * - `aws`: SigV4 with the default profile of the credentials (`credentialsFile` or
+ *   `credentialFileLiteral`), in `region`.
+ * - `azure`: `Authorization: Bearer <accessToken or the content of tokenFile>`.
+ * - `gcp`: the same, and the path names project and region.
  *
- * Credential files are re-read by the extproc, so rotation only rewrites the file.
+ * Credential files are re-read by the extproc, so rotation only rewrites the file; an inline
+ * credential rotates with a new config document.
  */
 export type BackendAuth = z.output<typeof backendAuth>;
 
 /** One of {@link backendAuthKinds}. */
 export type BackendAuthKind = (typeof backendAuthKinds)[number];
 
-/** A file holding an API key (`apiKey`, `azureApiKey`, `anthropicApiKey`). */
-export type KeyFileAuth = z.output<typeof keyFile>;
+/** An API key (`apiKey`, `azureApiKey`, `anthropicApiKey`): a `file`, or the `key` inlined. */
+export type KeySourceAuth = z.output<typeof keySource>;
 
-/** AWS SigV4 credentials file and region. */
+/** An API key kept in a file (the `file` form of {@link KeySourceAuth}). */
+export type KeyFileAuth = Extract<KeySourceAuth, { readonly file: string }>;
+
+/** AWS SigV4 credentials (a shared-credentials file, or its text inlined) and region. */
 export type AwsAuth = z.output<typeof awsAuth>;
 
-/** A file holding an Azure Entra ID access token. */
+/** An Azure Entra ID access token, in a file or inlined. */
 export type AzureAuth = z.output<typeof azureAuth>;
 
-/** A file holding a GCP access token, plus the Vertex AI region and project. */
+/** A GCP access token (in a file or inlined), plus the Vertex AI region and project. */
 export type GcpAuth = z.output<typeof gcpAuth>;
 
 /** Headers set or removed on the upstream request; names are lower-cased on parse. */

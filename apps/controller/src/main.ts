@@ -1,16 +1,91 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { createLogger, startHttpService, type HttpService, type MainArgs } from '@aigw/service-kit';
 import { loadConfig } from './config.js';
+import type { Kind, Reconciler } from './runtime/contracts.js';
+import { Controller } from './runtime/controller.js';
+import { contextNamespace, loadKubeConfig } from './runtime/kube-config.js';
+
+export { Controller, startController, type ControllerOptions } from './runtime/controller.js';
+export type { IndexedObjectCache } from './runtime/cache.js';
+
+/** What {@link main} wires besides the configuration (the reconcilers of each kind). */
+export interface ControllerMainOptions {
+  readonly reconcilers?: Partial<Record<Kind, Reconciler>>;
+}
+
+/** The running controller: its HTTP server (`/healthz`, `/readyz`, `/metrics`) and the manager. */
+export interface ControllerService extends HttpService {
+  readonly controller: Controller;
+}
 
 /**
- * Starts the controller. Reconciling AIGatewayRoute, AIServiceBackend and BackendSecurityPolicy lands in a
- * later issue; for now it serves health endpoints only.
+ * Starts the controller: informers, leader election, reconcilers, and the HTTP server with
+ * `/healthz`, `/readyz` (ready once every informer synced or found its CRD absent) and `/metrics`.
+ * `close()` (SIGTERM) drains the reconciles in flight, releases the lease, then stops serving.
  */
-export async function main(args: MainArgs): Promise<HttpService> {
+export async function main(
+  args: MainArgs,
+  options: ControllerMainOptions = {},
+): Promise<ControllerService> {
   const config = loadConfig(args.argv, args.env);
   const log = createLogger({
     name: 'aigw-controller',
     level: config.logLevel,
     format: config.logFormat,
   });
-  return startHttpService({ host: config.host, port: config.port, log });
+  const kubeConfig = loadKubeConfig({ path: config.kubeconfig });
+  const leaseNamespace =
+    config.leaderElectionNamespace ??
+    config.podNamespace ??
+    contextNamespace(kubeConfig) ??
+    'default';
+  const controller = new Controller({
+    kubeConfig,
+    log,
+    reconcilers: options.reconcilers ?? {},
+    namespaces: config.watchNamespaces,
+    resyncMs: config.resyncPeriodMs,
+    concurrency: config.maxConcurrentReconciles,
+    leaderElection: config.leaderElect && {
+      namespace: leaseNamespace,
+      name: config.leaderElectionId,
+      identity: `${config.podName ?? hostname()}_${randomUUID()}`,
+      leaseDurationMs: config.leaseDurationMs,
+      renewDeadlineMs: config.renewDeadlineMs,
+      retryPeriodMs: config.retryPeriodMs,
+    },
+  });
+  const http = await startHttpService({
+    host: config.host,
+    port: config.port,
+    log,
+    isReady: () => controller.isReady(),
+    register: (app) => {
+      app.get('/metrics', async (_request, reply) => {
+        const { contentType, body } = await controller.metrics.text();
+        return reply.header('content-type', contentType).send(body);
+      });
+    },
+  });
+  controller.start();
+  log.info(
+    {
+      namespaces: config.watchNamespaces.length ? config.watchNamespaces : 'all',
+      leaderElection: config.leaderElect
+        ? { namespace: leaseNamespace, name: config.leaderElectionId }
+        : false,
+      port: http.port,
+    },
+    'controller started',
+  );
+  return {
+    app: http.app,
+    port: http.port,
+    controller,
+    close: async () => {
+      await controller.stop({ release: true });
+      await http.close();
+    },
+  };
 }

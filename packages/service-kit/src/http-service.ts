@@ -10,6 +10,11 @@ export interface HttpServiceOptions {
   readonly log: Logger;
   /** Adds the app's own routes before the server listens. */
   readonly register?: (app: FastifyInstance) => void;
+  /**
+   * The app's own readiness (e.g. caches synced), combined with the server's: `/readyz` answers
+   * 200 only while both hold. Default: ready once listening.
+   */
+  readonly isReady?: () => boolean;
 }
 
 /** A started HTTP service. */
@@ -31,7 +36,7 @@ export async function startHttpService(options: HttpServiceOptions): Promise<Htt
   const { default: Fastify } = await import('fastify');
   const app: FastifyInstance = Fastify({ loggerInstance });
   let ready = false;
-  registerHealthRoutes(app, { isReady: () => ready });
+  registerHealthRoutes(app, { isReady: () => ready && (options.isReady?.() ?? true) });
   options.register?.(app);
   await app.listen({ port: options.port, host: options.host });
   ready = true;

@@ -1,0 +1,288 @@
+import type { Logger } from '@aigw/service-kit';
+import type { InformerCache } from './cache.js';
+import { systemClock, type Clock, type Timer } from './clock.js';
+import type { Kind, KubeObject } from './contracts.js';
+import { ControllerError, codeForStatus, isControllerError } from './errors.js';
+import type { KubeClient, WatchEvent } from './kube-client.js';
+import { apiVersionOf, collectionPath } from './paths.js';
+
+/** What an informer tells its handler. `resync` repeats every cached object periodically. */
+export interface InformerEvent {
+  readonly type: 'added' | 'updated' | 'deleted' | 'resync';
+  readonly kind: Kind;
+  readonly object: KubeObject;
+  /** The cached version before an update. */
+  readonly old?: KubeObject;
+}
+
+/**
+ * `pending`: not listed yet (or failing); `synced`: listed, watching; `absent`: the API server does
+ * not serve the kind (CRD not installed) — the informer retries and counts as synced meanwhile.
+ */
+export type InformerState = 'pending' | 'synced' | 'absent';
+
+/** Options of {@link Informer}. */
+export interface InformerOptions {
+  readonly kind: Kind;
+  readonly client: KubeClient;
+  readonly cache: InformerCache;
+  readonly log: Logger;
+  readonly onEvent: (event: InformerEvent) => void;
+  /** Namespaces to watch; all when undefined. */
+  readonly namespaces?: readonly string[] | undefined;
+  /** Period of `resync` events; 0 disables. */
+  readonly resyncMs?: number;
+  /** How often an absent kind is looked for again. Default 10 s. */
+  readonly absentRetryMs?: number;
+  /** Page size of lists. Default 500. */
+  readonly pageSize?: number;
+  readonly clock?: Clock;
+  /** Called whenever the state changes. */
+  readonly onState?: (kind: Kind, state: InformerState) => void;
+}
+
+interface ObjectList {
+  readonly metadata?: { readonly resourceVersion?: string; readonly continue?: string };
+  readonly items?: Record<string, unknown>[];
+}
+
+/** Failure to list or watch, retried with a backoff of 0.8 s doubling to 30 s (client-go's reflector). */
+const minBackoffMs = 800;
+const maxBackoffMs = 30_000;
+
+/**
+ * List-then-watch of one kind (per watched namespace, or cluster-wide) into the shared cache, as
+ * client-go's reflector: the watch starts at the list's resourceVersion and follows bookmarks; a
+ * `410 Gone` (the resourceVersion is too old) relists and turns the differences into events; a
+ * dropped watch resumes from the last seen resourceVersion; `managedFields` are stripped before
+ * caching. A kind the API server does not serve (404 on list) is `absent`: the informer keeps
+ * looking every `absentRetryMs` and starts normally once its CRD appears.
+ */
+export class Informer {
+  private readonly abort = new AbortController();
+  private readonly scopes: (string | undefined)[];
+  private readonly scopeStates = new Map<string | undefined, InformerState>();
+  private readonly clock: Clock;
+  private readonly loops: Promise<void>[] = [];
+  private resyncTimer: Timer | undefined;
+  private syncWaiters: (() => void)[] = [];
+  private current: InformerState = 'pending';
+
+  constructor(private readonly options: InformerOptions) {
+    this.clock = options.clock ?? systemClock;
+    this.scopes = options.namespaces?.length ? [...options.namespaces] : [undefined];
+    for (const scope of this.scopes) this.scopeStates.set(scope, 'pending');
+  }
+
+  get kind(): Kind {
+    return this.options.kind;
+  }
+
+  /** `synced` once every scope listed, `absent` when the kind is not served, else `pending`. */
+  get state(): InformerState {
+    return this.current;
+  }
+
+  /** Whether the informer no longer holds readiness back (synced or absent). */
+  get hasSynced(): boolean {
+    return this.current !== 'pending';
+  }
+
+  /** Starts listing and watching; returns at once. */
+  start(): void {
+    for (const scope of this.scopes) this.loops.push(this.run(scope));
+    this.scheduleResync();
+  }
+
+  /** Resolves once {@link hasSynced}. */
+  whenSynced(): Promise<void> {
+    if (this.hasSynced) return Promise.resolve();
+    return new Promise((resolve) => this.syncWaiters.push(resolve));
+  }
+
+  /** Stops watching; the cache keeps what it has. */
+  async stop(): Promise<void> {
+    this.abort.abort();
+    this.resyncTimer?.cancel();
+    await Promise.all(this.loops);
+  }
+
+  private scheduleResync(): void {
+    const resyncMs = this.options.resyncMs ?? 0;
+    if (resyncMs <= 0 || this.abort.signal.aborted) return;
+    this.resyncTimer = this.clock.setTimer(resyncMs, () => {
+      if (this.current === 'synced') {
+        for (const object of this.options.cache.list(this.kind)) {
+          this.options.onEvent({ type: 'resync', kind: this.kind, object });
+        }
+      }
+      this.scheduleResync();
+    });
+  }
+
+  private setState(scope: string | undefined, state: InformerState): void {
+    this.scopeStates.set(scope, state);
+    const states = [...this.scopeStates.values()];
+    const next: InformerState = states.includes('pending')
+      ? 'pending'
+      : states.every((s) => s === 'absent')
+        ? 'absent'
+        : 'synced';
+    if (next === this.current) return;
+    this.current = next;
+    this.options.onState?.(this.kind, next);
+    if (next !== 'pending') for (const resolve of this.syncWaiters.splice(0)) resolve();
+  }
+
+  private async run(scope: string | undefined): Promise<void> {
+    const signal = this.abort.signal;
+    const log = this.options.log.child({ kind: this.kind, namespace: scope ?? '*' });
+    let backoff = minBackoffMs;
+    while (!signal.aborted) {
+      try {
+        const resourceVersion = await this.relist(scope);
+        this.setState(scope, 'synced');
+        backoff = minBackoffMs;
+        await this.watchFrom(scope, resourceVersion);
+      } catch (err) {
+        if (signal.aborted) break;
+        if (isControllerError(err) && err.code === 'gone') {
+          log.debug('watch resourceVersion expired; relisting');
+          continue;
+        }
+        if (isControllerError(err) && err.code === 'not-found') {
+          if (this.scopeStates.get(scope) !== 'absent') {
+            log.info('kind not served by the API server (CRD not installed?); will retry');
+          }
+          this.dropScope(scope);
+          this.setState(scope, 'absent');
+          await this.sleep(this.options.absentRetryMs ?? 10_000);
+          continue;
+        }
+        log.warn({ err }, 'list/watch failed; retrying');
+        await this.sleep(backoff);
+        backoff = Math.min(maxBackoffMs, backoff * 2);
+      }
+    }
+  }
+
+  /** Lists the scope page by page, replaces the cache's view of it, emits the differences. */
+  private async relist(scope: string | undefined): Promise<string> {
+    const items: KubeObject[] = [];
+    let continueToken: string | undefined;
+    let resourceVersion = '';
+    do {
+      const page = await this.options.client.request<ObjectList>({
+        path: collectionPath(this.kind, scope),
+        query: { limit: this.options.pageSize ?? 500, continue: continueToken },
+        signal: this.abort.signal,
+      });
+      for (const item of page.items ?? []) items.push(this.normalise(item));
+      continueToken = page.metadata?.continue || undefined;
+      resourceVersion = page.metadata?.resourceVersion ?? '';
+    } while (continueToken !== undefined);
+    const seen = new Set<string>();
+    for (const object of items) {
+      const namespace = object.metadata.namespace ?? '';
+      seen.add(`${namespace}/${object.metadata.name}`);
+      this.store(object);
+    }
+    for (const object of this.inScope(scope)) {
+      const key = `${object.metadata.namespace ?? ''}/${object.metadata.name}`;
+      if (!seen.has(key)) this.delete(object);
+    }
+    return resourceVersion;
+  }
+
+  private async watchFrom(scope: string | undefined, initial: string): Promise<void> {
+    let resourceVersion = initial;
+    while (!this.abort.signal.aborted) {
+      // Like client-go: a server-side timeout between 5 and 10 minutes spreads reconnections.
+      const timeoutSeconds = Math.floor(300 * (1 + Math.random()));
+      await this.options.client.watch({
+        path: collectionPath(this.kind, scope),
+        query: { resourceVersion, allowWatchBookmarks: true, timeoutSeconds },
+        signal: this.abort.signal,
+        idleTimeoutMs: (timeoutSeconds + 60) * 1000,
+        onEvent: (event) => {
+          resourceVersion = this.apply(event) ?? resourceVersion;
+        },
+      });
+    }
+  }
+
+  /** Applies one watch event to the cache; returns the new resourceVersion. */
+  private apply(event: WatchEvent): string | undefined {
+    if (event.type === 'ERROR') {
+      const status = event.object as { code?: number; message?: string };
+      throw new ControllerError(
+        codeForStatus(status.code ?? 500),
+        `watch ${this.kind}: ${status.message ?? 'error event'}`,
+        status.code === undefined ? {} : { status: status.code },
+      );
+    }
+    const metadata = event.object['metadata'] as { resourceVersion?: string } | undefined;
+    if (event.type === 'BOOKMARK') return metadata?.resourceVersion;
+    const object = this.normalise(event.object);
+    if (event.type === 'DELETED') this.delete(object);
+    else this.store(object);
+    return object.metadata.resourceVersion;
+  }
+
+  private store(object: KubeObject): void {
+    const old = this.options.cache.upsert(this.kind, object);
+    if (!old) this.options.onEvent({ type: 'added', kind: this.kind, object });
+    else if (old.metadata.resourceVersion !== object.metadata.resourceVersion) {
+      this.options.onEvent({ type: 'updated', kind: this.kind, object, old });
+    }
+  }
+
+  private delete(object: KubeObject): void {
+    const old = this.options.cache.remove(
+      this.kind,
+      object.metadata.namespace ?? '',
+      object.metadata.name,
+    );
+    if (old) this.options.onEvent({ type: 'deleted', kind: this.kind, object: old });
+  }
+
+  private dropScope(scope: string | undefined): void {
+    for (const object of this.inScope(scope)) this.delete(object);
+  }
+
+  private inScope(scope: string | undefined): readonly KubeObject[] {
+    return this.options.cache.list(this.kind, scope);
+  }
+
+  /** Lists omit `kind`/`apiVersion` on items; set them, and drop `managedFields`. */
+  private normalise(raw: Record<string, unknown>): KubeObject {
+    const object = raw as {
+      metadata?: Record<string, unknown>;
+      kind?: string;
+      apiVersion?: string;
+    };
+    if (object.metadata) delete object.metadata['managedFields'];
+    object.kind ??= this.kind;
+    object.apiVersion ??= apiVersionOf(this.kind);
+    return object as unknown as KubeObject;
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      if (this.abort.signal.aborted) {
+        resolve();
+        return;
+      }
+      const signal = this.abort.signal;
+      const onAbort = (): void => {
+        timer.cancel();
+        resolve();
+      };
+      const timer = this.clock.setTimer(ms, () => {
+        signal.removeEventListener('abort', onAbort);
+        resolve();
+      });
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+}

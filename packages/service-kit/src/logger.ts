@@ -34,6 +34,17 @@ const secretKeys = [
   'secret',
   'password',
   'token',
+  // Filter-config credentials inlined for Kubernetes (`auth.apiKey.key`,
+  // `auth.aws.credentialFileLiteral`, `auth.azure|gcp.accessToken`) and the blocks holding them.
+  'azureApiKey',
+  'anthropicApiKey',
+  'accessToken',
+  'credentialFileLiteral',
+  'aws_session_token',
+  'auth',
+  // A Secret's values, and a filter-config bundle part (which holds inline credentials).
+  'stringData',
+  'chunk',
 ] as const;
 
 const segment = (key: string): string =>
@@ -43,9 +54,14 @@ const segment = (key: string): string =>
  * pino redaction paths for {@link secretKeys} at the top level and up to two levels down (e.g.
  * `headers.authorization`, `req.headers["x-api-key"]`), so a credential never reaches a log line.
  */
-export const redactedPaths: readonly string[] = secretKeys.flatMap((key) =>
-  ['', '*', '*.*'].map((prefix) => `${prefix}${segment(key)}`.replace(/^\./, '')),
-);
+export const redactedPaths: readonly string[] = [
+  ...secretKeys.flatMap((key) =>
+    ['', '*', '*.*'].map((prefix) => `${prefix}${segment(key)}`.replace(/^\./, '')),
+  ),
+  // A whole filter config (or a runtime config holding one) logged by mistake: its backends'
+  // auth blocks, which may carry inline credentials, at any of the depths a config is logged.
+  ...['', '*.', '*.*.'].map((prefix) => `${prefix}backends[*].auth`),
+];
 
 /** Creates the one root logger of an app. Call it once, in `main.ts`, and pass it down. */
 export function createLogger(options: LoggerOptions): Logger {

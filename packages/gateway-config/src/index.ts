@@ -57,3 +57,14 @@ export {
   translateToKubernetes,
   type TranslateOptions,
 } from './translate.js';
+export {
+  configSecretNames,
+  configSecrets,
+  filterConfigRoleLabel,
+  gatewayNameLabel,
+  gatewayNamespaceLabel,
+  type ConfigSecret,
+  type ConfigSecrets,
+  type ConfigSecretsOptions,
+  type FilterConfigRole,
+} from './config-secrets.js';

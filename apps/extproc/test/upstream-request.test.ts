@@ -87,8 +87,9 @@ describe('upstream level: request headers', () => {
       ['authorization', `Bearer ${keys.a}`],
     ]);
     expect(common.headerMutation?.removeHeaders).toEqual(['api-key', 'x-api-key', internalId]);
+    // The length of the body sent (here the client's, unchanged): Envoy re-adds content-length.
     expect(response.dynamicMetadata).toEqual({
-      'io.envoy.ai_gateway': { backend_name: backends.a },
+      'io.envoy.ai_gateway': { backend_name: backends.a, content_length: '31' },
     });
   });
 
@@ -238,6 +239,38 @@ describe('upstream level: request headers', () => {
     await upstream.status;
   });
 
+  it('finds a retry by Envoy’s x-request-id when the previous attempt removed the internal id', async () => {
+    // Envoy hands a retry the headers the previous attempt's upstream filter left: the internal
+    // id header is gone, x-request-id is not.
+    const envoyId = 'envoy-req-retry-1';
+    const request = await routeRequest(
+      gateway,
+      { model: 'gpt-b', messages: [] },
+      { headers: { 'x-request-id': envoyId } },
+    );
+    open.push(request);
+    const retry = await attempt(undefined, backends.b, { 'x-request-id': envoyId });
+    const common = commonOf(retry, 'requestHeaders');
+    expect(common.status).toBe(CONTINUE_AND_REPLACE);
+    expect(JSON.parse(bodyOf(common)!)).toEqual({ model: 'gpt-b-2025', messages: [] });
+  });
+
+  it('never guesses: two requests in flight with one x-request-id are not matched', async () => {
+    const envoyId = 'envoy-req-shared';
+    for (let i = 0; i < 2; i += 1) {
+      const request = await routeRequest(
+        gateway,
+        { model: 'gpt-b', messages: [] },
+        { headers: { 'x-request-id': envoyId } },
+      );
+      open.push(request);
+    }
+    const retry = await attempt(undefined, backends.b, { 'x-request-id': envoyId });
+    const common = commonOf(retry, 'requestHeaders');
+    expect(common.status).toBe(CONTINUE);
+    expect(common.headerMutation).toBeUndefined();
+  });
+
   it('translates each retry afresh from the client body, on whichever backend', async () => {
     const { id } = await routed({ model: 'gpt-b', messages: [] });
     const first = commonOf(await attempt(id, backends.b), 'requestHeaders');
@@ -245,7 +278,14 @@ describe('upstream level: request headers', () => {
     const second = await attempt(id, backends.a);
     expect(commonOf(second, 'requestHeaders').status).toBe(CONTINUE);
     expect(bodyOf(commonOf(second, 'requestHeaders'))).toBeUndefined();
-    expect(second.dynamicMetadata).toEqual({ 'io.envoy.ai_gateway': { backend_name: backends.a } });
+    // The client's own body goes again: its length, not the first attempt's replaced one.
+    const clientBody = JSON.stringify({ model: 'gpt-b', messages: [] });
+    expect(second.dynamicMetadata).toEqual({
+      'io.envoy.ai_gateway': {
+        backend_name: backends.a,
+        content_length: String(Buffer.byteLength(clientBody)),
+      },
+    });
     const third = commonOf(await attempt(id, backends.b), 'requestHeaders');
     expect(JSON.parse(bodyOf(third)!)).toEqual({ model: 'gpt-b-2025', messages: [] });
   });

@@ -39,10 +39,18 @@ export const internalRequestIdHeader = 'x-ai-eg-internal-req-id';
 /** The live request contexts; bounded by the number of in-flight requests. */
 export class RequestContexts {
   readonly #contexts = new Map<string, RequestContext>();
+  /** Envoy's `x-request-id` → the ids of the requests in flight that carry it. */
+  readonly #byEnvoyId = new Map<string, Set<string>>();
+  readonly #envoyIdOf = new Map<string, string>();
 
-  /** Registers a new request. */
-  add(context: RequestContext): void {
+  /** Registers a new request, with Envoy's `x-request-id` when it has one. */
+  add(context: RequestContext, envoyRequestId?: string): void {
     this.#contexts.set(context.id, context);
+    if (envoyRequestId === undefined || envoyRequestId === '') return;
+    this.#envoyIdOf.set(context.id, envoyRequestId);
+    const ids = this.#byEnvoyId.get(envoyRequestId) ?? new Set<string>();
+    ids.add(context.id);
+    this.#byEnvoyId.set(envoyRequestId, ids);
   }
 
   /** The context of a request id, if it is still in flight. */
@@ -50,9 +58,29 @@ export class RequestContexts {
     return id === undefined ? undefined : this.#contexts.get(id);
   }
 
+  /**
+   * The context of the one request in flight with this `x-request-id`. A retry's headers are the
+   * ones the previous attempt's upstream filter left (Envoy reuses them), so the internal id header
+   * that attempt removed is gone; Envoy's request id is still there. Undefined when none or more
+   * than one request carries it (a client may reuse ids): never guess.
+   */
+  getByEnvoyRequestId(envoyRequestId: string | undefined): RequestContext | undefined {
+    if (envoyRequestId === undefined) return undefined;
+    const ids = this.#byEnvoyId.get(envoyRequestId);
+    if (ids?.size !== 1) return undefined;
+    const [id] = ids;
+    return this.get(id);
+  }
+
   /** Forgets a request (its router-level stream ended). */
   delete(id: string): void {
     this.#contexts.delete(id);
+    const envoyId = this.#envoyIdOf.get(id);
+    if (envoyId === undefined) return;
+    this.#envoyIdOf.delete(id);
+    const ids = this.#byEnvoyId.get(envoyId);
+    ids?.delete(id);
+    if (ids?.size === 0) this.#byEnvoyId.delete(envoyId);
   }
 
   /** How many requests are in flight (exposed so tests can assert nothing leaks). */

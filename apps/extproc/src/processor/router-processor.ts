@@ -128,7 +128,7 @@ export class RouterProcessor {
       usage: undefined,
       responseModel: undefined,
     };
-    this.#deps.contexts.add(this.#context);
+    this.#deps.contexts.add(this.#context, map.get('x-request-id'));
     return commonResponse({
       phase: 'requestHeaders',
       mutation: headerMutation([[internalRequestIdHeader, id]]),

@@ -185,7 +185,10 @@ function attemptResponse(
   for (const name of plan.names()) touched.add(name);
   const namespace = context.runtime.config.metadataNamespace;
   const metadata: Record<string, unknown> = { backend_name: backend.backend.name };
-  if (body) metadata.content_length = String(body.byteLength);
+  // Always the length of what this attempt sends: Envoy re-adds content-length from it (it
+  // dropped the header), and a retry after an attempt that replaced the body re-sends the
+  // client's original body, so the previous attempt's value would be wrong.
+  metadata.content_length = String((body ?? context.parsed.raw).byteLength);
   return commonResponse({
     phase: 'requestHeaders',
     mutation: headerMutation(plan.sets, plan.removals),
@@ -263,7 +266,10 @@ export function processUpstreamRequestHeaders(
   deps: UpstreamDeps,
 ): extProc.ProcessingResponse | Promise<extProc.ProcessingResponse> {
   const requestHeaders = headerMap(headers);
-  const context = deps.contexts.get(requestHeaders.get(internalRequestIdHeader));
+  // A retry carries the headers the previous attempt left, without the internal id it removed.
+  const context =
+    deps.contexts.get(requestHeaders.get(internalRequestIdHeader)) ??
+    deps.contexts.getByEnvoyRequestId(requestHeaders.get('x-request-id'));
   // Not one of ours (the router level did not see it): let it through untouched.
   if (!context?.parsed) return continueResponses.requestHeaders;
   const parsedContext = context as RequestContext & { parsed: ParsedRequest };

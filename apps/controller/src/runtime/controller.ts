@@ -122,6 +122,7 @@ export class Controller {
           clock: this.clock,
           onEvent: (event) => this.onInformerEvent(event),
           onState: (k, state) => this.metrics.informer(k, state),
+          onRelist: (k, reason) => this.metrics.relist(k, reason),
         }),
     );
     for (const informer of this.informers) this.metrics.informer(informer.kind, 'pending');

@@ -39,6 +39,8 @@ export interface InformerOptions {
   readonly clock?: Clock;
   /** Called whenever the state changes. */
   readonly onState?: (kind: Kind, state: InformerState) => void;
+  /** Called before every list after the first (the watch's resourceVersion expired: 410 Gone). */
+  readonly onRelist?: (kind: Kind, reason: 'expired') => void;
 }
 
 interface ObjectList {
@@ -138,27 +140,40 @@ export class Informer {
     const signal = this.abort.signal;
     const log = this.options.log.child({ kind: this.kind, namespace: scope ?? '*' });
     let backoff = minBackoffMs;
+    let resourceVersion: string | undefined;
+    let isFirstList = true;
     while (!signal.aborted) {
       try {
-        const resourceVersion = await this.relist(scope);
-        this.setState(scope, 'synced');
-        backoff = minBackoffMs;
-        await this.watchFrom(scope, resourceVersion);
+        if (resourceVersion === undefined) {
+          if (!isFirstList) this.options.onRelist?.(this.kind, 'expired');
+          isFirstList = false;
+          resourceVersion = await this.relist(scope);
+          this.setState(scope, 'synced');
+        }
+        await this.watchFrom(scope, resourceVersion, (rv) => {
+          resourceVersion = rv;
+          backoff = minBackoffMs;
+        });
       } catch (err) {
         if (signal.aborted) break;
         if (isControllerError(err) && err.code === 'gone') {
+          // The resourceVersion left the API server's window (etcd compacted): list again.
           log.debug('watch resourceVersion expired; relisting');
+          resourceVersion = undefined;
           continue;
         }
         if (isControllerError(err) && err.code === 'not-found') {
           if (this.scopeStates.get(scope) !== 'absent') {
             log.info('kind not served by the API server (CRD not installed?); will retry');
           }
+          resourceVersion = undefined;
+          isFirstList = true;
           this.dropScope(scope);
           this.setState(scope, 'absent');
           await this.sleep(this.options.absentRetryMs ?? 10_000);
           continue;
         }
+        // A dropped or refused watch resumes from the last resourceVersion seen.
         log.warn({ err }, 'list/watch failed; retrying');
         await this.sleep(backoff);
         backoff = Math.min(maxBackoffMs, backoff * 2);
@@ -194,7 +209,11 @@ export class Informer {
     return resourceVersion;
   }
 
-  private async watchFrom(scope: string | undefined, initial: string): Promise<void> {
+  private async watchFrom(
+    scope: string | undefined,
+    initial: string,
+    onProgress: (resourceVersion: string) => void,
+  ): Promise<void> {
     let resourceVersion = initial;
     while (!this.abort.signal.aborted) {
       // Like client-go: a server-side timeout between 5 and 10 minutes spreads reconnections.
@@ -205,7 +224,11 @@ export class Informer {
         signal: this.abort.signal,
         idleTimeoutMs: (timeoutSeconds + 60) * 1000,
         onEvent: (event) => {
-          resourceVersion = this.apply(event) ?? resourceVersion;
+          const next = this.apply(event);
+          if (next !== undefined) {
+            resourceVersion = next;
+            onProgress(next);
+          }
         },
       });
     }

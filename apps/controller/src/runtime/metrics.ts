@@ -20,6 +20,8 @@ export class ControllerMetrics {
   private readonly informerSynced: Gauge<'kind'>;
   private readonly cacheObjects: Gauge<'kind'>;
   private readonly writes: Counter<'verb' | 'kind'>;
+  private readonly relists: Counter<'kind' | 'reason'>;
+  private readonly leaseName: string;
 
   constructor(options: { registry?: Registry; leaseName: string; withProcessMetrics?: boolean }) {
     this.registry = options.registry ?? new Registry();
@@ -87,10 +89,19 @@ export class ControllerMetrics {
       labelNames: ['verb', 'kind'],
       registers,
     });
+    this.relists = new Counter({
+      name: 'aigw_controller_informer_relists_total',
+      help: 'Lists after the first, by kind and reason (expired: watch answered 410 Gone).',
+      labelNames: ['kind', 'reason'],
+      registers,
+    });
     this.leaseName = options.leaseName;
   }
 
-  private readonly leaseName: string;
+  /** Counts a relist. */
+  relist(kind: Kind, reason: string): void {
+    this.relists.inc({ kind, reason });
+  }
 
   /** A queue observer that records depth, adds, retries and reconcile outcomes of `kind`. */
   queueObserver(kind: Kind): QueueObserver {

@@ -1,0 +1,193 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { useHarness, waitFor } from '@aigw/testkit';
+import type { KubeObject, Reconciler } from '../src/runtime/contracts.js';
+import { startController, type Controller } from '../src/runtime/controller.js';
+import { main, type ControllerService } from '../src/main.js';
+import { kubeConfigFor, secret, testClient, testLogger } from './support/kube.js';
+
+const harness = useHarness();
+const stops: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const stop of stops.splice(0).reverse()) await stop();
+});
+
+/**
+ * A trivial reconciler: a Secret `src-*` is mirrored into `copy-*` (owned by its source), written
+ * only when the data differs — what the real reconcilers do with their objects.
+ */
+const mirror: Reconciler = async (ref, context) => {
+  if (!ref.name.startsWith('src-')) return {};
+  const source = context.cache.get('Secret', ref.namespace, ref.name);
+  const copyName = ref.name.replace(/^src-/, 'copy-');
+  if (!source) {
+    await context.writer.delete({ kind: 'Secret', namespace: ref.namespace, name: copyName });
+    return {};
+  }
+  const current = context.cache.get('Secret', ref.namespace, copyName);
+  if (JSON.stringify(current?.['data']) === JSON.stringify(source['data'])) return {};
+  const copy: KubeObject = {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: {
+      name: copyName,
+      namespace: ref.namespace,
+      ownerReferences: [
+        {
+          apiVersion: 'v1',
+          kind: 'Secret',
+          name: ref.name,
+          uid: source.metadata.uid,
+          controller: true,
+        },
+      ],
+    },
+    data: source['data'],
+  };
+  await context.writer.apply(copy);
+  return {};
+};
+
+function resourceVersion(controller: Controller, name: string): string | undefined {
+  return controller.cache.get('Secret', 'default', name)?.metadata.resourceVersion;
+}
+
+describe('controller manager', () => {
+  it("runs a kind's reconciler on informer events, converges, and a restart writes nothing", async () => {
+    const kube = await harness.kube();
+    const client = testClient(kube);
+    await client.request({
+      method: 'POST',
+      path: '/api/v1/namespaces/default/secrets',
+      body: secret('default', 'src-a', { k: 'v1' }),
+    });
+    const options = {
+      kubeConfig: kubeConfigFor(kube),
+      reconcilers: { Secret: mirror },
+      kinds: ['Secret'] as const,
+      log: testLogger(),
+    };
+    const first = startController(options);
+    stops.push(() => first.stop());
+    await first.whenSynced();
+    expect(first.isReady()).toBe(true);
+    await waitFor(() => first.cache.get('Secret', 'default', 'copy-a'), {
+      description: 'copy created',
+    });
+
+    await client.request({
+      method: 'PATCH',
+      path: '/api/v1/namespaces/default/secrets/src-a',
+      body: { stringData: { k: 'v2' } },
+      contentType: 'application/merge-patch+json',
+    });
+    await waitFor(
+      () =>
+        (first.cache.get('Secret', 'default', 'copy-a')?.['data'] as { k?: string } | undefined)
+          ?.k === 'djI=',
+      {
+        description: 'copy updated',
+      },
+    );
+    // Deleting the copy queues its owner (ownerReferences), which writes it again.
+    await client.request({ method: 'DELETE', path: '/api/v1/namespaces/default/secrets/copy-a' });
+    await waitFor(() => first.cache.get('Secret', 'default', 'copy-a'), {
+      description: 'copy recreated',
+    });
+    await first.whenIdle();
+    const before = resourceVersion(first, 'copy-a');
+    const metrics = await first.metrics.text();
+    expect(metrics.body).toMatch(
+      /controller_runtime_reconcile_total\{controller="Secret",result="success"\} [1-9]/,
+    );
+    expect(metrics.body).toMatch(
+      /aigw_controller_writes_total\{verb="apply",kind="Secret"\} [1-9]/,
+    );
+    await first.stop();
+
+    const second = startController(options);
+    stops.push(() => second.stop());
+    await second.whenSynced();
+    await second.whenIdle();
+    expect(resourceVersion(second, 'copy-a')).toBe(before);
+    expect((await second.metrics.text()).body).not.toMatch(/aigw_controller_writes_total\{/);
+    expect((await second.metrics.text()).body).toMatch(
+      /controller_runtime_reconcile_total\{controller="Secret",result="success"\} [1-9]/,
+    );
+  });
+
+  it('retries a failing reconcile with backoff and honours requeueAfterMs', async () => {
+    const kube = await harness.kube();
+    const client = testClient(kube);
+    await client.request({
+      method: 'POST',
+      path: '/api/v1/namespaces/default/secrets',
+      body: secret('default', 'flaky', { k: 'v' }),
+    });
+    const calls: { name: string; at: number }[] = [];
+    const controller = startController({
+      kubeConfig: kubeConfigFor(kube),
+      kinds: ['Secret'],
+      log: testLogger(),
+      reconcilers: {
+        Secret: (ref) => {
+          calls.push({ name: ref.name, at: Date.now() });
+          const mine = calls.filter((c) => c.name === ref.name).length;
+          if (ref.name === 'flaky' && mine < 3) return Promise.reject(new Error('transient'));
+          if (ref.name === 'flaky' && mine === 3) return Promise.resolve({ requeueAfterMs: 50 });
+          return Promise.resolve({});
+        },
+      },
+    });
+    stops.push(() => controller.stop());
+    await waitFor(() => calls.filter((c) => c.name === 'flaky').length >= 4, {
+      description: 'two retries, then a requeue',
+    });
+    const text = (await controller.metrics.text()).body;
+    expect(text).toMatch(/controller_runtime_reconcile_errors_total\{controller="Secret"\} 2/);
+    expect(text).toMatch(
+      /controller_runtime_reconcile_total\{controller="Secret",result="requeue_after"\} 1/,
+    );
+    expect(text).toMatch(/workqueue_retries_total\{name="Secret"\} 2/);
+  });
+});
+
+describe('controller main', () => {
+  it('serves /healthz, /readyz once synced with absent CRDs, and /metrics', async () => {
+    const kube = await harness.kube();
+    const service: ControllerService = await main({
+      argv: [
+        '--kubeconfig',
+        kube.kubeconfigPath,
+        '--health-port',
+        '0',
+        '--host',
+        '127.0.0.1',
+        '--log-level',
+        'silent',
+      ],
+      env: {},
+    });
+    stops.push(() => service.close());
+    const base = `http://127.0.0.1:${String(service.port)}`;
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+    // No AI Gateway / Gateway API CRDs are installed: those informers are absent, not pending.
+    await waitFor(async () => (await fetch(`${base}/readyz`)).status === 200, {
+      timeoutMs: 20_000,
+      description: '/readyz 200',
+    });
+    expect(service.controller.informerStates()).toMatchObject({
+      Secret: 'synced',
+      AIGatewayRoute: 'absent',
+      Gateway: 'absent',
+    });
+    await waitFor(() => service.controller.isLeader, { timeoutMs: 20_000, description: 'leader' });
+    const metrics = await fetch(`${base}/metrics`);
+    expect(metrics.headers.get('content-type')).toContain('text/plain');
+    const text = await metrics.text();
+    expect(text).toContain('leader_election_master_status{name="envoy-ai-gateway-controller"} 1');
+    expect(text).toContain('aigw_controller_informer_synced{kind="Secret"} 1');
+    expect(text).toContain('# TYPE controller_runtime_reconcile_time_seconds histogram');
+    expect(text).toContain('# TYPE workqueue_depth gauge');
+    expect(text).toContain('process_resident_memory_bytes');
+  });
+});

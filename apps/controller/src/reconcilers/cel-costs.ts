@@ -1,0 +1,52 @@
+import { Environment } from '@marcbachmann/cel-js';
+
+/**
+ * The variables a cost expression sees in the extproc (`apps/extproc/src/runtime/costs.ts`): an
+ * expression that does not type-check against them would make the extproc refuse the whole
+ * config of the Gateway, so the controller refuses the route instead.
+ */
+const celVariables = {
+  model: 'string',
+  backend: 'string',
+  route_name: 'string',
+  input_tokens: 'uint',
+  cached_input_tokens: 'uint',
+  cache_creation_input_tokens: 'uint',
+  output_tokens: 'uint',
+  total_tokens: 'uint',
+  reasoning_tokens: 'uint',
+} as const;
+
+let environment: Environment | undefined;
+
+function env(): Environment {
+  if (environment) return environment;
+  let e = new Environment();
+  for (const [name, type] of Object.entries(celVariables)) e = e.registerVariable(name, type);
+  environment = e;
+  return e;
+}
+
+/**
+ * Why a CEL cost expression is unusable (it does not parse, does not type-check, or does not yield
+ * an int or uint), or undefined when the extproc will accept it.
+ */
+export function celCostProblem(expression: string): string | undefined {
+  let program: ReturnType<Environment['parse']>;
+  try {
+    program = env().parse(expression);
+  } catch (err) {
+    return `CEL does not parse: ${firstLine(err)}`;
+  }
+  const checked = program.check();
+  if (!checked.valid) return `CEL does not type-check: ${firstLine(checked.error)}`;
+  if (checked.type !== 'int' && checked.type !== 'uint') {
+    return `CEL must yield an int or uint, not ${String(checked.type)}`;
+  }
+  return undefined;
+}
+
+function firstLine(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  return message.split('\n')[0] ?? message;
+}

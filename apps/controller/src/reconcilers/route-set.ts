@@ -1,0 +1,180 @@
+import { isResourceError, translateObjects } from '@aigw/gateway-config';
+
+import type { KubeObject, ObjectCache } from '../runtime/contracts.js';
+import { celCostProblem } from './cel-costs.js';
+import {
+  aiGroup,
+  backendOf,
+  grantAllows,
+  labelOf,
+  policiesTargeting,
+  policySecrets,
+  policyTargets,
+  routeBackendRefs,
+  routeCosts,
+  routeGateways,
+} from './objects.js';
+
+/**
+ * The objects one AIGatewayRoute's generation reads, gathered from the cache: the route, its
+ * Gateways, the AIServiceBackends it references (cross-namespace only with a ReferenceGrant), their
+ * Envoy Gateway Backends, the BackendSecurityPolicies targeting them and those policies' Secrets.
+ * What is missing is left out, so that the loader names it (`… AIServiceBackend default/x not found`).
+ */
+export interface RouteInputs {
+  readonly route: KubeObject;
+  readonly objects: readonly KubeObject[];
+  /** Problems found while gathering (references the loader cannot see). */
+  readonly problems: readonly string[];
+}
+
+export function gatherRoute(cache: ObjectCache, route: KubeObject): RouteInputs {
+  const where = labelOf('AIGatewayRoute', route);
+  const problems: string[] = [];
+  const objects = new Map<string, KubeObject>();
+  const add = (kind: string, object: KubeObject | undefined): void => {
+    if (object) objects.set(labelOf(kind, object), object);
+  };
+  add('AIGatewayRoute', route);
+
+  addGateways({ cache, route, where, problems, add });
+  addBackends({ cache, route, where, problems, add });
+  routeCosts(route).forEach((cost, i) => {
+    if (cost.type !== 'CEL' || cost.cel === undefined) return;
+    const problem = celCostProblem(cost.cel);
+    if (problem) problems.push(`${where}: spec.llmRequestCosts[${String(i)}].cel: ${problem}`);
+  });
+  return { route, objects: [...objects.values()], problems };
+}
+
+interface Gathering {
+  readonly cache: ObjectCache;
+  readonly route: KubeObject;
+  readonly where: string;
+  readonly problems: string[];
+  readonly add: (kind: string, object: KubeObject | undefined) => void;
+}
+
+function addGateways({ cache, route, where, problems, add }: Gathering): void {
+  for (const gateway of routeGateways(route)) {
+    const found = cache.get('Gateway', gateway.namespace, gateway.name);
+    if (found) add('Gateway', found);
+    else {
+      problems.push(
+        `${where}: spec.parentRefs[${String(gateway.index)}].name: Gateway ${gateway.namespace}/${gateway.name} not found`,
+      );
+    }
+  }
+}
+
+function addBackends({ cache, route, where, problems, add }: Gathering): void {
+  const routeNamespace = route.metadata.namespace ?? '';
+  for (const ref of routeBackendRefs(route)) {
+    if (!ref.isServiceBackend) continue; // the loader refuses InferencePool refs by itself
+    if (ref.isCrossNamespace && !isGranted(cache, routeNamespace, ref)) {
+      problems.push(
+        `${where}: spec.rules[${String(ref.rule)}].backendRefs[${String(ref.index)}].namespace: ` +
+          `cross-namespace reference from AIGatewayRoute in namespace ${routeNamespace} to AIServiceBackend ${ref.name} ` +
+          `in namespace ${ref.namespace} is not permitted: no valid ReferenceGrant found in namespace ${ref.namespace}. ` +
+          `A ReferenceGrant must allow AIGatewayRoute from namespace ${routeNamespace} to reference AIServiceBackend in namespace ${ref.namespace}`,
+      );
+      continue;
+    }
+    const serviceBackend = cache.get('AIServiceBackend', ref.namespace, ref.name);
+    if (!serviceBackend) continue;
+    add('AIServiceBackend', serviceBackend);
+    const backend = backendOf(serviceBackend);
+    if (backend) add('Backend', cache.get('Backend', backend.namespace, backend.name));
+    for (const policy of policiesTargeting(cache, ref.namespace, ref.name)) {
+      add('BackendSecurityPolicy', policy);
+      for (const key of policySecrets(policy)) {
+        const [namespace = '', name = ''] = key.split('/');
+        add('Secret', cache.get('Secret', namespace, name));
+      }
+    }
+  }
+}
+
+function isGranted(
+  cache: ObjectCache,
+  routeNamespace: string,
+  ref: { readonly namespace: string; readonly name: string },
+): boolean {
+  return cache
+    .list('ReferenceGrant', ref.namespace)
+    .some((grant) =>
+      grantAllows(
+        grant,
+        { group: aiGroup, kind: 'AIGatewayRoute', namespace: routeNamespace },
+        { group: aiGroup, kind: 'AIServiceBackend', name: ref.name },
+      ),
+    );
+}
+
+/**
+ * The policies of a set, each narrowed to the AIServiceBackends of the set: a policy shared with
+ * backends of other routes must not make this generation depend on them (their own reconciles
+ * report their problems). The same objects narrow the same way, so a Gateway's union of routes
+ * still holds one version of each policy.
+ */
+export function narrowed(objects: readonly KubeObject[]): KubeObject[] {
+  const present = new Set(
+    objects
+      .filter((o) => o.kind === 'AIServiceBackend')
+      .map((o) => `${o.metadata.namespace ?? ''}/${o.metadata.name}`),
+  );
+  return objects.map((object) => {
+    if (object.kind !== 'BackendSecurityPolicy') return object;
+    const namespace = object.metadata.namespace ?? '';
+    const targets = policyTargets(object);
+    if (targets.every((t) => present.has(`${namespace}/${t}`))) return object;
+    const spec = object.spec as { targetRefs?: readonly { kind?: string; name?: string }[] };
+    return {
+      ...object,
+      spec: {
+        ...spec,
+        targetRefs: (spec.targetRefs ?? []).filter(
+          (t) => t.kind !== 'AIServiceBackend' || present.has(`${namespace}/${t.name ?? ''}`),
+        ),
+      },
+    };
+  });
+}
+
+/** What generation made of a set of objects. */
+export type Generation =
+  | { readonly ok: true; readonly generated: readonly KubeObject[] }
+  | { readonly ok: false; readonly problems: readonly string[] };
+
+/**
+ * Runs `aigw translate`'s generation (`@aigw/gateway-config`) over `objects`: the HTTPRoutes,
+ * HTTPRouteFilters and config Secrets, or the problems, one per line, each naming the object
+ * and the field.
+ */
+export function generate(
+  objects: readonly KubeObject[],
+  options: { readonly rootPrefix?: string | undefined },
+): Generation {
+  try {
+    const { generated } = translateObjects(
+      objects,
+      options.rootPrefix === undefined ? {} : { rootPrefix: options.rootPrefix },
+    );
+    return { ok: true, generated: generated as KubeObject[] };
+  } catch (err) {
+    if (isResourceError(err)) return { ok: false, problems: err.problems };
+    throw err;
+  }
+}
+
+/** Generation for one route: gathering problems first, then the loader's. */
+export function generateRoute(
+  inputs: RouteInputs,
+  options: { readonly rootPrefix?: string | undefined },
+): Generation {
+  const generation = generate(narrowed(inputs.objects), options);
+  const problems = [
+    ...new Set([...inputs.problems, ...(generation.ok ? [] : generation.problems)]),
+  ];
+  return problems.length === 0 ? generation : { ok: false, problems };
+}

@@ -156,6 +156,36 @@ export default tseslint.config(
       ],
     },
   },
+  // cloud-credentials exchanges and refreshes credentials for the controller and aigw run: the
+  // CRD types and the cloud SDKs, no Kubernetes client, no logger of its own (the caller passes
+  // one to the rotator), no protos.
+  {
+    files: ['packages/cloud-credentials/src/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            ...baseRestrictedImports,
+            ...appImports,
+            {
+              group: [
+                '@aigw/proto',
+                '@aigw/service-kit',
+                '@aigw/testkit',
+                '@aigw/gateway-config',
+                'pino',
+                '@grpc/*',
+                '@kubernetes/*',
+              ],
+              message: 'cloud-credentials depends on the CRD types and the cloud SDKs only.',
+            },
+          ],
+        },
+      ],
+    },
+  },
   // Env is read at the edges: bin.ts and config.ts; the test harness and tests may read it too.
   {
     files: [

@@ -1,12 +1,13 @@
 import { stat } from 'node:fs/promises';
-import { readFilterConfigFile } from '@aigw/filterapi';
+import { readFilterConfigFile, type FilterConfig } from '@aigw/filterapi';
 import type { Logger } from '@aigw/service-kit';
 import { ExtprocError } from './errors.js';
 import { buildRuntimeConfig, type RuntimeConfig } from './runtime/runtime-config.js';
 
 /** Options of {@link ConfigWatcher}. */
 export interface ConfigWatcherOptions {
-  readonly path: string;
+  /** The config file; absent when configs only come through {@link ConfigWatcher.apply}. */
+  readonly path?: string | undefined;
   readonly log: Logger;
   /** How often the config and credential files are checked for changes. */
   readonly intervalMs: number;
@@ -42,10 +43,16 @@ async function fileSignature(path: string): Promise<string> {
  * swaps), rebuilds on any change and swaps the result in atomically, so a request sees one
  * config from start to end. A bad file keeps the last good config and is reported once until it
  * changes again.
+ *
+ * A config can also be handed in ({@link apply}: the API-server source in Kubernetes). From then
+ * on the file is no longer read — the mounted copy lags the API server — but the credential
+ * files that config names are still polled.
  */
 export class ConfigWatcher {
   readonly #options: ConfigWatcherOptions;
   #current: RuntimeConfig | undefined;
+  /** The config handed in through {@link apply}, rebuilt when its credential files change. */
+  #applied: { readonly config: FilterConfig; readonly source: string } | undefined;
   #signature = '';
   #reportedBadSignature = '';
   #timer: { cancel(): void } | undefined;
@@ -62,14 +69,55 @@ export class ConfigWatcher {
     return this.#current;
   }
 
-  /** Loads the config once (throwing if it is unusable) and starts watching. */
-  async start(): Promise<void> {
+  /** True once a config is in force (from the file or {@link apply}). */
+  get isLoaded(): boolean {
+    return this.#current !== undefined;
+  }
+
+  /**
+   * Loads the config file once (throwing if it is unusable) and starts watching; does nothing
+   * when a config was applied meanwhile (serialised with {@link apply}).
+   */
+  start(): Promise<void> {
+    const run = this.#checking.then(() => this.#startFromFile());
+    this.#checking = run.catch(() => undefined);
+    return run;
+  }
+
+  async #startFromFile(): Promise<void> {
+    if (this.#applied) return;
     const before = await this.#computeSignature(undefined);
     this.#current = await this.#load();
     this.#signature = await this.#computeSignature(this.#current);
     // The config file changed while it was being loaded: force a reload at the first check.
     if (before !== (await this.#computeSignature(undefined))) this.#signature = '';
     this.#logApplied('config loaded');
+    this.#startTimer();
+  }
+
+  /**
+   * Builds `config` and swaps it in, the same way a file change is applied; the file is not
+   * read any more. Calls are serialised with the file checks.
+   *
+   * @throws ExtprocError when the config is unusable (the config in force stays).
+   */
+  apply(config: FilterConfig, source: string): Promise<void> {
+    const run = this.#checking.then(async () => {
+      const next = await buildRuntimeConfig(config);
+      const isFirst = this.#current === undefined;
+      this.#applied = { config, source };
+      this.#current = next;
+      this.#signature = await this.#computeSignature(next);
+      this.#reportedBadSignature = '';
+      this.#logApplied(isFirst ? 'config loaded' : 'config reloaded');
+      this.#startTimer();
+    });
+    this.#checking = run.catch(() => undefined);
+    return run;
+  }
+
+  #startTimer(): void {
+    if (this.#timer) return;
     const schedule = this.#options.schedule ?? intervalSchedule;
     this.#timer = schedule(() => {
       this.#checking = this.#checking.then(() => this.check());
@@ -96,7 +144,7 @@ export class ConfigWatcher {
       if (this.#reportedBadSignature === signature) return;
       this.#reportedBadSignature = signature;
       this.#options.log.error(
-        { err, path: this.#options.path },
+        { err, ...this.#sourceFields() },
         'config change rejected; keeping the last good config',
       );
     }
@@ -109,19 +157,30 @@ export class ConfigWatcher {
   }
 
   async #load(): Promise<RuntimeConfig> {
-    return buildRuntimeConfig(await readFilterConfigFile(this.#options.path));
+    if (this.#applied) return buildRuntimeConfig(this.#applied.config);
+    const { path } = this.#options;
+    if (path === undefined)
+      throw new ExtprocError('not_started', 'no config file and no config applied');
+    return buildRuntimeConfig(await readFilterConfigFile(path));
   }
 
   async #computeSignature(runtime: RuntimeConfig | undefined): Promise<string> {
-    const files = [this.#options.path, ...(runtime?.watchedFiles ?? [])];
+    const { path } = this.#options;
+    const configFiles = this.#applied || path === undefined ? [] : [path];
+    const files = [...configFiles, ...(runtime?.watchedFiles ?? [])];
     return (await Promise.all(files.map(fileSignature))).join('|');
+  }
+
+  /** Where the config in force came from, for log lines: `{ path }` or `{ source }`. */
+  #sourceFields(): { path: string | undefined } | { source: string } {
+    return this.#applied ? { source: this.#applied.source } : { path: this.#options.path };
   }
 
   #logApplied(message: string): void {
     const { config } = this.current;
     this.#options.log.info(
       {
-        path: this.#options.path,
+        ...this.#sourceFields(),
         version: config.version,
         uuid: config.uuid,
         backends: config.backends.length,

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import {
+  ConfigError,
   commonConfigKeys,
   commonConfigShape,
   listenAddressSchema,
@@ -30,10 +31,26 @@ export const ConfigSchema = z.strictObject({
    * secure); `host:port` works too.
    */
   address: listenAddressSchema.default('unix:/tmp/aigw-extproc.sock'),
-  /** The filter config file (`@aigw/filterapi`) written by the controller or `aigw run`. */
-  config: z
-    .string({ error: 'the filter config file is required' })
-    .min(1, 'the filter config file is required'),
+  /**
+   * The filter config file (`@aigw/filterapi`) written by `aigw run`, or in Kubernetes the
+   * mounted copy of the config Secret: used at start when the API server cannot be reached.
+   * Required unless `configSecret` is set.
+   */
+  config: z.string().min(1, 'the filter config file is required').optional(),
+  /**
+   * Kubernetes: the filter config bundle's index Secret (`<gw>-<ns>-<h12>`), watched through the
+   * API server so a change applies within a second.
+   */
+  configSecret: z.string().min(1).optional(),
+  /** The namespace of `configSecret` (default: `POD_NAMESPACE`, then the service account's). */
+  configNamespace: z.string().min(1).optional(),
+  /** A kubeconfig instead of the in-cluster service account (tests, development). */
+  kubeconfig: z.string().min(1).optional(),
+  /**
+   * How long the start waits for the config from the API server before it falls back to the
+   * mounted copy (`config`).
+   */
+  configStartTimeoutMs: millisecondsSchema.default(5_000),
   /** How often the config and credential files are checked for changes. */
   configPollMs: millisecondsSchema.default(250),
   /** Path prefix of every endpoint (upstream's `-rootPrefix`), e.g. `/ai`; normalised. */
@@ -45,13 +62,26 @@ export const ConfigSchema = z.strictObject({
   endpointPrefixes: z.string().default('').transform(parsedWith(parseEndpointPrefixes)),
 });
 
-/** Validated configuration. */
-export type Config = z.output<typeof ConfigSchema>;
+/** Where the API server is when running in a pod (`KUBERNETES_SERVICE_HOST`/`_PORT`). */
+export interface InClusterEnv {
+  readonly host: string | undefined;
+  readonly port: string | undefined;
+}
 
-const keys: Record<keyof Config, ConfigKey> = {
+/** Validated configuration. */
+export type Config = z.output<typeof ConfigSchema> & { readonly inCluster: InClusterEnv };
+
+const keys: Record<keyof z.output<typeof ConfigSchema>, ConfigKey> = {
   ...commonConfigKeys,
   address: { flag: 'address', env: 'AIGW_EXTPROC_ADDRESS' },
   config: { flag: 'config', env: 'AIGW_EXTPROC_CONFIG' },
+  configSecret: { flag: 'config-secret', env: 'AIGW_EXTPROC_CONFIG_SECRET' },
+  configNamespace: { flag: 'config-namespace', env: 'AIGW_EXTPROC_CONFIG_NAMESPACE' },
+  kubeconfig: { flag: 'kubeconfig', env: 'KUBECONFIG' },
+  configStartTimeoutMs: {
+    flag: 'config-start-timeout-ms',
+    env: 'AIGW_EXTPROC_CONFIG_START_TIMEOUT_MS',
+  },
   configPollMs: { flag: 'config-poll-ms', env: 'AIGW_EXTPROC_CONFIG_POLL_MS' },
   rootPrefix: { flag: 'root-prefix', env: 'AIGW_EXTPROC_ROOT_PREFIX' },
   endpointPrefixes: { flag: 'endpoint-prefixes', env: 'AIGW_EXTPROC_ENDPOINT_PREFIXES' },
@@ -62,5 +92,16 @@ export function loadConfig(
   argv: readonly string[],
   env: Readonly<Record<string, string | undefined>>,
 ): Config {
-  return load({ schema: ConfigSchema, keys, argv, env }).config;
+  const { config } = load({ schema: ConfigSchema, keys, argv, env });
+  if (config.config === undefined && config.configSecret === undefined) {
+    throw new ConfigError(
+      'the filter config file is required (--config), or a config Secret (--config-secret)',
+    );
+  }
+  const podNamespace = env.POD_NAMESPACE === '' ? undefined : env.POD_NAMESPACE;
+  return {
+    ...config,
+    configNamespace: config.configNamespace ?? podNamespace,
+    inCluster: { host: env.KUBERNETES_SERVICE_HOST, port: env.KUBERNETES_SERVICE_PORT },
+  };
 }

@@ -26,3 +26,4 @@ export {
 export type { FakeServer, RecordedRequest } from './server.js';
 export { IssuedTokens } from './tokens.js';
 export { testTls, type TestTls } from './tls.js';
+export { FakeClock, LogRecorder } from './clock.js';

@@ -67,9 +67,12 @@ export function extProcFilter(level: 'router' | 'upstream'): object {
 }
 
 /**
- * The upstream HTTP filters of every backend cluster: the upstream-level extproc, a restorer of
- * `content-length` (Envoy drops it when the extproc replaces the body) and the codec, which must
- * come last.
+ * The upstream HTTP filters of every backend cluster: the upstream-level extproc, a setter of
+ * `content-length` and the codec, which must come last. The extproc reports the length of the body
+ * each attempt sends; Envoy drops the header when the extproc replaces the body, and a retry gets
+ * the headers the previous attempt left — with that attempt's length, while Envoy re-sends the
+ * client's original body — so the value is overwritten, not only added. A stream the extproc
+ * reported nothing for formats to an empty value, which Envoy does not set: its header stays.
  */
 export function upstreamHttpFilters(): object[] {
   return [
@@ -82,7 +85,7 @@ export function upstreamHttpFilters(): object[] {
           request_mutations: [
             {
               append: {
-                append_action: 'ADD_IF_ABSENT',
+                append_action: 'OVERWRITE_IF_EXISTS_OR_ADD',
                 header: {
                   key: 'content-length',
                   value: `%DYNAMIC_METADATA(${metadataNamespace}:content_length)%`,

@@ -24,8 +24,8 @@ export interface Endpoints {
 export interface ExchangeOptions {
   readonly endpoints?: Endpoints;
   /**
-   * PEM certificates trusted in addition to Node's bundled roots, for HTTPS to the OIDC issuer
-   * and Entra ID (a private CA, a TLS-inspecting proxy, a test's fake).
+   * PEM certificates trusted in addition to Node's bundled roots, for HTTPS to the OIDC issuer,
+   * Entra ID and AWS STS (a private CA, a TLS-inspecting proxy, a test's fake); not Google's.
    */
   readonly extraCaCertificates?: readonly string[];
   /** Per-request timeout, milliseconds (default 30 s). */

@@ -26,7 +26,7 @@ export interface KubeConfigSourceOptions {
   /**
    * How long an incomplete bundle (a part missing, or parts and index of different generations)
    * may last before it is reported: the controller writes the parts and then the index, so the
-   * extproc briefly sees new parts with the old index on every change (default 5 s).
+   * extproc briefly sees new parts with the old index on every change (default 2 s).
    */
   readonly reportDelayMs?: number;
   /** Retry backoff of the watches (tests shorten it). */
@@ -251,7 +251,7 @@ export class KubeConfigSource {
     this.#pending = problem;
     this.#pendingTimer = setTimeout(() => {
       if (this.#pending === problem) this.#report(problem);
-    }, this.#options.reportDelayMs ?? 5_000);
+    }, this.#options.reportDelayMs ?? 2_000);
     this.#pendingTimer.unref();
   }
 

@@ -10,26 +10,14 @@ import {
   loadConfig,
   logFormatSchema,
   millisecondsSchema,
+  parsedString,
   portSchema,
   type ConfigKey,
   type LoadedConfig,
 } from '@aigw/service-kit';
 
-/** A string field parsed by `parse`, whose EndpointPrefixError becomes the field's one issue. */
-function parsedWith<T>(parse: (text: string) => T) {
-  return (text: string, ctx: z.RefinementCtx): T => {
-    try {
-      return parse(text);
-    } catch (err) {
-      if (!isEndpointPrefixError(err)) throw err;
-      ctx.addIssue({ code: 'custom', message: err.message, input: text });
-      return z.NEVER;
-    }
-  };
-}
-
 /** Upstream's `rootPrefix`: the path prefix of every endpoint, e.g. `/ai`; normalised. */
-const rootPrefixSchema = z.string().default('/').transform(parsedWith(parseRootPrefix));
+const rootPrefixSchema = parsedString(parseRootPrefix, isEndpointPrefixError).prefault('/');
 
 /** Envoy's admin port when `--admin-port` is not given (upstream aigw uses the same). */
 export const defaultAdminPort = 1064;
@@ -45,7 +33,7 @@ export const RunConfigSchema = z.strictObject({
   adminPort: portSchema.default(defaultAdminPort),
   rootPrefix: rootPrefixSchema,
   /** Per-family prefixes below the root: `openai:/,cohere:/cohere,anthropic:/anthropic`. */
-  endpointPrefixes: z.string().default('').transform(parsedWith(parseEndpointPrefixes)),
+  endpointPrefixes: parsedString(parseEndpointPrefixes, isEndpointPrefixError).prefault(''),
   /** Rate-limit counters in Redis instead of the limiter's memory. */
   redisUrl: z.string().min(1).optional(),
   /** Debug logs from aigw, the extproc, the rate limiter and Envoy. */

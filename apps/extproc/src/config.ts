@@ -6,22 +6,10 @@ import {
   listenAddressSchema,
   loadConfig as load,
   millisecondsSchema,
+  parsedString,
   type ConfigKey,
 } from '@aigw/service-kit';
 import { isEndpointPrefixError, parseEndpointPrefixes, parseRootPrefix } from '@aigw/translator';
-
-/** A string field parsed by `parse`, whose EndpointPrefixError becomes the field's one issue. */
-function parsedWith<T>(parse: (text: string) => T) {
-  return (text: string, ctx: z.RefinementCtx): T => {
-    try {
-      return parse(text);
-    } catch (err) {
-      if (!isEndpointPrefixError(err)) throw err;
-      ctx.addIssue({ code: 'custom', message: err.message, input: text });
-      return z.NEVER;
-    }
-  };
-}
 
 /** Configuration of the ext_proc server: flags and environment through one schema. */
 export const ConfigSchema = z.strictObject({
@@ -54,12 +42,12 @@ export const ConfigSchema = z.strictObject({
   /** How often the config and credential files are checked for changes. */
   configPollMs: millisecondsSchema.default(250),
   /** Path prefix of every endpoint (upstream's `-rootPrefix`), e.g. `/ai`; normalised. */
-  rootPrefix: z.string().default('/').transform(parsedWith(parseRootPrefix)),
+  rootPrefix: parsedString(parseRootPrefix, isEndpointPrefixError).prefault('/'),
   /**
    * Per-family prefixes below the root (upstream's `-endpointPrefixes`):
    * `openai:/,cohere:/cohere,anthropic:/anthropic`; keys not given keep these defaults.
    */
-  endpointPrefixes: z.string().default('').transform(parsedWith(parseEndpointPrefixes)),
+  endpointPrefixes: parsedString(parseEndpointPrefixes, isEndpointPrefixError).prefault(''),
 });
 
 /** Where the API server is when running in a pod (`KUBERNETES_SERVICE_HOST`/`_PORT`). */

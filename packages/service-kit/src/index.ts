@@ -11,6 +11,7 @@ export {
   logFormatSchema,
   logLevelSchema,
   millisecondsSchema,
+  parsedString,
   portOrZeroSchema,
   portSchema,
 } from './schemas.js';

@@ -58,3 +58,23 @@ export const listenAddressSchema = z.string().refine(
   },
   { error: 'expected unix:/absolute/path.sock, host:port or :port' },
 );
+
+/**
+ * A string flag parsed by `parse` (e.g. `@aigw/translator`'s `parseRootPrefix`): an error `isInvalid`
+ * recognises becomes the field's one issue (its message, so the user reads one line naming the
+ * flag); anything else is a bug and is thrown.
+ */
+export function parsedString<T>(
+  parse: (text: string) => T,
+  isInvalid: (err: unknown) => err is Error,
+): z.ZodPipe<z.ZodString, z.ZodTransform<Awaited<T>, string>> {
+  return z.string().transform((text, ctx) => {
+    try {
+      return parse(text);
+    } catch (err) {
+      if (!isInvalid(err)) throw err;
+      ctx.addIssue({ code: 'custom', message: err.message, input: text });
+      return z.NEVER;
+    }
+  });
+}

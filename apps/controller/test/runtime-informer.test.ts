@@ -57,7 +57,11 @@ describe('informer', () => {
     });
     await informer.whenSynced();
     expect(informer.state).toBe('synced');
-    expect(cache.get('Secret', 'watched', 'before')?.metadata.managedFields).toBeUndefined();
+    expect(
+      (cache.get('Secret', 'watched', 'before')?.metadata as Record<string, unknown>)[
+        'managedFields'
+      ],
+    ).toBeUndefined();
     expect(cache.get('Secret', 'watched', 'before')).toMatchObject({
       apiVersion: 'v1',
       kind: 'Secret',

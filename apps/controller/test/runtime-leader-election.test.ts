@@ -124,9 +124,9 @@ describe('leader election', () => {
     const a = replica(kube, 'replica-a', async (ref, context) => {
       if (ref.name !== 'slow') return {};
       started = true;
-      await new Promise((resolve) =>
-        context.signal.addEventListener('abort', resolve, { once: true }),
-      );
+      await new Promise((resolve) => {
+        context.signal.addEventListener('abort', resolve, { once: true });
+      });
       writeError = await context.writer
         .apply({
           apiVersion: 'v1',

@@ -89,10 +89,15 @@ describe('controller manager', () => {
       },
     );
     // Deleting the copy queues its owner (ownerReferences), which writes it again.
+    const deletedUid = first.cache.get('Secret', 'default', 'copy-a')?.metadata.uid;
     await client.request({ method: 'DELETE', path: '/api/v1/namespaces/default/secrets/copy-a' });
-    await waitFor(() => first.cache.get('Secret', 'default', 'copy-a'), {
-      description: 'copy recreated',
-    });
+    await waitFor(
+      () => {
+        const uid = first.cache.get('Secret', 'default', 'copy-a')?.metadata.uid;
+        return uid !== undefined && uid !== deletedUid;
+      },
+      { description: 'copy recreated' },
+    );
     await first.whenIdle();
     const before = resourceVersion(first, 'copy-a');
     const metrics = await first.metrics.text();

@@ -116,7 +116,7 @@ export class InformerCache implements IndexedObjectCache {
 
   private byKind(kind: Kind): Map<string, Map<string, KubeObject>> {
     const byNamespace = this.objects.get(kind);
-    if (!byNamespace) throw new TypeError(`not a watched kind: ${String(kind)}`);
+    if (!byNamespace) throw new TypeError(`not a watched kind: ${kind}`);
     return byNamespace;
   }
 }

@@ -17,7 +17,11 @@ export const systemClock: Clock = {
   setTimer: (ms, fn) => {
     const handle = setTimeout(fn, ms);
     handle.unref();
-    return { cancel: () => clearTimeout(handle) };
+    return {
+      cancel: () => {
+        clearTimeout(handle);
+      },
+    };
   },
 };
 

@@ -12,6 +12,7 @@ import {
   type ObjectRef,
   type Reconciler,
   type ReconcileContext,
+  type ReconcileResult,
 } from './contracts.js';
 import { isControllerError } from './errors.js';
 import { registerStandardIndexes } from './indexes.js';
@@ -21,7 +22,7 @@ import { loadKubeConfig } from './kube-config.js';
 import { LeaderElector, defaultLeaseName } from './leader-election.js';
 import { ControllerMetrics } from './metrics.js';
 import { keyOf, parseKey } from './paths.js';
-import { WorkQueue } from './queue.js';
+import { WorkQueue, type QueueHandler } from './queue.js';
 import type { RateLimiterOptions } from './rate-limiter.js';
 import { KubeObjectWriter } from './writer.js';
 
@@ -109,44 +110,52 @@ export class Controller {
     this.cache = new InformerCache();
     registerStandardIndexes(this.cache);
     options.indexes?.(this.cache);
-    this.informers = (options.kinds ?? watchedKinds).map(
-      (kind) =>
-        new Informer({
-          kind,
-          client: this.client,
-          cache: this.cache,
-          log: this.log,
-          namespaces: options.namespaces,
-          resyncMs: options.resyncMs ?? 600_000,
-          absentRetryMs: options.absentRetryMs ?? 10_000,
-          clock: this.clock,
-          onEvent: (event) => this.onInformerEvent(event),
-          onState: (k, state) => this.metrics.informer(k, state),
-          onRelist: (k, reason) => this.metrics.relist(k, reason),
-        }),
-    );
+    this.informers = (options.kinds ?? watchedKinds).map((kind) => this.createInformer(kind));
     for (const informer of this.informers) this.metrics.informer(informer.kind, 'pending');
-    this.elector = election
-      ? new LeaderElector({
-          client: this.client,
-          log: this.log,
-          namespace: election.namespace,
-          name: leaseName,
-          identity: election.identity ?? `${hostname()}_${randomUUID()}`,
-          ...(election.leaseDurationMs === undefined
-            ? {}
-            : { leaseDurationMs: election.leaseDurationMs }),
-          ...(election.renewDeadlineMs === undefined
-            ? {}
-            : { renewDeadlineMs: election.renewDeadlineMs }),
-          ...(election.retryPeriodMs === undefined
-            ? {}
-            : { retryPeriodMs: election.retryPeriodMs }),
-          onStartedLeading: () => this.startTerm(),
-          onStoppedLeading: () => void this.endTerm({ drain: false }),
-          onLeaderChange: (isLeader) => this.metrics.leader(isLeader),
-        })
-      : undefined;
+    this.elector = election ? this.createElector(election, leaseName) : undefined;
+  }
+
+  private createInformer(kind: Kind): Informer {
+    return new Informer({
+      kind,
+      client: this.client,
+      cache: this.cache,
+      log: this.log,
+      namespaces: this.options.namespaces,
+      resyncMs: this.options.resyncMs ?? 600_000,
+      absentRetryMs: this.options.absentRetryMs ?? 10_000,
+      clock: this.clock,
+      onEvent: (event) => {
+        this.onInformerEvent(event);
+      },
+      onState: (k, state) => {
+        this.metrics.informer(k, state);
+      },
+      onRelist: (k, reason) => {
+        this.metrics.relist(k, reason);
+      },
+    });
+  }
+
+  private createElector(election: LeaderElectionSettings, leaseName: string): LeaderElector {
+    const { leaseDurationMs, renewDeadlineMs, retryPeriodMs } = election;
+    return new LeaderElector({
+      client: this.client,
+      log: this.log,
+      namespace: election.namespace,
+      name: leaseName,
+      identity: election.identity ?? `${hostname()}_${randomUUID()}`,
+      ...(leaseDurationMs === undefined ? {} : { leaseDurationMs }),
+      ...(renewDeadlineMs === undefined ? {} : { renewDeadlineMs }),
+      ...(retryPeriodMs === undefined ? {} : { retryPeriodMs }),
+      onStartedLeading: () => {
+        this.startTerm();
+      },
+      onStoppedLeading: () => void this.endTerm({ drain: false }),
+      onLeaderChange: (isLeader) => {
+        this.metrics.leader(isLeader);
+      },
+    });
   }
 
   /** Starts the informers and, with leader election, campaigning; returns at once. */
@@ -228,15 +237,15 @@ export class Controller {
       term.queues.set(
         kind,
         new WorkQueue({
-          handler: (key) => this.reconcile(term, kind, reconciler, key),
+          handler: this.reconcilerHandler(term, kind, reconciler),
           concurrency: this.options.concurrency ?? 4,
           clock: this.clock,
           ...(this.options.rateLimiter ? { rateLimiter: this.options.rateLimiter } : {}),
           observer: {
             ...this.metrics.queueObserver(kind),
-            processed: (key, outcome, durationMs, error) => {
-              this.metrics.queueObserver(kind).processed?.(key, outcome, durationMs, error);
-              if (outcome === 'error') this.logFailure(term, kind, key, error);
+            processed: (event) => {
+              this.metrics.queueObserver(kind).processed?.(event);
+              if (event.outcome === 'error') this.logFailure(term, { kind, ...event });
             },
           },
         }),
@@ -262,9 +271,9 @@ export class Controller {
     if (!options.drain) term.abort.abort();
     const drained = Promise.all([...term.queues.values()].map((queue) => queue.shutdown()));
     if (options.drain) {
-      const timer = this.clock.setTimer(this.options.drainTimeoutMs ?? 10_000, () =>
-        term.abort.abort(),
-      );
+      const timer = this.clock.setTimer(this.options.drainTimeoutMs ?? 10_000, () => {
+        term.abort.abort();
+      });
       await drained;
       timer.cancel();
       term.abort.abort();
@@ -272,9 +281,13 @@ export class Controller {
     this.log.info('reconcilers stopped');
   }
 
-  private reconcile(term: Term, kind: Kind, reconciler: Reconciler, key: string) {
-    const { namespace, name } = parseKey(key);
-    const ref: ObjectRef = { kind, namespace, name };
+  /** The queue handler of one kind in one term. */
+  private reconcilerHandler(term: Term, kind: Kind, reconciler: Reconciler): QueueHandler {
+    return (key) => this.reconcile(term, reconciler, { kind, ...parseKey(key) });
+  }
+
+  private reconcile(term: Term, reconciler: Reconciler, ref: ObjectRef): Promise<ReconcileResult> {
+    const { kind, namespace, name } = ref;
     const signal = term.abort.signal;
     const context: ReconcileContext = {
       cache: this.cache,
@@ -282,7 +295,9 @@ export class Controller {
         client: this.client,
         signal,
         mayWrite: () => this.term === term && !signal.aborted && (this.elector?.isLeader ?? true),
-        onWrite: (verb, k) => this.metrics.write(verb, k),
+        onWrite: (verb, k) => {
+          this.metrics.write(verb, k);
+        },
       }),
       enqueue: (other) => {
         if (this.term === term) this.enqueue(other);
@@ -293,7 +308,10 @@ export class Controller {
     return reconciler(ref, context);
   }
 
-  private logFailure(term: Term, kind: Kind, key: string, error: unknown): void {
+  private logFailure(
+    term: Term,
+    { kind, key, error }: { kind: Kind; key: string; error?: unknown },
+  ): void {
     const isAborted =
       term.abort.signal.aborted ||
       (isControllerError(error) && (error.code === 'not-leader' || error.code === 'stopped'));
@@ -341,12 +359,13 @@ export function isRelevantUpdate(old: KubeObject, next: KubeObject): boolean {
 }
 
 function withoutVolatile(object: KubeObject): unknown {
-  const { status: _status, metadata, ...rest } = object;
-  const { resourceVersion: _rv, ...meta } = metadata as typeof metadata & {
-    managedFields?: unknown;
-  };
-  delete (meta as { managedFields?: unknown }).managedFields;
-  return { ...rest, metadata: meta };
+  const copy: Record<string, unknown> = { ...object };
+  delete copy['status'];
+  const metadata: Record<string, unknown> = { ...object.metadata };
+  delete metadata['resourceVersion'];
+  delete metadata['managedFields'];
+  copy['metadata'] = metadata;
+  return copy;
 }
 
 /** Creates and starts a {@link Controller}; `await controller.whenSynced()` for the caches. */

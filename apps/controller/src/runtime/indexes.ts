@@ -84,26 +84,36 @@ export function routeGatewayKeys(route: KubeObject): readonly string[] {
   );
 }
 
+/** The OIDC settings of the policy's AWS, Azure or GCP workload-identity credentials. */
+function oidcConfigs(s: Loose): Loose[] {
+  const gcp = record(s['gcpCredentials']);
+  return [
+    record(s['awsCredentials']),
+    record(s['azureCredentials']),
+    record(gcp?.['workloadIdentityFederationConfig']),
+  ]
+    .map((c) => record(record(c?.['oidcExchangeToken'])?.['oidc']))
+    .filter((o): o is Loose => o !== undefined);
+}
+
 /** See {@link indexNames.secretToReferencingBackendSecurityPolicy}. */
 export function policySecretKeys(policy: KubeObject): readonly string[] {
   const s = spec(policy);
-  const self = indexKey(policy.metadata.name, policy.metadata.namespace ?? '');
-  const aws = record(s['awsCredentials']);
-  const azure = record(s['azureCredentials']);
-  const gcp = record(s['gcpCredentials']);
-  const oidcs = [aws, azure, record(gcp?.['workloadIdentityFederationConfig'])]
-    .map((c) => record(record(c?.['oidcExchangeToken'])?.['oidc']))
-    .filter((o): o is Loose => o !== undefined);
+  const at = (...path: string[]): unknown =>
+    path.reduce<unknown>((value, key) => record(value)?.[key], s);
+  const hasOwnToken =
+    at('awsCredentials', 'oidcExchangeToken') !== undefined ||
+    at('azureCredentials', 'oidcExchangeToken') !== undefined;
   return defined([
-    refKey(record(s['apiKey'])?.['secretRef'], policy),
-    refKey(record(s['azureAPIKey'])?.['secretRef'], policy),
-    refKey(record(s['anthropicAPIKey'])?.['secretRef'], policy),
-    refKey(record(aws?.['credentialsFile'])?.['secretRef'], policy),
-    refKey(record(gcp?.['credentialsFile'])?.['secretRef'], policy),
-    refKey(azure?.['clientSecretRef'], policy),
-    ...oidcs.map((oidc) => refKey(oidc['clientSecret'], policy)),
+    refKey(at('apiKey', 'secretRef'), policy),
+    refKey(at('azureAPIKey', 'secretRef'), policy),
+    refKey(at('anthropicAPIKey', 'secretRef'), policy),
+    refKey(at('awsCredentials', 'credentialsFile', 'secretRef'), policy),
+    refKey(at('gcpCredentials', 'credentialsFile', 'secretRef'), policy),
+    refKey(at('azureCredentials', 'clientSecretRef'), policy),
+    ...oidcConfigs(s).map((oidc) => refKey(oidc['clientSecret'], policy)),
     // Upstream keys OIDC policies by their own name: the rotated token's Secret is named after it.
-    aws?.['oidcExchangeToken'] || azure?.['oidcExchangeToken'] ? self : undefined,
+    hasOwnToken ? indexKey(policy.metadata.name, policy.metadata.namespace ?? '') : undefined,
   ]);
 }
 

@@ -48,6 +48,14 @@ interface ObjectList {
   readonly items?: Record<string, unknown>[];
 }
 
+/** Where one scope's list-watch loop stands. */
+interface LoopState {
+  readonly log: Logger;
+  backoff: number;
+  resourceVersion: string | undefined;
+  isFirstList: boolean;
+}
+
 /** Failure to list or watch, retried with a backoff of 0.8 s doubling to 30 s (client-go's reflector). */
 const minBackoffMs = 800;
 const maxBackoffMs = 30_000;
@@ -137,65 +145,68 @@ export class Informer {
   }
 
   private async run(scope: string | undefined): Promise<void> {
-    const signal = this.abort.signal;
-    const log = this.options.log.child({ kind: this.kind, namespace: scope ?? '*' });
-    let backoff = minBackoffMs;
-    let resourceVersion: string | undefined;
-    let isFirstList = true;
-    while (!signal.aborted) {
+    const loop: LoopState = {
+      log: this.options.log.child({ kind: this.kind, namespace: scope ?? '*' }),
+      backoff: minBackoffMs,
+      resourceVersion: undefined,
+      isFirstList: true,
+    };
+    while (!this.isStopped()) {
       try {
-        if (resourceVersion === undefined) {
-          if (!isFirstList) this.options.onRelist?.(this.kind, 'expired');
-          isFirstList = false;
-          resourceVersion = await this.relist(scope);
-          this.setState(scope, 'synced');
-        }
-        await this.watchFrom(scope, resourceVersion, (rv) => {
-          resourceVersion = rv;
-          backoff = minBackoffMs;
-        });
+        await this.listAndWatch(scope, loop);
       } catch (err) {
-        if (signal.aborted) break;
-        if (isControllerError(err) && err.code === 'gone') {
-          // The resourceVersion left the API server's window (etcd compacted): list again.
-          log.debug('watch resourceVersion expired; relisting');
-          resourceVersion = undefined;
-          continue;
-        }
-        if (isControllerError(err) && err.code === 'not-found') {
-          if (this.scopeStates.get(scope) !== 'absent') {
-            log.info('kind not served by the API server (CRD not installed?); will retry');
-          }
-          resourceVersion = undefined;
-          isFirstList = true;
-          this.dropScope(scope);
-          this.setState(scope, 'absent');
-          await this.sleep(this.options.absentRetryMs ?? 10_000);
-          continue;
-        }
-        // A dropped or refused watch resumes from the last resourceVersion seen.
-        log.warn({ err }, 'list/watch failed; retrying');
-        await this.sleep(backoff);
-        backoff = Math.min(maxBackoffMs, backoff * 2);
+        if (this.isStopped()) break;
+        await this.recover(scope, loop, err);
       }
     }
   }
 
+  private isStopped(): boolean {
+    return this.abort.signal.aborted;
+  }
+
+  private async listAndWatch(scope: string | undefined, loop: LoopState): Promise<void> {
+    if (loop.resourceVersion === undefined) {
+      if (!loop.isFirstList) this.options.onRelist?.(this.kind, 'expired');
+      loop.isFirstList = false;
+      loop.resourceVersion = await this.relist(scope);
+      this.setState(scope, 'synced');
+    }
+    await this.watchFrom(scope, loop.resourceVersion, (rv) => {
+      loop.resourceVersion = rv;
+      loop.backoff = minBackoffMs;
+    });
+  }
+
+  /** After a failed list or watch: relist (410), wait for an absent CRD, or back off and re-watch. */
+  private async recover(scope: string | undefined, loop: LoopState, err: unknown): Promise<void> {
+    const code = isControllerError(err) ? err.code : undefined;
+    if (code === 'gone') {
+      // The resourceVersion left the API server's window (etcd compacted): list again.
+      loop.log.debug('watch resourceVersion expired; relisting');
+      loop.resourceVersion = undefined;
+      return;
+    }
+    if (code === 'not-found') {
+      if (this.scopeStates.get(scope) !== 'absent') {
+        loop.log.info('kind not served by the API server (CRD not installed?); will retry');
+      }
+      loop.resourceVersion = undefined;
+      loop.isFirstList = true;
+      this.dropScope(scope);
+      this.setState(scope, 'absent');
+      await this.sleep(this.options.absentRetryMs ?? 10_000);
+      return;
+    }
+    // A dropped or refused watch resumes from the last resourceVersion seen.
+    loop.log.warn({ err }, 'list/watch failed; retrying');
+    await this.sleep(loop.backoff);
+    loop.backoff = Math.min(maxBackoffMs, loop.backoff * 2);
+  }
+
   /** Lists the scope page by page, replaces the cache's view of it, emits the differences. */
   private async relist(scope: string | undefined): Promise<string> {
-    const items: KubeObject[] = [];
-    let continueToken: string | undefined;
-    let resourceVersion = '';
-    do {
-      const page = await this.options.client.request<ObjectList>({
-        path: collectionPath(this.kind, scope),
-        query: { limit: this.options.pageSize ?? 500, continue: continueToken },
-        signal: this.abort.signal,
-      });
-      for (const item of page.items ?? []) items.push(this.normalise(item));
-      continueToken = page.metadata?.continue || undefined;
-      resourceVersion = page.metadata?.resourceVersion ?? '';
-    } while (continueToken !== undefined);
+    const { items, resourceVersion } = await this.listAll(scope);
     const seen = new Set<string>();
     for (const object of items) {
       const namespace = object.metadata.namespace ?? '';
@@ -207,6 +218,25 @@ export class Informer {
       if (!seen.has(key)) this.delete(object);
     }
     return resourceVersion;
+  }
+
+  private async listAll(
+    scope: string | undefined,
+  ): Promise<{ items: KubeObject[]; resourceVersion: string }> {
+    const items: KubeObject[] = [];
+    let continueToken: string | undefined;
+    for (;;) {
+      const page = await this.options.client.request<ObjectList>({
+        path: collectionPath(this.kind, scope),
+        query: { limit: this.options.pageSize ?? 500, continue: continueToken },
+        signal: this.abort.signal,
+      });
+      for (const item of page.items ?? []) items.push(this.normalise(item));
+      continueToken = page.metadata?.continue || undefined;
+      if (continueToken === undefined) {
+        return { items, resourceVersion: page.metadata?.resourceVersion ?? '' };
+      }
+    }
   }
 
   private async watchFrom(

@@ -100,7 +100,7 @@ export class KubeClient {
         cause: err,
       });
     });
-    if (status < 200 || status > 299) throw statusError(method, request.path, status, body);
+    if (status < 200 || status > 299) throw statusError(`${method} ${request.path}`, status, body);
     return (body === '' ? {} : JSON.parse(body)) as T;
   }
 
@@ -116,6 +116,11 @@ export class KubeClient {
         resolve();
         return;
       }
+      // A connection error after our own abort is the normal end of the watch.
+      const settle = (err: Error): void => {
+        if (request.signal.aborted) resolve();
+        else reject(err);
+      };
       const req = transport(url).request(url, { ...options, method: 'GET', headers }, (res) => {
         const status = res.statusCode ?? 0;
         if (status !== 200) {
@@ -123,7 +128,7 @@ export class KubeClient {
           res.on('data', (chunk: Buffer) => chunks.push(chunk));
           res.on('end', () => {
             const body = Buffer.concat(chunks).toString('utf8');
-            reject(statusError('WATCH', request.path, status, body));
+            reject(statusError(`WATCH ${request.path}`, status, body));
           });
           return;
         }
@@ -145,11 +150,15 @@ export class KubeClient {
             newline = buffered.indexOf('\n');
           }
         });
-        res.on('end', () => resolve());
-        res.on('error', (err) => (request.signal.aborted ? resolve() : reject(err)));
-        res.on('aborted', () =>
-          request.signal.aborted ? resolve() : reject(new Error('watch aborted')),
-        );
+        res.on('end', () => {
+          resolve();
+        });
+        res.on('error', (err) => {
+          settle(err);
+        });
+        res.on('aborted', () => {
+          settle(new Error('watch connection aborted'));
+        });
       });
       req.setTimeout(request.idleTimeoutMs, () => req.destroy(new Error('watch idle timeout')));
       const onAbort = (): void => {
@@ -157,8 +166,12 @@ export class KubeClient {
         resolve();
       };
       request.signal.addEventListener('abort', onAbort, { once: true });
-      req.on('close', () => request.signal.removeEventListener('abort', onAbort));
-      req.on('error', (err) => (request.signal.aborted ? resolve() : reject(err)));
+      req.on('close', () => {
+        request.signal.removeEventListener('abort', onAbort);
+      });
+      req.on('error', (err) => {
+        settle(err);
+      });
       req.end();
     });
   }
@@ -178,16 +191,7 @@ export class KubeClient {
     // applyToHTTPSOptions builds a fresh agent per call; keep one keep-alive agent instead.
     this.agent ??=
       url.protocol === 'https:'
-        ? new https.Agent({
-            keepAlive: true,
-            ...(options.ca === undefined ? {} : { ca: options.ca }),
-            ...(options.cert === undefined ? {} : { cert: options.cert }),
-            ...(options.key === undefined ? {} : { key: options.key }),
-            ...(options.rejectUnauthorized === undefined
-              ? {}
-              : { rejectUnauthorized: options.rejectUnauthorized }),
-            ...(options.servername === undefined ? {} : { servername: options.servername }),
-          })
+        ? new https.Agent({ keepAlive: true, ...tlsOptions(options) })
         : new http.Agent({ keepAlive: true });
     return {
       url,
@@ -198,6 +202,15 @@ export class KubeClient {
       },
     };
   }
+}
+
+/** The TLS settings the kubeconfig put on `options` (certificate authority, client certificate). */
+function tlsOptions(options: https.RequestOptions): https.AgentOptions {
+  const out: https.AgentOptions = {};
+  for (const key of ['ca', 'cert', 'key', 'rejectUnauthorized', 'servername'] as const) {
+    if (options[key] !== undefined) Object.assign(out, { [key]: options[key] });
+  }
+  return out;
 }
 
 function transport(url: URL): typeof https | typeof http {
@@ -221,7 +234,7 @@ function errorText(err: unknown): string {
 }
 
 /** The API server's `Status.message` when the body is one, else the HTTP status. */
-function statusError(method: string, path: string, status: number, body: string): ControllerError {
+function statusError(what: string, status: number, body: string): ControllerError {
   let message = `HTTP ${String(status)}`;
   try {
     const parsed = JSON.parse(body) as { message?: unknown };
@@ -229,5 +242,5 @@ function statusError(method: string, path: string, status: number, body: string)
   } catch {
     // Not a Status object: keep the HTTP status.
   }
-  return new ControllerError(codeForStatus(status), `${method} ${path}: ${message}`, { status });
+  return new ControllerError(codeForStatus(status), `${what}: ${message}`, { status });
 }

@@ -115,7 +115,7 @@ export class LeaderElector {
       } catch (err) {
         this.options.log.warn({ err, lease: this.name }, 'leader election: lease request failed');
       }
-      if (this.isStopped) break;
+      if (this.hasStopped()) break;
       if (acquired) {
         this.lastRenew = now;
         if (!this.leading) this.setLeading(true);
@@ -136,6 +136,11 @@ export class LeaderElector {
         };
       });
     }
+  }
+
+  /** Read through a method: `stop()` flips the flag while `run()` awaits. */
+  private hasStopped(): boolean {
+    return this.isStopped;
   }
 
   private setLeading(leading: boolean): void {

@@ -1,7 +1,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Kind } from './contracts.js';
 import type { InformerState } from './informer.js';
-import type { QueueObserver, QueueOutcome } from './queue.js';
+import type { QueueObserver } from './queue.js';
 
 /**
  * The controller's Prometheus series. Names follow controller-runtime's (what upstream's
@@ -19,7 +19,7 @@ export class ControllerMetrics {
   private readonly leaderStatus: Gauge<'name'>;
   private readonly informerSynced: Gauge<'kind'>;
   private readonly cacheObjects: Gauge<'kind'>;
-  private readonly writes: Counter<'verb' | 'kind'>;
+  private readonly writesTotal: Counter<'verb' | 'kind'>;
   private readonly relists: Counter<'kind' | 'reason'>;
   private readonly leaseName: string;
 
@@ -83,7 +83,7 @@ export class ControllerMetrics {
       labelNames: ['kind'],
       registers,
     });
-    this.writes = new Counter({
+    this.writesTotal = new Counter({
       name: 'aigw_controller_writes_total',
       help: 'API writes sent by the reconcilers, by verb and kind.',
       labelNames: ['verb', 'kind'],
@@ -106,10 +106,16 @@ export class ControllerMetrics {
   /** A queue observer that records depth, adds, retries and reconcile outcomes of `kind`. */
   queueObserver(kind: Kind): QueueObserver {
     return {
-      depth: (depth) => this.queueDepth.set({ name: kind }, depth),
-      added: () => this.queueAdds.inc({ name: kind }),
-      retried: () => this.queueRetries.inc({ name: kind }),
-      processed: (_key, outcome: QueueOutcome, durationMs) => {
+      depth: (depth) => {
+        this.queueDepth.set({ name: kind }, depth);
+      },
+      added: () => {
+        this.queueAdds.inc({ name: kind });
+      },
+      retried: () => {
+        this.queueRetries.inc({ name: kind });
+      },
+      processed: ({ outcome, durationMs }) => {
         this.reconcileTotal.inc({ controller: kind, result: outcome });
         if (outcome === 'error') this.reconcileErrors.inc({ controller: kind });
         this.reconcileTime.observe({ controller: kind }, durationMs / 1000);
@@ -134,7 +140,7 @@ export class ControllerMetrics {
 
   /** Counts one write. */
   write(verb: string, kind: Kind): void {
-    this.writes.inc({ verb, kind });
+    this.writesTotal.inc({ verb, kind });
   }
 
   /** Prometheus text exposition. */

@@ -8,7 +8,13 @@ function controllable() {
   const calls: { key: string; settle: (result: HandlerResult | Error) => void }[] = [];
   const handler = (key: string): Promise<HandlerResult> =>
     new Promise((resolve, reject) => {
-      calls.push({ key, settle: (r) => (r instanceof Error ? reject(r) : resolve(r)) });
+      calls.push({
+        key,
+        settle: (r) => {
+          if (r instanceof Error) reject(r);
+          else resolve(r);
+        },
+      });
     });
   return { calls, handler };
 }

@@ -12,6 +12,15 @@ export type QueueHandler = (key: string) => Promise<HandlerResult>;
 /** How one processing of a key ended (for metrics and logs). */
 export type QueueOutcome = 'success' | 'error' | 'requeue_after';
 
+/** One processing of a key, as told to {@link QueueObserver.processed}. */
+export interface ProcessedEvent {
+  readonly key: string;
+  readonly outcome: QueueOutcome;
+  readonly durationMs: number;
+  /** What the handler threw (outcome `error`). */
+  readonly error?: unknown;
+}
+
 /** Observes the queue; every callback is optional. */
 export interface QueueObserver {
   /** After every change of depth (keys waiting to be processed, not counting delayed ones). */
@@ -21,7 +30,7 @@ export interface QueueObserver {
   /** A key was re-queued after an error (with the delay chosen). */
   retried?(key: string, delayMs: number): void;
   /** A key was processed; `durationMs` is the handler's time. */
-  processed?(key: string, outcome: QueueOutcome, durationMs: number, error?: unknown): void;
+  processed?(event: ProcessedEvent): void;
 }
 
 /** Options of {@link WorkQueue}. */
@@ -184,7 +193,12 @@ export class WorkQueue {
       const delay = this.isShuttingDown ? 0 : this.addRateLimited(key);
       if (!this.isShuttingDown) this.options.observer?.retried?.(key, delay);
     }
-    this.options.observer?.processed?.(key, outcome, performance.now() - started, error);
+    this.options.observer?.processed?.({
+      key,
+      outcome,
+      durationMs: performance.now() - started,
+      error,
+    });
     this.pump();
   }
 

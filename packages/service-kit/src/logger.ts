@@ -41,7 +41,6 @@ const secretKeys = [
   'accessToken',
   'credentialFileLiteral',
   'aws_session_token',
-  'auth',
   // A Secret's values, and a filter-config bundle part (which holds inline credentials).
   'stringData',
   'chunk',
@@ -58,9 +57,12 @@ export const redactedPaths: readonly string[] = [
   ...secretKeys.flatMap((key) =>
     ['', '*', '*.*'].map((prefix) => `${prefix}${segment(key)}`.replace(/^\./, '')),
   ),
-  // A whole filter config (or a runtime config holding one) logged by mistake: its backends'
-  // auth blocks, which may carry inline credentials, at any of the depths a config is logged.
+  // A whole filter config (or a runtime config holding one), or one backend, logged by mistake:
+  // the auth blocks, which may carry inline credentials. No path may lie below another one: the
+  // redactor clones only along the paths, so a nested pair would write into the (frozen) config.
   ...['', '*.', '*.*.'].map((prefix) => `${prefix}backends[*].auth`),
+  '*.auth.*.accessToken',
+  '*.auth.aws.credentialFileLiteral',
 ];
 
 /** Creates the one root logger of an app. Call it once, in `main.ts`, and pass it down. */

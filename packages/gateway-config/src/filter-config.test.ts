@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { FilterConfigInput } from '@aigw/filterapi';
 
-import { defaultProfile } from './filter-config.js';
+import { isResourceError } from './errors.js';
+import { buildFilterConfig, defaultProfile } from './filter-config.js';
+import { planRoutes } from './plan.js';
 import { loadResources } from './resources.js';
-import { buildStandalone } from './standalone.js';
+import { buildStandalone, type StandaloneConfig } from './standalone.js';
 
 const options = {
   listenPort: 1975,
@@ -124,5 +126,230 @@ aws_access_key_id = D
     ['dev', '[default]\naws_access_key_id = D\n'],
   ])('makes profile %s the default one', (profile, expected) => {
     expect(defaultProfile(ini, profile)).toBe(expected);
+  });
+});
+
+describe('credentials aigw run exchanges (standalone mode)', () => {
+  const policy = (type: string, credentials: string): string => `
+---
+apiVersion: aigateway.envoyproxy.io/v1beta1
+kind: BackendSecurityPolicy
+metadata: {name: p}
+spec:
+  targetRefs: [{group: aigateway.envoyproxy.io, kind: AIServiceBackend, name: b}]
+  type: ${type}
+${credentials}`;
+  const secret = (name: string, data: string): string => `
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: ${name}}
+stringData: ${data}`;
+  const oidc = `oidcExchangeToken:
+      oidc:
+        provider: {issuer: 'https://issuer.test'}
+        clientID: aigw
+        clientSecret: {name: oidc}`;
+  const build = (text: string): StandaloneConfig =>
+    buildStandalone(loadResources([{ path: 'in.yaml', text: `${base()}${text}` }]), options);
+  const problems = (text: string): readonly string[] => {
+    try {
+      build(text);
+    } catch (err) {
+      if (isResourceError(err)) return err.problems;
+      throw err;
+    }
+    return [];
+  };
+  const azureClientSecret = `  azureCredentials:
+    clientID: app
+    tenantID: tenant
+    clientSecretRef: {name: azure}`;
+  const gcpKey = `  gcpCredentials:
+    projectName: proj
+    region: us-east5
+    credentialsFile: {secretRef: {name: gcp}}`;
+
+  it.each([
+    {
+      kind: 'azure-client-secret',
+      text:
+        policy('AzureCredentials', azureClientSecret) + secret('azure', '{client-secret: s3cret}'),
+      file: 'default.p.token',
+      auth: { azure: { tokenFile: '/state/credentials/default.p.token' } },
+      refs: [['spec.azureCredentials.clientSecretRef', 'default/azure', 'client-secret']],
+    },
+    {
+      kind: 'azure-oidc',
+      text:
+        policy(
+          'AzureCredentials',
+          `  azureCredentials:\n    clientID: app\n    tenantID: tenant\n    ${oidc}`,
+        ) + secret('oidc', '{client-secret: s3cret}'),
+      file: 'default.p.token',
+      auth: { azure: { tokenFile: '/state/credentials/default.p.token' } },
+      refs: [
+        [
+          'spec.azureCredentials.oidcExchangeToken.oidc.clientSecret',
+          'default/oidc',
+          'client-secret',
+        ],
+      ],
+    },
+    {
+      kind: 'gcp-service-account-key',
+      text: policy('GCPCredentials', gcpKey) + secret('gcp', `{service_account.json: '{}'}`),
+      file: 'default.p.token',
+      auth: {
+        gcp: {
+          tokenFile: '/state/credentials/default.p.token',
+          region: 'us-east5',
+          projectName: 'proj',
+        },
+      },
+      refs: [
+        ['spec.gcpCredentials.credentialsFile.secretRef', 'default/gcp', 'service_account.json'],
+      ],
+    },
+    {
+      kind: 'gcp-workload-identity',
+      text:
+        policy(
+          'GCPCredentials',
+          `  gcpCredentials:
+    projectName: proj
+    region: us-east5
+    workloadIdentityFederationConfig:
+      projectID: '123'
+      workloadIdentityPoolName: pool
+      workloadIdentityProviderName: provider
+      ${oidc.replaceAll('\n', '\n  ')}`,
+        ) + secret('oidc', '{client-secret: s3cret}'),
+      file: 'default.p.token',
+      auth: {
+        gcp: {
+          tokenFile: '/state/credentials/default.p.token',
+          region: 'us-east5',
+          projectName: 'proj',
+        },
+      },
+      refs: [
+        [
+          'spec.gcpCredentials.workloadIdentityFederationConfig.oidcExchangeToken.oidc.clientSecret',
+          'default/oidc',
+          'client-secret',
+        ],
+      ],
+    },
+    {
+      kind: 'aws-oidc',
+      text:
+        policy(
+          'AWSCredentials',
+          `  awsCredentials:\n    region: us-east-1\n    ${oidc.replace('oidc:', 'awsRoleArn: arn:aws:iam::1:role/r\n      oidc:')}`,
+        ) + secret('oidc', '{client-secret: s3cret}'),
+      file: 'default.p.credentials',
+      auth: {
+        aws: { credentialsFile: '/state/credentials/default.p.credentials', region: 'us-east-1' },
+      },
+      refs: [
+        [
+          'spec.awsCredentials.oidcExchangeToken.oidc.clientSecret',
+          'default/oidc',
+          'client-secret',
+        ],
+      ],
+    },
+  ])('$kind: the file path in the filter config, no content, one rotation', (c) => {
+    const config = build(c.text);
+    expect(config.filterConfig.backends?.[0]?.auth).toEqual(c.auth);
+    expect(config.files).toEqual({});
+    expect(config.rotations).toHaveLength(1);
+    const [rotation] = config.rotations;
+    expect(rotation).toMatchObject({
+      kind: c.kind,
+      path: `/state/credentials/${c.file}`,
+      policy: { namespace: 'default', name: 'p', file: 'in.yaml' },
+    });
+    expect(rotation?.secretRefs.map((r) => [r.field, `${r.namespace}/${r.name}`, r.key])).toEqual(
+      c.refs,
+    );
+    const [, id = '', key = ''] = c.refs[0] ?? [];
+    expect(rotation?.secrets[id]?.[key]).toBeDefined();
+  });
+
+  it('keeps a pre-minted token in the Secret working (static file, no rotation)', () => {
+    const config = build(
+      policy('AzureCredentials', azureClientSecret) + secret('azure', '{token: tok}'),
+    );
+    expect(config.files).toEqual({ 'credentials/default.p.token': 'tok' });
+    expect(config.rotations).toEqual([]);
+  });
+
+  it.each([
+    {
+      type: 'AzureCredentials',
+      spec: azureClientSecret,
+      secret: secret('azure', '{client-secret: s, token: tok}'),
+    },
+    {
+      type: 'GCPCredentials',
+      spec: gcpKey,
+      secret: secret('gcp', `{service_account.json: '{}', token: tok}`),
+    },
+  ])('$type: with both keys, the exchange wins (upstream reads only its own key)', (c) => {
+    const config = build(policy(c.type, c.spec) + c.secret);
+    expect(config.files).toEqual({});
+    expect(config.rotations.map((r) => r.path)).toEqual(['/state/credentials/default.p.token']);
+  });
+
+  it.each([
+    {
+      what: 'an OIDC client secret whose Secret is missing',
+      text: policy(
+        'AzureCredentials',
+        `  azureCredentials:\n    clientID: app\n    tenantID: tenant\n    ${oidc}`,
+      ),
+      problem:
+        'in.yaml: BackendSecurityPolicy default/p: spec.azureCredentials.oidcExchangeToken.oidc.clientSecret.name: Secret default/oidc not found',
+    },
+    {
+      what: 'an OIDC client secret without "client-secret"',
+      text:
+        policy(
+          'AzureCredentials',
+          `  azureCredentials:\n    clientID: app\n    tenantID: tenant\n    ${oidc}`,
+        ) + secret('oidc', '{secret: s}'),
+      problem:
+        'in.yaml: BackendSecurityPolicy default/p: spec.azureCredentials.oidcExchangeToken.oidc.clientSecret.name: Secret default/oidc has no key "client-secret"',
+    },
+    {
+      what: 'an Azure Secret with neither key',
+      text: policy('AzureCredentials', azureClientSecret) + secret('azure', '{apiKey: k}'),
+      problem:
+        'in.yaml: BackendSecurityPolicy default/p: spec.azureCredentials.clientSecretRef.name: Secret default/azure has no key "client-secret" or "token"',
+    },
+    {
+      what: 'GCP Application Default Credentials',
+      text: policy('GCPCredentials', '  gcpCredentials: {projectName: proj, region: us-east5}'),
+      problem:
+        'in.yaml: BackendSecurityPolicy default/p: spec.gcpCredentials: credentialsFile or workloadIdentityFederationConfig is required by aigw (Application Default Credentials are not supported yet)',
+    },
+  ])('reports $what with the file, object and field', ({ text, problem }) => {
+    expect(problems(text)).toEqual([problem]);
+  });
+
+  it('rotates nothing for Kubernetes (the controller exchanges)', () => {
+    const text = `${base()}${policy('AzureCredentials', azureClientSecret)}${secret('azure', '{client-secret: s}')}`;
+    const plan = planRoutes(loadResources([{ path: 'in.yaml', text }], { target: 'kubernetes' }));
+    const result = buildFilterConfig(plan, {
+      mode: 'kubernetes',
+      credentialPath: (n) => `/k/${n}`,
+    });
+    expect(result.rotations).toEqual([]);
+    expect(result.credentials).toEqual({});
+    expect(result.config.backends?.[0]?.auth).toEqual({
+      azure: { tokenFile: '/k/default.p.token' },
+    });
   });
 });

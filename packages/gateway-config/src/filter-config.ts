@@ -9,7 +9,7 @@ import {
 import { exactModels, type Plan, type PlannedRef } from './plan.js';
 import { objectLabel, type AnyBackendSecurityPolicy, type Loaded } from './resource-set.js';
 import { byName } from './references.js';
-import { secretValue } from './secrets.js';
+import { secretKeys, secretValue } from './secrets.js';
 import type { Secret } from './kube-types.js';
 
 /** Where the filter config's credential files live. */
@@ -17,8 +17,10 @@ export interface FilterConfigOptions {
   /** The absolute path the extproc reads a credential file from, given its file name. */
   readonly credentialPath: (fileName: string) => string;
   /**
-   * `standalone`: every credential must be in its Secret now (aigw run exchanges nothing).
-   * `kubernetes`: a token the controller's rotator would fetch may be missing.
+   * `standalone` (`aigw run`): every credential is in its Secret now, or is exchanged by the
+   * caller: a policy that needs an exchange gets its file path, no content, and a
+   * {@link CredentialRotation}. `kubernetes`: a token the controller's rotator would fetch may be
+   * missing.
    */
   readonly mode: 'standalone' | 'kubernetes';
   /** More costs (e.g. the quota costs), appended after the routes' own. */
@@ -30,11 +32,56 @@ export interface FilterConfigOptions {
   readonly extraModels?: readonly ModelEntry[];
 }
 
+/**
+ * The exchanges a policy can need (the same names as `@aigw/cloud-credentials`' `RotationKind`,
+ * which this package does not depend on: it stays free of I/O).
+ */
+export type CredentialRotationKind =
+  | 'aws-oidc'
+  | 'azure-client-secret'
+  | 'azure-oidc'
+  | 'gcp-service-account-key'
+  | 'gcp-workload-identity';
+
+/**
+ * A credential the caller must obtain by exchange and keep fresh, writing it to `path` (standalone
+ * mode only): `aigw run` runs one rotator per entry.
+ */
+export interface CredentialRotation {
+  /** The BackendSecurityPolicy (hub version) and the file it was loaded from. */
+  readonly policy: {
+    readonly namespace: string;
+    readonly name: string;
+    readonly file: string;
+    readonly spec: BackendSecurityPolicySpec;
+  };
+  readonly kind: CredentialRotationKind;
+  /**
+   * The absolute path of the credential file the filter config names: the AWS shared-credentials
+   * file, or the access token for Azure and GCP. The same path a static credential would have.
+   */
+  readonly path: string;
+  /** The Secret keys the exchange reads, each with the spec field that names it. */
+  readonly secretRefs: readonly {
+    readonly field: string;
+    readonly namespace: string;
+    readonly name: string;
+    readonly key: string;
+  }[];
+  /**
+   * The data of those Secrets (`namespace/name` → key → value), as loaded: secret material, for
+   * the exchange only (never log it). Part of the entry so that an edited Secret is a change.
+   */
+  readonly secrets: Readonly<Record<string, Readonly<Record<string, string>>>>;
+}
+
 /** The filter config document and the credential files it names. */
 export interface FilterConfigResult {
   readonly config: FilterConfigInput;
   /** File name → content. */
   readonly credentials: Readonly<Record<string, string>>;
+  /** Credentials the caller exchanges and refreshes (standalone mode; empty otherwise). */
+  readonly rotations: readonly CredentialRotation[];
   /** Problems found (file, object, field), empty when the config is usable. */
   readonly problems: readonly string[];
 }
@@ -48,8 +95,9 @@ const defaultOwner = 'Envoy AI Gateway';
  */
 export function buildFilterConfig(plan: Plan, options: FilterConfigOptions): FilterConfigResult {
   const credentials: Record<string, string> = {};
+  const rotations: CredentialRotation[] = [];
   const problems: string[] = [];
-  const auth = new AuthBuilder({ plan, options, credentials, problems });
+  const auth = new AuthBuilder({ plan, options, credentials, rotations, problems });
   const backends = plan.rules.flatMap((rule) => rule.refs.map((ref) => backendEntry(ref, auth)));
   const config: FilterConfigInput = {
     version: filterConfigVersion,
@@ -57,7 +105,7 @@ export function buildFilterConfig(plan: Plan, options: FilterConfigOptions): Fil
     models: models(plan, options.extraModels ?? []),
     llmRequestCosts: [...routeCosts(plan, problems), ...(options.extraCosts ?? [])],
   };
-  return { config, credentials, problems };
+  return { config, credentials, rotations, problems };
 }
 
 function backendEntry(
@@ -179,6 +227,7 @@ class AuthBuilder {
   readonly #context: {
     readonly options: FilterConfigOptions;
     readonly credentials: Record<string, string>;
+    readonly rotations: CredentialRotation[];
     readonly problems: string[];
   };
 
@@ -186,6 +235,7 @@ class AuthBuilder {
     plan: Plan;
     options: FilterConfigOptions;
     credentials: Record<string, string>;
+    rotations: CredentialRotation[];
     problems: string[];
   }) {
     this.#secrets = byName(context.plan.resources.secrets);
@@ -242,6 +292,13 @@ class AuthBuilder {
     return this.#context.options.credentialPath(name);
   }
 
+  /** For {@link CredentialReader}: records a credential the caller exchanges; returns its path. */
+  rotate(name: string, rotation: Omit<CredentialRotation, 'path'>): string {
+    const path = this.#context.options.credentialPath(name);
+    this.#context.rotations.push({ ...rotation, path });
+    return path;
+  }
+
   get mode(): FilterConfigOptions['mode'] {
     return this.#context.options.mode;
   }
@@ -252,7 +309,19 @@ interface SecretRef {
   readonly namespace?: string;
 }
 
-/** Reads one policy's Secret values into credential files. */
+/** The OIDC client secret an exchange reads (`field` names the `oidcExchangeToken`). */
+function oidcSecret(
+  field: string,
+  exchange: { readonly oidc: { readonly clientSecret: SecretRef } },
+): { field: string; ref: SecretRef; key: string } {
+  return {
+    field: `${field}.oidc.clientSecret`,
+    ref: exchange.oidc.clientSecret,
+    key: secretKeys.oidcClientSecret[0],
+  };
+}
+
+/** Reads one policy's Secret values into credential files, or records their exchange. */
 class CredentialReader {
   readonly #policy: Loaded<AnyBackendSecurityPolicy>;
   readonly #where: string;
@@ -286,6 +355,17 @@ class CredentialReader {
 
   aws(spec: BackendSecurityPolicySpec): BackendAuth | undefined {
     const aws = spec.awsCredentials;
+    const exchange = aws?.oidcExchangeToken;
+    if (aws && exchange && this.#builder.mode === 'standalone') {
+      // OIDC wins over a credentialsFile given too, as @aigw/cloud-credentials' rotationKind.
+      const file = this.#rotated(spec, 'aws-oidc', {
+        fileName: this.#fileName('credentials'),
+        refs: [oidcSecret('spec.awsCredentials.oidcExchangeToken', exchange)],
+      });
+      return file === undefined
+        ? undefined
+        : { aws: { credentialsFile: file, region: aws.region } };
+    }
     if (!aws?.credentialsFile) {
       const why = aws?.oidcExchangeToken
         ? 'spec.awsCredentials.oidcExchangeToken: OIDC token exchange is not supported by aigw yet; use credentialsFile'
@@ -304,25 +384,42 @@ class CredentialReader {
 
   azure(spec: BackendSecurityPolicySpec): BackendAuth | undefined {
     const azure = spec.azureCredentials;
-    if (!azure?.clientSecretRef) {
+    const field = 'spec.azureCredentials';
+    const standalone = this.#builder.mode === 'standalone';
+    let file: string | undefined;
+    if (standalone && azure?.oidcExchangeToken) {
+      file = this.#rotated(spec, 'azure-oidc', {
+        fileName: this.#fileName('token'),
+        refs: [oidcSecret(`${field}.oidcExchangeToken`, azure.oidcExchangeToken)],
+      });
+    } else if (azure?.clientSecretRef) {
+      file = this.#tokenFile(spec, {
+        kind: 'azure-client-secret',
+        field: 'azureCredentials.clientSecretRef',
+        refField: 'spec.azureCredentials.clientSecretRef',
+        ref: azure.clientSecretRef,
+        exchangeKey: secretKeys.azureCredentials[0],
+      });
+    } else {
       this.#builder.problem(
-        `${this.#where}: spec.azureCredentials.oidcExchangeToken: OIDC token exchange is not supported by aigw yet; use clientSecretRef with a "token" key`,
+        standalone
+          ? `${this.#where}: ${field}: one of clientSecretRef or oidcExchangeToken is required`
+          : `${this.#where}: ${field}.oidcExchangeToken: OIDC token exchange is not supported by aigw yet; use clientSecretRef with a "token" key`,
       );
-      return undefined;
     }
-    const file = this.#file(azure.clientSecretRef, ['token'], {
-      field: 'azureCredentials.clientSecretRef',
-      required: this.#builder.mode === 'standalone',
-    });
     return file === undefined ? undefined : { azure: { tokenFile: file } };
   }
 
   gcp(spec: BackendSecurityPolicySpec): BackendAuth | undefined {
     const gcp = spec.gcpCredentials;
     const field = 'spec.gcpCredentials';
-    if (!gcp?.credentialsFile) {
+    const standalone = this.#builder.mode === 'standalone';
+    const wif = standalone ? gcp?.workloadIdentityFederationConfig : undefined;
+    if (!gcp || (!gcp.credentialsFile && !wif)) {
       this.#builder.problem(
-        `${this.#where}: ${field}.credentialsFile: required by aigw (a Secret with an access token under "token"; workload identity federation is not supported yet)`,
+        standalone
+          ? `${this.#where}: ${field}: credentialsFile or workloadIdentityFederationConfig is required by aigw (Application Default Credentials are not supported yet)`
+          : `${this.#where}: ${field}.credentialsFile: required by aigw (a Secret with an access token under "token"; workload identity federation is not supported yet)`,
       );
       return undefined;
     }
@@ -332,20 +429,118 @@ class CredentialReader {
       );
       return undefined;
     }
-    const file = this.#file(gcp.credentialsFile.secretRef, ['token'], {
-      field: 'gcpCredentials.credentialsFile',
-      required: this.#builder.mode === 'standalone',
-    });
+    const file = wif
+      ? this.#rotated(spec, 'gcp-workload-identity', {
+          fileName: this.#fileName('token'),
+          refs: [
+            oidcSecret(
+              `${field}.workloadIdentityFederationConfig.oidcExchangeToken`,
+              wif.oidcExchangeToken,
+            ),
+          ],
+        })
+      : gcp.credentialsFile &&
+        this.#tokenFile(spec, {
+          kind: 'gcp-service-account-key',
+          field: 'gcpCredentials.credentialsFile',
+          refField: 'spec.gcpCredentials.credentialsFile.secretRef',
+          ref: gcp.credentialsFile.secretRef,
+          exchangeKey: secretKeys.gcpCredentials[0],
+        });
     return file === undefined
       ? undefined
       : { gcp: { tokenFile: file, region: gcp.region, projectName: gcp.projectName } };
   }
 
-  /** The credential file of `ref`'s first present key; records a problem when it is missing. */
+  /** `<namespace>.<name>.<suffix>`: a policy's credential file name. */
+  #fileName(suffix: string): string {
+    return `${this.#policy.namespace}.${this.#policy.name}.${suffix}`;
+  }
+
+  /** The value of `key` in Secret `ref` (namespace defaulting to the policy's), if present. */
+  #value(ref: SecretRef, key: string): string | undefined {
+    const secret = this.#builder.secret(`${ref.namespace ?? this.#policy.namespace}/${ref.name}`);
+    return secret === undefined ? undefined : secretValue(secret.resource, key);
+  }
+
+  /**
+   * The token file of a Secret that holds either what an exchange reads (`exchangeKey`:
+   * `client-secret`, `service_account.json`, upstream's keys) or a ready access token (`token`,
+   * aigw's). In standalone mode the exchange wins when both are there, as upstream reads only
+   * its own key; in kubernetes mode the controller exchanges, and only `token` is inlined.
+   */
+  #tokenFile(
+    spec: BackendSecurityPolicySpec,
+    how: {
+      kind: CredentialRotationKind;
+      /** The policy field in problems (without `spec.`), as for static credentials. */
+      field: string;
+      /** The field of the Secret reference (as @aigw/cloud-credentials names it). */
+      refField: string;
+      ref: SecretRef;
+      exchangeKey: string;
+    },
+  ): string | undefined {
+    const standalone = this.#builder.mode === 'standalone';
+    if (standalone && this.#value(how.ref, how.exchangeKey) !== undefined) {
+      return this.#rotated(spec, how.kind, {
+        fileName: this.#fileName('token'),
+        refs: [{ field: how.refField, ref: how.ref, key: how.exchangeKey }],
+      });
+    }
+    return this.#file(how.ref, ['token'], {
+      field: how.field,
+      required: standalone,
+      ...(standalone ? { wanted: [how.exchangeKey, 'token'] } : {}),
+    });
+  }
+
+  /** Records a credential the caller exchanges (standalone mode); returns its file path. */
+  #rotated(
+    spec: BackendSecurityPolicySpec,
+    kind: CredentialRotationKind,
+    how: { fileName: string; refs: readonly { field: string; ref: SecretRef; key: string }[] },
+  ): string | undefined {
+    const secretRefs = how.refs.map(({ field, ref, key }) => ({
+      field,
+      namespace: ref.namespace ?? this.#policy.namespace,
+      name: ref.name,
+      key,
+    }));
+    const secrets: Record<string, Record<string, string>> = {};
+    for (const ref of secretRefs) {
+      const id = `${ref.namespace}/${ref.name}`;
+      const value = this.#value(ref, ref.key);
+      if (value === undefined) {
+        this.#builder.problem(
+          `${this.#where}: ${ref.field}: Secret ${id} has no key "${ref.key}" (aigw exchanges it for a credential)`,
+        );
+        return undefined;
+      }
+      secrets[id] = { ...secrets[id], [ref.key]: value };
+    }
+    const { namespace, name, file } = this.#policy;
+    return this.#builder.rotate(how.fileName, {
+      policy: { namespace, name, file, spec },
+      kind,
+      secretRefs,
+      secrets,
+    });
+  }
+
+  /**
+   * The credential file of `ref`'s first present key; records a problem when it is missing
+   * (naming `wanted`, default `keys`, as the keys that would do).
+   */
   #file(
     ref: SecretRef | undefined,
     keys: readonly string[],
-    how: { field: string; required: boolean; transform?: (value: string) => string },
+    how: {
+      field: string;
+      required: boolean;
+      transform?: (value: string) => string;
+      wanted?: readonly string[];
+    },
   ): string | undefined {
     if (!ref) return undefined;
     const secretKey = `${ref.namespace ?? this.#policy.namespace}/${ref.name}`;
@@ -354,7 +549,7 @@ class CredentialReader {
     const fileName = `${this.#policy.namespace}.${this.#policy.name}.${keys[0] ?? 'key'}`;
     if (!secret || key === undefined) {
       if (how.required) {
-        const wanted = keys.map((k) => `"${k}"`).join(' or ');
+        const wanted = (how.wanted ?? keys).map((k) => `"${k}"`).join(' or ');
         this.#builder.problem(
           `${this.#where}: spec.${how.field}: Secret ${secretKey} has no key ${wanted} (aigw reads the credential from it)`,
         );

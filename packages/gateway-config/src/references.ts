@@ -38,7 +38,7 @@ export function checkReferences(set: ResourceSet, target: Target = 'standalone')
   return [
     ...checkRoutes(set),
     ...checkServiceBackends(set, target),
-    ...checkSecurityPolicies(set),
+    ...checkSecurityPolicies(set, target),
     ...checkQuotaPolicies(set),
     ...checkTrafficPolicies(set),
     ...unsupportedFields(set),
@@ -174,7 +174,34 @@ export function policySecretRefs(
   return refs;
 }
 
-function checkSecurityPolicies(set: ResourceSet): string[] {
+/**
+ * The OIDC client secrets of a policy's token exchanges (AWS, Azure, GCP workload identity):
+ * `aigw run` exchanges them itself, so they must be among its files; for Kubernetes the
+ * controller reads them from the cluster.
+ */
+export function oidcSecretRefs(
+  spec: BackendSecurityPolicySpec,
+): { field: string; ref: SecretObjectReference; keys: SecretKeys }[] {
+  const wif = spec.gcpCredentials?.workloadIdentityFederationConfig;
+  const exchanges = [
+    ['awsCredentials.oidcExchangeToken', spec.awsCredentials?.oidcExchangeToken],
+    ['azureCredentials.oidcExchangeToken', spec.azureCredentials?.oidcExchangeToken],
+    ['gcpCredentials.workloadIdentityFederationConfig.oidcExchangeToken', wif?.oidcExchangeToken],
+  ] as const;
+  return exchanges.flatMap(([field, exchange]) =>
+    exchange
+      ? [
+          {
+            field: `spec.${field}.oidc.clientSecret`,
+            ref: exchange.oidc.clientSecret,
+            keys: secretKeys.oidcClientSecret,
+          },
+        ]
+      : [],
+  );
+}
+
+function checkSecurityPolicies(set: ResourceSet, target: Target): string[] {
   const problems: string[] = [];
   const secrets = byName(set.secrets);
   const targeted = new Map<string, string>();
@@ -194,7 +221,11 @@ function checkSecurityPolicies(set: ResourceSet): string[] {
       }
       targeted.set(key, `${policy.namespace}/${policy.name}`);
     });
-    for (const { field, ref, keys } of policySecretRefs(spec)) {
+    const refs = [
+      ...policySecretRefs(spec),
+      ...(target === 'standalone' ? oidcSecretRefs(spec) : []),
+    ];
+    for (const { field, ref, keys } of refs) {
       const key = `${ref.namespace ?? policy.namespace}/${ref.name}`;
       const secret = secrets.get(key);
       if (!secret) {

@@ -7,12 +7,18 @@ export const secretKeys = {
   /** AWSCredentials.credentialsFile: an AWS shared-credentials (ini) file. */
   awsCredentials: ['credentials'],
   /**
-   * AzureCredentials.clientSecretRef: `client-secret` upstream (exchanged for a token by the
-   * controller); aigw reads a ready access token from `token`, since it does no exchange.
+   * AzureCredentials.clientSecretRef: `client-secret` (upstream's; exchanged for an access token,
+   * by the controller or by `aigw run`), or `token`, a ready access token (`aigw run` only). With
+   * both, `client-secret` wins, as upstream knows no `token`.
    */
-  azureCredentials: ['token', 'client-secret'],
-  /** GCPCredentials.credentialsFile: `service_account.json` upstream; aigw reads `token`. */
-  gcpCredentials: ['token', 'service_account.json'],
+  azureCredentials: ['client-secret', 'token'],
+  /**
+   * GCPCredentials.credentialsFile: `service_account.json` (upstream's; exchanged for an access
+   * token), or `token`, a ready access token (`aigw run` only). With both, the key file wins.
+   */
+  gcpCredentials: ['service_account.json', 'token'],
+  /** Every OIDC `clientSecret` (AWS, Azure and GCP token exchange). */
+  oidcClientSecret: ['client-secret'],
 } as const satisfies Record<string, readonly string[]>;
 
 /** The keys a credential may read from its Secret. */

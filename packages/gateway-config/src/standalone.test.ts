@@ -397,13 +397,13 @@ describe('buildStandalone: route costs', () => {
 describe('buildStandalone: what it cannot run', () => {
   it.each([
     {
-      what: 'AWS OIDC',
+      what: 'AWS OIDC without its client secret',
       edit: [
         '    credentialsFile:\n      secretRef:\n        name: aws-credentials',
         '    oidcExchangeToken:\n      awsRoleArn: arn:aws:iam::1:role/x\n      oidc:\n        provider: {issuer: https://i}\n        clientSecret: {name: s}',
       ],
       problem:
-        'in.yaml: BackendSecurityPolicy default/bedrock-credentials: spec.awsCredentials.oidcExchangeToken: OIDC token exchange is not supported by aigw yet; use credentialsFile',
+        'in.yaml: BackendSecurityPolicy default/bedrock-credentials: spec.awsCredentials.oidcExchangeToken.oidc.clientSecret.name: Secret default/s not found',
     },
     {
       what: 'an MCPRoute',
@@ -472,11 +472,16 @@ kind: Secret
 metadata: {name: gcp}
 stringData: {service_account.json: '{}'}
 `.replace('        - name: bedrock\n      timeouts', '        - name: vertex\n      timeouts');
-    expect(problems(text)).toEqual([
-      'in.yaml: BackendSecurityPolicy default/vertex: spec.gcpCredentials.credentialsFile: Secret default/gcp has no key "token" (aigw reads the credential from it)',
+    expect(problems(text.replace("{service_account.json: '{}'}", '{key.json: x}'))).toEqual([
+      'in.yaml: BackendSecurityPolicy default/vertex: spec.gcpCredentials.credentialsFile.secretRef.name: Secret default/gcp has no key "service_account.json" or "token"',
+    ]);
+    // The key is exchanged by aigw run (a rotation), a ready token is used as it is.
+    expect(build(text).rotations.map((r) => [r.kind, r.path])).toEqual([
+      ['gcp-service-account-key', '/var/lib/aigw/credentials/default.vertex.token'],
     ]);
     const config = build(text.replace("{service_account.json: '{}'}", '{token: ya29.token}'));
     expect(config.files['credentials/default.vertex.token']).toBe('ya29.token');
+    expect(config.rotations).toEqual([]);
   });
 });
 

@@ -8,7 +8,7 @@ import type { EndpointLayout } from './envoy/endpoint-prefixes.js';
 import { gatewayListener } from './envoy/listener.js';
 import { routeConfiguration } from './envoy/routes.js';
 import { ResourceError } from './errors.js';
-import { buildFilterConfig, type ModelEntry } from './filter-config.js';
+import { buildFilterConfig, type CredentialRotation, type ModelEntry } from './filter-config.js';
 import { modelPatterns, planRoutes, type Plan } from './plan.js';
 import { buildRateLimits } from './rate-limit.js';
 import type { ResourceSet } from './resource-set.js';
@@ -64,6 +64,12 @@ export interface StandaloneConfig {
   readonly filterConfig: FilterConfigInput;
   /** Relative path under `stateDir` → content: credential files the filter config names. */
   readonly files: Readonly<Record<string, string>>;
+  /**
+   * Credential files the filter config names whose content the caller obtains by exchange and
+   * keeps fresh (one rotator each), absent from `files`: Azure client secrets and OIDC, GCP
+   * service-account keys and workload identity federation, AWS OIDC.
+   */
+  readonly rotations: readonly CredentialRotation[];
   /** The apps/ratelimit rules file content, when any token limit or quota is configured. */
   readonly rateLimitRules?: object;
   /** True when the Envoy config calls the rate-limit service (the caller must run it). */
@@ -155,6 +161,7 @@ export function buildStandalone(
         content,
       ]),
     ),
+    rotations: filter.rotations,
     ...(rateLimits.rules === undefined ? {} : { rateLimitRules: rateLimits.rules }),
     needsRateLimit: rateLimits.needsRateLimit,
     summary: summary(plan, options),

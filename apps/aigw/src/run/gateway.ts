@@ -24,6 +24,12 @@ import { OutputWatch } from './output-watch.js';
 import { xdsRejections } from './probes.js';
 import { checkBindable, freePort } from './ports.js';
 import {
+  CredentialRotations,
+  endpointsFromEnv,
+  RotationStartError,
+  type CredentialRotation,
+} from './rotation.js';
+import {
   createStateDir,
   removeStaleStateDirs,
   StateWriter,
@@ -143,6 +149,8 @@ export class Gateway {
   #finish: (code: number) => void = () => undefined;
   /** Cancels the providers' model lists still being asked for when the gateway stops. */
   readonly #discovery = new AbortController();
+  /** The rotators of the credentials aigw exchanges (created in start()). */
+  #rotations: CredentialRotations | undefined;
 
   constructor(options: GatewayOptions, setup: { paths: StatePaths }) {
     this.#options = options;
@@ -209,9 +217,33 @@ export class Gateway {
     this.#config = loaded.config;
     this.#notes = [...loaded.warnings, ...loaded.notes];
     for (const warning of loaded.warnings) options.log.warn(warning);
+    await this.#startRotations(loaded.config.rotations);
     await this.#writer.writeAll(loaded.config);
     await this.#startChildren(loaded.config);
     this.#discoverModels(loaded.modelSources);
+  }
+
+  /**
+   * Exchanges the policies' cloud credentials and waits for the first of each, before any child
+   * reads the files; they are refreshed from then on.
+   *
+   * @throws StartupError naming each policy whose credential could not be obtained, and why.
+   */
+  async #startRotations(rotations: readonly CredentialRotation[]): Promise<void> {
+    const { env, log, signal } = this.#options;
+    try {
+      this.#rotations = new CredentialRotations({
+        log: log.child({ component: 'credentials' }),
+        exchange: { endpoints: endpointsFromEnv(env) },
+      });
+      await this.#rotations.sync(rotations, { signal });
+    } catch (err) {
+      if (err instanceof RotationStartError) {
+        throw new StartupError('could not obtain cloud credentials', err.problems, { cause: err });
+      }
+      if (signal.aborted) throw err;
+      throw new StartupError(err instanceof Error ? err.message : String(err), [], { cause: err });
+    }
   }
 
   /**
@@ -386,6 +418,11 @@ export class Gateway {
     }
     for (const warning of loaded.warnings) log.warn(warning);
     this.#warnAboutRestart(loaded.config);
+    if (!(await this.#syncRotations(loaded.config.rotations))) {
+      // Saving the same content again retries (e.g. once the token service is back).
+      this.#inputs = '';
+      return;
+    }
     const previous = this.#config;
     const rejectedBefore = await xdsRejections(this.#options.adminPort);
     const written = await this.#writer.apply(loaded.config, this.#applyHooks());
@@ -393,6 +430,7 @@ export class Gateway {
       log.error(
         'envoy rejected the new configuration (see the [envoy] lines above); restoring the previous one',
       );
+      await this.#syncRotations(previous.rotations);
       await this.#writer.apply(previous, this.#applyHooks());
       return;
     }
@@ -404,6 +442,23 @@ export class Gateway {
       { routes: loaded.config.summary.routes.length, files: written.length },
       'config reloaded',
     );
+  }
+
+  /**
+   * Starts and stops rotators for a reload; false (logged, nothing changed) when a new policy's
+   * first credential cannot be obtained.
+   */
+  async #syncRotations(rotations: readonly CredentialRotation[]): Promise<boolean> {
+    try {
+      await this.#rotations?.sync(rotations);
+      return true;
+    } catch (err) {
+      if (!(err instanceof RotationStartError)) throw err;
+      this.#options.log.error(
+        `cannot obtain cloud credentials, keeping the running configuration:\n  ${err.problems.join('\n  ')}`,
+      );
+      return false;
+    }
   }
 
   #applyHooks(): ApplyHooks {
@@ -462,6 +517,7 @@ export class Gateway {
   async #stop(code: number): Promise<void> {
     this.#watch?.close();
     this.#discovery.abort();
+    await this.#rotations?.stop();
     const grace = this.#options.stopGraceMs ?? 5_000;
     const envoy = this.#children.get('envoy');
     if (envoy) await envoy.stop(grace);

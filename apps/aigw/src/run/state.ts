@@ -11,6 +11,11 @@ export interface GeneratedState {
   readonly xds: Readonly<Record<string, object>>;
   readonly filterConfig: object;
   readonly files: Readonly<Record<string, string>>;
+  /**
+   * Credential files the filter config names that aigw's rotators write (`rotation.ts`): kept
+   * while listed, removed with the other unused credential files once they are not.
+   */
+  readonly rotations?: readonly { readonly path: string }[];
   readonly rateLimitRules?: object | undefined;
 }
 
@@ -180,6 +185,11 @@ export class StateWriter {
       const path = join(this.paths.dir, relative);
       credentials.add(path);
       await write(path, text, 0o600);
+    }
+    for (const { path } of state.rotations ?? []) {
+      credentials.add(path);
+      // A rotator writes it now: a static credential there later must be written again.
+      this.#written.delete(path);
     }
     const filterText = serialize(this.paths.filterConfig, state.filterConfig);
     const filterChanged = filterText !== this.#filterText;

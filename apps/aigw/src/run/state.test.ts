@@ -223,6 +223,24 @@ describe('StateWriter', () => {
     expect(existsSync(join(paths.dir, 'credentials/openai/apiKey'))).toBe(false);
     expect(existsSync(paths.rulesFile)).toBe(false);
   });
+
+  it("keeps a rotator's credential file while it is listed, and rewrites it when it turns static", async () => {
+    const paths = statePaths(tempDir());
+    const writer = new StateWriter(paths);
+    const token = join(paths.dir, 'credentials/default.vertex.token');
+    const staticToken = { files: { 'credentials/default.vertex.token': 'ya29.static' } };
+    await writer.apply(state(staticToken));
+    // The policy now exchanges a key: the rotator writes the same path, the writer keeps it.
+    writeFileSync(token, 'ya29.rotated');
+    await writer.apply(state({ files: {}, rotations: [{ path: token }] }));
+    expect(readFileSync(token, 'utf8')).toBe('ya29.rotated');
+    // Back to the same pre-minted token: written again, although the writer wrote it before.
+    await writer.apply(state(staticToken));
+    expect(readFileSync(token, 'utf8')).toBe('ya29.static');
+    await writer.apply(state({ files: {}, rotations: [{ path: token }] }));
+    await writer.apply(state({ files: {} }));
+    expect(existsSync(token)).toBe(false);
+  });
 });
 
 describe('state directories', () => {

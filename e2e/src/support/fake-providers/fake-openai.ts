@@ -20,6 +20,11 @@ export interface FakeOpenAIOptions {
   readonly apiKey: string;
   /** The key accepted as `api-key` on `/openai/deployments/…` (Azure OpenAI). */
   readonly azureApiKey: string;
+  /**
+   * Entra ID access tokens accepted as `authorization: Bearer` on `/openai/deployments/…`, besides
+   * the key (e.g. a fake Entra ID's `issued.isValid`, for tokens that rotate).
+   */
+  readonly azureAccessToken?: (token: string) => boolean;
   readonly usage: FakeTokenUsage;
 }
 
@@ -224,7 +229,9 @@ function authProblem(
   isAzure: boolean,
 ): string | undefined {
   if (isAzure) {
-    if (headerOf(req.headers, 'api-key') !== options.azureApiKey) {
+    const bearer = /^Bearer (\S+)$/.exec(headerOf(req.headers, 'authorization') ?? '')?.[1];
+    const tokenAccepted = bearer !== undefined && options.azureAccessToken?.(bearer) === true;
+    if (!tokenAccepted && headerOf(req.headers, 'api-key') !== options.azureApiKey) {
       return 'Access denied due to invalid subscription key or wrong API endpoint.';
     }
     return new URL(req.url, 'http://azure.test').searchParams.get('api-version')

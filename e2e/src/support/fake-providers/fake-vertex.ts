@@ -20,8 +20,11 @@ import { headerOf, jsonBody, sendJson, sendStream, sseHeaders } from './http.js'
 
 /** Options of {@link fakeVertex}. */
 export interface FakeVertexOptions {
-  /** The OAuth access token it accepts (`authorization: Bearer <token>`). */
-  readonly token: string;
+  /**
+   * The OAuth access token it accepts (`authorization: Bearer <token>`), or a check of the token
+   * (e.g. a fake token server's `issued.isValid`, for tokens that rotate).
+   */
+  readonly token: string | ((token: string) => boolean);
   readonly project: string;
   readonly region: string;
   readonly usage: FakeTokenUsage;
@@ -32,6 +35,15 @@ const pathPattern =
 
 /** The Anthropic `anthropic_version` Vertex requires in the body. */
 export const vertexAnthropicVersion = 'vertex-2023-10-16';
+
+function bearerAccepted(
+  authorization: string | undefined,
+  token: FakeVertexOptions['token'],
+): boolean {
+  const bearer = /^Bearer (\S+)$/.exec(authorization ?? '')?.[1];
+  if (bearer === undefined) return false;
+  return typeof token === 'string' ? bearer === token : token(bearer);
+}
 
 function unauthenticated(res: ServerResponse): void {
   sendJson(
@@ -102,7 +114,7 @@ function serveAnthropic(
  */
 export function fakeVertex(options: FakeVertexOptions): UpstreamHandler {
   return (req: RecordedRequest, res: ServerResponse) => {
-    if (headerOf(req.headers, 'authorization') !== `Bearer ${options.token}`) {
+    if (!bearerAccepted(headerOf(req.headers, 'authorization'), options.token)) {
       unauthenticated(res);
       return;
     }

@@ -33,6 +33,14 @@ describe('endpointsFromEnv', () => {
     });
   });
 
+  it("falls back to the Azure SDK's AZURE_AUTHORITY_HOST", () => {
+    const gov = 'https://login.microsoftonline.us';
+    expect(endpointsFromEnv({ AZURE_AUTHORITY_HOST: gov })).toEqual({ azureAuthorityHost: gov });
+    expect(
+      endpointsFromEnv({ AZURE_AUTHORITY_HOST: gov, AIGW_AZURE_AUTHORITY_HOST: 'https://proxy' }),
+    ).toEqual({ azureAuthorityHost: 'https://proxy' });
+  });
+
   it.each([
     { env: { AIGW_GCP_STS_URL: 'sts.local' }, message: 'AIGW_GCP_STS_URL: not a URL: sts.local' },
     {

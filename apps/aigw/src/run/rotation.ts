@@ -36,16 +36,23 @@ export class EndpointEnvError extends Error {
   readonly code = 'invalid-endpoint';
 }
 
+/** Variables of the clouds' own SDKs read when the `AIGW_*` one is unset. */
+const sdkEnv: Partial<Record<keyof Endpoints, string>> = {
+  azureAuthorityHost: 'AZURE_AUTHORITY_HOST',
+};
+
 /**
- * The token endpoints set in `env` ({@link endpointEnv}); unset or empty variables keep the
- * public cloud's.
+ * The token endpoints set in `env` ({@link endpointEnv}, else the Azure SDK's
+ * `AZURE_AUTHORITY_HOST`); unset or empty variables keep the public cloud's.
  *
  * @throws EndpointEnvError naming the variable when a value is not an http(s) URL, or the Azure
  * authority host is not HTTPS (@azure/identity refuses anything else).
  */
 export function endpointsFromEnv(env: Env): Endpoints {
   const endpoints: Record<string, string> = {};
-  for (const [field, name] of Object.entries(endpointEnv)) {
+  for (const [field, own] of Object.entries(endpointEnv)) {
+    const fallback = sdkEnv[field as keyof Endpoints];
+    const name = env[own] || fallback === undefined ? own : fallback;
     const value = env[name];
     if (value === undefined || value === '') continue;
     let url: URL;

@@ -82,7 +82,10 @@ afterAll(async () => {
 });
 
 /** The gateway's resources: a model per provider, each behind a policy aigw must exchange. */
-function config(clientSecret: string): string {
+function config(
+  clientSecret: string,
+  file = join(harness.tempDir('aigw-rotation'), 'gateway.yaml'),
+): string {
   const backend = (
     name: string,
     schema: object,
@@ -172,7 +175,6 @@ function config(clientSecret: string): string {
       stringData: { 'client-secret': clientSecret },
     },
   ];
-  const file = join(harness.tempDir('aigw-rotation'), 'gateway.yaml');
   writeFileSync(file, docs.map((doc) => stringify(doc)).join('---\n'));
   return file;
 }
@@ -188,10 +190,13 @@ const bearerOf = (upstream: FakeUpstream): string | undefined =>
   /^Bearer (\S+)$/.exec(upstream.requests.at(-1)?.headers.authorization ?? '')?.[1];
 
 describe('aigw run: GCP service-account key and Azure client secret, exchanged and refreshed', () => {
+  const refused = 'edited-azure-client-secret-5555555555';
   let aigw: RunningAigw;
   let client: OpenAI;
+  let file: string;
   beforeAll(async () => {
-    aigw = await startAigw({ args: [config(azure.secret)], env: tokenEnv() });
+    file = config(azure.secret);
+    aigw = await startAigw({ args: [file], env: tokenEnv() });
     client = new OpenAI({ baseURL: `${aigw.url}/v1`, apiKey: 'client-side', maxRetries: 0 });
   });
   afterAll(async () => {
@@ -235,6 +240,24 @@ describe('aigw run: GCP service-account key and Azure client secret, exchanged a
     },
   );
 
+  it('keeps the running configuration when an edited Secret cannot be exchanged', async () => {
+    config(refused, file);
+    await waitFor(() => aigw.output().includes('cannot obtain cloud credentials'), {
+      timeoutMs: 20_000,
+      description: 'the reload refused for its credential',
+    });
+    expect(aigw.output()).toMatch(/BackendSecurityPolicy default\/azure-app: .*invalid_client/);
+    expect(ad.issued.isValid((await chat('azure-gpt-4o', azureOpenAI)) ?? '')).toBe(true);
+    // The same file saved with the good secret again is a reload like any other.
+    const reloads = aigw.output().split('config reloaded').length;
+    config(azure.secret, file);
+    await waitFor(() => aigw.output().split('config reloaded').length > reloads, {
+      timeoutMs: 20_000,
+      description: 'the reload with the good secret',
+    });
+    expect(ad.issued.isValid((await chat('azure-gpt-4o', azureOpenAI)) ?? '')).toBe(true);
+  });
+
   it('logs each refresh and never a secret or a token', () => {
     const logs = aigw.output();
     expect(logs).toContain('credential refreshed');
@@ -243,6 +266,7 @@ describe('aigw run: GCP service-account key and Azure client secret, exchanged a
     const privateKey = (JSON.parse(account.keyJson) as { private_key: string }).private_key;
     const secrets = [
       azure.secret,
+      refused,
       ...privateKey.split('\n').filter((line) => line.length > 20 && !line.startsWith('-----')),
       ...google.issued.all(),
       ...ad.issued.all(),

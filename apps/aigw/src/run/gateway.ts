@@ -36,6 +36,7 @@ import {
   type ApplyHooks,
   type StatePaths,
 } from './state.js';
+import { ReadinessError } from './wait-ready.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -241,7 +242,11 @@ export class Gateway {
       if (err instanceof RotationStartError) {
         throw new StartupError('could not obtain cloud credentials', err.problems, { cause: err });
       }
-      if (signal.aborted) throw err;
+      if (signal.aborted) {
+        throw new ReadinessError('aborted', 'stopped waiting for the cloud credentials', {
+          cause: err,
+        });
+      }
       throw new StartupError(err instanceof Error ? err.message : String(err), [], { cause: err });
     }
   }

@@ -8,6 +8,7 @@ import {
   getFreePort,
   spawnManaged,
   tempDir,
+  useHarness,
   type ManagedProcess,
 } from '@aigw/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -36,6 +37,7 @@ function spawnApp(app: string, args: readonly string[]): Promise<ManagedProcess>
   );
 }
 
+const harness = useHarness();
 const running: ManagedProcess[] = [];
 afterEach(async () => {
   await Promise.all(running.splice(0).map((proc) => proc.stop()));
@@ -112,7 +114,25 @@ const cases: readonly AppCase[] = [
   },
   grpcApp('ratelimit'),
   grpcApp('extension-server'),
-  httpApp('controller', '--health-port'),
+  {
+    // The controller watches a real API server: it is ready once its informers synced.
+    ...httpApp('controller', '--health-port'),
+    start: async () => {
+      const kube = await harness.kube();
+      const port = await getFreePort();
+      return {
+        args: [
+          '--health-port',
+          String(port),
+          '--host',
+          '127.0.0.1',
+          '--kubeconfig',
+          kube.kubeconfigPath,
+        ],
+        probe: () => httpReady(port),
+      };
+    },
+  },
   httpApp('webhook', '--port'),
 ];
 

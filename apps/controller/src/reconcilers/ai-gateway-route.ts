@@ -8,7 +8,7 @@ import type {
 } from '../runtime/contracts.js';
 import { applyIfChanged } from './apply.js';
 import { ensureFinalizer, removeFinalizer } from './finalizer.js';
-import { isDeleting, routeGateways } from './objects.js';
+import { conditionsOf, isDeleting, routeGateways } from './objects.js';
 import type { ResolvedOptions } from './options.js';
 import { gatherRoute, generateRoute } from './route-set.js';
 import { successMessages, syncStatus } from './status.js';
@@ -89,6 +89,9 @@ export function aiGatewayRouteReconciler(options: ResolvedOptions): Reconciler {
       return {};
     }
     await ensureFinalizer(context, 'AIGatewayRoute', route);
+    const wasAccepted = conditionsOf(route).some(
+      (c) => c.type === 'Accepted' && c.status === 'True',
+    );
     const generation = generateRoute(gatherRoute(context.cache, route), options);
     if (generation.ok) {
       const filterNames = new Set(routeFilterNames(route.metadata.name));
@@ -107,7 +110,9 @@ export function aiGatewayRouteReconciler(options: ResolvedOptions): Reconciler {
         ? { isAccepted: true, message: successMessages.AIGatewayRoute }
         : { isAccepted: false, message: generation.problems.join('\n') },
     );
-    enqueueGateways(context, route);
+    // A route that stays invalid changes no Gateway config (it is left out before and after);
+    // not queueing its Gateways then also ends the Gateway → non-Accepted route → Gateway cycle.
+    if (generation.ok || wasAccepted) enqueueGateways(context, route);
     return {};
   };
 }

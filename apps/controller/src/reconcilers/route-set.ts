@@ -26,25 +26,31 @@ export interface RouteInputs {
   readonly objects: readonly KubeObject[];
   /** Problems found while gathering (references the loader cannot see). */
   readonly problems: readonly string[];
+  /**
+   * Message prefixes (`<route>: <field>.`) of references left out on purpose (no ReferenceGrant):
+   * the loader's "not found" for them would mislead.
+   */
+  readonly withheld: readonly string[];
 }
 
 export function gatherRoute(cache: ObjectCache, route: KubeObject): RouteInputs {
   const where = labelOf('AIGatewayRoute', route);
   const problems: string[] = [];
+  const withheld: string[] = [];
   const objects = new Map<string, KubeObject>();
   const add = (kind: string, object: KubeObject | undefined): void => {
     if (object) objects.set(labelOf(kind, object), object);
   };
   add('AIGatewayRoute', route);
 
-  addGateways({ cache, route, where, problems, add });
-  addBackends({ cache, route, where, problems, add });
+  addGateways({ cache, route, where, problems, add, withheld });
+  addBackends({ cache, route, where, problems, add, withheld });
   routeCosts(route).forEach((cost, i) => {
     if (cost.type !== 'CEL' || cost.cel === undefined) return;
     const problem = celCostProblem(cost.cel);
     if (problem) problems.push(`${where}: spec.llmRequestCosts[${String(i)}].cel: ${problem}`);
   });
-  return { route, objects: [...objects.values()], problems };
+  return { route, objects: [...objects.values()], problems, withheld };
 }
 
 interface Gathering {
@@ -53,6 +59,7 @@ interface Gathering {
   readonly where: string;
   readonly problems: string[];
   readonly add: (kind: string, object: KubeObject | undefined) => void;
+  readonly withheld: string[];
 }
 
 function addGateways({ cache, route, where, problems, add }: Gathering): void {
@@ -67,13 +74,15 @@ function addGateways({ cache, route, where, problems, add }: Gathering): void {
   }
 }
 
-function addBackends({ cache, route, where, problems, add }: Gathering): void {
+function addBackends({ cache, route, where, problems, add, withheld }: Gathering): void {
   const routeNamespace = route.metadata.namespace ?? '';
   for (const ref of routeBackendRefs(route)) {
     if (!ref.isServiceBackend) continue; // the loader refuses InferencePool refs by itself
+    const field = `${where}: spec.rules[${String(ref.rule)}].backendRefs[${String(ref.index)}]`;
     if (ref.isCrossNamespace && !isGranted(cache, routeNamespace, ref)) {
+      withheld.push(`${field}.`);
       problems.push(
-        `${where}: spec.rules[${String(ref.rule)}].backendRefs[${String(ref.index)}].namespace: ` +
+        `${field}.namespace: ` +
           `cross-namespace reference from AIGatewayRoute in namespace ${routeNamespace} to AIServiceBackend ${ref.name} ` +
           `in namespace ${ref.namespace} is not permitted: no valid ReferenceGrant found in namespace ${ref.namespace}. ` +
           `A ReferenceGrant must allow AIGatewayRoute from namespace ${routeNamespace} to reference AIServiceBackend in namespace ${ref.namespace}`,
@@ -173,8 +182,9 @@ export function generateRoute(
   options: { readonly rootPrefix?: string | undefined },
 ): Generation {
   const generation = generate(narrowed(inputs.objects), options);
-  const problems = [
-    ...new Set([...inputs.problems, ...(generation.ok ? [] : generation.problems)]),
-  ];
+  const loaderProblems = (generation.ok ? [] : generation.problems).filter(
+    (p) => !inputs.withheld.some((prefix) => p.startsWith(prefix)),
+  );
+  const problems = [...new Set([...inputs.problems, ...loaderProblems])];
   return problems.length === 0 ? generation : { ok: false, problems };
 }

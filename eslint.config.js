@@ -24,6 +24,35 @@ const appImports = apps.map((app) => ({
   message: 'Apps are deployed on their own: no workspace imports an app.',
 }));
 
+/** Process plumbing and clients that pure packages must not import. */
+const workspaceInfrastructure = [
+  '@aigw/proto',
+  '@aigw/service-kit',
+  '@aigw/testkit',
+  'pino',
+  '@grpc/*',
+  '@kubernetes/*',
+];
+
+/**
+ * A package's dependency direction (CONVENTIONS §1): its files may not import `banned`, on top of
+ * the rules every workspace has; with `sourceOnly`, its tests may.
+ *
+ * @param {{ files: string[], banned: string[], message: string, sourceOnly?: boolean }} rule
+ */
+function dependencyRule({ files, banned, message, sourceOnly = false }) {
+  return {
+    files,
+    ...(sourceOnly ? { ignores: ['**/*.test.ts'] } : {}),
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [...baseRestrictedImports, ...appImports, { group: banned, message }] },
+      ],
+    },
+  };
+}
+
 export default tseslint.config(
   {
     ignores: [
@@ -86,106 +115,41 @@ export default tseslint.config(
   },
   // The translator is pure and published on its own: its own code only, no runtime dependency, no
   // Node built-in (it runs on edge runtimes too; the pack test bundles it for a neutral platform).
-  {
+  dependencyRule({
     files: ['packages/translator/src/**/*.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            ...baseRestrictedImports,
-            ...appImports,
-            {
-              group: ['@aigw/*', 'pino', 'node:*', '@grpc/*'],
-              message: 'The translator has no runtime dependencies and uses no Node built-ins.',
-            },
-          ],
-        },
-      ],
-    },
-  },
+    banned: ['@aigw/*', 'pino', 'node:*', '@grpc/*'],
+    message: 'The translator has no runtime dependencies and uses no Node built-ins.',
+  }),
   // filterapi and api: zod (and YAML parsing for loaders), no Kubernetes client, no protos, no logging.
-  {
+  dependencyRule({
     files: ['packages/filterapi/src/**/*.ts', 'packages/api/src/**/*.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            ...baseRestrictedImports,
-            ...appImports,
-            {
-              group: ['@aigw/*', 'pino', '@grpc/*', '@kubernetes/*'],
-              message: 'Contract packages stay dependency-free.',
-            },
-          ],
-        },
-      ],
-    },
-  },
+    banned: ['@aigw/*', 'pino', '@grpc/*', '@kubernetes/*'],
+    message: 'Contract packages stay dependency-free.',
+  }),
   // gateway-config is pure generation: CRD types, the filter contract, YAML and zod; no I/O, no
   // logging, no protos (the caller reads and writes the files and runs the processes).
-  {
+  dependencyRule({
     files: ['packages/gateway-config/src/**/*.ts'],
-    ignores: ['**/*.test.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            ...baseRestrictedImports,
-            ...appImports,
-            {
-              group: [
-                '@aigw/proto',
-                '@aigw/service-kit',
-                '@aigw/testkit',
-                'pino',
-                '@grpc/*',
-                '@kubernetes/*',
-                'node:fs',
-                'node:fs/*',
-                'node:net',
-                'node:http',
-                'node:child_process',
-              ],
-              message: 'gateway-config is pure: no I/O, no logging, no protos.',
-            },
-          ],
-        },
-      ],
-    },
-  },
+    banned: [
+      ...workspaceInfrastructure,
+      'node:fs',
+      'node:fs/*',
+      'node:net',
+      'node:http',
+      'node:child_process',
+    ],
+    message: 'gateway-config is pure: no I/O, no logging, no protos.',
+    sourceOnly: true,
+  }),
   // cloud-credentials exchanges and refreshes credentials for the controller and aigw run: the
   // CRD types and the cloud SDKs, no Kubernetes client, no logger of its own (the caller passes
   // one to the rotator), no protos.
-  {
+  dependencyRule({
     files: ['packages/cloud-credentials/src/**/*.ts'],
-    ignores: ['**/*.test.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            ...baseRestrictedImports,
-            ...appImports,
-            {
-              group: [
-                '@aigw/proto',
-                '@aigw/service-kit',
-                '@aigw/testkit',
-                '@aigw/gateway-config',
-                'pino',
-                '@grpc/*',
-                '@kubernetes/*',
-              ],
-              message: 'cloud-credentials depends on the CRD types and the cloud SDKs only.',
-            },
-          ],
-        },
-      ],
-    },
-  },
+    banned: [...workspaceInfrastructure, '@aigw/gateway-config'],
+    message: 'cloud-credentials depends on the CRD types and the cloud SDKs only.',
+    sourceOnly: true,
+  }),
   // Env is read at the edges: bin.ts and config.ts; the test harness and tests may read it too.
   {
     files: [

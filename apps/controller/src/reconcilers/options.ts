@@ -1,17 +1,27 @@
 import type { KubeObject, ReconcileContext, ReconcileResult } from '../runtime/contracts.js';
 import type { ConfigSecrets } from './config-secrets.js';
 
+/** What a rotation concluded: when to come back, and why it failed, if it did. */
+export interface RotationResult extends ReconcileResult {
+  /**
+   * Why the credential could not be obtained (never a secret): the policy's `Accepted=False`
+   * message. Absent when the credential is fresh.
+   */
+  readonly problem?: string;
+}
+
 /**
  * Keeps a BackendSecurityPolicy's credential fresh (OIDC / workload-identity exchanges, token
  * refresh): called on every reconcile of a valid policy that is not being deleted, it writes the
  * rotated Secret (`ai-eg-bsp-<policy>`) and says when to come back (5 minutes before expiry). The
  * Secret's change reaches the config through the Secret → policy → backend → route → Gateway
- * graph. A thrown error is retried with backoff.
+ * graph. A failed exchange is a `problem` (and a retry after `requeueAfterMs`); a thrown error
+ * (e.g. a failed write) is retried with backoff.
  */
 export type CredentialRotator = (
   policy: KubeObject,
   context: ReconcileContext,
-) => Promise<ReconcileResult | undefined>;
+) => Promise<RotationResult | undefined>;
 
 /** How the reconcilers are built. */
 export interface ReconcilerOptions {

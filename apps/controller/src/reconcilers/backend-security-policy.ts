@@ -65,6 +65,7 @@ export function backendSecurityPolicyReconciler(options: ResolvedOptions): Recon
       problems.length === 0 && options.rotateCredentials
         ? await options.rotateCredentials(policy, context)
         : undefined;
+    if (rotation?.problem !== undefined) problems.push(rotation.problem);
     await syncStatus(
       context,
       { kind: 'BackendSecurityPolicy', object: policy, now: options.now },
@@ -73,6 +74,8 @@ export function backendSecurityPolicyReconciler(options: ResolvedOptions): Recon
         : { isAccepted: false, message: problems.join('\n') },
     );
     enqueueBackends(context, ref.namespace, policyTargets(policy));
-    return rotation ?? {};
+    return rotation?.requeueAfterMs === undefined
+      ? {}
+      : { requeueAfterMs: rotation.requeueAfterMs };
   };
 }

@@ -5,7 +5,9 @@ import {
   configLoader,
   httpListenConfig,
   millisecondsSchema,
+  parsedString,
 } from '@aigw/service-kit';
+import { isEndpointPrefixError, parseRootPrefix } from '@aigw/gateway-config';
 
 const listen = httpListenConfig({
   envPrefix: 'AIGW_CONTROLLER',
@@ -51,6 +53,8 @@ export const ConfigSchema = z
     podName: z.string().min(1).optional(),
     resyncPeriodMs: millisecondsSchema.default(600_000),
     maxConcurrentReconciles: positiveInteger.default(4),
+    /** Path prefix of every generated HTTPRoute match, like upstream's `-rootPrefix`. */
+    rootPrefix: parsedString(parseRootPrefix, isEndpointPrefixError).prefault('/'),
   })
   .refine((c) => c.renewDeadlineMs < c.leaseDurationMs, {
     path: ['renewDeadlineMs'],
@@ -86,4 +90,5 @@ export const loadConfig = configLoader(ConfigSchema, {
     flag: 'max-concurrent-reconciles',
     env: 'AIGW_CONTROLLER_MAX_CONCURRENT_RECONCILES',
   },
+  rootPrefix: { flag: 'root-prefix', env: 'AIGW_CONTROLLER_ROOT_PREFIX' },
 });

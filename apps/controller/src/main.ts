@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { createLogger, startHttpService, type HttpService, type MainArgs } from '@aigw/service-kit';
 import { loadConfig } from './config.js';
+import { createReconcilers } from './reconcilers/reconcilers.js';
 import type { Kind, Reconciler } from './runtime/contracts.js';
 import { Controller } from './runtime/controller.js';
 import { contextNamespace, loadKubeConfig } from './runtime/kube-config.js';
@@ -9,8 +10,9 @@ import { contextNamespace, loadKubeConfig } from './runtime/kube-config.js';
 export { Controller, startController, type ControllerOptions } from './runtime/controller.js';
 export type { IndexedObjectCache } from './runtime/cache.js';
 
-/** What {@link main} wires besides the configuration (the reconcilers of each kind). */
+/** What {@link main} wires besides the configuration; by default the real reconcilers. */
 export interface ControllerMainOptions {
+  /** Replaces the reconcilers of every kind (tests of the runtime). */
   readonly reconcilers?: Partial<Record<Kind, Reconciler>>;
 }
 
@@ -43,7 +45,7 @@ export async function main(
   const controller = new Controller({
     kubeConfig,
     log,
-    reconcilers: options.reconcilers ?? {},
+    reconcilers: options.reconcilers ?? createReconcilers({ rootPrefix: config.rootPrefix }),
     namespaces: config.watchNamespaces,
     resyncMs: config.resyncPeriodMs,
     concurrency: config.maxConcurrentReconciles,

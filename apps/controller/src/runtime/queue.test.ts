@@ -147,3 +147,29 @@ describe('RateLimiter', () => {
     expect(limiter.when('fresh')).toBe(5);
   });
 });
+
+describe('WorkQueue and the event loop', () => {
+  it('lets timers run while reconciles that do no I/O keep queueing each other', async () => {
+    const cycles = 5_000;
+    let handled = 0;
+    const queue = new WorkQueue({
+      concurrency: 1,
+      handler: (key) => {
+        handled += 1;
+        // A cycle (each key queues the other) that resolves without any I/O; bounded, so that a
+        // starved event loop shows as a failed assertion, not a hung test.
+        if (handled < cycles) queue.add(key === 'a' ? 'b' : 'a');
+        return Promise.resolve({});
+      },
+    });
+    const handledWhenTimerFired = new Promise<number>((resolve) => {
+      setTimeout(() => {
+        resolve(handled);
+      }, 0);
+    });
+    queue.add('a');
+    // The timer fires between reconciles, long before the cycle ends.
+    expect(await handledWhenTimerFired).toBeLessThan(cycles);
+    await queue.shutdown();
+  });
+});

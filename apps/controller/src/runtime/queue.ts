@@ -1,6 +1,8 @@
 import { systemClock, type Clock, type Timer } from './clock.js';
 import { RateLimiter, type RateLimiterOptions } from './rate-limiter.js';
 
+/** Completions in one turn of the event loop before the queue yields to timers and I/O. */
+const maxBurst = 64;
 /** What a handler asks of the queue after processing a key. */
 export interface HandlerResult {
   readonly requeueAfterMs?: number | undefined;
@@ -54,6 +56,9 @@ export class WorkQueue {
   private readonly queue: string[] = [];
   private readonly dirty = new Set<string>();
   private readonly processing = new Set<string>();
+  /** Reconciles completed in this turn of the event loop (see pumpAfterReconcile). */
+  private burst = 0;
+  private burstResetScheduled = false;
   private readonly waiting = new Map<string, { readonly at: number; readonly timer: Timer }>();
   private readonly limiter: RateLimiter;
   private readonly clock: Clock;
@@ -199,7 +204,30 @@ export class WorkQueue {
       durationMs: performance.now() - started,
       error,
     });
-    this.pump();
+    this.pumpAfterReconcile();
+  }
+
+  /**
+   * Reconciles that finish without I/O (everything from the cache) and queue each other would
+   * chain promise callbacks forever and starve timers, I/O and the HTTP server. So after a burst
+   * of completions within one turn of the event loop, the next reconcile waits for the next turn.
+   */
+  private pumpAfterReconcile(): void {
+    this.burst += 1;
+    if (!this.burstResetScheduled) {
+      this.burstResetScheduled = true;
+      setImmediate(() => {
+        this.burst = 0;
+        this.burstResetScheduled = false;
+      });
+    }
+    if (this.burst <= maxBurst) {
+      this.pump();
+      return;
+    }
+    setImmediate(() => {
+      this.pump();
+    });
   }
 
   private done(key: string): void {

@@ -339,17 +339,108 @@ stringData: ${data}`;
     expect(problems(text)).toEqual([problem]);
   });
 
-  it('rotates nothing for Kubernetes (the controller exchanges)', () => {
-    const text = `${base()}${policy('AzureCredentials', azureClientSecret)}${secret('azure', '{client-secret: s}')}`;
-    const plan = planRoutes(loadResources([{ path: 'in.yaml', text }], { target: 'kubernetes' }));
-    const result = buildFilterConfig(plan, {
-      mode: 'kubernetes',
-      credentialPath: (n) => `/k/${n}`,
+  describe('kubernetes mode (controller, aigw translate): credentials inlined', () => {
+    const kubernetes = (text: string) => {
+      const plan = planRoutes(
+        loadResources([{ path: 'in.yaml', text: `${base()}${text}` }], { target: 'kubernetes' }),
+      );
+      return buildFilterConfig(plan, { mode: 'kubernetes' });
+    };
+    const rotated = (data: string): string => secret('ai-eg-bsp-p', data);
+    const awsOidc = `  awsCredentials:\n    region: us-east-1\n    ${oidc.replace('oidc:', 'awsRoleArn: arn:aws:iam::1:role/r\n      oidc:')}`;
+    const ini = '[default]\naws_access_key_id = A\naws_secret_access_key = S\n';
+
+    it.each([
+      {
+        what: 'an API key, from its Secret',
+        text: policy('APIKey', '  apiKey: {secretRef: {name: k}}') + secret('k', '{apiKey: sk-1}'),
+        auth: { apiKey: { key: 'sk-1' } },
+      },
+      {
+        what: 'an Azure API key',
+        text:
+          policy('AzureAPIKey', '  azureAPIKey: {secretRef: {name: k}}') +
+          secret('k', '{apiKey: az-1}'),
+        auth: { azureApiKey: { key: 'az-1' } },
+      },
+      {
+        what: 'AWS credentials, the named profile as the default one',
+        text:
+          policy(
+            'AWSCredentials',
+            '  awsCredentials:\n    region: eu-west-1\n    credentialsFile: {secretRef: {name: aws}, profile: p2}',
+          ) + secret('aws', `{credentials: "[p2]\\naws_access_key_id = A\\n"}`),
+        auth: {
+          aws: { credentialFileLiteral: '[default]\naws_access_key_id = A\n', region: 'eu-west-1' },
+        },
+      },
+      {
+        what: 'AWS OIDC, from the rotated Secret',
+        text:
+          policy('AWSCredentials', awsOidc) +
+          secret('oidc', '{client-secret: s}') +
+          rotated(JSON.stringify({ credentials: ini })),
+        auth: { aws: { credentialFileLiteral: ini, region: 'us-east-1' } },
+      },
+      {
+        what: 'Azure client secret, from the rotated Secret',
+        text:
+          policy('AzureCredentials', azureClientSecret) +
+          secret('azure', '{client-secret: s}') +
+          rotated('{azureAccessToken: az-token}'),
+        auth: { azure: { accessToken: 'az-token' } },
+      },
+      {
+        what: 'Azure with a ready token in its Secret and no rotated one',
+        text: policy('AzureCredentials', azureClientSecret) + secret('azure', '{token: ready}'),
+        auth: { azure: { accessToken: 'ready' } },
+      },
+      {
+        what: 'GCP service-account key, from the rotated Secret',
+        text:
+          policy('GCPCredentials', gcpKey) +
+          secret('gcp', `{service_account.json: '{}'}`) +
+          rotated('{gcpAccessToken: g-token}'),
+        auth: { gcp: { accessToken: 'g-token', region: 'us-east5', projectName: 'proj' } },
+      },
+    ])('inlines $what', ({ text, auth }) => {
+      const result = kubernetes(text);
+      expect(result.problems).toEqual([]);
+      expect(result.rotations).toEqual([]);
+      expect(result.credentials).toEqual({});
+      expect(result.config.backends?.[0]?.auth).toEqual(auth);
     });
-    expect(result.rotations).toEqual([]);
-    expect(result.credentials).toEqual({});
-    expect(result.config.backends?.[0]?.auth).toEqual({
-      azure: { tokenFile: '/k/default.p.token' },
+
+    it.each([
+      {
+        what: 'AWS OIDC',
+        text: policy('AWSCredentials', awsOidc) + secret('oidc', '{client-secret: s}'),
+      },
+      {
+        what: 'Azure client secret',
+        text: policy('AzureCredentials', azureClientSecret) + secret('azure', '{client-secret: s}'),
+      },
+      {
+        what: 'GCP service-account key',
+        text: policy('GCPCredentials', gcpKey) + secret('gcp', `{service_account.json: '{}'}`),
+      },
+    ])(
+      'leaves $what without auth, and no problem, until the rotator writes its Secret',
+      ({ text }) => {
+        const result = kubernetes(text);
+        expect(result.problems).toEqual([]);
+        expect(result.rotations).toEqual([]);
+        expect(result.config.backends?.[0]?.name).toBe('default/b/route/r/rule/0/ref/0');
+        expect(result.config.backends?.[0]?.auth).toBeUndefined();
+      },
+    );
+
+    it('names the Secret and key of a missing API key', () => {
+      const text =
+        policy('APIKey', '  apiKey: {secretRef: {name: k}}') + secret('k', `{apiKey: ''}`);
+      expect(kubernetes(text).problems).toEqual([
+        'in.yaml: BackendSecurityPolicy default/p: spec.apiKey: Secret default/k has no key "apiKey" (aigw reads the credential from it)',
+      ]);
     });
   });
 });

@@ -9,20 +9,35 @@ import {
 import { exactModels, type Plan, type PlannedRef } from './plan.js';
 import { objectLabel, type AnyBackendSecurityPolicy, type Loaded } from './resource-set.js';
 import { byName } from './references.js';
+import { inlineAuth } from './kubernetes-credentials.js';
 import { secretKeys, secretValue } from './secrets.js';
 import type { Secret } from './kube-types.js';
 
-/** Where the filter config's credential files live. */
-export interface FilterConfigOptions {
-  /** The absolute path the extproc reads a credential file from, given its file name. */
-  readonly credentialPath: (fileName: string) => string;
-  /**
-   * `standalone` (`aigw run`): every credential is in its Secret now, or is exchanged by the
-   * caller: a policy that needs an exchange gets its file path, no content, and a
-   * {@link CredentialRotation}. `kubernetes`: a token the controller's rotator would fetch may be
-   * missing.
-   */
-  readonly mode: 'standalone' | 'kubernetes';
+/** How the filter config carries credentials, and what it adds to the routes'. */
+export type FilterConfigOptions = FilterConfigCommonOptions &
+  (
+    | {
+        /**
+         * `aigw run`: credentials are files. Every credential is in its Secret now, or is
+         * exchanged by the caller: a policy that needs an exchange gets its file path, no
+         * content, and a {@link CredentialRotation}.
+         */
+        readonly mode: 'standalone';
+        /** The absolute path the extproc reads a credential file from, given its file name. */
+        readonly credentialPath: (fileName: string) => string;
+      }
+    | {
+        /**
+         * The controller and `aigw translate`: credentials are inlined in the config (see
+         * `inlineAuth`), exchanged ones read from the controller's rotated Secret
+         * `ai-eg-bsp-<policy>`, which may not exist yet.
+         */
+        readonly mode: 'kubernetes';
+      }
+  );
+
+/** What both modes take. */
+export interface FilterConfigCommonOptions {
   /** More costs (e.g. the quota costs), appended after the routes' own. */
   readonly extraCosts?: readonly LLMRequestCost[];
   /**
@@ -259,7 +274,22 @@ class AuthBuilder {
       this.problem(`${where}: spec.credentialOverride: not supported by aigw yet`);
       return undefined;
     }
-    const credential = new CredentialReader({ policy, where, builder: this });
+    const options = this.#context.options;
+    return options.mode === 'kubernetes'
+      ? this.#inline(policy, { spec, where })
+      : this.#files(
+          new CredentialReader({
+            policy,
+            where,
+            builder: this,
+            credentialPath: options.credentialPath,
+          }),
+          spec,
+        );
+  }
+
+  /** `standalone` mode: credential files, or exchanges the caller runs. */
+  #files(credential: CredentialReader, spec: BackendSecurityPolicySpec): BackendAuth | undefined {
     switch (spec.type) {
       case 'APIKey':
         return credential.keyFile('apiKey', spec.apiKey?.secretRef);
@@ -276,6 +306,22 @@ class AuthBuilder {
     }
   }
 
+  /** `kubernetes` mode: the credential inlined (see {@link inlineAuth}). */
+  #inline(
+    policy: Loaded<AnyBackendSecurityPolicy>,
+    how: { spec: BackendSecurityPolicySpec; where: string },
+  ): BackendAuth | undefined {
+    return inlineAuth(how.spec, {
+      policy,
+      where: how.where,
+      secret: (key) => this.secret(key),
+      problem: (message) => {
+        this.problem(message);
+      },
+      defaultProfile,
+    });
+  }
+
   /** Records a problem (also for {@link CredentialReader}). */
   problem(message: string): void {
     this.#context.problems.push(message);
@@ -286,21 +332,14 @@ class AuthBuilder {
     return this.#secrets.get(key);
   }
 
-  /** For {@link CredentialReader}: records a credential file and returns its path. */
-  file(name: string, content: string | undefined): string {
-    if (content !== undefined) this.#context.credentials[name] = content;
-    return this.#context.options.credentialPath(name);
+  /** For {@link CredentialReader}: records a credential file's content. */
+  file(name: string, content: string): void {
+    this.#context.credentials[name] = content;
   }
 
-  /** For {@link CredentialReader}: records a credential the caller exchanges; returns its path. */
-  rotate(name: string, rotation: Omit<CredentialRotation, 'path'>): string {
-    const path = this.#context.options.credentialPath(name);
-    this.#context.rotations.push({ ...rotation, path });
-    return path;
-  }
-
-  get mode(): FilterConfigOptions['mode'] {
-    return this.#context.options.mode;
+  /** For {@link CredentialReader}: records a credential the caller exchanges. */
+  rotate(rotation: CredentialRotation): void {
+    this.#context.rotations.push(rotation);
   }
 }
 
@@ -321,27 +360,33 @@ function oidcSecret(
   };
 }
 
-/** Reads one policy's Secret values into credential files, or records their exchange. */
+/**
+ * Reads one policy's Secret values into credential files, or records their exchange (standalone
+ * mode; `kubernetes` inlines credentials, see {@link inlineAuth}).
+ */
 class CredentialReader {
   readonly #policy: Loaded<AnyBackendSecurityPolicy>;
   readonly #where: string;
   readonly #builder: AuthBuilder;
+  readonly #credentialPath: (fileName: string) => string;
 
   constructor(context: {
     policy: Loaded<AnyBackendSecurityPolicy>;
     where: string;
     builder: AuthBuilder;
+    credentialPath: (fileName: string) => string;
   }) {
     this.#policy = context.policy;
     this.#where = context.where;
     this.#builder = context.builder;
+    this.#credentialPath = context.credentialPath;
   }
 
   keyFile(
     kind: 'apiKey' | 'azureApiKey' | 'anthropicApiKey',
     ref: SecretRef | undefined,
   ): BackendAuth | undefined {
-    const file = this.#file(ref, ['apiKey'], { field: kind, required: true });
+    const file = this.#file(ref, ['apiKey'], { field: kind });
     if (file === undefined) return undefined;
     switch (kind) {
       case 'apiKey':
@@ -356,7 +401,7 @@ class CredentialReader {
   aws(spec: BackendSecurityPolicySpec): BackendAuth | undefined {
     const aws = spec.awsCredentials;
     const exchange = aws?.oidcExchangeToken;
-    if (aws && exchange && this.#builder.mode === 'standalone') {
+    if (aws && exchange) {
       // OIDC wins over a credentialsFile given too, as @aigw/cloud-credentials' rotationKind.
       const file = this.#rotated(spec, 'aws-oidc', {
         fileName: this.#fileName('credentials'),
@@ -367,16 +412,14 @@ class CredentialReader {
         : { aws: { credentialsFile: file, region: aws.region } };
     }
     if (!aws?.credentialsFile) {
-      const why = aws?.oidcExchangeToken
-        ? 'spec.awsCredentials.oidcExchangeToken: OIDC token exchange is not supported by aigw yet; use credentialsFile'
-        : 'spec.awsCredentials.credentialsFile: required by aigw (it does not use the AWS SDK default chain)';
-      this.#builder.problem(`${this.#where}: ${why}`);
+      this.#builder.problem(
+        `${this.#where}: spec.awsCredentials.credentialsFile: required by aigw (it does not use the AWS SDK default chain)`,
+      );
       return undefined;
     }
     const profile = aws.credentialsFile.profile ?? 'default';
     const file = this.#file(aws.credentialsFile.secretRef, ['credentials'], {
       field: 'awsCredentials.credentialsFile',
-      required: true,
       transform: (ini) => defaultProfile(ini, profile),
     });
     return file === undefined ? undefined : { aws: { credentialsFile: file, region: aws.region } };
@@ -385,9 +428,8 @@ class CredentialReader {
   azure(spec: BackendSecurityPolicySpec): BackendAuth | undefined {
     const azure = spec.azureCredentials;
     const field = 'spec.azureCredentials';
-    const standalone = this.#builder.mode === 'standalone';
     let file: string | undefined;
-    if (standalone && azure?.oidcExchangeToken) {
+    if (azure?.oidcExchangeToken) {
       file = this.#rotated(spec, 'azure-oidc', {
         fileName: this.#fileName('token'),
         refs: [oidcSecret(`${field}.oidcExchangeToken`, azure.oidcExchangeToken)],
@@ -402,9 +444,7 @@ class CredentialReader {
       });
     } else {
       this.#builder.problem(
-        standalone
-          ? `${this.#where}: ${field}: one of clientSecretRef or oidcExchangeToken is required`
-          : `${this.#where}: ${field}.oidcExchangeToken: OIDC token exchange is not supported by aigw yet; use clientSecretRef with a "token" key`,
+        `${this.#where}: ${field}: one of clientSecretRef or oidcExchangeToken is required`,
       );
     }
     return file === undefined ? undefined : { azure: { tokenFile: file } };
@@ -413,13 +453,10 @@ class CredentialReader {
   gcp(spec: BackendSecurityPolicySpec): BackendAuth | undefined {
     const gcp = spec.gcpCredentials;
     const field = 'spec.gcpCredentials';
-    const standalone = this.#builder.mode === 'standalone';
-    const wif = standalone ? gcp?.workloadIdentityFederationConfig : undefined;
+    const wif = gcp?.workloadIdentityFederationConfig;
     if (!gcp || (!gcp.credentialsFile && !wif)) {
       this.#builder.problem(
-        standalone
-          ? `${this.#where}: ${field}: credentialsFile or workloadIdentityFederationConfig is required by aigw (Application Default Credentials are not supported yet)`
-          : `${this.#where}: ${field}.credentialsFile: required by aigw (a Secret with an access token under "token"; workload identity federation is not supported yet)`,
+        `${this.#where}: ${field}: credentialsFile or workloadIdentityFederationConfig is required by aigw (Application Default Credentials are not supported yet)`,
       );
       return undefined;
     }
@@ -466,8 +503,7 @@ class CredentialReader {
   /**
    * The token file of a Secret that holds either what an exchange reads (`exchangeKey`:
    * `client-secret`, `service_account.json`, upstream's keys) or a ready access token (`token`,
-   * aigw's). In standalone mode the exchange wins when both are there, as upstream reads only
-   * its own key; in kubernetes mode the controller exchanges, and only `token` is inlined.
+   * aigw's). The exchange wins when both are there, as upstream reads only its own key.
    */
   #tokenFile(
     spec: BackendSecurityPolicySpec,
@@ -481,8 +517,7 @@ class CredentialReader {
       exchangeKey: string;
     },
   ): string | undefined {
-    const standalone = this.#builder.mode === 'standalone';
-    if (standalone && this.#value(how.ref, how.exchangeKey) !== undefined) {
+    if (this.#value(how.ref, how.exchangeKey) !== undefined) {
       return this.#rotated(spec, how.kind, {
         fileName: this.#fileName('token'),
         refs: [{ field: how.refField, ref: how.ref, key: how.exchangeKey }],
@@ -490,12 +525,11 @@ class CredentialReader {
     }
     return this.#file(how.ref, ['token'], {
       field: how.field,
-      required: standalone,
-      ...(standalone ? { wanted: [how.exchangeKey, 'token'] } : {}),
+      wanted: [how.exchangeKey, 'token'],
     });
   }
 
-  /** Records a credential the caller exchanges (standalone mode); returns its file path. */
+  /** Records a credential the caller exchanges; returns its file path. */
   #rotated(
     spec: BackendSecurityPolicySpec,
     kind: CredentialRotationKind,
@@ -520,12 +554,15 @@ class CredentialReader {
       secrets[id] = { ...secrets[id], [ref.key]: value };
     }
     const { namespace, name, file } = this.#policy;
-    return this.#builder.rotate(how.fileName, {
+    const path = this.#credentialPath(how.fileName);
+    this.#builder.rotate({
       policy: { namespace, name, file, spec },
       kind,
+      path,
       secretRefs,
       secrets,
     });
+    return path;
   }
 
   /**
@@ -537,7 +574,6 @@ class CredentialReader {
     keys: readonly string[],
     how: {
       field: string;
-      required: boolean;
       transform?: (value: string) => string;
       wanted?: readonly string[];
     },
@@ -548,17 +584,15 @@ class CredentialReader {
     const key = keys.find((k) => secret && secretValue(secret.resource, k) !== undefined);
     const fileName = `${this.#policy.namespace}.${this.#policy.name}.${keys[0] ?? 'key'}`;
     if (!secret || key === undefined) {
-      if (how.required) {
-        const wanted = (how.wanted ?? keys).map((k) => `"${k}"`).join(' or ');
-        this.#builder.problem(
-          `${this.#where}: spec.${how.field}: Secret ${secretKey} has no key ${wanted} (aigw reads the credential from it)`,
-        );
-        return undefined;
-      }
-      return this.#builder.file(fileName, undefined);
+      const wanted = (how.wanted ?? keys).map((k) => `"${k}"`).join(' or ');
+      this.#builder.problem(
+        `${this.#where}: spec.${how.field}: Secret ${secretKey} has no key ${wanted} (aigw reads the credential from it)`,
+      );
+      return undefined;
     }
     const value = secretValue(secret.resource, key) ?? '';
-    return this.#builder.file(fileName, how.transform ? how.transform(value) : value);
+    this.#builder.file(fileName, how.transform ? how.transform(value) : value);
+    return this.#credentialPath(fileName);
   }
 }
 

@@ -47,7 +47,15 @@ describe('resourcesFromObjects', () => {
       loadResources([{ path: 'basic.yaml', text: upstreamBasic }], { target: 'kubernetes' }),
     );
     const { generated } = translateObjects(parsed(upstreamBasic).map(asStored));
-    expect(generated.length).toBe(4);
+    // HTTPRoute, two HTTPRouteFilters; config Secrets: one part, the index, the legacy one.
+    expect(generated.map((o) => (o as { kind: string }).kind)).toEqual([
+      'HTTPRoute',
+      'HTTPRouteFilter',
+      'HTTPRouteFilter',
+      'Secret',
+      'Secret',
+      'Secret',
+    ]);
     expect(generated).toEqual(fromFile.slice(0, generated.length));
   });
 

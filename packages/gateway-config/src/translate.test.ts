@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { legacyFilterConfigKey, parseFilterConfig } from '@aigw/filterapi';
 
 import { isResourceError } from './errors.js';
 import { loadResources } from './resources.js';
@@ -18,6 +19,8 @@ describe('translateToKubernetes', () => {
       'HTTPRoute/chat',
       'HTTPRouteFilter/ai-eg-host-rewrite-chat',
       'HTTPRouteFilter/ai-eg-route-not-found-response-chat',
+      'Secret/aigw-default-7b45c098724a-part-000',
+      'Secret/aigw-default-7b45c098724a',
       'Secret/aigw-default',
       'Gateway/aigw',
       'Backend/openai',
@@ -29,7 +32,65 @@ describe('translateToKubernetes', () => {
 
   it('makes no config Secret for a route attached to no Gateway', () => {
     const text = basic.replace('  parentRefs:\n    - name: aigw\n', '');
-    expect(kinds(text).filter((k) => k === 'Secret/aigw-default')).toEqual([]);
+    expect(kinds(text).filter((k) => k.startsWith('Secret/aigw-default'))).toEqual([]);
+  });
+
+  it('writes the config with the credentials inlined, the same objects every time', () => {
+    const translate = () =>
+      translateToKubernetes(loadResources([{ path: 'in.yaml', text: basic }]));
+    const objects = translate() as {
+      kind: string;
+      metadata: { name: string; labels?: Record<string, string> };
+      data?: Record<string, string>;
+    }[];
+    expect(translate()).toEqual(objects);
+    const legacy = objects.find((o) => o.metadata.name === 'aigw-default');
+    expect(legacy?.metadata.labels).toEqual({
+      'aigateway.envoyproxy.io/gateway-name': 'aigw',
+      'aigateway.envoyproxy.io/gateway-namespace': 'default',
+      'aigateway.envoyproxy.io/filter-config': 'legacy',
+    });
+    const config = parseFilterConfig(
+      Buffer.from(legacy?.data?.[legacyFilterConfigKey] ?? '', 'base64').toString('utf8'),
+    );
+    const aws = {
+      aws: {
+        credentialFileLiteral:
+          '[default]\naws_access_key_id = AKIA\naws_secret_access_key = secret\n',
+        region: 'us-east-1',
+      },
+    };
+    expect(config.backends.map((b) => b.auth)).toEqual([
+      { apiKey: { key: 'sk-test-openai' } },
+      aws,
+      aws,
+    ]);
+  });
+
+  it("copies the route's labels and annotations onto the HTTPRoute, ours winning", () => {
+    const text = basic.replace(
+      'metadata:\n  name: chat\n',
+      [
+        'metadata:',
+        '  name: chat',
+        '  labels: {team: ml}',
+        '  annotations:',
+        '    note: hi',
+        "    gateway.envoyproxy.io/ai-gateway-generated: 'false'",
+        '    kubectl.kubernetes.io/last-applied-configuration: "{}"',
+        '',
+      ].join('\n'),
+    );
+    expect(text).not.toBe(basic);
+    const route = translateToKubernetes(loadResources([{ path: 'in.yaml', text }])).find(
+      (o) => (o as { kind: string }).kind === 'HTTPRoute',
+    ) as { metadata: { labels?: unknown; annotations?: unknown } };
+    expect(route.metadata.labels).toEqual({ team: 'ml' });
+    expect(route.metadata.annotations).toEqual({
+      note: 'hi',
+      'gateway.envoyproxy.io/ai-gateway-generated': 'true',
+      'gateway.envoyproxy.io/backend-ref-priority': '0:openai:0,0:bedrock:1,1:bedrock:0',
+    });
   });
 
   it('refuses an MCPRoute, naming it', () => {

@@ -1,7 +1,7 @@
-import { join } from 'node:path/posix';
-
 import { stringify } from 'yaml';
+import { legacyFilterConfigKey } from '@aigw/filterapi';
 
+import { configSecrets } from './config-secrets.js';
 import { routeNotFoundMessage } from './envoy/routes.js';
 import { ResourceError } from './errors.js';
 import { buildFilterConfig } from './filter-config.js';
@@ -15,11 +15,14 @@ import type {
   ResourceSet,
 } from './resource-set.js';
 
-/** Where the controller mounts the extproc config Secret in the extproc container. */
+/**
+ * Where credential files were mounted when the config Secret carried them. Unused since the
+ * credentials are inlined in the config (kept for the package's exports).
+ */
 export const kubernetesFilterConfigDir = '/etc/filter-config';
 
-/** The key of the filter config in the extproc config Secret. */
-export const filterConfigKey = 'filter-config.yaml';
+/** The key of the filter config in the legacy config Secret `<gateway>-<namespace>`. */
+export const filterConfigKey = legacyFilterConfigKey;
 
 const aiGroup = 'aigateway.envoyproxy.io';
 const egGroup = 'gateway.envoyproxy.io';
@@ -101,6 +104,27 @@ function httpRouteRule(rule: PlannedRule, rootPrefix: string): object {
   };
 }
 
+/** Never copied from a route onto its HTTPRoute: kubectl's bookkeeping of the route itself. */
+const notCopied = new Set(['kubectl.kubernetes.io/last-applied-configuration']);
+
+/**
+ * The AIGatewayRoute's labels and annotations, copied onto its HTTPRoute as upstream does; ours
+ * (`generated`) win on the same key.
+ */
+function copiedMetadata(
+  route: Loaded<AnyAIGatewayRoute>,
+  generated: Readonly<Record<string, string>>,
+): { labels?: Record<string, string>; annotations: Record<string, string> } {
+  const { labels, annotations = {} } = route.resource.metadata;
+  const copied = Object.fromEntries(
+    Object.entries(annotations).filter(([key]) => !notCopied.has(key)),
+  );
+  return {
+    ...(labels && Object.keys(labels).length > 0 ? { labels: { ...labels } } : {}),
+    annotations: { ...copied, ...generated },
+  };
+}
+
 /** The HTTPRoute the controller creates for an AIGatewayRoute (protocols.md §5.2). */
 function httpRoute(
   route: Loaded<AnyAIGatewayRoute>,
@@ -117,12 +141,12 @@ function httpRoute(
     metadata: {
       name: route.name,
       namespace: route.namespace,
-      annotations: {
+      ...copiedMetadata(route, {
         // A change of backends or priorities changes the annotation, which makes Envoy Gateway
         // re-translate the route (it copies gateway.envoyproxy.io/* annotations into metadata).
         'gateway.envoyproxy.io/backend-ref-priority': priorities.join(','),
         'gateway.envoyproxy.io/ai-gateway-generated': 'true',
-      },
+      }),
       ownerReferences: [ownerReference(route)],
     },
     spec: {
@@ -175,34 +199,28 @@ function gatewaysOf(route: Loaded<AnyAIGatewayRoute>): string[] {
 }
 
 /**
- * The extproc config Secret of one Gateway, `<gateway>-<namespace>` as upstream names it: the
- * filter config of every route attached to it, plus the credential files it names (the
- * controller mounts the Secret at {@link kubernetesFilterConfigDir}).
+ * The extproc config Secrets of one Gateway, in its namespace: the filter config of every route
+ * attached to it, credentials inlined, laid out by {@link configSecrets} (upstream's names: the
+ * parts, the index `<gw>-<ns>-<h12>`, and the legacy `<gw>-<ns>` while it fits). The controller
+ * writes exactly these.
  */
-function configSecret(
+function gatewayConfigSecrets(
   resources: ResourceSet,
   gateway: string,
   problems: string[],
-): object | undefined {
+): readonly object[] {
   const routes = resources.aiGatewayRoutes.filter((r) => gatewaysOf(r).includes(gateway));
-  if (routes.length === 0) return undefined;
+  if (routes.length === 0) return [];
   const plan = planRoutes({ ...resources, aiGatewayRoutes: routes });
-  const result = buildFilterConfig(plan, {
-    mode: 'kubernetes',
-    credentialPath: (name) => join(kubernetesFilterConfigDir, name),
-  });
+  const result = buildFilterConfig(plan, { mode: 'kubernetes' });
   problems.push(...result.problems);
   const [namespace = 'default', name = ''] = gateway.split('/');
-  return {
-    apiVersion: 'v1',
-    kind: 'Secret',
-    metadata: { name: `${name}-${namespace}`, namespace },
-    type: 'Opaque',
-    stringData: {
-      [filterConfigKey]: stringify(result.config, { aliasDuplicateObjects: false }),
-      ...result.credentials,
-    },
-  };
+  return configSecrets({
+    gatewayNamespace: namespace,
+    gatewayName: name,
+    secretNamespace: namespace,
+    filterConfig: result.config,
+  }).secrets;
 }
 
 /**
@@ -223,7 +241,7 @@ export interface TranslateOptions {
 /**
  * The Kubernetes objects the controller creates for `resources` — per AIGatewayRoute an
  * HTTPRoute and its two HTTPRouteFilters (host rewrite, route-not-found), per Gateway the extproc
- * config Secret — followed by the user's own objects other than our CRs (Gateways, Backends,
+ * config Secrets (bundle parts, index, legacy; credentials inlined) — followed by the user's own objects other than our CRs (Gateways, Backends,
  * Secrets, BackendTLSPolicies, …), exactly as written, in input order.
  *
  * @throws ResourceError for what the translation does not support (MCPRoute, unusable credentials).
@@ -251,8 +269,7 @@ export function translateToKubernetes(
   }
   const gateways = [...new Set(resources.aiGatewayRoutes.flatMap(gatewaysOf))];
   for (const gateway of gateways) {
-    const secret = configSecret(plannable, gateway, problems);
-    if (secret) generated.push(secret);
+    generated.push(...gatewayConfigSecrets(plannable, gateway, problems));
   }
   if (problems.length > 0) throw new ResourceError([...new Set(problems)]);
   return [...generated, ...passThrough(resources)];

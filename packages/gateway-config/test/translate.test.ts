@@ -1,10 +1,18 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { parseFilterConfig } from '@aigw/filterapi';
+import {
+  assembleConfigBundle,
+  configBundleIndexKey,
+  configBundleIndexName,
+  configBundlePartKey,
+  legacyFilterConfigKey,
+  parseConfigBundleIndex,
+  parseFilterConfig,
+} from '@aigw/filterapi';
 
 import {
-  filterConfigKey,
+  gatewayNameLabel,
   loadResources,
   manifestsToYaml,
   translateToKubernetes,
@@ -36,17 +44,41 @@ describe('translateToKubernetes goldens', () => {
     );
   });
 
-  it.each(cases)('translate-%s: the config Secret holds a valid filter config', (name) => {
+  it.each(cases)('translate-%s: the config Secrets hold a valid filter config', (name) => {
     const docs = parseAllDocuments(translate(name)).map((d) => d.toJS() as Record<string, unknown>);
-    const secrets = docs.filter(
-      (d) =>
-        d.kind === 'Secret' &&
-        (d.stringData as Record<string, string> | undefined)?.[filterConfigKey],
-    );
-    expect(secrets.length).toBeGreaterThan(0);
-    for (const secret of secrets) {
-      const text = (secret.stringData as Record<string, string>)[filterConfigKey]!;
+    const decoded = (secret: Record<string, unknown>, key: string): string | undefined => {
+      const value = (secret.data as Record<string, string> | undefined)?.[key];
+      return value === undefined ? undefined : Buffer.from(value, 'base64').toString('utf8');
+    };
+    const legacy = docs.filter((d) => d.kind === 'Secret' && decoded(d, legacyFilterConfigKey));
+    expect(legacy.length).toBeGreaterThan(0);
+    for (const secret of legacy) {
+      const text = decoded(secret, legacyFilterConfigKey) ?? '';
       expect(() => parseFilterConfig(text)).not.toThrow();
+      // The bundle (index + parts) carries the same text, checksum checked.
+      const metadata = secret.metadata as { namespace: string; labels: Record<string, string> };
+      const gateway = {
+        gatewayName: metadata.labels[gatewayNameLabel] ?? '',
+        gatewayNamespace: metadata.namespace,
+      };
+      const byName = new Map(
+        docs
+          .filter((d) => d.kind === 'Secret')
+          .map((d) => [(d.metadata as { name: string }).name, d] as const),
+      );
+      const index = byName.get(configBundleIndexName(gateway));
+      expect(index).toBeDefined();
+      const assembled = assembleConfigBundle(
+        parseConfigBundleIndex(decoded(index!, configBundleIndexKey) ?? ''),
+        (part) => {
+          // Bytes, not text: a part may end inside a multi-byte character.
+          const data = (byName.get(part)?.data as Record<string, string> | undefined)?.[
+            configBundlePartKey
+          ];
+          return data === undefined ? undefined : Buffer.from(data, 'base64');
+        },
+      );
+      expect(assembled).toBe(text);
     }
   });
 });

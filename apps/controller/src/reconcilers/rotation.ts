@@ -75,8 +75,8 @@ function secretData(secret: KubeObject | undefined): SecretData | undefined {
   return { ...decoded, ...stringData };
 }
 
-/** The digest of {@link credentialSourceAnnotation}. */
-function sourceDigest(cache: ObjectCache, policy: PolicyInput): string {
+/** The digest of {@link credentialSourceAnnotation} for `policy`, given the Secrets cached. */
+export function sourceDigest(cache: ObjectCache, policy: PolicyInput): string {
   const versions = credentialSecretRefs(policy).map(
     (ref) => cache.get('Secret', ref.namespace, ref.name)?.metadata.resourceVersion ?? '',
   );

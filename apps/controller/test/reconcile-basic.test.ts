@@ -34,11 +34,18 @@ const basic = parseObjects(basicYaml);
 const ours = basic.filter((o) => o.apiVersion.startsWith('aigateway.envoyproxy.io/'));
 const routeManifest = basic.find((o) => o.kind === 'AIGatewayRoute');
 if (!routeManifest) throw new Error('basic.yaml has no AIGatewayRoute');
-const configSecretRef = {
+const secretRef = (name: string): KubeObject => ({
   apiVersion: 'v1',
   kind: 'Secret',
-  metadata: { name: 'envoy-ai-gateway-basic-default', namespace: 'default' },
-};
+  metadata: { name, namespace: 'default' },
+});
+/** The legacy config Secret `<gw>-<ns>` (the whole config while it fits). */
+const configSecretRef = secretRef('envoy-ai-gateway-basic-default');
+/** The bundle: its index and its one part. */
+const bundleRefs = [
+  secretRef('envoy-ai-gateway-basic-default-21a9f8f801bd'),
+  secretRef('envoy-ai-gateway-basic-default-21a9f8f801bd-part-000'),
+];
 
 describe('reconcilers on upstream examples/basic', () => {
   const harness = useHarness();
@@ -90,21 +97,20 @@ describe('reconcilers on upstream examples/basic', () => {
     const expected = translateToKubernetes(
       loadResources([{ path: 'basic.yaml', text: withServerFields }], { target: 'kubernetes' }),
     ) as KubeObject[];
-    const generated = expected.slice(0, 4);
+    const generated = expected.slice(0, 6);
     expect(generated.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([
       'HTTPRoute/envoy-ai-gateway-basic',
       'HTTPRouteFilter/ai-eg-host-rewrite-envoy-ai-gateway-basic',
       'HTTPRouteFilter/ai-eg-route-not-found-response-envoy-ai-gateway-basic',
+      'Secret/envoy-ai-gateway-basic-default-21a9f8f801bd-part-000',
+      'Secret/envoy-ai-gateway-basic-default-21a9f8f801bd',
       'Secret/envoy-ai-gateway-basic-default',
     ]);
-    for (const object of generated.slice(0, 3)) {
-      // Stored = translated, plus only what the API server defaults (path type, weights…).
+    for (const object of generated) {
+      // Stored = translated, plus only what the API server defaults (path type, weights…); the
+      // config Secrets byte for byte (data, labels).
       expect(await readObject(client, object)).toMatchObject(object);
     }
-    const [, , , expectedSecret] = generated as [unknown, unknown, unknown, KubeObject];
-    expect(decodedData(await readObject(client, configSecretRef))).toEqual(
-      expectedSecret['stringData'],
-    );
     // The translate output is printable as aigw prints it (sanity of the comparison input).
     expect(manifestsToYaml(generated)).toContain('route-not-found');
   });
@@ -119,6 +125,7 @@ describe('reconcilers on upstream examples/basic', () => {
     const watched = [
       ...ours,
       configSecretRef,
+      ...bundleRefs,
       {
         apiVersion: 'gateway.networking.k8s.io/v1',
         kind: 'HTTPRoute',
@@ -157,9 +164,10 @@ describe('reconcilers on upstream examples/basic', () => {
     ]);
     await waitFor(
       async () =>
-        Object.values(decodedData(await readObject(client, configSecretRef))).includes(
-          'rotated-key',
-        ),
+        // The key is inlined in the config (JSON).
+        (
+          decodedData(await readObject(client, configSecretRef))['filter-config.yaml'] ?? ''
+        ).includes('"key":"rotated-key"'),
       { description: 'the edited key in the config Secret', timeoutMs: 20_000 },
     );
 
@@ -168,10 +176,12 @@ describe('reconcilers on upstream examples/basic', () => {
       description: 'the route gone (finalizer removed)',
       timeoutMs: 20_000,
     });
-    await waitFor(async () => (await readObject(client, configSecretRef)) === undefined, {
-      description: 'the config Secret of the route-less Gateway deleted',
-      timeoutMs: 20_000,
-    });
+    for (const ref of [configSecretRef, ...bundleRefs]) {
+      await waitFor(async () => (await readObject(client, ref)) === undefined, {
+        description: `config Secret ${ref.metadata.name} of the route-less Gateway deleted`,
+        timeoutMs: 20_000,
+      });
+    }
     const httpRoute = await readObject(client, {
       apiVersion: 'gateway.networking.k8s.io/v1',
       kind: 'HTTPRoute',

@@ -1,19 +1,21 @@
-import { filterConfigKey } from '@aigw/gateway-config';
+import { configSecretNames, filterConfigRoleLabel } from '@aigw/gateway-config';
 
 import type { KubeObject } from '../runtime/contracts.js';
 
-/** The extproc configuration of one Gateway, as the generation produced it. */
+/**
+ * The extproc configuration of one Gateway, as the generation produced it: the config Secrets
+ * `aigw translate` emits for that Gateway (`configSecrets` of `@aigw/gateway-config`: the bundle
+ * parts, the index, and the legacy single Secret while the config fits; credentials inlined).
+ */
 export interface GatewayFilterConfig {
-  /** The filter config document (`@aigw/filterapi`), YAML. */
-  readonly yaml: string;
-  /** Credential files the config names (file name → content; paths under `/etc/filter-config`). */
-  readonly credentials: Readonly<Record<string, string>>;
+  readonly secrets: readonly KubeObject[];
 }
 
 /** The Secrets a Gateway's config is written to, and those of its names that must not exist. */
 export interface ConfigSecretsPlan {
+  /** Written in this order (parts, then the index, then the legacy Secret). */
   readonly secrets: readonly KubeObject[];
-  /** Secret names (in {@link ConfigSecretsPlan.namespace}) to delete when present. */
+  /** Secret names (in {@link ConfigSecretsPlan.namespace}) to delete when present, after writing. */
   readonly stale: readonly string[];
   /** Where they live. */
   readonly namespace: string;
@@ -21,38 +23,37 @@ export interface ConfigSecretsPlan {
 
 /**
  * Lays out a Gateway's extproc config as Secrets; `config` undefined means the Gateway is gone or
- * has no route, so every Secret of it is stale. Swappable: the sharded bundle (index + parts with
- * a checksum, `@aigw/filterapi`) replaces {@link legacyConfigSecrets} here.
+ * has no route, so every Secret of it is stale. Swappable (tests, or another delivery path).
  */
 export type ConfigSecrets = (
   gateway: { readonly namespace: string; readonly name: string },
   config: GatewayFilterConfig | undefined,
 ) => ConfigSecretsPlan;
 
-/** Upstream's legacy name of a Gateway's config Secret: `<gateway>-<namespace>`. */
-export function legacyConfigSecretName(gateway: { namespace: string; name: string }): string {
-  return `${gateway.name}-${gateway.namespace}`;
-}
+/** The order the extproc needs: parts before the index that lists them; the legacy one last. */
+const roleOrder: Readonly<Record<string, number>> = { part: 0, index: 1, legacy: 2 };
+
+const roleOf = (secret: KubeObject): number =>
+  roleOrder[secret.metadata.labels?.[filterConfigRoleLabel] ?? ''] ?? 3;
 
 /**
- * Upstream's legacy shape, as `aigw translate` writes it: one Secret `<gateway>-<namespace>` in
- * the Gateway's namespace, key `filter-config.yaml` plus one key per credential file. Written as
- * `data` (base64), which is how the API server stores it, so the cached copy compares equal.
- * Limited to 1 MiB by the API server.
+ * The sharded bundle, exactly as `aigw translate` emits it (`configSecrets`): the parts, then the
+ * index, then (while the config fits in 1 MiB) the legacy `<gateway>-<namespace>`, all in the
+ * Gateway's namespace. Every other name the Gateway's config can have — the part slots this config
+ * does not use and, for a config too large for it, the legacy Secret (`configSecrets`'
+ * `unusedPartNames` and `unusedLegacyName`) — is stale, and deleted once the new ones are written:
+ * an extproc reading the index never finds a part missing, and never reads a legacy Secret older
+ * than the bundle.
  */
-export const legacyConfigSecrets: ConfigSecrets = (gateway, config) => {
-  const name = legacyConfigSecretName(gateway);
-  if (config === undefined) return { secrets: [], stale: [name], namespace: gateway.namespace };
-  const entries = { [filterConfigKey]: config.yaml, ...config.credentials };
-  const data = Object.fromEntries(
-    Object.entries(entries).map(([key, value]) => [key, Buffer.from(value).toString('base64')]),
-  );
-  const secret: KubeObject = {
-    apiVersion: 'v1',
-    kind: 'Secret',
-    metadata: { name, namespace: gateway.namespace },
-    type: 'Opaque',
-    data,
+export const bundleConfigSecrets: ConfigSecrets = (gateway, config) => {
+  const all = configSecretNames({ gatewayNamespace: gateway.namespace, gatewayName: gateway.name });
+  const secrets = (config?.secrets ?? [])
+    .filter((secret) => secret.metadata.namespace === gateway.namespace)
+    .sort((a, b) => roleOf(a) - roleOf(b));
+  const written = new Set(secrets.map((secret) => secret.metadata.name));
+  return {
+    secrets,
+    stale: all.filter((name) => !written.has(name)),
+    namespace: gateway.namespace,
   };
-  return { secrets: [secret], stale: [], namespace: gateway.namespace };
 };

@@ -1,4 +1,4 @@
-import { filterConfigKey } from '@aigw/gateway-config';
+import { configSecretNames } from '@aigw/gateway-config';
 
 import type { KubeObject, ReconcileContext, Reconciler } from '../runtime/contracts.js';
 import { applyIfChanged } from './apply.js';
@@ -10,8 +10,8 @@ import { gatherRoute, generate, generateRoute, narrowed } from './route-set.js';
 /**
  * The filter config of a Gateway: every valid route attached to it (each checked alone, so one bad
  * route leaves the others working), generated together by `@aigw/gateway-config` in `kubernetes`
- * mode — the config Secret `aigw translate` writes for this Gateway, taken apart into the
- * document and its credential files. Undefined when no valid route is attached.
+ * mode — the config Secrets `aigw translate` writes for this Gateway (bundle and legacy,
+ * credentials inlined). Undefined when no valid route is attached.
  */
 function filterConfigOf(
   context: ReconcileContext,
@@ -31,15 +31,16 @@ function filterConfigOf(
     // Each route generated alone; together they must too. If not, that is a bug to retry/report.
     throw new GatewayConfigError(gateway, generation.problems);
   }
-  const secret = generation.generated.find(
+  const names = new Set(
+    configSecretNames({ gatewayNamespace: gateway.namespace, gatewayName: gateway.name }),
+  );
+  const secrets = generation.generated.filter(
     (o) =>
       o.kind === 'Secret' &&
       o.metadata.namespace === gateway.namespace &&
-      o.metadata.name === `${gateway.name}-${gateway.namespace}`,
-  ) as { stringData?: Record<string, string> } | undefined;
-  if (secret === undefined) return undefined;
-  const { [filterConfigKey]: yaml = '', ...credentials } = secret.stringData ?? {};
-  return { yaml, credentials };
+      names.has(o.metadata.name),
+  );
+  return secrets.length === 0 ? undefined : { secrets };
 }
 
 /** The routes of a Gateway failed to generate together although each did alone. */
@@ -53,8 +54,8 @@ export class GatewayConfigError extends Error {
 }
 
 /**
- * Gateway: writes the extproc config of its routes through `configSecrets` (the legacy single
- * Secret until the sharded bundle replaces it), deletes what is stale (all of it once the Gateway
+ * Gateway: writes the extproc config of its routes through `configSecrets` (the sharded bundle,
+ * parts before the index, then the legacy Secret), deletes what is stale (all of it once the Gateway
  * is gone), and queues its routes that are not Accepted (one may be waiting for this Gateway).
  */
 export function gatewayReconciler(options: ResolvedOptions): Reconciler {

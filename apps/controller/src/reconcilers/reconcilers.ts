@@ -3,7 +3,7 @@ import { aiGatewayRouteReconciler, generatedObjectReconciler } from './ai-gatewa
 import { aiServiceBackendReconciler } from './ai-service-backend.js';
 import { backendReconciler } from './backend.js';
 import { backendSecurityPolicyReconciler } from './backend-security-policy.js';
-import { legacyConfigSecrets } from './config-secrets.js';
+import { bundleConfigSecrets } from './config-secrets.js';
 import { gatewayConfigReconciler } from './gateway-config.js';
 import { gatewayReconciler } from './gateway.js';
 import type { ReconcilerOptions, ResolvedOptions } from './options.js';
@@ -25,7 +25,7 @@ export function createReconcilers(
   const resolved: ResolvedOptions = {
     rootPrefix: options.rootPrefix,
     now: options.now ?? (() => new Date()),
-    configSecrets: options.configSecrets ?? legacyConfigSecrets,
+    configSecrets: options.configSecrets ?? bundleConfigSecrets,
     rotateCredentials: options.rotateCredentials,
   };
   return {

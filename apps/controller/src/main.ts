@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
+import { endpointsFromEnv } from '@aigw/cloud-credentials';
 import { createLogger, startHttpService, type HttpService, type MainArgs } from '@aigw/service-kit';
 import { loadConfig } from './config.js';
 import { createReconcilers } from './reconcilers/reconcilers.js';
+import { createCredentialRotator } from './reconcilers/rotation.js';
 import type { Kind, Reconciler } from './runtime/contracts.js';
 import { Controller } from './runtime/controller.js';
 import { contextNamespace, loadKubeConfig } from './runtime/kube-config.js';
@@ -45,7 +47,12 @@ export async function main(
   const controller = new Controller({
     kubeConfig,
     log,
-    reconcilers: options.reconcilers ?? createReconcilers({ rootPrefix: config.rootPrefix }),
+    reconcilers:
+      options.reconcilers ??
+      createReconcilers({
+        rootPrefix: config.rootPrefix,
+        rotateCredentials: createCredentialRotator({ endpoints: endpointsFromEnv(args.env) }),
+      }),
     namespaces: config.watchNamespaces,
     resyncMs: config.resyncPeriodMs,
     concurrency: config.maxConcurrentReconciles,

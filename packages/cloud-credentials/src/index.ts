@@ -34,6 +34,7 @@ export {
 } from './gcp.js';
 export { fetchOidcToken, type ExpiringToken, type OidcClientConfig } from './oidc.js';
 export type { Endpoints, ExchangeOptions } from './options.js';
+export { EndpointEnvError, endpointEnv, endpointsFromEnv } from './endpoints-env.js';
 export {
   credentialSecretKeys,
   credentialSecretRefs,

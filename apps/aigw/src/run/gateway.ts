@@ -1,6 +1,7 @@
 import { rm } from 'node:fs/promises';
 import { setTimeout as delay } from 'node:timers/promises';
 import { isDeepStrictEqual } from 'node:util';
+import { endpointsFromEnv } from '@aigw/cloud-credentials';
 import type { EndpointLayout, StandaloneConfig, StandaloneOptions } from '@aigw/gateway-config';
 import type { Logger } from 'pino';
 import { describeExit, type Child } from './child.js';
@@ -23,12 +24,7 @@ import { discoverModels, type ModelSource } from './model-discovery.js';
 import { OutputWatch } from './output-watch.js';
 import { xdsRejections } from './probes.js';
 import { checkBindable, freePort } from './ports.js';
-import {
-  CredentialRotations,
-  endpointsFromEnv,
-  RotationStartError,
-  type CredentialRotation,
-} from './rotation.js';
+import { CredentialRotations, RotationStartError, type CredentialRotation } from './rotation.js';
 import {
   createStateDir,
   removeStaleStateDirs,

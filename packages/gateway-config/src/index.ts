@@ -52,7 +52,6 @@ export {
 export { substituteEnv, type SubstituteEnvOptions } from './substitute-env.js';
 export {
   filterConfigKey,
-  kubernetesFilterConfigDir,
   manifestsToYaml,
   translateToKubernetes,
   type TranslateOptions,

@@ -15,12 +15,6 @@ import type {
   ResourceSet,
 } from './resource-set.js';
 
-/**
- * Where credential files were mounted when the config Secret carried them. Unused since the
- * credentials are inlined in the config (kept for the package's exports).
- */
-export const kubernetesFilterConfigDir = '/etc/filter-config';
-
 /** The key of the filter config in the legacy config Secret `<gateway>-<namespace>`. */
 export const filterConfigKey = legacyFilterConfigKey;
 

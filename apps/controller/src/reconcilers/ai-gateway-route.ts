@@ -18,28 +18,6 @@ export function routeFilterNames(route: string): readonly [string, string] {
   return [`ai-eg-host-rewrite-${route}`, `ai-eg-route-not-found-response-${route}`];
 }
 
-/** Never copied from a route onto its HTTPRoute: kubectl's bookkeeping of the route itself. */
-const notCopied = new Set(['kubectl.kubernetes.io/last-applied-configuration']);
-
-/**
- * The HTTPRoute as generated, plus the route's labels and annotations (upstream copies them; the
- * generated annotations win on the same key).
- */
-function withCopiedMetadata(httpRoute: KubeObject, route: KubeObject): KubeObject {
-  const copied = Object.fromEntries(
-    Object.entries(route.metadata.annotations ?? {}).filter(([key]) => !notCopied.has(key)),
-  );
-  const labels = route.metadata.labels;
-  return {
-    ...httpRoute,
-    metadata: {
-      ...httpRoute.metadata,
-      ...(labels && Object.keys(labels).length > 0 ? { labels } : {}),
-      annotations: { ...copied, ...httpRoute.metadata.annotations },
-    },
-  };
-}
-
 function isControlledBy(object: KubeObject | undefined, uid: string | undefined): boolean {
   return (object?.metadata.ownerReferences ?? []).some(
     (ref) => (ref as { uid?: string; controller?: boolean }).uid === uid && uid !== undefined,
@@ -97,7 +75,7 @@ export function aiGatewayRouteReconciler(options: ResolvedOptions): Reconciler {
       const filterNames = new Set(routeFilterNames(route.metadata.name));
       for (const object of generation.generated) {
         if (object.kind === 'HTTPRoute' && object.metadata.name === route.metadata.name) {
-          await applyIfChanged(context, 'HTTPRoute', withCopiedMetadata(object, route));
+          await applyIfChanged(context, 'HTTPRoute', object);
         } else if (object.kind === 'HTTPRouteFilter' && filterNames.has(object.metadata.name)) {
           await applyIfChanged(context, 'HTTPRouteFilter', object);
         }

@@ -29,7 +29,7 @@ export interface ReconcilerOptions {
   readonly rootPrefix?: string;
   /** The clock of `lastTransitionTime` (tests inject one). */
   readonly now?: () => Date;
-  /** The extproc config Secret(s) of a Gateway; default {@link legacyConfigSecrets}. */
+  /** The extproc config Secret(s) of a Gateway; default {@link bundleConfigSecrets}. */
   readonly configSecrets?: ConfigSecrets;
   /** Credential rotation of BackendSecurityPolicies; none by default. */
   readonly rotateCredentials?: CredentialRotator;

@@ -123,7 +123,7 @@ build_both() {
   local start kmod kinfo emod einfo kreplaces ereplaces date commit ecommit
   start=$(date +%s)
   require_go
-  say "building kube-apiserver $KUBE_VERSION + etcd $ETCD_VERSION in one go build from the Go module proxy (cold: ~15 min on 2 cores; Go caches in .tools/go)"
+  say "building kube-apiserver $KUBE_VERSION + etcd $ETCD_VERSION in one go build from the Go module proxy (cold: about 3 min on 2 idle cores, longer under load; Go caches in .tools/go)"
   kmod=$(mod_field "k8s.io/kubernetes@$KUBE_VERSION" GoMod)
   kinfo=$(mod_field "k8s.io/kubernetes@$KUBE_VERSION" Info)
   emod=$(mod_field "go.etcd.io/etcd/server/v3@$ETCD_VERSION" GoMod)

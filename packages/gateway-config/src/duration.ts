@@ -16,7 +16,7 @@ export function durationMs(text: string): number | undefined {
 }
 
 /** A Gateway API duration as an Envoy (protobuf JSON) duration: `1m30s` → `90s`, `500ms` → `0.500s`. */
-export function envoyDuration(text: string): string {
+export function envoyDuration(text: string): `${string}s` {
   const ms = durationMs(text) ?? 0;
   return ms % 1000 === 0 ? `${String(ms / 1000)}s` : `${(ms / 1000).toFixed(3)}s`;
 }

@@ -35,7 +35,15 @@ export {
   type RouteSummary,
   type StandaloneConfig,
   type StandaloneOptions,
+  type StandaloneXds,
 } from './standalone.js';
+export type * from './envoy/types.js';
+export type {
+  RateLimitDescriptor,
+  RateLimitRules,
+  RateLimitUnit,
+  RateLimitValue,
+} from './rate-limit.js';
 export { extProcFilter, upstreamHttpFilters } from './envoy/ext-proc.js';
 export {
   defaultEndpointLayout,

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 
 import { planRoutes } from './plan.js';
+import type { RateLimitAction } from './envoy/types.js';
 import { buildRateLimits } from './rate-limit.js';
 import { loadResources } from './resources.js';
 
@@ -198,13 +199,12 @@ describe('buildRateLimits: QuotaPolicy', () => {
   });
 
   it('checks every quota of the backend on its routes and charges each when the stream ends', () => {
-    const entries = result.routeRateLimits.get('default/chat/rule/0') as {
-      actions: { generic_key?: { descriptor_value: string } }[];
-      hits_addend: object;
-    }[];
-    expect(
-      entries.map((e) => [e.actions[0]?.generic_key?.descriptor_value, e.hits_addend]),
-    ).toEqual([
+    const entries = result.routeRateLimits.get('default/chat/rule/0') ?? [];
+    const limitId = (action: RateLimitAction | undefined): string | undefined =>
+      action !== undefined && 'generic_key' in action
+        ? action.generic_key.descriptor_value
+        : undefined;
+    expect(entries.map((e) => [limitId(e.actions[0]), e.hits_addend])).toEqual([
       ['default/quota/backend/bedrock/service', { number: 0 }],
       [
         'default/quota/backend/bedrock/service',

@@ -3,16 +3,44 @@ import type { LLMRequestCost } from '@aigw/filterapi';
 
 import { durationMs } from './duration.js';
 import { metadataNamespace, rateLimitDomain } from './envoy/names.js';
+import type { RateLimitAction, RouteRateLimit } from './envoy/types.js';
 import type { BackendTrafficPolicy, RateLimitRule } from './kube-types.js';
 import { modelHeader, type Plan, type PlannedRule } from './plan.js';
 import { objectLabel, type Loaded } from './resource-set.js';
 
+/** A window of the limiter (apps/ratelimit's, envoyproxy/ratelimit's lower-case `unit`). */
+export type RateLimitUnit = 'second' | 'minute' | 'hour' | 'day' | 'week' | 'month' | 'year';
+
+/** The limit of a descriptor (`rate_limit:`). */
+export interface RateLimitValue {
+  readonly unit: RateLimitUnit;
+  readonly requests_per_unit: number;
+}
+
+/**
+ * One descriptor of the rules file: a key (and value), and either a limit (a leaf, optionally in
+ * shadow mode) or nested descriptors.
+ */
+export type RateLimitDescriptor = {
+  readonly key: string;
+  readonly value?: string;
+} & (
+  | { readonly rate_limit: RateLimitValue; readonly shadow_mode?: boolean }
+  | { readonly descriptors: readonly RateLimitDescriptor[] }
+);
+
+/** The apps/ratelimit rules file (envoyproxy/ratelimit's YAML shape), one domain. */
+export interface RateLimitRules {
+  readonly domain: string;
+  readonly descriptors: readonly RateLimitDescriptor[];
+}
+
 /** The rate limits of a plan: the limiter's rules and the matching Envoy route entries. */
 export interface RateLimitResult {
   /** The apps/ratelimit rules file (one domain), when anything is limited. */
-  readonly rules: object | undefined;
+  readonly rules: RateLimitRules | undefined;
   /** Envoy `RateLimit` entries per rule id (for RateLimitPerRoute). */
-  readonly routeRateLimits: ReadonlyMap<string, readonly object[]>;
+  readonly routeRateLimits: ReadonlyMap<string, readonly RouteRateLimit[]>;
   /** Filter-config costs the limits charge (quota cost expressions). */
   readonly costs: readonly LLMRequestCost[];
   readonly needsRateLimit: boolean;
@@ -37,7 +65,7 @@ interface Limit {
   /** Unique id: the first descriptor entry (`limit=<id>`). */
   readonly id: string;
   readonly selectors: readonly Selector[];
-  readonly unit: string;
+  readonly unit: RateLimitUnit;
   readonly requestsPerUnit: number;
   readonly shadow: boolean;
   /** Request-path entry's hits; undefined = Envoy's default of 1 per request. */
@@ -48,7 +76,17 @@ interface Limit {
   readonly ruleIds: readonly string[];
 }
 
-const windowUnits: ReadonlyMap<number, string> = new Map([
+/** Envoy Gateway's units, as the limiter spells them. */
+const lowerUnit: Readonly<Record<RateLimitRule['limit']['unit'], RateLimitUnit>> = {
+  Second: 'second',
+  Minute: 'minute',
+  Hour: 'hour',
+  Day: 'day',
+  Month: 'month',
+  Year: 'year',
+};
+
+const windowUnits: ReadonlyMap<number, RateLimitUnit> = new Map<number, RateLimitUnit>([
   [1_000, 'second'],
   [60_000, 'minute'],
   [3_600_000, 'hour'],
@@ -80,7 +118,7 @@ export function buildRateLimits(plan: Plan): RateLimitResult {
     if (found.length > 0) owners.push(`${policy.file}: ${objectLabel('QuotaPolicy', policy)}`);
     limits.push(...found);
   }
-  const routeRateLimits = new Map<string, object[]>();
+  const routeRateLimits = new Map<string, RouteRateLimit[]>();
   for (const limit of limits) {
     for (const ruleId of limit.ruleIds) {
       const entries = routeRateLimits.get(ruleId) ?? [];
@@ -104,10 +142,10 @@ export function buildRateLimits(plan: Plan): RateLimitResult {
 const selectorKey = (j: number): string => `match-${String(j)}`;
 
 /** The Envoy actions of a limit; their order is the descriptor's entry order. */
-function actions(limit: Limit): object[] {
+function actions(limit: Limit): RateLimitAction[] {
   return [
     { generic_key: { descriptor_key: 'limit', descriptor_value: limit.id } },
-    ...limit.selectors.map((s, j) => {
+    ...limit.selectors.map((s, j): RateLimitAction => {
       if (s.type === 'Distinct') {
         return { request_headers: { header_name: s.name, descriptor_key: selectorKey(j) } };
       }
@@ -125,13 +163,13 @@ function actions(limit: Limit): object[] {
   ];
 }
 
-const hitsAddend = (hits: Hits): object =>
+const hitsAddend = (hits: Hits): Hits =>
   'number' in hits ? { number: hits.number } : { format: hits.format };
 
 /** The request-path entry and, with a response cost, the stream-done entry (identical actions). */
-function envoyEntries(limit: Limit): object[] {
+function envoyEntries(limit: Limit): RouteRateLimit[] {
   const acts = actions(limit);
-  const entries: object[] = [
+  const entries: RouteRateLimit[] = [
     {
       actions: acts,
       ...(limit.requestHits === undefined ? {} : { hits_addend: hitsAddend(limit.requestHits) }),
@@ -148,22 +186,22 @@ function envoyEntries(limit: Limit): object[] {
 }
 
 /** The limiter's descriptor tree of a limit: `limit=<id>`, then one level per selector. */
-function descriptorTree(limit: Limit): object {
+function descriptorTree(limit: Limit): RateLimitDescriptor {
   const leaf = {
     rate_limit: { unit: limit.unit, requests_per_unit: limit.requestsPerUnit },
     ...(limit.shadow ? { shadow_mode: true } : {}),
   };
-  let node: object = leaf;
+  // Built from the innermost level out: the last selector's level holds the limit.
+  let node: RateLimitDescriptor | undefined;
   for (let j = limit.selectors.length - 1; j >= 0; j--) {
     const selector = limit.selectors[j];
     const level = {
       key: selectorKey(j),
       ...(selector?.type === 'Distinct' ? {} : { value: selectorKey(j) }),
     };
-    node =
-      j === limit.selectors.length - 1 ? { ...level, ...leaf } : { ...level, descriptors: [node] };
+    node = node === undefined ? { ...level, ...leaf } : { ...level, descriptors: [node] };
   }
-  return limit.selectors.length === 0
+  return node === undefined
     ? { key: 'limit', value: limit.id, ...leaf }
     : { key: 'limit', value: limit.id, descriptors: [node] };
 }
@@ -190,7 +228,7 @@ function toSelectors(
   });
 }
 
-function windowUnit(ms: number | undefined): string | undefined {
+function windowUnit(ms: number | undefined): RateLimitUnit | undefined {
   return ms === undefined ? undefined : windowUnits.get(ms);
 }
 
@@ -278,7 +316,7 @@ function trafficPolicyLimit(context: {
   return {
     id: `${policy.namespace}/${policy.name}/rule/${String(index)}`,
     selectors: toSelectors(headers, problem, `${field}.clientSelectors.headers`),
-    unit: rule.limit.unit.toLowerCase(),
+    unit: lowerUnit[rule.limit.unit],
     requestsPerUnit: rule.limit.requests,
     shadow: rule.shadowMode ?? false,
     requestHits: costHits(rule.cost?.request, (m) => {
@@ -433,7 +471,7 @@ function quotaLimits(context: {
     responseHits: { format: `%DYNAMIC_METADATA(${metadataNamespace}:${costKey})%` },
     ruleIds: scope.rules.map((r) => r.id),
   };
-  const unitOf = (value: QuotaValue, at: string): string => {
+  const unitOf = (value: QuotaValue, at: string): RateLimitUnit => {
     const unit = windowUnit(durationMs(value.duration));
     if (unit === undefined) {
       problem(

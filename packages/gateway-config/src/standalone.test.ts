@@ -31,12 +31,14 @@ function problems(text: string, opts: StandaloneOptions = options): readonly str
 }
 
 type Json = Record<string, unknown>;
-const resources = (config: StandaloneConfig, file: string): Json[] =>
-  (config.xds[file] as { resources: Json[] }).resources;
+/** A loosely typed view of generated JSON, for probing fields the way Envoy reads them. */
+const json = (value: unknown): Json => JSON.parse(JSON.stringify(value)) as Json;
+const resources = (config: StandaloneConfig, file: keyof StandaloneConfig['xds']): Json[] =>
+  config.xds[file].resources.map(json);
 
 describe('buildStandalone: bootstrap', () => {
   const config = build();
-  const bootstrap = config.bootstrap as Json;
+  const { bootstrap } = config;
 
   it('binds admin to 127.0.0.1 and sets the graceful ext_proc close the extproc needs', () => {
     expect(bootstrap.admin).toEqual({
@@ -48,7 +50,7 @@ describe('buildStandalone: bootstrap', () => {
   });
 
   it('has the extproc cluster on its Unix socket over HTTP/2, and no rate-limit cluster', () => {
-    const clusters = (bootstrap.static_resources as { clusters: Json[] }).clusters;
+    const clusters = bootstrap.static_resources.clusters;
     expect(clusters.map((c) => c.name)).toEqual(['extproc']);
     expect(JSON.stringify(clusters[0])).toContain('{"pipe":{"path":"/run/aigw/extproc.sock"}}');
     expect(JSON.stringify(clusters[0])).toContain('http2_protocol_options');
@@ -91,8 +93,7 @@ describe('buildStandalone: bootstrap', () => {
 
   it('adds the rate-limit cluster and filter when the caller gives an address', () => {
     const withLimiter = build(basic, { ...options, rateLimit: { host: '127.0.0.1', port: 8081 } });
-    const clusters = ((withLimiter.bootstrap as Json).static_resources as { clusters: Json[] })
-      .clusters;
+    const clusters = withLimiter.bootstrap.static_resources.clusters;
     expect(clusters.map((c) => c.name)).toEqual(['extproc', 'ratelimit']);
     const lds = JSON.stringify(resources(withLimiter, 'xds/lds.yaml'));
     expect(lds).toContain('"domain":"ai-gateway"');

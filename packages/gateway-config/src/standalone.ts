@@ -5,12 +5,20 @@ import { FilterConfigSchema, type FilterConfigInput } from '@aigw/filterapi';
 import { bootstrap, discoveryResponse } from './envoy/bootstrap.js';
 import { ruleCluster } from './envoy/clusters.js';
 import type { EndpointLayout } from './envoy/endpoint-prefixes.js';
+import { typeUrl } from './envoy/names.js';
 import { gatewayListener } from './envoy/listener.js';
 import { routeConfiguration } from './envoy/routes.js';
+import type {
+  Bootstrap,
+  ClusterResource,
+  DiscoveryResponse,
+  Listener,
+  RouteConfiguration,
+} from './envoy/types.js';
 import { ResourceError } from './errors.js';
 import { buildFilterConfig, type CredentialRotation, type ModelEntry } from './filter-config.js';
 import { modelPatterns, planRoutes, type Plan } from './plan.js';
-import { buildRateLimits } from './rate-limit.js';
+import { buildRateLimits, type RateLimitRules } from './rate-limit.js';
 import type { ResourceSet } from './resource-set.js';
 import { formatZodIssue } from './zod-issues.js';
 
@@ -57,9 +65,9 @@ export interface RouteSummary {
 /** Everything `aigw run` writes before starting Envoy, the extproc and the limiter. */
 export interface StandaloneConfig {
   /** Envoy bootstrap: admin, static extproc (+ ratelimit) clusters, runtime, file-based LDS/CDS. */
-  readonly bootstrap: object;
+  readonly bootstrap: Bootstrap;
   /** File name relative to `stateDir` → discovery-response content; write clusters first. */
-  readonly xds: Readonly<Record<string, object>>;
+  readonly xds: StandaloneXds;
   /** The @aigw/filterapi document for the extproc's `--config` file. */
   readonly filterConfig: FilterConfigInput;
   /** Relative path under `stateDir` → content: credential files the filter config names. */
@@ -71,7 +79,7 @@ export interface StandaloneConfig {
    */
   readonly rotations: readonly CredentialRotation[];
   /** The apps/ratelimit rules file content, when any token limit or quota is configured. */
-  readonly rateLimitRules?: object;
+  readonly rateLimitRules?: RateLimitRules;
   /** True when the Envoy config calls the rate-limit service (the caller must run it). */
   readonly needsRateLimit: boolean;
   /** What the caller prints at startup. */
@@ -80,6 +88,16 @@ export interface StandaloneConfig {
 
 /** The xDS file names, relative to the state directory, in the order they must be written. */
 export const xdsFiles = { cds: 'xds/cds.yaml', rds: 'xds/rds.yaml', lds: 'xds/lds.yaml' } as const;
+
+/**
+ * The xDS files of {@link StandaloneConfig}: clusters, routes, listener. (A type alias, not an
+ * interface, so that it is assignable to a `Record<string, …>` of files.)
+ */
+export type StandaloneXds = {
+  readonly [xdsFiles.cds]: DiscoveryResponse<ClusterResource>;
+  readonly [xdsFiles.rds]: DiscoveryResponse<RouteConfiguration>;
+  readonly [xdsFiles.lds]: DiscoveryResponse<Listener>;
+};
 
 /** Directory (relative to the state directory) of the credential files. */
 export const credentialsDir = 'credentials';
@@ -146,8 +164,8 @@ export function buildStandalone(
     }),
     xds: {
       [xdsFiles.cds]: discoveryResponse(
-        clusters.map((c) => ({
-          '@type': 'type.googleapis.com/envoy.config.cluster.v3.Cluster',
+        clusters.map((c): ClusterResource => ({
+          '@type': typeUrl('envoy.config.cluster.v3.Cluster'),
           ...c.cluster,
         })),
       ),

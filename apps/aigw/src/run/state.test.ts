@@ -25,7 +25,7 @@ afterEach(() => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
-const cluster = (name: string): object => ({ '@type': 'Cluster', name });
+const cluster = (name: string): { '@type': string; name: string } => ({ '@type': 'Cluster', name });
 
 function state(overrides: Partial<GeneratedState> = {}): GeneratedState {
   return {
@@ -96,12 +96,9 @@ describe('withBackendsOf', () => {
 });
 
 describe('clusterNames', () => {
-  it('reads resources[].name and ignores anything else', () => {
-    expect(clusterNames({ resources: [cluster('a'), { x: 1 }, null, cluster('b')] })).toEqual([
-      'a',
-      'b',
-    ]);
-    expect(clusterNames({})).toEqual([]);
+  it('reads resources[].name and ignores resources without one', () => {
+    expect(clusterNames({ resources: [cluster('a'), {}, cluster('b')] })).toEqual(['a', 'b']);
+    expect(clusterNames({ resources: [] })).toEqual([]);
   });
 });
 

@@ -5,11 +5,30 @@ import { basename, extname, join } from 'node:path';
 import { stringify } from 'yaml';
 import { writeFileAtomic } from './atomic-write.js';
 
-/** What `aigw run` writes for its children: the parts of `@aigw/gateway-config`'s output it uses. */
+/**
+ * What the writer reads of an xDS file: the names of its resources (a gateway-config
+ * `DiscoveryResponse` is one).
+ */
+export interface XdsDocument {
+  readonly resources: readonly { readonly name?: string | undefined }[];
+}
+
+/**
+ * What the writer reads of a filter config: its backends' names, for the bridge config (a
+ * gateway-config `FilterConfigInput` is one). The rest is written as given.
+ */
+export type FilterConfigDocument = Readonly<Record<string, unknown>> & {
+  readonly backends?: readonly { readonly name: string }[] | undefined;
+};
+
+/**
+ * What `aigw run` writes for its children: the parts of `@aigw/gateway-config`'s output it uses
+ * (a `StandaloneConfig` is one), typed by what the writer reads; the rest is serialised as is.
+ */
 export interface GeneratedState {
   readonly bootstrap: object;
-  readonly xds: Readonly<Record<string, object>>;
-  readonly filterConfig: object;
+  readonly xds: Readonly<Record<string, XdsDocument>>;
+  readonly filterConfig: FilterConfigDocument;
   readonly files: Readonly<Record<string, string>>;
   /**
    * Credential files the filter config names that aigw's rotators write (`rotation.ts`): kept
@@ -97,13 +116,8 @@ export function xdsOrder(path: string): number {
 }
 
 /** Cluster names declared in a CDS file (`resources[].name`). */
-export function clusterNames(content: object): string[] {
-  const resources = (content as { resources?: unknown }).resources;
-  if (!Array.isArray(resources)) return [];
-  return resources.flatMap((resource: unknown) => {
-    const name = (resource as { name?: unknown } | null)?.name;
-    return typeof name === 'string' ? [name] : [];
-  });
+export function clusterNames(content: XdsDocument): string[] {
+  return content.resources.flatMap(({ name }) => (name === undefined ? [] : [name]));
 }
 
 /** Hooks of {@link StateWriter.apply}. */
@@ -117,27 +131,29 @@ export interface ApplyHooks {
   readonly filterConfigLoaded?: (uuid: string) => Promise<void>;
 }
 
-interface NamedBackends {
-  readonly backends?: readonly { readonly name: string }[];
-}
-
 /**
  * `next` with the backends of `previous` that `next` dropped: the filter config the extproc needs
  * while Envoy may still route by either generation of the xDS files.
  */
-export function withBackendsOf(next: object, previous: object): object {
-  const nextBackends = (next as NamedBackends).backends ?? [];
+export function withBackendsOf(
+  next: FilterConfigDocument,
+  previous: FilterConfigDocument,
+): FilterConfigDocument {
+  const nextBackends = next.backends ?? [];
   const names = new Set(nextBackends.map((backend) => backend.name));
-  const dropped = ((previous as NamedBackends).backends ?? []).filter((b) => !names.has(b.name));
+  const dropped = (previous.backends ?? []).filter((b) => !names.has(b.name));
   return dropped.length === 0 ? next : { ...next, backends: [...nextBackends, ...dropped] };
 }
 
-function backendNames(config: object | undefined): Set<string> {
-  return new Set(((config as NamedBackends | undefined)?.backends ?? []).map((b) => b.name));
+function backendNames(config: FilterConfigDocument | undefined): Set<string> {
+  return new Set((config?.backends ?? []).map((b) => b.name));
 }
 
 /** Whether `next` has a backend `previous` does not. */
-export function addsBackends(next: object, previous: object | undefined): boolean {
+export function addsBackends(
+  next: FilterConfigDocument,
+  previous: FilterConfigDocument | undefined,
+): boolean {
   const known = backendNames(previous);
   return [...backendNames(next)].some((name) => !known.has(name));
 }
@@ -161,7 +177,7 @@ export class StateWriter {
   readonly paths: StatePaths;
   readonly #written = new Map<string, string>();
   #credentialFiles = new Set<string>();
-  #filterConfig: object | undefined;
+  #filterConfig: FilterConfigDocument | undefined;
   #filterText = '';
 
   constructor(paths: StatePaths) {
@@ -223,7 +239,10 @@ export class StateWriter {
    * The bridge filter config, when one is needed: the xDS files change and the new config names
    * a backend the running one lacks.
    */
-  #bridge(next: object, xds: readonly { path: string; content: object }[]): object | undefined {
+  #bridge(
+    next: FilterConfigDocument,
+    xds: readonly { path: string; content: XdsDocument }[],
+  ): FilterConfigDocument | undefined {
     const previous = this.#filterConfig;
     if (previous === undefined || !addsBackends(next, previous)) return undefined;
     const xdsChanged = xds.some(
@@ -232,7 +251,7 @@ export class StateWriter {
     return xdsChanged ? withBackendsOf(next, previous) : undefined;
   }
 
-  async #writeFilterConfig(config: object, hooks: ApplyHooks): Promise<void> {
+  async #writeFilterConfig(config: FilterConfigDocument, hooks: ApplyHooks): Promise<void> {
     const uuid = randomUUID();
     const path = this.paths.filterConfig;
     const loaded = hooks.filterConfigLoaded?.(uuid);

@@ -1,6 +1,7 @@
 import { extprocCluster, rateLimitCluster } from './clusters.js';
 import { fileConfigSource } from './listener.js';
 import { typeUrl } from './names.js';
+import type { Bootstrap, DiscoveryResponse, XdsResource } from './types.js';
 
 /** What the static bootstrap needs. */
 export interface BootstrapOptions {
@@ -23,7 +24,7 @@ export const defaultMaxDownstreamConnections = 50_000;
  * clusters, the runtime flag the extproc needs, and LDS/CDS from files in the state directory,
  * so a config change is an atomic rename of a file, never an Envoy restart.
  */
-export function bootstrap(options: BootstrapOptions): object {
+export function bootstrap(options: BootstrapOptions): Bootstrap {
   return {
     node: { id: 'aigw', cluster: 'aigw' },
     admin: {
@@ -70,6 +71,8 @@ export function bootstrap(options: BootstrapOptions): object {
 }
 
 /** A discovery response as a file-based xDS source expects it. */
-export function discoveryResponse(resources: readonly object[]): object {
+export function discoveryResponse<Resource extends XdsResource>(
+  resources: readonly Resource[],
+): DiscoveryResponse<Resource> {
   return { resources };
 }

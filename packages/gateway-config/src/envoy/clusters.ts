@@ -10,13 +10,14 @@ import {
   typeUrl,
   xdsMetadataNamespace,
 } from './names.js';
+import type { Address, Cluster, LocalityLbEndpoints, UpstreamTlsSocket } from './types.js';
 
 const httpProtocolOptions = 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
 const transportSocketMatch = 'envoy.transport_socket_match';
 
 /** How one endpoint is reached. */
 interface EndpointTarget {
-  readonly address: object;
+  readonly address: Address;
   readonly hostname: string | undefined;
   /** TLS settings when the endpoint speaks TLS. */
   readonly tls: { readonly sni: string | undefined; readonly verify: boolean } | undefined;
@@ -63,7 +64,7 @@ function endpointTarget(ref: PlannedRef, endpoint: BackendEndpoint): EndpointTar
 const tlsMatchKey = (tls: NonNullable<EndpointTarget['tls']>): string =>
   `${tls.sni ?? ''}${tls.verify ? '' : '|insecure'}`;
 
-function upstreamTls(tls: NonNullable<EndpointTarget['tls']>): object {
+function upstreamTls(tls: NonNullable<EndpointTarget['tls']>): UpstreamTlsSocket {
   return {
     name: 'envoy.transport_sockets.tls',
     typed_config: {
@@ -89,7 +90,7 @@ function upstreamTls(tls: NonNullable<EndpointTarget['tls']>): object {
 
 /** The result of {@link ruleCluster}. */
 export interface ClusterResult {
-  readonly cluster: object;
+  readonly cluster: Cluster;
   readonly problems: readonly string[];
 }
 
@@ -104,11 +105,11 @@ export interface ClusterResult {
 export function ruleCluster(rule: PlannedRule): ClusterResult {
   const problems: string[] = [];
   const ranks = [...new Set(rule.refs.map((r) => r.priority))].sort((a, b) => a - b);
-  const tlsSockets = new Map<string, object>();
+  const tlsSockets = new Map<string, UpstreamTlsSocket>();
   const kinds = new Set<EndpointTarget['kind']>();
   const localities = rule.refs
     .filter((ref) => ref.weight > 0)
-    .map((ref) => {
+    .map((ref): LocalityLbEndpoints => {
       const lbEndpoints = ref.backend.resource.spec.endpoints.map((endpoint) => {
         const target = endpointTarget(ref, endpoint);
         kinds.add(target.kind);
@@ -147,7 +148,7 @@ export function ruleCluster(rule: PlannedRule): ClusterResult {
       `${route.file}: ${objectLabel('AIGatewayRoute', route)}: spec.rules[${String(rule.index)}].backendRefs: Backends with unix endpoints cannot share a rule with fqdn or ip endpoints`,
     );
   }
-  const cluster = {
+  const cluster: Cluster = {
     name: rule.id,
     type: isStatic ? 'STATIC' : 'STRICT_DNS',
     ...(isStatic ? {} : { dns_lookup_family: 'V4_PREFERRED' }),
@@ -176,7 +177,7 @@ export function ruleCluster(rule: PlannedRule): ClusterResult {
 }
 
 /** A static HTTP/2 cluster for a gRPC service. */
-function grpcCluster(name: string, address: object): object {
+function grpcCluster(name: string, address: Address): Cluster {
   return {
     name,
     type: 'STATIC',
@@ -197,7 +198,7 @@ function grpcCluster(name: string, address: object): object {
 }
 
 /** The extproc's cluster: its Unix socket, HTTP/2. */
-export function extprocCluster(socketPath: string): object {
+export function extprocCluster(socketPath: string): Cluster {
   return {
     ...grpcCluster(extprocClusterName, { pipe: { path: socketPath } }),
     per_connection_buffer_limit_bytes: bufferLimitBytes,
@@ -205,7 +206,7 @@ export function extprocCluster(socketPath: string): object {
 }
 
 /** The rate-limit service's cluster. */
-export function rateLimitCluster(target: { host: string; port: number }): object {
+export function rateLimitCluster(target: { host: string; port: number }): Cluster {
   return grpcCluster(rateLimitClusterName, {
     socket_address: { address: target.host, port_value: target.port },
   });

@@ -121,13 +121,11 @@ describe('generation under a root prefix', () => {
   });
 
   it('matches every route, and the 404 route, on the root prefix', () => {
-    const config = routeConfiguration([], { rootPrefix: '/ai' }) as {
-      virtual_hosts: { routes: { name: string; match: object }[] }[];
-    };
+    const config = routeConfiguration([], { rootPrefix: '/ai' });
     expect(config.virtual_hosts[0]?.routes).toEqual([
       expect.objectContaining({ name: 'route-not-found', match: { path_separated_prefix: '/ai' } }),
     ]);
-    const byDefault = routeConfiguration([]) as typeof config;
+    const byDefault = routeConfiguration([]);
     expect(byDefault.virtual_hosts[0]?.routes[0]?.match).toEqual({ prefix: '/' });
   });
 

@@ -5,6 +5,7 @@ import {
   typeUrl,
   xdsMetadataNamespace,
 } from './names.js';
+import type { ExtProcFilter, UpstreamHttpFilter } from './types.js';
 
 /** The attribute naming the backend of an upstream attempt, read by the upstream-level extproc. */
 export const backendNameAttribute = `xds.upstream_host_metadata.filter_metadata['${xdsMetadataNamespace}']['per_route_rule_backend_name']`;
@@ -29,7 +30,7 @@ export const routeNameAttribute = `xds.route_metadata.filter_metadata['${xdsMeta
  * the route metadata. Both fail closed
  * (`failure_mode_allow: false`): an untranslated, unauthenticated request never goes upstream.
  */
-export function extProcFilter(level: 'router' | 'upstream'): object {
+export function extProcFilter(level: 'router' | 'upstream'): ExtProcFilter {
   const isRouter = level === 'router';
   return {
     name: filterNames.extProc,
@@ -74,7 +75,7 @@ export function extProcFilter(level: 'router' | 'upstream'): object {
  * client's original body — so the value is overwritten, not only added. A stream the extproc
  * reported nothing for formats to an empty value, which Envoy does not set: its header stays.
  */
-export function upstreamHttpFilters(): object[] {
+export function upstreamHttpFilters(): UpstreamHttpFilter[] {
   return [
     extProcFilter('upstream'),
     {

@@ -11,11 +11,12 @@ import {
   routeConfigName,
   typeUrl,
 } from './names.js';
+import type { FileConfigSource, JsonFormat, Listener, RateLimitFilter } from './types.js';
 
 const md = (key: string): string => `%DYNAMIC_METADATA(${metadataNamespace}:${key})%`;
 
 /** One JSON access-log line per request, with the extproc's backend and token metadata. */
-export const accessLogFormat = {
+export const accessLogFormat: JsonFormat = {
   start_time: '%START_TIME%',
   method: '%REQ(:METHOD)%',
   path: '%REQ(:PATH)%',
@@ -54,14 +55,14 @@ export interface ListenerOptions {
 }
 
 /** A file-based xDS config source (atomic rename into `watchedDirectory` triggers a reload). */
-export function fileConfigSource(path: string, watchedDirectory: string): object {
+export function fileConfigSource(path: string, watchedDirectory: string): FileConfigSource {
   return {
     path_config_source: { path, watched_directory: { path: watchedDirectory } },
     resource_api_version: 'V3',
   };
 }
 
-function rateLimitFilter(): object {
+function rateLimitFilter(): RateLimitFilter {
   return {
     name: filterNames.rateLimit,
     typed_config: {
@@ -86,7 +87,7 @@ function rateLimitFilter(): object {
  * headers until the model is known, so the limit sees the re-selected route), and the router.
  * Routes come from RDS, so route changes never drain the listener.
  */
-export function gatewayListener(options: ListenerOptions): object {
+export function gatewayListener(options: ListenerOptions): Listener {
   return {
     '@type': typeUrl('envoy.config.listener.v3.Listener'),
     name: listenerName,

@@ -1,5 +1,12 @@
 import { anthropicPathPattern, type EndpointLayout } from './endpoint-prefixes.js';
 import { typeUrl } from './names.js';
+import type {
+  AccessLogFilter,
+  HeaderValueOption,
+  JsonBodyFormat,
+  LocalReplyConfig,
+  ResponseMapper,
+} from './types.js';
 
 /**
  * The response header every mapped local reply carries. The router-level extproc passes a
@@ -38,7 +45,7 @@ const errorTypes: Record<Dialect, ErrorTypes> = {
  * own text): OpenAI's `{"error":{message,type,param,code}}` or Anthropic's
  * `{"type":"error","error":{type,message}}`.
  */
-function errorFormat(dialect: Dialect, type: string, message: string): object {
+function errorFormat(dialect: Dialect, type: string, message: string): JsonBodyFormat {
   const json_format =
     dialect === 'openai'
       ? { error: { message, type, param: null, code: null } }
@@ -46,7 +53,7 @@ function errorFormat(dialect: Dialect, type: string, message: string): object {
   return { json_format, content_type: 'application/json' };
 }
 
-function statusAtLeast(status: number): object {
+function statusAtLeast(status: number): AccessLogFilter {
   return {
     status_code_filter: {
       comparison: {
@@ -57,12 +64,12 @@ function statusAtLeast(status: number): object {
   };
 }
 
-function flags(...names: string[]): object {
+function flags(...names: string[]): AccessLogFilter {
   return { response_flag_filter: { flags: names } };
 }
 
 /** A CEL access-log filter (Envoy's `envoy.access_loggers.extension_filters.cel`). */
-function celFilter(expression: string): object {
+function celFilter(expression: string): AccessLogFilter {
   return {
     extension_filter: {
       name: 'envoy.access_loggers.extension_filters.cel',
@@ -85,7 +92,7 @@ function celString(text: string): string {
  * `x-ai-eg-original-path` once it saw the body (the upstream filter may have rewritten `:path` by
  * then, e.g. to a Bedrock path), else `:path`.
  */
-function anthropicRequest(endpoints: EndpointLayout | undefined): object {
+function anthropicRequest(endpoints: EndpointLayout | undefined): AccessLogFilter {
   return celFilter(
     `(('${originalPathHeader}' in request.headers) ? request.headers['${originalPathHeader}'] : request.path)` +
       `.matches(${celString(anthropicPathPattern(endpoints))})`,
@@ -93,17 +100,21 @@ function anthropicRequest(endpoints: EndpointLayout | undefined): object {
 }
 
 /** The mappers of one dialect, each restricted by `only` when given (first match wins). */
-function dialectMappers(dialect: Dialect, only: object | undefined): object[] {
+function dialectMappers(dialect: Dialect, only: AccessLogFilter | undefined): ResponseMapper[] {
   const types = errorTypes[dialect];
-  const when = (filter: object): object =>
+  const when = (filter: AccessLogFilter): AccessLogFilter =>
     only === undefined ? filter : { and_filter: { filters: [only, filter] } };
-  const marker = [
+  const marker: HeaderValueOption[] = [
     {
       header: { key: localReplyHeader, value: 'true' },
       append_action: 'OVERWRITE_IF_EXISTS_OR_ADD',
     },
   ];
-  const mapper = (filter: object, format: object, status?: number): object => ({
+  const mapper = (
+    filter: AccessLogFilter,
+    format: JsonBodyFormat,
+    status?: number,
+  ): ResponseMapper => ({
     filter: when(filter),
     ...(status === undefined ? {} : { status_code: status }),
     headers_to_add: marker,
@@ -130,7 +141,7 @@ function dialectMappers(dialect: Dialect, only: object | undefined): object[] {
  * carries {@link localReplyHeader}. The extproc's own immediate responses (response-code details
  * `aigw_*`, already JSON in the client's dialect) and the route-not-found 404 pass unchanged.
  */
-export function localReplyConfig(endpoints?: EndpointLayout): object {
+export function localReplyConfig(endpoints?: EndpointLayout): LocalReplyConfig {
   return {
     mappers: [
       {

@@ -1,7 +1,10 @@
+import type { TypeUrl } from './types.js';
+
 /** Names shared by the generated Envoy resources and the filter config. */
 
 /** `type.googleapis.com/<name>`. */
-export const typeUrl = (name: string): string => `type.googleapis.com/${name}`;
+export const typeUrl = <Name extends string>(name: Name): TypeUrl<Name> =>
+  `type.googleapis.com/${name}`;
 
 /** Dynamic-metadata namespace the extproc writes (token counts, costs, backend name). */
 export const metadataNamespace = 'io.envoy.ai_gateway';

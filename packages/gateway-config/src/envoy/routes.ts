@@ -4,6 +4,16 @@ import { envoyDuration } from '../duration.js';
 import type { PlannedRule } from '../plan.js';
 import { rootPathMatch } from './endpoint-prefixes.js';
 import { filterNames, routeConfigName, typeUrl, xdsMetadataNamespace } from './names.js';
+import type {
+  ClusterRoute,
+  DirectResponseRoute,
+  HeaderMatcher,
+  RetryPolicy,
+  Route,
+  RouteConfiguration,
+  RouteRateLimit,
+  VirtualHost,
+} from './types.js';
 
 /** The body of the catch-all route, as upstream words it. */
 export const routeNotFoundMessage =
@@ -12,12 +22,12 @@ export const routeNotFoundMessage =
 /** What the route generator needs besides the rules. */
 export interface RouteOptions {
   /** Envoy `RateLimit` entries per rule id (RateLimitPerRoute), when limits are configured. */
-  readonly rateLimits?: ReadonlyMap<string, readonly object[]>;
+  readonly rateLimits?: ReadonlyMap<string, readonly RouteRateLimit[]>;
   /** Every route matches this path prefix (upstream's rootPrefix; default `/`). */
   readonly rootPrefix?: string;
 }
 
-function headerMatcher(header: HTTPHeaderMatch): object {
+function headerMatcher(header: HTTPHeaderMatch): HeaderMatcher {
   return {
     name: header.name,
     string_match:
@@ -27,7 +37,7 @@ function headerMatcher(header: HTTPHeaderMatch): object {
   };
 }
 
-function retryPolicy(rule: PlannedRule): object | undefined {
+function retryPolicy(rule: PlannedRule): RetryPolicy | undefined {
   const tiers = new Set(rule.refs.map((r) => r.priority)).size;
   const backendRequest = rule.rule.timeouts?.backendRequest;
   const idle = rule.rule.streamIdleTimeout;
@@ -69,7 +79,7 @@ function retryPolicy(rule: PlannedRule): object | undefined {
 function ruleRoutes(
   rule: PlannedRule,
   options: RouteOptions,
-): { route: object; headerCount: number }[] {
+): { route: ClusterRoute; headerCount: number }[] {
   const matches = rule.matches.length > 0 ? rule.matches : [[]];
   const retry = retryPolicy(rule);
   const limits = options.rateLimits?.get(rule.id);
@@ -110,7 +120,7 @@ function ruleRoutes(
  * The last route of every virtual host: a 404 in OpenAI's error format, under the root prefix as
  * upstream's catch-all rule.
  */
-export function routeNotFound(rootPrefix = '/'): object {
+export function routeNotFound(rootPrefix = '/'): DirectResponseRoute {
   return {
     name: 'route-not-found',
     match: rootPathMatch(rootPrefix),
@@ -140,7 +150,7 @@ export function routeNotFound(rootPrefix = '/'): object {
  * Routes ordered as Gateway API precedence orders them when every path is `/`: more header
  * matches first, then input order.
  */
-function ordered(rules: readonly PlannedRule[], options: RouteOptions): object[] {
+function ordered(rules: readonly PlannedRule[], options: RouteOptions): Route[] {
   return rules
     .flatMap((rule) => ruleRoutes(rule, options))
     .map((entry, position) => ({ ...entry, position }))
@@ -156,10 +166,10 @@ function ordered(rules: readonly PlannedRule[], options: RouteOptions): object[]
 export function routeConfiguration(
   rules: readonly PlannedRule[],
   options: RouteOptions = {},
-): object {
+): RouteConfiguration {
   const anyHost = rules.filter((r) => (r.route.resource.spec?.hostnames ?? []).length === 0);
   const hostnames = [...new Set(rules.flatMap((r) => r.route.resource.spec?.hostnames ?? []))];
-  const virtualHosts = hostnames.map((host) => ({
+  const virtualHosts = hostnames.map((host): VirtualHost => ({
     name: host,
     domains: [host, `${host}:*`],
     routes: [

@@ -28,7 +28,7 @@ export type FilterConfigRole = 'index' | 'part' | 'legacy';
  * A Secret of a Gateway's extproc config, as written: values in `data` (base64), the form the
  * API server returns, so a stored Secret compares equal to the desired one field for field.
  */
-export interface ConfigSecret {
+export type ConfigSecret = {
   readonly apiVersion: 'v1';
   readonly kind: 'Secret';
   readonly metadata: {
@@ -38,7 +38,7 @@ export interface ConfigSecret {
   };
   readonly type: 'Opaque';
   readonly data: Readonly<Record<string, string>>;
-}
+};
 
 /** Options of {@link configSecrets}. */
 export interface ConfigSecretsOptions extends GatewayName {

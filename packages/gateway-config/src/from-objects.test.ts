@@ -48,7 +48,7 @@ describe('resourcesFromObjects', () => {
     );
     const { generated } = translateObjects(parsed(upstreamBasic).map(asStored));
     // HTTPRoute, two HTTPRouteFilters; config Secrets: one part, the index, the legacy one.
-    expect(generated.map((o) => (o as { kind: string }).kind)).toEqual([
+    expect(generated.map((o) => o.kind)).toEqual([
       'HTTPRoute',
       'HTTPRouteFilter',
       'HTTPRouteFilter',

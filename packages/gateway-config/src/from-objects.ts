@@ -1,4 +1,5 @@
 import { ResourceError, isResourceError } from './errors.js';
+import type { GeneratedObject, KubernetesObject } from './kubernetes-objects.js';
 import type { Target } from './references.js';
 import type { ResourceSet } from './resource-set.js';
 import { loadResources } from './resources.js';
@@ -64,7 +65,7 @@ export interface TranslatedObjects {
   /** The loaded objects (warnings name the object and field). */
   readonly resources: ResourceSet;
   /** What {@link translateToKubernetes} generates from them, user objects excluded. */
-  readonly generated: readonly object[];
+  readonly generated: GeneratedObject[];
 }
 
 /**
@@ -79,7 +80,7 @@ export function translateObjects(
   options: TranslateOptions = {},
 ): TranslatedObjects {
   const resources = resourcesFromObjects(objects, { target: 'kubernetes' });
-  let all: object[];
+  let all: KubernetesObject[];
   try {
     all = translateToKubernetes(resources, options);
   } catch (err) {
@@ -100,7 +101,9 @@ export function translateObjects(
       ...resources.others,
     ].map((loaded) => loaded.manifest),
   );
-  return { resources, generated: all.filter((object) => !inputs.has(object)) };
+  // What is not an input is generated (translate returns its own objects and the inputs only).
+  const generated = all.filter((object): object is GeneratedObject => !inputs.has(object));
+  return { resources, generated };
 }
 
 function withoutSource(message: string): string {

@@ -58,6 +58,19 @@ export {
   type EndpointPrefixes,
 } from './envoy/endpoint-prefixes.js';
 export { substituteEnv, type SubstituteEnvOptions } from './substitute-env.js';
+export type {
+  AIGatewayRouteOwnerReference,
+  GeneratedObject,
+  HTTPBackendRef,
+  HTTPRoute,
+  HTTPRouteBackendRule,
+  HTTPRouteExtensionRefFilter,
+  HTTPRouteFilter,
+  HTTPRouteMatch,
+  HTTPRouteNotFoundRule,
+  KubernetesObject,
+  PassedThroughObject,
+} from './kubernetes-objects.js';
 export {
   filterConfigKey,
   manifestsToYaml,

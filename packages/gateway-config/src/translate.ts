@@ -7,6 +7,17 @@ import { ResourceError } from './errors.js';
 import { buildFilterConfig } from './filter-config.js';
 import { planRoutes, type PlannedRule } from './plan.js';
 import type { Backend } from './kube-types.js';
+import type {
+  AIGatewayRouteOwnerReference,
+  GeneratedObject,
+  HTTPBackendRef,
+  HTTPRoute,
+  HTTPRouteBackendRule,
+  HTTPRouteExtensionRefFilter,
+  HTTPRouteFilter,
+  KubernetesObject,
+  PassedThroughObject,
+} from './kubernetes-objects.js';
 import { isServiceRef } from './references.js';
 import type {
   AnyAIGatewayRoute,
@@ -20,12 +31,11 @@ export const filterConfigKey = legacyFilterConfigKey;
 
 const aiGroup = 'aigateway.envoyproxy.io';
 const egGroup = 'gateway.envoyproxy.io';
-const gatewayGroup = 'gateway.networking.k8s.io';
 
 const hostRewriteName = (route: string): string => `ai-eg-host-rewrite-${route}`;
 const routeNotFoundName = (route: string): string => `ai-eg-route-not-found-response-${route}`;
 
-function ownerReference(route: Loaded<AnyAIGatewayRoute>): object {
+function ownerReference(route: Loaded<AnyAIGatewayRoute>): AIGatewayRouteOwnerReference {
   return {
     apiVersion: `${aiGroup}/v1beta1`,
     kind: 'AIGatewayRoute',
@@ -36,7 +46,7 @@ function ownerReference(route: Loaded<AnyAIGatewayRoute>): object {
   };
 }
 
-function extensionRef(name: string): object {
+function extensionRef(name: string): HTTPRouteExtensionRefFilter {
   return { type: 'ExtensionRef', extensionRef: { group: egGroup, kind: 'HTTPRouteFilter', name } };
 }
 
@@ -48,7 +58,7 @@ function extensionRef(name: string): object {
 function backendObjectRef(
   serviceBackend: Loaded<AnyAIServiceBackend>,
   route: Loaded<AnyAIGatewayRoute>,
-): object {
+): HTTPBackendRef {
   // Validation applied the CRD defaults (group "", kind Service) and made backendRef required.
   const {
     group = '',
@@ -67,7 +77,7 @@ function backendObjectRef(
   };
 }
 
-function httpRouteRule(rule: PlannedRule, rootPrefix: string): object {
+function httpRouteRule(rule: PlannedRule, rootPrefix: string): HTTPRouteBackendRule {
   const { route } = rule;
   const matches = rule.matches.length > 0 ? rule.matches : [[]];
   return {
@@ -124,13 +134,13 @@ function httpRoute(
   route: Loaded<AnyAIGatewayRoute>,
   rules: readonly PlannedRule[],
   rootPrefix: string,
-): object {
+): HTTPRoute {
   const spec = route.resource.spec;
   const priorities = rules.flatMap((rule) =>
     rule.refs.map((ref) => `${String(rule.index)}:${ref.ref.name}:${String(ref.priority)}`),
   );
   return {
-    apiVersion: `${gatewayGroup}/v1`,
+    apiVersion: 'gateway.networking.k8s.io/v1',
     kind: 'HTTPRoute',
     metadata: {
       name: route.name,
@@ -158,8 +168,8 @@ function httpRoute(
   };
 }
 
-function routeFilters(route: Loaded<AnyAIGatewayRoute>): object[] {
-  const metadata = (name: string): object => ({
+function routeFilters(route: Loaded<AnyAIGatewayRoute>): HTTPRouteFilter[] {
+  const metadata = (name: string): HTTPRouteFilter['metadata'] => ({
     name,
     namespace: route.namespace,
     ownerReferences: [ownerReference(route)],
@@ -202,7 +212,7 @@ function gatewayConfigSecrets(
   resources: ResourceSet,
   gateway: string,
   problems: string[],
-): readonly object[] {
+): readonly GeneratedObject[] {
   const routes = resources.aiGatewayRoutes.filter((r) => gatewaysOf(r).includes(gateway));
   if (routes.length === 0) return [];
   const plan = planRoutes({ ...resources, aiGatewayRoutes: routes });
@@ -243,7 +253,7 @@ export interface TranslateOptions {
 export function translateToKubernetes(
   resources: ResourceSet,
   options: TranslateOptions = {},
-): object[] {
+): KubernetesObject[] {
   const rootPrefix = options.rootPrefix ?? '/';
   const problems: string[] = [];
   for (const other of resources.others) {
@@ -256,7 +266,7 @@ export function translateToKubernetes(
   }
   const plannable = withServicePlaceholders(resources);
   const plan = planRoutes(plannable);
-  const generated: object[] = [];
+  const generated: GeneratedObject[] = [];
   for (const route of resources.aiGatewayRoutes) {
     const rules = plan.rules.filter((r) => r.route === route);
     generated.push(httpRoute(route, rules, rootPrefix), ...routeFilters(route));
@@ -294,7 +304,7 @@ function withServicePlaceholders(resources: ResourceSet): ResourceSet {
     : { ...resources, backends: [...resources.backends, ...placeholders] };
 }
 
-function passThrough(resources: ResourceSet): object[] {
+function passThrough(resources: ResourceSet): PassedThroughObject[] {
   const user: Loaded<unknown>[] = [
     ...resources.backends,
     ...resources.backendTrafficPolicies,

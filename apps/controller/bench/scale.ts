@@ -33,6 +33,8 @@ const { values } = parseArgs({
     routes: { type: 'string', default: '200' },
     edits: { type: 'string', default: '20' },
     concurrency: { type: 'string', default: '16' },
+    /** Writes a V8 CPU profile of the controller into this directory. */
+    'cpu-prof-dir': { type: 'string' },
   },
 });
 const routes = Number(values.routes);
@@ -136,11 +138,10 @@ function routeOf(i: number, override: string): KubeObject {
       parentRefs: [{ name: gatewayName, kind: 'Gateway', group: 'gateway.networking.k8s.io' }],
       rules: [
         {
-          matches: [{ headers: [{ type: 'Exact', name: 'x-ai-eg-model', value: `model-${pad(i)}` }] }],
-          backendRefs: [
-            { name: `${r}-b0`, modelNameOverride: override },
-            { name: `${r}-b1` },
+          matches: [
+            { headers: [{ type: 'Exact', name: 'x-ai-eg-model', value: `model-${pad(i)}` }] },
           ],
+          backendRefs: [{ name: `${r}-b0`, modelNameOverride: override }, { name: `${r}-b1` }],
         },
       ],
     },
@@ -149,11 +150,19 @@ function routeOf(i: number, override: string): KubeObject {
 
 async function create(client: KubeClient, object: KubeObject): Promise<void> {
   const path = pathOf(object);
-  await client.request({ method: 'POST', path: path.slice(0, path.lastIndexOf('/')), body: object });
+  await client.request({
+    method: 'POST',
+    path: path.slice(0, path.lastIndexOf('/')),
+    body: object,
+  });
 }
 
 /** Runs `fn` over `items`, `limit` at a time. */
-async function pool<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+async function pool<T>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<void>,
+): Promise<void> {
   let next = 0;
   await Promise.all(
     Array.from({ length: limit }, async () => {
@@ -200,7 +209,8 @@ async function acceptedCount(client: KubeClient): Promise<number> {
     });
     for (const route of page.items) {
       const c = acceptedOf(route);
-      if (c?.['status'] === 'True' && c['observedGeneration'] === route.metadata.generation) count++;
+      if (c?.['status'] === 'True' && c['observedGeneration'] === route.metadata.generation)
+        count++;
     }
     cont = page.metadata.continue || undefined;
   } while (cont);
@@ -240,6 +250,7 @@ try {
   const controller = await spawnManaged(
     process.execPath,
     [
+      ...(values['cpu-prof-dir'] ? ['--cpu-prof', `--cpu-prof-dir=${values['cpu-prof-dir']}`] : []),
       'apps/controller/dist/bin.js',
       `--kubeconfig=${kube.kubeconfigPath}`,
       '--leader-elect=false',
@@ -361,7 +372,10 @@ try {
     ['create calls done', s(created)],
     ['all routes Accepted', s(allAccepted)],
     ['extproc serving all routes', s(allServed)],
-    ['config size, parts', `${(configBytes / 1024).toFixed(0)} KiB, ${String(parts.length)} part(s)`],
+    [
+      'config size, parts',
+      `${(configBytes / 1024).toFixed(0)} KiB, ${String(parts.length)} part(s)`,
+    ],
     [
       `edit → extproc serving (${String(edits)} edits)`,
       `p50 ${ms(percentile(latencies, 50))}, p99 ${ms(percentile(latencies, 99))}, max ${ms(latencies.at(-1) ?? Number.NaN)}`,

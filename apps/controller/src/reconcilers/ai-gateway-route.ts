@@ -61,8 +61,12 @@ async function finalize(context: ReconcileContext, route: KubeObject): Promise<v
 export function aiGatewayRouteReconciler(options: ResolvedOptions): Reconciler {
   return async (ref: ObjectRef, context: ReconcileContext): Promise<ReconcileResult> => {
     const route = context.cache.get('AIGatewayRoute', ref.namespace, ref.name);
-    if (!route) return {};
+    if (!route) {
+      options.generations.forget(ref.namespace, ref.name);
+      return {};
+    }
     if (isDeleting(route)) {
+      options.generations.forget(ref.namespace, ref.name);
       await finalize(context, route);
       return {};
     }

@@ -1,5 +1,6 @@
 import type { KubeObject, ReconcileContext, ReconcileResult } from '../runtime/contracts.js';
 import type { ConfigSecrets } from './config-secrets.js';
+import type { RouteGenerations } from './route-set.js';
 
 /** What a rotation concluded: when to come back, and why it failed, if it did. */
 export interface RotationResult extends ReconcileResult {
@@ -41,4 +42,6 @@ export interface ResolvedOptions {
   readonly now: () => Date;
   readonly configSecrets: ConfigSecrets;
   readonly rotateCredentials: CredentialRotator | undefined;
+  /** Each route's last generation, by the versions of its inputs (shared by the reconcilers). */
+  readonly generations: RouteGenerations;
 }

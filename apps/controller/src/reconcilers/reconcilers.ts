@@ -8,6 +8,7 @@ import { gatewayConfigReconciler } from './gateway-config.js';
 import { gatewayReconciler } from './gateway.js';
 import type { ReconcilerOptions, ResolvedOptions } from './options.js';
 import { referenceGrantReconciler } from './reference-grant.js';
+import { RouteGenerations } from './route-set.js';
 import { secretReconciler } from './secret.js';
 
 /** The kinds that have a reconciler (the others are only cached). */
@@ -27,6 +28,7 @@ export function createReconcilers(
     now: options.now ?? (() => new Date()),
     configSecrets: options.configSecrets ?? bundleConfigSecrets,
     rotateCredentials: options.rotateCredentials,
+    generations: new RouteGenerations(),
   };
   return {
     AIGatewayRoute: aiGatewayRouteReconciler(resolved),

@@ -169,15 +169,75 @@ export function generate(
       objects,
       options.rootPrefix === undefined ? {} : { rootPrefix: options.rootPrefix },
     );
-    return { ok: true, generated: generated as KubeObject[] };
+    return { ok: true, generated };
   } catch (err) {
     if (isResourceError(err)) return { ok: false, problems: err.problems };
     throw err;
   }
 }
 
-/** Generation for one route: gathering problems first, then the loader's. */
+/**
+ * The last generation of each route, with the versions of the objects it read: a route whose
+ * inputs have not changed (same objects at the same `resourceVersion`s) is not generated again.
+ * A Gateway reconcile checks every attached route, so without this it would translate all of them
+ * on every event (2,000 routes: seconds per reconcile, and a reconcile per route event).
+ */
+export class RouteGenerations {
+  readonly #byRoute = new Map<
+    string,
+    { readonly fingerprint: string; readonly generation: Generation }
+  >();
+
+  /** The remembered generation of `inputs`, or `generate()`'s, remembered. */
+  get(inputs: RouteInputs, generate: () => Generation): Generation {
+    const fingerprint = fingerprintOf(inputs);
+    const key = `${inputs.route.metadata.namespace ?? ''}/${inputs.route.metadata.name}`;
+    if (fingerprint === undefined) {
+      this.#byRoute.delete(key);
+      return generate();
+    }
+    const known = this.#byRoute.get(key);
+    if (known?.fingerprint === fingerprint) return known.generation;
+    const generation = generate();
+    this.#byRoute.set(key, { fingerprint, generation });
+    return generation;
+  }
+
+  /** Forgets a route (deleted). */
+  forget(namespace: string, name: string): void {
+    this.#byRoute.delete(`${namespace}/${name}`);
+  }
+}
+
+/** Identity and version of every input, in order; undefined when one has no resourceVersion. */
+function fingerprintOf(inputs: RouteInputs): string | undefined {
+  const parts: string[] = [];
+  for (const object of inputs.objects) {
+    const { uid, resourceVersion, namespace, name } = object.metadata;
+    if (resourceVersion === undefined) return undefined;
+    parts.push(`${object.kind}/${namespace ?? ''}/${name}/${uid ?? ''}/${resourceVersion}`);
+  }
+  parts.push(...inputs.problems, '|', ...inputs.withheld);
+  return parts.join('\n');
+}
+
+/**
+ * Generation for one route: gathering problems first, then the loader's. With `generations`, an
+ * unchanged route reuses its last generation.
+ */
 export function generateRoute(
+  inputs: RouteInputs,
+  options: {
+    readonly rootPrefix?: string | undefined;
+    readonly generations?: RouteGenerations | undefined;
+  },
+): Generation {
+  return options.generations
+    ? options.generations.get(inputs, () => generateRouteNow(inputs, options))
+    : generateRouteNow(inputs, options);
+}
+
+function generateRouteNow(
   inputs: RouteInputs,
   options: { readonly rootPrefix?: string | undefined },
 ): Generation {

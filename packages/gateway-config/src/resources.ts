@@ -21,6 +21,11 @@ import { formatZodIssue } from './zod-issues.js';
 export interface SourceFile {
   readonly path: string;
   readonly text: string;
+  /**
+   * The file's documents already parsed (the controller's informer cache): used instead of
+   * parsing `text`, which YAML makes slow for thousands of objects. Plain JSON data.
+   */
+  readonly documents?: readonly Readonly<Record<string, unknown>>[];
 }
 
 /** Options of {@link loadResources}. */
@@ -110,6 +115,9 @@ interface Document {
 }
 
 function parseFile(file: SourceFile, problems: string[]): Document[] {
+  if (file.documents !== undefined) {
+    return file.documents.map((value, index) => ({ file: file.path, index, value }));
+  }
   const lineCounter = new LineCounter();
   const docs = parseAllDocuments(file.text, { lineCounter, uniqueKeys: true, prettyErrors: false });
   if (!Array.isArray(docs)) {

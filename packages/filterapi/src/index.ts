@@ -46,6 +46,7 @@ export {
   authKind,
   backendAuthKinds,
   backendSchemaNames,
+  costCelVariables,
   FilterConfigSchema,
   gatewayOwnedHeaders,
   llmRequestCostTypes,

@@ -28,6 +28,24 @@ export const llmRequestCostTypes = [
   'CEL',
 ] as const;
 
+/**
+ * The variables a `CEL` cost expression sees, with their CEL types, as upstream's
+ * `internal/llmcostcel`: part of the contract, so the controller type-checks an expression
+ * against exactly what the extproc evaluates it with. `backend` is the filterapi backend name,
+ * `route_name` the AIGatewayRoute as `namespace/name`; an expression must yield an int or uint.
+ */
+export const costCelVariables = {
+  model: 'string',
+  backend: 'string',
+  route_name: 'string',
+  input_tokens: 'uint',
+  cached_input_tokens: 'uint',
+  cache_creation_input_tokens: 'uint',
+  output_tokens: 'uint',
+  total_tokens: 'uint',
+  reasoning_tokens: 'uint',
+} as const;
+
 /** The keys of {@link BackendAuth}; a backend sets exactly one of them. */
 export const backendAuthKinds = [
   'apiKey',

@@ -1,35 +1,22 @@
+import { costCelVariables } from '@aigw/filterapi';
 import { Environment } from '@marcbachmann/cel-js';
-
-/**
- * The variables a cost expression sees in the extproc (`apps/extproc/src/runtime/costs.ts`): an
- * expression that does not type-check against them would make the extproc refuse the whole
- * config of the Gateway, so the controller refuses the route instead.
- */
-const celVariables = {
-  model: 'string',
-  backend: 'string',
-  route_name: 'string',
-  input_tokens: 'uint',
-  cached_input_tokens: 'uint',
-  cache_creation_input_tokens: 'uint',
-  output_tokens: 'uint',
-  total_tokens: 'uint',
-  reasoning_tokens: 'uint',
-} as const;
 
 let environment: Environment | undefined;
 
 function env(): Environment {
   if (environment) return environment;
   let e = new Environment();
-  for (const [name, type] of Object.entries(celVariables)) e = e.registerVariable(name, type);
+  for (const [name, type] of Object.entries(costCelVariables)) e = e.registerVariable(name, type);
   environment = e;
   return e;
 }
 
 /**
- * Why a CEL cost expression is unusable (it does not parse, does not type-check, or does not yield
- * an int or uint), or undefined when the extproc will accept it.
+ * Why a CEL cost expression is unusable — checked against the variables the extproc evaluates it
+ * with (`costCelVariables`), since an expression the extproc refuses would make it refuse the
+ * whole config of the Gateway; the controller refuses the route instead — (it does not
+ * parse, does not type-check, or does not yield an int or uint), or undefined when the extproc will
+ * accept it.
  */
 export function celCostProblem(expression: string): string | undefined {
   let program: ReturnType<Environment['parse']>;

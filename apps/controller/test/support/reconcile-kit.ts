@@ -8,7 +8,7 @@ import {
   type KubeApiServer,
 } from '@aigw/testkit';
 import { parseAllDocuments } from 'yaml';
-import type { Kind, KubeObject } from '../../src/runtime/contracts.js';
+import { watchedKinds, type Kind, type KubeObject } from '../../src/runtime/contracts.js';
 import { startController, type Controller } from '../../src/runtime/controller.js';
 import type { KubeClient } from '../../src/runtime/kube-client.js';
 import { ControllerMetrics } from '../../src/runtime/metrics.js';
@@ -162,19 +162,9 @@ export async function waitForAccepted(
   );
 }
 
-/** The kinds the reconciler tests watch (no Pods, Deployments, DaemonSets). */
-export const reconciledKinds: readonly Kind[] = [
-  'AIGatewayRoute',
-  'AIServiceBackend',
-  'BackendSecurityPolicy',
-  'GatewayConfig',
-  'Gateway',
-  'Secret',
-  'ReferenceGrant',
-  'HTTPRoute',
-  'HTTPRouteFilter',
-  'Backend',
-];
+/** The kinds the reconciler tests watch: every watched kind but the workloads (no kubelet runs). */
+const workloadKinds: ReadonlySet<Kind> = new Set(['Pod', 'Deployment', 'DaemonSet']);
+export const reconciledKinds: readonly Kind[] = watchedKinds.filter((k) => !workloadKinds.has(k));
 
 /** The fixed clock of the tests' `lastTransitionTime`s. */
 export const testNow = new Date('2026-12-01T10:00:00Z');

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import type * as CelJs from '@marcbachmann/cel-js';
 import type { Environment } from '@marcbachmann/cel-js';
-import type { LLMRequestCost } from '@aigw/filterapi';
+import { costCelVariables, type LLMRequestCost } from '@aigw/filterapi';
 import type { Usage } from '@aigw/translator';
 import { ExtprocError } from '../errors.js';
 
@@ -37,20 +37,8 @@ export interface CompiledCost {
   evaluate(input: CostInput): number | undefined;
 }
 
-const celVariables = {
-  model: 'string',
-  backend: 'string',
-  route_name: 'string',
-  input_tokens: 'uint',
-  cached_input_tokens: 'uint',
-  cache_creation_input_tokens: 'uint',
-  output_tokens: 'uint',
-  total_tokens: 'uint',
-  reasoning_tokens: 'uint',
-} as const;
-
 interface CelEngine {
-  /** The environment with {@link celVariables} registered. */
+  /** The environment with `costCelVariables` (`@aigw/filterapi`) registered. */
   readonly env: Environment;
   /** cel-js's uint wrapper (not exported; a uint literal's constructor is that class). */
   readonly UnsignedInt: new (value: bigint) => object;
@@ -66,7 +54,8 @@ function cel(): CelEngine {
   if (celEngine) return celEngine;
   const celJs = createRequire(import.meta.url)('@marcbachmann/cel-js') as typeof CelJs;
   let env = new celJs.Environment();
-  for (const [name, type] of Object.entries(celVariables)) env = env.registerVariable(name, type);
+  for (const [name, type] of Object.entries(costCelVariables))
+    env = env.registerVariable(name, type);
   const UnsignedInt = (celJs.evaluate('0u') as object).constructor as CelEngine['UnsignedInt'];
   celEngine = { env, UnsignedInt };
   return celEngine;

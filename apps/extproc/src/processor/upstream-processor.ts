@@ -134,13 +134,13 @@ function translationFailed(context: RequestContext, err: unknown): extProc.Proce
  * linking the two filter levels. A backend without auth leaves the client's credential headers to
  * its mutation (upstream's use case: removing the client's `authorization`).
  */
-function protectedHeaders(backend: RuntimeBackend): ReadonlySet<string> {
-  const names = backend.signer
+function isProtectedHeader(backend: RuntimeBackend, name: string): boolean {
+  const names: readonly string[] = backend.signer
     ? signedRequestHeaderNames
     : backend.credential
       ? credentialHeaderNames
       : [];
-  return new Set([...names, internalRequestIdHeader]);
+  return name === internalRequestIdHeader || names.includes(name);
 }
 
 function authHeaders(backend: RuntimeBackend): { set: HeaderEntry[]; remove: string[] } {
@@ -211,8 +211,10 @@ function mutatedAttempt(
   const plan = new HeaderPlan();
   plan.apply(translated.headers);
   plan.set(':path', translated.path);
-  const isProtected = protectedHeaders(backend);
-  applyHeaderMutation(plan, backend.backend.headerMutation, (name) => isProtected.has(name));
+  // Checked per mutated header only: most backends have no header mutation at all.
+  applyHeaderMutation(plan, backend.backend.headerMutation, (name) =>
+    isProtectedHeader(backend, name),
+  );
   const mutatedBody = applyBodyMutation(
     translated.body ?? context.parsed.raw,
     backend.backend.bodyMutation,

@@ -2,7 +2,12 @@ import { describe, expect, it } from 'vitest';
 import type { FilterConfigInput } from '@aigw/filterapi';
 
 import { isResourceError } from './errors.js';
-import { buildFilterConfig, defaultProfile } from './filter-config.js';
+import {
+  buildFilterConfig,
+  buildRouteFilterConfigs,
+  defaultProfile,
+  mergeFilterConfigs,
+} from './filter-config.js';
 import { planRoutes } from './plan.js';
 import { loadResources } from './resources.js';
 import { buildStandalone, type StandaloneConfig } from './standalone.js';
@@ -442,5 +447,90 @@ stringData: ${data}`;
         'in.yaml: BackendSecurityPolicy default/p: spec.apiKey: Secret default/k has no key "apiKey" (aigw reads the credential from it)',
       ]);
     });
+  });
+});
+
+describe('route shares of the filter config', () => {
+  const twoRoutes = `
+apiVersion: aigateway.envoyproxy.io/v1beta1
+kind: AIGatewayRoute
+metadata: {name: first, creationTimestamp: "2026-01-01T00:00:00Z"}
+spec:
+  llmRequestCosts: [{metadataKey: tokens, type: TotalToken}]
+  rules:
+    - matches: [{headers: [{name: x-ai-eg-model, value: shared}]}, {headers: [{name: x-ai-eg-model, value: only-first}]}]
+      backendRefs: [{name: b}]
+---
+apiVersion: aigateway.envoyproxy.io/v1beta1
+kind: AIGatewayRoute
+metadata: {name: second, creationTimestamp: "2026-02-01T00:00:00Z"}
+spec:
+  llmRequestCosts: [{metadataKey: tokens, type: OutputToken}]
+  rules:
+    - matches: [{headers: [{name: x-ai-eg-model, value: shared}]}]
+      backendRefs: [{name: b}]
+    - matches: [{headers: [{name: x-ai-eg-model, value: only-second}]}]
+      backendRefs: [{name: b, modelNameOverride: other}]
+---
+apiVersion: aigateway.envoyproxy.io/v1beta1
+kind: AIServiceBackend
+metadata: {name: b}
+spec:
+  schema: {name: OpenAI}
+  backendRef: {name: b, kind: Backend, group: gateway.envoyproxy.io}
+---
+apiVersion: gateway.envoyproxy.io/v1alpha1
+kind: Backend
+metadata: {name: b}
+spec:
+  endpoints: [{fqdn: {hostname: api.openai.com, port: 443}}]
+`;
+  const plan = planRoutes(loadResources([{ path: 'in.yaml', text: twoRoutes }]));
+
+  it('merged in route order equal the config built from the whole plan', () => {
+    const whole = buildFilterConfig(plan, { mode: 'kubernetes' }).config;
+    const { routes } = buildRouteFilterConfigs(plan, { mode: 'kubernetes' });
+    expect(mergeFilterConfigs(routes.values())).toEqual(whole);
+    expect(whole.models?.map((m) => [m.name, m.createdAt])).toEqual([
+      ['shared', '2026-01-01T00:00:00Z'],
+      ['only-first', '2026-01-01T00:00:00Z'],
+      ['only-second', '2026-02-01T00:00:00Z'],
+    ]);
+    expect(whole.llmRequestCosts?.map((c) => [c.routeName, c.type])).toEqual([
+      ['default/first', 'TotalToken'],
+      ['default/second', 'OutputToken'],
+    ]);
+    expect(whole.backends?.map((b) => b.name)).toEqual([
+      'default/b/route/first/rule/0/ref/0',
+      'default/b/route/second/rule/0/ref/0',
+      'default/b/route/second/rule/1/ref/0',
+    ]);
+  });
+
+  it('keep only their own route: a share is the same built alone or with the others', () => {
+    const alone = planRoutes(
+      loadResources([{ path: 'in.yaml', text: twoRoutes.replace(/^[\s\S]*?---\n/, '') }]),
+    );
+    const [secondAlone] = buildRouteFilterConfigs(alone, { mode: 'kubernetes' }).routes.values();
+    const [, second] = buildRouteFilterConfigs(plan, { mode: 'kubernetes' }).routes.values();
+    expect(secondAlone).toEqual(second);
+  });
+
+  it('put the extra models and costs after the routes', () => {
+    const { routes } = buildRouteFilterConfigs(plan, { mode: 'kubernetes' });
+    const merged = mergeFilterConfigs(routes.values(), {
+      extraModels: [
+        { name: 'shared', ownedBy: 'provider' },
+        { name: 'extra', ownedBy: 'provider' },
+      ],
+      extraCosts: [{ metadataKey: 'quota', type: 'TotalToken' }],
+    });
+    expect(merged.models?.map((m) => [m.name, m.ownedBy])).toEqual([
+      ['shared', 'Envoy AI Gateway'],
+      ['only-first', 'Envoy AI Gateway'],
+      ['only-second', 'Envoy AI Gateway'],
+      ['extra', 'provider'],
+    ]);
+    expect(merged.llmRequestCosts?.at(-1)).toEqual({ metadataKey: 'quota', type: 'TotalToken' });
   });
 });

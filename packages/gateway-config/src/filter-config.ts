@@ -6,8 +6,13 @@ import {
   type LLMRequestCost,
 } from '@aigw/filterapi';
 
-import { exactModels, type Plan, type PlannedRef } from './plan.js';
-import { objectLabel, type AnyBackendSecurityPolicy, type Loaded } from './resource-set.js';
+import { exactModels, type Plan, type PlannedRef, type PlannedRule } from './plan.js';
+import {
+  objectLabel,
+  type AnyAIGatewayRoute,
+  type AnyBackendSecurityPolicy,
+  type Loaded,
+} from './resource-set.js';
 import { byName } from './references.js';
 import { inlineAuth } from './kubernetes-credentials.js';
 import { secretKeys, secretValue } from './secrets.js';
@@ -103,30 +108,99 @@ export interface FilterConfigResult {
 
 const defaultOwner = 'Envoy AI Gateway';
 
+/** One filterapi backend entry. */
+export type BackendEntry = NonNullable<FilterConfigInput['backends']>[number];
+
 /**
- * Builds the @aigw/filterapi document: one backend per rule backendRef (named as upstream names
- * them), auth from the BackendSecurityPolicy as credential files, the models `/v1/models` lists
- * (the exact `x-ai-eg-model` matches) and the routes' `llmRequestCosts`.
+ * One AIGatewayRoute's share of a filter config: the backends of its rules' refs, its exact models
+ * and its costs. A Gateway's config is its routes' shares merged in route order
+ * ({@link mergeFilterConfigs}), so a controller can rebuild it from the shares it kept, without
+ * translating every route again when one changes.
  */
-export function buildFilterConfig(plan: Plan, options: FilterConfigOptions): FilterConfigResult {
+export interface RouteFilterConfig {
+  readonly backends: readonly BackendEntry[];
+  readonly models: readonly ModelEntry[];
+  readonly llmRequestCosts: readonly LLMRequestCost[];
+}
+
+/** Each route's share of the filter config, and what building them found. */
+export interface RouteFilterConfigsResult {
+  /** Per route of the plan, in plan order. */
+  readonly routes: ReadonlyMap<Loaded<AnyAIGatewayRoute>, RouteFilterConfig>;
+  /** File name → content. */
+  readonly credentials: Readonly<Record<string, string>>;
+  /** Credentials the caller exchanges and refreshes (standalone mode; empty otherwise). */
+  readonly rotations: readonly CredentialRotation[];
+  /** Problems found (file, object, field), empty when the config is usable. */
+  readonly problems: readonly string[];
+}
+
+/**
+ * Each route's {@link RouteFilterConfig}: one backend per rule backendRef (named as upstream
+ * names them), auth from the BackendSecurityPolicy (built once per policy), the route's exact
+ * `x-ai-eg-model` matches and its `llmRequestCosts`.
+ */
+export function buildRouteFilterConfigs(
+  plan: Plan,
+  options: FilterConfigOptions,
+): RouteFilterConfigsResult {
   const credentials: Record<string, string> = {};
   const rotations: CredentialRotation[] = [];
   const problems: string[] = [];
   const auth = new AuthBuilder({ plan, options, credentials, rotations, problems });
-  const backends = plan.rules.flatMap((rule) => rule.refs.map((ref) => backendEntry(ref, auth)));
-  const config: FilterConfigInput = {
-    version: filterConfigVersion,
-    backends,
-    models: models(plan, options.extraModels ?? []),
-    llmRequestCosts: [...routeCosts(plan, problems), ...(options.extraCosts ?? [])],
-  };
-  return { config, credentials, rotations, problems };
+  const rulesByRoute = new Map<Loaded<AnyAIGatewayRoute>, PlannedRule[]>();
+  for (const rule of plan.rules) {
+    const rules = rulesByRoute.get(rule.route);
+    if (rules) rules.push(rule);
+    else rulesByRoute.set(rule.route, [rule]);
+  }
+  const routes = new Map<Loaded<AnyAIGatewayRoute>, RouteFilterConfig>();
+  for (const route of plan.resources.aiGatewayRoutes) {
+    const rules = rulesByRoute.get(route) ?? [];
+    routes.set(route, {
+      backends: rules.flatMap((rule) => rule.refs.map((ref) => backendEntry(ref, auth))),
+      models: models(rules),
+      llmRequestCosts: routeCosts(route, problems),
+    });
+  }
+  return { routes, credentials, rotations, problems };
 }
 
-function backendEntry(
-  ref: PlannedRef,
-  auth: AuthBuilder,
-): NonNullable<FilterConfigInput['backends']>[number] {
+/**
+ * A filter config from routes' shares, in the order given: their backends, their models (the
+ * first route listing a name wins, then {@link FilterConfigCommonOptions.extraModels}), their
+ * costs then {@link FilterConfigCommonOptions.extraCosts}.
+ */
+export function mergeFilterConfigs(
+  routes: Iterable<RouteFilterConfig>,
+  extra: FilterConfigCommonOptions = {},
+): FilterConfigInput {
+  const backends: BackendEntry[] = [];
+  const routeModels: ModelEntry[] = [];
+  const costs: LLMRequestCost[] = [];
+  for (const route of routes) {
+    backends.push(...route.backends);
+    routeModels.push(...route.models);
+    costs.push(...route.llmRequestCosts);
+  }
+  return {
+    version: filterConfigVersion,
+    backends,
+    models: uniqueModels([...routeModels, ...(extra.extraModels ?? [])]),
+    llmRequestCosts: [...costs, ...(extra.extraCosts ?? [])],
+  };
+}
+
+/**
+ * Builds the @aigw/filterapi document: every route's share ({@link buildRouteFilterConfigs})
+ * merged in plan order ({@link mergeFilterConfigs}).
+ */
+export function buildFilterConfig(plan: Plan, options: FilterConfigOptions): FilterConfigResult {
+  const { routes, ...rest } = buildRouteFilterConfigs(plan, options);
+  return { config: mergeFilterConfigs(routes.values(), options), ...rest };
+}
+
+function backendEntry(ref: PlannedRef, auth: AuthBuilder): BackendEntry {
   const spec = ref.serviceBackend.resource.spec;
   const schema = spec?.schema ?? { name: 'OpenAI' as const };
   const headerMutation = mergeMutation(spec?.headerMutation, ref.ref.headerMutation, {
@@ -184,14 +258,11 @@ function mergeMutation<T>(
 /** One `/v1/models` entry of the filter config. */
 export type ModelEntry = NonNullable<FilterConfigInput['models']>[number];
 
-function models(plan: Plan, extra: readonly ModelEntry[]): ModelEntry[] {
-  const seen = new Set<string>();
+function models(rules: readonly PlannedRule[]): ModelEntry[] {
   const out: ModelEntry[] = [];
-  for (const rule of plan.rules) {
+  for (const rule of rules) {
     const createdAt = rule.rule.modelsCreatedAt ?? rule.route.resource.metadata.creationTimestamp;
     for (const name of exactModels(rule)) {
-      if (seen.has(name)) continue;
-      seen.add(name);
       out.push({
         name,
         ownedBy: rule.rule.modelsOwnedBy ?? defaultOwner,
@@ -199,39 +270,42 @@ function models(plan: Plan, extra: readonly ModelEntry[]): ModelEntry[] {
       });
     }
   }
-  for (const model of extra) {
-    if (seen.has(model.name)) continue;
-    seen.add(model.name);
-    out.push(model);
-  }
-  return out;
+  return uniqueModels(out);
+}
+
+/** The first entry of each model name, in order. */
+function uniqueModels(entries: readonly ModelEntry[]): ModelEntry[] {
+  const seen = new Set<string>();
+  return entries.filter((entry) => {
+    if (seen.has(entry.name)) return false;
+    seen.add(entry.name);
+    return true;
+  });
 }
 
 /**
- * The routes' costs, each scoped to its AIGatewayRoute (`routeName: namespace/name`, what the
+ * A route's costs, scoped to its AIGatewayRoute (`routeName: namespace/name`, what the
  * route metadata `aigw_route_name` names), as upstream's controller writes them: two routes may
  * charge different costs under one key. A key listed twice in one route is refused.
  */
-function routeCosts(plan: Plan, problems: string[]): LLMRequestCost[] {
+function routeCosts(route: Loaded<AnyAIGatewayRoute>, problems: string[]): LLMRequestCost[] {
   const costs: LLMRequestCost[] = [];
-  for (const route of plan.resources.aiGatewayRoutes) {
-    const seen = new Set<string>();
-    route.resource.spec?.llmRequestCosts?.forEach((c, i) => {
-      if (seen.has(c.metadataKey)) {
-        problems.push(
-          `${route.file}: ${objectLabel('AIGatewayRoute', route)}: spec.llmRequestCosts[${String(i)}].metadataKey: "${c.metadataKey}" is listed twice`,
-        );
-        return;
-      }
-      seen.add(c.metadataKey);
-      costs.push({
-        metadataKey: c.metadataKey,
-        type: c.type,
-        ...(c.cel === undefined ? {} : { cel: c.cel }),
-        routeName: `${route.namespace}/${route.name}`,
-      });
+  const seen = new Set<string>();
+  route.resource.spec?.llmRequestCosts?.forEach((c, i) => {
+    if (seen.has(c.metadataKey)) {
+      problems.push(
+        `${route.file}: ${objectLabel('AIGatewayRoute', route)}: spec.llmRequestCosts[${String(i)}].metadataKey: "${c.metadataKey}" is listed twice`,
+      );
+      return;
+    }
+    seen.add(c.metadataKey);
+    costs.push({
+      metadataKey: c.metadataKey,
+      type: c.type,
+      ...(c.cel === undefined ? {} : { cel: c.cel }),
+      routeName: `${route.namespace}/${route.name}`,
     });
-  }
+  });
   return costs;
 }
 

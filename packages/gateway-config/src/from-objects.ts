@@ -3,7 +3,8 @@ import type { GeneratedObject, KubernetesObject } from './kubernetes-objects.js'
 import type { Target } from './references.js';
 import type { ResourceSet } from './resource-set.js';
 import { loadResources } from './resources.js';
-import { translateToKubernetes, type TranslateOptions } from './translate.js';
+import type { RouteFilterConfig } from './filter-config.js';
+import { translateResources, type TranslateOptions } from './translate.js';
 
 /** Options of {@link resourcesFromObjects}. */
 export interface FromObjectsOptions {
@@ -70,6 +71,8 @@ export interface TranslatedObjects {
   readonly resources: ResourceSet;
   /** What {@link translateToKubernetes} generates from them, user objects excluded. */
   readonly generated: GeneratedObject[];
+  /** Each route's share of its Gateways' filter config, by `namespace/name`. */
+  readonly routeFilterConfigs: ReadonlyMap<string, RouteFilterConfig>;
 }
 
 /**
@@ -85,8 +88,9 @@ export function translateObjects(
 ): TranslatedObjects {
   const resources = resourcesFromObjects(objects, { target: 'kubernetes' });
   let all: KubernetesObject[];
+  let routeFilterConfigs: ReadonlyMap<string, RouteFilterConfig>;
   try {
-    all = translateToKubernetes(resources, options);
+    ({ objects: all, routeFilterConfigs } = translateResources(resources, options));
   } catch (err) {
     if (!isResourceError(err)) throw err;
     throw new ResourceError(err.problems.map(withoutSource), { cause: err });
@@ -107,7 +111,7 @@ export function translateObjects(
   );
   // What is not an input is generated (translate returns its own objects and the inputs only).
   const generated = all.filter((object): object is GeneratedObject => !inputs.has(object));
-  return { resources, generated };
+  return { resources, generated, routeFilterConfigs };
 }
 
 function withoutSource(message: string): string {

@@ -29,6 +29,12 @@ export type {
   Secret,
 } from './kube-types.js';
 export {
+  mergeFilterConfigs,
+  type FilterConfigCommonOptions,
+  type ModelEntry,
+  type RouteFilterConfig,
+} from './filter-config.js';
+export {
   buildStandalone,
   credentialsDir,
   xdsFiles,
@@ -74,8 +80,10 @@ export type {
 export {
   filterConfigKey,
   manifestsToYaml,
+  translateResources,
   translateToKubernetes,
   type TranslateOptions,
+  type Translation,
 } from './translate.js';
 export {
   configSecretNames,

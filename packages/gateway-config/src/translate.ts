@@ -4,7 +4,11 @@ import { legacyFilterConfigKey } from '@aigw/filterapi';
 import { configSecrets } from './config-secrets.js';
 import { routeNotFoundMessage } from './envoy/routes.js';
 import { ResourceError } from './errors.js';
-import { buildFilterConfig } from './filter-config.js';
+import {
+  buildRouteFilterConfigs,
+  mergeFilterConfigs,
+  type RouteFilterConfig,
+} from './filter-config.js';
 import { planRoutes, type PlannedRule } from './plan.js';
 import type { Backend } from './kube-types.js';
 import type {
@@ -204,26 +208,21 @@ function gatewaysOf(route: Loaded<AnyAIGatewayRoute>): string[] {
 
 /**
  * The extproc config Secrets of one Gateway, in its namespace: the filter config of every route
- * attached to it, credentials inlined, laid out by {@link configSecrets} (upstream's names: the
- * parts, the index `<gw>-<ns>-<h12>`, and the legacy `<gw>-<ns>` while it fits). The controller
- * writes exactly these.
+ * attached to it (their shares merged in route order), credentials inlined, laid out by
+ * {@link configSecrets} (upstream's names: the parts, the index `<gw>-<ns>-<h12>`, and the legacy
+ * `<gw>-<ns>` while it fits). The controller writes exactly these.
  */
 function gatewayConfigSecrets(
-  resources: ResourceSet,
   gateway: string,
-  problems: string[],
+  routes: readonly RouteFilterConfig[],
 ): readonly GeneratedObject[] {
-  const routes = resources.aiGatewayRoutes.filter((r) => gatewaysOf(r).includes(gateway));
   if (routes.length === 0) return [];
-  const plan = planRoutes({ ...resources, aiGatewayRoutes: routes });
-  const result = buildFilterConfig(plan, { mode: 'kubernetes' });
-  problems.push(...result.problems);
   const [namespace = 'default', name = ''] = gateway.split('/');
   return configSecrets({
     gatewayNamespace: namespace,
     gatewayName: name,
     secretNamespace: namespace,
-    filterConfig: result.config,
+    filterConfig: mergeFilterConfigs(routes),
   }).secrets;
 }
 
@@ -240,6 +239,22 @@ export interface TranslateOptions {
    * `/ai`; see `parseRootPrefix`); default `/`.
    */
   readonly rootPrefix?: string;
+  /**
+   * Whether to lay out each Gateway's config Secrets (default true). The controller, which
+   * merges the routes' shares ({@link Translation.routeFilterConfigs}) itself, turns it off.
+   */
+  readonly configSecrets?: boolean;
+}
+
+/** What {@link translateResources} returns. */
+export interface Translation {
+  /** As {@link translateToKubernetes} returns them. */
+  readonly objects: KubernetesObject[];
+  /**
+   * Each route's share of its Gateways' filter config, by `namespace/name`, for the routes that
+   * attach to a Gateway.
+   */
+  readonly routeFilterConfigs: ReadonlyMap<string, RouteFilterConfig>;
 }
 
 /**
@@ -254,6 +269,18 @@ export function translateToKubernetes(
   resources: ResourceSet,
   options: TranslateOptions = {},
 ): KubernetesObject[] {
+  return translateResources(resources, options).objects;
+}
+
+/**
+ * {@link translateToKubernetes}, with each route's share of the filter config.
+ *
+ * @throws ResourceError for what the translation does not support (MCPRoute, unusable credentials).
+ */
+export function translateResources(
+  resources: ResourceSet,
+  options: TranslateOptions = {},
+): Translation {
   const rootPrefix = options.rootPrefix ?? '/';
   const problems: string[] = [];
   for (const other of resources.others) {
@@ -271,12 +298,32 @@ export function translateToKubernetes(
     const rules = plan.rules.filter((r) => r.route === route);
     generated.push(httpRoute(route, rules, rootPrefix), ...routeFilters(route));
   }
-  const gateways = [...new Set(resources.aiGatewayRoutes.flatMap(gatewaysOf))];
-  for (const gateway of gateways) {
-    generated.push(...gatewayConfigSecrets(plannable, gateway, problems));
+  const attached = new Set(resources.aiGatewayRoutes.filter((r) => gatewaysOf(r).length > 0));
+  const shares = buildRouteFilterConfigs(
+    {
+      resources: { ...plannable, aiGatewayRoutes: [...attached] },
+      rules: plan.rules.filter((rule) => attached.has(rule.route)),
+    },
+    { mode: 'kubernetes' },
+  );
+  problems.push(...shares.problems);
+  if (options.configSecrets ?? true) {
+    const gateways = [...new Set([...attached].flatMap(gatewaysOf))];
+    for (const gateway of gateways) {
+      const routes = [...attached].filter((route) => gatewaysOf(route).includes(gateway));
+      const share = (route: Loaded<AnyAIGatewayRoute>): RouteFilterConfig[] => {
+        const found = shares.routes.get(route);
+        return found ? [found] : [];
+      };
+      generated.push(...gatewayConfigSecrets(gateway, routes.flatMap(share)));
+    }
   }
   if (problems.length > 0) throw new ResourceError([...new Set(problems)]);
-  return [...generated, ...passThrough(resources)];
+  const routeFilterConfigs = new Map<string, RouteFilterConfig>();
+  for (const [route, share] of shares.routes) {
+    routeFilterConfigs.set(`${route.namespace}/${route.name}`, share);
+  }
+  return { objects: [...generated, ...passThrough(resources)], routeFilterConfigs };
 }
 
 /**

@@ -9,7 +9,7 @@ import {
   routesReferencing,
 } from './objects.js';
 import type { ResolvedOptions } from './options.js';
-import { generate } from './route-set.js';
+import { loaderProblems } from './route-set.js';
 import { successMessages, syncStatus } from './status.js';
 
 function enqueueRoutes(context: ReconcileContext, namespace: string, name: string): void {
@@ -33,9 +33,9 @@ function problemsOf(context: ReconcileContext, serviceBackend: KubeObject): stri
   }
   const ref = backendOf(serviceBackend);
   const backend = ref && context.cache.get('Backend', ref.namespace, ref.name);
-  const generation = generate(backend ? [serviceBackend, backend] : [serviceBackend], {});
   const own = `${labelOf('AIServiceBackend', serviceBackend)}: `;
-  if (!generation.ok) problems.push(...generation.problems.filter((p) => p.startsWith(own)));
+  const found = loaderProblems(backend ? [serviceBackend, backend] : [serviceBackend]);
+  problems.push(...found.filter((p) => p.startsWith(own)));
   return problems;
 }
 

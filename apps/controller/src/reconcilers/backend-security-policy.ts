@@ -2,7 +2,7 @@ import type { KubeObject, ReconcileContext, Reconciler } from '../runtime/contra
 import { ensureFinalizer, removeFinalizer } from './finalizer.js';
 import { backendOf, isDeleting, labelOf, policySecrets, policyTargets } from './objects.js';
 import type { ResolvedOptions } from './options.js';
-import { generate } from './route-set.js';
+import { loaderProblems } from './route-set.js';
 import { successMessages, syncStatus } from './status.js';
 
 function enqueueBackends(
@@ -35,9 +35,8 @@ function problemsOf(context: ReconcileContext, policy: KubeObject): string[] {
     const secret = context.cache.get('Secret', secretNamespace, name);
     if (secret) objects.push(secret);
   }
-  const generation = generate(objects, {});
   const own = `${labelOf('BackendSecurityPolicy', policy)}: `;
-  return generation.ok ? [] : generation.problems.filter((p) => p.startsWith(own));
+  return loaderProblems(objects).filter((p) => p.startsWith(own));
 }
 
 /**

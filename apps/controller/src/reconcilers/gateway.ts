@@ -1,56 +1,38 @@
-import { configSecretNames } from '@aigw/gateway-config';
+import { configSecrets, mergeFilterConfigs, type RouteFilterConfig } from '@aigw/gateway-config';
 
-import type { KubeObject, ReconcileContext, Reconciler } from '../runtime/contracts.js';
+import type { ReconcileContext, Reconciler } from '../runtime/contracts.js';
 import { applyIfChanged } from './apply.js';
 import type { GatewayFilterConfig } from './config-secrets.js';
-import { conditionsOf, isAttachedTo, isDeleting, keyOf, refOf } from './objects.js';
+import { conditionsOf, isAttachedTo, isDeleting, refOf } from './objects.js';
 import type { ResolvedOptions } from './options.js';
-import { gatherRoute, generate, generateRoute, narrowed } from './route-set.js';
+import { gatherRoute, generateRoute } from './route-set.js';
 
 /**
- * The filter config of a Gateway: every valid route attached to it (each checked alone, so one bad
- * route leaves the others working), generated together by `@aigw/gateway-config` in `kubernetes`
- * mode — the config Secrets `aigw translate` writes for this Gateway (bundle and legacy,
- * credentials inlined). Undefined when no valid route is attached.
+ * The filter config of a Gateway: the shares of every valid route attached to it (each generated
+ * alone, and remembered by `RouteGenerations` while its inputs are unchanged, so one bad route
+ * leaves the others working and one edited route translates only itself), merged in route order
+ * as `aigw translate` merges them, laid out as its config Secrets (bundle and legacy, credentials
+ * inlined). Undefined when no valid route is attached.
  */
 function filterConfigOf(
   context: ReconcileContext,
   gateway: { readonly namespace: string; readonly name: string },
   options: ResolvedOptions,
 ): GatewayFilterConfig | undefined {
-  const union = new Map<string, KubeObject>();
+  const shares: RouteFilterConfig[] = [];
   for (const route of context.cache.list('AIGatewayRoute')) {
     if (isDeleting(route) || !isAttachedTo(route, gateway.namespace, gateway.name)) continue;
-    const inputs = gatherRoute(context.cache, route);
-    if (!generateRoute(inputs, options).ok) continue;
-    for (const object of inputs.objects) union.set(`${object.kind} ${keyOf(object)}`, object);
+    const generation = generateRoute(gatherRoute(context.cache, route), options);
+    if (generation.ok && generation.filterConfig) shares.push(generation.filterConfig);
   }
-  if (union.size === 0) return undefined;
-  const generation = generate(narrowed([...union.values()]), options);
-  if (!generation.ok) {
-    // Each route generated alone; together they must too. If not, that is a bug to retry/report.
-    throw new GatewayConfigError(gateway, generation.problems);
-  }
-  const names = new Set(
-    configSecretNames({ gatewayNamespace: gateway.namespace, gatewayName: gateway.name }),
-  );
-  const secrets = generation.generated.filter(
-    (o) =>
-      o.kind === 'Secret' &&
-      o.metadata.namespace === gateway.namespace &&
-      names.has(o.metadata.name),
-  );
-  return secrets.length === 0 ? undefined : { secrets };
-}
-
-/** The routes of a Gateway failed to generate together although each did alone. */
-export class GatewayConfigError extends Error {
-  override readonly name = 'GatewayConfigError';
-  readonly code = 'gateway-config';
-
-  constructor(gateway: { namespace: string; name: string }, problems: readonly string[]) {
-    super(`Gateway ${gateway.namespace}/${gateway.name}: ${problems.join('; ')}`);
-  }
+  if (shares.length === 0) return undefined;
+  const { secrets } = configSecrets({
+    gatewayNamespace: gateway.namespace,
+    gatewayName: gateway.name,
+    secretNamespace: gateway.namespace,
+    filterConfig: mergeFilterConfigs(shares),
+  });
+  return { secrets };
 }
 
 /**

@@ -1,4 +1,4 @@
-import { isResourceError, translateObjects } from '@aigw/gateway-config';
+import { isResourceError, translateObjects, type RouteFilterConfig } from '@aigw/gateway-config';
 
 import type { KubeObject, ObjectCache } from '../runtime/contracts.js';
 import { celCostProblem } from './cel-costs.js';
@@ -6,6 +6,7 @@ import {
   aiGroup,
   backendOf,
   grantAllows,
+  keyOf,
   labelOf,
   policiesTargeting,
   policySecrets,
@@ -150,28 +151,54 @@ export function narrowed(objects: readonly KubeObject[]): KubeObject[] {
   });
 }
 
-/** What generation made of a set of objects. */
+/** What generation made of one route's objects. */
 export type Generation =
-  | { readonly ok: true; readonly generated: readonly KubeObject[] }
+  | {
+      readonly ok: true;
+      /** The route's HTTPRoute and HTTPRouteFilters. */
+      readonly generated: readonly KubeObject[];
+      /** The route's share of its Gateways' extproc config; merged by the Gateway reconciler. */
+      readonly filterConfig: RouteFilterConfig | undefined;
+    }
   | { readonly ok: false; readonly problems: readonly string[] };
 
 /**
- * Runs `aigw translate`'s generation (`@aigw/gateway-config`) over `objects`: the HTTPRoutes,
- * HTTPRouteFilters and config Secrets, or the problems, one per line, each naming the object
- * and the field.
+ * Runs `aigw translate`'s generation (`@aigw/gateway-config`) over the objects of `route`: its
+ * HTTPRoute, HTTPRouteFilters and share of the filter config, or the problems, one per line, each
+ * naming the object and the field. The config Secrets are not laid out here: a Gateway's are
+ * its routes' shares merged (`gatewayReconciler`), as `aigw translate` merges them.
  */
 export function generate(
+  route: KubeObject,
   objects: readonly KubeObject[],
   options: { readonly rootPrefix?: string | undefined },
 ): Generation {
   try {
-    const { generated } = translateObjects(
-      objects,
-      options.rootPrefix === undefined ? {} : { rootPrefix: options.rootPrefix },
-    );
-    return { ok: true, generated };
+    const { generated, routeFilterConfigs } = translateObjects(objects, {
+      configSecrets: false,
+      ...(options.rootPrefix === undefined ? {} : { rootPrefix: options.rootPrefix }),
+    });
+    return {
+      ok: true,
+      generated: generated.filter((o) => o.kind !== 'Secret'),
+      filterConfig: routeFilterConfigs.get(keyOf(route)),
+    };
   } catch (err) {
     if (isResourceError(err)) return { ok: false, problems: err.problems };
+    throw err;
+  }
+}
+
+/**
+ * The problems `aigw translate`'s loading and generation find in `objects` (each naming the
+ * object and the field), empty when there are none: how an object is checked on its own.
+ */
+export function loaderProblems(objects: readonly KubeObject[]): readonly string[] {
+  try {
+    translateObjects(objects, { configSecrets: false });
+    return [];
+  } catch (err) {
+    if (isResourceError(err)) return err.problems;
     throw err;
   }
 }
@@ -241,7 +268,7 @@ function generateRouteNow(
   inputs: RouteInputs,
   options: { readonly rootPrefix?: string | undefined },
 ): Generation {
-  const generation = generate(narrowed(inputs.objects), options);
+  const generation = generate(inputs.route, narrowed(inputs.objects), options);
   const loaderProblems = (generation.ok ? [] : generation.problems).filter(
     (p) => !inputs.withheld.some((prefix) => p.startsWith(prefix)),
   );

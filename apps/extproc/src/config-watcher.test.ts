@@ -3,8 +3,9 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pino, type Logger } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { FilterConfigInput } from '@aigw/filterapi';
+import { toConfigBundle, type ConfigBundle, type FilterConfigInput } from '@aigw/filterapi';
 import { removeTempDir, tempDir, waitFor } from '@aigw/testkit';
+import { bundleFiles, ProjectedVolume } from '../test/support/projected-volume.js';
 import { ConfigWatcher } from './config-watcher.js';
 
 const secretA = 'sk-watch-secret-aaaaaaaa';
@@ -316,5 +317,127 @@ describe('ConfigWatcher', () => {
     writeConfig(configWith({ uuid: 'after-close' }));
     await fire();
     expect(w.current.config.uuid).toBe('in-flight');
+  });
+});
+
+describe('ConfigWatcher on a mounted config bundle directory', () => {
+  let dir: string;
+  let volume: ProjectedVolume;
+  let memory: MemoryLog;
+  const watchers: ConfigWatcher[] = [];
+  const gateway = { gatewayNamespace: 'ns', gatewayName: 'gw' };
+  const transitionMessage =
+    'config bundle parts do not match its index; keeping the last good config until the next change';
+
+  /** A bundle of a config routing `model` to `cluster`, cut in small parts. */
+  function bundleOf(uuid: string, cluster: string): ConfigBundle {
+    const config: FilterConfigInput = {
+      version: 'v1',
+      uuid,
+      routes: { rules: [{ models: ['model'], cluster }] },
+      models: Array.from({ length: 20 }, (_, i) => ({ name: `model-${String(i)}` })),
+    };
+    return toConfigBundle(JSON.stringify(config), {
+      ...gateway,
+      maxPartBytes: 200,
+      maxParts: 64,
+      uuid,
+    });
+  }
+
+  function watcher(): ConfigWatcher {
+    const w = new ConfigWatcher({ path: volume.dir, log: memory.log, intervalMs: 60_000 });
+    watchers.push(w);
+    return w;
+  }
+
+  const messages = (msg: string): { level: number }[] =>
+    memory.lines().filter((line) => line.msg === msg);
+
+  beforeEach(() => {
+    dir = tempDir('watch-bundle');
+    volume = new ProjectedVolume(join(dir, 'filter-config-bundle'));
+    memory = memoryLog();
+  });
+
+  afterEach(async () => {
+    for (const w of watchers.splice(0)) w.close();
+    await removeTempDir(dir);
+  });
+
+  it('starts from the bundle and follows each ..data swap', async () => {
+    volume.write(bundleFiles(bundleOf('gen-1', 'c1')));
+    const w = watcher();
+    await w.start();
+    expect(w.current.router?.clusterFor('model')).toBe('c1');
+    expect(messages('config loaded')).toEqual([
+      expect.objectContaining({ path: volume.dir, uuid: 'gen-1' }),
+    ]);
+    await w.check();
+    expect(messages('config reloaded')).toHaveLength(0);
+    volume.write(bundleFiles(bundleOf('gen-2', 'c2')));
+    await w.check();
+    expect(w.current.router?.clusterFor('model')).toBe('c2');
+    expect(messages('config reloaded')).toEqual([expect.objectContaining({ uuid: 'gen-2' })]);
+  });
+
+  it('keeps the last good config while parts and index disagree, warns once, applies the repair', async () => {
+    const old = bundleOf('gen-1', 'c1');
+    volume.write(bundleFiles(old));
+    const w = watcher();
+    await w.start();
+    const good = w.current;
+    // The kubelet's view of the index is newer than its view of the parts.
+    volume.write({ ...bundleFiles(old), 'index.yaml': bundleOf('gen-2', 'c2').indexText });
+    await w.check();
+    await w.check();
+    expect(w.current).toBe(good);
+    expect(messages(transitionMessage)).toEqual([expect.objectContaining({ level: 40 })]);
+    volume.write(bundleFiles(bundleOf('gen-2', 'c2')));
+    await w.check();
+    expect(w.current.router?.clusterFor('model')).toBe('c2');
+    expect(messages(transitionMessage)).toHaveLength(1);
+  });
+
+  it('does not fail start() on a bundle between generations: it waits for the whole one', async () => {
+    const next = bundleOf('gen-2', 'c2');
+    volume.write({ ...bundleFiles(bundleOf('gen-1', 'c1')), 'index.yaml': next.indexText });
+    const w = watcher();
+    await w.start();
+    expect(w.isLoaded).toBe(false);
+    expect(messages(transitionMessage)).toHaveLength(1);
+    let isFirstLoaded = false;
+    void w.firstLoaded.then(() => {
+      isFirstLoaded = true;
+    });
+    volume.write(bundleFiles(next));
+    await w.check();
+    await w.firstLoaded;
+    expect(isFirstLoaded).toBe(true);
+    expect(w.current.config.uuid).toBe('gen-2');
+    expect(messages('config loaded')).toEqual([expect.objectContaining({ uuid: 'gen-2' })]);
+  });
+
+  it('fails start() on a directory without an index (not a bundle)', async () => {
+    volume.write({ 'filter-config.yaml': 'version: v1\n' });
+    await expect(watcher().start()).rejects.toThrow(/no bundle index index.yaml/);
+  });
+
+  it('startWaiting() never throws: it reports and polls until a usable config arrives', async () => {
+    const w = new ConfigWatcher({
+      path: join(dir, 'not-mounted-yet'),
+      log: memory.log,
+      intervalMs: 60_000,
+    });
+    watchers.push(w);
+    await w.startWaiting();
+    expect(w.isLoaded).toBe(false);
+    expect(messages('config change rejected; keeping the last good config')).toHaveLength(1);
+    await w.check();
+    expect(messages('config change rejected; keeping the last good config')).toHaveLength(1);
+    const late = new ProjectedVolume(join(dir, 'not-mounted-yet'));
+    late.write(bundleFiles(bundleOf('gen-3', 'c3')));
+    await w.check();
+    expect(w.current.config.uuid).toBe('gen-3');
   });
 });

@@ -1,12 +1,20 @@
-import { stat } from 'node:fs/promises';
-import { readFilterConfigFile, type FilterConfig } from '@aigw/filterapi';
+import type { FilterConfig } from '@aigw/filterapi';
 import type { Logger } from '@aigw/service-kit';
+import {
+  configPathSignature,
+  fileSignature,
+  isBundleInTransition,
+  readFilterConfigPath,
+} from './config-bundle-dir.js';
 import { ExtprocError } from './errors.js';
 import { buildRuntimeConfig, type RuntimeConfig } from './runtime/runtime-config.js';
 
 /** Options of {@link ConfigWatcher}. */
 export interface ConfigWatcherOptions {
-  /** The config file; absent when configs only come through {@link ConfigWatcher.apply}. */
+  /**
+   * The config file, or a directory holding a mounted config bundle (`index.yaml` and its
+   * parts); absent when configs only come through {@link ConfigWatcher.apply}.
+   */
   readonly path?: string | undefined;
   readonly log: Logger;
   /** How often the config and credential files are checked for changes. */
@@ -28,24 +36,20 @@ const intervalSchedule: Schedule = (tick, intervalMs) => {
   };
 };
 
-async function fileSignature(path: string): Promise<string> {
-  try {
-    const s = await stat(path);
-    return `${String(s.ino)}:${String(s.size)}:${String(s.mtimeMs)}`;
-  } catch {
-    return 'missing';
-  }
-}
-
 /**
- * Keeps the extproc's config current. It polls the config file and every credential file it
- * names (cheap `stat` calls; polling, unlike inotify, also sees Kubernetes' atomic Secret symlink
- * swaps), rebuilds on any change and swaps the result in atomically, so a request sees one
- * config from start to end. A bad file keeps the last good config and is reported once until it
- * changes again.
+ * Keeps the extproc's config current. It polls the config path and every credential file the
+ * config names (cheap `stat` calls; polling, unlike inotify, also sees Kubernetes' atomic Secret
+ * symlink swaps), rebuilds on any change and swaps the result in atomically, so a request sees
+ * one config from start to end. A bad file keeps the last good config and is reported once until
+ * it changes again.
+ *
+ * The path may be a directory holding a mounted config bundle (`config-bundle-dir.ts`): it is
+ * applied only when the index and all its parts agree; a bundle the kubelet is still updating
+ * (parts and index of different generations) keeps the last good config, is reported once as a
+ * warning and retried at the next change.
  *
  * A config can also be handed in ({@link apply}: the API-server source in Kubernetes). From then
- * on the file is no longer read — the mounted copy lags the API server — but the credential
+ * on the path is no longer read — the mounted copy lags the API server — but the credential
  * files that config names are still polled.
  */
 export class ConfigWatcher {
@@ -57,9 +61,14 @@ export class ConfigWatcher {
   #reportedBadSignature = '';
   #timer: { cancel(): void } | undefined;
   #checking: Promise<void> = Promise.resolve();
+  readonly #firstLoaded: Promise<void>;
+  #resolveFirst: () => void = () => undefined;
 
   constructor(options: ConfigWatcherOptions) {
     this.#options = options;
+    this.#firstLoaded = new Promise((resolve) => {
+      this.#resolveFirst = resolve;
+    });
   }
 
   /** The config in force. */
@@ -69,51 +78,83 @@ export class ConfigWatcher {
     return this.#current;
   }
 
-  /** True once a config is in force (from the file or {@link apply}). */
+  /** True once a config is in force (from the path or {@link apply}). */
   get isLoaded(): boolean {
     return this.#current !== undefined;
   }
 
+  /** Settles when the first config is in force (from the path or {@link apply}). */
+  get firstLoaded(): Promise<void> {
+    return this.#firstLoaded;
+  }
+
   /**
-   * Loads the config file once (throwing if it is unusable) and starts watching; does nothing
-   * when a config was applied meanwhile (serialised with {@link apply}).
+   * Loads the config path once, throwing if it is unusable, and starts watching; does nothing
+   * when a config was applied meanwhile (serialised with {@link apply}). A bundle directory the
+   * kubelet is still updating is not fatal: it is reported, and the watcher keeps polling until
+   * the bundle is whole ({@link isLoaded} stays false until then: see {@link firstLoaded}).
    */
   start(): Promise<void> {
-    const run = this.#checking.then(() => this.#startFromFile());
+    return this.#serialised(() => this.#startFromPath((err) => !isBundleInTransition(err)));
+  }
+
+  /**
+   * Like {@link start}, but never throws: an unusable config path (missing, invalid, a bundle
+   * between generations) is reported like a rejected change and the watcher keeps polling it
+   * until a usable config arrives there or through {@link apply}. For the mounted copy when the
+   * API server is the primary source.
+   */
+  startWaiting(): Promise<void> {
+    return this.#serialised(() => this.#startFromPath(() => false));
+  }
+
+  #serialised(task: () => Promise<void>): Promise<void> {
+    const run = this.#checking.then(task);
     this.#checking = run.catch(() => undefined);
     return run;
   }
 
-  async #startFromFile(): Promise<void> {
+  async #startFromPath(isFatal: (err: unknown) => boolean): Promise<void> {
     if (this.#applied) return;
     const before = await this.#computeSignature(undefined);
-    this.#current = await this.#load();
+    try {
+      this.#setCurrent(await this.#load());
+    } catch (err) {
+      if (isFatal(err)) throw err;
+      this.#signature = before;
+      this.#report(err, before);
+      this.#startTimer();
+      return;
+    }
     this.#signature = await this.#computeSignature(this.#current);
-    // The config file changed while it was being loaded: force a reload at the first check.
+    // The config changed while it was being loaded: force a reload at the first check.
     if (before !== (await this.#computeSignature(undefined))) this.#signature = '';
     this.#logApplied('config loaded');
     this.#startTimer();
   }
 
   /**
-   * Builds `config` and swaps it in, the same way a file change is applied; the file is not
+   * Builds `config` and swaps it in, the same way a file change is applied; the path is not
    * read any more. Calls are serialised with the file checks.
    *
    * @throws ExtprocError when the config is unusable (the config in force stays).
    */
   apply(config: FilterConfig, source: string): Promise<void> {
-    const run = this.#checking.then(async () => {
+    return this.#serialised(async () => {
       const next = await buildRuntimeConfig(config);
       const isFirst = this.#current === undefined;
       this.#applied = { config, source };
-      this.#current = next;
+      this.#setCurrent(next);
       this.#signature = await this.#computeSignature(next);
       this.#reportedBadSignature = '';
       this.#logApplied(isFirst ? 'config loaded' : 'config reloaded');
       this.#startTimer();
     });
-    this.#checking = run.catch(() => undefined);
-    return run;
+  }
+
+  #setCurrent(next: RuntimeConfig): void {
+    this.#current = next;
+    this.#resolveFirst();
   }
 
   #startTimer(): void {
@@ -133,20 +174,31 @@ export class ConfigWatcher {
   async check(): Promise<void> {
     const signature = await this.#computeSignature(this.#current);
     if (signature === this.#signature) return;
+    const isFirst = this.#current === undefined;
     try {
-      const next = await this.#load();
-      this.#current = next;
-      this.#signature = await this.#computeSignature(next);
-      this.#reportedBadSignature = '';
-      this.#logApplied('config reloaded');
+      this.#setCurrent(await this.#load());
     } catch (err) {
       this.#signature = signature;
-      if (this.#reportedBadSignature === signature) return;
-      this.#reportedBadSignature = signature;
-      this.#options.log.error(
-        { err, ...this.#sourceFields() },
-        'config change rejected; keeping the last good config',
+      this.#report(err, signature);
+      return;
+    }
+    this.#signature = await this.#computeSignature(this.#current);
+    this.#reportedBadSignature = '';
+    this.#logApplied(isFirst ? 'config loaded' : 'config reloaded');
+  }
+
+  /** Logs why the config at `signature` was not applied, once per signature. */
+  #report(err: unknown, signature: string): void {
+    if (this.#reportedBadSignature === signature) return;
+    this.#reportedBadSignature = signature;
+    const fields = { err, ...this.#sourceFields() };
+    if (isBundleInTransition(err)) {
+      this.#options.log.warn(
+        fields,
+        'config bundle parts do not match its index; keeping the last good config until the next change',
       );
+    } else {
+      this.#options.log.error(fields, 'config change rejected; keeping the last good config');
     }
   }
 
@@ -161,14 +213,14 @@ export class ConfigWatcher {
     const { path } = this.#options;
     if (path === undefined)
       throw new ExtprocError('not_started', 'no config file and no config applied');
-    return buildRuntimeConfig(await readFilterConfigFile(path));
+    return buildRuntimeConfig(await readFilterConfigPath(path));
   }
 
   async #computeSignature(runtime: RuntimeConfig | undefined): Promise<string> {
     const { path } = this.#options;
-    const configFiles = this.#applied || path === undefined ? [] : [path];
-    const files = [...configFiles, ...(runtime?.watchedFiles ?? [])];
-    return (await Promise.all(files.map(fileSignature))).join('|');
+    const configPath = this.#applied || path === undefined ? [] : [configPathSignature(path)];
+    const files = (runtime?.watchedFiles ?? []).map(fileSignature);
+    return (await Promise.all([...configPath, ...files])).join('|');
   }
 
   /** Where the config in force came from, for log lines: `{ path }` or `{ source }`. */

@@ -20,9 +20,11 @@ export const ConfigSchema = z.strictObject({
    */
   address: listenAddressSchema.default('unix:/tmp/aigw-extproc.sock'),
   /**
-   * The filter config file (`@aigw/filterapi`) written by `aigw run`, or in Kubernetes the
-   * mounted copy of the config Secret: used at start when the API server cannot be reached.
-   * Required unless `configSecret` is set.
+   * The filter config (`@aigw/filterapi`): a file, as `aigw run` writes it, or a directory
+   * holding a mounted config bundle (`index.yaml` and the parts at their `path`s, upstream's
+   * `-configBundlePath` layout). In Kubernetes the mounted copy of the config Secrets: served
+   * from the start, until the API server's config (`configSecret`) replaces it. Required unless
+   * `configSecret` is set.
    */
   config: z.string().min(1, 'the filter config file is required').optional(),
   /**
@@ -34,11 +36,6 @@ export const ConfigSchema = z.strictObject({
   configNamespace: z.string().min(1).optional(),
   /** A kubeconfig instead of the in-cluster service account (tests, development). */
   kubeconfig: z.string().min(1).optional(),
-  /**
-   * How long the start waits for the config from the API server before it falls back to the
-   * mounted copy (`config`).
-   */
-  configStartTimeoutMs: millisecondsSchema.default(5_000),
   /** How often the config and credential files are checked for changes. */
   configPollMs: millisecondsSchema.default(250),
   /** Path prefix of every endpoint (upstream's `-rootPrefix`), e.g. `/ai`; normalised. */
@@ -66,10 +63,6 @@ const keys: Record<keyof z.output<typeof ConfigSchema>, ConfigKey> = {
   configSecret: { flag: 'config-secret', env: 'AIGW_EXTPROC_CONFIG_SECRET' },
   configNamespace: { flag: 'config-namespace', env: 'AIGW_EXTPROC_CONFIG_NAMESPACE' },
   kubeconfig: { flag: 'kubeconfig', env: 'KUBECONFIG' },
-  configStartTimeoutMs: {
-    flag: 'config-start-timeout-ms',
-    env: 'AIGW_EXTPROC_CONFIG_START_TIMEOUT_MS',
-  },
   configPollMs: { flag: 'config-poll-ms', env: 'AIGW_EXTPROC_CONFIG_POLL_MS' },
   rootPrefix: { flag: 'root-prefix', env: 'AIGW_EXTPROC_ROOT_PREFIX' },
   endpointPrefixes: { flag: 'endpoint-prefixes', env: 'AIGW_EXTPROC_ENDPOINT_PREFIXES' },

@@ -12,12 +12,15 @@ const extProcServiceName = 'envoy.service.ext_proc.v3.ExternalProcessor';
 
 /**
  * Starts the ext_proc server from flags and environment: loads the filter config (refusing to
- * start on a bad one), watches it, and serves until closed.
+ * start on a bad one), watches it, and serves until closed. `--config` is a file or a directory
+ * holding a mounted config bundle (`index.yaml` and its parts); a bundle the kubelet is still
+ * updating is waited for (NOT_SERVING on gRPC health until it is whole), never fatal.
  *
  * With `--config-secret` (Kubernetes) the config comes from the API server: the server starts
- * listening at once, reports NOT_SERVING on gRPC health until a config is in force, waits up to
- * `--config-start-timeout-ms` for the bundle, and falls back to the mounted copy (`--config`)
- * when the API server cannot be reached; the API server's config replaces it when it arrives.
+ * listening at once, loads the mounted copy (`--config`) at once when there is one — so it serves
+ * before the API server answers, and keeps serving it, following its updates, while the API
+ * server is unreachable — and the API server's config replaces it as soon as it arrives. gRPC
+ * health reports NOT_SERVING until a config is in force.
  */
 export async function main(args: MainArgs): Promise<ExtProcServer> {
   const config = loadConfig(args.argv, args.env);
@@ -39,7 +42,14 @@ export async function main(args: MainArgs): Promise<ExtProcServer> {
       prefixes: config.endpointPrefixes,
     }),
   });
-  if (source) await startFromApiOrFile({ config, source, watcher, server, log });
+  setServing(server, watcher.isLoaded);
+  void watcher.firstLoaded.then(() => {
+    setServing(server, true);
+  });
+  if (source) {
+    source.start();
+    if (config.config !== undefined) await watcher.startWaiting();
+  }
   return {
     ...server,
     close: async () => {
@@ -48,6 +58,12 @@ export async function main(args: MainArgs): Promise<ExtProcServer> {
       await server.close();
     },
   };
+}
+
+function setServing(server: ExtProcServer, isServing: boolean): void {
+  for (const name of ['', extProcServiceName]) {
+    server.health.setStatus(name, isServing ? SERVING : NOT_SERVING);
+  }
 }
 
 /** The API-server config source of `--config-secret`, feeding the watcher. */
@@ -67,54 +83,6 @@ async function kubeSource(
     indexName: config.configSecret ?? '',
     log,
     apply: (filterConfig, from) => watcher.apply(filterConfig, from),
-  });
-}
-
-/**
- * Starts the API source; NOT_SERVING until a config is in force. When the API server gives none
- * within the start timeout, loads the mounted copy (a bad or missing one is logged, and the
- * extproc keeps waiting for the API server instead of exiting: in Kubernetes the kubelet would
- * only restart it into the same situation).
- */
-async function startFromApiOrFile(options: {
-  readonly config: Config;
-  readonly source: KubeConfigSource;
-  readonly watcher: ConfigWatcher;
-  readonly server: ExtProcServer;
-  readonly log: Logger;
-}): Promise<void> {
-  const { config, source, watcher, server, log } = options;
-  const setServing = (isServing: boolean): void => {
-    for (const name of ['', extProcServiceName]) {
-      server.health.setStatus(name, isServing ? SERVING : NOT_SERVING);
-    }
-  };
-  setServing(false);
-  source.start();
-  if (await source.waitForFirstConfig(config.configStartTimeoutMs)) {
-    setServing(true);
-    return;
-  }
-  if (config.config !== undefined && !watcher.isLoaded) {
-    log.warn(
-      { path: config.config, timeoutMs: config.configStartTimeoutMs },
-      'no config from the API server yet; starting from the mounted copy',
-    );
-    try {
-      await watcher.start();
-    } catch (err) {
-      log.error(
-        { err, path: config.config },
-        'mounted config unusable; waiting for the API server',
-      );
-    }
-  }
-  if (watcher.isLoaded) {
-    setServing(true);
-    return;
-  }
-  void source.firstApplied.then(() => {
-    setServing(true);
   });
 }
 

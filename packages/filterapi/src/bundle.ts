@@ -69,14 +69,21 @@ export type ConfigBundlePart = z.output<typeof partSchema>;
 /**
  * Why a bundle could not be built or put back together:
  * - `too_many_parts`: the config needs more than `maxParts` parts;
- * - `invalid_index`: the index is not YAML or lacks a field;
+ * - `missing_index`: a bundle directory has no `index.yaml`;
+ * - `invalid_index`: the index is not YAML, lacks a field or names a part path outside the
+ *   bundle directory;
  * - `missing_part`: a part the index lists is not there (yet);
  * - `part_size_mismatch`: a part's size differs from the index (a write in progress, or an
  *   index from another generation);
  * - `checksum_mismatch`: the parts put together do not hash to the index's checksum.
  */
 export type ConfigBundleErrorCode =
-  'too_many_parts' | 'invalid_index' | 'missing_part' | 'part_size_mismatch' | 'checksum_mismatch';
+  | 'too_many_parts'
+  | 'missing_index'
+  | 'invalid_index'
+  | 'missing_part'
+  | 'part_size_mismatch'
+  | 'checksum_mismatch';
 
 /** A bundle was rejected; the message names the part or the mismatch, never config content. */
 export class ConfigBundleError extends Error {

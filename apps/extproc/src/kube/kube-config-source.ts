@@ -72,15 +72,10 @@ export class KubeConfigSource {
   #reportedSignature = '';
   #isUnreachable = false;
   #isStopped = false;
-  readonly #firstApplied: Promise<void>;
-  #resolveFirst: () => void = () => undefined;
 
   constructor(options: KubeConfigSourceOptions) {
     this.#options = options;
     this.#source = `secret ${options.namespace}/${options.indexName}`;
-    this.#firstApplied = new Promise((resolve) => {
-      this.#resolveFirst = resolve;
-    });
     this.#indexWatch = this.#watch(options.indexName, (secret) => {
       this.#index = secret;
       this.#isIndexListed = true;
@@ -90,24 +85,6 @@ export class KubeConfigSource {
   /** Starts watching in the background. */
   start(): void {
     this.#indexWatch.start();
-  }
-
-  /** Settles when the first config from the API server has been applied. */
-  get firstApplied(): Promise<void> {
-    return this.#firstApplied;
-  }
-
-  /** True once a config from the API server has been applied, waiting at most `timeoutMs`. */
-  async waitForFirstConfig(timeoutMs: number): Promise<boolean> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<boolean>((resolve) => {
-      timer = setTimeout(resolve, timeoutMs, false);
-    });
-    try {
-      return await Promise.race([this.#firstApplied.then(() => true), timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
   }
 
   /** Stops every watch. */
@@ -201,7 +178,6 @@ export class KubeConfigSource {
     }
     this.#appliedChecksum = index.checksum;
     this.#reportedSignature = '';
-    this.#resolveFirst();
   }
 
   /** Watches exactly the parts `index` lists. */

@@ -4,9 +4,9 @@ import { fileURLToPath } from 'node:url';
 import { credentials } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import type { FilterConfigInput } from '@aigw/filterapi';
+import { toConfigBundle, type FilterConfigInput } from '@aigw/filterapi';
 import { configSecretNames, configSecrets, type ConfigSecret } from '@aigw/gateway-config';
-import { extProc } from '@aigw/proto';
+import { extProc, health } from '@aigw/proto';
 import {
   kubeRequest,
   removeTempDir,
@@ -26,6 +26,7 @@ import {
   requestIdOf,
   setHeadersOf,
 } from './support/ext-proc-harness.js';
+import { bundleFiles, ProjectedVolume } from './support/projected-volume.js';
 
 // The extproc as it runs in Kubernetes: a real process (from src, through tsx) that reads its
 // config bundle from a real kube-apiserver as a service account that may read only its own
@@ -85,13 +86,20 @@ describe('extproc config from the API server (--config-secret)', { timeout: 60_0
     return result.uuid;
   }
 
+  /**
+   * Starts an extproc on the Secrets with a mounted copy: `mounted` (a file or a bundle
+   * directory), else a file routing gpt-a to `mounted-copy`.
+   */
   async function startExtproc(
     name: string,
-    extra: readonly string[] = [],
+    mountedPath?: string,
   ): Promise<{ proc: ManagedProcess; client: extProc.ExternalProcessorClient }> {
     const socket = join(dir, `${name}.sock`);
-    const mounted = join(dir, `${name}-mounted.json`);
-    writeFileSync(mounted, JSON.stringify(configOf('mounted-copy', 'sk-mounted')));
+    let mounted = mountedPath;
+    if (mounted === undefined) {
+      mounted = join(dir, `${name}-mounted.json`);
+      writeFileSync(mounted, JSON.stringify(configOf('mounted-copy', 'sk-mounted')));
+    }
     const proc = await spawnManaged(
       process.execPath,
       [
@@ -105,7 +113,6 @@ describe('extproc config from the API server (--config-secret)', { timeout: 60_0
         `--kubeconfig=${kubeconfig}`,
         `--config=${mounted}`,
         '--log-level=debug',
-        ...extra,
       ],
       { name, cwd: appDir, logLimit: 4_000_000 },
     );
@@ -154,6 +161,21 @@ describe('extproc config from the API server (--config-secret)', { timeout: 60_0
       },
       { timeoutMs: 30_000, intervalMs: 20, description },
     );
+  }
+
+  /** The gRPC health of the extproc on `socket` (the overall status, service ''). */
+  async function healthOf(socket: string): Promise<health.HealthCheckResponse_ServingStatus> {
+    const client = new health.HealthClient(`unix:${socket}`, credentials.createInsecure());
+    try {
+      return await new Promise((resolve, reject) => {
+        client.check({ service: '' }, (err, response) => {
+          if (err) reject(err);
+          else resolve(response.status);
+        });
+      });
+    } finally {
+      client.close();
+    }
   }
 
   /** The JSON log lines of `proc` whose message starts with `msg`. */
@@ -251,17 +273,31 @@ describe('extproc config from the API server (--config-secret)', { timeout: 60_0
   let first: { proc: ManagedProcess; client: extProc.ExternalProcessorClient };
   let fresh: { proc: ManagedProcess; client: extProc.ExternalProcessorClient };
 
-  it('serves the config from the Secrets, and each new write within a watch event', async () => {
+  it('serves the mounted copy at once, then the config from the Secrets, and each new write within a watch event', async () => {
     const uuid1 = await publish(configOf('c1', keys.first));
     first = await startExtproc('extproc-1');
     await untilServed(first.client, { cluster: 'c1', authorization: `Bearer ${keys.first}` }, 'c1');
+    // The mounted copy is read before the API server's list answers, then replaced.
     expect(logLines(first.proc, 'config loaded')).toEqual([
-      expect.objectContaining({ uuid: uuid1, source: `secret ${namespace}/${indexName}` }),
+      expect.objectContaining({ path: join(dir, 'extproc-1-mounted.json') }),
+    ]);
+    const source = `secret ${namespace}/${indexName}`;
+    // The log line follows the swap it reports.
+    const untilReloaded = (count: number) =>
+      waitFor(() => logLines(first.proc, 'config reloaded').length >= count, {
+        timeoutMs: 10_000,
+        description: `${String(count)} config reloaded lines`,
+      });
+    await untilReloaded(1);
+    expect(logLines(first.proc, 'config reloaded')).toEqual([
+      expect.objectContaining({ uuid: uuid1, source }),
     ]);
     const uuid2 = await publish(configOf('c2', keys.first));
     await untilServed(first.client, { cluster: 'c2' }, 'c2 after the write');
+    await untilReloaded(2);
     expect(logLines(first.proc, 'config reloaded')).toEqual([
-      expect.objectContaining({ uuid: uuid2 }),
+      expect.objectContaining({ uuid: uuid1, source }),
+      expect.objectContaining({ uuid: uuid2, source }),
     ]);
   });
 
@@ -323,14 +359,47 @@ describe('extproc config from the API server (--config-secret)', { timeout: 60_0
 
   it('starts from the mounted copy when the API server is down, then takes the API config', async () => {
     await proxy.down();
-    fresh = await startExtproc('extproc-2', ['--config-start-timeout-ms=300']);
+    fresh = await startExtproc('extproc-2');
     await untilServed(fresh.client, { cluster: 'mounted-copy' }, 'the mounted copy served');
     await proxy.up();
     await untilServed(fresh.client, { cluster: 'c4' }, 'the API config once reachable');
   });
 
+  let mountedBundle: { proc: ManagedProcess; client: extProc.ExternalProcessorClient };
+
+  it('starts from a mounted bundle directory with the API server unreachable, follows its updates, then takes the API config', async () => {
+    await proxy.down();
+    // The Envoy pod's projected volume: the index Secret and the part Secrets, as the kubelet
+    // writes them (..data swaps).
+    const volume = new ProjectedVolume(join(dir, 'extproc-3-bundle'));
+    const bundleOf = (cluster: string) =>
+      toConfigBundle(JSON.stringify(configOf(cluster, 'sk-mounted')), gateway);
+    volume.write(bundleFiles(bundleOf('mounted-bundle-1')));
+    mountedBundle = await startExtproc('extproc-3', volume.dir);
+    await untilServed(mountedBundle.client, { cluster: 'mounted-bundle-1' }, 'the bundle served');
+    expect(await healthOf(join(dir, 'extproc-3.sock'))).toBe(
+      health.HealthCheckResponse_ServingStatus.SERVING,
+    );
+    volume.write(bundleFiles(bundleOf('mounted-bundle-2')));
+    await untilServed(
+      mountedBundle.client,
+      { cluster: 'mounted-bundle-2' },
+      'the updated volume served while the API server is down',
+    );
+    await proxy.up();
+    await untilServed(mountedBundle.client, { cluster: 'c4' }, 'the API config once reachable');
+    // From now on the API server is the source: a later volume update (lagging) is not read.
+    volume.write(bundleFiles(bundleOf('mounted-bundle-3')));
+    await publish(configOf('c5', keys.rotated));
+    await untilServed(mountedBundle.client, { cluster: 'c5' }, 'the next API config');
+    const fromVolume = logLines(mountedBundle.proc, 'config').filter(
+      (line) => line.path === volume.dir,
+    );
+    expect(fromVolume.map((line) => line.msg)).toEqual(['config loaded', 'config reloaded']);
+  });
+
   it('never writes a credential to its logs', () => {
-    for (const proc of [first.proc, fresh.proc]) {
+    for (const proc of [first.proc, fresh.proc, mountedBundle.proc]) {
       const logs = proc.logTail(1_000_000);
       expect(logs).toContain('config reloaded');
       for (const key of Object.values(keys)) expect(logs).not.toContain(key);

@@ -151,6 +151,60 @@ describe('reconcilers on upstream examples/basic', () => {
     expect(await versions()).toEqual(before);
   });
 
+  it("adds the global costs of the Gateway's GatewayConfig; an invalid one is Accepted=False", async () => {
+    const controller = await start();
+    await waitForAccepted(client, routeManifest, 'True');
+    const gateway = basic.find((o) => o.kind === 'Gateway');
+    if (!gateway) throw new Error('basic.yaml has no Gateway');
+    const gatewayConfig = (costs: object[]): KubeObject => ({
+      apiVersion: 'aigateway.envoyproxy.io/v1beta1',
+      kind: 'GatewayConfig',
+      metadata: { name: 'costs', namespace: 'default' },
+      spec: { globalLLMRequestCosts: costs },
+    });
+    const globalCostKeys = async (): Promise<string[]> => {
+      const text = decodedData(await readObject(client, configSecretRef))['filter-config.yaml'];
+      const config = JSON.parse(text ?? '{}') as {
+        llmRequestCosts?: { metadataKey: string; routeName?: string }[];
+      };
+      return (config.llmRequestCosts ?? [])
+        .filter((c) => c.routeName === undefined)
+        .map((c) => c.metadataKey);
+    };
+    const allTokens = { metadataKey: 'all_tokens', type: 'TotalToken' };
+    await applyObjects(client, [
+      gatewayConfig([allTokens]),
+      {
+        apiVersion: gateway.apiVersion,
+        kind: 'Gateway',
+        metadata: {
+          name: gateway.metadata.name,
+          namespace: gateway.metadata.namespace,
+          annotations: { 'aigateway.envoyproxy.io/gateway-config': 'costs' },
+        },
+      },
+    ]);
+    await waitForAccepted(client, gatewayConfig([]), 'True');
+    await waitFor(async () => (await globalCostKeys()).join() === 'all_tokens', {
+      description: 'the global cost in the config',
+      timeoutMs: 20_000,
+    });
+
+    await applyObjects(client, [
+      gatewayConfig([allTokens, { metadataKey: 'bad', type: 'CEL', cel: 'input_tokens +' }]),
+    ]);
+    const refused = await waitForAccepted(client, gatewayConfig([]), 'False');
+    expect(refused['message']).toMatch(
+      /^GatewayConfig default\/costs: spec\.globalLLMRequestCosts\[1\]\.cel: /,
+    );
+    await waitFor(async () => (await globalCostKeys()).length === 0, {
+      description: 'the invalid GatewayConfig left out of the config',
+      timeoutMs: 20_000,
+    });
+    await deleteObject(client, gatewayConfig([]));
+    await controller.whenIdle();
+  });
+
   it('carries a Secret edit into the config and cleans up when the route is deleted', async () => {
     const controller = await start();
     await waitForAccepted(client, routeManifest, 'True');

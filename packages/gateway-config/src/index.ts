@@ -44,6 +44,7 @@ export {
   type StandaloneXds,
 } from './standalone.js';
 export type * from './envoy/types.js';
+export type { GatewayConfigSpec } from '@aigw/api';
 export type {
   RateLimitDescriptor,
   RateLimitRules,
@@ -79,7 +80,10 @@ export type {
 } from './kubernetes-objects.js';
 export {
   filterConfigKey,
+  gatewayConfigAnnotation,
+  globalCosts,
   manifestsToYaml,
+  unsupportedGatewayConfigFields,
   translateResources,
   translateToKubernetes,
   type TranslateOptions,

@@ -126,10 +126,34 @@ describe('translateToKubernetes', () => {
     expect(objects.map((o) => o.kind)).toContain('Secret');
   });
 
-  it('refuses a GatewayConfig rather than dropping its costs and proxy silently', () => {
-    const text = `${basic}\n---\napiVersion: aigateway.envoyproxy.io/v1beta1\nkind: GatewayConfig\nmetadata: {name: gwc}\nspec: {}\n`;
+  const withGatewayConfig = (spec: string, annotate = true): string =>
+    `${annotate ? basic.replace('  name: aigw\n  namespace: default\n', '  name: aigw\n  namespace: default\n  annotations: {aigateway.envoyproxy.io/gateway-config: gwc}\n') : basic}\n---\napiVersion: aigateway.envoyproxy.io/v1beta1\nkind: GatewayConfig\nmetadata: {name: gwc, namespace: default}\nspec: ${spec}\n`;
+
+  const costsOf = (text: string): unknown => {
+    const secret = translateToKubernetes(loadResources([{ path: 'in.yaml', text }])).find(
+      (o) =>
+        (o as { kind: string }).kind === 'Secret' &&
+        (o as { data?: object }).data !== undefined &&
+        legacyFilterConfigKey in (o as { data: object }).data,
+    ) as { data: Record<string, string> };
+    const config = parseFilterConfig(
+      Buffer.from(secret.data[legacyFilterConfigKey] ?? '', 'base64').toString('utf8'),
+    );
+    return config.llmRequestCosts.map((c) => [c.metadataKey, c.routeName ?? '*']);
+  };
+
+  it("appends the global costs of the Gateway's GatewayConfig after the routes' own", () => {
+    const global = '{globalLLMRequestCosts: [{metadataKey: all_tokens, type: TotalToken}]}';
+    const routeCosts = costsOf(basic) as unknown[];
+    expect(costsOf(withGatewayConfig(global))).toEqual([...routeCosts, ['all_tokens', '*']]);
+    // A GatewayConfig no Gateway names changes nothing.
+    expect(costsOf(withGatewayConfig(global, false))).toEqual(routeCosts);
+  });
+
+  it('refuses the GatewayConfig fields it does not generate rather than dropping them', () => {
+    const text = withGatewayConfig("{forwardProxy: {address: 'proxy:3128'}}");
     expect(() => kinds(text)).toThrow(
-      'in.yaml: GatewayConfig default/gwc: not supported by aigw yet',
+      'in.yaml: GatewayConfig default/gwc: spec.forwardProxy: not supported by aigw yet',
     );
   });
 });

@@ -7,10 +7,13 @@ import { ResourceError } from './errors.js';
 import {
   buildRouteFilterConfigs,
   mergeFilterConfigs,
+  type FilterConfigCommonOptions,
   type RouteFilterConfig,
 } from './filter-config.js';
 import { planRoutes, type PlannedRule } from './plan.js';
-import type { Backend } from './kube-types.js';
+import type { GatewayConfigSpec } from '@aigw/api';
+import type { LLMRequestCost } from '@aigw/filterapi';
+import type { Backend, OtherObject } from './kube-types.js';
 import type {
   AIGatewayRouteOwnerReference,
   GeneratedObject,
@@ -208,13 +211,15 @@ function gatewaysOf(route: Loaded<AnyAIGatewayRoute>): string[] {
 
 /**
  * The extproc config Secrets of one Gateway, in its namespace: the filter config of every route
- * attached to it (their shares merged in route order), credentials inlined, laid out by
+ * attached to it (their shares merged in route order, then the global costs of its
+ * GatewayConfig), credentials inlined, laid out by
  * {@link configSecrets} (upstream's names: the parts, the index `<gw>-<ns>-<h12>`, and the legacy
  * `<gw>-<ns>` while it fits). The controller writes exactly these.
  */
 function gatewayConfigSecrets(
   gateway: string,
   routes: readonly RouteFilterConfig[],
+  extra: FilterConfigCommonOptions,
 ): readonly GeneratedObject[] {
   if (routes.length === 0) return [];
   const [namespace = 'default', name = ''] = gateway.split('/');
@@ -222,15 +227,66 @@ function gatewayConfigSecrets(
     gatewayNamespace: namespace,
     gatewayName: name,
     secretNamespace: namespace,
-    filterConfig: mergeFilterConfigs(routes),
+    filterConfig: mergeFilterConfigs(routes, extra),
   }).secrets;
 }
 
+/** Our kinds the translation does not handle. */
+const unsupportedKinds = new Set(['MCPRoute']);
+
+/** The Gateway annotation naming its GatewayConfig (in the Gateway's namespace). */
+export const gatewayConfigAnnotation = 'aigateway.envoyproxy.io/gateway-config';
+
 /**
- * Our kinds the translation does not handle: MCPRoute, and GatewayConfig, whose global request
- * costs and forward proxy would change the generated config (dropping it silently would not).
+ * GatewayConfig fields that would change what is generated and are not generated yet: refused
+ * rather than silently dropped. (`spec.extProc`, the sidecar container, is the webhook's.)
  */
-const unsupportedKinds = new Set(['MCPRoute', 'GatewayConfig']);
+export const unsupportedGatewayConfigFields = ['globalRateLimitsFromHeaders', 'forwardProxy'];
+
+/** A GatewayConfig's `globalLLMRequestCosts` as filter config costs (no `routeName`: every route). */
+export function globalCosts(spec: GatewayConfigSpec | undefined): LLMRequestCost[] {
+  return (spec?.globalLLMRequestCosts ?? []).map((c) => ({
+    metadataKey: c.metadataKey,
+    type: c.type,
+    ...(c.cel === undefined ? {} : { cel: c.cel }),
+  }));
+}
+
+function isGatewayConfig(other: Loaded<OtherObject>): boolean {
+  return (
+    other.resource.kind === 'GatewayConfig' && other.resource.apiVersion.startsWith(`${aiGroup}/`)
+  );
+}
+
+/** The global costs of the GatewayConfig a Gateway (`namespace/name`) names, if any. */
+function gatewayGlobalCosts(resources: ResourceSet, gateway: string): LLMRequestCost[] {
+  const found = resources.gateways.find((g) => `${g.namespace}/${g.name}` === gateway);
+  const configName = found?.resource.metadata.annotations?.[gatewayConfigAnnotation];
+  if (found === undefined || configName === undefined) return [];
+  const config = resources.others.find(
+    (o) => isGatewayConfig(o) && o.namespace === found.namespace && o.name === configName,
+  );
+  return globalCosts((config?.resource as { spec?: GatewayConfigSpec } | undefined)?.spec);
+}
+
+/** What this translation refuses in the input: MCPRoutes, unsupported GatewayConfig fields. */
+function unsupported(resources: ResourceSet): string[] {
+  const problems: string[] = [];
+  for (const other of resources.others) {
+    const { kind, apiVersion } = other.resource;
+    if (!apiVersion.startsWith(`${aiGroup}/`)) continue;
+    const where = `${other.file}: ${kind} ${other.namespace}/${other.name}`;
+    if (unsupportedKinds.has(kind)) problems.push(`${where}: not supported by aigw yet`);
+    if (!isGatewayConfig(other)) continue;
+    const spec = ((other.resource as { spec?: unknown }).spec ?? {}) as Record<string, unknown>;
+    for (const field of unsupportedGatewayConfigFields) {
+      if (spec[field] !== undefined) {
+        problems.push(`${where}: spec.${field}: not supported by aigw yet`);
+      }
+    }
+  }
+  return problems;
+}
 
 /** Options of {@link translateToKubernetes}. */
 export interface TranslateOptions {
@@ -282,15 +338,7 @@ export function translateResources(
   options: TranslateOptions = {},
 ): Translation {
   const rootPrefix = options.rootPrefix ?? '/';
-  const problems: string[] = [];
-  for (const other of resources.others) {
-    const kind = other.resource.kind;
-    if (other.resource.apiVersion.startsWith(`${aiGroup}/`) && unsupportedKinds.has(kind)) {
-      problems.push(
-        `${other.file}: ${kind} ${other.namespace}/${other.name}: not supported by aigw yet`,
-      );
-    }
-  }
+  const problems = unsupported(resources);
   const plannable = withServicePlaceholders(resources);
   const plan = planRoutes(plannable);
   const generated: GeneratedObject[] = [];
@@ -315,7 +363,11 @@ export function translateResources(
         const found = shares.routes.get(route);
         return found ? [found] : [];
       };
-      generated.push(...gatewayConfigSecrets(gateway, routes.flatMap(share)));
+      generated.push(
+        ...gatewayConfigSecrets(gateway, routes.flatMap(share), {
+          extraCosts: gatewayGlobalCosts(resources, gateway),
+        }),
+      );
     }
   }
   if (problems.length > 0) throw new ResourceError([...new Set(problems)]);

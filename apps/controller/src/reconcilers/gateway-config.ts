@@ -1,22 +1,47 @@
-import type { KubeObject, Reconciler } from '../runtime/contracts.js';
-import { gatewayConfigAnnotation, labelOf, refOf } from './objects.js';
+import type { LLMRequestCost } from '@aigw/filterapi';
+import {
+  gatewayConfigAnnotation,
+  globalCosts,
+  unsupportedGatewayConfigFields,
+  type GatewayConfigSpec,
+} from '@aigw/gateway-config';
+
+import type { KubeObject, ObjectCache, Reconciler } from '../runtime/contracts.js';
+import { celCostProblem } from './cel-costs.js';
+import { labelOf, refOf } from './objects.js';
 import type { ResolvedOptions } from './options.js';
 import { successMessages, syncStatus } from './status.js';
 
 /**
- * GatewayConfig fields that would change the extproc config, which `@aigw/gateway-config` does
- * not generate yet: refused rather than silently ignored (as `aigw translate` refuses them).
- * `spec.extProc` (the sidecar container) is the webhook's.
+ * What is wrong with a GatewayConfig: the fields `@aigw/gateway-config` does not generate yet
+ * (refused rather than silently ignored, as `aigw translate` refuses them) and global costs whose
+ * CEL does not compile. A Gateway leaves the global costs of an invalid GatewayConfig out.
  */
-const unsupportedFields = ['globalLLMRequestCosts', 'globalRateLimitsFromHeaders', 'forwardProxy'];
-
-function problemsOf(config: KubeObject): string[] {
-  const spec = (config.spec ?? {}) as Record<string, unknown>;
-  return unsupportedFields
+export function gatewayConfigProblems(config: KubeObject): string[] {
+  const spec = (config.spec ?? {}) as GatewayConfigSpec & Record<string, unknown>;
+  const where = labelOf('GatewayConfig', config);
+  const problems = unsupportedGatewayConfigFields
     .filter((field) => spec[field] !== undefined)
-    .map(
-      (field) => `${labelOf('GatewayConfig', config)}: spec.${field}: not supported by aigw yet`,
-    );
+    .map((field) => `${where}: spec.${field}: not supported by aigw yet`);
+  (spec.globalLLMRequestCosts ?? []).forEach((cost, i) => {
+    const problem =
+      cost.type === 'CEL' && cost.cel !== undefined ? celCostProblem(cost.cel) : undefined;
+    if (problem)
+      problems.push(`${where}: spec.globalLLMRequestCosts[${String(i)}].cel: ${problem}`);
+  });
+  return problems;
+}
+
+/**
+ * The filter config costs a Gateway gets from the GatewayConfig its annotation names (same
+ * namespace): its `globalLLMRequestCosts`, none when it is absent or invalid.
+ */
+export function gatewayGlobalCosts(cache: ObjectCache, gateway: KubeObject): LLMRequestCost[] {
+  const name = gateway.metadata.annotations?.[gatewayConfigAnnotation];
+  if (name === undefined) return [];
+  const config = cache.get('GatewayConfig', gateway.metadata.namespace ?? '', name);
+  if (!config || gatewayConfigProblems(config).length > 0) return [];
+  return globalCosts(config.spec as GatewayConfigSpec | undefined);
 }
 
 /** GatewayConfig → the Gateways of its namespace whose annotation names it. */
@@ -29,7 +54,7 @@ export function gatewayConfigReconciler(options: ResolvedOptions): Reconciler {
     }
     const config = context.cache.get('GatewayConfig', ref.namespace, ref.name);
     if (!config) return {};
-    const problems = problemsOf(config);
+    const problems = gatewayConfigProblems(config);
     await syncStatus(
       context,
       { kind: 'GatewayConfig', object: config, now: options.now },

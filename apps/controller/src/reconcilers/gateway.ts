@@ -3,6 +3,7 @@ import { configSecrets, mergeFilterConfigs, type RouteFilterConfig } from '@aigw
 import type { ReconcileContext, Reconciler } from '../runtime/contracts.js';
 import { applyIfChanged } from './apply.js';
 import type { GatewayFilterConfig } from './config-secrets.js';
+import { gatewayGlobalCosts } from './gateway-config.js';
 import { conditionsOf, isAttachedTo, isDeleting, refOf } from './objects.js';
 import type { ResolvedOptions } from './options.js';
 import { gatherRoute, generateRoute } from './route-set.js';
@@ -11,7 +12,7 @@ import { gatherRoute, generateRoute } from './route-set.js';
  * The filter config of a Gateway: the shares of every valid route attached to it (each generated
  * alone, and remembered by `RouteGenerations` while its inputs are unchanged, so one bad route
  * leaves the others working and one edited route translates only itself), merged in route order
- * as `aigw translate` merges them, laid out as its config Secrets (bundle and legacy, credentials
+ * as `aigw translate` merges them (then its GatewayConfig's global costs), laid out as its config Secrets (bundle and legacy, credentials
  * inlined). Undefined when no valid route is attached.
  */
 function filterConfigOf(
@@ -19,6 +20,7 @@ function filterConfigOf(
   gateway: { readonly namespace: string; readonly name: string },
   options: ResolvedOptions,
 ): GatewayFilterConfig | undefined {
+  const gatewayObject = context.cache.get('Gateway', gateway.namespace, gateway.name);
   const shares: RouteFilterConfig[] = [];
   for (const route of context.cache.list('AIGatewayRoute')) {
     if (isDeleting(route) || !isAttachedTo(route, gateway.namespace, gateway.name)) continue;
@@ -30,7 +32,9 @@ function filterConfigOf(
     gatewayNamespace: gateway.namespace,
     gatewayName: gateway.name,
     secretNamespace: gateway.namespace,
-    filterConfig: mergeFilterConfigs(shares),
+    filterConfig: mergeFilterConfigs(shares, {
+      extraCosts: gatewayObject ? gatewayGlobalCosts(context.cache, gatewayObject) : [],
+    }),
   });
   return { secrets };
 }

@@ -13,8 +13,6 @@ export const egGroup = 'gateway.envoyproxy.io';
 /** The finalizer on AIGatewayRoute, AIServiceBackend and BackendSecurityPolicy (upstream's name). */
 export const finalizer = 'aigateway.envoyproxy.io/finalizer';
 
-/** The Gateway annotation naming its GatewayConfig (same namespace). */
-export const gatewayConfigAnnotation = 'aigateway.envoyproxy.io/gateway-config';
 
 interface Reference {
   readonly name: string;

@@ -111,7 +111,7 @@ function rulesByGroup(
 export const controllerPermissions: readonly Permission[] = [
   ...rulesByGroup(watchedKinds, ['get', 'list', 'watch']).map((rule) => ({
     rule,
-    why: 'informers list and watch every watched kind (all namespaces or the watched ones)',
+    why: 'informers list and watch every watched kind; get completes the read set (on secrets the API server wants it before the controller may grant it in the extproc Role)',
   })),
   ...rulesByGroup(generatedKinds, ['create', 'patch', 'delete']).map((rule) => ({
     rule,

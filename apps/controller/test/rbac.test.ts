@@ -32,6 +32,7 @@ import {
   requestToken,
   requestsOf,
   waitForAccess,
+  type AccessRequest,
   type LogRecord,
   type ServiceAccountRef,
 } from './support/rbac-kit.js';
@@ -97,7 +98,7 @@ describe('controller RBAC on a real API server', () => {
   async function startAs(
     account: ServiceAccountRef,
     objects: readonly (RbacRole | RbacBinding)[],
-    options: { leaseName: string; denied?: Parameters<typeof waitForAccess>[2]['denied'] },
+    options: { leaseName: string; denied?: readonly AccessRequest[] },
   ): Promise<{ controller: Controller; logs: LogCapture }> {
     await createServiceAccount(admin, account);
     await applyRbac(admin, objects);

@@ -8,6 +8,7 @@ import {
   parsedString,
 } from '@aigw/service-kit';
 import { isEndpointPrefixError, parseRootPrefix } from '@aigw/gateway-config';
+import { defaultEnvoyGatewayNamespace } from './reconcilers/options.js';
 
 const listen = httpListenConfig({
   envPrefix: 'AIGW_CONTROLLER',
@@ -42,6 +43,11 @@ export const ConfigSchema = z
           .filter((ns) => ns !== ''),
       )
       .default([]),
+    /**
+     * Envoy Gateway's namespace, where its proxies run in its default deployment mode, like
+     * upstream's `-envoyGatewayNamespace`; a Gateway's extproc config goes where its proxies run.
+     */
+    envoyGatewayNamespace: z.string().min(1).default(defaultEnvoyGatewayNamespace),
     leaderElect: z.stringbool().default(true),
     /** Namespace of the Lease; default the pod's namespace (`POD_NAMESPACE`), else the kubeconfig's. */
     leaderElectionNamespace: z.string().min(1).optional(),
@@ -74,6 +80,10 @@ export const loadConfig = configLoader(ConfigSchema, {
   ...listen.keys,
   kubeconfig: { flag: 'kubeconfig', env: 'KUBECONFIG' },
   watchNamespaces: { flag: 'watch-namespaces', env: 'AIGW_CONTROLLER_WATCH_NAMESPACES' },
+  envoyGatewayNamespace: {
+    flag: 'envoy-gateway-namespace',
+    env: 'AIGW_CONTROLLER_ENVOY_GATEWAY_NAMESPACE',
+  },
   leaderElect: { flag: 'leader-elect', env: 'AIGW_CONTROLLER_LEADER_ELECT' },
   leaderElectionNamespace: {
     flag: 'leader-election-namespace',

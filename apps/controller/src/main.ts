@@ -44,6 +44,11 @@ export async function main(
     config.podNamespace ??
     contextNamespace(kubeConfig) ??
     'default';
+  // The proxies (and so the extproc config Secrets) may run in Envoy Gateway's namespace.
+  const watchNamespaces =
+    config.watchNamespaces.length === 0
+      ? []
+      : [...new Set([...config.watchNamespaces, config.envoyGatewayNamespace])];
   const controller = new Controller({
     kubeConfig,
     log,
@@ -52,8 +57,9 @@ export async function main(
       createReconcilers({
         rootPrefix: config.rootPrefix,
         rotateCredentials: createCredentialRotator({ endpoints: endpointsFromEnv(args.env) }),
+        envoyGatewayNamespace: config.envoyGatewayNamespace,
       }),
-    namespaces: config.watchNamespaces,
+    namespaces: watchNamespaces,
     resyncMs: config.resyncPeriodMs,
     concurrency: config.maxConcurrentReconciles,
     leaderElection: config.leaderElect && {
@@ -80,7 +86,8 @@ export async function main(
   controller.start();
   log.info(
     {
-      namespaces: config.watchNamespaces.length ? config.watchNamespaces : 'all',
+      namespaces: watchNamespaces.length ? watchNamespaces : 'all',
+      envoyGatewayNamespace: config.envoyGatewayNamespace,
       leaderElection: config.leaderElect
         ? { namespace: leaseNamespace, name: config.leaderElectionId }
         : false,

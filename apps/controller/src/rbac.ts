@@ -53,22 +53,18 @@ export interface RbacBinding {
 /** Upstream's name of the controller's ServiceAccount and ClusterRole (the chart's `fullnameOverride`). */
 export const controllerRbacName = 'ai-gateway-controller';
 
-function isKind(kind: string): kind is Kind {
-  return Object.hasOwn(kindInfo, kind);
-}
-
 /**
- * The objects the controller generates: server-side applied (`create` + `patch`) and deleted.
- * It writes only kinds it caches (every write is a difference against the cache), so the
- * extproc's Role and RoleBinding are listed here and count once they are watched kinds.
+ * The objects the controller generates: server-side applied (`create` + `patch`) and deleted —
+ * the route objects, the config Secrets and the extproc's Role and RoleBinding. It writes only
+ * kinds it caches (every write is a difference against the cache).
  */
-const generatedKinds: readonly Kind[] = [
+const generatedKinds = [
   'HTTPRoute',
   'HTTPRouteFilter',
   'Secret',
   'Role',
   'RoleBinding',
-].filter(isKind);
+] as const satisfies readonly Kind[];
 
 /** The kinds that carry the controller's finalizer (`reconcilers/finalizer.ts`): a metadata patch. */
 const finalizerKinds = [

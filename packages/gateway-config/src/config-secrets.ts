@@ -76,6 +76,17 @@ function labelValue(value: string): string {
   return `${value.slice(0, 50).replace(/[-_.]+$/, '')}-${sha256Hex(value).slice(0, 12)}`;
 }
 
+/**
+ * The labels naming a Gateway on what is written for it (its config Secrets, its extproc's Role):
+ * {@link gatewayNameLabel} and {@link gatewayNamespaceLabel}, values cut to 63 characters.
+ */
+export function gatewayLabels(gateway: GatewayName): Record<string, string> {
+  return {
+    [gatewayNameLabel]: labelValue(gateway.gatewayName),
+    [gatewayNamespaceLabel]: labelValue(gateway.gatewayNamespace),
+  };
+}
+
 const base64 = (data: string | Uint8Array): string => Buffer.from(data).toString('base64');
 
 /**
@@ -106,11 +117,7 @@ export function configSecrets(options: ConfigSecretsOptions): ConfigSecrets {
       metadata: {
         name,
         namespace: secretNamespace,
-        labels: {
-          [gatewayNameLabel]: labelValue(options.gatewayName),
-          [gatewayNamespaceLabel]: labelValue(options.gatewayNamespace),
-          [filterConfigRoleLabel]: role,
-        },
+        labels: { ...gatewayLabels(options), [filterConfigRoleLabel]: role },
       },
       type: 'Opaque',
       data,

@@ -93,6 +93,7 @@ export {
   configSecretNames,
   configSecrets,
   filterConfigRoleLabel,
+  gatewayLabels,
   gatewayNameLabel,
   gatewayNamespaceLabel,
   type ConfigSecret,

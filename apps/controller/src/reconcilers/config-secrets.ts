@@ -1,24 +1,33 @@
-import { configSecretNames, filterConfigRoleLabel } from '@aigw/gateway-config';
+import { configSecretNames, configSecrets, filterConfigRoleLabel } from '@aigw/gateway-config';
+import type { FilterConfigInput } from '@aigw/filterapi';
 
 import type { KubeObject } from '../runtime/contracts.js';
 
-/**
- * The extproc configuration of one Gateway, as the generation produced it: the config Secrets
- * `aigw translate` emits for that Gateway (`configSecrets` of `@aigw/gateway-config`: the bundle
- * parts, the index, and the legacy single Secret while the config fits; credentials inlined).
- */
+/** The extproc configuration of one Gateway: its routes' shares merged, credentials inlined. */
 export interface GatewayFilterConfig {
-  readonly secrets: readonly KubeObject[];
+  readonly filterConfig: FilterConfigInput;
 }
 
-/** The Secrets a Gateway's config is written to, and those of its names that must not exist. */
+/** Where a Gateway's config Secrets go, and where they must not be. */
+export interface ConfigPlacement {
+  /** The namespace of the Gateway's Envoy pods (see `gatewayWorkloads`). */
+  readonly namespace: string;
+  /** Other namespaces its config may have been written to before (deleted there). */
+  readonly others: readonly string[];
+}
+
+/** One Secret to delete. */
+export interface StaleSecret {
+  readonly namespace: string;
+  readonly name: string;
+}
+
+/** The Secrets a Gateway's config is written to, and those that must not exist. */
 export interface ConfigSecretsPlan {
   /** Written in this order (parts, then the index, then the legacy Secret). */
   readonly secrets: readonly KubeObject[];
-  /** Secret names (in {@link ConfigSecretsPlan.namespace}) to delete when present, after writing. */
-  readonly stale: readonly string[];
-  /** Where they live. */
-  readonly namespace: string;
+  /** Deleted when present, after writing. */
+  readonly stale: readonly StaleSecret[];
 }
 
 /**
@@ -28,6 +37,7 @@ export interface ConfigSecretsPlan {
 export type ConfigSecrets = (
   gateway: { readonly namespace: string; readonly name: string },
   config: GatewayFilterConfig | undefined,
+  placement: ConfigPlacement,
 ) => ConfigSecretsPlan;
 
 /** The order the extproc needs: parts before the index that lists them; the legacy one last. */
@@ -37,23 +47,39 @@ const roleOf = (secret: KubeObject): number =>
   roleOrder[secret.metadata.labels?.[filterConfigRoleLabel] ?? ''] ?? 3;
 
 /**
- * The sharded bundle, exactly as `aigw translate` emits it (`configSecrets`): the parts, then the
- * index, then (while the config fits in 1 MiB) the legacy `<gateway>-<namespace>`, all in the
- * Gateway's namespace. Every other name the Gateway's config can have — the part slots this config
- * does not use and, for a config too large for it, the legacy Secret (`configSecrets`'
- * `unusedPartNames` and `unusedLegacyName`) — is stale, and deleted once the new ones are written:
- * an extproc reading the index never finds a part missing, and never reads a legacy Secret older
- * than the bundle.
+ * The sharded bundle, exactly as `aigw translate` lays it out (`configSecrets` of
+ * `@aigw/gateway-config`): the parts, then the index, then (while the config fits in 1 MiB) the
+ * legacy `<gw>-<ns>`, in the namespace of the Gateway's Envoy pods. Every other name the
+ * Gateway's config can have there — the part slots this config does not use and, for a config too
+ * large for it, the legacy Secret — and every name of it in the other namespaces is stale, and
+ * deleted once the new ones are written: an extproc reading the index never finds a part missing,
+ * and never reads a legacy Secret older than the bundle.
  */
-export const bundleConfigSecrets: ConfigSecrets = (gateway, config) => {
-  const all = configSecretNames({ gatewayNamespace: gateway.namespace, gatewayName: gateway.name });
-  const secrets = (config?.secrets ?? [])
-    .filter((secret) => secret.metadata.namespace === gateway.namespace)
-    .sort((a, b) => roleOf(a) - roleOf(b));
+export const bundleConfigSecrets: ConfigSecrets = (gateway, config, placement) => {
+  const names = configSecretNames({
+    gatewayNamespace: gateway.namespace,
+    gatewayName: gateway.name,
+  });
+  const secrets = config
+    ? configSecrets({
+        gatewayNamespace: gateway.namespace,
+        gatewayName: gateway.name,
+        secretNamespace: placement.namespace,
+        filterConfig: config.filterConfig,
+      })
+        .secrets.map((secret): KubeObject => ({ ...secret }))
+        .sort((a, b) => roleOf(a) - roleOf(b))
+    : [];
   const written = new Set(secrets.map((secret) => secret.metadata.name));
   return {
     secrets,
-    stale: all.filter((name) => !written.has(name)),
-    namespace: gateway.namespace,
+    stale: [
+      ...names
+        .filter((name) => !written.has(name))
+        .map((name) => ({ namespace: placement.namespace, name })),
+      ...placement.others
+        .filter((namespace) => namespace !== placement.namespace)
+        .flatMap((namespace) => names.map((name) => ({ namespace, name }))),
+    ],
   };
 };

@@ -13,7 +13,6 @@ export const egGroup = 'gateway.envoyproxy.io';
 /** The finalizer on AIGatewayRoute, AIServiceBackend and BackendSecurityPolicy (upstream's name). */
 export const finalizer = 'aigateway.envoyproxy.io/finalizer';
 
-
 interface Reference {
   readonly name: string;
   readonly namespace?: string;

@@ -34,7 +34,15 @@ export interface ReconcilerOptions {
   readonly configSecrets?: ConfigSecrets;
   /** Credential rotation of BackendSecurityPolicies; none by default. */
   readonly rotateCredentials?: CredentialRotator;
+  /**
+   * Where Envoy Gateway runs, and so (in its default deployment mode) the Gateways' Envoy proxies
+   * (`--envoy-gateway-namespace`); default `envoy-gateway-system`.
+   */
+  readonly envoyGatewayNamespace?: string;
 }
+
+/** Envoy Gateway's namespace by default (upstream's `envoyGatewayNamespace`). */
+export const defaultEnvoyGatewayNamespace = 'envoy-gateway-system';
 
 /** {@link ReconcilerOptions} with the defaults filled in. */
 export interface ResolvedOptions {
@@ -42,6 +50,7 @@ export interface ResolvedOptions {
   readonly now: () => Date;
   readonly configSecrets: ConfigSecrets;
   readonly rotateCredentials: CredentialRotator | undefined;
+  readonly envoyGatewayNamespace: string;
   /** Each route's last generation, by the versions of its inputs (shared by the reconcilers). */
   readonly generations: RouteGenerations;
 }

@@ -1,4 +1,12 @@
-import type { Kind, Reconciler } from '../runtime/contracts.js';
+import { gatewayNamespaceLabel } from '@aigw/gateway-config';
+
+import {
+  gatewayNameLabel,
+  owningGatewayNameLabel,
+  owningGatewayNamespaceLabel,
+  type Kind,
+  type Reconciler,
+} from '../runtime/contracts.js';
 import { aiGatewayRouteReconciler, generatedObjectReconciler } from './ai-gateway-route.js';
 import { aiServiceBackendReconciler } from './ai-service-backend.js';
 import { backendReconciler } from './backend.js';
@@ -6,19 +14,28 @@ import { backendSecurityPolicyReconciler } from './backend-security-policy.js';
 import { bundleConfigSecrets } from './config-secrets.js';
 import { gatewayConfigReconciler } from './gateway-config.js';
 import { gatewayReconciler } from './gateway.js';
-import type { ReconcilerOptions, ResolvedOptions } from './options.js';
+import {
+  defaultEnvoyGatewayNamespace,
+  type ReconcilerOptions,
+  type ResolvedOptions,
+} from './options.js';
 import { referenceGrantReconciler } from './reference-grant.js';
 import { RouteGenerations } from './route-set.js';
 import { secretReconciler } from './secret.js';
+import { gatewayOwnedReconciler } from './workloads.js';
 
-/** The kinds that have a reconciler (the others are only cached). */
-export type ReconciledKind = Exclude<Kind, 'Pod' | 'Deployment' | 'DaemonSet'>;
+/** The kinds that have a reconciler: all of them. */
+export type ReconciledKind = Kind;
+
+const owningGateway = { name: owningGatewayNameLabel, namespace: owningGatewayNamespaceLabel };
+const ourGateway = { name: gatewayNameLabel, namespace: gatewayNamespaceLabel };
 
 /**
  * One reconciler per kind, sharing `options`. The event graph: Secret → BackendSecurityPolicy →
  * AIServiceBackend → AIGatewayRoute → Gateway; ReferenceGrant → AIGatewayRoute; GatewayConfig →
  * Gateway; HTTPRoute / HTTPRouteFilter → their AIGatewayRoute; Envoy Gateway Backend →
- * AIServiceBackend.
+ * AIServiceBackend; the proxies' Deployments / DaemonSets and the extproc's Role / RoleBinding →
+ * their Gateway.
  */
 export function createReconcilers(
   options: ReconcilerOptions = {},
@@ -28,6 +45,7 @@ export function createReconcilers(
     now: options.now ?? (() => new Date()),
     configSecrets: options.configSecrets ?? bundleConfigSecrets,
     rotateCredentials: options.rotateCredentials,
+    envoyGatewayNamespace: options.envoyGatewayNamespace ?? defaultEnvoyGatewayNamespace,
     generations: new RouteGenerations(),
   };
   return {
@@ -41,5 +59,9 @@ export function createReconcilers(
     Backend: backendReconciler(),
     HTTPRoute: generatedObjectReconciler('HTTPRoute'),
     HTTPRouteFilter: generatedObjectReconciler('HTTPRouteFilter'),
+    Deployment: gatewayOwnedReconciler('Deployment', owningGateway),
+    DaemonSet: gatewayOwnedReconciler('DaemonSet', owningGateway),
+    Role: gatewayOwnedReconciler('Role', ourGateway),
+    RoleBinding: gatewayOwnedReconciler('RoleBinding', ourGateway),
   };
 }

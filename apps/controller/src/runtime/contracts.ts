@@ -19,9 +19,10 @@ export const watchedKinds = [
   'HTTPRoute',
   'HTTPRouteFilter',
   'Backend',
-  'Pod',
   'Deployment',
   'DaemonSet',
+  'Role',
+  'RoleBinding',
 ] as const;
 
 /** One of {@link watchedKinds}. */
@@ -61,9 +62,30 @@ export const kindInfo: Readonly<
     plural: 'httproutefilters',
   },
   Backend: { group: 'gateway.envoyproxy.io', version: 'v1alpha1', plural: 'backends' },
-  Pod: { group: '', version: 'v1', plural: 'pods' },
   Deployment: { group: 'apps', version: 'v1', plural: 'deployments' },
   DaemonSet: { group: 'apps', version: 'v1', plural: 'daemonsets' },
+  Role: { group: 'rbac.authorization.k8s.io', version: 'v1', plural: 'roles' },
+  RoleBinding: { group: 'rbac.authorization.k8s.io', version: 'v1', plural: 'rolebindings' },
+};
+
+/** The label Envoy Gateway puts on the Deployments and DaemonSets of a Gateway's Envoy proxies. */
+export const owningGatewayNameLabel = 'gateway.envoyproxy.io/owning-gateway-name';
+
+/** The namespace half of {@link owningGatewayNameLabel}. */
+export const owningGatewayNamespaceLabel = 'gateway.envoyproxy.io/owning-gateway-namespace';
+
+/** The label on what the controller writes per Gateway (config Secrets, the extproc's Role). */
+export const gatewayNameLabel = 'aigateway.envoyproxy.io/gateway-name';
+
+/**
+ * Kinds watched only through a label selector: the Envoy Gateway proxies' workloads (not every
+ * Deployment of the cluster) and the Roles/RoleBindings the controller writes.
+ */
+export const kindLabelSelectors: Readonly<Partial<Record<Kind, string>>> = {
+  Deployment: owningGatewayNameLabel,
+  DaemonSet: owningGatewayNameLabel,
+  Role: gatewayNameLabel,
+  RoleBinding: gatewayNameLabel,
 };
 
 /** A namespaced object of a kind: the work-queue key. */

@@ -6,6 +6,7 @@ import { InformerCache, type IndexedObjectCache } from './cache.js';
 import { systemClock, type Clock } from './clock.js';
 import {
   kindInfo,
+  kindLabelSelectors,
   watchedKinds,
   type Kind,
   type KubeObject,
@@ -122,6 +123,7 @@ export class Controller {
       cache: this.cache,
       log: this.log,
       namespaces: this.options.namespaces,
+      labelSelector: kindLabelSelectors[kind],
       resyncMs: this.options.resyncMs ?? 600_000,
       absentRetryMs: this.options.absentRetryMs ?? 10_000,
       clock: this.clock,

@@ -30,6 +30,8 @@ export interface InformerOptions {
   readonly onEvent: (event: InformerEvent) => void;
   /** Namespaces to watch; all when undefined. */
   readonly namespaces?: readonly string[] | undefined;
+  /** Only objects matching this label selector (lists and watches); all when undefined. */
+  readonly labelSelector?: string | undefined;
   /** Period of `resync` events; 0 disables. */
   readonly resyncMs?: number;
   /** How often an absent kind is looked for again. Default 10 s. */
@@ -228,7 +230,11 @@ export class Informer {
     for (;;) {
       const page = await this.options.client.request<ObjectList>({
         path: collectionPath(this.kind, scope),
-        query: { limit: this.options.pageSize ?? 500, continue: continueToken },
+        query: {
+          limit: this.options.pageSize ?? 500,
+          continue: continueToken,
+          labelSelector: this.options.labelSelector,
+        },
         signal: this.abort.signal,
       });
       for (const item of page.items ?? []) items.push(this.normalise(item));
@@ -250,7 +256,12 @@ export class Informer {
       const timeoutSeconds = Math.floor(300 * (1 + Math.random()));
       await this.options.client.watch({
         path: collectionPath(this.kind, scope),
-        query: { resourceVersion, allowWatchBookmarks: true, timeoutSeconds },
+        query: {
+          resourceVersion,
+          allowWatchBookmarks: true,
+          timeoutSeconds,
+          labelSelector: this.options.labelSelector,
+        },
         signal: this.abort.signal,
         idleTimeoutMs: (timeoutSeconds + 60) * 1000,
         onEvent: (event) => {

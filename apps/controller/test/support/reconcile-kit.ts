@@ -60,6 +60,9 @@ const plurals: Readonly<Record<string, { plural: string; isClusterScoped?: boole
   Secret: { plural: 'secrets' },
   Service: { plural: 'services' },
   Deployment: { plural: 'deployments' },
+  DaemonSet: { plural: 'daemonsets' },
+  Role: { plural: 'roles' },
+  RoleBinding: { plural: 'rolebindings' },
   Namespace: { plural: 'namespaces', isClusterScoped: true },
 };
 
@@ -162,9 +165,8 @@ export async function waitForAccepted(
   );
 }
 
-/** The kinds the reconciler tests watch: every watched kind but the workloads (no kubelet runs). */
-const workloadKinds: ReadonlySet<Kind> = new Set(['Pod', 'Deployment', 'DaemonSet']);
-export const reconciledKinds: readonly Kind[] = watchedKinds.filter((k) => !workloadKinds.has(k));
+/** The kinds the reconciler tests watch: every kind the controller watches. */
+export const reconciledKinds: readonly Kind[] = watchedKinds;
 
 /** The fixed clock of the tests' `lastTransitionTime`s. */
 export const testNow = new Date('2026-12-01T10:00:00Z');

@@ -1,7 +1,8 @@
 import { Agent } from 'node:https';
-import { AssumeRoleWithWebIdentityCommand, STSClient, type Credentials } from '@aws-sdk/client-sts';
+import type { Credentials, STSClient } from '@aws-sdk/client-sts';
 
 import { CredentialError, describeError } from './errors.js';
+import { lazyModule } from './lazy-module.js';
 import { fetchOidcToken, type OidcClientConfig } from './oidc.js';
 import { defaultTimeoutMs, trustedCas, type ExchangeOptions } from './options.js';
 
@@ -38,6 +39,9 @@ export function awsCredentialsFile(creds: {
   );
 }
 
+/** The AWS SDK's STS client, loaded at the first AWS exchange (see {@link lazyModule}). */
+const loadSts = lazyModule('@aws-sdk/client-sts', () => import('@aws-sdk/client-sts'));
+
 /** STS caps a role session name at 64 characters of `[\w+=,.@-]`. */
 function sessionName(policyName: string): string {
   return `ai-gateway-${policyName}`.replace(/[^\w+=,.@-]/g, '-').slice(0, 64);
@@ -49,20 +53,22 @@ function sessionName(policyName: string): string {
  * (adaptive retry, as upstream), at `endpoints.awsSts` when set.
  *
  * @throws CredentialError `refused` (STS said no: bad token, role not assumable), `unreachable`,
- * `bad-response`, or any error of {@link fetchOidcToken}.
+ * `bad-response`, `internal` (the AWS SDK cannot be loaded), or any error of
+ * {@link fetchOidcToken}.
  * @see https://github.com/envoyproxy/ai-gateway/blob/main/internal/controller/rotators/aws_oidc_rotator.go
  */
 export async function exchangeAwsOidc(
   input: AwsOidcInput,
   options: ExchangeOptions = {},
 ): Promise<AwsSessionCredentials> {
+  const sts = await loadSts();
   const oidc = await fetchOidcToken(input.oidc, options);
   const endpoint = options.endpoints?.awsSts;
-  const client = stsClient(input.region, options);
+  const client = stsClient(sts, { region: input.region, options });
   const what = `STS AssumeRoleWithWebIdentity (${input.roleArn}) at ${endpoint ?? `the ${input.region} endpoint`}`;
   try {
     const out = await client.send(
-      new AssumeRoleWithWebIdentityCommand({
+      new sts.AssumeRoleWithWebIdentityCommand({
         RoleArn: input.roleArn,
         RoleSessionName: sessionName(input.policyName),
         WebIdentityToken: oidc.token,
@@ -77,10 +83,13 @@ export async function exchangeAwsOidc(
   }
 }
 
-function stsClient(region: string, options: ExchangeOptions): STSClient {
+function stsClient(
+  sts: { readonly STSClient: typeof STSClient },
+  { region, options }: { region: string; options: ExchangeOptions },
+): STSClient {
   const endpoint = options.endpoints?.awsSts;
   const ca = trustedCas(options);
-  return new STSClient({
+  return new sts.STSClient({
     region,
     ...(endpoint === undefined ? {} : { endpoint }),
     retryMode: 'adaptive',

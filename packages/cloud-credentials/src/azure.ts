@@ -1,11 +1,7 @@
-import {
-  ClientAssertionCredential,
-  ClientSecretCredential,
-  type ClientSecretCredentialOptions,
-  type TokenCredential,
-} from '@azure/identity';
+import type { ClientSecretCredentialOptions, TokenCredential } from '@azure/identity';
 
 import { CredentialError, describeError } from './errors.js';
+import { lazyModule } from './lazy-module.js';
 import { fetchOidcToken, type ExpiringToken, type OidcClientConfig } from './oidc.js';
 import { trustedCas, type ExchangeOptions } from './options.js';
 
@@ -17,6 +13,9 @@ export interface AzureApp {
   readonly tenantId: string;
   readonly clientId: string;
 }
+
+/** `@azure/identity`, loaded at the first Azure exchange (see {@link lazyModule}). */
+const loadIdentity = lazyModule('@azure/identity', () => import('@azure/identity'));
 
 function authority(options: ExchangeOptions): string {
   return options.endpoints?.azureAuthorityHost ?? 'https://login.microsoftonline.com';
@@ -62,13 +61,15 @@ async function getToken(
  * Azure client secret: an Entra ID access token for the Cognitive Services scope with
  * `@azure/identity`'s `ClientSecretCredential` (upstream's azidentity equivalent).
  *
- * @throws CredentialError `refused` (bad secret, unknown app or tenant), `unreachable`.
+ * @throws CredentialError `refused` (bad secret, unknown app or tenant), `unreachable`,
+ * `internal` (`@azure/identity` cannot be loaded).
  * @see https://github.com/envoyproxy/ai-gateway/blob/main/internal/controller/tokenprovider/azure_token_provider.go
  */
-export function exchangeAzureClientSecret(
+export async function exchangeAzureClientSecret(
   input: AzureApp & { readonly clientSecret: string },
   options: ExchangeOptions = {},
 ): Promise<ExpiringToken> {
+  const { ClientSecretCredential } = await loadIdentity();
   const credential = new ClientSecretCredential(
     input.tenantId,
     input.clientId,
@@ -89,6 +90,7 @@ export async function exchangeAzureOidc(
   input: AzureApp & { readonly oidc: OidcClientConfig },
   options: ExchangeOptions = {},
 ): Promise<ExpiringToken> {
+  const { ClientAssertionCredential } = await loadIdentity();
   const oidc = await fetchOidcToken(input.oidc, options);
   const credential = new ClientAssertionCredential(
     input.tenantId,

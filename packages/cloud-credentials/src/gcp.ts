@@ -1,6 +1,7 @@
-import { IdentityPoolClient, JWT, type AuthClient } from 'google-auth-library';
+import type { AuthClient } from 'google-auth-library';
 
 import { CredentialError, describeError } from './errors.js';
+import { lazyModule } from './lazy-module.js';
 import { fetchOidcToken, type ExpiringToken, type OidcClientConfig } from './oidc.js';
 import { defaultTimeoutMs, type ExchangeOptions } from './options.js';
 
@@ -10,6 +11,9 @@ export const gcpCloudPlatformScope = 'https://www.googleapis.com/auth/cloud-plat
 export const googleOAuthTokenUrl = 'https://oauth2.googleapis.com/token';
 const defaultStsUrl = 'https://sts.googleapis.com/v1/token';
 const defaultIamCredentialsUrl = 'https://iamcredentials.googleapis.com';
+
+/** `google-auth-library`, loaded at the first GCP exchange (see {@link lazyModule}). */
+const loadGoogleAuth = lazyModule('google-auth-library', () => import('google-auth-library'));
 
 interface ServiceAccountKey {
   readonly client_email: string;
@@ -80,13 +84,14 @@ async function accessToken(
  * sent to `endpoints.gcpOAuthToken`, else the key's `token_uri`, else Google.
  *
  * @throws CredentialError `invalid-secret` (not a key), `refused` (Google refused the assertion),
- * `unreachable`.
+ * `unreachable`, `internal` (`google-auth-library` cannot be loaded).
  */
-export function exchangeGcpServiceAccountKey(
+export async function exchangeGcpServiceAccountKey(
   input: { readonly serviceAccountJson: string },
   options: ExchangeOptions = {},
 ): Promise<ExpiringToken> {
   const key = parseKey(input.serviceAccountJson);
+  const { JWT } = await loadGoogleAuth();
   const client = new JWT({
     email: key.client_email,
     key: key.private_key,
@@ -128,14 +133,15 @@ export function gcpWorkloadIdentityAudience(input: {
  * `generateAccessToken` for it (cloud-platform) — google-auth-library's `IdentityPoolClient` with
  * the OIDC token as its subject-token supplier.
  *
- * @throws CredentialError `refused` (STS or IAM said no), `unreachable`, or any error of
- * {@link fetchOidcToken}.
+ * @throws CredentialError `refused` (STS or IAM said no), `unreachable`, `internal`
+ * (`google-auth-library` cannot be loaded), or any error of {@link fetchOidcToken}.
  * @see https://github.com/envoyproxy/ai-gateway/blob/main/internal/controller/rotators/gcp_oidc_token_rotator.go
  */
 export async function exchangeGcpWorkloadIdentity(
   input: GcpWorkloadIdentityInput,
   options: ExchangeOptions = {},
 ): Promise<ExpiringToken> {
+  const { IdentityPoolClient } = await loadGoogleAuth();
   const oidc = await fetchOidcToken(input.oidc, options);
   const audience = gcpWorkloadIdentityAudience(input);
   const stsUrl = options.endpoints?.gcpSts ?? defaultStsUrl;

@@ -4,7 +4,7 @@ import type { Kind, ReconcileContext, Reconciler } from '../runtime/contracts.js
 import { applyIfChanged } from './apply.js';
 import type { GatewayFilterConfig } from './config-secrets.js';
 import { gatewayGlobalCosts } from './gateway-config.js';
-import { conditionsOf, isAttachedTo, isDeleting, refOf } from './objects.js';
+import { conditionsOf, isDeleting, refOf, routesOfGateway } from './objects.js';
 import type { ResolvedOptions } from './options.js';
 import { gatherRoute, generateRoute } from './route-set.js';
 import { extprocAccess, gatewayWorkloads, type GatewayWorkloads } from './workloads.js';
@@ -12,8 +12,8 @@ import { extprocAccess, gatewayWorkloads, type GatewayWorkloads } from './worklo
 /**
  * The filter config of a Gateway: the shares of every valid route attached to it (each generated
  * alone, and remembered by `RouteGenerations` while its inputs are unchanged, so one bad route
- * leaves the others working and one edited route translates only itself), merged in route order
- * as `aigw translate` merges them, then its GatewayConfig's global costs. Undefined when no valid
+ * leaves the others working and one edited route translates only itself), merged oldest route
+ * first (`routesOfGateway`) as `aigw translate` merges them in file order, then its GatewayConfig's global costs. Undefined when no valid
  * route is attached.
  */
 function filterConfigOf(
@@ -23,8 +23,8 @@ function filterConfigOf(
 ): GatewayFilterConfig | undefined {
   const gatewayObject = context.cache.get('Gateway', gateway.namespace, gateway.name);
   const shares: RouteFilterConfig[] = [];
-  for (const route of context.cache.list('AIGatewayRoute')) {
-    if (isDeleting(route) || !isAttachedTo(route, gateway.namespace, gateway.name)) continue;
+  for (const route of routesOfGateway(context.cache, gateway.namespace, gateway.name)) {
+    if (isDeleting(route)) continue;
     const generation = generateRoute(gatherRoute(context.cache, route), options);
     if (generation.ok && generation.filterConfig) shares.push(generation.filterConfig);
   }
@@ -82,8 +82,7 @@ export function gatewayReconciler(options: ResolvedOptions): Reconciler {
       }
     }
     await syncExtprocAccess(context, gatewayRef, { workloads, hasConfig: config !== undefined });
-    for (const route of context.cache.list('AIGatewayRoute')) {
-      if (!isAttachedTo(route, ref.namespace, ref.name)) continue;
+    for (const route of routesOfGateway(context.cache, ref.namespace, ref.name)) {
       const accepted = conditionsOf(route).some(
         (c) => c.type === 'Accepted' && c.status === 'True',
       );

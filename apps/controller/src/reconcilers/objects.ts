@@ -1,4 +1,5 @@
 import type { Kind, KubeObject, ObjectCache, ObjectRef } from '../runtime/contracts.js';
+import { indexKey, indexNames } from '../runtime/indexes.js';
 
 /**
  * Read-only views of the fields the reconcilers follow between objects (the event graph). The API
@@ -124,13 +125,30 @@ export function routesReferencing(
   namespace: string,
   name: string,
 ): readonly KubeObject[] {
+  return cache.byIndex(
+    'AIGatewayRoute',
+    indexNames.backendToReferencingAIGatewayRoute,
+    indexKey(name, namespace),
+  );
+}
+
+/**
+ * The routes attached to the Gateway `namespace/name`, oldest first (then by namespace and name):
+ * the order their shares are merged in, so that a model two routes list belongs to the older one,
+ * and the same routes always give the same config, whatever order the cache learnt them in.
+ */
+export function routesOfGateway(cache: ObjectCache, namespace: string, name: string): KubeObject[] {
+  const sortKey = (route: KubeObject): string =>
+    `${route.metadata.creationTimestamp ?? ''}\u0000${keyOf(route)}`;
   return cache
-    .list('AIGatewayRoute')
-    .filter((route) =>
-      routeBackendRefs(route).some(
-        (ref) => ref.isServiceBackend && ref.namespace === namespace && ref.name === name,
-      ),
-    );
+    .byIndex(
+      'AIGatewayRoute',
+      indexNames.gatewayToReferencingAIGatewayRoute,
+      indexKey(name, namespace),
+    )
+    .map((route) => ({ route, key: sortKey(route) }))
+    .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+    .map(({ route }) => route);
 }
 
 /** The `llmRequestCosts` of a route. */
@@ -158,33 +176,26 @@ export function backendOf(
 
 /** The AIServiceBackend names (in the policy's namespace) a BackendSecurityPolicy targets. */
 export function policyTargets(policy: KubeObject): string[] {
-  const known = targetsOf.get(policy);
-  if (known) return [...known];
-  const targets = list(spec(policy).targetRefs).flatMap((raw) => {
+  return list(spec(policy).targetRefs).flatMap((raw) => {
     const ref = reference(raw);
     return ref && ref.kind === 'AIServiceBackend' ? [ref.name] : [];
   });
-  targetsOf.set(policy, targets);
-  return [...targets];
 }
 
 /**
- * {@link policyTargets} per cached policy (cached objects are never mutated): every route's
- * gathering scans the namespace's policies, so a Gateway of 2,000 routes parsed 8 million
- * targetRefs per reconcile without it.
+ * The BackendSecurityPolicies in `namespace` that target the AIServiceBackend `name` (an index
+ * lookup: gathering each of 2,000 routes must not scan every policy).
  */
-const targetsOf = new WeakMap<KubeObject, readonly string[]>();
-
-/** The BackendSecurityPolicies in `namespace` that target the AIServiceBackend `name`. */
 export function policiesTargeting(
   cache: ObjectCache,
   namespace: string,
   name: string,
 ): readonly KubeObject[] {
-  return cache.list('BackendSecurityPolicy', namespace).filter((policy) => {
-    const known = targetsOf.get(policy);
-    return (known ?? policyTargets(policy)).includes(name);
-  });
+  return cache.byIndex(
+    'BackendSecurityPolicy',
+    indexNames.backendToTargetingBackendSecurityPolicy,
+    indexKey(name, namespace),
+  );
 }
 
 /** The Secret a policy's rotation writes (upstream's `ai-eg-bsp-<name>`). */

@@ -1,7 +1,9 @@
 import type { PolicyInput } from '@aigw/cloud-credentials';
 import { createLogger } from '@aigw/service-kit';
 import { describe, expect, it } from 'vitest';
+import { InformerCache } from '../runtime/cache.js';
 import type { Kind, KubeObject, ReconcileContext } from '../runtime/contracts.js';
+import { registerStandardIndexes } from '../runtime/indexes.js';
 import { createCredentialRotator, credentialSourceAnnotation, sourceDigest } from './rotation.js';
 
 /** The decision half of the rotator (no token service: nothing here is due or exchangeable). */
@@ -28,14 +30,12 @@ const gcpKey: PolicyInput['spec'] = {
 
 function context(objects: KubeObject[]): ReconcileContext & { applied: KubeObject[] } {
   const applied: KubeObject[] = [];
-  const find = (kind: Kind, ns: string, name: string): KubeObject | undefined =>
-    objects.find((o) => o.kind === kind && o.metadata.namespace === ns && o.metadata.name === name);
+  const cache = new InformerCache();
+  registerStandardIndexes(cache);
+  for (const object of objects) cache.upsert(object.kind as Kind, object);
   return {
     applied,
-    cache: {
-      get: find,
-      list: (kind) => objects.filter((o) => o.kind === kind),
-    },
+    cache,
     writer: {
       apply: (object) => {
         applied.push(object);

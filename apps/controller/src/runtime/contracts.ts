@@ -120,6 +120,11 @@ export interface ObjectCache {
   get(kind: Kind, namespace: string, name: string): KubeObject | undefined;
   /** Every cached object of `kind`, in `namespace` when given. */
   list(kind: Kind, namespace?: string): readonly KubeObject[];
+  /**
+   * Objects of `kind` whose index `name` (`indexNames` of `runtime/indexes.ts`) yields `key`
+   * (`<name>.<namespace>`), without scanning.
+   */
+  byIndex(kind: Kind, name: string, key: string): readonly KubeObject[];
 }
 
 /** Write side; every call is one API request, and callers write only what changed. */

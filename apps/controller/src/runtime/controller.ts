@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@aigw/kube-config';
 import { createLogger, type Logger } from '@aigw/service-kit';
 import { InformerCache, type IndexedObjectCache } from './cache.js';
 import { systemClock, type Clock } from './clock.js';

@@ -1,6 +1,6 @@
 import http from 'node:http';
 import https from 'node:https';
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@aigw/kube-config';
 import { ControllerError, codeForStatus } from './errors.js';
 
 /** Query parameters of a request; `undefined` values are left out. */
@@ -42,11 +42,12 @@ interface Prepared {
 }
 
 /**
- * A small HTTP client for the API server. `@kubernetes/client-node`'s `KubeConfig` supplies the
+ * A small HTTP client for the API server. `@aigw/kube-config`'s `KubeConfig` supplies the
  * endpoint, TLS material and credentials (token files, exec plugins, client certificates — asked
  * again on every request, so rotated service-account tokens are picked up); requests go through
  * one keep-alive agent, so the informers' watches and the writes share connections instead of
- * opening a TLS session per call as the generated clients do.
+ * opening a TLS session per call. The TLS options travel with each request: the agent pools
+ * sockets by them, so a rotated exec-plugin certificate gets fresh connections.
  */
 export class KubeClient {
   private agent: http.Agent | undefined;
@@ -55,9 +56,7 @@ export class KubeClient {
 
   /** The API server URL. */
   get server(): string {
-    const cluster = this.config.getCurrentCluster();
-    if (!cluster) throw new ControllerError('kube-config', 'the kubeconfig has no current cluster');
-    return cluster.server;
+    return this.config.server;
   }
 
   /** Sends one request and returns the decoded JSON body; a non-2xx answer throws. */
@@ -186,31 +185,15 @@ export class KubeClient {
     for (const [key, value] of Object.entries(query ?? {})) {
       if (value !== undefined) url.searchParams.set(key, String(value));
     }
-    const options: https.RequestOptions = {};
-    await this.config.applyToHTTPSOptions(options);
-    // applyToHTTPSOptions builds a fresh agent per call; keep one keep-alive agent instead.
+    const { headers, ...tls } = await this.config.requestOptions().catch((err: unknown) => {
+      throw new ControllerError('kube-config', `credentials: ${errorText(err)}`, { cause: err });
+    });
     this.agent ??=
       url.protocol === 'https:'
-        ? new https.Agent({ keepAlive: true, ...tlsOptions(options) })
+        ? new https.Agent({ keepAlive: true })
         : new http.Agent({ keepAlive: true });
-    return {
-      url,
-      options: {
-        agent: this.agent,
-        ...(options.headers === undefined ? {} : { headers: options.headers }),
-        ...(options.auth === undefined ? {} : { auth: options.auth }),
-      },
-    };
+    return { url, options: { agent: this.agent, headers: { ...headers }, ...tls } };
   }
-}
-
-/** The TLS settings the kubeconfig put on `options` (certificate authority, client certificate). */
-function tlsOptions(options: https.RequestOptions): https.AgentOptions {
-  const out: https.AgentOptions = {};
-  for (const key of ['ca', 'cert', 'key', 'rejectUnauthorized', 'servername'] as const) {
-    if (options[key] !== undefined) Object.assign(out, { [key]: options[key] });
-  }
-  return out;
 }
 
 function transport(url: URL): typeof https | typeof http {

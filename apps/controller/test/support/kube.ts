@@ -1,4 +1,4 @@
-import { KubeConfig } from '@kubernetes/client-node';
+import { loadKubeConfigFile, type KubeConfig } from '@aigw/kube-config';
 import type { KubeApiServer } from '@aigw/testkit';
 import { createLogger, type Logger } from '@aigw/service-kit';
 import { KubeClient } from '../../src/runtime/kube-client.js';
@@ -12,18 +12,11 @@ export function testLogger(): Logger {
 
 /** The test API server's kubeconfig, optionally pointed at another address (a TCP proxy). */
 export function kubeConfigFor(kube: KubeApiServer, options: { port?: number } = {}): KubeConfig {
-  const config = new KubeConfig();
-  config.loadFromFile(kube.kubeconfigPath);
+  const config = loadKubeConfigFile(kube.kubeconfigPath);
   if (options.port === undefined) return config;
   const server = new URL(kube.url);
   server.port = String(options.port);
-  config.loadFromOptions({
-    clusters: config.clusters.map((cluster) => ({ ...cluster, server: server.origin })),
-    users: config.users,
-    contexts: config.contexts,
-    currentContext: config.currentContext,
-  });
-  return config;
+  return config.withServer(server.origin);
 }
 
 /** A client for the test's own reads and writes. */

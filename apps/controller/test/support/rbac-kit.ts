@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream';
-import { KubeConfig } from '@kubernetes/client-node';
+import { KubeConfig } from '@aigw/kube-config';
 import { waitFor, type KubeApiServer } from '@aigw/testkit';
 import { createLogger, type Logger } from '@aigw/service-kit';
 import type { KubeClient } from '../../src/runtime/kube-client.js';
@@ -65,28 +65,13 @@ export async function requestToken(admin: KubeClient, account: ServiceAccountRef
 
 /** A kubeconfig for the test API server that authenticates with `token` only (no admin). */
 export function kubeConfigForToken(kube: KubeApiServer, token: string): KubeConfig {
-  const config = new KubeConfig();
-  config.loadFromOptions({
-    clusters: [
-      {
-        name: 'aigw-test',
-        server: kube.url,
-        caData: Buffer.from(kube.caPem).toString('base64'),
-        skipTLSVerify: false,
-      },
-    ],
-    users: [{ name: 'service-account', token }],
-    contexts: [
-      {
-        name: 'service-account',
-        cluster: 'aigw-test',
-        user: 'service-account',
-        namespace: 'default',
-      },
-    ],
-    currentContext: 'service-account',
+  return new KubeConfig({
+    server: kube.url,
+    ca: kube.caPem,
+    auth: { kind: 'token', token },
+    namespace: 'default',
+    source: 'service-account token',
   });
-  return config;
 }
 
 /** One request to authorize: what a SubjectAccessReview asks. */

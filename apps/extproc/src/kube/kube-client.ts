@@ -1,12 +1,10 @@
-import { readFile } from 'node:fs/promises';
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import { join } from 'node:path';
-import { parse } from 'yaml';
+import { loadInClusterConfig, loadKubeConfigFile, type KubeConfig } from '@aigw/kube-config';
 
 // A minimal Kubernetes client: what the extproc needs to list and watch its config Secrets, on
-// node:https. @kubernetes/client-node would add ~15 MiB of RSS (its generated models and
-// dependencies) to a process that idles at ~40 MiB (docs/performance.md, Memory).
+// node:https, with @aigw/kube-config for the server and credentials. @kubernetes/client-node would
+// add ~78 MiB of RSS (its generated models and dependencies) to a process that idles at ~40 MiB.
 
 /** Why a request to the API server failed. */
 export type KubeErrorCode =
@@ -40,27 +38,9 @@ export function isKubeError(err: unknown): err is KubeError {
   return err instanceof Error && err.name === 'KubeError' && 'code' in err;
 }
 
-/** Where the API server is and how to authenticate to it. */
-export interface KubeConnection {
-  readonly server: URL;
-  /** PEM of the CA that signed the API server's certificate (default: Node's CAs). */
-  readonly ca?: string | undefined;
-  /** Client certificate and key (PEM), for kubeconfigs that authenticate with one. */
-  readonly cert?: string | undefined;
-  readonly key?: string | undefined;
-  readonly isInsecure?: boolean;
-  /** The bearer token, read per request: in-cluster tokens are rotated by the kubelet. */
-  readonly token: () => Promise<string | undefined>;
-  /** The namespace the connection defaults to (kubeconfig context, service account). */
-  readonly namespace: string | undefined;
-}
-
-/** The service-account mount of every pod. */
-export const serviceAccountDir = '/var/run/secrets/kubernetes.io/serviceaccount';
-
 /**
  * The connection of a pod to its cluster: `KUBERNETES_SERVICE_HOST`/`_PORT` and the mounted
- * service-account token, CA and namespace.
+ * service-account token (read again every minute: the kubelet rotates it), CA and namespace.
  *
  * @throws KubeError `no_credentials` when the host or the mounted files are missing.
  */
@@ -68,83 +48,41 @@ export async function inClusterConnection(options: {
   readonly host: string | undefined;
   readonly port: string | undefined;
   readonly dir?: string;
-}): Promise<KubeConnection> {
-  const dir = options.dir ?? serviceAccountDir;
+}): Promise<KubeConfig> {
   if (!options.host) {
     throw new KubeError(
       'no_credentials',
       'not in a cluster (KUBERNETES_SERVICE_HOST is unset) and no --kubeconfig given',
     );
   }
-  const [ca, namespace] = await Promise.all([
-    readRequired(join(dir, 'ca.crt')),
-    readRequired(join(dir, 'namespace')),
-  ]);
-  const host = options.host.includes(':') ? `[${options.host}]` : options.host;
-  const tokenFile = join(dir, 'token');
-  return {
-    server: new URL(`https://${host}:${options.port ?? '443'}`),
-    ca,
-    token: async () => (await readRequired(tokenFile)).trim(),
-    namespace: namespace.trim(),
-  };
+  return loaded(() =>
+    loadInClusterConfig({
+      host: options.host,
+      port: options.port,
+      ...(options.dir === undefined ? {} : { dir: options.dir }),
+    }),
+  );
 }
-
-interface KubeconfigNamed<T> {
-  readonly name?: string;
-  readonly cluster?: T;
-  readonly user?: T;
-  readonly context?: T;
-}
-type Fields = Readonly<Record<string, unknown>>;
 
 /**
- * The connection of a kubeconfig's current context: server, CA (`certificate-authority(-data)`),
- * and a `token`, `tokenFile` or client certificate. Exec and auth-provider plugins are not
- * supported (the extproc runs in-cluster; the kubeconfig is for tests and development).
+ * The connection of a kubeconfig's current context (`@aigw/kube-config`: token, token file,
+ * client certificate, basic auth or an exec plugin).
  *
- * @throws KubeError `no_credentials` naming the file and what is missing.
+ * @throws KubeError `no_credentials` naming the file and the field.
  */
-export async function kubeconfigConnection(path: string): Promise<KubeConnection> {
-  const doc = parse(await readRequired(path)) as Fields | null;
-  const pick = (list: string, name: unknown, field: 'cluster' | 'user' | 'context'): Fields => {
-    const entries = (doc?.[list] ?? []) as readonly KubeconfigNamed<Fields>[];
-    const found = entries.find((e) => e.name === name)?.[field];
-    if (!found)
-      throw new KubeError('no_credentials', `kubeconfig ${path}: no ${field} "${String(name)}"`);
-    return found;
-  };
-  const context = pick('contexts', doc?.['current-context'], 'context');
-  const cluster = pick('clusters', context.cluster, 'cluster');
-  const user = pick('users', context.user, 'user');
-  const inline = (field: string): string | undefined =>
-    typeof user[field] === 'string' ? Buffer.from(user[field], 'base64').toString() : undefined;
-  const fileOr = async (dataField: string, fileField: string, fields: Fields) =>
-    typeof fields[dataField] === 'string'
-      ? Buffer.from(fields[dataField], 'base64').toString()
-      : typeof fields[fileField] === 'string'
-        ? readRequired(fields[fileField])
-        : undefined;
-  const tokenFile = typeof user.tokenFile === 'string' ? user.tokenFile : undefined;
-  const token = typeof user.token === 'string' ? user.token : undefined;
-  return {
-    server: new URL(String(cluster.server)),
-    ca: await fileOr('certificate-authority-data', 'certificate-authority', cluster),
-    cert: inline('client-certificate-data') ?? (await fileOr('', 'client-certificate', user)),
-    key: inline('client-key-data') ?? (await fileOr('', 'client-key', user)),
-    isInsecure: cluster['insecure-skip-tls-verify'] === true,
-    token: async () => token ?? (tokenFile ? (await readRequired(tokenFile)).trim() : undefined),
-    namespace: typeof context.namespace === 'string' ? context.namespace : undefined,
-  };
+export async function kubeconfigConnection(path: string): Promise<KubeConfig> {
+  return loaded(() => loadKubeConfigFile(path));
 }
 
-async function readRequired(path: string): Promise<string> {
+async function loaded(load: () => KubeConfig): Promise<KubeConfig> {
   try {
-    return await readFile(path, 'utf8');
+    return await Promise.resolve(load());
   } catch (err) {
-    throw new KubeError('no_credentials', `cannot read ${path}`, { cause: err });
+    throw new KubeError('no_credentials', errorMessage(err), { cause: err });
   }
 }
+
+const errorMessage = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
 /** A request in flight: abort it to close the connection (a watch runs until aborted). */
 export interface KubeRequestOptions {
@@ -155,26 +93,22 @@ export interface KubeRequestOptions {
 
 /** Sends GET requests to one API server; one keep-alive agent for all of them. */
 export class KubeClient {
-  readonly #connection: KubeConnection;
+  readonly #config: KubeConfig;
   readonly #agent: HttpAgent;
 
-  constructor(connection: KubeConnection) {
-    this.#connection = connection;
-    const isTls = connection.server.protocol === 'https:';
-    this.#agent = isTls
-      ? new HttpsAgent({
-          keepAlive: true,
-          ca: connection.ca,
-          cert: connection.cert,
-          key: connection.key,
-          rejectUnauthorized: connection.isInsecure !== true,
-        })
-      : new HttpAgent({ keepAlive: true });
+  constructor(config: KubeConfig) {
+    this.#config = config;
+    // TLS options go with each request (Node pools sockets by them), so a rotated exec-plugin
+    // certificate gets fresh connections.
+    this.#agent =
+      new URL(config.server).protocol === 'https:'
+        ? new HttpsAgent({ keepAlive: true })
+        : new HttpAgent({ keepAlive: true });
   }
 
   /** The namespace of the kubeconfig context or the service account. */
   get namespace(): string | undefined {
-    return this.#connection.namespace;
+    return this.#config.namespace;
   }
 
   /**
@@ -184,16 +118,18 @@ export class KubeClient {
    *   message carries the API server's `Status.message`).
    */
   async get(path: string, options: KubeRequestOptions = {}): Promise<IncomingMessage> {
-    const token = await this.#connection.token();
-    const url = new URL(path, this.#connection.server);
+    const url = new URL(path, this.#config.server);
+    const { headers, ...tls } = await this.#config.requestOptions().catch((err: unknown) => {
+      throw new KubeError('no_credentials', `GET ${url.pathname}: ${errorMessage(err)}`, {
+        cause: err,
+      });
+    });
     const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
     return new Promise((resolve, reject) => {
       const req = send(url, {
+        ...tls,
         agent: this.#agent,
-        headers: {
-          accept: 'application/json',
-          ...(token ? { authorization: `Bearer ${token}` } : {}),
-        },
+        headers: { ...headers, accept: 'application/json' },
         ...(options.signal ? { signal: options.signal } : {}),
       });
       req.setTimeout(options.idleTimeoutMs ?? 30_000, () => {

@@ -1,39 +1,52 @@
 import { mergeFilterConfigs, type RouteFilterConfig } from '@aigw/gateway-config';
+import type { LLMRequestCost } from '@aigw/filterapi';
 
 import type { Kind, ReconcileContext, Reconciler } from '../runtime/contracts.js';
 import { applyIfChanged } from './apply.js';
-import type { GatewayFilterConfig } from './config-secrets.js';
+import type {
+  ConfigPlacement,
+  ConfigSecrets,
+  ConfigSecretsPlan,
+  GatewayFilterConfig,
+} from './config-secrets.js';
 import { gatewayGlobalCosts } from './gateway-config.js';
 import { conditionsOf, isDeleting, refOf, routesOfGateway } from './objects.js';
 import type { ResolvedOptions } from './options.js';
 import { gatherRoute, generateRoute } from './route-set.js';
 import { extprocAccess, gatewayWorkloads, type GatewayWorkloads } from './workloads.js';
 
+/** A Gateway's merged filter config, with the route shares and global costs it was merged from. */
+interface GatewayConfigShares extends GatewayFilterConfig {
+  readonly shares: readonly RouteFilterConfig[];
+  readonly extraCosts: readonly LLMRequestCost[];
+}
+
 /**
  * The filter config of a Gateway: the shares of every valid route attached to it (each generated
- * alone, and remembered by `RouteGenerations` while its inputs are unchanged, so one bad route
- * leaves the others working and one edited route translates only itself), merged oldest route
- * first (`routesOfGateway`) as `aigw translate` merges them in file order, then its GatewayConfig's global costs. Undefined when no valid
+ * alone, and remembered by `RouteGenerations`: its last generation is used as long as the route
+ * itself is unchanged, since a change of anything else it reads queues its own reconcile first,
+ * which then queues this Gateway; so one bad route leaves the others working and one edited route
+ * translates only itself), merged oldest route first (`routesOfGateway`) as `aigw translate`
+ * merges them in file order, then its GatewayConfig's global costs. Undefined when no valid
  * route is attached.
  */
 function filterConfigOf(
   context: ReconcileContext,
   gateway: { readonly namespace: string; readonly name: string },
   options: ResolvedOptions,
-): GatewayFilterConfig | undefined {
+): GatewayConfigShares | undefined {
   const gatewayObject = context.cache.get('Gateway', gateway.namespace, gateway.name);
   const shares: RouteFilterConfig[] = [];
   for (const route of routesOfGateway(context.cache, gateway.namespace, gateway.name)) {
     if (isDeleting(route)) continue;
-    const generation = generateRoute(gatherRoute(context.cache, route), options);
+    const generation =
+      options.generations.current(route) ??
+      generateRoute(gatherRoute(context.cache, route), options);
     if (generation.ok && generation.filterConfig) shares.push(generation.filterConfig);
   }
   if (shares.length === 0) return undefined;
-  return {
-    filterConfig: mergeFilterConfigs(shares, {
-      extraCosts: gatewayObject ? gatewayGlobalCosts(context.cache, gatewayObject) : [],
-    }),
-  };
+  const extraCosts = gatewayObject ? gatewayGlobalCosts(context.cache, gatewayObject) : [];
+  return { filterConfig: mergeFilterConfigs(shares, { extraCosts }), shares, extraCosts };
 }
 
 /**
@@ -60,18 +73,71 @@ async function syncExtprocAccess(
 }
 
 /**
+ * The last config Secrets laid out per Gateway, with the route shares and costs they came from:
+ * laying out a config (serialising, hashing and encoding ~1 MB at 2,000 routes) is skipped when
+ * the same shares (the same objects, since a share is replaced only when its route regenerates)
+ * come in the same order to the same namespace.
+ */
+class ConfigLayouts {
+  readonly #last = new Map<
+    string,
+    {
+      readonly config: GatewayConfigShares | undefined;
+      readonly placement: ConfigPlacement;
+      readonly plan: ConfigSecretsPlan;
+    }
+  >();
+
+  constructor(private readonly layout: ConfigSecrets) {}
+
+  plan(
+    gateway: { readonly namespace: string; readonly name: string },
+    config: GatewayConfigShares | undefined,
+    placement: ConfigPlacement,
+  ): ConfigSecretsPlan {
+    const key = `${gateway.namespace}/${gateway.name}`;
+    const last = this.#last.get(key);
+    if (
+      last &&
+      sameShares(last.config, config) &&
+      last.placement.namespace === placement.namespace &&
+      last.placement.others.join() === placement.others.join()
+    ) {
+      return last.plan;
+    }
+    const plan = this.layout(gateway, config, placement);
+    if (config === undefined) this.#last.delete(key);
+    else this.#last.set(key, { config, placement, plan });
+    return plan;
+  }
+}
+
+function sameShares(
+  a: GatewayConfigShares | undefined,
+  b: GatewayConfigShares | undefined,
+): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  return (
+    a.shares.length === b.shares.length &&
+    a.shares.every((share, i) => share === b.shares[i]) &&
+    JSON.stringify(a.extraCosts) === JSON.stringify(b.extraCosts)
+  );
+}
+
+/**
  * Gateway: writes the extproc config of its routes through `configSecrets` (the sharded bundle,
  * parts before the index, then the legacy Secret) in the namespace of its Envoy proxies, with the
  * Role that lets their extprocs read it; deletes what is stale (in the other namespace it may
  * have been in, and all of it once the Gateway is gone), and queues its routes that are not Accepted (one may be waiting for this Gateway).
  */
 export function gatewayReconciler(options: ResolvedOptions): Reconciler {
+  const layouts = new ConfigLayouts(options.configSecrets);
   return async (ref, context) => {
     const gatewayRef = { namespace: ref.namespace, name: ref.name };
     const gateway = context.cache.get('Gateway', ref.namespace, ref.name);
     const config = gateway ? filterConfigOf(context, gatewayRef, options) : undefined;
     const workloads = gatewayWorkloads(context.cache, gatewayRef, options.envoyGatewayNamespace);
-    const plan = options.configSecrets(gatewayRef, config, {
+    const plan = layouts.plan(gatewayRef, config, {
       namespace: workloads.namespace,
       others: workloads.candidates,
     });

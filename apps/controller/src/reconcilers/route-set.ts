@@ -205,20 +205,21 @@ export function loaderProblems(objects: readonly KubeObject[]): readonly string[
 
 /**
  * The last generation of each route, with the versions of the objects it read: a route whose
- * inputs have not changed (same objects at the same `resourceVersion`s) is not generated again.
- * A Gateway reconcile checks every attached route, so without this it would translate all of them
- * on every event (2,000 routes: seconds per reconcile, and a reconcile per route event).
+ * inputs have not changed is not generated again. A version is the object's `metadata.generation`
+ * where it has one (spec changes only: the controller's own status and finalizer writes do not
+ * count), else its `resourceVersion` (Secrets); for the route itself also its labels and
+ * annotations, which its HTTPRoute copies.
  */
 export class RouteGenerations {
   readonly #byRoute = new Map<
     string,
-    { readonly fingerprint: string; readonly generation: Generation }
+    { readonly fingerprint: string; readonly stamp: string; readonly generation: Generation }
   >();
 
   /** The remembered generation of `inputs`, or `generate()`'s, remembered. */
   get(inputs: RouteInputs, generate: () => Generation): Generation {
     const fingerprint = fingerprintOf(inputs);
-    const key = `${inputs.route.metadata.namespace ?? ''}/${inputs.route.metadata.name}`;
+    const key = keyOf(inputs.route);
     if (fingerprint === undefined) {
       this.#byRoute.delete(key);
       return generate();
@@ -226,8 +227,19 @@ export class RouteGenerations {
     const known = this.#byRoute.get(key);
     if (known?.fingerprint === fingerprint) return known.generation;
     const generation = generate();
-    this.#byRoute.set(key, { fingerprint, generation });
+    this.#byRoute.set(key, { fingerprint, stamp: routeStamp(inputs.route), generation });
     return generation;
+  }
+
+  /**
+   * The last generation of `route` as it is now, without gathering its inputs again (what a
+   * Gateway reconcile uses for each of its routes): any change of another input queues the
+   * route's own reconcile (the event graph), which regenerates it and then queues the Gateway.
+   * Undefined when the route changed since, or was never generated.
+   */
+  current(route: KubeObject): Generation | undefined {
+    const known = this.#byRoute.get(keyOf(route));
+    return known?.stamp === routeStamp(route) ? known.generation : undefined;
   }
 
   /** Forgets a route (deleted). */
@@ -236,13 +248,27 @@ export class RouteGenerations {
   }
 }
 
-/** Identity and version of every input, in order; undefined when one has no resourceVersion. */
+/** The version of one input (see {@link RouteGenerations}); undefined when it has none. */
+function versionOf(object: KubeObject): string | undefined {
+  const { generation, resourceVersion } = object.metadata;
+  if (generation !== undefined) return `g${String(generation)}`;
+  return resourceVersion === undefined ? undefined : `r${resourceVersion}`;
+}
+
+/** The route's identity, version, labels and annotations. */
+function routeStamp(route: KubeObject): string {
+  const { uid, labels, annotations } = route.metadata;
+  return `${uid ?? ''}/${versionOf(route) ?? ''}/${JSON.stringify(labels ?? {})}/${JSON.stringify(annotations ?? {})}`;
+}
+
+/** Identity and version of every input, in order; undefined when one has no version. */
 function fingerprintOf(inputs: RouteInputs): string | undefined {
-  const parts: string[] = [];
+  const parts: string[] = [routeStamp(inputs.route)];
   for (const object of inputs.objects) {
-    const { uid, resourceVersion, namespace, name } = object.metadata;
-    if (resourceVersion === undefined) return undefined;
-    parts.push(`${object.kind}/${namespace ?? ''}/${name}/${uid ?? ''}/${resourceVersion}`);
+    const version = versionOf(object);
+    if (version === undefined) return undefined;
+    const { uid, namespace, name } = object.metadata;
+    parts.push(`${object.kind}/${namespace ?? ''}/${name}/${uid ?? ''}/${version}`);
   }
   parts.push(...inputs.problems, '|', ...inputs.withheld);
   return parts.join('\n');

@@ -150,6 +150,14 @@ export default tseslint.config(
     message: 'cloud-credentials depends on the CRD types and the cloud SDKs only.',
     sourceOnly: true,
   }),
+  // kube-config resolves how to reach the API server (kubeconfig, in-cluster): YAML and Node
+  // built-ins, no Kubernetes client library (it exists to avoid loading one), no workspace service.
+  dependencyRule({
+    files: ['packages/kube-config/src/**/*.ts'],
+    banned: ['@aigw/*', 'pino', '@grpc/*', '@kubernetes/*'],
+    message: 'kube-config depends on YAML and Node built-ins only.',
+    sourceOnly: true,
+  }),
   // Env is read at the edges: bin.ts and config.ts; the test harness and tests may read it too.
   {
     files: [

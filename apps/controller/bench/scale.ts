@@ -16,7 +16,7 @@
 //   - the controller's CPU seconds and RSS (from /proc/<pid>) during provisioning, during the
 //     edits and once idle; the config's size and part count.
 // Figures, not a test: nothing is asserted beyond the waits (which fail loudly on timeout).
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -35,6 +35,8 @@ const { values } = parseArgs({
     concurrency: { type: 'string', default: '16' },
     /** Writes a V8 CPU profile of the controller into this directory. */
     'cpu-prof-dir': { type: 'string' },
+    /** Writes a V8 heap snapshot of the controller into this directory once provisioned. */
+    'heap-snapshot-dir': { type: 'string' },
   },
 });
 const routes = Number(values.routes);
@@ -251,6 +253,9 @@ try {
     process.execPath,
     [
       ...(values['cpu-prof-dir'] ? ['--cpu-prof', `--cpu-prof-dir=${values['cpu-prof-dir']}`] : []),
+      ...(values['heap-snapshot-dir']
+        ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${values['heap-snapshot-dir']}`]
+        : []),
       'apps/controller/dist/bin.js',
       `--kubeconfig=${kube.kubeconfigPath}`,
       '--leader-elect=false',
@@ -326,6 +331,8 @@ try {
     { timeoutMs: 600_000, description: 'the config settled' },
   );
   const rssAfterProvisioning = rssMiB(controller.pid);
+  const snapshotDir = values['heap-snapshot-dir'];
+  if (snapshotDir !== undefined) await heapSnapshot(controller.pid, snapshotDir);
 
   // Config size and parts, from the index Secret.
   const index = await client.request<KubeObject & { data: Record<string, string> }>({
@@ -398,4 +405,23 @@ try {
 } finally {
   for (const proc of procs.reverse()) await proc.stop();
   await kube.stop();
+}
+
+/** Signals the controller to write a heap snapshot and waits until the file is complete. */
+async function heapSnapshot(pid: number, dir: string): Promise<void> {
+  const snapshots = (): string[] => readdirSync(dir).filter((f) => f.endsWith('.heapsnapshot'));
+  const before = snapshots().length;
+  process.kill(pid, 'SIGUSR2');
+  let size = -1;
+  await waitFor(
+    () => {
+      const [latest] = snapshots().slice(before);
+      if (latest === undefined) return false;
+      const now = statSync(join(dir, latest)).size;
+      const done = now > 0 && now === size;
+      size = now;
+      return done;
+    },
+    { timeoutMs: 300_000, intervalMs: 1_000, description: 'the heap snapshot written' },
+  );
 }

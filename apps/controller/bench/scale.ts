@@ -35,6 +35,8 @@ const { values } = parseArgs({
     concurrency: { type: 'string', default: '16' },
     /** Writes a V8 CPU profile of the controller into this directory. */
     'cpu-prof-dir': { type: 'string' },
+    /** Extra Node/V8 flags for the controller process (space-separated), e.g. memory settings. */
+    'controller-node-args': { type: 'string', default: '' },
     /** Writes a V8 heap snapshot of the controller into this directory once provisioned. */
     'heap-snapshot-dir': { type: 'string' },
   },
@@ -252,6 +254,7 @@ try {
   const controller = await spawnManaged(
     process.execPath,
     [
+      ...values['controller-node-args'].split(' ').filter((arg) => arg !== ''),
       ...(values['cpu-prof-dir'] ? ['--cpu-prof', `--cpu-prof-dir=${values['cpu-prof-dir']}`] : []),
       ...(values['heap-snapshot-dir']
         ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${values['heap-snapshot-dir']}`]

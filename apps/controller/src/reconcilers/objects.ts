@@ -191,11 +191,14 @@ export function policiesTargeting(
   namespace: string,
   name: string,
 ): readonly KubeObject[] {
-  return cache.byIndex(
-    'BackendSecurityPolicy',
-    indexNames.backendToTargetingBackendSecurityPolicy,
-    indexKey(name, namespace),
-  );
+  // By name: the index's order follows updates, and the loader names the second policy.
+  return [
+    ...cache.byIndex(
+      'BackendSecurityPolicy',
+      indexNames.backendToTargetingBackendSecurityPolicy,
+      indexKey(name, namespace),
+    ),
+  ].sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : 1));
 }
 
 /** The Secret a policy's rotation writes (upstream's `ai-eg-bsp-<name>`). */

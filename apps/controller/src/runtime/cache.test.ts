@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InformerCache, UnknownIndexError } from './cache.js';
+import { InformerCache, UnknownIndexError, isNewerVersion } from './cache.js';
 import type { KubeObject } from './contracts.js';
 import { indexNames, registerStandardIndexes } from './indexes.js';
 
@@ -63,5 +63,25 @@ describe('InformerCache', () => {
     });
     registerStandardIndexes(cache);
     expect(cache.byIndex('Gateway', indexNames.gatewayToGatewayConfig, 'cfg.ns')).toHaveLength(1);
+  });
+
+  it("keeps a write's answer unless it already holds that version or a newer one", () => {
+    const cache = new InformerCache();
+    const secret = (resourceVersion: string, value: string): KubeObject => ({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 's', namespace: 'ns', resourceVersion },
+      data: { value },
+    });
+    expect(cache.upsertIfNewer('Secret', secret('10', 'a'))).toBe(true);
+    expect(cache.upsertIfNewer('Secret', secret('12', 'b'))).toBe(true);
+    expect(cache.upsertIfNewer('Secret', secret('11', 'old'))).toBe(false);
+    expect(cache.upsertIfNewer('Secret', secret('12', 'same'))).toBe(false);
+    expect(cache.get('Secret', 'ns', 's')?.['data']).toEqual({ value: 'b' });
+    // Versions are compared as integers (etcd revisions), not as strings.
+    expect(isNewerVersion('100', '99')).toBe(true);
+    expect(isNewerVersion('99', '100')).toBe(false);
+    expect(isNewerVersion('x1', '1')).toBe(false);
+    expect(isNewerVersion(undefined, '1')).toBe(false);
   });
 });

@@ -103,6 +103,24 @@ export class InformerCache implements IndexedObjectCache {
     return previous;
   }
 
+  /**
+   * Stores what a write returned, unless the cache already holds that version or a newer one
+   * (client-go's mutation cache): a reconcile queued during a write then sees the write, not the
+   * version before it, and does not send the same write again before the watch event arrives.
+   * Returns whether it stored.
+   */
+  upsertIfNewer(kind: Kind, object: KubeObject): boolean {
+    const cached = this.get(kind, object.metadata.namespace ?? '', object.metadata.name);
+    if (
+      cached &&
+      !isNewerVersion(object.metadata.resourceVersion, cached.metadata.resourceVersion)
+    ) {
+      return false;
+    }
+    this.upsert(kind, object);
+    return true;
+  }
+
   /** Drops an object; returns what was stored. */
   remove(kind: Kind, namespace: string, name: string): KubeObject | undefined {
     const objects = this.byKind(kind).get(namespace);
@@ -147,4 +165,14 @@ function removeFromIndex(index: Index, object: KubeObject): void {
     if (set?.size === 0) index.entries.delete(indexKey);
   }
   index.keysOf.delete(key);
+}
+
+/**
+ * Whether resourceVersion `a` is newer than `b`. The API server's resourceVersions are etcd
+ * revisions (decimal integers); anything else counts as not newer, so the cache keeps what the
+ * informer gave it.
+ */
+export function isNewerVersion(a: string | undefined, b: string | undefined): boolean {
+  if (a === undefined || b === undefined || !/^\d+$/.test(a) || !/^\d+$/.test(b)) return false;
+  return BigInt(a) > BigInt(b);
 }

@@ -283,6 +283,12 @@ export class Controller {
     this.log.info('reconcilers stopped');
   }
 
+  /** Whether the informers watch `namespace` (all namespaces without `--watch-namespaces`). */
+  private isWatched(namespace: string | undefined): boolean {
+    const namespaces = this.options.namespaces;
+    return !namespaces?.length || namespace === undefined || namespaces.includes(namespace);
+  }
+
   /** The queue handler of one kind in one term. */
   private reconcilerHandler(term: Term, kind: Kind, reconciler: Reconciler): QueueHandler {
     return (key) => this.reconcile(term, reconciler, { kind, ...parseKey(key) });
@@ -299,6 +305,9 @@ export class Controller {
         mayWrite: () => this.term === term && !signal.aborted && (this.elector?.isLeader ?? true),
         onWrite: (verb, k) => {
           this.metrics.write(verb, k);
+        },
+        onStored: (k, stored) => {
+          if (this.isWatched(stored.metadata.namespace)) this.cache.upsertIfNewer(k, stored);
         },
       }),
       enqueue: (other) => {

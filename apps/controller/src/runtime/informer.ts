@@ -1,5 +1,5 @@
 import type { Logger } from '@aigw/service-kit';
-import type { InformerCache } from './cache.js';
+import { isNewerVersion, type InformerCache } from './cache.js';
 import { systemClock, type Clock, type Timer } from './clock.js';
 import type { Kind, KubeObject } from './contracts.js';
 import { ControllerError, codeForStatus, isControllerError } from './errors.js';
@@ -289,8 +289,18 @@ export class Informer {
     if (event.type === 'BOOKMARK') return metadata?.resourceVersion;
     const object = this.normalise(event.object);
     if (event.type === 'DELETED') this.delete(object);
-    else this.store(object);
+    else if (!this.isStale(object)) this.store(object);
     return object.metadata.resourceVersion;
+  }
+
+  /**
+   * Whether the cache already holds a newer version (the controller's own write, stored from its
+   * answer before this event arrived).
+   */
+  private isStale(object: KubeObject): boolean {
+    const { namespace = '', name, resourceVersion } = object.metadata;
+    const cached = this.options.cache.get(this.kind, namespace, name);
+    return isNewerVersion(cached?.metadata.resourceVersion, resourceVersion);
   }
 
   private store(object: KubeObject): void {

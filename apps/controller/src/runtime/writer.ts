@@ -19,6 +19,8 @@ export interface KubeObjectWriterOptions {
   readonly mayWrite?: () => boolean;
   /** Aborts the write in flight (the reconcile's signal). */
   readonly signal?: AbortSignal;
+  /** Gets what the API server stored after each apply and patch (the cache keeps it). */
+  readonly onStored?: (kind: Kind, stored: KubeObject) => void;
   /** Counts every write sent, by verb and kind (for metrics and tests). */
   readonly onWrite?: (
     verb: 'apply' | 'patchStatus' | 'patchMetadata' | 'delete',
@@ -57,14 +59,12 @@ export class KubeObjectWriter implements ObjectWriter {
       contentType: 'application/apply-patch+yaml',
       ...this.signal(),
     });
-    const metadata = stored.metadata as { managedFields?: unknown };
-    delete metadata.managedFields;
-    return stored;
+    return this.stored(kind, stored);
   }
 
   async patchStatus(ref: ObjectRef, status: object): Promise<void> {
     this.check('patchStatus', ref.kind);
-    await this.options.client.request({
+    const stored = await this.options.client.request<KubeObject>({
       method: 'PATCH',
       path: `${objectPath(ref)}/status`,
       query: { fieldManager },
@@ -72,12 +72,13 @@ export class KubeObjectWriter implements ObjectWriter {
       contentType: 'application/merge-patch+json',
       ...this.signal(),
     });
+    this.stored(ref.kind, stored);
   }
 
   async patchMetadata(ref: ObjectRef, metadata: object, resourceVersion: string): Promise<void> {
     this.check('patchMetadata', ref.kind);
     // A resourceVersion inside a merge patch is a precondition: a stale one answers 409.
-    await this.options.client.request({
+    const stored = await this.options.client.request<KubeObject>({
       method: 'PATCH',
       path: objectPath(ref),
       query: { fieldManager },
@@ -85,6 +86,7 @@ export class KubeObjectWriter implements ObjectWriter {
       contentType: 'application/merge-patch+json',
       ...this.signal(),
     });
+    this.stored(ref.kind, stored);
   }
 
   async delete(ref: ObjectRef): Promise<void> {
@@ -100,6 +102,14 @@ export class KubeObjectWriter implements ObjectWriter {
       if (isControllerError(err) && err.code === 'not-found') return;
       throw err;
     }
+  }
+
+  /** What the API server answered a write with, without `managedFields`, told to `onStored`. */
+  private stored(kind: Kind, stored: KubeObject): KubeObject {
+    const metadata = stored.metadata as { managedFields?: unknown };
+    delete metadata.managedFields;
+    this.options.onStored?.(kind, stored);
+    return stored;
   }
 
   private signal(): { signal?: AbortSignal } {

@@ -8,6 +8,7 @@ import { toConfigBundle, type FilterConfigInput } from '@aigw/filterapi';
 import { configSecretNames, configSecrets, type ConfigSecret } from '@aigw/gateway-config';
 import { extProc, health } from '@aigw/proto';
 import {
+  jsonLogLines,
   kubeRequest,
   removeTempDir,
   spawnManaged,
@@ -180,19 +181,7 @@ describe('extproc config from the API server (--config-secret)', { timeout: 60_0
 
   /** The JSON log lines of `proc` whose message starts with `msg`. */
   const logLines = (proc: ManagedProcess, msg: string): Record<string, unknown>[] =>
-    proc
-      .logTail(1_000_000)
-      .split('\n')
-      .flatMap((line) => {
-        const start = line.indexOf('{');
-        if (start === -1) return [];
-        try {
-          return [JSON.parse(line.slice(start)) as Record<string, unknown>];
-        } catch {
-          return [];
-        }
-      })
-      .filter((entry) => typeof entry.msg === 'string' && entry.msg.startsWith(msg));
+    jsonLogLines(proc, msg);
 
   beforeAll(async () => {
     kube = await harness.kube();

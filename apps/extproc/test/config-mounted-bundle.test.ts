@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toConfigBundle, type ConfigBundle, type FilterConfigInput } from '@aigw/filterapi';
 import { extProc, health } from '@aigw/proto';
 import {
+  jsonLogLines,
   removeTempDir,
   spawnManaged,
   tempDir,
@@ -156,19 +157,7 @@ describe(
 
     /** The JSON log lines of `proc` with message `msg`. */
     const logLines = (proc: ManagedProcess, msg: string): Record<string, unknown>[] =>
-      proc
-        .logTail(1_000_000)
-        .split('\n')
-        .flatMap((line) => {
-          const start = line.indexOf('{');
-          if (start === -1) return [];
-          try {
-            return [JSON.parse(line.slice(start)) as Record<string, unknown>];
-          } catch {
-            return [];
-          }
-        })
-        .filter((entry) => entry.msg === msg);
+      jsonLogLines(proc).filter((entry) => entry['msg'] === msg);
 
     /** Waits for the `config reloaded` lines to name `uuids` (a line follows the swap it reports). */
     async function untilReloaded(proc: ManagedProcess, uuids: readonly string[]): Promise<void> {

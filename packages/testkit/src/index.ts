@@ -24,6 +24,7 @@ export {
   type KubeResponse,
   type KubeTarget,
 } from './kube-request.js';
+export { jsonLogLines } from './json-log-lines.js';
 export { LogBuffer } from './log-buffer.js';
 export { reapOrphans, type ReapedProcess } from './reap-orphans.js';
 export { liveResources, stopAll, type ManagedResource } from './registry.js';

@@ -14,7 +14,7 @@ import {
   type StatusObject,
 } from '@grpc/grpc-js';
 import { extProc, health } from '@aigw/proto';
-import { spawnManaged, type KubeApiServer, type ManagedProcess } from '@aigw/testkit';
+import { jsonLogLines, spawnManaged, type KubeApiServer, type ManagedProcess } from '@aigw/testkit';
 import { stringify } from 'yaml';
 import { repoPath } from './reconcile-kit.js';
 
@@ -285,20 +285,7 @@ export async function startExtprocProcess(options: ExtprocProcessOptions): Promi
           else resolve(response.status);
         });
       }),
-    logLines: (msg) =>
-      proc
-        .logTail(1_000_000)
-        .split('\n')
-        .flatMap((line) => {
-          const start = line.indexOf('{');
-          if (start === -1) return [];
-          try {
-            return [JSON.parse(line.slice(start)) as Record<string, unknown>];
-          } catch {
-            return [];
-          }
-        })
-        .filter((entry) => typeof entry['msg'] === 'string' && entry['msg'].startsWith(msg)),
+    logLines: (msg) => jsonLogLines(proc, msg),
     close: () => {
       client.close();
       healthClient.close();

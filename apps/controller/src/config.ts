@@ -59,6 +59,8 @@ export const ConfigSchema = z
     podName: z.string().min(1).optional(),
     resyncPeriodMs: millisecondsSchema.default(600_000),
     maxConcurrentReconciles: positiveInteger.default(4),
+    /** A full garbage collection after each burst of reconciles, once idle (gives heap back). */
+    gcWhenIdle: z.stringbool().default(true),
     /** Path prefix of every generated HTTPRoute match, like upstream's `-rootPrefix`. */
     rootPrefix: parsedString(parseRootPrefix, isEndpointPrefixError).prefault('/'),
   })
@@ -101,4 +103,5 @@ export const loadConfig = configLoader(ConfigSchema, {
     env: 'AIGW_CONTROLLER_MAX_CONCURRENT_RECONCILES',
   },
   rootPrefix: { flag: 'root-prefix', env: 'AIGW_CONTROLLER_ROOT_PREFIX' },
+  gcWhenIdle: { flag: 'gc-when-idle', env: 'AIGW_CONTROLLER_GC_WHEN_IDLE' },
 });

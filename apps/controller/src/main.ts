@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { endpointsFromEnv } from '@aigw/cloud-credentials';
 import { createLogger, startHttpService, type HttpService, type MainArgs } from '@aigw/service-kit';
 import { loadConfig } from './config.js';
+import { startIdleGcIf } from './idle-gc.js';
 import { createReconcilers } from './reconcilers/reconcilers.js';
 import { createCredentialRotator } from './reconcilers/rotation.js';
 import type { Kind, Reconciler } from './runtime/contracts.js';
@@ -84,6 +85,11 @@ export async function main(
     },
   });
   controller.start();
+  const idleGc = startIdleGcIf(config.gcWhenIdle, {
+    activity: () => controller.reconciles,
+    isBusy: () => controller.isBusy,
+    log,
+  });
   log.info(
     {
       namespaces: watchNamespaces.length ? watchNamespaces : 'all',
@@ -100,6 +106,7 @@ export async function main(
     port: http.port,
     controller,
     close: async () => {
+      idleGc?.stop();
       await controller.stop({ release: true });
       await http.close();
     },

@@ -98,6 +98,8 @@ export class Controller {
   private termStarting: Promise<void> | undefined;
   private isStopped = false;
 
+  private reconcileCount = 0;
+
   constructor(private readonly options: ControllerOptions) {
     this.log =
       options.log ?? createLogger({ name: 'aigw-controller', level: 'silent', format: 'json' });
@@ -208,6 +210,16 @@ export class Controller {
     }
   }
 
+  /** Reconciles finished since the start (any outcome): how much work has been done. */
+  get reconciles(): number {
+    return this.reconcileCount;
+  }
+
+  /** Whether any queue has a key waiting or in flight now (keys scheduled for later do not count). */
+  get isBusy(): boolean {
+    return [...(this.term?.queues.values() ?? [])].some((q) => q.depth > 0 || q.inFlight > 0);
+  }
+
   /** Queues a key of a reconciled kind (ignored while not leading or for other kinds). */
   enqueue(ref: ObjectRef): void {
     this.term?.queues.get(ref.kind)?.add(keyOf(ref.namespace, ref.name));
@@ -246,6 +258,7 @@ export class Controller {
           observer: {
             ...this.metrics.queueObserver(kind),
             processed: (event) => {
+              this.reconcileCount += 1;
               this.metrics.queueObserver(kind).processed?.(event);
               if (event.outcome === 'error') this.logFailure(term, { kind, ...event });
             },

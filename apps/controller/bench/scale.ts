@@ -22,7 +22,13 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { configSecretNames } from '@aigw/gateway-config';
-import { spawnManaged, startKubeApiServer, waitFor, type ManagedProcess } from '@aigw/testkit';
+import {
+  jsonLogLines,
+  spawnManaged,
+  startKubeApiServer,
+  waitFor,
+  type ManagedProcess,
+} from '@aigw/testkit';
 import type { KubeObject } from '../src/runtime/contracts.js';
 import type { KubeClient } from '../src/runtime/kube-client.js';
 import { testClient } from '../test/support/kube.js';
@@ -264,7 +270,7 @@ try {
       '--leader-elect=false',
       '--health-port=0',
       '--host=127.0.0.1',
-      '--log-level=warn',
+      '--log-level=info',
     ],
     { name: 'controller', cwd: repo },
   );
@@ -378,6 +384,7 @@ try {
   await new Promise((resolve) => setTimeout(resolve, 10_000));
   const cpuIdle = cpuSeconds(controller.pid) - cpuIdleStart;
   const rssIdle = rssMiB(controller.pid);
+  const heap = await controllerHeap(controller);
   latencies.sort((a, b) => a - b);
 
   rows.push(
@@ -402,6 +409,8 @@ try {
     ['controller RSS provisioned, idle 12 s', `${rssAfterProvisioning.toFixed(0)} MiB`],
     ['controller RSS peak during edits', `${peakEdits.toFixed(0)} MiB`],
     ['controller RSS idle after edits', `${rssIdle.toFixed(0)} MiB`],
+    ['controller V8 heap used / total, idle', `${heap.used} / ${heap.total} MiB`],
+    ['controller external memory, idle', `${heap.external} MiB`],
     ['load average (1, 5, 15 min) at end', loadAverage()],
   );
   const width = Math.max(...rows.map(([k]) => k.length));
@@ -431,4 +440,21 @@ async function heapSnapshot(pid: number, dir: string): Promise<void> {
     },
     { timeoutMs: 300_000, intervalMs: 1_000, description: 'the heap snapshot written' },
   );
+}
+
+/** The controller's V8 heap and external memory (MiB), from its Prometheus `/metrics`. */
+async function controllerHeap(
+  proc: ManagedProcess,
+): Promise<{ used: string; total: string; external: string }> {
+  const started = jsonLogLines(proc, 'controller started')[0];
+  const text = await (await fetch(`http://127.0.0.1:${String(started?.['port'])}/metrics`)).text();
+  const metric = (name: string): string => {
+    const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+    return line === undefined ? '?' : (Number(line.split(' ')[1]) / 1048576).toFixed(0);
+  };
+  return {
+    used: metric('nodejs_heap_size_used_bytes'),
+    total: metric('nodejs_heap_size_total_bytes'),
+    external: metric('nodejs_external_memory_bytes'),
+  };
 }

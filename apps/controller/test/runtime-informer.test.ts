@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { TcpProxy, applyCrds, findRepoRoot, useHarness, waitFor } from '@aigw/testkit';
 import { InformerCache } from '../src/runtime/cache.js';
+import { kindFieldSelectors } from '../src/runtime/contracts.js';
 import { Informer, type InformerEvent } from '../src/runtime/informer.js';
 import { KubeClient } from '../src/runtime/kube-client.js';
 import {
@@ -103,6 +104,47 @@ describe('informer', () => {
     expect(cache.get('Secret', 'other', 'ignored')).toBeUndefined();
     const seen = events.map((e) => `${e.type} ${e.object.metadata.name}`);
     expect(seen).toEqual(['added before', 'added new', 'updated new', 'deleted before']);
+  });
+
+  it("leaves out the Secret types no policy uses and kubectl's last-applied copy", async () => {
+    const kube = await harness.kube();
+    const client = testClient(kube);
+    await createNamespace(client, 'filtered');
+    const create = (body: Record<string, unknown>) =>
+      client.request({ method: 'POST', path: '/api/v1/namespaces/filtered/secrets', body });
+    await create({
+      ...secret('filtered', 'sh.helm.release.v1.app.v1', { release: 'x'.repeat(1000) }),
+      type: 'helm.sh/release.v1',
+    });
+    const applied = secret('filtered', 'api-key', { apiKey: 'k' });
+    await create({
+      ...applied,
+      metadata: {
+        ...(applied['metadata'] as object),
+        annotations: {
+          'kubectl.kubernetes.io/last-applied-configuration': JSON.stringify(applied),
+          team: 'a',
+        },
+      },
+    });
+    const { informer, cache } = startInformer(new KubeClient(kubeConfigFor(kube)), {
+      kind: 'Secret',
+      namespaces: ['filtered'],
+      fieldSelector: kindFieldSelectors.Secret,
+    });
+    await informer.whenSynced();
+    expect(cache.list('Secret', 'filtered').map((s) => s.metadata.name)).toEqual(['api-key']);
+    expect(cache.get('Secret', 'filtered', 'api-key')?.metadata.annotations).toEqual({ team: 'a' });
+    // Also for what the watch brings.
+    await create({
+      ...secret('filtered', 'sh.helm.release.v1.app.v2', { release: 'y' }),
+      type: 'helm.sh/release.v1',
+    });
+    await create(secret('filtered', 'later', { apiKey: 'l' }));
+    await waitFor(() => cache.get('Secret', 'filtered', 'later'), {
+      description: 'the Opaque Secret created after the list',
+    });
+    expect(cache.get('Secret', 'filtered', 'sh.helm.release.v1.app.v2')).toBeUndefined();
   });
 
   it('relists after its watch restarts with an expired resourceVersion (410), converging on what changed meanwhile', async () => {

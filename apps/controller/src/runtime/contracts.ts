@@ -88,6 +88,24 @@ export const kindLabelSelectors: Readonly<Partial<Record<Kind, string>>> = {
   RoleBinding: gatewayNameLabel,
 };
 
+/**
+ * Kinds watched through a field selector. Secrets: not the types no policy or config uses and that
+ * can be large or numerous — Helm release records (up to 1 MiB each, one per revision), service
+ * account and bootstrap tokens, image pull secrets, TLS keys.
+ */
+export const kindFieldSelectors: Readonly<Partial<Record<Kind, string>>> = {
+  Secret: [
+    'helm.sh/release.v1',
+    'kubernetes.io/service-account-token',
+    'bootstrap.kubernetes.io/token',
+    'kubernetes.io/dockercfg',
+    'kubernetes.io/dockerconfigjson',
+    'kubernetes.io/tls',
+  ]
+    .map((type) => `type!=${type}`)
+    .join(','),
+};
+
 /** A namespaced object of a kind: the work-queue key. */
 export interface ObjectRef {
   readonly kind: Kind;

@@ -6,6 +6,7 @@ import { InformerCache, type IndexedObjectCache } from './cache.js';
 import { systemClock, type Clock } from './clock.js';
 import {
   kindInfo,
+  kindFieldSelectors,
   kindLabelSelectors,
   watchedKinds,
   type Kind,
@@ -126,6 +127,7 @@ export class Controller {
       log: this.log,
       namespaces: this.options.namespaces,
       labelSelector: kindLabelSelectors[kind],
+      fieldSelector: kindFieldSelectors[kind],
       resyncMs: this.options.resyncMs ?? 600_000,
       absentRetryMs: this.options.absentRetryMs ?? 10_000,
       clock: this.clock,

@@ -68,6 +68,27 @@ function rssMiB(pid: number): number {
   const kb = /VmRSS:\s+(\d+) kB/.exec(status)?.[1];
   return Number(kb) / 1024;
 }
+/**
+ * Where a process's resident memory is (MiB): the malloc heap (`[heap]`), files mapped (the node
+ * binary, libraries), and other anonymous mappings (V8's heap pages, large mallocs).
+ */
+function rssBreakdown(pid: number): string {
+  const sums = { heap: 0, file: 0, anon: 0 };
+  let current: keyof typeof sums = 'anon';
+  for (const line of readFileSync(`/proc/${String(pid)}/smaps`, 'utf8').split('\n')) {
+    const header = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ (\d+)\s*(.*)$/.exec(line);
+    if (header) {
+      const path = header[2] ?? '';
+      current = path === '[heap]' ? 'heap' : header[1] !== '0' ? 'file' : 'anon';
+      continue;
+    }
+    const rss = /^Rss:\s+(\d+) kB/.exec(line)?.[1];
+    if (rss !== undefined) sums[current] += Number(rss);
+  }
+  const mib = (kb: number): string => (kb / 1024).toFixed(0);
+  return `malloc heap ${mib(sums.heap)}, files ${mib(sums.file)}, other anonymous ${mib(sums.anon)}`;
+}
+
 function loadAverage(): string {
   return readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 }
@@ -385,6 +406,7 @@ try {
   const cpuIdle = cpuSeconds(controller.pid) - cpuIdleStart;
   const rssIdle = rssMiB(controller.pid);
   const heap = await controllerHeap(controller);
+  const breakdown = rssBreakdown(controller.pid);
   latencies.sort((a, b) => a - b);
 
   rows.push(
@@ -411,6 +433,7 @@ try {
     ['controller RSS idle after edits', `${rssIdle.toFixed(0)} MiB`],
     ['controller V8 heap used / total, idle', `${heap.used} / ${heap.total} MiB`],
     ['controller external memory, idle', `${heap.external} MiB`],
+    ['controller RSS by mapping, idle (MiB)', breakdown],
     ['load average (1, 5, 15 min) at end', loadAverage()],
   );
   const width = Math.max(...rows.map(([k]) => k.length));

@@ -26,6 +26,7 @@ import {
   RecordingMetrics,
   testNow,
   waitForAccepted,
+  proxyDeployment as proxyDeploymentOf,
 } from './support/reconcile-kit.js';
 
 /**
@@ -119,26 +120,13 @@ spec: {endpoints: [{fqdn: {hostname: beta.example.com, port: 443}}]}
   route(initialRules),
 ];
 
-/** What Envoy Gateway creates for the Gateway's proxies (no kubelet runs its pods here). */
-const proxyDeployment: KubeObject = {
-  apiVersion: 'apps/v1',
-  kind: 'Deployment',
-  metadata: {
-    name: 'envoy-dx-gw-5e6f7a8b',
-    namespace: envoyNamespace,
-    labels: {
-      'gateway.envoyproxy.io/owning-gateway-name': 'gw',
-      'gateway.envoyproxy.io/owning-gateway-namespace': gatewayNamespace,
-    },
-  },
-  spec: {
-    selector: { matchLabels: { app: 'envoy' } },
-    template: {
-      metadata: { labels: { app: 'envoy' } },
-      spec: { serviceAccountName: serviceAccount, containers: [{ name: 'envoy', image: 'envoy' }] },
-    },
-  },
-};
+/** What Envoy Gateway creates for the Gateway's proxies. */
+const proxyDeployment = proxyDeploymentOf({
+  name: 'envoy-dx-gw-5e6f7a8b',
+  namespace: envoyNamespace,
+  gateway: { namespace: gatewayNamespace, name: 'gw' },
+  serviceAccount,
+});
 
 const apiVersions: Readonly<Record<string, string>> = {
   Secret: 'v1',

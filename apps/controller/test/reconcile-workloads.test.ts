@@ -15,6 +15,7 @@ import {
   readObject,
   startReconcilers,
   waitForAccepted,
+  proxyDeployment as proxyDeploymentOf,
 } from './support/reconcile-kit.js';
 
 /**
@@ -71,26 +72,13 @@ spec:
 `);
 const route = manifests.find((o) => o.kind === 'AIGatewayRoute');
 
-/** What Envoy Gateway creates for the Gateway's proxies (no kubelet runs its pods here). */
-const proxyDeployment: KubeObject = {
-  apiVersion: 'apps/v1',
-  kind: 'Deployment',
-  metadata: {
-    name: 'envoy-wl-gw-1a2b3c4d',
-    namespace: envoyNamespace,
-    labels: {
-      'gateway.envoyproxy.io/owning-gateway-name': 'gw',
-      'gateway.envoyproxy.io/owning-gateway-namespace': gatewayNamespace,
-    },
-  },
-  spec: {
-    selector: { matchLabels: { app: 'envoy' } },
-    template: {
-      metadata: { labels: { app: 'envoy' } },
-      spec: { serviceAccountName: serviceAccount, containers: [{ name: 'envoy', image: 'envoy' }] },
-    },
-  },
-};
+/** What Envoy Gateway creates for the Gateway's proxies. */
+const proxyDeployment = proxyDeploymentOf({
+  name: 'envoy-wl-gw-1a2b3c4d',
+  namespace: envoyNamespace,
+  gateway: { namespace: gatewayNamespace, name: 'gw' },
+  serviceAccount,
+});
 
 const secretRef = (namespace: string, name: string): KubeObject => ({
   apiVersion: 'v1',

@@ -209,3 +209,37 @@ export function decodedData(secret: KubeObject | undefined): Record<string, stri
     Object.entries(data).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]),
   );
 }
+
+/**
+ * The Deployment Envoy Gateway creates for a Gateway's Envoy proxies, labelled with its owning
+ * Gateway (no kubelet runs its pods in these tests).
+ */
+export function proxyDeployment(options: {
+  readonly name: string;
+  readonly namespace: string;
+  readonly gateway: { readonly namespace: string; readonly name: string };
+  readonly serviceAccount: string;
+}): KubeObject {
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: {
+      name: options.name,
+      namespace: options.namespace,
+      labels: {
+        'gateway.envoyproxy.io/owning-gateway-name': options.gateway.name,
+        'gateway.envoyproxy.io/owning-gateway-namespace': options.gateway.namespace,
+      },
+    },
+    spec: {
+      selector: { matchLabels: { app: 'envoy' } },
+      template: {
+        metadata: { labels: { app: 'envoy' } },
+        spec: {
+          serviceAccountName: options.serviceAccount,
+          containers: [{ name: 'envoy', image: 'envoy' }],
+        },
+      },
+    },
+  };
+}

@@ -29,6 +29,11 @@ export type {
   Secret,
 } from './kube-types.js';
 export {
+  gatewayConfigAnnotation,
+  globalCosts,
+  unsupportedGatewayConfigFields,
+} from './gateway-configs.js';
+export {
   mergeFilterConfigs,
   type FilterConfigCommonOptions,
   type ModelEntry,
@@ -80,10 +85,7 @@ export type {
 } from './kubernetes-objects.js';
 export {
   filterConfigKey,
-  gatewayConfigAnnotation,
-  globalCosts,
   manifestsToYaml,
-  unsupportedGatewayConfigFields,
   translateResources,
   translateToKubernetes,
   type TranslateOptions,

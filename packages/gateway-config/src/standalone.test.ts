@@ -395,6 +395,27 @@ describe('buildStandalone: route costs', () => {
   });
 });
 
+describe('buildStandalone: GatewayConfig', () => {
+  const withConfig = (spec: string): string =>
+    `${basic.replace('  name: aigw\n', '  name: aigw\n  annotations: {aigateway.envoyproxy.io/gateway-config: gwc}\n')}\n---\napiVersion: aigateway.envoyproxy.io/v1beta1\nkind: GatewayConfig\nmetadata: {name: gwc}\nspec: ${spec}\n`;
+
+  it('adds the global costs of the GatewayConfig its Gateway names, for every route', () => {
+    const config = build(
+      withConfig('{globalLLMRequestCosts: [{metadataKey: all, type: TotalToken}]}'),
+    );
+    const parsed = parseFilterConfig(stringify(config.filterConfig));
+    expect(parsed.llmRequestCosts.filter((c) => c.metadataKey === 'all')).toEqual([
+      { metadataKey: 'all', type: 'TotalToken' },
+    ]);
+  });
+
+  it('refuses the fields it does not run', () => {
+    expect(problems(withConfig("{forwardProxy: {address: 'proxy:3128'}}"))).toContain(
+      'in.yaml: GatewayConfig default/gwc: spec.forwardProxy: not supported by aigw run yet',
+    );
+  });
+});
+
 describe('buildStandalone: what it cannot run', () => {
   it.each([
     {

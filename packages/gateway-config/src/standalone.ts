@@ -17,6 +17,7 @@ import type {
 } from './envoy/types.js';
 import { ResourceError } from './errors.js';
 import { buildFilterConfig, type CredentialRotation, type ModelEntry } from './filter-config.js';
+import { gatewayGlobalCosts, unsupportedObjects } from './gateway-configs.js';
 import { modelPatterns, planRoutes, type Plan } from './plan.js';
 import { buildRateLimits, type RateLimitRules } from './rate-limit.js';
 import type { ResourceSet } from './resource-set.js';
@@ -116,13 +117,17 @@ export function buildStandalone(
   options: StandaloneOptions,
 ): StandaloneConfig {
   const plan = planRoutes(resources);
-  const problems: string[] = unsupportedObjects(resources);
+  const problems: string[] = unsupportedObjects(resources, 'aigw run');
   const rateLimits = buildRateLimits(plan);
   problems.push(...rateLimits.problems);
+  // One listener serves every Gateway: the global costs of each GatewayConfig a Gateway names.
+  const globalCosts = resources.gateways.flatMap((g) =>
+    gatewayGlobalCosts(resources, `${g.namespace}/${g.name}`),
+  );
   const filter = buildFilterConfig(plan, {
     mode: 'standalone',
     credentialPath: (name) => join(options.stateDir, credentialsDir, name),
-    extraCosts: rateLimits.costs,
+    extraCosts: [...rateLimits.costs, ...globalCosts],
     ...(options.extraModels === undefined ? {} : { extraModels: options.extraModels }),
   });
   problems.push(...filter.problems);
@@ -184,16 +189,6 @@ export function buildStandalone(
     needsRateLimit: rateLimits.needsRateLimit,
     summary: summary(plan, options),
   };
-}
-
-/** Our CRDs the standalone gateway does not run yet. */
-function unsupportedObjects(resources: ResourceSet): string[] {
-  return resources.others
-    .filter((o) => o.resource.apiVersion.startsWith('aigateway.envoyproxy.io/'))
-    .map(
-      (o) =>
-        `${o.file}: ${o.resource.kind} ${o.namespace}/${o.name}: not supported by aigw run yet`,
-    );
 }
 
 function summary(plan: Plan, options: StandaloneOptions): StandaloneConfig['summary'] {

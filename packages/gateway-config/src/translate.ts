@@ -11,9 +11,8 @@ import {
   type RouteFilterConfig,
 } from './filter-config.js';
 import { planRoutes, type PlannedRule } from './plan.js';
-import type { GatewayConfigSpec } from '@aigw/api';
-import type { LLMRequestCost } from '@aigw/filterapi';
-import type { Backend, OtherObject } from './kube-types.js';
+import type { Backend } from './kube-types.js';
+import { gatewayGlobalCosts, unsupportedObjects } from './gateway-configs.js';
 import type {
   AIGatewayRouteOwnerReference,
   GeneratedObject,
@@ -231,63 +230,6 @@ function gatewayConfigSecrets(
   }).secrets;
 }
 
-/** Our kinds the translation does not handle. */
-const unsupportedKinds = new Set(['MCPRoute']);
-
-/** The Gateway annotation naming its GatewayConfig (in the Gateway's namespace). */
-export const gatewayConfigAnnotation = 'aigateway.envoyproxy.io/gateway-config';
-
-/**
- * GatewayConfig fields that would change what is generated and are not generated yet: refused
- * rather than silently dropped. (`spec.extProc`, the sidecar container, is the webhook's.)
- */
-export const unsupportedGatewayConfigFields = ['globalRateLimitsFromHeaders', 'forwardProxy'];
-
-/** A GatewayConfig's `globalLLMRequestCosts` as filter config costs (no `routeName`: every route). */
-export function globalCosts(spec: GatewayConfigSpec | undefined): LLMRequestCost[] {
-  return (spec?.globalLLMRequestCosts ?? []).map((c) => ({
-    metadataKey: c.metadataKey,
-    type: c.type,
-    ...(c.cel === undefined ? {} : { cel: c.cel }),
-  }));
-}
-
-function isGatewayConfig(other: Loaded<OtherObject>): boolean {
-  return (
-    other.resource.kind === 'GatewayConfig' && other.resource.apiVersion.startsWith(`${aiGroup}/`)
-  );
-}
-
-/** The global costs of the GatewayConfig a Gateway (`namespace/name`) names, if any. */
-function gatewayGlobalCosts(resources: ResourceSet, gateway: string): LLMRequestCost[] {
-  const found = resources.gateways.find((g) => `${g.namespace}/${g.name}` === gateway);
-  const configName = found?.resource.metadata.annotations?.[gatewayConfigAnnotation];
-  if (found === undefined || configName === undefined) return [];
-  const config = resources.others.find(
-    (o) => isGatewayConfig(o) && o.namespace === found.namespace && o.name === configName,
-  );
-  return globalCosts((config?.resource as { spec?: GatewayConfigSpec } | undefined)?.spec);
-}
-
-/** What this translation refuses in the input: MCPRoutes, unsupported GatewayConfig fields. */
-function unsupported(resources: ResourceSet): string[] {
-  const problems: string[] = [];
-  for (const other of resources.others) {
-    const { kind, apiVersion } = other.resource;
-    if (!apiVersion.startsWith(`${aiGroup}/`)) continue;
-    const where = `${other.file}: ${kind} ${other.namespace}/${other.name}`;
-    if (unsupportedKinds.has(kind)) problems.push(`${where}: not supported by aigw yet`);
-    if (!isGatewayConfig(other)) continue;
-    const spec = ((other.resource as { spec?: unknown }).spec ?? {}) as Record<string, unknown>;
-    for (const field of unsupportedGatewayConfigFields) {
-      if (spec[field] !== undefined) {
-        problems.push(`${where}: spec.${field}: not supported by aigw yet`);
-      }
-    }
-  }
-  return problems;
-}
-
 /** Options of {@link translateToKubernetes}. */
 export interface TranslateOptions {
   /**
@@ -338,7 +280,7 @@ export function translateResources(
   options: TranslateOptions = {},
 ): Translation {
   const rootPrefix = options.rootPrefix ?? '/';
-  const problems = unsupported(resources);
+  const problems = unsupportedObjects(resources, 'aigw');
   const plannable = withServicePlaceholders(resources);
   const plan = planRoutes(plannable);
   const generated: GeneratedObject[] = [];

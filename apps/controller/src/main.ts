@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { endpointsFromEnv } from '@aigw/cloud-credentials';
-import { createLogger, startHttpService, type HttpService, type MainArgs } from '@aigw/service-kit';
+import { createLogger, type MainArgs, type Service } from '@aigw/service-kit';
 import { loadConfig } from './config.js';
 import { startIdleGcIf } from './idle-gc.js';
+import { startProbeServer } from './probe-server.js';
 import { createReconcilers } from './reconcilers/reconcilers.js';
 import { createCredentialRotator } from './reconcilers/rotation.js';
 import type { Kind, Reconciler } from './runtime/contracts.js';
@@ -20,8 +21,10 @@ export interface ControllerMainOptions {
 }
 
 /** The running controller: its HTTP server (`/healthz`, `/readyz`, `/metrics`) and the manager. */
-export interface ControllerService extends HttpService {
+export interface ControllerService extends Service {
   readonly controller: Controller;
+  /** The bound port of `/healthz`, `/readyz` and `/metrics` (useful when asked for port 0). */
+  readonly port: number;
 }
 
 /**
@@ -72,17 +75,12 @@ export async function main(
       retryPeriodMs: config.retryPeriodMs,
     },
   });
-  const http = await startHttpService({
+  const http = await startProbeServer({
     host: config.host,
     port: config.port,
     log,
     isReady: () => controller.isReady(),
-    register: (app) => {
-      app.get('/metrics', async (_request, reply) => {
-        const { contentType, body } = await controller.metrics.text();
-        return reply.header('content-type', contentType).send(body);
-      });
-    },
+    metrics: () => controller.metrics.text(),
   });
   controller.start();
   const idleGc = startIdleGcIf(config.gcWhenIdle, {
@@ -102,7 +100,6 @@ export async function main(
     'controller started',
   );
   return {
-    app: http.app,
     port: http.port,
     controller,
     close: async () => {

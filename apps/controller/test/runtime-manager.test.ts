@@ -174,7 +174,11 @@ describe('controller main', () => {
     });
     stops.push(() => service.close());
     const base = `http://127.0.0.1:${String(service.port)}`;
-    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+    const healthz = await fetch(`${base}/healthz`);
+    expect(healthz.status).toBe(200);
+    expect(await healthz.json()).toEqual({ status: 'ok' });
+    expect((await fetch(`${base}/nope`)).status).toBe(404);
+    expect((await fetch(`${base}/healthz`, { method: 'POST' })).status).toBe(405);
     // No AI Gateway / Gateway API CRDs are installed: those informers are absent, not pending.
     await waitFor(async () => (await fetch(`${base}/readyz`)).status === 200, {
       timeoutMs: 20_000,

@@ -13,7 +13,12 @@ import { gatewayGlobalCosts } from './gateway-config.js';
 import { conditionsOf, isDeleting, refOf, routesOfGateway } from './objects.js';
 import type { ResolvedOptions } from './options.js';
 import { gatherRoute, generateRoute } from './route-set.js';
-import { extprocAccess, gatewayWorkloads, type GatewayWorkloads } from './workloads.js';
+import {
+  extprocAccess,
+  extprocAccessName,
+  gatewayWorkloads,
+  type GatewayWorkloads,
+} from './workloads.js';
 
 /** A Gateway's merged filter config, with the route shares and global costs it was merged from. */
 interface GatewayConfigShares extends GatewayFilterConfig {
@@ -61,7 +66,7 @@ async function syncExtprocAccess(
   const { workloads, hasConfig } = what;
   const desired = hasConfig ? extprocAccess(gateway, workloads) : [];
   for (const object of desired) await applyIfChanged(context, object.kind as Kind, object);
-  const [name = ''] = extprocAccess(gateway, workloads).map((o) => o.metadata.name);
+  const name = extprocAccessName(gateway);
   for (const kind of ['RoleBinding', 'Role'] as const) {
     for (const namespace of workloads.candidates) {
       const wanted = desired.some((o) => o.kind === kind && o.metadata.namespace === namespace);

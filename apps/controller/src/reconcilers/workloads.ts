@@ -1,3 +1,4 @@
+import { configBundleIndexName } from '@aigw/filterapi';
 import { configSecretNames, gatewayLabels } from '@aigw/gateway-config';
 
 import {
@@ -98,7 +99,7 @@ export function extprocAccess(
     gatewayNamespace: gateway.namespace,
     gatewayName: gateway.name,
   });
-  const [indexName = ''] = names;
+  const indexName = extprocAccessName(gateway);
   const metadata = {
     name: indexName,
     namespace: workloads.namespace,
@@ -130,6 +131,14 @@ export function extprocAccess(
     })),
   };
   return [role, binding];
+}
+
+/** The name of the extproc's Role and RoleBinding: its Gateway's bundle index Secret's. */
+export function extprocAccessName(gateway: {
+  readonly namespace: string;
+  readonly name: string;
+}): string {
+  return configBundleIndexName({ gatewayNamespace: gateway.namespace, gatewayName: gateway.name });
 }
 
 /**

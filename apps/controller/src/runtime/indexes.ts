@@ -1,3 +1,5 @@
+import { gatewayConfigAnnotation } from '@aigw/gateway-config';
+
 import type { IndexedObjectCache } from './cache.js';
 import type { KubeObject } from './contracts.js';
 
@@ -22,9 +24,6 @@ export const indexNames = {
   /** ReferenceGrant by `<grantNamespace>.<to.kind>` for each `spec.to[]`. */
   referenceGrantToTargetKind: 'ReferenceGrantToTargetKind',
 } as const;
-
-/** The annotation through which a Gateway names its GatewayConfig (same namespace). */
-export const gatewayConfigAnnotation = 'aigateway.envoyproxy.io/gateway-config';
 
 /** `<name>.<namespace>`, the key form of every index. */
 export function indexKey(name: string, namespace: string): string {

@@ -39,6 +39,13 @@ ROOTS=(
   envoy/config/route/v3/route_components.proto
   envoy/config/route/v3/route.proto
   envoy/extensions/transport_sockets/tls/v3/secret.proto
+  # Filter configs the extension server decodes from or encodes into an Any (apps/extension-server).
+  envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.proto
+  envoy/extensions/upstreams/http/v3/http_protocol_options.proto
+  envoy/extensions/filters/http/header_mutation/v3/header_mutation.proto
+  envoy/extensions/filters/http/ratelimit/v3/rate_limit.proto
+  envoy/extensions/filters/http/upstream_codec/v3/upstream_codec.proto
+  envoy/extensions/filters/http/router/v3/router.proto
 )
 
 say() { printf '[vendor-protos] %s\n' "$*" >&2; }

@@ -10,6 +10,7 @@
  */
 export * as egExtension from './eg-extension.js';
 export * as envoyConfig from './envoy-config.js';
+export * as envoyFilters from './envoy-filters.js';
 export * as extProc from './ext-proc.js';
 export * as health from './health.js';
 export * as ratelimit from './ratelimit.js';

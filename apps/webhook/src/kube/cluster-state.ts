@@ -127,7 +127,7 @@ export class ApiClusterReader implements ClusterReader {
         `${where} names ${configWhere} (annotation ${gatewayConfigAnnotation}), which does not exist`,
       );
     }
-    return (record(config)?.['spec'] ?? {});
+    return record(config)?.['spec'] ?? {};
   }
 
   async serverVersion(): Promise<ServerVersion> {

@@ -6,13 +6,44 @@ import {
   grpcListenConfig,
 } from '@aigw/service-kit';
 
+import { defaultUdsPath } from './xds/names.js';
+
 const listen = grpcListenConfig({ envPrefix: 'AIGW_EXTENSION_SERVER', defaultAddress: ':1063' });
 
+const csv = z.string().transform((value) =>
+  value
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== ''),
+);
+
 /** Configuration of the Envoy Gateway extension server: flags and environment through one schema. */
-export const ConfigSchema = z.strictObject({ ...commonConfigShape, ...listen.shape });
+export const ConfigSchema = z.strictObject({
+  ...commonConfigShape,
+  ...listen.shape,
+  /**
+   * Standalone mode: YAML files or directories with the AIGatewayRoutes (the same files as
+   * `aigw run`; other kinds are ignored), re-read when they change. Empty: read them from the API
+   * server.
+   */
+  routes: csv.default([]),
+  /** Kubeconfig for the API server mode; default in-cluster, then `KUBECONFIG`, then `~/.kube/config`. */
+  kubeconfig: z.string().min(1).optional(),
+  /** Only watch AIGatewayRoutes of this namespace; default all. */
+  watchNamespace: z.string().min(1).optional(),
+  /** The extproc's Unix socket, as the gateway's Envoy sees it. */
+  udsPath: z.string().min(1).default(defaultUdsPath),
+});
 
 /** Validated configuration. */
 export type Config = z.output<typeof ConfigSchema>;
 
 /** Reads flags (which win) and environment variables; throws ConfigError on bad input. */
-export const loadConfig = configLoader(ConfigSchema, { ...commonConfigKeys, ...listen.keys });
+export const loadConfig = configLoader(ConfigSchema, {
+  ...commonConfigKeys,
+  ...listen.keys,
+  routes: { flag: 'routes', env: 'AIGW_EXTENSION_SERVER_ROUTES' },
+  kubeconfig: { flag: 'kubeconfig', env: 'KUBECONFIG' },
+  watchNamespace: { flag: 'watch-namespace', env: 'AIGW_EXTENSION_SERVER_WATCH_NAMESPACE' },
+  udsPath: { flag: 'uds-path', env: 'AIGW_EXTENSION_SERVER_UDS_PATH' },
+});

@@ -1,9 +1,14 @@
+import { loadKubeConfig } from '@aigw/kube-config';
 import { createLogger, startGrpcService, type GrpcService, type MainArgs } from '@aigw/service-kit';
+
 import { loadConfig } from './config.js';
+import { FileRouteStore } from './file-routes.js';
+import { KubeRouteStore } from './kube-routes.js';
+import { healthServiceName, registerExtensionService } from './server.js';
 
 /**
- * Starts the Envoy Gateway extension server. For now it serves gRPC health only; the service itself lands with
- * a later issue.
+ * Starts the Envoy Gateway extension server: the `EnvoyGatewayExtension` hooks plus gRPC health,
+ * with the AIGatewayRoutes from files (`--routes`) or from the API server.
  */
 export async function main(args: MainArgs): Promise<GrpcService> {
   const config = loadConfig(args.argv, args.env);
@@ -12,5 +17,30 @@ export async function main(args: MainArgs): Promise<GrpcService> {
     level: config.logLevel,
     format: config.logFormat,
   });
-  return startGrpcService({ address: config.address, log });
+  let routes: FileRouteStore | KubeRouteStore;
+  if (config.routes.length > 0) {
+    routes = new FileRouteStore(config.routes);
+    routes.refresh();
+    log.info({ files: config.routes, routes: routes.size }, 'AIGatewayRoutes read');
+  } else {
+    const kube = loadKubeConfig({ path: config.kubeconfig, env: args.env });
+    routes = new KubeRouteStore({ kube, log, namespace: config.watchNamespace });
+    // Hooks answer UNAVAILABLE until the first list: Envoy Gateway retries them.
+    void routes.start();
+  }
+  const service = await startGrpcService({
+    address: config.address,
+    log,
+    healthServices: [healthServiceName],
+    register: (server) => {
+      registerExtensionService(server, { routes, udsPath: config.udsPath, log });
+    },
+  });
+  return {
+    ...service,
+    close: async () => {
+      if (routes instanceof KubeRouteStore) routes.close();
+      await service.close();
+    },
+  };
 }

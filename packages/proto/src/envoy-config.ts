@@ -42,6 +42,7 @@ export {
 export { ConfigSource } from './gen/envoy/config/core/v3/config_source.js';
 export { TypedExtensionConfig } from './gen/envoy/config/core/v3/extension.js';
 export { GrpcService, GrpcService_EnvoyGrpc } from './gen/envoy/config/core/v3/grpc_service.js';
+export { SchemeHeaderTransformation } from './gen/envoy/config/core/v3/protocol.js';
 
 // envoy.config.cluster.v3
 export {
@@ -70,6 +71,7 @@ export {
   HeaderMatcher,
   RateLimit,
   RateLimit_Action,
+  RetryPolicy,
   Route,
   RouteAction,
   RouteMatch,

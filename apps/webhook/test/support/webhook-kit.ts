@@ -50,9 +50,10 @@ export interface WebhookProcess {
 export async function startWebhook(options: {
   readonly name: string;
   readonly args: readonly string[];
-  readonly caPem?: () => string;
+  /** Default: a free one. */
+  readonly port?: number;
 }): Promise<WebhookProcess> {
-  const port = await getFreePort();
+  const port = options.port ?? (await getFreePort());
   const url = `https://127.0.0.1:${String(port)}`;
   const proc = await spawnManaged(
     process.execPath,

@@ -1,4 +1,5 @@
 import { X509Certificate } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { credentials } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,6 +8,8 @@ import { configSecretNames, configSecrets } from '@aigw/gateway-config';
 import { extProc } from '@aigw/proto';
 import {
   getFreePort,
+  kubeconfigYaml,
+  kubeRequest,
   removeTempDir,
   tempDir,
   useHarness,
@@ -15,6 +18,7 @@ import {
   type KubeApiServer,
   type ManagedProcess,
 } from '@aigw/testkit';
+import { webhookRbacObjects } from '../src/rbac.js';
 import {
   canUnshare,
   materialise,
@@ -128,6 +132,59 @@ async function modelsOver(socket: string): Promise<string[]> {
   }
 }
 
+/** A kubeconfig holding a token of the webhook's ServiceAccount, bound by `webhookRbacObjects`. */
+async function webhookIdentity(kube: KubeApiServer, dir: string): Promise<string> {
+  await create(kube, `/api/v1/namespaces/${webhookNs}/serviceaccounts`, {
+    apiVersion: 'v1',
+    kind: 'ServiceAccount',
+    metadata: { name: 'aigw-webhook', namespace: webhookNs },
+  });
+  const objects = webhookRbacObjects({
+    namespace: webhookNs,
+    serviceAccount: 'aigw-webhook',
+    selfSigned: { certSecretName: 'aigw-webhook-tls', webhookConfigName: 'aigw-webhook' },
+  });
+  for (const object of objects) {
+    const kind = String(object['kind']);
+    const namespace = (object['metadata'] as { namespace?: string }).namespace;
+    const plural = `${kind.toLowerCase()}s`;
+    const path = namespace
+      ? `/apis/rbac.authorization.k8s.io/v1/namespaces/${namespace}/${plural}`
+      : `/apis/rbac.authorization.k8s.io/v1/${plural}`;
+    await create(kube, path, object);
+  }
+  const minted = await kubeOk(
+    kube,
+    `/api/v1/namespaces/${webhookNs}/serviceaccounts/aigw-webhook/token`,
+    {
+      method: 'POST',
+      body: {
+        apiVersion: 'authentication.k8s.io/v1',
+        kind: 'TokenRequest',
+        spec: { expirationSeconds: 3600 },
+      },
+    },
+  );
+  const target = {
+    url: kube.url,
+    caPem: kube.caPem,
+    token: String((minted['status'] as Json)['token']),
+  };
+  // RBAC changes reach the authorizer through its informers: wait until the bindings count.
+  await waitFor(
+    async () =>
+      (await kubeRequest(target, '/apis/aigateway.envoyproxy.io/v1beta1/aigatewayroutes'))
+        .status === 200,
+    {
+      timeoutMs: 10_000,
+      description: "the webhook's ClusterRoleBinding to take effect",
+    },
+  );
+  const path = join(dir, 'webhook-kubeconfig');
+  writeFileSync(path, kubeconfigYaml(target), { mode: 0o600 });
+  return path;
+}
+
 describe('the injected extproc, run as the kubelet would run it', { timeout: 180_000 }, () => {
   let kube: KubeApiServer;
   let root: string;
@@ -145,6 +202,8 @@ describe('the injected extproc, run as the kubelet would run it', { timeout: 180
         metadata: { name: ns },
       });
     }
+    // The webhook runs as its own ServiceAccount with exactly the rules of src/rbac.ts.
+    const webhookKubeconfig = await webhookIdentity(kube, root);
     const port = await getFreePort();
     // Installed without a caBundle: the webhook fills it in at start.
     await create(
@@ -160,7 +219,7 @@ describe('the injected extproc, run as the kubelet would run it', { timeout: 180
         `--namespace=${webhookNs}`,
         '--tls-sans=127.0.0.1',
         '--webhook-config-name=aigw-webhook',
-        `--kubeconfig=${kube.kubeconfigPath}`,
+        `--kubeconfig=${webhookKubeconfig}`,
         '--extproc-image=aigw-extproc:test',
         '--extproc-log-level=debug',
       ],

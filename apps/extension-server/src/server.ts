@@ -4,6 +4,7 @@ import { egExtension } from '@aigw/proto';
 
 import { toGrpcStatus } from './errors.js';
 import { postClusterModify } from './hooks/post-cluster-modify.js';
+import { postEndpointsModify } from './hooks/post-endpoints-modify.js';
 import { postRouteModify } from './hooks/post-route-modify.js';
 import { postTranslateModify, type PostTranslateOptions } from './hooks/post-translate-modify.js';
 
@@ -43,8 +44,8 @@ function unimplemented(hook: string) {
 
 /**
  * Registers `envoygateway.extension.EnvoyGatewayExtension`: PostTranslateModify,
- * PostClusterModify and PostRouteModify; the other hooks answer UNIMPLEMENTED, so Envoy Gateway
- * must not be configured to call them.
+ * PostClusterModify, PostRouteModify and PostEndpointsModify; PostVirtualHostModify and
+ * PostHTTPListenerModify answer UNIMPLEMENTED, so Envoy Gateway must not be configured to call them.
  */
 export function registerExtensionService(
   server: Server,
@@ -74,7 +75,12 @@ export function registerExtensionService(
     }),
     postVirtualHostModify: unimplemented('PostVirtualHostModify'),
     postHttpListenerModify: unimplemented('PostHTTPListenerModify'),
-    postEndpointsModify: unimplemented('PostEndpointsModify'),
+    postEndpointsModify: unary(log, {
+      hook: 'PostEndpointsModify',
+      handler: (request: egExtension.PostEndpointsModifyRequest) =>
+        postEndpointsModify(request, options.routes),
+      describe: (r) => ({ cluster: r.loadAssignment?.clusterName }),
+    }),
   };
   server.addService(egExtension.EnvoyGatewayExtensionService, implementation);
 }

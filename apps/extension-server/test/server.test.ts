@@ -60,6 +60,10 @@ const routeModify = (
   r: egExtension.PostRouteModifyRequest,
   cb: Callback<egExtension.PostRouteModifyResponse>,
 ) => client.postRouteModify(r, cb);
+const endpointsModify = (
+  r: egExtension.PostEndpointsModifyRequest,
+  cb: Callback<egExtension.PostEndpointsModifyResponse>,
+) => client.postEndpointsModify(r, cb);
 const virtualHostModify = (
   r: egExtension.PostVirtualHostModifyRequest,
   cb: Callback<egExtension.PostVirtualHostModifyResponse>,
@@ -96,6 +100,26 @@ describe('EnvoyGatewayExtension over gRPC', () => {
     const route = egLikeRequest().routes[0]?.virtualHosts[0]?.routes[0];
     const routed = await call(routeModify, { route, postRouteContext: undefined });
     expect(routed.route?.name).toBe(route?.name);
+  });
+
+  it('annotates the endpoints of EDS clusters in PostEndpointsModify', async () => {
+    const loadAssignment = egLikeRequest().clusters[0]?.loadAssignment;
+    const response = await call(endpointsModify, {
+      loadAssignment,
+      postEndpointsContext: undefined,
+    });
+    const groups = response.loadAssignment?.endpoints ?? [];
+    expect(groups.map((g) => g.priority)).toEqual([0, 1]);
+    expect(
+      groups.map(
+        (g) =>
+          g.lbEndpoints[0]?.metadata?.filterMetadata['aigateway.envoy.io']
+            ?.per_route_rule_backend_name,
+      ),
+    ).toEqual([
+      'default/openai/route/chat/rule/0/ref/0',
+      'default/bedrock/route/chat/rule/0/ref/2',
+    ]);
   });
 
   it('answers UNIMPLEMENTED for hooks it does not implement', async () => {

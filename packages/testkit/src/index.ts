@@ -42,6 +42,13 @@ export {
 export { sseResponder, type SseResponderOptions } from './sse-responder.js';
 export { startEnvoy, type EnvoyProcess, type StartEnvoyOptions } from './start-envoy.js';
 export {
+  envoyGatewayEnvoyVersion,
+  findEnvoyGateway,
+  startEnvoyGateway,
+  type EnvoyGatewayProcess,
+  type StartEnvoyGatewayOptions,
+} from './start-envoy-gateway.js';
+export {
   startFakeUpstream,
   type FakeUpstream,
   type FakeUpstreamOptions,

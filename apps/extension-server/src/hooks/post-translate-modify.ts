@@ -38,7 +38,7 @@ export interface PostTranslateOptions {
 }
 
 /** An AIGatewayRoute rule an xDS resource belongs to. */
-interface RuleRef {
+export interface RuleRef {
   readonly route: AIGatewayRoute;
   readonly namespace: string;
   readonly name: string;
@@ -72,7 +72,7 @@ function parseName(
   return { namespace, name, index: Number(indexText) };
 }
 
-function ruleOf(
+export function ruleOf(
   resourceName: string,
   routes: RouteStore,
   kind: 'cluster' | 'route',
@@ -121,21 +121,21 @@ function upstreamHost(endpoint: envoyConfig.Endpoint | undefined): string | unde
   return undefined;
 }
 
-/** Backend names, host names and priorities on the endpoints of an AI cluster. */
-function annotateEndpoints(cluster: envoyConfig.Cluster, ref: RuleRef): void {
+/**
+ * Backend names, host names and priority tiers on the endpoint groups of an AI cluster (one group
+ * per weighted backendRef, in ref order). Shared with PostEndpointsModify, which sees the
+ * endpoints of EDS clusters.
+ */
+export function annotateAssignment(
+  assignment: envoyConfig.ClusterLoadAssignment,
+  ref: RuleRef,
+  where: string,
+): void {
   const refs = weightedRefs(ref);
-  const assignment = cluster.loadAssignment;
-  if (assignment === undefined) {
-    // EDS: the endpoints come in another resource; the backend goes on the cluster, which is
-    // exact only for single-backend rules (upstream does the same).
-    const first = refs[0];
-    if (first) cluster.metadata = setMetadata(cluster.metadata, { [backendNameKey]: first.name });
-    return;
-  }
   if (assignment.endpoints.length !== refs.length) {
     throw new HookError(
       'invalid_xds',
-      `cluster ${cluster.name}: ${String(assignment.endpoints.length)} endpoint groups for the ${String(refs.length)} weighted backendRefs of AIGatewayRoute ${ref.namespace}/${ref.name} rule ${String(ref.index)}`,
+      `${where}: ${String(assignment.endpoints.length)} endpoint groups for the ${String(refs.length)} weighted backendRefs of AIGatewayRoute ${ref.namespace}/${ref.name} rule ${String(ref.index)}`,
     );
   }
   assignment.endpoints.forEach((locality, k) => {
@@ -154,6 +154,18 @@ function annotateEndpoints(cluster: envoyConfig.Cluster, ref: RuleRef): void {
       });
     }
   });
+}
+
+/** Endpoint metadata of an AI cluster, or cluster metadata when its endpoints come from EDS. */
+function annotateEndpoints(cluster: envoyConfig.Cluster, ref: RuleRef): void {
+  if (cluster.loadAssignment === undefined) {
+    // EDS: PostEndpointsModify annotates the endpoints; the cluster gets the first backend, as
+    // upstream does (exact for single-backend rules, a fallback when that hook is not enabled).
+    const first = weightedRefs(ref)[0];
+    if (first) cluster.metadata = setMetadata(cluster.metadata, { [backendNameKey]: first.name });
+    return;
+  }
+  annotateAssignment(cluster.loadAssignment, ref, `cluster ${cluster.name}`);
 }
 
 /** Inserts the upstream ext_proc and the content-length mutation before the upstream codec. */

@@ -114,7 +114,7 @@ describe('EnvoyGatewayExtension over gRPC', () => {
       groups.map(
         (g) =>
           g.lbEndpoints[0]?.metadata?.filterMetadata['aigateway.envoy.io']
-            ?.per_route_rule_backend_name,
+            ?.per_route_rule_backend_name as unknown,
       ),
     ).toEqual([
       'default/openai/route/chat/rule/0/ref/0',

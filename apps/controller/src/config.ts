@@ -6,7 +6,7 @@ import {
   httpListenConfig,
   millisecondsSchema,
   parsedString,
-} from '@aigw/service-kit';
+} from '@aigw/service-kit/core';
 import { isEndpointPrefixError, parseRootPrefix } from '@aigw/gateway-config';
 import { defaultEnvoyGatewayNamespace } from './reconcilers/options.js';
 

@@ -1,4 +1,4 @@
-import { createLogger } from '@aigw/service-kit';
+import { createLogger } from '@aigw/service-kit/core';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { exposeGc, startIdleGc } from './idle-gc.js';
 

@@ -1,6 +1,6 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import type { Logger } from '@aigw/service-kit';
+import type { Logger } from '@aigw/service-kit/core';
 
 /**
  * V8's full garbage collection, made callable at run time (`--expose-gc` set, then the `gc`

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { endpointsFromEnv } from '@aigw/cloud-credentials';
-import { createLogger, type MainArgs, type Service } from '@aigw/service-kit';
+import { createLogger, type MainArgs, type Service } from '@aigw/service-kit/core';
 import { loadConfig } from './config.js';
 import { startIdleGcIf } from './idle-gc.js';
 import { startProbeServer } from './probe-server.js';
+import { compactCached } from './reconcilers/apply.js';
 import { createReconcilers } from './reconcilers/reconcilers.js';
 import { createCredentialRotator } from './reconcilers/rotation.js';
 import type { Kind, Reconciler } from './runtime/contracts.js';
@@ -63,6 +64,7 @@ export async function main(
         rotateCredentials: createCredentialRotator({ endpoints: endpointsFromEnv(args.env) }),
         envoyGatewayNamespace: config.envoyGatewayNamespace,
       }),
+    compact: compactCached,
     namespaces: watchNamespaces,
     resyncMs: config.resyncPeriodMs,
     concurrency: config.maxConcurrentReconciles,

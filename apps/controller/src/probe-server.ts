@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { Logger } from '@aigw/service-kit';
+import type { Logger } from '@aigw/service-kit/core';
 
 /** Options of {@link startProbeServer}. */
 export interface ProbeServerOptions {

@@ -8,7 +8,7 @@ import {
   type FakeGoogle,
   type FakeServiceAccount,
 } from '@aigw/cloud-credentials/testing';
-import { createLogger } from '@aigw/service-kit';
+import { createLogger } from '@aigw/service-kit/core';
 import { useHarness, waitFor, type KubeApiServer } from '@aigw/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KubeObject } from '../src/runtime/contracts.js';

@@ -6,7 +6,7 @@ import type {
   ReconcileResult,
   Reconciler,
 } from '../runtime/contracts.js';
-import { applyIfChanged } from './apply.js';
+import { applyIfChanged, isApplied } from './apply.js';
 import { ensureFinalizer, removeFinalizer } from './finalizer.js';
 import { conditionsOf, isDeleting, routeGateways } from './objects.js';
 import type { ResolvedOptions } from './options.js';
@@ -16,6 +16,29 @@ import { successMessages, syncStatus } from './status.js';
 /** The two HTTPRouteFilters of a route (upstream's names). */
 export function routeFilterNames(route: string): readonly [string, string] {
   return [`ai-eg-host-rewrite-${route}`, `ai-eg-route-not-found-response-${route}`];
+}
+
+/** The kind under which `object`, generated for `route`, is written; undefined when it is not. */
+function ownKind(
+  route: KubeObject,
+  object: KubeObject,
+): 'HTTPRoute' | 'HTTPRouteFilter' | undefined {
+  if (object.kind === 'HTTPRoute' && object.metadata.name === route.metadata.name) {
+    return 'HTTPRoute';
+  }
+  if (
+    object.kind === 'HTTPRouteFilter' &&
+    routeFilterNames(route.metadata.name).includes(object.metadata.name)
+  ) {
+    return 'HTTPRouteFilter';
+  }
+  return undefined;
+}
+
+/** Whether `object` is not written for `route`, or is stored as it would be written. */
+function isOwnApplied(context: ReconcileContext, route: KubeObject, object: KubeObject): boolean {
+  const kind = ownKind(route, object);
+  return kind === undefined || isApplied(context, kind, object);
 }
 
 function isControlledBy(object: KubeObject | undefined, uid: string | undefined): boolean {
@@ -74,15 +97,17 @@ export function aiGatewayRouteReconciler(options: ResolvedOptions): Reconciler {
     const wasAccepted = conditionsOf(route).some(
       (c) => c.type === 'Accepted' && c.status === 'True',
     );
-    const generation = generateRoute(gatherRoute(context.cache, route), options);
+    const inputs = gatherRoute(context.cache, route);
+    let generation = generateRoute(inputs, options);
+    // A remembered generation holds digests; objects someone else changed or deleted are
+    // written again from a fresh generation.
+    if (generation.ok && !generation.generated.every((o) => isOwnApplied(context, route, o))) {
+      generation = generateRoute(inputs, { rootPrefix: options.rootPrefix });
+    }
     if (generation.ok) {
-      const filterNames = new Set(routeFilterNames(route.metadata.name));
       for (const object of generation.generated) {
-        if (object.kind === 'HTTPRoute' && object.metadata.name === route.metadata.name) {
-          await applyIfChanged(context, 'HTTPRoute', object);
-        } else if (object.kind === 'HTTPRouteFilter' && filterNames.has(object.metadata.name)) {
-          await applyIfChanged(context, 'HTTPRouteFilter', object);
-        }
+        const kind = ownKind(route, object);
+        if (kind) await applyIfChanged(context, kind, object);
       }
     }
     await syncStatus(

@@ -2,7 +2,7 @@ import { mergeFilterConfigs, type RouteFilterConfig } from '@aigw/gateway-config
 import type { LLMRequestCost } from '@aigw/filterapi';
 
 import type { Kind, ReconcileContext, Reconciler } from '../runtime/contracts.js';
-import { applyIfChanged } from './apply.js';
+import { applyIfChanged, digested, isApplied } from './apply.js';
 import type {
   ConfigPlacement,
   ConfigSecrets,
@@ -83,6 +83,12 @@ async function syncExtprocAccess(
  * the same shares (the same objects, since a share is replaced only when its route regenerates)
  * come in the same order to the same namespace.
  */
+interface PlanRequest {
+  readonly config: GatewayConfigShares | undefined;
+  readonly placement: ConfigPlacement;
+  readonly fresh?: boolean;
+}
+
 class ConfigLayouts {
   readonly #last = new Map<
     string,
@@ -95,14 +101,18 @@ class ConfigLayouts {
 
   constructor(private readonly layout: ConfigSecrets) {}
 
+  /**
+   * The remembered plan (its Secrets as digests, see `digested`) when nothing changed, else a new
+   * one (whole); `fresh` always lays it out again.
+   */
   plan(
     gateway: { readonly namespace: string; readonly name: string },
-    config: GatewayConfigShares | undefined,
-    placement: ConfigPlacement,
+    { config, placement, fresh = false }: PlanRequest,
   ): ConfigSecretsPlan {
     const key = `${gateway.namespace}/${gateway.name}`;
     const last = this.#last.get(key);
     if (
+      !fresh &&
       last &&
       sameShares(last.config, config) &&
       last.placement.namespace === placement.namespace &&
@@ -112,7 +122,10 @@ class ConfigLayouts {
     }
     const plan = this.layout(gateway, config, placement);
     if (config === undefined) this.#last.delete(key);
-    else this.#last.set(key, { config, placement, plan });
+    else {
+      const remembered = { ...plan, secrets: plan.secrets.map(digested) };
+      this.#last.set(key, { config, placement, plan: remembered });
+    }
     return plan;
   }
 }
@@ -142,10 +155,12 @@ export function gatewayReconciler(options: ResolvedOptions): Reconciler {
     const gateway = context.cache.get('Gateway', ref.namespace, ref.name);
     const config = gateway ? filterConfigOf(context, gatewayRef, options) : undefined;
     const workloads = gatewayWorkloads(context.cache, gatewayRef, options.envoyGatewayNamespace);
-    const plan = layouts.plan(gatewayRef, config, {
-      namespace: workloads.namespace,
-      others: workloads.candidates,
-    });
+    const placement = { namespace: workloads.namespace, others: workloads.candidates };
+    let plan = layouts.plan(gatewayRef, { config, placement });
+    // A remembered plan holds digests: Secrets someone else changed or deleted are written again.
+    if (!plan.secrets.every((secret) => isApplied(context, 'Secret', secret))) {
+      plan = layouts.plan(gatewayRef, { config, placement, fresh: true });
+    }
     for (const secret of plan.secrets) await applyIfChanged(context, 'Secret', secret);
     for (const stale of plan.stale) {
       if (context.cache.get('Secret', stale.namespace, stale.name)) {

@@ -1,5 +1,5 @@
 import type { PolicyInput } from '@aigw/cloud-credentials';
-import { createLogger } from '@aigw/service-kit';
+import { createLogger } from '@aigw/service-kit/core';
 import { describe, expect, it } from 'vitest';
 import { InformerCache } from '../runtime/cache.js';
 import type { Kind, KubeObject, ReconcileContext } from '../runtime/contracts.js';

@@ -1,6 +1,9 @@
+import { createHash } from 'node:crypto';
+
 import { isResourceError, translateObjects, type RouteFilterConfig } from '@aigw/gateway-config';
 
 import type { KubeObject, ObjectCache } from '../runtime/contracts.js';
+import { digested } from './apply.js';
 import { celCostProblem } from './cel-costs.js';
 import {
   aiGroup,
@@ -216,7 +219,10 @@ export class RouteGenerations {
     { readonly fingerprint: string; readonly stamp: string; readonly generation: Generation }
   >();
 
-  /** The remembered generation of `inputs`, or `generate()`'s, remembered. */
+  /**
+   * The remembered generation of `inputs` (its objects as digests, see {@link digested}), or
+   * `generate()`'s (whole), remembered.
+   */
   get(inputs: RouteInputs, generate: () => Generation): Generation {
     const fingerprint = fingerprintOf(inputs);
     const key = keyOf(inputs.route);
@@ -227,7 +233,16 @@ export class RouteGenerations {
     const known = this.#byRoute.get(key);
     if (known?.fingerprint === fingerprint) return known.generation;
     const generation = generate();
-    this.#byRoute.set(key, { fingerprint, stamp: routeStamp(inputs.route), generation });
+    // Remembered as digests: the objects are needed whole only to write them, and a route whose
+    // objects are not what its digests say is generated again (`aiGatewayRouteReconciler`).
+    const remembered = generation.ok
+      ? { ...generation, generated: generation.generated.map(digested) }
+      : generation;
+    this.#byRoute.set(key, {
+      fingerprint,
+      stamp: routeStamp(inputs.route),
+      generation: remembered,
+    });
     return generation;
   }
 
@@ -261,7 +276,10 @@ function routeStamp(route: KubeObject): string {
   return `${uid ?? ''}/${versionOf(route) ?? ''}/${JSON.stringify(labels ?? {})}/${JSON.stringify(annotations ?? {})}`;
 }
 
-/** Identity and version of every input, in order; undefined when one has no version. */
+/**
+ * Identity and version of every input, in order, hashed (the text is ~1 KB a route); undefined
+ * when one has no version.
+ */
 function fingerprintOf(inputs: RouteInputs): string | undefined {
   const parts: string[] = [routeStamp(inputs.route)];
   for (const object of inputs.objects) {
@@ -271,7 +289,7 @@ function fingerprintOf(inputs: RouteInputs): string | undefined {
     parts.push(`${object.kind}/${namespace ?? ''}/${name}/${uid ?? ''}/${version}`);
   }
   parts.push(...inputs.problems, '|', ...inputs.withheld);
-  return parts.join('\n');
+  return createHash('sha256').update(parts.join('\n')).digest('base64');
 }
 
 /**

@@ -39,7 +39,11 @@ export class InformerCache implements IndexedObjectCache {
   private readonly objects = new Map<Kind, Map<string, Map<string, KubeObject>>>();
   private readonly indexes = new Map<Kind, Map<string, Index>>();
 
-  constructor() {
+  /**
+   * @param compact what is kept of an object stored (default: all of it); for objects the
+   *   reconcilers only compare with what they would write (see `compactCached`).
+   */
+  constructor(private readonly compact?: (kind: Kind, object: KubeObject) => KubeObject) {
     for (const kind of watchedKinds) this.objects.set(kind, new Map());
   }
 
@@ -86,7 +90,9 @@ export class InformerCache implements IndexedObjectCache {
   }
 
   /** Stores (or replaces) an object; returns the previous version. */
-  upsert(kind: Kind, object: KubeObject): KubeObject | undefined {
+  upsert(kind: Kind, whole: KubeObject): KubeObject | undefined {
+    const object = this.compact ? this.compact(kind, whole) : whole;
+    internStrings(object);
     const namespace = object.metadata.namespace ?? '';
     const byNamespace = this.byKind(kind);
     let objects = byNamespace.get(namespace);
@@ -175,4 +181,50 @@ function removeFromIndex(index: Index, object: KubeObject): void {
 export function isNewerVersion(a: string | undefined, b: string | undefined): boolean {
   if (a === undefined || b === undefined || !/^\d+$/.test(a) || !/^\d+$/.test(b)) return false;
   return BigInt(a) > BigInt(b);
+}
+
+/**
+ * One copy of each short string value seen in cached objects: JSON parsing gives every object
+ * its own copies of `aigateway.envoyproxy.io/v1beta1`, `ReconciliationSucceeded` and the like
+ * (18,000 copies of the API version alone at 2,000 routes). Values that are unique by nature
+ * (uids, resource versions, timestamps) are left alone. Bounded: only values up to 64
+ * characters, and the table is cleared when it reaches 50,000 entries (names are unique too, so
+ * it would otherwise grow with the cluster).
+ */
+const interned = new Map<string, string>();
+
+/** Fields whose values are (nearly) never repeated: interning them would only churn the table. */
+const uniqueValueKeys = new Set([
+  'uid',
+  'resourceVersion',
+  'creationTimestamp',
+  'deletionTimestamp',
+  'lastTransitionTime',
+]);
+
+function intern(value: string): string {
+  if (value.length > 64) return value;
+  const known = interned.get(value);
+  if (known !== undefined) return known;
+  if (interned.size >= 50_000) interned.clear();
+  interned.set(value, value);
+  return value;
+}
+
+/** Replaces, in place, every short string value of a parsed JSON object by its interned copy. */
+function internStrings(value: unknown): void {
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const item: unknown = value[i];
+      if (typeof item === 'string') value[i] = intern(item);
+      else internStrings(item);
+    }
+  } else if (typeof value === 'object' && value !== null) {
+    const record = value as Record<string, unknown>;
+    for (const key of Object.keys(record)) {
+      const item = record[key];
+      if (typeof item !== 'string') internStrings(item);
+      else if (!uniqueValueKeys.has(key)) record[key] = intern(item);
+    }
+  }
 }

@@ -5,7 +5,7 @@
  * a real API server with any cache that lists what is stored, and the runtime can change how it
  * watches without touching them.
  */
-import type { Logger } from '@aigw/service-kit';
+import type { Logger } from '@aigw/service-kit/core';
 
 /** The kinds the controller watches or writes. */
 export const watchedKinds = [

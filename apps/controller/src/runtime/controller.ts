@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { KubeConfig } from '@aigw/kube-config';
-import { createLogger, type Logger } from '@aigw/service-kit';
+import { createLogger, type Logger } from '@aigw/service-kit/core';
 import { InformerCache, type IndexedObjectCache } from './cache.js';
 import { systemClock, type Clock } from './clock.js';
 import {
@@ -67,6 +67,8 @@ export interface ControllerOptions {
   readonly drainTimeoutMs?: number;
   /** Default: a fresh registry with process metrics. */
   readonly metrics?: ControllerMetrics;
+  /** What the cache keeps of each object (default: all of it); see `InformerCache`. */
+  readonly compact?: (kind: Kind, object: KubeObject) => KubeObject;
   /** Extra indexes to register on the cache before informers start. */
   readonly indexes?: (cache: IndexedObjectCache) => void;
   readonly clock?: Clock;
@@ -111,7 +113,7 @@ export class Controller {
     const election = options.leaderElection ?? false;
     const leaseName = election ? (election.name ?? defaultLeaseName) : defaultLeaseName;
     this.metrics = options.metrics ?? new ControllerMetrics({ leaseName });
-    this.cache = new InformerCache();
+    this.cache = new InformerCache(options.compact);
     registerStandardIndexes(this.cache);
     options.indexes?.(this.cache);
     this.informers = (options.kinds ?? watchedKinds).map((kind) => this.createInformer(kind));

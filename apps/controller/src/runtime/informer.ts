@@ -1,4 +1,4 @@
-import type { Logger } from '@aigw/service-kit';
+import type { Logger } from '@aigw/service-kit/core';
 import { isNewerVersion, type InformerCache } from './cache.js';
 import { systemClock, type Clock, type Timer } from './clock.js';
 import type { Kind, KubeObject } from './contracts.js';
@@ -307,8 +307,11 @@ export class Informer {
     return isNewerVersion(cached?.metadata.resourceVersion, resourceVersion);
   }
 
-  private store(object: KubeObject): void {
-    const old = this.options.cache.upsert(this.kind, object);
+  private store(whole: KubeObject): void {
+    const old = this.options.cache.upsert(this.kind, whole);
+    // What the cache kept (it may keep less than the whole object), so events compare like with like.
+    const { namespace = '', name } = whole.metadata;
+    const object = this.options.cache.get(this.kind, namespace, name) ?? whole;
     if (!old) this.options.onEvent({ type: 'added', kind: this.kind, object });
     else if (old.metadata.resourceVersion !== object.metadata.resourceVersion) {
       this.options.onEvent({ type: 'updated', kind: this.kind, object, old });
@@ -335,8 +338,8 @@ export class Informer {
   /**
    * Lists omit `kind`/`apiVersion` on items; set them. Drop what no reconciler reads and can be
    * large: `managedFields`, and `kubectl apply`'s copy of the whole object in the
-   * `last-applied-configuration` annotation (it doubles every object applied that way). Repeated
-   * short strings (API versions, kinds, finalizers, reasons…) are shared.
+   * `last-applied-configuration` annotation (it doubles every object applied that way). The cache
+   * shares repeated strings.
    */
   private normalise(raw: Record<string, unknown>): KubeObject {
     const object = raw as {
@@ -351,7 +354,6 @@ export class Informer {
     }
     object.kind ??= this.kind;
     object.apiVersion ??= apiVersionOf(this.kind);
-    internStrings(object);
     return object as unknown as KubeObject;
   }
 
@@ -372,41 +374,5 @@ export class Informer {
       });
       signal.addEventListener('abort', onAbort, { once: true });
     });
-  }
-}
-
-/**
- * One copy of each short string value seen in cached objects: JSON parsing gives every object
- * its own copies of `aigateway.envoyproxy.io/v1beta1`, `ReconciliationSucceeded` and the like
- * (18,000 copies of the API version alone at 2,000 routes). Bounded: only values up to 64
- * characters, and the table is cleared when it reaches 50,000 entries (names and uids are
- * unique, so it would otherwise grow with the cluster).
- */
-const interned = new Map<string, string>();
-
-function intern(value: string): string {
-  if (value.length > 64) return value;
-  const known = interned.get(value);
-  if (known !== undefined) return known;
-  if (interned.size >= 50_000) interned.clear();
-  interned.set(value, value);
-  return value;
-}
-
-/** Replaces, in place, every short string value of a parsed JSON object by its interned copy. */
-function internStrings(value: unknown): void {
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) {
-      const item: unknown = value[i];
-      if (typeof item === 'string') value[i] = intern(item);
-      else internStrings(item);
-    }
-  } else if (typeof value === 'object' && value !== null) {
-    const record = value as Record<string, unknown>;
-    for (const key of Object.keys(record)) {
-      const item = record[key];
-      if (typeof item === 'string') record[key] = intern(item);
-      else internStrings(item);
-    }
   }
 }

@@ -1,4 +1,4 @@
-import type { Logger } from '@aigw/service-kit';
+import type { Logger } from '@aigw/service-kit/core';
 import { isControllerError } from './errors.js';
 import type { KubeClient } from './kube-client.js';
 

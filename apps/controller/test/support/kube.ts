@@ -1,6 +1,6 @@
 import { loadKubeConfigFile, type KubeConfig } from '@aigw/kube-config';
 import type { KubeApiServer } from '@aigw/testkit';
-import { createLogger, type Logger } from '@aigw/service-kit';
+import { createLogger, type Logger } from '@aigw/service-kit/core';
 import { KubeClient } from '../../src/runtime/kube-client.js';
 
 /** A silent logger (set AIGW_TEST_LOG=debug to see the controller's logs). */

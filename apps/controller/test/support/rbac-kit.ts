@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { KubeConfig } from '@aigw/kube-config';
 import { waitFor, type KubeApiServer } from '@aigw/testkit';
-import { createLogger, type Logger } from '@aigw/service-kit';
+import { createLogger, type Logger } from '@aigw/service-kit/core';
 import type { KubeClient } from '../../src/runtime/kube-client.js';
 import type { PolicyRule, RbacBinding, RbacRole } from '../../src/rbac.js';
 

@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { legacyConfigSecretName, legacyFilterConfigKey } from '@aigw/filterapi';
-import { createLogger } from '@aigw/service-kit';
+import { createLogger } from '@aigw/service-kit/core';
 import { waitFor, type KubeApiServer } from '@aigw/testkit';
 import type { KubeObject } from '../../src/runtime/contracts.js';
 import { startController, type Controller } from '../../src/runtime/controller.js';

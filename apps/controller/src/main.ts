@@ -1,10 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { endpointsFromEnv } from '@aigw/cloud-credentials';
-import { createLogger, type MainArgs, type Service } from '@aigw/service-kit/core';
+import {
+  createLogger,
+  startProbeServer,
+  type MainArgs,
+  type Service,
+} from '@aigw/service-kit/core';
 import { loadConfig } from './config.js';
 import { startIdleGcIf } from './idle-gc.js';
-import { startProbeServer } from './probe-server.js';
 import { compactCached } from './reconcilers/apply.js';
 import { createReconcilers } from './reconcilers/reconcilers.js';
 import { createCredentialRotator } from './reconcilers/rotation.js';

@@ -37,3 +37,9 @@ export {
   type GrpcListenConfig,
   type HttpListenConfig,
 } from './listen-config.js';
+export {
+  startProbeServer,
+  type MetricsText,
+  type ProbeServer,
+  type ProbeServerOptions,
+} from './probe-server.js';

@@ -3,7 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isKubeConfigError } from './errors.js';
-import { isInCluster, loadInClusterConfig } from './in-cluster.js';
+import {
+  isInCluster,
+  loadInClusterConfig,
+  resolveServiceAccountDir,
+  serviceAccountDir,
+} from './in-cluster.js';
 
 let dir: string;
 beforeEach(() => {
@@ -57,6 +62,39 @@ describe('in-cluster configuration', () => {
       err = e;
     }
     expect(isKubeConfigError(err) && err.code).toBe('no-config');
+  });
+
+  it('reads the directory AIGW_SERVICE_ACCOUNT_DIR names, for a container run as a process', async () => {
+    const moved = { ...env, AIGW_SERVICE_ACCOUNT_DIR: dir };
+    expect(isInCluster({ env: moved })).toBe(true);
+    const config = loadInClusterConfig({ env: moved });
+    expect(config.namespace).toBe('envoy-gateway-system');
+    expect((await config.requestOptions()).headers['authorization']).toBe('Bearer sa-token-1');
+  });
+
+  it.each([
+    { given: undefined, fromEnv: undefined, expected: serviceAccountDir },
+    { given: undefined, fromEnv: '', expected: serviceAccountDir },
+    { given: undefined, fromEnv: '/tmp/sa', expected: '/tmp/sa' },
+    { given: '/opt/sa', fromEnv: '/tmp/sa', expected: '/opt/sa' },
+  ])(
+    'resolves the directory $expected (option $given, AIGW_SERVICE_ACCOUNT_DIR $fromEnv)',
+    ({ given, fromEnv, expected }) => {
+      expect(
+        resolveServiceAccountDir({ env: { AIGW_SERVICE_ACCOUNT_DIR: fromEnv }, dir: given }),
+      ).toBe(expected);
+    },
+  );
+
+  it('names the moved directory when its token is missing', () => {
+    rmSync(join(dir, 'token'));
+    let err: unknown;
+    try {
+      loadInClusterConfig({ env: { ...env, AIGW_SERVICE_ACCOUNT_DIR: dir } });
+    } catch (e) {
+      err = e;
+    }
+    expect(isKubeConfigError(err) && err.file).toBe(join(dir, 'token'));
   });
 
   it.each(['token', 'ca.crt'])('fails with unreadable when %s is missing', (file) => {

@@ -7,31 +7,56 @@ import { processEnv, type Env } from './process-env.js';
 /** Where the kubelet mounts a pod's service-account token, CA and namespace. */
 export const serviceAccountDir = '/var/run/secrets/kubernetes.io/serviceaccount';
 
+/**
+ * The environment variable that moves {@link serviceAccountDir}: for running a pod's container as
+ * a plain process (tests), where nothing can be mounted at the fixed path. A kubelet mounts the
+ * token at the default path, so pods never set it.
+ */
+export const serviceAccountDirEnv = 'AIGW_SERVICE_ACCOUNT_DIR';
+
+/**
+ * The service-account directory: `dir` when given, else `AIGW_SERVICE_ACCOUNT_DIR` of `env` when
+ * set and not empty, else {@link serviceAccountDir}.
+ */
+export function resolveServiceAccountDir(
+  options: { readonly env?: Env | undefined; readonly dir?: string | undefined } = {},
+): string {
+  const env = options.env ?? processEnv();
+  return options.dir || env[serviceAccountDirEnv] || serviceAccountDir;
+}
+
 /** Options of {@link loadInClusterConfig}. */
 export interface InClusterOptions extends KubeConfigRuntimeOptions {
   /** Default `KUBERNETES_SERVICE_HOST` of `env`. */
   readonly host?: string | undefined;
   /** Default `KUBERNETES_SERVICE_PORT` of `env`, else 443. */
   readonly port?: string | undefined;
-  /** The service-account directory (default {@link serviceAccountDir}; tests use a temp dir). */
+  /**
+   * The service-account directory (default `AIGW_SERVICE_ACCOUNT_DIR` of `env`, else
+   * {@link serviceAccountDir}; tests use a temp dir).
+   */
   readonly dir?: string | undefined;
 }
 
-/** Whether this process runs in a pod: `KUBERNETES_SERVICE_HOST` set and a token mounted. */
+/**
+ * Whether this process runs in a pod: `KUBERNETES_SERVICE_HOST` set and a token mounted (in
+ * `dir`, else as {@link resolveServiceAccountDir} finds it).
+ */
 export function isInCluster(
   options: { readonly env?: Env | undefined; readonly dir?: string | undefined } = {},
 ): boolean {
   const env = options.env ?? processEnv();
   return (
     Boolean(env['KUBERNETES_SERVICE_HOST']) &&
-    existsSync(join(options.dir ?? serviceAccountDir, 'token'))
+    existsSync(join(resolveServiceAccountDir({ env, dir: options.dir }), 'token'))
   );
 }
 
 /**
  * The configuration of a pod (client-go's `rest.InClusterConfig`): `https://$KUBERNETES_SERVICE_HOST:
  * $KUBERNETES_SERVICE_PORT`, the mounted CA, the mounted token (read again every minute: bound
- * service-account tokens are rotated by the kubelet) and the mounted namespace, if any.
+ * service-account tokens are rotated by the kubelet) and the mounted namespace, if any, from
+ * {@link serviceAccountDir} or where `dir` / `AIGW_SERVICE_ACCOUNT_DIR` moves it.
  *
  * @throws KubeConfigError `no-config` when the host is unset, `unreadable` when the token or CA is.
  */
@@ -45,7 +70,7 @@ export function loadInClusterConfig(options: InClusterOptions = {}): KubeConfig 
       'not in a cluster: KUBERNETES_SERVICE_HOST is unset (and no kubeconfig given)',
     );
   }
-  const dir = options.dir ?? serviceAccountDir;
+  const dir = resolveServiceAccountDir({ env, dir: options.dir });
   const read = (name: string): string => {
     const path = join(dir, name);
     try {

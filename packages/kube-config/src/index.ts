@@ -18,7 +18,9 @@ export { loadKubeConfigFile, type LoadKubeConfigFileOptions } from './kubeconfig
 export {
   isInCluster,
   loadInClusterConfig,
+  resolveServiceAccountDir,
   serviceAccountDir,
+  serviceAccountDirEnv,
   type InClusterOptions,
 } from './in-cluster.js';
 export {

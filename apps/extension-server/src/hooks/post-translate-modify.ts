@@ -206,17 +206,22 @@ function sourceResources(route: envoyConfig.Route): SourceResource[] {
 
 /**
  * The AIGatewayRoute (`namespace/name`) an Envoy route comes from: its HTTPRoute carries the
- * controller's annotation, or the store has a route of the HTTPRoute's name (file mode, where
- * Envoy Gateway may not see annotations).
+ * controller's annotation, or the store has a route of the HTTPRoute's name. Envoy Gateway's File
+ * provider leaves `kind` empty and drops annotations, hence the name check (and the route name
+ * `httproute/<ns>/<name>/…` when there is no metadata).
  */
 function aiRouteOf(route: envoyConfig.Route, routes: RouteStore): string | undefined {
   for (const resource of sourceResources(route)) {
-    if (resource.kind !== 'HTTPRoute' || !resource.name) continue;
+    const isHttpRoute = resource.kind === 'HTTPRoute' || !resource.kind;
+    if (!isHttpRoute || !resource.name) continue;
     const namespace = resource.namespace ?? 'default';
     const generated = resource.annotations?.[generatedAnnotation] !== undefined;
     if (generated || routes.get(namespace, resource.name)) return `${namespace}/${resource.name}`;
   }
-  return undefined;
+  const parsed = parseName(route.name, 'route');
+  return parsed && routes.get(parsed.namespace, parsed.name)
+    ? `${parsed.namespace}/${parsed.name}`
+    : undefined;
 }
 
 /** `5m`, `1h30m`, `500ms` (Gateway API durations) → a protobuf Duration. */

@@ -7,6 +7,7 @@ import {
   loadConfig as load,
   millisecondsSchema,
   parsedString,
+  portOrZeroSchema,
   type ConfigKey,
 } from '@aigw/service-kit';
 import { isEndpointPrefixError, parseEndpointPrefixes, parseRootPrefix } from '@aigw/translator';
@@ -36,6 +37,20 @@ export const ConfigSchema = z.strictObject({
   configNamespace: z.string().min(1).optional(),
   /** A kubeconfig instead of the in-cluster service account (tests, development). */
   kubeconfig: z.string().min(1).optional(),
+  /**
+   * The service-account directory of the in-cluster connection (default
+   * `/var/run/secrets/kubernetes.io/serviceaccount`, where the kubelet mounts it): for running a
+   * pod's container as a process in tests. Same env as `@aigw/kube-config`'s override.
+   */
+  serviceAccountDir: z.string().min(1).optional(),
+  /**
+   * The admin HTTP port (upstream's `-adminPort`, 1064 in its pods): `GET /health` (readiness, the
+   * condition of gRPC health SERVING) and `GET /healthz` (liveness). Unset: no admin server (`aigw
+   * run`, where Envoy's admin owns 1064); 0 picks a free port (tests).
+   */
+  adminPort: portOrZeroSchema.optional(),
+  /** The admin server's address: all interfaces, since the kubelet probes the pod IP. */
+  adminHost: z.string().min(1, 'expected a host name or address').default('0.0.0.0'),
   /** How often the config and credential files are checked for changes. */
   configPollMs: millisecondsSchema.default(250),
   /** Path prefix of every endpoint (upstream's `-rootPrefix`), e.g. `/ai`; normalised. */
@@ -63,6 +78,9 @@ const keys: Record<keyof z.output<typeof ConfigSchema>, ConfigKey> = {
   configSecret: { flag: 'config-secret', env: 'AIGW_EXTPROC_CONFIG_SECRET' },
   configNamespace: { flag: 'config-namespace', env: 'AIGW_EXTPROC_CONFIG_NAMESPACE' },
   kubeconfig: { flag: 'kubeconfig', env: 'KUBECONFIG' },
+  serviceAccountDir: { flag: 'service-account-dir', env: 'AIGW_SERVICE_ACCOUNT_DIR' },
+  adminPort: { flag: 'admin-port', env: 'AIGW_EXTPROC_ADMIN_PORT' },
+  adminHost: { flag: 'admin-host', env: 'AIGW_EXTPROC_ADMIN_HOST' },
   configPollMs: { flag: 'config-poll-ms', env: 'AIGW_EXTPROC_CONFIG_POLL_MS' },
   rootPrefix: { flag: 'root-prefix', env: 'AIGW_EXTPROC_ROOT_PREFIX' },
   endpointPrefixes: { flag: 'endpoint-prefixes', env: 'AIGW_EXTPROC_ENDPOINT_PREFIXES' },

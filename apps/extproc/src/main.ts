@@ -1,6 +1,7 @@
-import { createLogger, type Logger, type MainArgs } from '@aigw/service-kit';
+import { createLogger, type Logger, type MainArgs, type ProbeServer } from '@aigw/service-kit';
 import * as health from '@aigw/proto/health';
 import { createEndpointMatcher } from '@aigw/translator';
+import { startAdminServer } from './admin.js';
 import { loadConfig, type Config } from './config.js';
 import { ConfigWatcher } from './config-watcher.js';
 import { startExtProcServer, type ExtProcServer } from './server.js';
@@ -21,8 +22,12 @@ const extProcServiceName = 'envoy.service.ext_proc.v3.ExternalProcessor';
  * before the API server answers, and keeps serving it, following its updates, while the API
  * server is unreachable — and the API server's config replaces it as soon as it arrives. gRPC
  * health reports NOT_SERVING until a config is in force.
+ *
+ * With `--admin-port` an HTTP admin server answers the kubelet's readiness probe (`GET /health`,
+ * 200 exactly when gRPC health is SERVING) and liveness (`GET /healthz`); closed first on
+ * shutdown.
  */
-export async function main(args: MainArgs): Promise<ExtProcServer> {
+export async function main(args: MainArgs): Promise<ExtProcMain> {
   const config = loadConfig(args.argv, args.env);
   const log = createLogger({
     name: 'aigw-extproc',
@@ -42,17 +47,33 @@ export async function main(args: MainArgs): Promise<ExtProcServer> {
       prefixes: config.endpointPrefixes,
     }),
   });
-  setServing(server, watcher.isLoaded);
+  let serving = false;
+  const setServing = (isServing: boolean): void => {
+    serving = isServing;
+    for (const name of ['', extProcServiceName]) {
+      server.health.setStatus(name, isServing ? SERVING : NOT_SERVING);
+    }
+  };
+  setServing(watcher.isLoaded);
   void watcher.firstLoaded.then(() => {
-    setServing(server, true);
+    setServing(true);
   });
+  const admin = await adminServer(config, { log, isServing: () => serving }).catch(
+    async (err: unknown) => {
+      watcher.close();
+      await server.close();
+      throw err;
+    },
+  );
   if (source) {
     source.start();
     if (config.config !== undefined) await watcher.startWaiting();
   }
   return {
     ...server,
+    admin,
     close: async () => {
+      await admin?.close();
       await source?.stop();
       watcher.close();
       await server.close();
@@ -60,10 +81,19 @@ export async function main(args: MainArgs): Promise<ExtProcServer> {
   };
 }
 
-function setServing(server: ExtProcServer, isServing: boolean): void {
-  for (const name of ['', extProcServiceName]) {
-    server.health.setStatus(name, isServing ? SERVING : NOT_SERVING);
-  }
+/** The running extproc: the ext_proc server, and the admin server of `--admin-port`. */
+export interface ExtProcMain extends ExtProcServer {
+  /** The admin HTTP server (`--admin-port`), if any: its `port` is the bound one. */
+  readonly admin: ProbeServer | undefined;
+}
+
+/** The admin server of `--admin-port`; none without the flag. */
+async function adminServer(
+  config: Config,
+  options: { readonly log: Logger; readonly isServing: () => boolean },
+): Promise<ProbeServer | undefined> {
+  if (config.adminPort === undefined) return undefined;
+  return startAdminServer({ host: config.adminHost, port: config.adminPort, ...options });
 }
 
 /** The API-server config source of `--config-secret`, feeding the watcher. */
@@ -74,7 +104,10 @@ async function kubeSource(
 ): Promise<KubeConfigSource> {
   const connection =
     config.kubeconfig === undefined
-      ? await inClusterConnection(config.inCluster)
+      ? await inClusterConnection({
+          ...config.inCluster,
+          ...(config.serviceAccountDir === undefined ? {} : { dir: config.serviceAccountDir }),
+        })
       : await kubeconfigConnection(config.kubeconfig);
   const client = new KubeClient(connection);
   return new KubeConfigSource({

@@ -11,7 +11,9 @@ describe('webhook config', () => {
       sidecarMode: 'auto',
       extprocSocketPath: '/etc/ai-gateway-extproc-uds/run.sock',
       extprocEnv: [],
+      extprocAdminPort: 1064,
     });
+    expect(loadConfig(['--extproc-admin-port=9064'], {}).extprocAdminPort).toBe(9064);
   });
 
   it('reads --extproc-env as NAME=value pairs separated by ;', () => {
@@ -26,6 +28,10 @@ describe('webhook config', () => {
     [['--extproc-env=novalue'], /expected NAME=value/],
     [['--sidecar-mode=sometimes'], /--sidecar-mode/],
     [['--extproc-socket-path=run.sock'], /absolute path/],
+    [
+      ['--extproc-admin-port=0'],
+      /--extproc-admin-port \(AIGW_EXTPROC_ADMIN_PORT\): expected a port/,
+    ],
   ])('refuses %j', (argv, message) => {
     let caught: unknown;
     try {

@@ -7,6 +7,7 @@ import {
   logFormatSchema,
   logLevelSchema,
   millisecondsSchema,
+  portSchema,
   type ConfigKey,
 } from '@aigw/service-kit';
 
@@ -91,6 +92,11 @@ export const ConfigSchema = z.strictObject({
     .regex(/^\/[^/]+(?:\/[^/]+)*\/[^/]+$/, 'expected an absolute path with a directory')
     .default('/etc/ai-gateway-extproc-uds/run.sock'),
   /**
+   * The extproc's admin port (its `--admin-port`, upstream's 1064): container port `aigw-admin`,
+   * probed by the readiness probe `GET /health`.
+   */
+  extprocAdminPort: portSchema.default(1064),
+  /**
    * How the extproc joins the pod: `native` (an init container with `restartPolicy: Always`,
    * Kubernetes ≥ 1.33), `container` (a regular container), or `auto`: native when the API
    * server reports ≥ 1.33.
@@ -137,6 +143,7 @@ const keys: Record<keyof Config, ConfigKey> = {
     env: 'AIGW_EXTPROC_ENDPOINT_PREFIXES',
   },
   extprocSocketPath: { flag: 'extproc-socket-path', env: 'AIGW_EXTPROC_SOCKET_PATH' },
+  extprocAdminPort: { flag: 'extproc-admin-port', env: 'AIGW_EXTPROC_ADMIN_PORT' },
   sidecarMode: { flag: 'sidecar-mode', env: 'AIGW_WEBHOOK_SIDECAR_MODE' },
   routeCacheTtlMs: { flag: 'route-cache-ttl-ms', env: 'AIGW_WEBHOOK_ROUTE_CACHE_TTL_MS' },
   apiTimeoutMs: { flag: 'api-timeout-ms', env: 'AIGW_WEBHOOK_API_TIMEOUT_MS' },

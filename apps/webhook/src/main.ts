@@ -97,6 +97,7 @@ export async function main(args: MainArgs): Promise<WebhookService> {
         rootPrefix: config.extprocRootPrefix,
         endpointPrefixes: config.extprocEndpointPrefixes,
         socketPath: config.extprocSocketPath,
+        adminPort: config.extprocAdminPort,
       },
     },
   });

@@ -16,15 +16,14 @@ import {
   waitFor,
   withLogsOnFailure,
   type KubeApiServer,
-  type ManagedProcess,
 } from '@aigw/testkit';
 import { webhookRbacObjects } from '../src/rbac.js';
 import {
-  canUnshare,
   materialise,
+  probeReadiness,
   runContainer,
-  runReadinessProbe,
   type Materialised,
+  type RunningContainer,
   type StoredContainer,
 } from './support/run-injected.js';
 import {
@@ -189,7 +188,7 @@ describe('the injected extproc, run as the kubelet would run it', { timeout: 180
   let kube: KubeApiServer;
   let root: string;
   let webhook: WebhookProcess;
-  let extproc: ManagedProcess | undefined;
+  let extproc: RunningContainer | undefined;
 
   beforeAll(async () => {
     kube = await harness.kube();
@@ -273,7 +272,7 @@ describe('the injected extproc, run as the kubelet would run it', { timeout: 180
   });
 
   afterAll(async () => {
-    await extproc?.stop();
+    await extproc?.proc.stop();
     await webhook.proc.stop();
     await removeTempDir(root);
   });
@@ -322,10 +321,6 @@ describe('the injected extproc, run as the kubelet would run it', { timeout: 180
   });
 
   it('starts an extproc that serves Envoy on the injected socket and follows its config Secrets', async () => {
-    expect(
-      canUnshare(),
-      'this test needs `unshare --user --map-root-user --mount` (user namespaces)',
-    ).toBe(true);
     const stored = (await create(
       kube,
       `/api/v1/namespaces/${proxyNs}/pods`,
@@ -359,7 +354,8 @@ describe('the injected extproc, run as the kubelet would run it', { timeout: 180
     const socket = join(mounts.hostPathOf(envoyMount?.mountPath ?? ''), 'run.sock');
 
     extproc = await runContainer({ kube, container, mounts });
-    await waitFor(() => runReadinessProbe(container, mounts), {
+    const running = extproc;
+    await waitFor(() => probeReadiness(container, running), {
       timeoutMs: 30_000,
       intervalMs: 200,
       description: 'the injected readiness probe to pass',
@@ -372,7 +368,7 @@ describe('the injected extproc, run as the kubelet would run it', { timeout: 180
       intervalMs: 100,
       description: 'the extproc to serve the changed config',
     });
-    const logs = extproc.logs();
+    const logs = extproc.proc.logs();
     expect(logs).not.toMatch(/"level":50/);
     expect(logs).not.toContain('sk-test');
   });

@@ -174,7 +174,9 @@ describe('the webhook behind a real kube-apiserver', { timeout: 120_000 }, () =>
           `--config-namespace=${proxyNs}`,
           '--log-level=info',
           '--log-format=json',
+          '--admin-port=1064',
         ],
+        ports: [{ name: 'aigw-admin', containerPort: 1064, protocol: 'TCP' }],
         env: [{ name: 'AIGW_EXAMPLE', value: '1' }],
         securityContext: {
           allowPrivilegeEscalation: false,
@@ -187,9 +189,12 @@ describe('the webhook behind a real kube-apiserver', { timeout: 120_000 }, () =>
           seccompProfile: { type: 'RuntimeDefault' },
         },
         readinessProbe: {
-          exec: {
-            command: ['node', '-e', expect.any(String), '/etc/ai-gateway-extproc-uds/run.sock'],
-          },
+          httpGet: { path: '/health', port: 1064, scheme: 'HTTP' },
+          initialDelaySeconds: 2,
+          timeoutSeconds: 5,
+          periodSeconds: 10,
+          successThreshold: 1,
+          failureThreshold: 1,
         },
       });
       expect(sidecar?.volumeMounts).toEqual([

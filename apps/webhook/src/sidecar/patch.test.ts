@@ -13,6 +13,7 @@ const sidecar = buildSidecar({
     logFormat: 'json',
     env: [],
     socketPath: '/etc/ai-gateway-extproc-uds/run.sock',
+    adminPort: 1064,
   },
   gateway: { namespace: 'team-a', name: 'gw' },
   namespace: 'eg',

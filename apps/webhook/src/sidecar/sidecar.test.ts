@@ -13,6 +13,7 @@ const settings: SidecarSettings = {
     { name: 'B', value: 'kept' },
   ],
   socketPath: '/etc/ai-gateway-extproc-uds/run.sock',
+  adminPort: 1064,
 };
 const gateway = { namespace: 'team-a', name: 'gw' };
 
@@ -65,7 +66,28 @@ describe('extproc container', () => {
       '--config-namespace=eg',
       '--log-level=info',
       '--log-format=json',
+      '--admin-port=1064',
     ]);
+  });
+
+  it("is ready when the extproc's admin server says so: GET :1064/health, upstream's timings", () => {
+    const { container } = buildSidecar({
+      settings: { ...settings, adminPort: 9064 },
+      gateway,
+      namespace: 'eg',
+      gatewayConfig: undefined,
+      native: true,
+    });
+    expect(container['args']).toContain('--admin-port=9064');
+    expect(container['ports']).toEqual([{ name: 'aigw-admin', containerPort: 9064 }]);
+    expect(container['readinessProbe']).toEqual({
+      httpGet: { path: '/health', port: 9064, scheme: 'HTTP' },
+      initialDelaySeconds: 2,
+      timeoutSeconds: 5,
+      periodSeconds: 10,
+      successThreshold: 1,
+      failureThreshold: 1,
+    });
   });
 
   it('takes image, resources, env and securityContext from the GatewayConfig', () => {

@@ -9,7 +9,6 @@ import {
   defaultMaxParts,
 } from '@aigw/filterapi';
 import type { GatewayRef } from '../kube/cluster-state.js';
-import { readinessProbeScript } from './readiness-probe.js';
 import { extprocContainerName } from './should-inject.js';
 
 /** The emptyDir holding the extproc's socket, mounted in the extproc and in `envoy`. */
@@ -23,6 +22,9 @@ export const tokenVolumeName = 'ai-gateway-extproc-token';
 export const configMountPath = '/etc/filter-config-bundle';
 /** Where client libraries look for in-cluster credentials. */
 export const tokenMountPath = '/var/run/secrets/kubernetes.io/serviceaccount';
+
+/** The container port of the extproc's admin server (upstream's name). */
+export const adminPortName = 'aigw-admin';
 
 /** Envoy Gateway runs Envoy as 65532:65532; the extproc shares the uid so Envoy may connect. */
 const proxyUid = 65532;
@@ -43,6 +45,8 @@ export interface SidecarSettings {
   readonly rootPrefix?: string | undefined;
   readonly endpointPrefixes?: string | undefined;
   readonly socketPath: string;
+  /** The extproc's `--admin-port`: the readiness probe's `GET /health` (upstream's 1064). */
+  readonly adminPort: number;
 }
 
 /** What {@link buildSidecar} needs about one pod. */
@@ -183,6 +187,7 @@ export function extprocArgs(options: SidecarOptions): string[] {
     `--config-namespace=${options.namespace}`,
     `--log-level=${settings.logLevel}`,
     `--log-format=${settings.logFormat}`,
+    `--admin-port=${String(settings.adminPort)}`,
     ...(settings.rootPrefix === undefined ? [] : [`--root-prefix=${settings.rootPrefix}`]),
     ...(settings.endpointPrefixes === undefined
       ? []
@@ -205,6 +210,7 @@ export function buildSidecar(options: SidecarOptions): Sidecar {
     name: extprocContainerName,
     image: custom.image ?? settings.image,
     imagePullPolicy: settings.imagePullPolicy,
+    ports: [{ name: adminPortName, containerPort: settings.adminPort }],
     args: extprocArgs(options),
     env: mergedEnv(settings, gatewayConfig),
     ...(custom.resources === undefined ? {} : { resources: custom.resources }),
@@ -214,13 +220,14 @@ export function buildSidecar(options: SidecarOptions): Sidecar {
       { name: tokenVolumeName, mountPath: tokenMountPath, readOnly: true },
       ...custom.volumeMounts,
     ],
+    // Upstream's probe and timings: 200 exactly when the extproc's gRPC health is SERVING.
     readinessProbe: {
-      exec: { command: ['node', '-e', readinessProbeScript, settings.socketPath] },
-      initialDelaySeconds: 1,
-      periodSeconds: 10,
+      httpGet: { path: '/health', port: settings.adminPort, scheme: 'HTTP' },
+      initialDelaySeconds: 2,
       timeoutSeconds: 5,
+      periodSeconds: 10,
       successThreshold: 1,
-      failureThreshold: 3,
+      failureThreshold: 1,
     },
     securityContext: custom.securityContext,
     ...(options.native ? { restartPolicy: 'Always' } : {}),

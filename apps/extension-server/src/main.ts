@@ -5,6 +5,7 @@ import { loadConfig } from './config.js';
 import { FileRouteStore } from './file-routes.js';
 import { KubeRouteStore } from './kube-routes.js';
 import { healthServiceName, registerExtensionService } from './server.js';
+import type { RateLimitSource } from './xds/rate-limits.js';
 
 /**
  * Starts the Envoy Gateway extension server: the `EnvoyGatewayExtension` hooks plus gRPC health,
@@ -18,9 +19,15 @@ export async function main(args: MainArgs): Promise<GrpcService> {
     format: config.logFormat,
   });
   let routes: FileRouteStore | KubeRouteStore;
+  let rateLimits: RateLimitSource | undefined;
   if (config.routes.length > 0) {
-    routes = new FileRouteStore(config.routes);
+    const service = config.ratelimitAddress;
+    routes = new FileRouteStore(
+      config.routes,
+      service === undefined ? undefined : { service, udsPath: config.udsPath },
+    );
     routes.refresh();
+    rateLimits = routes.rateLimitSource();
     log.info({ files: config.routes, routes: routes.size }, 'AIGatewayRoutes read');
   } else {
     const kube = loadKubeConfig({ path: config.kubeconfig, env: args.env });
@@ -33,7 +40,7 @@ export async function main(args: MainArgs): Promise<GrpcService> {
     log,
     healthServices: [healthServiceName],
     register: (server) => {
-      registerExtensionService(server, { routes, udsPath: config.udsPath, log });
+      registerExtensionService(server, { routes, udsPath: config.udsPath, rateLimits, log });
     },
   });
   return {

@@ -16,7 +16,7 @@ export const root =
 
 /** An app started from its build (`apps/<app>/dist/bin.js`), ready when its gRPC health says SERVING. */
 export async function startGrpcApp(options: {
-  readonly app: 'extension-server' | 'extproc';
+  readonly app: 'extension-server' | 'extproc' | 'ratelimit';
   readonly name: string;
   /** The address its health is checked on (`127.0.0.1:port` or `unix:/path`). */
   readonly healthTarget: string;
@@ -84,11 +84,14 @@ const envoyGatewayKinds = new Set([
   'HTTPRoute',
   'HTTPRouteFilter',
   'Backend',
-  'BackendTrafficPolicy',
   'EnvoyProxy',
 ]);
 
-/** The objects Envoy Gateway gets: the Gateway API and Envoy Gateway ones (no AIGateway CRs, no Secrets). */
+/**
+ * The objects Envoy Gateway gets: the Gateway API and Envoy Gateway ones (no AIGateway CRs, no
+ * Secrets, no BackendTrafficPolicies: their token budgets go to apps/ratelimit through the extension
+ * server, not to Envoy Gateway's own rate limiting).
+ */
 export const forEnvoyGateway = (objects: readonly KubeObject[]): KubeObject[] =>
   objects
     .filter((o) => envoyGatewayKinds.has(o.kind))

@@ -39,7 +39,7 @@ export {
   Metadata,
   TransportSocket,
 } from './gen/envoy/config/core/v3/base.js';
-export { ConfigSource } from './gen/envoy/config/core/v3/config_source.js';
+export { ApiVersion, ConfigSource } from './gen/envoy/config/core/v3/config_source.js';
 export { TypedExtensionConfig } from './gen/envoy/config/core/v3/extension.js';
 export { GrpcService, GrpcService_EnvoyGrpc } from './gen/envoy/config/core/v3/grpc_service.js';
 export { SchemeHeaderTransformation } from './gen/envoy/config/core/v3/protocol.js';

@@ -17,6 +17,13 @@ import {
 } from '../xds/filters.js';
 import { routerExtProcPosition } from '../xds/filter-order.js';
 import {
+  perRouteRateLimits,
+  rateLimitCluster,
+  rateLimitClusterName,
+  rateLimitFilter,
+  type RateLimitSource,
+} from '../xds/rate-limits.js';
+import {
   backendNameKey,
   envoyGatewayMetadataNamespace,
   extProcFilterName,
@@ -35,6 +42,8 @@ export interface PostTranslateOptions {
   readonly routes: RouteStore;
   /** The extproc's Unix socket, the address of the `ai-gateway-extproc-uds` cluster. */
   readonly udsPath: string;
+  /** Token budgets: the rate-limit filter, its cluster and per-route limits where rules have them. */
+  readonly rateLimits?: RateLimitSource | undefined;
 }
 
 /** An AIGatewayRoute rule an xDS resource belongs to. */
@@ -285,67 +294,106 @@ function editRouteAction(action: envoyConfig.RouteAction, ref: RuleRef, where: s
   action.retryPolicy = policy;
 }
 
-/** Enables the router-level ext_proc on an AI route; false for other routes. */
-function editRoute(route: envoyConfig.Route, routes: RouteStore, configName: string): boolean {
-  const aiRoute = aiRouteOf(route, routes);
-  if (aiRoute === undefined) return false;
+/** What {@link editRoute} found: an AI route, and whether it has rate limits. */
+interface RouteEdit {
+  readonly isAi: boolean;
+  readonly isLimited: boolean;
+}
+
+/** Enables the router-level ext_proc (and its rate limits) on an AI route. */
+function editRoute(
+  route: envoyConfig.Route,
+  options: PostTranslateOptions,
+  configName: string,
+): RouteEdit {
+  const aiRoute = aiRouteOf(route, options.routes);
+  if (aiRoute === undefined) return { isAi: false, isLimited: false };
   route.typedPerFilterConfig[extProcFilterName] = enableOnRoute();
   route.metadata = setMetadata(route.metadata, { [routeNameKey]: aiRoute });
-  const ref = ruleOf(route.name, routes, 'route');
-  if (ref && route.action?.$case === 'route') {
+  const ref = ruleOf(route.name, options.routes, 'route');
+  if (ref === undefined) return { isAi: true, isLimited: false };
+  if (route.action?.$case === 'route') {
     editRouteAction(
       route.action.value,
       ref,
       `route ${route.name} (route configuration ${configName})`,
     );
   }
-  return true;
+  const limits = options.rateLimits?.limitsOf(
+    `${ref.namespace}/${ref.name}/rule/${String(ref.index)}`,
+  );
+  if (limits === undefined) return { isAi: true, isLimited: false };
+  route.typedPerFilterConfig[filterNames.rateLimit] = perRouteRateLimits(limits);
+  return { isAi: true, isLimited: true };
 }
 
-/** Edits the AI routes; returns the names of the route configurations that have one. */
+/** The route configurations with AI routes, and whether any route got rate limits. */
+interface RoutesEdit {
+  readonly aiRouteConfigs: Set<string>;
+  readonly isLimited: boolean;
+}
+
+/** Edits the AI routes of every route configuration. */
 function editRoutes(
   configs: readonly envoyConfig.RouteConfiguration[],
-  routes: RouteStore,
-): Set<string> {
-  const withAiRoutes = new Set<string>();
+  options: PostTranslateOptions,
+): RoutesEdit {
+  const aiRouteConfigs = new Set<string>();
+  let isLimited = false;
   for (const config of configs) {
-    const edited = config.virtualHosts
+    const edits = config.virtualHosts
       .flatMap((vhost) => vhost.routes)
-      .map((route) => editRoute(route, routes, config.name));
-    if (edited.includes(true)) withAiRoutes.add(config.name);
+      .map((route) => editRoute(route, options, config.name));
+    if (edits.some((e) => e.isAi)) aiRouteConfigs.add(config.name);
+    isLimited ||= edits.some((e) => e.isLimited);
   }
-  return withAiRoutes;
+  return { aiRouteConfigs, isLimited };
 }
 
 /** Skipped: Envoy Gateway's own stats and readiness listeners. */
 const isInternalListener = (name: string): boolean =>
   name.startsWith('envoy-gateway-proxy-stats-') || name.startsWith('envoy-gateway-proxy-ready-');
 
-/** Adds the (disabled) router-level ext_proc to one HCM filter when its routes include AI routes. */
-function editHcm(filter: envoyConfig.Filter, aiRouteConfigs: Set<string>, where: string): void {
+/** Inserts `filter` at `position` unless the chain has a filter of its name; true when inserted. */
+function insertOnce(
+  filters: envoyFilters.hcm.HttpFilter[],
+  filter: envoyFilters.hcm.HttpFilter,
+  position: (names: readonly string[]) => number,
+): boolean {
+  if (filters.some((f) => f.name === filter.name)) return false;
+  filters.splice(position(filters.map((f) => f.name)), 0, filter);
+  return true;
+}
+
+/**
+ * Adds the (disabled) router-level ext_proc, and with rate limits the rate-limit filter right
+ * after it, to one HCM filter when its routes include AI routes.
+ */
+function editHcm(filter: envoyConfig.Filter, edit: RoutesEdit, where: string): void {
   if (filter.name !== filterNames.hcm || filter.configType?.$case !== 'typedConfig') return;
   const hcm = unpack(filter.configType.value, hcmType, `${where}: ${filter.name}`);
   const rds = hcm.routeSpecifier?.$case === 'rds' ? hcm.routeSpecifier.value.routeConfigName : '';
-  if (!aiRouteConfigs.has(rds) || hcm.httpFilters.some((f) => f.name === extProcFilterName)) return;
-  const position = routerExtProcPosition(hcm.httpFilters.map((f) => f.name));
-  hcm.httpFilters.splice(position, 0, routerExtProcFilter());
+  if (!edit.aiRouteConfigs.has(rds)) return;
+  let changed = insertOnce(hcm.httpFilters, routerExtProcFilter(), routerExtProcPosition);
+  if (edit.isLimited) {
+    const afterExtProc = (names: readonly string[]): number => names.indexOf(extProcFilterName) + 1;
+    changed = insertOnce(hcm.httpFilters, rateLimitFilter(), afterExtProc) || changed;
+  }
+  if (!changed) return;
   hcm.schemeHeaderTransformation ??= envoyConfig.SchemeHeaderTransformation.fromPartial({});
   hcm.schemeHeaderTransformation.matchUpstream = true;
   filter.configType = { $case: 'typedConfig', value: pack(hcmType.name, hcmType.codec, hcm) };
 }
 
 /** Adds the router-level ext_proc to every HCM that serves AI routes. */
-function editListeners(
-  listeners: readonly envoyConfig.Listener[],
-  aiRouteConfigs: Set<string>,
-): void {
+function editListeners(listeners: readonly envoyConfig.Listener[], edit: RoutesEdit): void {
   for (const listener of listeners) {
     if (isInternalListener(listener.name)) continue;
     const chains = [...listener.filterChains];
     if (listener.defaultFilterChain) chains.push(listener.defaultFilterChain);
     for (const chain of chains) {
       const where = `listener ${listener.name}: filter chain ${chain.name || '(unnamed)'}`;
-      for (const filter of chain.filters) editHcm(filter, aiRouteConfigs, where);
+      for (const filter of chain.filters) editHcm(filter, edit, where);
     }
   }
 }
@@ -373,10 +421,12 @@ export function postTranslateModify(
     annotateEndpoints(cluster, ref);
     addUpstreamFilters(cluster);
   }
-  const aiRouteConfigs = editRoutes(request.routes, options.routes);
-  editListeners(request.listeners, aiRouteConfigs);
-  if (!request.clusters.some((c) => c.name === extProcUdsClusterName)) {
-    request.clusters.push(extProcUdsCluster(options.udsPath));
+  const edit = editRoutes(request.routes, options);
+  editListeners(request.listeners, edit);
+  const names = new Set(request.clusters.map((c) => c.name));
+  if (!names.has(extProcUdsClusterName)) request.clusters.push(extProcUdsCluster(options.udsPath));
+  if (edit.isLimited && options.rateLimits && !names.has(rateLimitClusterName)) {
+    request.clusters.push(rateLimitCluster(options.rateLimits.service));
   }
   // Not fromPartial: it copies messages without the fields this project does not model.
   return {

@@ -1,0 +1,202 @@
+import {
+  buildStandalone,
+  loadResources,
+  type RateLimitAction,
+  type RouteRateLimit,
+  type SourceFile,
+} from '@aigw/gateway-config';
+import { envoyConfig, envoyFilters } from '@aigw/proto';
+
+import { pack } from './any.js';
+import { filterNames } from './names.js';
+
+/** Where the rate-limit service (apps/ratelimit) listens, as Envoy reaches it. */
+export interface RateLimitService {
+  readonly host: string;
+  readonly port: number;
+}
+
+/** The token budgets of the AIGatewayRoute rules, from the same generation as `aigw run`. */
+export interface RateLimitSource {
+  readonly service: RateLimitService;
+  /** The rate limits of a rule (`<ns>/<route>/rule/<i>`), or undefined when it has none. */
+  limitsOf(ruleId: string): readonly RouteRateLimit[] | undefined;
+}
+
+/** The cluster of the rate-limit service. */
+export const rateLimitClusterName = 'ai_gateway_ratelimit_cluster';
+/** The domain of every limit `@aigw/gateway-config` generates (its rules file's). */
+export const rateLimitDomain = 'ai-gateway';
+
+/**
+ * Rate limits per rule, as `aigw run` configures them (BackendTrafficPolicy token budgets and
+ * QuotaPolicies, through `@aigw/gateway-config`'s standalone generation): its route
+ * configuration keyed by rule id.
+ */
+export function rateLimitsFromFiles(
+  files: readonly SourceFile[],
+  options: { readonly service: RateLimitService; readonly udsPath: string },
+): Map<string, readonly RouteRateLimit[]> {
+  const config = buildStandalone(loadResources(files), {
+    listenPort: 1,
+    adminPort: 1,
+    extprocSocket: options.udsPath,
+    stateDir: '/nonexistent',
+    rateLimit: options.service,
+  });
+  const limits = new Map<string, readonly RouteRateLimit[]>();
+  for (const routeConfig of config.xds['xds/rds.yaml'].resources) {
+    for (const route of routeConfig.virtual_hosts.flatMap((v) => v.routes)) {
+      const perRoute =
+        'typed_per_filter_config' in route ? route.typed_per_filter_config : undefined;
+      const rateLimits = perRoute?.['envoy.filters.http.ratelimit']?.rate_limits;
+      // Route names are `<rule id>/match/<m>`.
+      const ruleId = route.name.replace(/\/match\/\d+$/, '');
+      if (rateLimits && rateLimits.length > 0) limits.set(ruleId, rateLimits);
+    }
+  }
+  return limits;
+}
+
+function action(entry: RateLimitAction): envoyConfig.RateLimit_Action {
+  if ('generic_key' in entry) {
+    const { descriptor_key: descriptorKey, descriptor_value: descriptorValue } = entry.generic_key;
+    return { actionSpecifier: { $case: 'genericKey', value: { descriptorKey, descriptorValue } } };
+  }
+  if ('request_headers' in entry) {
+    const { header_name: headerName, descriptor_key: descriptorKey } = entry.request_headers;
+    return {
+      actionSpecifier: {
+        $case: 'requestHeaders',
+        value: { headerName, descriptorKey, skipIfAbsent: false },
+      },
+    };
+  }
+  const match = entry.header_value_match;
+  return envoyConfig.RateLimit_Action.fromPartial({
+    actionSpecifier: {
+      $case: 'headerValueMatch',
+      value: {
+        descriptorKey: match.descriptor_key,
+        descriptorValue: match.descriptor_value,
+        expectMatch: match.expect_match,
+        headers: match.headers.map((h) => ({
+          name: h.name,
+          headerMatchSpecifier: {
+            $case: 'stringMatch',
+            value:
+              'exact' in h.string_match
+                ? { matchPattern: { $case: 'exact', value: h.string_match.exact } }
+                : {
+                    matchPattern: {
+                      $case: 'safeRegex',
+                      value: { regex: h.string_match.safe_regex.regex },
+                    },
+                  },
+          },
+        })),
+      },
+    },
+  });
+}
+
+/** `config.route.v3.RateLimit` entries from their JSON form. */
+export function toRouteRateLimits(limits: readonly RouteRateLimit[]): envoyConfig.RateLimit[] {
+  return limits.map((limit) =>
+    envoyConfig.RateLimit.fromPartial({
+      actions: limit.actions.map(action),
+      ...(limit.hits_addend === undefined
+        ? {}
+        : {
+            hitsAddend:
+              'number' in limit.hits_addend
+                ? { number: limit.hits_addend.number }
+                : { format: limit.hits_addend.format },
+          }),
+      applyOnStreamDone: limit.apply_on_stream_done === true,
+    }),
+  );
+}
+
+/** `RateLimitPerRoute` for the rate-limit filter of a rule's routes. */
+export function perRouteRateLimits(limits: readonly RouteRateLimit[]): envoyConfig.Any {
+  return pack(
+    'envoy.extensions.filters.http.ratelimit.v3.RateLimitPerRoute',
+    envoyFilters.rateLimit.RateLimitPerRoute,
+    envoyFilters.rateLimit.RateLimitPerRoute.fromPartial({ rateLimits: toRouteRateLimits(limits) }),
+  );
+}
+
+/**
+ * The rate-limit filter: fails open (a budget is a soft limit, the gateway is not) and hides
+ * `x-envoy-ratelimited`, as `aigw run`'s. It runs after the router-level ext_proc, whose buffered
+ * body phase sets the model header the limits match.
+ */
+export function rateLimitFilter(): envoyFilters.hcm.HttpFilter {
+  return envoyFilters.hcm.HttpFilter.fromPartial({
+    name: filterNames.rateLimit,
+    configType: {
+      $case: 'typedConfig',
+      value: pack(
+        'envoy.extensions.filters.http.ratelimit.v3.RateLimit',
+        envoyFilters.rateLimit.RateLimit,
+        envoyFilters.rateLimit.RateLimit.fromPartial({
+          domain: rateLimitDomain,
+          timeout: { seconds: 1n, nanos: 0 },
+          failureModeDeny: false,
+          disableXEnvoyRatelimitedHeader: true,
+          rateLimitService: {
+            grpcService: {
+              targetSpecifier: { $case: 'envoyGrpc', value: { clusterName: rateLimitClusterName } },
+            },
+            transportApiVersion: envoyConfig.ApiVersion.V3,
+          },
+        }),
+      ),
+    },
+  });
+}
+
+/** The rate-limit service's cluster (HTTP/2, STRICT_DNS so a host name works too). */
+export function rateLimitCluster(service: RateLimitService): envoyConfig.Cluster {
+  const options = envoyFilters.upstreamHttp.HttpProtocolOptions.fromPartial({
+    upstreamProtocolOptions: {
+      $case: 'explicitHttpConfig',
+      value: { protocolConfig: { $case: 'http2ProtocolOptions', value: {} } },
+    },
+  });
+  const name = 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
+  return envoyConfig.Cluster.fromPartial({
+    name: rateLimitClusterName,
+    clusterDiscoveryType: { $case: 'type', value: envoyConfig.Cluster_DiscoveryType.STRICT_DNS },
+    connectTimeout: { seconds: 5n, nanos: 0 },
+    typedExtensionProtocolOptions: {
+      [name]: pack(name, envoyFilters.upstreamHttp.HttpProtocolOptions, options),
+    },
+    loadAssignment: {
+      clusterName: rateLimitClusterName,
+      endpoints: [
+        {
+          lbEndpoints: [
+            {
+              hostIdentifier: {
+                $case: 'endpoint',
+                value: {
+                  address: {
+                    address: {
+                      $case: 'socketAddress',
+                      value: {
+                        address: service.host,
+                        portSpecifier: { $case: 'portValue', value: service.port },
+                      },
+                    },
+                  },
+                },
+              },
+            },
+          ],
+        },
+      ],
+    },
+  });
+}

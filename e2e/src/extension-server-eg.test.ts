@@ -419,6 +419,59 @@ describe('extension server with a real Envoy Gateway (File provider, Host infras
     expect((await ask(`${user}-other`)).status).toBe(200);
   });
 
+  it('keeps the last good xDS when a hook fails, and recovers', async () => {
+    const good = readFileSync(stack.inputFile, 'utf8');
+    const gatewayFile = join(stack.resourcesDir, 'gateway.yaml');
+    const published = readFileSync(gatewayFile, 'utf8');
+    const skipped = (): number =>
+      stack.eg.logs().split('skipped publishing xds resources').length - 1;
+    const before = skipped();
+    // A route the extension server cannot read, then a change that makes Envoy Gateway translate.
+    writeAtomic(
+      stack.inputFile,
+      `${good}---\napiVersion: aigateway.envoyproxy.io/v1beta1\nkind: AIGatewayRoute\nmetadata: { name: broken, namespace: default }\nspec: { rules: 3 }\n`,
+    );
+    // An HTTPRoute of its own, so that the change reaches the xDS translation (and the hooks).
+    const probe = [
+      {
+        apiVersion: 'gateway.envoyproxy.io/v1alpha1',
+        kind: 'Backend',
+        metadata: { name: 'probe', namespace: 'default' },
+        spec: { endpoints: [{ ip: { address: '127.0.0.1', port: 9 } }] },
+      },
+      {
+        apiVersion: 'gateway.networking.k8s.io/v1',
+        kind: 'HTTPRoute',
+        metadata: { name: 'probe', namespace: 'default' },
+        spec: {
+          parentRefs: [{ name: 'aigw' }],
+          hostnames: ['probe.example.com'],
+          rules: [
+            { backendRefs: [{ group: 'gateway.envoyproxy.io', kind: 'Backend', name: 'probe' }] },
+          ],
+        },
+      },
+    ];
+    try {
+      writeAtomic(gatewayFile, `${published}---\n${objectsToYaml(probe)}`);
+      await waitFor(() => skipped() > before, {
+        timeoutMs: 60_000,
+        description: 'Envoy Gateway to skip publishing after the hook error',
+      });
+      expect(stack.eg.logs()).toContain('invalid AIGatewayRoute');
+      // Envoy still has the last good xDS (no probe route) and serves with it.
+      expect(await configDump(stack.adminUrl)).not.toContain('httproute/default/probe/rule/0');
+      const completion = await stack.client.chat.completions.create({
+        model: 'gpt-4o-mini',
+        messages: [{ role: 'user', content: 'still served' }],
+      });
+      expect(completion.choices[0]?.message.content).toContain('still served');
+    } finally {
+      writeAtomic(stack.inputFile, good);
+      await publish(stack);
+    }
+  });
+
   it('serves an edited route after Envoy Gateway calls the hooks again', async () => {
     const objects = parseObjects(readFileSync(stack.inputFile, 'utf8')).map((o) => {
       if (o.kind !== 'AIGatewayRoute') return o;

@@ -13,7 +13,7 @@
 # envoy-gateway (scripts/build-envoy-gateway.sh, extension-server tests only). Each can be
 # overridden from the environment:
 # NODE_BIN_DIR, ENVOY_BIN, REDIS_SERVER_BIN, KUBE_APISERVER_BIN, KUBE_CONTROLLER_MANAGER_BIN,
-# KUBECTL_BIN, ETCD_BIN, ENVOY_GATEWAY_BIN. Re-running it is cheap:
+# KUBECTL_BIN, ETCD_BIN, ENVOY_GATEWAY_BIN, HELM_BIN. Re-running it is cheap:
 # everything already cached is skipped.
 set -euo pipefail
 
@@ -195,6 +195,22 @@ ensure_envoy_gateway() {
     die "could not build envoy-gateway (see above; or set ENVOY_GATEWAY_BIN, or AIGW_BOOTSTRAP_SKIP_ENVOY_GATEWAY=1)"
 }
 
+# --- helm (deploy tests only) ------------------------------------------------------------------
+# scripts/build-helm.sh builds helm v3.22.1 from the Go module proxy into .tools/bin (about 4 min
+# cold; kept once at its pin). HELM_BIN selects a prebuilt binary; AIGW_BOOTSTRAP_SKIP_HELM=1
+# skips it.
+ensure_helm() {
+  [ "${AIGW_BOOTSTRAP_SKIP_HELM:-}" = 1 ] && return
+  [ "${HELM_BIN:-}" = "$TOOLS/bin/helm" ] && HELM_BIN=""
+  if [ -n "${HELM_BIN:-}" ]; then
+    [ -x "$HELM_BIN" ] || die "HELM_BIN=$HELM_BIN is not an executable"
+    return
+  fi
+  HELM_BIN="$TOOLS/bin/helm"
+  bash "$ROOT/scripts/build-helm.sh" ||
+    die "could not build helm (see above; or set HELM_BIN, or AIGW_BOOTSTRAP_SKIP_HELM=1)"
+}
+
 NODE_DIR=$(ensure_node)
 export PATH="$NODE_DIR:$TOOLS/pnpm/node_modules/.bin:$PATH"
 ensure_pnpm
@@ -203,6 +219,7 @@ if [ "$WITH_TEST_TOOLS" = 1 ]; then
   ensure_redis
   ensure_kube
   ensure_envoy_gateway
+  ensure_helm
 else
   # Not installed for `aigw run`; still exported below when a test bootstrap left them here.
   REDIS_SERVER_BIN=${REDIS_SERVER_BIN:-$(command -v redis-server || true)}
@@ -211,6 +228,7 @@ else
   [ -z "${KUBE_CONTROLLER_MANAGER_BIN:-}" ] && [ -x "$TOOLS/bin/kube-controller-manager" ] && KUBE_CONTROLLER_MANAGER_BIN="$TOOLS/bin/kube-controller-manager"
   [ -z "${KUBECTL_BIN:-}" ] && [ -x "$TOOLS/bin/kubectl" ] && KUBECTL_BIN="$TOOLS/bin/kubectl"
   [ -z "${ENVOY_GATEWAY_BIN:-}" ] && [ -x "$TOOLS/bin/envoy-gateway" ] && ENVOY_GATEWAY_BIN="$TOOLS/bin/envoy-gateway"
+  [ -z "${HELM_BIN:-}" ] && [ -x "$TOOLS/bin/helm" ] && HELM_BIN="$TOOLS/bin/helm"
 fi
 
 {
@@ -223,6 +241,7 @@ fi
   [ -n "${KUBE_CONTROLLER_MANAGER_BIN:-}" ] && echo "export KUBE_CONTROLLER_MANAGER_BIN=\"$KUBE_CONTROLLER_MANAGER_BIN\""
   [ -n "${KUBECTL_BIN:-}" ] && echo "export KUBECTL_BIN=\"$KUBECTL_BIN\""
   [ -n "${ENVOY_GATEWAY_BIN:-}" ] && echo "export ENVOY_GATEWAY_BIN=\"$ENVOY_GATEWAY_BIN\""
+  [ -n "${HELM_BIN:-}" ] && echo "export HELM_BIN=\"$HELM_BIN\""
 } >"$TOOLS/env.sh"
 
 if [ "${AIGW_BOOTSTRAP_SKIP_INSTALL:-}" != 1 ]; then

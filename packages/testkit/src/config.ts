@@ -11,6 +11,10 @@ export interface TestkitEnv {
   readonly kubeApiServerBin: string | undefined;
   /** Explicit path to the etcd binary (`ETCD_BIN`). */
   readonly etcdBin: string | undefined;
+  /** Explicit path to the kube-controller-manager binary (`KUBE_CONTROLLER_MANAGER_BIN`). */
+  readonly kubeControllerManagerBin: string | undefined;
+  /** Explicit path to the kubectl binary (`KUBECTL_BIN`). */
+  readonly kubectlBin: string | undefined;
   /** The search path for binaries (`PATH`). */
   readonly path: string;
   /** Mirror every child's output to this process's stderr as it arrives (`AIGW_TESTKIT_VERBOSE=1`). */
@@ -25,6 +29,8 @@ export function testkitEnv(): TestkitEnv {
     redisServerBin: nonEmpty(env['REDIS_SERVER_BIN']),
     kubeApiServerBin: nonEmpty(env['KUBE_APISERVER_BIN']),
     etcdBin: nonEmpty(env['ETCD_BIN']),
+    kubeControllerManagerBin: nonEmpty(env['KUBE_CONTROLLER_MANAGER_BIN']),
+    kubectlBin: nonEmpty(env['KUBECTL_BIN']),
     path: env['PATH'] ?? '',
     isVerbose: env['AIGW_TESTKIT_VERBOSE'] === '1' || env['AIGW_TESTKIT_VERBOSE'] === 'true',
   };

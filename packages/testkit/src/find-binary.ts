@@ -6,18 +6,21 @@ import { findRepoRoot } from './find-repo-root.js';
 import { isExecutableFile, which } from './which.js';
 
 /** The external programs the harness knows how to locate. */
-export type BinaryName = 'envoy' | 'redis-server' | 'kube-apiserver' | 'etcd';
+export type BinaryName =
+  'envoy' | 'redis-server' | 'kube-apiserver' | 'kube-controller-manager' | 'kubectl' | 'etcd';
 
 const envVarFor = {
   envoy: 'ENVOY_BIN',
   'redis-server': 'REDIS_SERVER_BIN',
   'kube-apiserver': 'KUBE_APISERVER_BIN',
+  'kube-controller-manager': 'KUBE_CONTROLLER_MANAGER_BIN',
+  kubectl: 'KUBECTL_BIN',
   etcd: 'ETCD_BIN',
 } as const satisfies Record<BinaryName, string>;
 
 /**
  * Locates `name`: the environment variable (`ENVOY_BIN`, `REDIS_SERVER_BIN`, `KUBE_APISERVER_BIN`,
- * `ETCD_BIN`) first, then the repository's `.tools/bin/` cache written by `scripts/bootstrap.sh`,
+ * `KUBE_CONTROLLER_MANAGER_BIN`, `KUBECTL_BIN`, `ETCD_BIN`) first, then the repository's `.tools/bin/` cache written by `scripts/bootstrap.sh`,
  * then `PATH`.
  *
  * @throws TestkitError `binary-not-found` naming the variable to set and the bootstrap script.
@@ -50,6 +53,8 @@ function envValue(name: BinaryName): string | undefined {
     envoy: env.envoyBin,
     'redis-server': env.redisServerBin,
     'kube-apiserver': env.kubeApiServerBin,
+    'kube-controller-manager': env.kubeControllerManagerBin,
+    kubectl: env.kubectlBin,
     etcd: env.etcdBin,
   } as const satisfies Record<BinaryName, string | undefined>;
   return byName[name];

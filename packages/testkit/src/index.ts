@@ -26,6 +26,23 @@ export {
 } from './kube-request.js';
 export { jsonLogLines } from './json-log-lines.js';
 export { LogBuffer } from './log-buffer.js';
+export {
+  defaultControllers,
+  startControllerManager,
+  type StartControllerManagerOptions,
+} from './node-agent/controller-manager.js';
+export {
+  appImages,
+  defaultImageRules,
+  programFor,
+  type ImageProgram,
+  type ImageRule,
+} from './node-agent/images.js';
+export {
+  startNodeAgent,
+  type NodeAgent,
+  type StartNodeAgentOptions,
+} from './node-agent/node-agent.js';
 export { reapOrphans, type ReapedProcess } from './reap-orphans.js';
 export { liveResources, stopAll, type ManagedResource } from './registry.js';
 export { RespClient, type RespConnectOptions, type RespTarget } from './resp-client.js';

@@ -1,5 +1,10 @@
 import { afterAll, afterEach } from 'vitest';
 
+import {
+  startNodeAgent,
+  type NodeAgent,
+  type StartNodeAgentOptions,
+} from './node-agent/node-agent.js';
 import { startEnvoy, type EnvoyProcess, type StartEnvoyOptions } from './start-envoy.js';
 import {
   startKubeApiServer,
@@ -32,6 +37,8 @@ export interface Harness {
   redis(options?: StartRedisOptions): Promise<RedisProcess>;
   /** {@link startKubeApiServer} (etcd + kube-apiserver), stopped at cleanup. */
   kube(options?: StartKubeApiServerOptions): Promise<KubeApiServer>;
+  /** {@link startNodeAgent} (pods run as processes; kube-controller-manager), stopped at cleanup. */
+  nodeAgent(kube: KubeApiServer, options?: StartNodeAgentOptions): Promise<NodeAgent>;
   /** {@link startFakeUpstream}, closed at cleanup. */
   upstream(handler: UpstreamHandler, options?: FakeUpstreamOptions): Promise<FakeUpstream>;
   /** {@link tempDir}, removed at cleanup. */
@@ -55,6 +62,7 @@ export function useHarness(options: HarnessOptions = {}): Harness {
     envoy: (envoyOptions) => own(startEnvoy(envoyOptions)),
     redis: (redisOptions) => own(startRedis(redisOptions)),
     kube: (kubeOptions) => own(startKubeApiServer(kubeOptions)),
+    nodeAgent: (kube, agentOptions) => own(startNodeAgent(kube, agentOptions)),
     upstream: (handler, upstreamOptions) => own(startFakeUpstream(handler, upstreamOptions)),
     tempDir: (prefix) => {
       const dir = tempDir(prefix);

@@ -1,0 +1,525 @@
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+
+import { isTestkitError } from '../errors.js';
+import { spawnManaged, type ExitStatus, type ManagedProcess } from '../spawn-managed.js';
+import { which } from '../which.js';
+import { podIp } from './downward.js';
+import { programFor, type ImageRule } from './images.js';
+import { KubeApiError, type KubeClient } from './kube-client.js';
+import { planLaunch, type LaunchPlan } from './launch.js';
+import { probeOnce, Prober } from './probes.js';
+import type { Container, Pod, Probe } from './types.js';
+import { PodVolumes } from './volumes.js';
+
+/** Settings every {@link PodRunner} of one agent shares. */
+export interface PodRunnerOptions {
+  readonly client: KubeClient;
+  readonly caPem: string;
+  /** The API server as pods see it (`KUBERNETES_SERVICE_HOST` / `_PORT`). */
+  readonly apiServer: { readonly host: string; readonly port: string };
+  /** Where pod directories go (`<root>/<namespace>_<name>_<uid>`). */
+  readonly rootDir: string;
+  readonly images: readonly ImageRule[];
+  readonly probePeriodCapMs: number;
+  readonly restartBackoff: { readonly initialMs: number; readonly maxMs: number };
+}
+
+type State =
+  | { readonly waiting: { readonly reason: string; readonly message?: string } }
+  | { readonly running: { readonly startedAt: string } }
+  | {
+      readonly terminated: {
+        readonly exitCode: number;
+        readonly signal?: number;
+        readonly reason: string;
+        readonly startedAt: string;
+        readonly finishedAt: string;
+      };
+    };
+
+interface ContainerRun {
+  readonly spec: Container;
+  readonly kind: 'init' | 'sidecar' | 'main';
+  proc: ManagedProcess | undefined;
+  plan: LaunchPlan | undefined;
+  state: State;
+  lastState: State | undefined;
+  restartCount: number;
+  isReady: boolean;
+  isStarted: boolean;
+  probers: Prober[];
+  backoffMs: number;
+  restartTimer: NodeJS.Timeout | undefined;
+  previousLogs: string;
+  startedAt: string;
+}
+
+const signals: Record<string, number> = { SIGKILL: 9, SIGTERM: 15, SIGINT: 2, SIGHUP: 1 };
+
+/**
+ * Runs one pod as local processes, the way a kubelet would: volumes, init containers in order
+ * (native sidecars started and kept), then the containers; probes, restarts with backoff, and
+ * the pod's status written back through the status subresource.
+ */
+export class PodRunner {
+  readonly uid: string;
+  readonly dir: string;
+  readonly #pod: Pod;
+  readonly #options: PodRunnerOptions;
+  readonly #volumes: PodVolumes;
+  readonly #runs: ContainerRun[];
+  readonly #conditions = new Map<string, { status: string; lastTransitionTime: string }>();
+  #phase: 'Pending' | 'Running' | 'Succeeded' | 'Failed' = 'Pending';
+  #isVolumesReady = false;
+  #isInitialized = false;
+  #isStopping = false;
+  #stopping: Promise<void> | undefined;
+  #lastStatus = '';
+  #statusWrite: Promise<void> = Promise.resolve();
+  #isStatusDirty = false;
+  readonly #startTime = now();
+
+  constructor(pod: Pod, options: PodRunnerOptions) {
+    this.#pod = pod;
+    this.#options = options;
+    this.uid = pod.metadata.uid ?? pod.metadata.name;
+    const { namespace = 'default', name } = pod.metadata;
+    this.dir = join(options.rootDir, `${namespace}_${name}_${this.uid.slice(0, 8)}`);
+    this.#volumes = new PodVolumes({
+      pod,
+      client: options.client,
+      dir: this.dir,
+      caPem: options.caPem,
+    });
+    const initRuns = (pod.spec.initContainers ?? []).map((spec) =>
+      newRun(spec, spec.restartPolicy === 'Always' ? 'sidecar' : 'init'),
+    );
+    this.#runs = [...initRuns, ...pod.spec.containers.map((spec) => newRun(spec, 'main'))];
+  }
+
+  /** `<namespace>/<name>`. */
+  get key(): string {
+    return `${this.#pod.metadata.namespace ?? 'default'}/${this.#pod.metadata.name}`;
+  }
+
+  /** The container's output: earlier runs' tails, then the current run. */
+  logs(container?: string): string {
+    const run =
+      container === undefined
+        ? this.#runs.find((r) => r.kind === 'main')
+        : this.#runs.find((r) => r.spec.name === container);
+    return run === undefined ? '' : `${run.previousLogs}${run.proc?.logs() ?? ''}`;
+  }
+
+  /** Process ids of the running containers, by container name. */
+  pids(): Record<string, number> {
+    return Object.fromEntries(
+      this.#runs.flatMap((r) =>
+        r.proc === undefined || r.proc.exitStatus() !== undefined
+          ? []
+          : [[r.spec.name, r.proc.pid]],
+      ),
+    );
+  }
+
+  /** Starts the pod in the background; progress shows in its status. */
+  start(): void {
+    void this.#run();
+  }
+
+  /** Re-reads Secrets/ConfigMaps into the volumes and refreshes tokens (the kubelet's sync). */
+  async resync(): Promise<void> {
+    if (!this.#isVolumesReady || this.#isStopping) {
+      return;
+    }
+    await this.#volumes.sync(this.#isAutomounted()).catch(() => undefined);
+  }
+
+  /** Stops every container (SIGTERM, then SIGKILL after the grace period) and removes the files. */
+  stop(): Promise<void> {
+    this.#stopping ??= this.#stop();
+    return this.#stopping;
+  }
+
+  async #stop(): Promise<void> {
+    this.#isStopping = true;
+    for (const run of this.#runs) {
+      clearTimeout(run.restartTimer);
+      stopProbers(run);
+    }
+    const byKind = (kind: ContainerRun['kind']): ContainerRun[] =>
+      this.#runs.filter((r) => r.kind === kind);
+    await Promise.all([...byKind('main'), ...byKind('init')].map(async (r) => r.proc?.stop()));
+    // Sidecars stop after the containers, in reverse order, as the kubelet does.
+    for (const run of byKind('sidecar').reverse()) {
+      await run.proc?.stop();
+    }
+    await this.#statusWrite;
+    await rm(this.dir, { recursive: true, force: true });
+  }
+
+  async #run(): Promise<void> {
+    await this.#prepareVolumes();
+    for (const run of this.#runs.filter((r) => r.kind !== 'main')) {
+      const isDone =
+        run.kind === 'sidecar' ? await this.#startSidecar(run) : await this.#runInit(run);
+      if (!isDone) {
+        return;
+      }
+    }
+    this.#isInitialized = true;
+    for (const run of this.#runs.filter((r) => r.kind === 'main')) {
+      await this.#startContainer(run);
+    }
+    this.#writeStatus();
+  }
+
+  async #prepareVolumes(): Promise<void> {
+    let delayMs = 100;
+    for (;;) {
+      if (this.#isStopping) {
+        return;
+      }
+      try {
+        await this.#volumes.sync(this.#isAutomounted());
+        this.#isVolumesReady = true;
+        return;
+      } catch (err) {
+        for (const run of this.#runs) {
+          run.state = { waiting: { reason: 'ContainerCreating', message: errorText(err) } };
+        }
+        this.#writeStatus();
+      }
+      await pause(delayMs);
+      delayMs = Math.min(delayMs * 2, this.#options.restartBackoff.maxMs);
+    }
+  }
+
+  #isAutomounted(): boolean {
+    return this.#pod.spec.automountServiceAccountToken !== false;
+  }
+
+  async #startSidecar(run: ContainerRun): Promise<boolean> {
+    await this.#startContainer(run);
+    // The next init container waits until the sidecar has started (its startupProbe passed).
+    while (!run.isStarted && !this.#isStopping) {
+      await pause(50);
+    }
+    return !this.#isStopping;
+  }
+
+  async #runInit(run: ContainerRun): Promise<boolean> {
+    for (;;) {
+      if (this.#isStopping) {
+        return false;
+      }
+      await this.#startContainer(run);
+      const status = await (run.proc?.exited ?? Promise.resolve(undefined));
+      if (status?.code === 0) {
+        return true;
+      }
+      if (this.#pod.spec.restartPolicy === 'Never') {
+        this.#phase = 'Failed';
+        this.#writeStatus();
+        return false;
+      }
+      await pause(this.#nextBackoff(run));
+      run.restartCount++;
+    }
+  }
+
+  async #startContainer(run: ContainerRun): Promise<void> {
+    if (this.#isStopping) {
+      return;
+    }
+    run.proc = undefined;
+    try {
+      const program = programFor(run.spec.image ?? '', this.#options.images);
+      if (program === undefined) {
+        run.state = {
+          waiting: {
+            reason: 'ErrImagePull',
+            message: `no local program for image ${run.spec.image ?? '(none)'}: add an ImageRule (startNodeAgent's images option)`,
+          },
+        };
+        this.#writeStatus();
+        return;
+      }
+      run.plan = await planLaunch({
+        pod: this.#pod,
+        container: run.spec,
+        client: this.#options.client,
+        program,
+        podDir: this.dir,
+        volumeDirs: this.#volumes.dirs,
+        serviceAccountDir: this.#isAutomounted() ? this.#volumes.serviceAccountDir : undefined,
+        apiServer: this.#options.apiServer,
+      });
+      run.proc = await this.#spawn(run, run.plan);
+    } catch (err) {
+      run.state = { waiting: { reason: 'CreateContainerConfigError', message: errorText(err) } };
+      this.#writeStatus();
+      if (run.kind !== 'init') {
+        this.#scheduleRestart(run);
+      }
+      return;
+    }
+    this.#onStarted(run, run.proc);
+  }
+
+  #onStarted(run: ContainerRun, proc: ManagedProcess): void {
+    run.startedAt = now();
+    run.state = { running: { startedAt: run.startedAt } };
+    run.isStarted = run.spec.startupProbe === undefined;
+    run.isReady = false;
+    if (run.kind !== 'init') {
+      if (run.kind === 'main' && this.#phase === 'Pending') {
+        this.#phase = 'Running';
+      }
+      this.#startProbers(run);
+    }
+    void proc.exited.then((status) => {
+      this.#onExit(run, proc, status);
+    });
+    this.#writeStatus();
+  }
+
+  async #spawn(run: ContainerRun, plan: LaunchPlan): Promise<ManagedProcess> {
+    const env = which('env') ?? '/usr/bin/env';
+    const pairs = Object.entries(plan.env).map(([key, value]) => `${key}=${value}`);
+    const graceSeconds = this.#pod.spec.terminationGracePeriodSeconds ?? 30;
+    // `env -i`: the container sees only its own environment, not the test runner's.
+    return spawnManaged(env, ['-i', ...pairs, ...plan.argv], {
+      name: `${this.key}/${run.spec.name}`,
+      cwd: plan.cwd,
+      stopGraceMs: graceSeconds * 1000,
+    });
+  }
+
+  #startProbers(run: ContainerRun): void {
+    stopProbers(run);
+    const plan = run.plan;
+    if (plan === undefined) {
+      return;
+    }
+    const make = (probe: Probe, onResult: (ok: boolean) => void): Prober => {
+      const prober = new Prober(probe, () => probeOnce(probe, { container: run.spec, plan }), {
+        periodCapMs: this.#options.probePeriodCapMs,
+        onResult,
+      });
+      run.probers.push(prober);
+      return prober;
+    };
+    const afterStart = (): void => {
+      const { readinessProbe, livenessProbe } = run.spec;
+      run.isReady = readinessProbe === undefined;
+      if (readinessProbe !== undefined) {
+        make(readinessProbe, (ok) => {
+          run.isReady = ok;
+          this.#writeStatus();
+        }).start();
+      }
+      if (livenessProbe !== undefined) {
+        make(livenessProbe, (ok) => {
+          if (!ok) {
+            void run.proc?.stop();
+          }
+        }).start();
+      }
+      this.#writeStatus();
+    };
+    const startupProbe = run.spec.startupProbe;
+    if (startupProbe === undefined) {
+      afterStart();
+      return;
+    }
+    const startup = make(startupProbe, (ok) => {
+      if (ok) {
+        startup.stop();
+        run.isStarted = true;
+        afterStart();
+      } else {
+        void run.proc?.stop();
+      }
+    });
+    startup.start();
+  }
+
+  #onExit(run: ContainerRun, proc: ManagedProcess, status: ExitStatus): void {
+    if (run.proc !== proc) {
+      return;
+    }
+    stopProbers(run);
+    run.isReady = false;
+    run.isStarted = false;
+    const exitCode = status.code ?? 128 + (signals[status.signal ?? ''] ?? 0);
+    run.state = {
+      terminated: {
+        exitCode,
+        reason: exitCode === 0 ? 'Completed' : 'Error',
+        startedAt: run.startedAt,
+        finishedAt: now(),
+      },
+    };
+    run.previousLogs = `${run.previousLogs}${proc.logTail(200)}\n`.slice(-64 * 1024);
+    if (this.#isStopping || run.kind === 'init') {
+      this.#writeStatus();
+      return;
+    }
+    if (this.#isRestarted(run, exitCode)) {
+      run.lastState = run.state;
+      run.state = {
+        waiting: { reason: 'CrashLoopBackOff', message: `back-off restarting ${run.spec.name}` },
+      };
+      this.#scheduleRestart(run);
+    } else {
+      this.#settlePhase();
+    }
+    this.#writeStatus();
+  }
+
+  #isRestarted(run: ContainerRun, exitCode: number): boolean {
+    const policy = this.#pod.spec.restartPolicy ?? 'Always';
+    return (
+      run.kind === 'sidecar' || policy === 'Always' || (policy === 'OnFailure' && exitCode !== 0)
+    );
+  }
+
+  /** With restartPolicy Never/OnFailure: once every container ended for good, the pod is done. */
+  #settlePhase(): void {
+    const mains = this.#runs.filter((r) => r.kind === 'main');
+    const ended = mains.every((r) => 'terminated' in r.state);
+    if (!ended) {
+      return;
+    }
+    const isOk = mains.every((r) => 'terminated' in r.state && r.state.terminated.exitCode === 0);
+    this.#phase = isOk ? 'Succeeded' : 'Failed';
+    void this.stop();
+  }
+
+  #scheduleRestart(run: ContainerRun): void {
+    if (this.#isStopping) {
+      return;
+    }
+    clearTimeout(run.restartTimer);
+    run.restartTimer = setTimeout(() => {
+      run.restartCount++;
+      void this.#startContainer(run);
+    }, this.#nextBackoff(run));
+  }
+
+  #nextBackoff(run: ContainerRun): number {
+    const { initialMs, maxMs } = this.#options.restartBackoff;
+    run.backoffMs = run.backoffMs === 0 ? initialMs : Math.min(run.backoffMs * 2, maxMs);
+    return run.backoffMs;
+  }
+
+  /** Writes the status if it changed; writes are serialised and coalesced. */
+  #writeStatus(): void {
+    if (this.#isStatusDirty) {
+      return;
+    }
+    this.#isStatusDirty = true;
+    this.#statusWrite = this.#statusWrite.then(async () => {
+      this.#isStatusDirty = false;
+      const status = this.#status();
+      const text = JSON.stringify(status);
+      if (text === this.#lastStatus) {
+        return;
+      }
+      const { namespace = 'default', name } = this.#pod.metadata;
+      try {
+        await this.#options.client.mergePatch(
+          `/api/v1/namespaces/${namespace}/pods/${name}/status`,
+          { status },
+        );
+        this.#lastStatus = text;
+      } catch (err) {
+        if (!(err instanceof KubeApiError && err.status === 404)) {
+          this.#lastStatus = '';
+        }
+      }
+    });
+  }
+
+  #status(): Record<string, unknown> {
+    const mains = this.#runs.filter((r) => r.kind === 'main');
+    const containersReady = mains.every((r) => r.isReady) && this.#isInitialized;
+    const isDone = this.#phase === 'Succeeded' || this.#phase === 'Failed';
+    this.#condition('PodReadyToStartContainers', this.#isVolumesReady);
+    this.#condition('Initialized', this.#isInitialized);
+    this.#condition('ContainersReady', containersReady && !isDone);
+    this.#condition('Ready', containersReady && !isDone && !this.#isStopping);
+    this.#condition('PodScheduled', true);
+    return {
+      phase: this.#phase,
+      hostIP: podIp,
+      hostIPs: [{ ip: podIp }],
+      podIP: podIp,
+      podIPs: [{ ip: podIp }],
+      startTime: this.#startTime,
+      conditions: [...this.#conditions].map(([type, c]) => ({ type, ...c })),
+      initContainerStatuses: this.#runs.filter((r) => r.kind !== 'main').map(containerStatus),
+      containerStatuses: mains.map(containerStatus),
+    };
+  }
+
+  #condition(type: string, isTrue: boolean): void {
+    const status = isTrue ? 'True' : 'False';
+    if (this.#conditions.get(type)?.status !== status) {
+      this.#conditions.set(type, { status, lastTransitionTime: now() });
+    }
+  }
+}
+
+function containerStatus(run: ContainerRun): Record<string, unknown> {
+  return {
+    name: run.spec.name,
+    image: run.spec.image ?? '',
+    imageID: '',
+    containerID: run.proc === undefined ? undefined : `aigw-testkit://${String(run.proc.pid)}`,
+    ready: run.isReady,
+    started: run.isStarted,
+    restartCount: run.restartCount,
+    state: run.state,
+    ...(run.lastState === undefined ? {} : { lastState: run.lastState }),
+  };
+}
+
+function newRun(spec: Container, kind: ContainerRun['kind']): ContainerRun {
+  return {
+    spec,
+    kind,
+    proc: undefined,
+    plan: undefined,
+    state: { waiting: { reason: 'PodInitializing' } },
+    lastState: undefined,
+    restartCount: 0,
+    isReady: false,
+    isStarted: false,
+    probers: [],
+    backoffMs: 0,
+    restartTimer: undefined,
+    previousLogs: '',
+    startedAt: now(),
+  };
+}
+
+function stopProbers(run: ContainerRun): void {
+  for (const prober of run.probers.splice(0)) {
+    prober.stop();
+  }
+}
+
+function now(): string {
+  return new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+}
+
+function pause(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function errorText(err: unknown): string {
+  return isTestkitError(err) || err instanceof Error ? err.message : String(err);
+}

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { connect } from 'node:net';
-import { mkdirSync, readdirSync, readFileSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -12,6 +12,7 @@ import { findBinary } from './find-binary.js';
 import { findRepoRoot } from './find-repo-root.js';
 import { spawnManaged, type ManagedProcess } from './spawn-managed.js';
 import { removeTempDir, tempDir } from './temp-dir.js';
+import { waitFor } from './wait-for.js';
 import { isExecutableFile, which } from './which.js';
 
 const run = promisify(execFile);
@@ -190,7 +191,14 @@ export async function startEnvoyGateway(
       name,
       cwd: dir,
       onStopped: async () => {
-        for (const pid of processesUnder(dir)) process.kill(pid, 'SIGKILL');
+        // An Envoy func-e left behind (Envoy Gateway was killed): kill it and let it exit before
+        // the directory goes, or it may write into it again.
+        const left = processesUnder(dir);
+        for (const pid of left) process.kill(pid, 'SIGKILL');
+        await waitFor(() => left.every((pid) => !existsSync(`/proc/${String(pid)}`)), {
+          timeoutMs: 10_000,
+          description: `the Envoy of ${name} to exit`,
+        }).catch(() => undefined);
         await removeTempDir(dir);
       },
     });

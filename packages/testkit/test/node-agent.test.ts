@@ -369,4 +369,18 @@ describe('startNodeAgent', () => {
     },
     podTimeoutMs + 10_000,
   );
+
+  it('stops every pod process, the controller manager and the Node on stop()', async () => {
+    const pids = [
+      ...Object.values(agent.pids(namespace, (await podsOf('cache'))[0]?.metadata.name ?? '')),
+      ...Object.values(agent.pids(namespace, 'rotating')),
+    ];
+    expect(pids).toHaveLength(2);
+    const controllerManager = agent.controllerManager?.pid ?? -1;
+    await agent.stop();
+    for (const pid of [...pids, controllerManager]) {
+      expect(() => process.kill(pid, 0)).toThrow(expect.objectContaining({ code: 'ESRCH' }));
+    }
+    expect((await kube.request(`/api/v1/nodes/${agent.nodeName}`)).status).toBe(404);
+  });
 });

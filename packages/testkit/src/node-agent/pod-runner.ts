@@ -74,6 +74,7 @@ export class PodRunner {
   #isVolumesReady = false;
   #isInitialized = false;
   #isStopping = false;
+  #isResyncing = false;
   #stopping: Promise<void> | undefined;
   #lastStatus = '';
   #statusWrite: Promise<void> = Promise.resolve();
@@ -130,10 +131,17 @@ export class PodRunner {
 
   /** Re-reads Secrets/ConfigMaps into the volumes and refreshes tokens (the kubelet's sync). */
   async resync(): Promise<void> {
-    if (!this.#isVolumesReady || this.#isStopping) {
+    if (!this.#isVolumesReady || this.#isStopping || this.#isResyncing) {
       return;
     }
-    await this.#volumes.sync(this.#isAutomounted()).catch(() => undefined);
+    this.#isResyncing = true;
+    try {
+      await this.#volumes.sync(this.#isAutomounted());
+    } catch {
+      // A Secret deleted or the API unreachable: keep what the volume has, as a kubelet does.
+    } finally {
+      this.#isResyncing = false;
+    }
   }
 
   /** Stops every container (SIGTERM, then SIGKILL after the grace period) and removes the files. */

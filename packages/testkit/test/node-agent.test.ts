@@ -370,6 +370,31 @@ describe('startNodeAgent', () => {
     podTimeoutMs + 10_000,
   );
 
+  it(
+    'runs one of our images as its app (aigw-ratelimit → apps/ratelimit/dist/bin.js), gRPC-probed',
+    async () => {
+      const port = await getFreePort();
+      await create(`/api/v1/namespaces/${namespace}/pods`, {
+        metadata: { name: 'ratelimit', labels: { app: 'ratelimit' } },
+        spec: {
+          containers: [
+            {
+              name: 'ratelimit',
+              image: 'ghcr.io/example/aigw-ratelimit:v0.1.0',
+              args: [`--address=127.0.0.1:${String(port)}`, '--log-level=$(LEVEL)'],
+              env: [{ name: 'LEVEL', value: 'info' }],
+              readinessProbe: { grpc: { port }, periodSeconds: 1 },
+            },
+          ],
+        },
+      });
+      const pod = await readyPod('ratelimit');
+      expect(pod.status?.containerStatuses?.[0]).toMatchObject({ ready: true, restartCount: 0 });
+      expect(agent.logs(namespace, 'ratelimit')).toMatch(/"level":30/);
+    },
+    podTimeoutMs + 10_000,
+  );
+
   it('stops every pod process, the controller manager and the Node on stop()', async () => {
     const pids = [
       ...Object.values(agent.pids(namespace, (await podsOf('cache'))[0]?.metadata.name ?? '')),

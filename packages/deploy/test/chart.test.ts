@@ -180,6 +180,7 @@ describe('helm template with the default values', () => {
       'Translation',
       'Cluster',
       'Route',
+      'Endpoints',
     ]);
     expect(eg.extensionApis.enableBackend).toBe(true);
   });

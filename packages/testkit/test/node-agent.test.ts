@@ -77,7 +77,7 @@ function whoami(res) {
 }
 http.createServer((req, res) => {
   if (req.url === '/healthz') return res.end('ok');
-  if (req.url === '/file') return res.end(fs.readFileSync('/etc/greeting/hello', 'utf8') + '|' + process.env.FROM_SECRET + '|' + process.env.POD_NAME);
+  if (req.url === '/file') return res.end(fs.readFileSync('/etc/greeting/hello', 'utf8') + '|' + process.env.FROM_SECRET + '|' + process.env.POD_NAME + '|' + ('VITEST' in process.env));
   if (req.url === '/whoami') return whoami(res);
   res.statusCode = 404; res.end();
 }).listen(Number(process.env.PORT), '127.0.0.1');
@@ -212,7 +212,7 @@ describe('startNodeAgent', () => {
       const pod = await readyPod('app');
       const base = `http://127.0.0.1:${String(port)}`;
       expect(await (await fetch(`${base}/file`)).text()).toBe(
-        `hällo|from-env|${pod.metadata.name}`,
+        `hällo|from-env|${pod.metadata.name}|false`, // nothing of the runner's env
       );
       const review = (await (await fetch(`${base}/whoami`)).json()) as {
         status: { userInfo: { username: string; extra?: Record<string, string[]> } };

@@ -167,7 +167,8 @@ class Agent implements NodeAgent {
   }
 
   #runnerOf(namespace: string, pod: string): PodRunner | undefined {
-    return [...this.#runners.values()].find((r) => r.key === `${namespace}/${pod}`);
+    // The newest first: a pod deleted and created again under its name has two runners a while.
+    return [...this.#runners.values()].reverse().find((r) => r.key === `${namespace}/${pod}`);
   }
 
   /** Coalesces wake-ups: one reconcile at a time, one more if woken meanwhile. */

@@ -1,6 +1,7 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 
+import { childEnv } from '../config.js';
 import { isTestkitError } from '../errors.js';
 import { spawnManaged, type ExitStatus, type ManagedProcess } from '../spawn-managed.js';
 import { which } from '../which.js';
@@ -295,12 +296,17 @@ export class PodRunner {
 
   async #spawn(run: ContainerRun, plan: LaunchPlan): Promise<ManagedProcess> {
     const env = which('env') ?? '/usr/bin/env';
-    const pairs = Object.entries(plan.env).map(([key, value]) => `${key}=${value}`);
+    // The child starts from the test runner's environment plus the container's; `env -u` then
+    // drops every variable the container does not define, so it sees only its own. Values travel
+    // in the environment, never on the command line (`ps` shows names only).
+    const unset = Object.keys(childEnv())
+      .filter((key) => !(key in plan.env))
+      .flatMap((key) => ['-u', key]);
     const graceSeconds = this.#pod.spec.terminationGracePeriodSeconds ?? 30;
-    // `env -i`: the container sees only its own environment, not the test runner's.
-    return spawnManaged(env, ['-i', ...pairs, ...plan.argv], {
+    return spawnManaged(env, [...unset, '--', ...plan.argv], {
       name: `${this.key}/${run.spec.name}`,
       cwd: plan.cwd,
+      env: plan.env,
       stopGraceMs: graceSeconds * 1000,
     });
   }

@@ -1,4 +1,5 @@
-import { writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { request } from 'node:https';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { credentials } from '@grpc/grpc-js';
@@ -9,6 +10,7 @@ import {
   spawnManaged,
   tempDir,
   useHarness,
+  writeKubeCredentials,
   type ManagedProcess,
 } from '@aigw/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -65,6 +67,24 @@ async function httpReady(port: number): Promise<boolean> {
   return live?.status === 200 && ready?.status === 200;
 }
 
+/** GET over HTTPS trusting only `ca`: the status code. */
+function httpsStatus(url: string, ca: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { ca, method: 'GET' }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+async function httpsReady(port: number, ca: string): Promise<boolean> {
+  const base = `https://127.0.0.1:${String(port)}`;
+  const codes = await Promise.all(['/healthz', '/readyz'].map((p) => httpsStatus(base + p, ca)));
+  return codes.every((code) => code === 200);
+}
+
 interface AppCase {
   readonly app: string;
   readonly badArgs: readonly string[];
@@ -113,7 +133,18 @@ const cases: readonly AppCase[] = [
     },
   },
   grpcApp('ratelimit'),
-  grpcApp('extension-server'),
+  {
+    // Without route files it reads AIGatewayRoutes from the API server.
+    ...grpcApp('extension-server'),
+    start: async () => {
+      const kube = await harness.kube();
+      const port = await getFreePort();
+      return {
+        args: ['--address', `127.0.0.1:${String(port)}`, '--kubeconfig', kube.kubeconfigPath],
+        probe: () => grpcServing(`127.0.0.1:${String(port)}`),
+      };
+    },
+  },
   {
     // The controller watches a real API server: it is ready once its informers synced.
     ...httpApp('controller', '--health-port'),
@@ -133,7 +164,34 @@ const cases: readonly AppCase[] = [
       };
     },
   },
-  httpApp('webhook', '--port'),
+  {
+    // HTTPS with a certificate from files, reading routes from the API server.
+    ...httpApp('webhook', '--port'),
+    start: async () => {
+      const kube = await harness.kube();
+      const dir = tempDir('webhook-bin');
+      const certDir = join(dir, 'tls');
+      mkdirSync(certDir);
+      mkdirSync(join(dir, 'issued'));
+      const issued = await writeKubeCredentials(join(dir, 'issued'));
+      copyFileSync(issued.certFile, join(certDir, 'tls.crt'));
+      copyFileSync(issued.keyFile, join(certDir, 'tls.key'));
+      const port = await getFreePort();
+      return {
+        args: [
+          '--port',
+          String(port),
+          '--host',
+          '127.0.0.1',
+          '--cert-dir',
+          certDir,
+          '--kubeconfig',
+          kube.kubeconfigPath,
+        ],
+        probe: () => httpsReady(port, issued.caPem),
+      };
+    },
+  },
 ];
 
 describe.each(cases)('apps/$app as a process', ({ app, badArgs, badMessage, start }) => {

@@ -120,7 +120,7 @@ describe('startNodeAgent', () => {
       });
     } catch (err) {
       const pods = await podsOf(app);
-      const logs = pods.map((pod) => agent.logs(namespace, pod.metadata.name)).join('\n');
+      const logs = pods.map((pod) => agent.podLogs(namespace, pod.metadata.name)).join('\n');
       throw new Error(`${String(err)}\npods: ${JSON.stringify(pods, null, 1)}\nlogs: ${logs}`, {
         cause: err,
       });
@@ -390,7 +390,7 @@ describe('startNodeAgent', () => {
       });
       const pod = await readyPod('ratelimit');
       expect(pod.status?.containerStatuses?.[0]).toMatchObject({ ready: true, restartCount: 0 });
-      expect(agent.logs(namespace, 'ratelimit')).toMatch(/"level":30/);
+      expect(agent.podLogs(namespace, 'ratelimit')).toMatch(/"level":30/);
     },
     podTimeoutMs + 10_000,
   );

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 
 import type { KubeTarget } from '../kube-request.js';
+import { register, unregister, type ManagedResource } from '../registry.js';
 import type { ManagedProcess } from '../spawn-managed.js';
 import { removeTempDir, tempDir } from '../temp-dir.js';
 import { startControllerManager } from './controller-manager.js';
@@ -38,7 +39,7 @@ export interface NodeAgent {
   /** The kube-controller-manager process, when started. */
   readonly controllerManager: ManagedProcess | undefined;
   /** A container's output (default: the pod's first container), including earlier restarts. */
-  logs(namespace: string, pod: string, container?: string): string;
+  podLogs(namespace: string, pod: string, container?: string): string;
   /** Pids of a pod's running containers by container name (`{}` when the pod does not run here). */
   pids(namespace: string, pod: string): Record<string, number>;
   /** Stops every pod's processes, the controller manager, and deletes the Node; idempotent. */
@@ -107,7 +108,8 @@ interface AgentConfig {
   readonly resyncMs: number;
 }
 
-class Agent implements NodeAgent {
+class Agent implements NodeAgent, ManagedResource {
+  readonly name: string;
   readonly nodeName: string;
   readonly controllerManager: ManagedProcess | undefined;
   readonly #config: AgentConfig;
@@ -122,10 +124,13 @@ class Agent implements NodeAgent {
   constructor(config: AgentConfig) {
     this.#config = config;
     this.nodeName = config.nodeName;
+    this.name = `node-agent ${config.nodeName}`;
     this.controllerManager = config.controllerManager;
   }
 
+  /** Registered so `stopAll()` stops the agent with the processes: otherwise it would restart them. */
   start(): void {
+    register(this);
     void this.#config.client.watch(
       '/api/v1/pods',
       () => {
@@ -141,7 +146,7 @@ class Agent implements NodeAgent {
     }, this.#config.resyncMs);
   }
 
-  logs(namespace: string, pod: string, container?: string): string {
+  podLogs(namespace: string, pod: string, container?: string): string {
     return this.#runnerOf(namespace, pod)?.logs(container) ?? '';
   }
 
@@ -154,9 +159,20 @@ class Agent implements NodeAgent {
     return this.#stopping;
   }
 
+  /** Pods this agent runs, one line each (for failure dumps; containers have their own logs). */
+  logs(): string {
+    return [...this.#runners.values()].map((runner) => `${runner.key} ${runner.dir}`).join('\n');
+  }
+
+  killSync(): void {
+    this.#abort.abort();
+    clearInterval(this.#timer);
+  }
+
   async #stop(): Promise<void> {
     this.#abort.abort();
     clearInterval(this.#timer);
+    unregister(this);
     await Promise.all([...this.#runners.values()].map((runner) => runner.stop()));
     this.#runners.clear();
     await this.controllerManager?.stop();

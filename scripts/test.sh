@@ -94,11 +94,14 @@ for i in "${!names[@]}"; do
   printf '%-26s %-7s %4ss\n' "${names[$i]}" "$status" "${durations[$i]}"
 done
 node -e '
-const fs = require("fs"); let p = 0, f = 0, s = 0;
+const fs = require("fs"); let p = 0, f = 0, s = 0; const failures = [];
 for (const n of ["unit", "integration", "e2e", "bench"]) {
   try { const r = JSON.parse(fs.readFileSync(process.argv[1] + "/" + n + ".json", "utf8"));
-        p += r.numPassedTests; f += r.numFailedTests; s += r.numPendingTests + (r.numTodoTests ?? 0); } catch { f += 0; }
+        p += r.numPassedTests; f += r.numFailedTests; s += r.numPendingTests + (r.numTodoTests ?? 0);
+        for (const file of r.testResults ?? []) for (const a of file.assertionResults ?? [])
+          if (a.status === "failed") failures.push(`${n}: ${file.name} :: ${a.fullName}`); } catch { f += 0; }
 }
 console.log(`tests: ${p} passed, ${f} failed, ${s} skipped`);
+for (const line of failures) console.log(`failed: ${line}`);
 ' "$REPORTS"
 exit $failed

@@ -66,6 +66,11 @@ export {
   type StartEnvoyGatewayOptions,
 } from './start-envoy-gateway.js';
 export {
+  startEnvoyGatewayOnKube,
+  type EnvoyGatewayOnKube,
+  type StartEnvoyGatewayOnKubeOptions,
+} from './start-envoy-gateway-kube.js';
+export {
   startFakeUpstream,
   type FakeUpstream,
   type FakeUpstreamOptions,

@@ -18,9 +18,9 @@ import { isExecutableFile, which } from './which.js';
 const run = promisify(execFile);
 
 /** Envoy Gateway's xDS server port (not configurable). */
-const xdsPort = 18000;
+export const xdsPort = 18000;
 
-function accepts(port: number): Promise<boolean> {
+export function accepts(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect({ host: '127.0.0.1', port }, () => {
       socket.destroy();
@@ -98,6 +98,31 @@ export function findEnvoyGateway(): string {
   return found;
 }
 
+/**
+ * The `extensionManager` of an EnvoyGateway config calling our extension server with every
+ * resource, on the hooks it implements (shared by the File/Host and Kubernetes set-ups).
+ */
+export function extensionManagerConfig(
+  server: { readonly host: string; readonly port: number },
+  extra: Readonly<Record<string, unknown>> = {},
+): object {
+  return {
+    hooks: {
+      xdsTranslator: {
+        translation: {
+          listener: { includeAll: true },
+          route: { includeAll: true },
+          cluster: { includeAll: true },
+          secret: { includeAll: true },
+        },
+        post: ['Translation', 'Cluster', 'Route', 'Endpoints'],
+      },
+    },
+    service: { fqdn: { hostname: server.host, port: server.port } },
+    ...extra,
+  };
+}
+
 /** The EnvoyGateway config: File resources, Host infrastructure in `dir`, our extension server. */
 function gatewayConfig(options: StartEnvoyGatewayOptions, dir: string): object {
   const home = (name: string): string => join(dir, name);
@@ -122,23 +147,7 @@ function gatewayConfig(options: StartEnvoyGatewayOptions, dir: string): object {
       },
     },
     extensionApis: { enableBackend: true },
-    extensionManager: {
-      hooks: {
-        xdsTranslator: {
-          translation: {
-            listener: { includeAll: true },
-            route: { includeAll: true },
-            cluster: { includeAll: true },
-            secret: { includeAll: true },
-          },
-          post: ['Translation', 'Cluster', 'Route', 'Endpoints'],
-        },
-      },
-      service: {
-        fqdn: { hostname: options.extensionServer.host, port: options.extensionServer.port },
-      },
-      ...options.extensionManager,
-    },
+    extensionManager: extensionManagerConfig(options.extensionServer, options.extensionManager),
   };
 }
 

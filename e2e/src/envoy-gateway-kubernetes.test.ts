@@ -1,0 +1,266 @@
+import { execFile } from 'node:child_process';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import {
+  Server,
+  ServerCredentials,
+  credentials,
+  type ServerUnaryCall,
+  type ServiceError,
+  type sendUnaryData,
+} from '@grpc/grpc-js';
+import { egExtension } from '@aigw/proto';
+import {
+  applyCrds,
+  getFreePort,
+  kubeRequest,
+  spawnManaged,
+  startEnvoyGatewayOnKube,
+  tempDir,
+  thirdPartyCrdFiles,
+  useHarness,
+  waitFor,
+  type ManagedProcess,
+} from '@aigw/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { root, startGrpcApp } from './support/eg-stack.js';
+
+/**
+ * Envoy Gateway with its **Kubernetes provider** against the test API server (issue 4/10): our
+ * controller turns an AIGatewayRoute into HTTPRoutes there, Envoy Gateway translates them and
+ * calls our extension server (through a recording gRPC proxy, so the test sees each request and
+ * answer), and creates the Envoy Deployment of the Gateway, next to which the controller then
+ * writes the extproc config. No kubelet runs that Deployment here (5/10's node agent will).
+ */
+const run = promisify(execFile);
+const harness = useHarness();
+const namespace = 'envoy-gateway-system';
+
+interface Recorded {
+  readonly method: string;
+  readonly request: unknown;
+  readonly response: unknown;
+}
+
+/** A gRPC server that forwards every EnvoyGatewayExtension call to `target` and records it. */
+async function startRecordingProxy(target: string): Promise<{
+  readonly port: number;
+  readonly calls: Recorded[];
+  stop(): Promise<void>;
+}> {
+  const client = new egExtension.EnvoyGatewayExtensionClient(target, credentials.createInsecure());
+  const calls: Recorded[] = [];
+  const server = new Server();
+  const implementation: Record<string, unknown> = {};
+  for (const method of Object.keys(egExtension.EnvoyGatewayExtensionService)) {
+    implementation[method] = (
+      call: ServerUnaryCall<unknown, unknown>,
+      callback: sendUnaryData<unknown>,
+    ): void => {
+      type Unary = (
+        request: unknown,
+        done: (err: ServiceError | null, response: unknown) => void,
+      ) => void;
+      const forward = (client as unknown as Record<string, Unary | undefined>)[method];
+      forward?.call(client, call.request, (err, response) => {
+        calls.push({ method, request: call.request, response: err ? err.details : response });
+        callback(err, response);
+      });
+    };
+  }
+  server.addService(
+    egExtension.EnvoyGatewayExtensionService,
+    implementation as unknown as egExtension.EnvoyGatewayExtensionServer,
+  );
+  const port = await new Promise<number>((resolve, reject) => {
+    server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (err, bound) => {
+      if (err) reject(err);
+      else resolve(bound);
+    });
+  });
+  return {
+    port,
+    calls,
+    stop: () =>
+      new Promise((resolve) => {
+        client.close();
+        server.tryShutdown(() => {
+          resolve();
+        });
+      }),
+  };
+}
+
+function kubectlBin(): string {
+  const fromEnv = process.env.KUBECTL_BIN;
+  if (fromEnv) return fromEnv;
+  const cached = join(root, '.tools', 'bin', 'kubectl');
+  if (existsSync(cached)) return cached;
+  throw new Error('kubectl not found: set KUBECTL_BIN or run `bash scripts/bootstrap.sh --test`');
+}
+
+const route = 'chat';
+const objects = `
+apiVersion: gateway.networking.k8s.io/v1
+kind: GatewayClass
+metadata: {name: eg}
+spec: {controllerName: gateway.envoyproxy.io/gatewayclass-controller}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: gw, namespace: default}
+spec:
+  gatewayClassName: eg
+  listeners: [{name: http, protocol: HTTP, port: 8080}]
+---
+apiVersion: aigateway.envoyproxy.io/v1beta1
+kind: AIGatewayRoute
+metadata: {name: ${route}, namespace: default}
+spec:
+  parentRefs: [{name: gw}]
+  rules:
+    - matches: [{headers: [{name: x-ai-eg-model, value: gpt-4o-mini}]}]
+      backendRefs: [{name: openai}]
+---
+apiVersion: aigateway.envoyproxy.io/v1beta1
+kind: AIServiceBackend
+metadata: {name: openai, namespace: default}
+spec:
+  schema: {name: OpenAI}
+  backendRef: {name: openai, kind: Backend, group: gateway.envoyproxy.io}
+---
+apiVersion: gateway.envoyproxy.io/v1alpha1
+kind: Backend
+metadata: {name: openai, namespace: default}
+spec:
+  endpoints: [{fqdn: {hostname: api.openai.example, port: 443}}]
+---
+apiVersion: aigateway.envoyproxy.io/v1beta1
+kind: BackendSecurityPolicy
+metadata: {name: openai-apikey, namespace: default}
+spec:
+  targetRefs: [{group: aigateway.envoyproxy.io, kind: AIServiceBackend, name: openai}]
+  type: APIKey
+  apiKey: {secretRef: {name: openai-apikey}}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: openai-apikey, namespace: default}
+type: Opaque
+stringData: {apiKey: sk-test}
+`;
+
+interface Cluster {
+  readonly name: string;
+  readonly typedExtensionProtocolOptions?: Record<string, unknown>;
+}
+
+function clustersOf(message: unknown): readonly Cluster[] {
+  return (message as { clusters?: Cluster[] } | undefined)?.clusters ?? [];
+}
+
+describe('Envoy Gateway with its Kubernetes provider, our controller and extension server', () => {
+  let stop: (() => Promise<void>)[] = [];
+  let proxy: Awaited<ReturnType<typeof startRecordingProxy>>;
+  let kubeconfig: string;
+  let kube: Awaited<ReturnType<typeof harness.kube>>;
+
+  beforeAll(async () => {
+    kube = await harness.kube();
+    kubeconfig = kube.kubeconfigPath;
+    const ours = readdirSync(join(root, 'deploy', 'crds')).map((f) =>
+      join(root, 'deploy', 'crds', f),
+    );
+    await applyCrds(kube, [...ours, ...thirdPartyCrdFiles()], { timeoutMs: 300_000 });
+
+    const extPort = await getFreePort();
+    const extension = await startGrpcApp({
+      app: 'extension-server',
+      name: 'extension-server',
+      healthTarget: `127.0.0.1:${String(extPort)}`,
+      args: ['--address', `127.0.0.1:${String(extPort)}`, '--kubeconfig', kubeconfig],
+    });
+    stop.push(() => extension.stop());
+    proxy = await startRecordingProxy(`127.0.0.1:${String(extPort)}`);
+    stop.push(() => proxy.stop());
+
+    const eg = await startEnvoyGatewayOnKube({
+      kube,
+      extensionServer: { host: '127.0.0.1', port: proxy.port },
+      namespace,
+    });
+    stop.push(() => eg.stop());
+
+    const controller: ManagedProcess = await spawnManaged(
+      process.execPath,
+      [
+        join(root, 'apps', 'controller', 'dist', 'bin.js'),
+        `--kubeconfig=${kubeconfig}`,
+        '--leader-elect=false',
+        '--health-port=0',
+        '--host=127.0.0.1',
+        `--envoy-gateway-namespace=${namespace}`,
+      ],
+      { name: 'controller', cwd: root },
+    );
+    stop.push(() => controller.stop());
+
+    const file = join(tempDir('eg-kube-objects'), 'objects.yaml');
+    writeFileSync(file, objects);
+    await run(kubectlBin(), ['--kubeconfig', kubeconfig, 'apply', '--server-side', '-f', file]);
+  }, 420_000);
+
+  afterAll(async () => {
+    for (const fn of stop.reverse()) await fn();
+    stop = [];
+  });
+
+  it('creates the Envoy Deployment of the Gateway, and the controller writes the extproc config next to it', async () => {
+    const selector = encodeURIComponent('gateway.envoyproxy.io/owning-gateway-name=gw');
+    await waitFor(
+      async () => {
+        const deployments = await kubeRequest(
+          kube,
+          `/apis/apps/v1/namespaces/${namespace}/deployments?labelSelector=${selector}`,
+        );
+        return (deployments.json() as { items: unknown[] }).items.length === 1 || undefined;
+      },
+      { timeoutMs: 60_000, description: 'the Envoy Deployment of Gateway default/gw' },
+    );
+    const secrets = await waitFor(
+      async () => {
+        const list = await kubeRequest(
+          kube,
+          `/api/v1/namespaces/${namespace}/secrets?labelSelector=${encodeURIComponent('aigateway.envoyproxy.io/gateway-name=gw')}`,
+        );
+        const items = (list.json() as { items: { metadata: { name: string } }[] }).items;
+        return items.length > 0 ? items : undefined;
+      },
+      { timeoutMs: 60_000, description: 'the config Secrets in the proxies namespace' },
+    );
+    expect(secrets.map((s) => s.metadata.name).some((n) => n.startsWith('gw-default-'))).toBe(true);
+  });
+
+  it("calls the extension server with the controller's HTTPRoute and serves what it edited", async () => {
+    const aiCluster = `httproute/default/${route}/rule/0`;
+    const call = await waitFor(
+      () =>
+        proxy.calls.find(
+          (c) =>
+            c.method === 'postTranslateModify' &&
+            clustersOf(c.request).some((cluster) => cluster.name === aiCluster),
+        ),
+      { timeoutMs: 90_000, description: `a PostTranslateModify carrying ${aiCluster}` },
+    );
+    const before = clustersOf(call.request).find((c) => c.name === aiCluster);
+    const after = clustersOf(call.response).find((c) => c.name === aiCluster);
+    // Our edits: the extproc's UDS cluster added, the upstream-level filters on the AI cluster.
+    expect(clustersOf(call.request).some((c) => c.name === 'ai-gateway-extproc-uds')).toBe(false);
+    expect(clustersOf(call.response).some((c) => c.name === 'ai-gateway-extproc-uds')).toBe(true);
+    const httpOptions = 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
+    expect(before?.typedExtensionProtocolOptions?.[httpOptions]).toBeUndefined();
+    expect(after?.typedExtensionProtocolOptions?.[httpOptions]).toBeDefined();
+  });
+});

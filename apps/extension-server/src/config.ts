@@ -42,8 +42,9 @@ export const ConfigSchema = z.strictObject({
   /** The extproc's Unix socket, as the gateway's Envoy sees it. */
   udsPath: z.string().min(1).default(defaultUdsPath),
   /**
-   * Standalone mode: `host:port` of the rate-limit service (apps/ratelimit) that enforces the
-   * files' token budgets; without it, budgets are not enforced.
+   * `host:port` of the rate-limit service (apps/ratelimit) that enforces the token budgets
+   * (BackendTrafficPolicies, QuotaPolicies) of the files or, in API-server mode, of the cluster;
+   * without it, budgets are not enforced.
    */
   ratelimitAddress: hostPort.optional(),
 });

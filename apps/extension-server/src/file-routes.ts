@@ -4,15 +4,10 @@ import { join } from 'node:path';
 import { aiGatewayRouteSchema, type AIGatewayRoute } from '@aigw/api';
 import { parseAllDocuments } from 'yaml';
 
-import type { RouteRateLimit } from '@aigw/gateway-config';
+import type { SourceFile } from '@aigw/gateway-config';
 
 import { HookError } from './errors.js';
-import { MapRouteStore } from './route-store.js';
-import {
-  rateLimitsFromFiles,
-  type RateLimitService,
-  type RateLimitSource,
-} from './xds/rate-limits.js';
+import { MapRouteStore, type BudgetInput } from './route-store.js';
 
 const v1beta1 = 'aigateway.envoyproxy.io/v1beta1';
 
@@ -65,24 +60,16 @@ export function routesOfFile(file: string, text: string): AIGatewayRoute[] {
  * Standalone mode: AIGatewayRoutes from YAML files (or directories of them). `refresh()` re-reads
  * them when a file's size or mtime changed; the hooks call it first, so a route edited next to the
  * HTTPRoutes Envoy Gateway's file provider watches is seen by the translation that edit triggers.
+ * The files as read are the token budgets' input ({@link budgetInput}).
  */
 export class FileRouteStore extends MapRouteStore {
   readonly #paths: readonly string[];
-  readonly #rateLimit: { readonly service: RateLimitService; readonly udsPath: string } | undefined;
-  #limits = new Map<string, readonly RouteRateLimit[]>();
+  #sources: readonly SourceFile[] = [];
   #stamp = '';
 
-  /**
-   * With `rateLimit`, the files' token budgets (BackendTrafficPolicies, QuotaPolicies) become
-   * rate limits on the routes, charged to that rate-limit service ({@link rateLimitSource}).
-   */
-  constructor(
-    paths: readonly string[],
-    rateLimit?: { readonly service: RateLimitService; readonly udsPath: string },
-  ) {
+  constructor(paths: readonly string[]) {
     super();
     this.#paths = paths;
-    this.#rateLimit = rateLimit;
   }
 
   refresh(): void {
@@ -96,35 +83,13 @@ export class FileRouteStore extends MapRouteStore {
     if (stamp === this.#stamp) return;
     const sources = files.map((path) => ({ path, text: readFileSync(path, 'utf8') }));
     const routes = sources.flatMap((f) => routesOfFile(f.path, f.text));
-    this.#limits = this.#rateLimit
-      ? this.#readLimits(sources, this.#rateLimit)
-      : new Map<string, readonly RouteRateLimit[]>();
+    this.#sources = sources;
     this.replace(routes);
     this.#stamp = stamp;
   }
 
-  /** The rate limits of the files, when the store was given a rate-limit service. */
-  rateLimitSource(): RateLimitSource | undefined {
-    const config = this.#rateLimit;
-    if (config === undefined) return undefined;
-    return { service: config.service, limitsOf: (ruleId) => this.#limits.get(ruleId) };
-  }
-
-  #readLimits(
-    sources: readonly { path: string; text: string }[],
-    rateLimit: { readonly service: RateLimitService; readonly udsPath: string },
-  ): Map<string, readonly RouteRateLimit[]> {
-    try {
-      return rateLimitsFromFiles(sources, rateLimit);
-    } catch (err) {
-      const detail = err instanceof Error ? err.message : String(err);
-      throw new HookError(
-        'routes_unavailable',
-        `rate limits of ${this.#paths.join(', ')}: ${detail}`,
-        {
-          cause: err,
-        },
-      );
-    }
+  /** The files as last read, every kind (BackendTrafficPolicies, QuotaPolicies, backends, …). */
+  override budgetInput(): BudgetInput {
+    return { version: this.version, files: this.#sources };
   }
 }

@@ -5,7 +5,7 @@ import { loadConfig } from './config.js';
 import { FileRouteStore } from './file-routes.js';
 import { KubeRouteStore } from './kube-routes.js';
 import { healthServiceName, registerExtensionService } from './server.js';
-import type { RateLimitSource } from './xds/rate-limits.js';
+import { budgetRateLimits } from './xds/rate-limits.js';
 
 /**
  * Starts the Envoy Gateway extension server: the `EnvoyGatewayExtension` hooks plus gRPC health,
@@ -19,22 +19,27 @@ export async function main(args: MainArgs): Promise<GrpcService> {
     format: config.logFormat,
   });
   let routes: FileRouteStore | KubeRouteStore;
-  let rateLimits: RateLimitSource | undefined;
+  const budgets = config.ratelimitAddress;
   if (config.routes.length > 0) {
-    const service = config.ratelimitAddress;
-    routes = new FileRouteStore(
-      config.routes,
-      service === undefined ? undefined : { service, udsPath: config.udsPath },
-    );
+    routes = new FileRouteStore(config.routes);
     routes.refresh();
-    rateLimits = routes.rateLimitSource();
     log.info({ files: config.routes, routes: routes.size }, 'AIGatewayRoutes read');
   } else {
     const kube = loadKubeConfig({ path: config.kubeconfig, env: args.env });
-    routes = new KubeRouteStore({ kube, log, namespace: config.watchNamespace });
+    routes = new KubeRouteStore({
+      kube,
+      log,
+      namespace: config.watchNamespace,
+      budgets: budgets !== undefined,
+    });
     // Hooks answer UNAVAILABLE until the first list: Envoy Gateway retries them.
     void routes.start();
   }
+  // Both modes: the same generation over the store's budget input.
+  const rateLimits =
+    budgets === undefined
+      ? undefined
+      : budgetRateLimits(routes, { service: budgets, udsPath: config.udsPath });
   const service = await startGrpcService({
     address: config.address,
     log,

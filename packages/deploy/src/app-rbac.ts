@@ -61,18 +61,14 @@ export function loadWebhookRbac(): Promise<WebhookRbacModule> {
   return loadAppModule<WebhookRbacModule>('apps/webhook/src/rbac.ts');
 }
 
-/**
- * The extension server's rules: list and watch AIGatewayRoutes (apps/extension-server/src/
- * kube-routes.ts; `get` completes the read set). It has no rbac.ts of its own yet: when it gets
- * one, read it here like the others.
- */
-export const extensionServerRules: readonly PolicyRule[] = [
-  {
-    apiGroups: ['aigateway.envoyproxy.io'],
-    resources: ['aigatewayroutes'],
-    verbs: ['get', 'list', 'watch'],
-  },
-];
+/** What apps/extension-server/src/rbac.ts exports that the chart renders. */
+export interface ExtensionServerRbacModule {
+  readonly extensionServerRules: (options?: { budgets?: boolean }) => readonly PolicyRule[];
+}
+
+export function loadExtensionServerRbac(): Promise<ExtensionServerRbacModule> {
+  return loadAppModule<ExtensionServerRbacModule>('apps/extension-server/src/rbac.ts');
+}
 
 /** Placeholders of files/rbac.yaml the chart's `aigw.rbac` helper replaces with its names. */
 export const placeholders = {
@@ -107,6 +103,7 @@ function rulesOf(
 export async function chartRbac(): Promise<ChartRbac> {
   const controller = await loadControllerRbac();
   const webhook = await loadWebhookRbac();
+  const extensionServer = await loadExtensionServerRbac();
   const sa = { namespace: 'ns', name: 'sa' };
   const controllerObjects = controller.controllerRbacObjects({
     serviceAccount: sa,
@@ -131,6 +128,7 @@ export async function chartRbac(): Promise<ChartRbac> {
       selfSignedClusterRules: rulesOf(selfSigned, 'ClusterRole'),
       selfSignedRoleRules: rulesOf(selfSigned, 'Role'),
     },
-    extensionServer: { rules: extensionServerRules },
+    // With budgets: the chart's grant covers `--ratelimit-address` too.
+    extensionServer: { rules: extensionServer.extensionServerRules({ budgets: true }) },
   };
 }

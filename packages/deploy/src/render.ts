@@ -42,7 +42,8 @@ export async function renderChartFiles(): Promise<FileMap> {
   files.set(
     'deploy/helm/aigw/files/rbac.yaml',
     header(
-      'apps/controller/src/rbac.ts, apps/webhook/src/rbac.ts and packages/deploy/src/app-rbac.ts',
+      'apps/controller/src/rbac.ts, apps/webhook/src/rbac.ts, apps/extension-server/src/rbac.ts ' +
+        'and packages/deploy/src/app-rbac.ts',
     ) + yaml(rbac),
   );
   const crdDir = repoPath('deploy/crds');

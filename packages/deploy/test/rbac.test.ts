@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 
 import {
-  extensionServerRules,
   loadControllerRbac,
+  loadExtensionServerRbac,
   loadWebhookRbac,
   type PolicyRule,
 } from '../src/app-rbac.js';
@@ -160,14 +160,15 @@ describe('RBAC of the chart', () => {
     },
   );
 
-  it('gives the extension server read access to AIGatewayRoutes only', async () => {
+  it('gives the extension server the read access of its rbac.ts (with token budgets)', async () => {
     const objects = await render();
+    const { extensionServerRules } = await loadExtensionServerRbac();
     expect(
       (
         objects.find(
           (o) => o.kind === 'ClusterRole' && o.metadata.name === 'aigw-extension-server',
         ) as Role
       ).rules,
-    ).toEqual(extensionServerRules);
+    ).toEqual(extensionServerRules({ budgets: true }));
   });
 });

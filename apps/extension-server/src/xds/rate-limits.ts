@@ -7,6 +7,8 @@ import {
 } from '@aigw/gateway-config';
 import { envoyConfig, envoyFilters } from '@aigw/proto';
 
+import { HookError } from '../errors.js';
+import type { RouteStore } from '../route-store.js';
 import { pack } from './any.js';
 import { filterNames } from './names.js';
 
@@ -56,6 +58,38 @@ export function rateLimitsFromFiles(
     }
   }
   return limits;
+}
+
+/** Options of {@link budgetRateLimits}. */
+export interface BudgetOptions {
+  readonly service: RateLimitService;
+  /** The extproc's socket (the generation needs one; it does not reach the rate limits). */
+  readonly udsPath: string;
+}
+
+/**
+ * The token budgets of a route store, in file and API-server mode alike: {@link
+ * rateLimitsFromFiles} over the store's {@link RouteStore.budgetInput}, run again only when its
+ * version changed. A generation that fails (an invalid policy, a reference that does not resolve)
+ * fails the hook that asked, naming the problem.
+ */
+export function budgetRateLimits(store: RouteStore, options: BudgetOptions): RateLimitSource {
+  let cached: { version: number; limits: Map<string, readonly RouteRateLimit[]> } | undefined;
+  const current = (): Map<string, readonly RouteRateLimit[]> => {
+    const input = store.budgetInput();
+    if (cached?.version === input.version) return cached.limits;
+    try {
+      cached = { version: input.version, limits: rateLimitsFromFiles(input.files, options) };
+    } catch (err) {
+      const detail = err instanceof Error ? err.message : String(err);
+      const sources = input.files.map((f) => f.path).join(', ');
+      throw new HookError('routes_unavailable', `token budgets of ${sources}: ${detail}`, {
+        cause: err,
+      });
+    }
+    return cached.limits;
+  };
+  return { service: options.service, limitsOf: (ruleId) => current().get(ruleId) };
 }
 
 function action(entry: RateLimitAction): envoyConfig.RateLimit_Action {

@@ -57,6 +57,7 @@ export type {
   RateLimitValue,
 } from './rate-limit.js';
 export { extProcFilter, upstreamHttpFilters } from './envoy/ext-proc.js';
+export { localReplyConfig, localReplyHeader } from './envoy/local-reply.js';
 export {
   defaultEndpointLayout,
   EndpointPrefixError,

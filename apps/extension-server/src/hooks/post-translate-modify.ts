@@ -16,6 +16,7 @@ import {
   upstreamExtProcFilter,
 } from '../xds/filters.js';
 import { routerExtProcPosition } from '../xds/filter-order.js';
+import { addLocalReplies } from '../xds/local-reply.js';
 import {
   perRouteRateLimits,
   rateLimitCluster,
@@ -367,7 +368,7 @@ function insertOnce(
 
 /**
  * Adds the (disabled) router-level ext_proc, and with rate limits the rate-limit filter right
- * after it, to one HCM filter when its routes include AI routes.
+ * after it and `aigw run`'s local reply config, to one HCM filter when its routes include AI routes.
  */
 function editHcm(filter: envoyConfig.Filter, edit: RoutesEdit, where: string): void {
   if (filter.name !== filterNames.hcm || filter.configType?.$case !== 'typedConfig') return;
@@ -378,6 +379,8 @@ function editHcm(filter: envoyConfig.Filter, edit: RoutesEdit, where: string): v
   if (edit.isLimited) {
     const afterExtProc = (names: readonly string[]): number => names.indexOf(extProcFilterName) + 1;
     changed = insertOnce(hcm.httpFilters, rateLimitFilter(), afterExtProc) || changed;
+    // A refused budget (429) and Envoy's other own replies as JSON errors, as in `aigw run`.
+    changed = addLocalReplies(hcm) || changed;
   }
   if (!changed) return;
   hcm.schemeHeaderTransformation ??= envoyConfig.SchemeHeaderTransformation.fromPartial({});

@@ -77,7 +77,8 @@ export type HTTPRoute = {
     readonly labels?: Readonly<Record<string, string>>;
     /** The route's annotations plus the generated ones. */
     readonly annotations: Readonly<Record<string, string>>;
-    readonly ownerReferences: readonly AIGatewayRouteOwnerReference[];
+    /** The AIGatewayRoute, when it has a uid (objects read from a cluster). */
+    readonly ownerReferences?: readonly AIGatewayRouteOwnerReference[];
   };
   readonly spec: {
     readonly parentRefs: readonly ParentReference[];
@@ -93,7 +94,8 @@ export type HTTPRouteFilter = {
   readonly metadata: {
     readonly name: string;
     readonly namespace: string;
-    readonly ownerReferences: readonly AIGatewayRouteOwnerReference[];
+    /** The AIGatewayRoute, when it has a uid (objects read from a cluster). */
+    readonly ownerReferences?: readonly AIGatewayRouteOwnerReference[];
   };
   readonly spec:
     | { readonly urlRewrite: { readonly hostname: { readonly type: 'Backend' } } }

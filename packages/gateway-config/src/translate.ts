@@ -41,15 +41,25 @@ const egGroup = 'gateway.envoyproxy.io';
 const hostRewriteName = (route: string): string => `ai-eg-host-rewrite-${route}`;
 const routeNotFoundName = (route: string): string => `ai-eg-route-not-found-response-${route}`;
 
-function ownerReference(route: Loaded<AnyAIGatewayRoute>): AIGatewayRouteOwnerReference {
-  return {
+/**
+ * `ownerReferences` naming the AIGatewayRoute as controller, when it has a uid (read from a
+ * cluster, as the controller's are); none otherwise (`aigw translate` of files): an owner
+ * reference without a uid is invalid, and Envoy Gateway's File provider refuses the object.
+ */
+function ownedBy(route: Loaded<AnyAIGatewayRoute>): {
+  ownerReferences?: readonly AIGatewayRouteOwnerReference[];
+} {
+  const uid = route.resource.metadata.uid;
+  if (uid === undefined || uid === '') return {};
+  const owner: AIGatewayRouteOwnerReference = {
     apiVersion: `${aiGroup}/v1beta1`,
     kind: 'AIGatewayRoute',
     name: route.name,
-    uid: route.resource.metadata.uid ?? '',
+    uid,
     controller: true,
     blockOwnerDeletion: true,
   };
+  return { ownerReferences: [owner] };
 }
 
 function extensionRef(name: string): HTTPRouteExtensionRefFilter {
@@ -157,7 +167,7 @@ function httpRoute(
         'gateway.envoyproxy.io/backend-ref-priority': priorities.join(','),
         'gateway.envoyproxy.io/ai-gateway-generated': 'true',
       }),
-      ownerReferences: [ownerReference(route)],
+      ...ownedBy(route),
     },
     spec: {
       parentRefs: spec?.parentRefs ?? [],
@@ -178,7 +188,7 @@ function routeFilters(route: Loaded<AnyAIGatewayRoute>): HTTPRouteFilter[] {
   const metadata = (name: string): HTTPRouteFilter['metadata'] => ({
     name,
     namespace: route.namespace,
-    ownerReferences: [ownerReference(route)],
+    ...ownedBy(route),
   });
   return [
     {

@@ -82,3 +82,37 @@ describe('translateToKubernetes goldens', () => {
     }
   });
 });
+
+describe('ownerReferences of the generated objects', () => {
+  const path = 'translate-basic.in.yaml';
+  const text = readFileSync(new URL(path, testdata), 'utf8');
+  const owned = (objects: readonly { kind: string; metadata: object }[]): unknown[] =>
+    objects
+      .filter((o) => o.kind === 'HTTPRoute' || o.kind === 'HTTPRouteFilter')
+      .map((o) => (o.metadata as { ownerReferences?: unknown }).ownerReferences);
+
+  it('are left out when the AIGatewayRoute has no uid (files: aigw translate)', () => {
+    const references = owned(translateToKubernetes(loadResources([{ path, text }])));
+    expect(references.length).toBeGreaterThan(0);
+    expect(references.every((r) => r === undefined)).toBe(true);
+  });
+
+  it('name the AIGatewayRoute as controller when it has a uid (read from a cluster)', () => {
+    const withUid = text.replace(
+      /(kind: AIGatewayRoute\nmetadata:\n)/,
+      '$1  uid: 0b5b7a9e-1f6c-4c55-9d3e-8a1b2c3d4e5f\n',
+    );
+    expect(withUid).not.toBe(text);
+    const references = owned(translateToKubernetes(loadResources([{ path, text: withUid }])));
+    expect(references.length).toBeGreaterThan(0);
+    for (const r of references) {
+      expect(r).toEqual([
+        expect.objectContaining({
+          kind: 'AIGatewayRoute',
+          uid: '0b5b7a9e-1f6c-4c55-9d3e-8a1b2c3d4e5f',
+          controller: true,
+        }),
+      ]);
+    }
+  });
+});

@@ -18,7 +18,7 @@ export default defineConfig({
         ssr,
         test: {
           name: 'unit',
-          include: ['{apps,packages}/*/src/**/*.test.ts'],
+          include: ['{apps,packages}/*/src/**/*.test.ts', 'bench/src/**/*.test.ts'],
           exclude: ['**/node_modules/**', '**/dist/**'],
         },
       },

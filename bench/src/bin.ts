@@ -12,7 +12,15 @@ import { machineInfo } from './machine.js';
 import { repoRoot } from './processes.js';
 import { profileMarkdown } from './profile-report.js';
 import { runProfile } from './profile-run.js';
-import { runDecisions, type DecisionsReport } from './ratelimit.js';
+import { peerBins, type PeerBins } from './peer-bins.js';
+import {
+  installPeers,
+  measurePeers,
+  peersMarkdown,
+  ratelimitVersion,
+  type PeersReport,
+} from './peers.js';
+import { limiterPeerMarkdown, runDecisions, type DecisionsReport } from './ratelimit.js';
 import {
   buildReport,
   errorTotal,
@@ -50,12 +58,17 @@ function build(options: BenchOptions): void {
 }
 
 /** The rate-limit rows: the ratelimit bench as a child process (throws if it fails). */
-async function rateLimitRows(stack: Stack, options: BenchOptions): Promise<DecisionsReport> {
+async function rateLimitRows(
+  stack: Stack,
+  options: BenchOptions,
+  bins: PeerBins | undefined,
+): Promise<DecisionsReport> {
   progress(`rate-limit bench (${String(options.rlsSeconds)} s per row, child process)`);
   return runDecisions({
     seconds: options.rlsSeconds,
     dir: stack.dir,
     redisRequests: options.mode === 'full' ? 100_000 : 5_000,
+    peerBin: bins?.ratelimit,
   });
 }
 
@@ -73,7 +86,10 @@ async function translatorRows(
   }
 }
 
-async function measureAll(options: BenchOptions): Promise<BenchReport> {
+async function measureAll(
+  options: BenchOptions,
+  bins: PeerBins | undefined,
+): Promise<{ report: BenchReport; peers: PeersReport | undefined }> {
   const date = new Date();
   const machine = machineInfo();
   progress(
@@ -88,10 +104,12 @@ async function measureAll(options: BenchOptions): Promise<BenchReport> {
   progress('warming up, then measuring (phases alternate direct / gateway)');
   const targets = await measure(stack, options, { rss: sampler, progress });
   sampler.stop();
-  const ratelimit = await rateLimitRows(stack, options);
+  const ratelimit = await rateLimitRows(stack, options, bins);
   const afterLoad = sumRss();
   await verify(stack, targets);
   const envoyStats = await gatewayEnvoyStats(stack);
+  // After the cross-checks: the peers phase sends more requests through the same provider.
+  const peers = bins ? await measurePeers(stack, options, { bins, progress }) : undefined;
   const maxC = Math.max(...options.concurrencies);
   const sumOf = (of: (role: string) => number): number =>
     Object.keys(pids()).reduce((sum, role) => sum + of(role), 0);
@@ -110,7 +128,7 @@ async function measureAll(options: BenchOptions): Promise<BenchReport> {
     profile = await runProfile(stack, { ...options, stamp: date.toISOString().slice(0, 10) });
   }
   const memory = ratelimit.rss.memory;
-  return buildReport({
+  const report = buildReport({
     date,
     machine,
     options,
@@ -126,15 +144,35 @@ async function measureAll(options: BenchOptions): Promise<BenchReport> {
     gatewayEnvoyStats: envoyStats,
     loadAverageEnd: loadavg(),
   });
+  return { report, peers };
 }
 
-function writeOutputs(report: BenchReport, texts: { results: string; profile?: string }): void {
+/** The peers section: gateways, then the limiter (markdown). */
+function peersSection(report: BenchReport, peers: PeersReport, bins: PeerBins): string {
+  const limiter = report.ratelimit?.peer;
+  return [
+    `Run ${report.date} with \`${report.command}\` at commit ${report.machine.commit}; load average ${report.machine.loadAverages.map((v) => v.toFixed(2)).join(' / ')} at start, ${report.loadAverageEnd.map((v) => v.toFixed(2)).join(' / ')} at the end.`,
+    peersMarkdown(peers),
+    limiter
+      ? limiterPeerMarkdown(limiter, {
+          seconds: report.options.rlsSeconds,
+          version: ratelimitVersion(bins.ratelimit),
+        })
+      : '',
+  ].join('\n\n');
+}
+
+function writeOutputs(
+  report: BenchReport,
+  texts: { results: string; profile: string | undefined; peers: string | undefined },
+): void {
   const { options } = report;
   const variant = options.latencyMs > 0 ? `-latency-${String(options.latencyMs)}ms` : '';
   const file = writeResultsJson(report, `suite-${report.date.slice(0, 10)}${variant}`);
   const blocks = [{ name: `suite-results${variant}`, body: texts.results }];
   if (texts.profile !== undefined)
     blocks.push({ name: `suite-profile${variant}`, body: texts.profile });
+  if (texts.peers !== undefined) blocks.push({ name: `suite-peers${variant}`, body: texts.peers });
   updateBenchmarksDoc(blocks);
   progress(`wrote ${file} and docs/benchmarks.md`);
 }
@@ -152,18 +190,41 @@ function exitCode(report: BenchReport): number {
   return errors > 0 ? 1 : 0;
 }
 
+/** Failed peer requests and checks, plus limiter decision mismatches. */
+function peerErrorTotal(report: BenchReport, peers: PeersReport | undefined): number {
+  if (!peers) return 0;
+  let total = report.ratelimit?.peer?.sequence.mismatches ?? 0;
+  for (const kinds of Object.values(peers.errors))
+    for (const count of Object.values(kinds)) total += count;
+  return total;
+}
+
+/** Prints the tables; writes docs/benchmarks.md and bench/results (`--write`) and `--out`. */
+function output(report: BenchReport, peers: { report: PeersReport; bins: PeerBins } | undefined) {
+  const { options } = report;
+  const results = resultsMarkdown(report);
+  const profile = report.profile ? profileMarkdown(report.profile) : undefined;
+  const peersText = peers ? peersSection(report, peers.report, peers.bins) : undefined;
+  process.stdout.write(`${results}\n\n${profile ?? ''}\n\n${peersText ?? ''}\n`);
+  if (options.shouldWrite) writeOutputs(report, { results, profile, peers: peersText });
+  if (options.out !== undefined)
+    writeFileSync(options.out, `${JSON.stringify({ ...report, peers: peers?.report }, null, 2)}\n`);
+}
+
 async function run(options: BenchOptions): Promise<number> {
   build(options);
   // Set before any child is spawned: children (and the threads they start) inherit it.
   if (options.nice !== 0) setPriority(options.nice);
   if (options.mode === 'soak') return runSoak(options, progress);
-  const report = await measureAll(options);
-  const results = resultsMarkdown(report);
-  const profile = report.profile ? profileMarkdown(report.profile) : undefined;
-  process.stdout.write(`${results}\n\n${profile ?? ''}\n`);
-  if (options.shouldWrite) writeOutputs(report, { results, ...(profile ? { profile } : {}) });
-  if (options.out !== undefined) writeFileSync(options.out, `${JSON.stringify(report, null, 2)}\n`);
-  return exitCode(report);
+  // The peers' paths: PORTKEY_GATEWAY_BIN, LITELLM_BIN, ENVOY_RATELIMIT_BIN, else .tools/peers.
+  const bins = options.peers ? peerBins(repoRoot, process.env) : undefined;
+  if (bins) installPeers(progress);
+  const { report, peers } = await measureAll(options, bins);
+  output(report, peers && bins ? { report: peers, bins } : undefined);
+  const peerErrors = peerErrorTotal(report, peers);
+  if (peerErrors > 0)
+    progress(`peers: ${String(peerErrors)} failed requests, checks or mismatches`);
+  return Math.max(exitCode(report), peerErrors > 0 ? 1 : 0);
 }
 
 async function main(argv: readonly string[]): Promise<number> {

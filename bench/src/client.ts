@@ -9,16 +9,27 @@ import { performance } from 'node:perf_hooks';
 /** Which Envoy a request goes to. */
 export type TargetName = 'direct' | 'gateway';
 
-/** One Envoy listener with its own connection pool (connections stay open across phases). */
+/** One Envoy listener (or a peer gateway) with its own connection pool across phases. */
 export interface Target {
-  readonly name: TargetName;
+  readonly name: string;
   readonly port: number;
   readonly agent: Agent;
+  /** Extra request headers (a peer's routing config). */
+  readonly headers?: Readonly<Record<string, string>> | undefined;
+  /**
+   * Strict checks (our gateway and Envoy direct): exact frame count and no usage-only frame.
+   * Peers are checked for a 200, content frames and `[DONE]` only: they re-frame the stream.
+   */
+  readonly isStrict?: boolean;
 }
 
 /** A target with a keep-alive pool of up to `maxSockets` connections. */
-export function createTarget(name: TargetName, port: number): Target {
-  return { name, port, agent: new Agent({ keepAlive: true, maxSockets: 64 }) };
+export function createTarget(
+  name: string,
+  port: number,
+  extra: Pick<Target, 'headers' | 'isStrict'> = {},
+): Target {
+  return { name, port, agent: new Agent({ keepAlive: true, maxSockets: 64 }), ...extra };
 }
 
 /** What one non-streamed request measured; `error` says why it does not count. */
@@ -52,6 +63,7 @@ function send(target: Target, body: Buffer): Promise<IncomingMessage> {
         'content-type': 'application/json',
         'content-length': String(body.byteLength),
         authorization: 'Bearer sk-client-key',
+        ...target.headers,
       },
     });
     req.once('response', resolve);
@@ -120,12 +132,13 @@ class FrameReader {
 
 function streamError(
   reader: FrameReader,
-  options: { status: number | undefined; frames: number },
+  options: { status: number | undefined; frames: number; isStrict: boolean },
 ): string | undefined {
   if (options.status !== 200) return `status ${String(options.status)}`;
-  if (reader.hasUsageFrame) return 'usage-only frame reached the client';
   if (!reader.isDone) return 'no [DONE]';
   if (reader.afterDone > 0) return 'frames after [DONE]';
+  if (!options.isStrict) return reader.stamps.length > 0 ? undefined : 'no content frame';
+  if (reader.hasUsageFrame) return 'usage-only frame reached the client';
   if (reader.stamps.length !== options.frames)
     return `${String(reader.stamps.length)} content frames, expected ${String(options.frames)}`;
   return undefined;
@@ -144,7 +157,8 @@ export async function postStream(
     res.setEncoding('utf8');
     for await (const text of res) reader.feed(text as string, performance.now());
     const totalMs = performance.now() - start;
-    const error = streamError(reader, { status: res.statusCode, frames });
+    const isStrict = target.isStrict ?? true;
+    const error = streamError(reader, { status: res.statusCode, frames, isStrict });
     const gapsMs = reader.stamps.slice(1).map((stamp, i) => stamp - (reader.stamps[i] ?? stamp));
     return { ttftMs: (reader.stamps[0] ?? start) - start, gapsMs, totalMs, error };
   } catch (err) {

@@ -45,6 +45,11 @@ export interface BenchOptions {
    * need root or CAP_SYS_NICE). 0 leaves it alone.
    */
   readonly nice: number;
+  /**
+   * Also run the peers (Portkey's gateway, LiteLLM's proxy; envoyproxy/ratelimit next to the
+   * limiter), installed at run time into .tools/peers by bench/scripts/install-peers.sh.
+   */
+  readonly peers: boolean;
   /** Write bench/results/*.json and docs/benchmarks.md. */
   readonly shouldWrite: boolean;
   /** Also write the JSON report here (any mode), e.g. to compare two variants. */
@@ -85,6 +90,10 @@ Shape:
                           spreads per Envoy worker: use with --envoy-concurrency n      (1)
   --envoy-concurrency <n> Envoy worker threads, both Envoys            (1)
   --no-profile            skip the node --cpu-prof run (smoke never profiles)
+  --peers                 also measure the peers in the same alternating run: Portkey's gateway
+                          (npm) and LiteLLM's proxy (PyPI) against the same fake provider, and
+                          envoyproxy/ratelimit (Go) next to our limiter on the same Redis;
+                          installs them first into .tools/peers (cached; needs the registries)
   --extproc <dist|source> run apps/extproc/dist, built first (default), or its sources via tsx
   --nice <n>              run this process and its children at nice n (negative needs root)  (0)
   --write / --no-write    write bench/results and docs/benchmarks.md (default: full and soak)
@@ -197,6 +206,7 @@ function parse(argv: readonly string[]) {
       smoke: { type: 'boolean', default: false },
       soak: { type: 'boolean', default: false },
       profile: { type: 'boolean', default: true },
+      peers: { type: 'boolean', default: false },
       write: { type: 'boolean' },
       nice: { type: 'string', default: '0' },
       concurrency: { type: 'string', default: '16,64' },
@@ -205,6 +215,11 @@ function parse(argv: readonly string[]) {
       help: { type: 'boolean', default: false },
     },
   });
+}
+
+/** `--write` / `--no-write` when given, else full and soak runs write. */
+function shouldWrite(flag: boolean | undefined, mode: BenchMode): boolean {
+  return typeof flag === 'boolean' ? flag : mode === 'full' || mode === 'soak';
 }
 
 /** Parses the command line (flags only; positional arguments are refused). */
@@ -217,6 +232,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
   const nice = Number(values.nice);
   if (!Number.isInteger(nice) || nice < -20 || nice > 19)
     throw new UsageError('--nice must be an integer from -20 to 19');
+  if (values.peers && mode === 'soak') throw new UsageError('--peers does not apply to --soak');
   const rest = argv.length > 0 ? ` ${argv.join(' ')}` : '';
   return {
     mode,
@@ -240,8 +256,8 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
     soakMinutes: get('minutes'),
     sampleS: get('sample-seconds'),
     nice,
-    shouldWrite:
-      typeof values.write === 'boolean' ? values.write : mode === 'full' || mode === 'soak',
+    peers: values.peers,
+    shouldWrite: shouldWrite(values.write, mode),
     out: values.out,
     command: `pnpm bench${rest}`,
   };

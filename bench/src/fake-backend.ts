@@ -3,7 +3,8 @@
  * the extproc: `POST /v1/chat/completions` answers after `--latency-ms` of think time (default
  * 0: at once) with a fixed JSON body, or streams `--frames` SSE chunks `--frame-gap-ms` apart
  * (the first after the think time); `GET /stats` reports counters the benchmark checks (how many
- * streams asked for usage: the gateway must inject it). Deterministic: the same request always
+ * streams asked for usage: the gateway must inject it; requests by bearer key: which gateway
+ * forwarded them). Deterministic: the same request always
  * gets the same bytes after the same pause.
  *
  * Usage: node --import tsx src/fake-backend.ts --port <port> [--frames 20] [--frame-gap-ms 1]
@@ -41,7 +42,20 @@ if (
 
 const framesPlain = streamFrames({ count: frameCount, includeUsage: false });
 const framesWithUsage = streamFrames({ count: frameCount, includeUsage: true });
-const stats = { json: 0, streams: 0, streamsWithUsage: 0, badRequests: 0 };
+const stats = {
+  json: 0,
+  streams: 0,
+  streamsWithUsage: 0,
+  badRequests: 0,
+  /** Requests by the bearer key they carried: proves which gateway forwarded them. */
+  byKey: {} as Record<string, number>,
+};
+
+/** The bearer key of a request (`authorization: Bearer <key>`), or `(none)`. */
+function keyOf(req: IncomingMessage): string {
+  const header = req.headers.authorization ?? '';
+  return header.startsWith('Bearer ') ? header.slice(7) : header === '' ? '(none)' : header;
+}
 
 interface ChatBody {
   readonly stream?: boolean;
@@ -75,6 +89,8 @@ async function chat(req: IncomingMessage, res: ServerResponse): Promise<void> {
     res.writeHead(400, { 'content-type': 'application/json' }).end('{"error":{"message":"bad"}}');
     return;
   }
+  const key = keyOf(req);
+  stats.byKey[key] = (stats.byKey[key] ?? 0) + 1;
   // Think time: a real provider's time to first byte. 0 skips the timer (no extra event-loop turn).
   if (latencyMs > 0) await delay(latencyMs);
   if (body.stream === true) {

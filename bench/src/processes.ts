@@ -23,6 +23,8 @@ export interface FakeStats {
   readonly streams: number;
   readonly streamsWithUsage: number;
   readonly badRequests: number;
+  /** Requests by the bearer key they carried (each gateway forwards with its own key). */
+  readonly byKey: Readonly<Record<string, number>>;
 }
 
 /** The fake backend child process. */

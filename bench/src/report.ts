@@ -122,7 +122,7 @@ function latencyRows(targets: Readonly<Record<TargetName, TargetFigures>>): Row[
     (role: string, phase: (t: TargetFigures) => LoopFigures | undefined): Of =>
     (t) => {
       const loop = phase(t);
-      return loop ? (cpuPerRequest(loop, t.lane.target.name)[role] ?? Number.NaN) : Number.NaN;
+      return loop ? (cpuPerRequest(loop, t.name)[role] ?? Number.NaN) : Number.NaN;
     };
   return [
     both(
@@ -167,7 +167,7 @@ function loopRows(targets: Readonly<Record<TargetName, TargetFigures>>, c: numbe
     (role: string): Of =>
     (t) => {
       const l = loop(t);
-      return l ? (cpuPerRequest(l, t.lane.target.name)[role] ?? Number.NaN) : Number.NaN;
+      return l ? (cpuPerRequest(l, t.name)[role] ?? Number.NaN) : Number.NaN;
     };
   return [
     both(

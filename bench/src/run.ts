@@ -41,6 +41,7 @@ export interface BodyFigures {
 
 /** Raw figures of one target. */
 export interface TargetFigures {
+  readonly name: TargetName;
   readonly lane: Lane;
   readonly port: number;
   /** Non-streamed, concurrency 1. */
@@ -167,7 +168,7 @@ async function slice(
   context: Context,
   shape: { connections: number; amount: number; into: LoopFigures },
 ): Promise<void> {
-  const meter = cpuMeter(cpuRoles(context.stack, target.lane.target.name));
+  const meter = cpuMeter(cpuRoles(context.stack, target.name));
   const result = await cannon({
     port: target.port,
     body: context.jsonBody,
@@ -226,6 +227,7 @@ async function targetFigures(
 ): Promise<TargetFigures> {
   const port = await stack.envoys[name].listenerPort('ingress');
   return {
+    name,
     lane: createLane(createTarget(name, port), benchWorkload(frames)),
     port,
     c1: newLoop(),

@@ -63,7 +63,7 @@ export async function gatewayEnvoyStats(stack: Stack): Promise<Record<string, nu
 }
 
 async function checkAccessLog(stack: Stack, target: TargetFigures): Promise<void> {
-  const name: TargetName = target.lane.target.name;
+  const name: TargetName = target.name;
   const expected = target.lane.sent.json + target.lane.sent.streams;
   const path = join(stack.dir, `access-${name}.log`);
   const lines = await waitFor(

@@ -14,9 +14,13 @@
  *   --redis-requests <n>    redis-benchmark requests per row (100000)
  *   --soak-minutes <m>      instead: load the memory-store service at c=16 for m minutes and append
  *                           one JSON line per --sample-seconds (60) to --json-out
+ *   --peer-bin <path>       also run envoyproxy/ratelimit (its service_cmd binary, built by
+ *                           bench/scripts/install-peers.sh) against the same Redis with the same
+ *                           config and this same gRPC client, alternating slices with ours at c=1,
+ *                           16 and 64; check both give the same OK/OVER_LIMIT sequence
  */
 import { execFile } from 'node:child_process';
-import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,7 +31,15 @@ import { RateLimiter } from '../src/limiter/rate-limiter.js';
 import { compileRules } from '../src/rules/compile-rules.js';
 import { parseRulesFile } from '../src/rules/load-rules.js';
 import { MemoryStore } from '../src/store/memory.js';
-import { findBinary, spawnManaged, startRedis, tempDir, stopAll } from '@aigw/testkit';
+import {
+  findBinary,
+  getFreePort,
+  spawnManaged,
+  startRedis,
+  tempDir,
+  stopAll,
+  type ManagedProcess,
+} from '@aigw/testkit';
 
 const { values: flags } = parseArgs({
   options: {
@@ -37,6 +49,7 @@ const { values: flags } = parseArgs({
     'redis-requests': { type: 'string', default: '100000' },
     'soak-minutes': { type: 'string' },
     'sample-seconds': { type: 'string', default: '60' },
+    'peer-bin': { type: 'string' },
   },
 });
 // A bench script is an entry point like bin.ts: it may read its own environment.
@@ -52,6 +65,8 @@ domain: bench
 descriptors:
   - key: user
     rate_limit: {unit: minute, requests_per_unit: 1000000000}
+  - key: tight
+    rate_limit: {unit: hour, requests_per_unit: 3}
 `;
 
 interface Cell {
@@ -77,6 +92,25 @@ interface DecisionsReport {
   readonly redisIncr: Readonly<Record<string, number>>;
   /** Limiter RSS per store. */
   readonly rss: Readonly<Record<string, RssFigures>>;
+  /** Ours against envoyproxy/ratelimit (`--peer-bin`), both on the same Redis. */
+  readonly peer?: PeerReport | undefined;
+}
+
+/** One concurrency of the limiter peer comparison. */
+interface PeerCell {
+  readonly concurrency: number;
+  readonly ours: { rate: number; p50: number; p99: number };
+  readonly theirs: { rate: number; p50: number; p99: number };
+}
+
+/** Ours (Redis store) against envoyproxy/ratelimit on the same Redis, alternating. */
+interface PeerReport {
+  readonly cells: readonly PeerCell[];
+  readonly rss: { readonly ours: RssFigures; readonly theirs: RssFigures };
+  /** OK/OVER_LIMIT sequences of 6 hits on a 3-per-hour descriptor, and how many differ. */
+  readonly sequence: { readonly ours: string[]; readonly theirs: string[]; mismatches: number };
+  /** Both services' settings that differ from the defaults (for the record). */
+  readonly settings: { readonly ours: string[]; readonly theirs: string[] };
 }
 
 function percentile(sorted: readonly number[], p: number): number {
@@ -103,6 +137,20 @@ function serviceCommand(): string[] {
   return ['--import', tsx, '--conditions=@aigw/source', join(appDir, 'src', 'bin.ts')];
 }
 
+async function untilServing(proc: ManagedProcess, target: string): Promise<void> {
+  const client = new health.HealthClient(target, credentials.createInsecure());
+  await proc.untilReady(
+    () =>
+      new Promise<boolean>((resolve) => {
+        client.check({ service: '' }, (err: ServiceError | null) => {
+          resolve(!err);
+        });
+      }),
+    { timeoutMs: 20_000, description: 'RLS health' },
+  );
+  client.close();
+}
+
 async function startRls(args: readonly string[]): Promise<Rls> {
   const dir = tempDir('rl-bench');
   writeFileSync(join(dir, 'bench.yaml'), config);
@@ -116,17 +164,46 @@ async function startRls(args: readonly string[]): Promise<Rls> {
     ],
     { name: 'ratelimit-bench' },
   );
-  const client = new health.HealthClient(target, credentials.createInsecure());
-  await proc.untilReady(
-    () =>
-      new Promise<boolean>((resolve) => {
-        client.check({ service: '' }, (err: ServiceError | null) => {
-          resolve(!err);
-        });
-      }),
-    { timeoutMs: 20_000, description: 'RLS health' },
-  );
-  client.close();
+  await untilServing(proc, target);
+  return { target, pid: proc.pid, stop: () => proc.stop() };
+}
+
+/**
+ * envoyproxy/ratelimit on a Unix socket (GRPC_UDS), the same YAML under its runtime directory,
+ * the same Redis over TCP; statsd off (nothing listens for it here), everything else its defaults
+ * (so its over-limit local cache is off: LOCAL_CACHE_SIZE_IN_BYTES=0).
+ */
+async function startPeerRls(bin: string, redisPort: number): Promise<Rls> {
+  const dir = tempDir('rl-peer');
+  mkdirSync(join(dir, 'runtime', 'ratelimit', 'config'), { recursive: true });
+  writeFileSync(join(dir, 'runtime', 'ratelimit', 'config', 'bench.yaml'), config);
+  const socket = join(dir, 'rls.sock');
+  const [port, grpcPort, debugPort] = [
+    await getFreePort(),
+    await getFreePort(),
+    await getFreePort(),
+  ];
+  const proc = await spawnManaged(bin, [], {
+    name: 'peer-envoy-ratelimit',
+    env: {
+      GRPC_UDS: socket,
+      GRPC_HOST: '127.0.0.1',
+      GRPC_PORT: String(grpcPort),
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      DEBUG_HOST: '127.0.0.1',
+      DEBUG_PORT: String(debugPort),
+      USE_STATSD: 'false',
+      LOG_LEVEL: 'warn',
+      RUNTIME_ROOT: join(dir, 'runtime'),
+      RUNTIME_SUBDIRECTORY: 'ratelimit',
+      RUNTIME_WATCH_ROOT: 'false',
+      REDIS_SOCKET_TYPE: 'tcp',
+      REDIS_URL: `127.0.0.1:${String(redisPort)}`,
+    },
+  });
+  const target = `unix:${socket}`;
+  await untilServing(proc, target);
   return { target, pid: proc.pid, stop: () => proc.stop() };
 }
 
@@ -220,6 +297,150 @@ async function measureStore(options: {
   }
 }
 
+const codeNames: Readonly<Record<number, string>> = { 0: 'UNKNOWN', 1: 'OK', 2: 'OVER_LIMIT' };
+
+/** Six hits on the 3-per-hour descriptor: the codes each gets (OK, OK, OK, OVER_LIMIT × 3). */
+async function sequenceOf(target: string, value: string): Promise<string[]> {
+  const client = new ratelimit.RateLimitServiceClient(target, credentials.createInsecure());
+  const codes: string[] = [];
+  try {
+    for (let i = 0; i < 6; i++)
+      codes.push(
+        await new Promise<string>((resolve, reject) => {
+          client.shouldRateLimit(
+            {
+              domain: 'bench',
+              hitsAddend: 0,
+              descriptors: [{ entries: [{ key: 'tight', value }], isNegativeHits: false }],
+            },
+            (err: ServiceError | null, res?: { overallCode: number }) => {
+              if (err) reject(err);
+              else resolve(codeNames[res?.overallCode ?? 0] ?? String(res?.overallCode));
+            },
+          );
+        }),
+      );
+  } finally {
+    client.close();
+  }
+  return codes;
+}
+
+interface Side {
+  readonly name: 'ours' | 'theirs';
+  readonly rls: Rls;
+  readonly rss: RssFigures;
+  client?: ratelimit.RateLimitServiceClient;
+  latencies: number[];
+  elapsedS: number;
+}
+
+type SideFigures = PeerCell['ours'];
+
+function sideFigures(side: Side): SideFigures {
+  side.latencies.sort((a, b) => a - b);
+  return {
+    rate: side.latencies.length / Math.max(1e-9, side.elapsedS),
+    p50: percentile(side.latencies, 0.5),
+    p99: percentile(side.latencies, 0.99),
+  };
+}
+
+/** One concurrency: a warm-up per side, then 4 slices per side in alternating order. */
+async function peerCell(sides: readonly Side[], concurrency: number): Promise<PeerCell> {
+  const rounds = 4;
+  for (const side of sides) {
+    side.client = new ratelimit.RateLimitServiceClient(
+      side.rls.target,
+      credentials.createInsecure(),
+    );
+    side.latencies = [];
+    side.elapsedS = 0;
+    await closedLoop(decider(side.client), {
+      concurrency,
+      durationS: Math.min(1, seconds / rounds),
+    });
+  }
+  for (let round = 0; round < rounds; round++) {
+    const order = round % 2 === 0 ? sides : [...sides].reverse();
+    for (const side of order) {
+      if (!side.client) continue;
+      const slice = await closedLoop(decider(side.client), {
+        concurrency,
+        durationS: seconds / rounds,
+      });
+      side.latencies.push(...slice.latencies);
+      side.elapsedS += slice.elapsedS;
+    }
+  }
+  for (const side of sides) side.client?.close();
+  const [ours, theirs] = sides.map(sideFigures);
+  const none = { rate: Number.NaN, p50: Number.NaN, p99: Number.NaN };
+  return { concurrency, ours: ours ?? none, theirs: theirs ?? none };
+}
+
+/** Ours (Redis store) and envoyproxy/ratelimit, same Redis, same client, alternating slices. */
+async function measurePeer(bin: string, redis: { url: string; port: number }): Promise<PeerReport> {
+  const oursArgs = ['--store', 'redis', '--redis-url', redis.url];
+  const side = (name: Side['name'], rls: Rls): Side => ({
+    name,
+    rls,
+    rss: { idle: rssMb(rls.pid), underLoad: 0, afterLoad: Number.NaN },
+    latencies: [],
+    elapsedS: 0,
+  });
+  const ours = side('ours', await startRls(oursArgs));
+  const theirs = side('theirs', await startPeerRls(bin, redis.port));
+  const sides = [ours, theirs];
+  const sampler = setInterval(() => {
+    for (const s of sides) s.rss.underLoad = Math.max(s.rss.underLoad, rssMb(s.rls.pid));
+  }, 100);
+  try {
+    const stamp = String(Date.now());
+    const oursCodes = await sequenceOf(ours.rls.target, `ours-${stamp}`);
+    const theirsCodes = await sequenceOf(theirs.rls.target, `theirs-${stamp}`);
+    const mismatches = oursCodes.filter((code, i) => code !== theirsCodes[i]).length;
+    const cells: PeerCell[] = [];
+    for (const concurrency of [1, 16, 64]) cells.push(await peerCell(sides, concurrency));
+    clearInterval(sampler);
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    for (const s of sides) s.rss.afterLoad = rssMb(s.rls.pid);
+    return {
+      cells,
+      rss: { ours: ours.rss, theirs: theirs.rss },
+      sequence: { ours: oursCodes, theirs: theirsCodes, mismatches },
+      settings: {
+        ours: ['--store redis'],
+        theirs: ['USE_STATSD=false', 'REDIS_SOCKET_TYPE=tcp', 'GRPC_UDS'],
+      },
+    };
+  } finally {
+    clearInterval(sampler);
+    for (const s of sides) await s.rls.stop();
+  }
+}
+
+function peerTable(peer: PeerReport): string {
+  const fmt = (n: number): string => n.toFixed(n < 10 ? 3 : 0);
+  const mb = (n: number): string => n.toFixed(1);
+  return [
+    `ours (Redis store) vs envoyproxy/ratelimit, same Redis, same client, ${String(seconds)} s per row each in 4 alternating slices; OK/OVER_LIMIT sequence mismatches: ${String(peer.sequence.mismatches)}`,
+    '',
+    '| concurrency | ours decisions/s | theirs decisions/s | ratio | ours p50 / p99 ms | theirs p50 / p99 ms | p99 ratio |',
+    '| --- | --- | --- | --- | --- | --- | --- |',
+    ...peer.cells.map(
+      (c) =>
+        `| ${String(c.concurrency)} | ${fmt(c.ours.rate)} | ${fmt(c.theirs.rate)} | ${(c.ours.rate / c.theirs.rate).toFixed(2)}× | ${fmt(c.ours.p50)} / ${fmt(c.ours.p99)} | ${fmt(c.theirs.p50)} / ${fmt(c.theirs.p99)} | ${(c.ours.p99 / c.theirs.p99).toFixed(2)}× |`,
+    ),
+    '',
+    '| RSS (MiB) | idle | under load (max) | after load (1 s) |',
+    '| --- | --- | --- | --- |',
+    `| ours | ${mb(peer.rss.ours.idle)} | ${mb(peer.rss.ours.underLoad)} | ${mb(peer.rss.ours.afterLoad)} |`,
+    `| envoyproxy/ratelimit | ${mb(peer.rss.theirs.idle)} | ${mb(peer.rss.theirs.underLoad)} | ${mb(peer.rss.theirs.afterLoad)} |`,
+    '',
+  ].join('\n');
+}
+
 /** The decision engine alone (no gRPC, no process boundary), memory store, one caller. */
 async function measureInProcess(): Promise<Cell> {
   const rules = compileRules([parseRulesFile('bench.yaml', config)]);
@@ -299,13 +520,17 @@ async function runTable(): Promise<void> {
         ...measured.cells.map((c) => ({ ...c, store: `RLS over gRPC, ${c.store} store` })),
       );
     }
+    const peerBin = flags['peer-bin'];
+    const peer = peerBin === undefined ? undefined : await measurePeer(peerBin, redis);
     const report: DecisionsReport = {
       seconds,
       cells,
       redisIncr: await redisIncrRates(redis.port),
       rss,
+      ...(peer ? { peer } : {}),
     };
     process.stdout.write(table(report));
+    if (peer) process.stdout.write(peerTable(peer));
     if (flags['json-out'] !== undefined)
       writeFileSync(flags['json-out'], `${JSON.stringify(report, null, 2)}\n`);
   } finally {

@@ -404,16 +404,22 @@ describe('extension server with a real Envoy Gateway (File provider, Host infras
     const refused = await waitFor(
       async () => {
         const response = await ask(user);
-        await response.text();
-        if (response.status === 429) return response;
+        const body = await response.text();
+        if (response.status === 429) return { response, body };
         expect(response.status).toBe(200);
         answered += 1;
         return undefined;
       },
       { timeoutMs: 30_000, intervalMs: 100, description: 'a 429 for a user over budget' },
     );
-    // TODO(#4): an OpenAI-shaped body needs the HCM local_reply_config `aigw run` sets.
-    expect(refused.status).toBe(429);
+    expect(refused.response.status).toBe(429);
+    // The HCM's local_reply_config (as `aigw run`'s): an OpenAI error, not Envoy's bare 429.
+    expect(refused.response.headers.get('content-type')).toBe('application/json');
+    expect(JSON.parse(refused.body)).toEqual({
+      error: { message: 'rate limit exceeded', type: 'rate_limit_error', param: null, code: null },
+    });
+    // The router-level extproc removes the marker of a mapped local reply.
+    expect(refused.response.headers.get('x-aigw-local-reply')).toBeNull();
     expect(answered).toBeGreaterThanOrEqual(Math.ceil(budgetTokens / (usage.input + usage.output)));
     // Another user still has a budget.
     expect((await ask(`${user}-other`)).status).toBe(200);

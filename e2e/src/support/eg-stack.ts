@@ -93,10 +93,7 @@ const envoyGatewayKinds = new Set([
  * server, not to Envoy Gateway's own rate limiting).
  */
 export const forEnvoyGateway = (objects: readonly KubeObject[]): KubeObject[] =>
-  objects
-    .filter((o) => envoyGatewayKinds.has(o.kind))
-    // The owner (the AIGatewayRoute) has no uid outside a cluster; the File provider refuses that.
-    .map((o) => ({ ...o, metadata: { ...o.metadata, ownerReferences: undefined } }));
+  objects.filter((o) => envoyGatewayKinds.has(o.kind));
 
 /** The extproc config `aigw translate` put in the legacy Secret (`<gateway>-<namespace>`). */
 export function filterConfigOf(objects: readonly KubeObject[]): string {

@@ -94,6 +94,42 @@ async function ensureNamespace(kube: KubeTarget, namespace: string): Promise<voi
   }
 }
 
+/**
+ * The Service `envoy-gateway` its chart creates: the Envoy proxies' bootstrap dials
+ * `envoy-gateway.<namespace>.svc.cluster.local:18000` (the test kit's node agent maps Service
+ * names to the machine in mount-namespaced pods, and this process listens on the same ports).
+ */
+async function ensureService(kube: KubeTarget, namespace: string): Promise<void> {
+  const port = (name: string, number: number): object => ({
+    name,
+    port: number,
+    targetPort: number,
+  });
+  const response = await kubeRequest(kube, `/api/v1/namespaces/${namespace}/services`, {
+    method: 'POST',
+    body: {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'envoy-gateway', namespace },
+      spec: {
+        selector: { 'control-plane': 'envoy-gateway' },
+        ports: [
+          port('grpc', xdsPort),
+          port('ratelimit', 18001),
+          port('wasm', 18002),
+          port('metrics', 19001),
+        ],
+      },
+    },
+  });
+  if (response.status !== 201 && response.status !== 409) {
+    throw new TestkitError(
+      'kube-error',
+      `creating service ${namespace}/envoy-gateway: ${response.body}`,
+    );
+  }
+}
+
 /** Writes `tls.crt`, `tls.key`, `ca.crt` of the Secret `envoy-gateway` that certgen created. */
 async function writeCerts(kube: KubeTarget, namespace: string, dir: string): Promise<void> {
   const path = `/api/v1/namespaces/${namespace}/secrets/envoy-gateway`;
@@ -117,7 +153,8 @@ async function writeCerts(kube: KubeTarget, namespace: string, dir: string): Pro
  * watches Gateways, HTTPRoutes, Backends… there, creates the Envoy Deployments and Services of
  * each Gateway (no kubelet runs them unless the test kit's node agent does), and calls the
  * extension server on every translation. First `envoy-gateway certgen` writes the TLS Secrets
- * into `namespace`, as its chart's certgen Job does; the server then runs in a private mount
+ * into `namespace`, as its chart's certgen Job does, and the chart's Service `envoy-gateway` is
+ * created (what the proxies' bootstrap dials); the server then runs in a private mount
  * namespace where `/certs` is that Secret (see {@link chrootScript}). Needs root (mount
  * namespaces and chroot), `unshare` and `chroot`. Its ports are fixed (xDS 18000, admin 19000,
  * metrics 19001, wasm 18002): one Envoy Gateway per machine at a time.
@@ -146,6 +183,7 @@ export async function startEnvoyGatewayOnKube(
     );
   }
   await ensureNamespace(options.kube, namespace);
+  await ensureService(options.kube, namespace);
   const env = { KUBECONFIG: options.kube.kubeconfigPath, ENVOY_GATEWAY_NAMESPACE: namespace };
   // No topology injector webhook exists on the test API server (its chart would install it).
   await run(binary, ['certgen', '--disable-topology-injector'], {

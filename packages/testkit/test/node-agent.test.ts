@@ -285,7 +285,13 @@ describe('startNodeAgent', () => {
               volumeMounts: [{ name: 'work', mountPath: '/work' }],
               readinessProbe: { httpGet: { port: mainPort, path: '/' }, periodSeconds: 1 },
             },
-            { name: 'crasher', image: 'node:24', command: ['node', '-e', 'process.exit(3)'] },
+            {
+              name: 'crasher',
+              image: 'node:24',
+              command: ['node', '-e', 'process.exit(3)'],
+              // Never ready, even in the moment it runs: the pod's Ready is then deterministic.
+              readinessProbe: { exec: { command: ['false'] }, periodSeconds: 1 },
+            },
           ],
           volumes: [{ name: 'work', emptyDir: {} }],
         },

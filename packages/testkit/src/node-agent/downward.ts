@@ -1,7 +1,10 @@
 import { TestkitError } from '../errors.js';
 import type { Container, Pod, ResourceFieldRef } from './types.js';
 
-/** Every pod gets this address: the agent's processes share the machine's network. */
+/**
+ * Every pod gets this address unless the agent is given another (`podIp`): the agent's processes
+ * share the machine's network, like `hostNetwork` pods.
+ */
 export const podIp = '127.0.0.1';
 
 /**
@@ -10,7 +13,7 @@ export const podIp = '127.0.0.1';
  *
  * @throws TestkitError `invalid-argument` for a field the kubelet would not expose either.
  */
-export function fieldValue(pod: Pod, fieldPath: string): string {
+export function fieldValue(pod: Pod, fieldPath: string, ip: string = podIp): string {
   const meta = pod.metadata;
   const keyed = /^metadata\.(labels|annotations)\['(.+)'\]$/.exec(fieldPath);
   if (keyed !== null) {
@@ -25,10 +28,10 @@ export function fieldValue(pod: Pod, fieldPath: string): string {
     'metadata.annotations': formatMap(meta.annotations),
     'spec.nodeName': pod.spec.nodeName,
     'spec.serviceAccountName': pod.spec.serviceAccountName ?? 'default',
-    'status.podIP': podIp,
-    'status.podIPs': podIp,
-    'status.hostIP': podIp,
-    'status.hostIPs': podIp,
+    'status.podIP': ip,
+    'status.podIPs': ip,
+    'status.hostIP': ip,
+    'status.hostIPs': ip,
   };
   if (!(fieldPath in simple)) {
     throw new TestkitError('invalid-argument', `downward API field ${fieldPath} is not supported`);

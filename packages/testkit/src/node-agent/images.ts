@@ -2,6 +2,7 @@ import { join } from 'node:path';
 
 import { findBinary } from '../find-binary.js';
 import { findRepoRoot } from '../find-repo-root.js';
+import { findEnvoyGateway } from '../start-envoy-gateway.js';
 
 /** What runs in place of an image: the program of its ENTRYPOINT and where to start it. */
 export interface ImageProgram {
@@ -36,7 +37,8 @@ export const appImages = [
 ] as const;
 
 /**
- * The built-in rules: `envoyproxy/envoy…` → the bootstrap's Envoy (`ENVOY_BIN`), `redis…` →
+ * The built-in rules: `envoyproxy/envoy…` → the bootstrap's Envoy (`ENVOY_BIN`),
+ * `envoyproxy/gateway` → Envoy Gateway (`ENVOY_GATEWAY_BIN`), `redis…` →
  * `redis-server` (`REDIS_SERVER_BIN`), our images `aigw-<app>` (and `aigw`, the CLI) → `node
  * apps/<app>/dist/bin.js` (build the app first), `node…` → this Node.
  */
@@ -52,6 +54,14 @@ export function defaultImageRules(): readonly ImageRule[] {
           defaultArgs: ['-c', '/etc/envoy/envoy.yaml'],
           programs: { envoy },
         };
+      },
+    },
+    {
+      // Envoy Gateway's image: its proxy pods run `envoy-gateway envoy shutdown-manager` from it.
+      match: /(?:^|\/)envoyproxy\/gateway(?::|@|$)/,
+      program: () => {
+        const eg = findEnvoyGateway();
+        return { entrypoint: [eg], defaultArgs: ['server'], programs: { 'envoy-gateway': eg } };
       },
     },
     {

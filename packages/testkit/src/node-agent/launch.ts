@@ -32,6 +32,8 @@ export interface LaunchContext {
   readonly serviceAccountDir: string | undefined;
   /** The API server as in-cluster clients find it (`KUBERNETES_SERVICE_HOST`/`_PORT`). */
   readonly apiServer: { readonly host: string; readonly port: string };
+  /** The pod's IP for `status.podIP`/`hostIP` fields (default 127.0.0.1). */
+  readonly podIp?: string;
 }
 
 /**
@@ -173,7 +175,7 @@ async function envValue(
     return expandVars(variable.value ?? '', env);
   }
   if (from.fieldRef !== undefined) {
-    return fieldValue(ctx.pod, from.fieldRef.fieldPath);
+    return fieldValue(ctx.pod, from.fieldRef.fieldPath, ctx.podIp);
   }
   if (from.resourceFieldRef !== undefined) {
     return resourceValue(ctx.pod, from.resourceFieldRef, ctx.container);

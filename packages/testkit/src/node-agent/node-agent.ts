@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 
+import { TestkitError } from '../errors.js';
 import type { KubeTarget } from '../kube-request.js';
 import { register, unregister, type ManagedResource } from '../registry.js';
 import type { ManagedProcess } from '../spawn-managed.js';
@@ -7,7 +8,7 @@ import { removeTempDir, tempDir } from '../temp-dir.js';
 import { startControllerManager } from './controller-manager.js';
 import { defaultImageRules, type ImageRule } from './images.js';
 import { KubeApiError, KubeClient } from './kube-client.js';
-import { PodRunner } from './pod-runner.js';
+import { PodRunner, type PodRunnerOptions } from './pod-runner.js';
 import type { Pod } from './types.js';
 
 /** Options for {@link startNodeAgent}. */
@@ -31,6 +32,22 @@ export interface StartNodeAgentOptions {
   readonly resyncMs?: number;
   /** How long kube-controller-manager may take to start (default 120 s). */
   readonly timeoutMs?: number;
+  /**
+   * The address of the Node and of every pod (default 127.0.0.1). Pods share the machine's
+   * network like `hostNetwork` pods; give the machine's own address (not loopback) when
+   * Endpoints must be valid — the API server refuses loopback endpoint addresses, and
+   * kube-apiserver's `--enable-aggregator-routing` sends webhook calls to a Service's endpoints.
+   */
+  readonly podIp?: string;
+  /**
+   * Run each container in a private mount namespace (root only; `unshare`, `chroot`): its volumes
+   * appear at their real `mountPath`s, the service-account token at
+   * `/var/run/secrets/kubernetes.io/serviceaccount`, and `/etc/hosts` names every Service
+   * (`<svc>`, `<svc>.<ns>`, `<svc>.<ns>.svc`, `<svc>.<ns>.svc.cluster.local`) as 127.0.0.1 —
+   * for programs whose paths and host names come from elsewhere than their arguments (Envoy's
+   * xDS). Default false: plain processes, mount paths rewritten in arguments and environment.
+   */
+  readonly isMountNamespaced?: boolean;
 }
 
 /** A running node agent (and controller manager) started by {@link startNodeAgent}. */
@@ -61,6 +78,8 @@ export async function startNodeAgent(
   options: StartNodeAgentOptions = {},
 ): Promise<NodeAgent> {
   const nodeName = options.nodeName ?? defaultNodeName;
+  const podIp = options.podIp ?? '127.0.0.1';
+  assertMountNamespacesPossible(options);
   const client = new KubeClient(kube);
   const dir = tempDir('node');
   let controllerManager: ManagedProcess | undefined;
@@ -72,31 +91,53 @@ export async function startNodeAgent(
         ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
       });
     }
-    await registerNode(client, nodeName);
+    await registerNode(client, { name: nodeName, ip: podIp });
   } catch (err) {
     await controllerManager?.stop();
     await removeTempDir(dir);
     throw err;
   }
-  const url = new URL(kube.url);
   const agent = new Agent({
     client,
     nodeName,
     controllerManager,
     dir,
-    runner: {
-      client,
-      caPem: kube.caPem,
-      apiServer: { host: url.hostname, port: url.port },
-      rootDir: join(dir, 'pods'),
-      images: [...(options.images ?? []), ...defaultImageRules()],
-      probePeriodCapMs: options.probePeriodCapMs ?? 1_000,
-      restartBackoff: options.restartBackoff ?? { initialMs: 1_000, maxMs: 30_000 },
-    },
+    runner: runnerOptions({ kube, client, dir, podIp }, options),
     resyncMs: options.resyncMs ?? 1_000,
   });
   agent.start();
   return agent;
+}
+
+function assertMountNamespacesPossible(options: StartNodeAgentOptions): void {
+  if (options.isMountNamespaced === true && process.getuid?.() !== 0) {
+    throw new TestkitError(
+      'invalid-argument',
+      'isMountNamespaced: the node agent mounts volumes in private mount namespaces, which needs root',
+    );
+  }
+}
+
+function runnerOptions(
+  base: { kube: KubeTarget; client: KubeClient; dir: string; podIp: string },
+  options: StartNodeAgentOptions,
+): PodRunnerOptions {
+  const { kube, client } = base;
+  const url = new URL(kube.url);
+  return {
+    client,
+    caPem: kube.caPem,
+    apiServer: { host: url.hostname, port: url.port },
+    rootDir: join(base.dir, 'pods'),
+    images: [...(options.images ?? []), ...defaultImageRules()],
+    probePeriodCapMs: options.probePeriodCapMs ?? 1_000,
+    restartBackoff: options.restartBackoff ?? { initialMs: 1_000, maxMs: 30_000 },
+    podIp: base.podIp,
+    mountNamespace:
+      options.isMountNamespaced === true
+        ? { hosts: (namespace) => serviceHosts(client, namespace) }
+        : undefined,
+  };
 }
 
 interface AgentConfig {
@@ -104,7 +145,7 @@ interface AgentConfig {
   readonly nodeName: string;
   readonly controllerManager: ManagedProcess | undefined;
   readonly dir: string;
-  readonly runner: ConstructorParameters<typeof PodRunner>[1];
+  readonly runner: PodRunnerOptions;
   readonly resyncMs: number;
 }
 
@@ -289,7 +330,30 @@ function isFinished(pod: Pod): boolean {
   return pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
 }
 
-async function registerNode(client: KubeClient, name: string): Promise<void> {
+/**
+ * `/etc/hosts` for mount-namespaced containers: localhost, and every Service's DNS names as the
+ * node (127.0.0.1), and the short name `<svc>` for Services of the pod's `namespace` — no
+ * kube-proxy or cluster DNS runs, so a Service is reachable by name only where its port equals
+ * the pod's (`targetPort`), the pods sharing the machine's network.
+ */
+async function serviceHosts(client: KubeClient, namespace: string): Promise<string> {
+  const list = await client.send<{ items: { metadata: { name: string; namespace?: string } }[] }>(
+    '/api/v1/services',
+  );
+  const lines = ['127.0.0.1 localhost', '::1 localhost ip6-localhost ip6-loopback'];
+  for (const { metadata } of list.items) {
+    const ns = metadata.namespace ?? 'default';
+    const base = `${metadata.name}.${ns}`;
+    const short = ns === namespace ? ` ${metadata.name}` : '';
+    lines.push(`127.0.0.1 ${base}.svc.cluster.local ${base}.svc ${base}${short}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+async function registerNode(
+  client: KubeClient,
+  { name, ip }: { readonly name: string; readonly ip: string },
+): Promise<void> {
   const node = {
     apiVersion: 'v1',
     kind: 'Node',
@@ -323,7 +387,7 @@ async function registerNode(client: KubeClient, name: string): Promise<void> {
         },
       ],
       addresses: [
-        { type: 'InternalIP', address: '127.0.0.1' },
+        { type: 'InternalIP', address: ip },
         { type: 'Hostname', address: name },
       ],
       capacity: { cpu: '2', memory: '4Gi', pods: '110' },

@@ -1,17 +1,17 @@
-import { rm } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { childEnv } from '../config.js';
 import { isTestkitError } from '../errors.js';
 import { spawnManaged, type ExitStatus, type ManagedProcess } from '../spawn-managed.js';
 import { which } from '../which.js';
-import { podIp } from './downward.js';
 import { programFor, type ImageRule } from './images.js';
 import { KubeApiError, type KubeClient } from './kube-client.js';
 import { planLaunch, type LaunchPlan } from './launch.js';
+import { mountNamespaceScript, type BindMount } from './mount-namespace.js';
 import { probeOnce, Prober } from './probes.js';
 import type { Container, Pod, Probe } from './types.js';
-import { PodVolumes } from './volumes.js';
+import { PodVolumes, serviceAccountMountPath } from './volumes.js';
 
 /** Settings every {@link PodRunner} of one agent shares. */
 export interface PodRunnerOptions {
@@ -24,6 +24,13 @@ export interface PodRunnerOptions {
   readonly images: readonly ImageRule[];
   readonly probePeriodCapMs: number;
   readonly restartBackoff: { readonly initialMs: number; readonly maxMs: number };
+  /** The IP every pod and the node report (`status.podIP`, the downward API). */
+  readonly podIp: string;
+  /**
+   * Run each container in a private mount namespace with its volumes at their `mountPath`s and
+   * this `/etc/hosts` (see mount-namespace.ts); undefined: plain processes, paths rewritten only.
+   */
+  readonly mountNamespace: { hosts(namespace: string): Promise<string> } | undefined;
 }
 
 type State =
@@ -93,6 +100,7 @@ export class PodRunner {
       client: options.client,
       dir: this.dir,
       caPem: options.caPem,
+      podIp: options.podIp,
     });
     const initRuns = (pod.spec.initContainers ?? []).map((spec) =>
       newRun(spec, spec.restartPolicy === 'Always' ? 'sidecar' : 'init'),
@@ -264,6 +272,7 @@ export class PodRunner {
         volumeDirs: this.#volumes.dirs,
         serviceAccountDir: this.#isAutomounted() ? this.#volumes.serviceAccountDir : undefined,
         apiServer: this.#options.apiServer,
+        podIp: this.#options.podIp,
       });
       run.proc = await this.#spawn(run, run.plan);
     } catch (err) {
@@ -303,12 +312,49 @@ export class PodRunner {
       .filter((key) => !(key in plan.env))
       .flatMap((key) => ['-u', key]);
     const graceSeconds = this.#pod.spec.terminationGracePeriodSeconds ?? 30;
-    return spawnManaged(env, [...unset, '--', ...plan.argv], {
+    const argv =
+      this.#options.mountNamespace === undefined
+        ? plan.argv
+        : await this.#namespacedArgv(run, plan, this.#options.mountNamespace);
+    return spawnManaged(env, [...unset, '--', ...argv], {
       name: `${this.key}/${run.spec.name}`,
       cwd: plan.cwd,
       env: plan.env,
       stopGraceMs: graceSeconds * 1000,
     });
+  }
+
+  /**
+   * `unshare --mount … sh <script> <cwd> <argv…>`: the container in its own mount namespace, its
+   * volumes (and the service-account directory, and `/etc/hosts`) where its spec mounts them.
+   */
+  async #namespacedArgv(
+    run: ContainerRun,
+    plan: LaunchPlan,
+    namespace: { hosts(namespace: string): Promise<string> },
+  ): Promise<string[]> {
+    const unshare = which('unshare') ?? '/usr/bin/unshare';
+    const dir = join(this.dir, 'mount-ns', run.spec.name);
+    const rootDir = join(dir, 'root');
+    await mkdir(rootDir, { recursive: true });
+    const hostsFile = join(dir, 'hosts');
+    await writeFile(hostsFile, await namespace.hosts(this.#pod.metadata.namespace ?? 'default'));
+    const binds: BindMount[] = [];
+    for (const mount of run.spec.volumeMounts ?? []) {
+      const source = this.#volumes.dirs.get(mount.name);
+      if (source !== undefined) {
+        const path = mount.subPath === undefined ? source : join(source, mount.subPath);
+        binds.push({ source: path, target: mount.mountPath });
+      }
+    }
+    const hasSaMount = binds.some((b) => b.target.replace(/\/$/, '') === serviceAccountMountPath);
+    if (this.#isAutomounted() && !hasSaMount) {
+      binds.push({ source: this.#volumes.serviceAccountDir, target: serviceAccountMountPath });
+    }
+    binds.push({ source: hostsFile, target: '/etc/hosts' });
+    const script = join(dir, 'run.sh');
+    await writeFile(script, mountNamespaceScript({ rootDir, binds }));
+    return [unshare, '--mount', '--propagation', 'private', 'sh', script, plan.cwd, ...plan.argv];
   }
 
   #startProbers(run: ContainerRun): void {
@@ -468,10 +514,10 @@ export class PodRunner {
     this.#condition('PodScheduled', true);
     return {
       phase: this.#phase,
-      hostIP: podIp,
-      hostIPs: [{ ip: podIp }],
-      podIP: podIp,
-      podIPs: [{ ip: podIp }],
+      hostIP: this.#options.podIp,
+      hostIPs: [{ ip: this.#options.podIp }],
+      podIP: this.#options.podIp,
+      podIPs: [{ ip: this.#options.podIp }],
       startTime: this.#startTime,
       conditions: [...this.#conditions].map(([type, c]) => ({ type, ...c })),
       initContainerStatuses: this.#runs.filter((r) => r.kind !== 'main').map(containerStatus),

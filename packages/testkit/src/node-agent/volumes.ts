@@ -25,6 +25,8 @@ export interface VolumeContext {
   readonly dir: string;
   /** PEM of the API server's CA, written as `ca.crt` of the automounted token directory. */
   readonly caPem: string;
+  /** The pod's IP for `status.podIP`/`hostIP` downward files (default 127.0.0.1). */
+  readonly podIp?: string;
 }
 
 interface CachedToken {
@@ -169,7 +171,7 @@ export class PodVolumes {
           ? item.resourceFieldRef === undefined
             ? ''
             : resourceValue(pod, item.resourceFieldRef)
-          : fieldValue(pod, item.fieldRef.fieldPath);
+          : fieldValue(pod, item.fieldRef.fieldPath, this.#ctx.podIp);
       files.set(item.path, { data: Buffer.from(value), mode: item.mode ?? mode ?? 0o644 });
     }
   }

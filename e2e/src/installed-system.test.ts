@@ -1,0 +1,370 @@
+import { execFile } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildStandalone, loadResources } from '@aigw/gateway-config';
+import { stringify } from 'yaml';
+import {
+  applyCrds,
+  defaultControllers,
+  getFreePort,
+  kubeRequest,
+  thirdPartyCrdFiles,
+  useHarness,
+  waitFor,
+  type FakeUpstream,
+  type KubeApiServer,
+  type NodeAgent,
+} from '@aigw/testkit';
+
+import { objectsToYaml, root, type KubeObject } from './support/eg-stack.js';
+import { fakeOpenAI } from './support/fake-providers/fake-openai.js';
+
+/**
+ * The installed system running, not only rendered (issue 5/10): both Helm charts rendered with
+ * `helm template` and applied with kubectl on the test kube-apiserver; the test kit's node agent
+ * (kube-controller-manager + a small kubelet) runs their Deployments as local processes under
+ * the chart's ServiceAccounts and RBAC; Envoy Gateway v1.8.1 with its Kubernetes provider against
+ * the same API server, calling the extension server pod. See docs/deploy.md "Tested on a real API
+ * server" for what each step proves and what stands in for a cluster.
+ */
+const run = promisify(execFile);
+const harness = useHarness();
+
+const release = 'aigw';
+const namespace = 'aigw-system';
+const egNamespace = 'envoy-gateway-system';
+const apiKey = 'sk-installed-system-0123456789';
+const usage = { input: 5, output: 3 };
+/** Tokens per user and hour: three answers of 8 tokens spend it. */
+const budgetTokens = 20;
+const apps = ['controller', 'webhook', 'extension-server', 'ratelimit'] as const;
+
+function tool(name: 'helm' | 'kubectl'): string {
+  const fromEnv = process.env[name === 'helm' ? 'HELM_BIN' : 'KUBECTL_BIN'];
+  if (fromEnv) return fromEnv;
+  const cached = join(root, '.tools', 'bin', name);
+  if (existsSync(cached)) return cached;
+  throw new Error(`${name} not found: run \`bash scripts/bootstrap.sh --test\``);
+}
+
+/**
+ * The machine's own IPv4 address: pods report it as their IP (hostNetwork-like), so the
+ * endpoints of a Service are valid (the API server refuses loopback endpoints) and the API
+ * server's webhook calls, routed to endpoints, reach the webhook pod.
+ */
+function machineIp(): string {
+  for (const addresses of Object.values(networkInterfaces())) {
+    const found = addresses?.find((a) => a.family === 'IPv4' && !a.internal);
+    if (found) return found.address;
+  }
+  throw new Error('no non-loopback IPv4 address: the API server could not reach the webhook pod');
+}
+
+interface Ports {
+  controller: number;
+  webhook: number;
+  extensionServer: number;
+  ratelimit: number;
+  ratelimitMetrics: number;
+  gateway: number;
+  envoyAdmin: number;
+}
+
+/** What the user applies after installing: a Gateway, an AIGatewayRoute, backends, policies. */
+function userObjects(ports: Ports, fake: FakeUpstream): KubeObject[] {
+  const ns = 'default';
+  return [
+    {
+      apiVersion: 'gateway.envoyproxy.io/v1alpha1',
+      kind: 'EnvoyProxy',
+      metadata: { name: 'aigw-proxy', namespace: egNamespace },
+      spec: {
+        // The node's ports are shared: Envoy Gateway itself holds 19000 (admin) and 19001
+        // (metrics), so the proxy's admin moves and its Prometheus listener is off; other Envoys
+        // on this machine may hold hot-restart base id 0.
+        extraArgs: ['--disable-hot-restart'],
+        telemetry: { metrics: { prometheus: { disable: true } } },
+        bootstrap: {
+          type: 'JSONPatch',
+          jsonPatches: [
+            {
+              op: 'replace',
+              path: '/admin/address/socket_address/port_value',
+              value: ports.envoyAdmin,
+            },
+          ],
+        },
+      },
+    },
+    {
+      apiVersion: 'gateway.networking.k8s.io/v1',
+      kind: 'GatewayClass',
+      metadata: { name: 'aigw' },
+      spec: {
+        controllerName: 'gateway.envoyproxy.io/gatewayclass-controller',
+        parametersRef: {
+          group: 'gateway.envoyproxy.io',
+          kind: 'EnvoyProxy',
+          name: 'aigw-proxy',
+          namespace: egNamespace,
+        },
+      },
+    },
+    {
+      apiVersion: 'gateway.networking.k8s.io/v1',
+      kind: 'Gateway',
+      metadata: { name: 'gw', namespace: ns },
+      spec: {
+        gatewayClassName: 'aigw',
+        listeners: [{ name: 'http', protocol: 'HTTP', port: ports.gateway }],
+      },
+    },
+    {
+      apiVersion: 'aigateway.envoyproxy.io/v1beta1',
+      kind: 'AIGatewayRoute',
+      metadata: { name: 'chat', namespace: ns },
+      spec: {
+        parentRefs: [{ name: 'gw' }],
+        rules: [
+          {
+            matches: [{ headers: [{ name: 'x-ai-eg-model', value: 'gpt-4o-mini' }] }],
+            backendRefs: [{ name: 'openai' }],
+          },
+        ],
+        llmRequestCosts: [{ metadataKey: 'llm_total_token', type: 'TotalToken' }],
+      },
+    },
+    {
+      apiVersion: 'aigateway.envoyproxy.io/v1beta1',
+      kind: 'AIServiceBackend',
+      metadata: { name: 'openai', namespace: ns },
+      spec: {
+        schema: { name: 'OpenAI' },
+        backendRef: { name: 'openai', kind: 'Backend', group: 'gateway.envoyproxy.io' },
+      },
+    },
+    {
+      apiVersion: 'gateway.envoyproxy.io/v1alpha1',
+      kind: 'Backend',
+      metadata: { name: 'openai', namespace: ns },
+      spec: { endpoints: [{ ip: { address: '127.0.0.1', port: fake.port } }] },
+    },
+    {
+      apiVersion: 'aigateway.envoyproxy.io/v1beta1',
+      kind: 'BackendSecurityPolicy',
+      metadata: { name: 'openai-apikey', namespace: ns },
+      spec: {
+        targetRefs: [
+          { group: 'aigateway.envoyproxy.io', kind: 'AIServiceBackend', name: 'openai' },
+        ],
+        type: 'APIKey',
+        apiKey: { secretRef: { name: 'openai-apikey' } },
+      },
+    },
+    {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'openai-apikey', namespace: ns },
+      stringData: { apiKey },
+    },
+    {
+      apiVersion: 'gateway.envoyproxy.io/v1alpha1',
+      kind: 'BackendTrafficPolicy',
+      metadata: { name: 'token-budget', namespace: ns },
+      spec: {
+        targetRefs: [{ group: 'gateway.networking.k8s.io', kind: 'Gateway', name: 'gw' }],
+        rateLimit: {
+          type: 'Global',
+          global: {
+            rules: [
+              {
+                clientSelectors: [
+                  {
+                    headers: [
+                      { name: 'x-user-id', type: 'Distinct' },
+                      { name: 'x-ai-eg-model', type: 'Exact', value: 'gpt-4o-mini' },
+                    ],
+                  },
+                ],
+                limit: { requests: budgetTokens, unit: 'Hour' },
+                cost: {
+                  request: { from: 'Number', number: 0 },
+                  response: {
+                    from: 'Metadata',
+                    metadata: { namespace: 'io.envoy.ai_gateway', key: 'llm_total_token' },
+                  },
+                },
+              },
+            ],
+          },
+        },
+      },
+    },
+  ];
+}
+
+/** apps/ratelimit's rules for the budgets (the chart mounts `ratelimit.config` as its config dir). */
+function rateLimitRules(objects: KubeObject[], ratelimitPort: number): string {
+  const path = 'objects.yaml';
+  const config = buildStandalone(loadResources([{ path, text: objectsToYaml(objects) }]), {
+    listenPort: 1,
+    adminPort: 1,
+    extprocSocket: '/unused.sock',
+    stateDir: '/unused',
+    rateLimit: { host: '127.0.0.1', port: ratelimitPort },
+  });
+  return stringify(config.rateLimitRules);
+}
+
+/** The chart's values for this machine: a free port per app (pods share its network), one replica each. */
+function chartValues(ports: Ports, rules: string): object {
+  return {
+    controller: { healthPort: ports.controller, logLevel: 'debug' },
+    webhook: { replicas: 1, port: ports.webhook },
+    extensionServer: {
+      replicas: 1,
+      port: ports.extensionServer,
+      extraArgs: [`--ratelimit-address=127.0.0.1:${String(ports.ratelimit)}`],
+    },
+    ratelimit: {
+      port: ports.ratelimit,
+      metricsPort: ports.ratelimitMetrics,
+      config: { 'rules.yaml': rules },
+    },
+  };
+}
+
+async function kubectl(kube: KubeApiServer, args: readonly string[]): Promise<string> {
+  const { stdout } = await run(tool('kubectl'), ['--kubeconfig', kube.kubeconfigPath, ...args], {
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  return stdout;
+}
+
+async function apply(kube: KubeApiServer, file: string, yaml: string): Promise<void> {
+  writeFileSync(file, yaml);
+  await kubectl(kube, ['apply', '--server-side', '--force-conflicts', '-f', file]);
+}
+
+interface PodItem {
+  metadata: { name: string; namespace: string; labels?: Record<string, string> };
+  spec: {
+    serviceAccountName?: string;
+    containers: { name: string; image: string; args?: string[] }[];
+    initContainers?: { name: string; image: string; restartPolicy?: string }[];
+  };
+  status?: {
+    phase?: string;
+    conditions?: { type: string; status: string }[];
+    containerStatuses?: { name: string; ready: boolean }[];
+    initContainerStatuses?: { name: string; ready: boolean; started?: boolean }[];
+  };
+}
+
+async function pods(kube: KubeApiServer, ns: string, selector: string): Promise<PodItem[]> {
+  const response = await kubeRequest(
+    kube,
+    `/api/v1/namespaces/${ns}/pods?labelSelector=${encodeURIComponent(selector)}`,
+  );
+  return (response.json() as { items: PodItem[] }).items;
+}
+
+function isReady(pod: PodItem): boolean {
+  return pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+}
+
+describe('the installed system on the test API server (Helm charts, node agent, Envoy Gateway)', () => {
+  let kube: KubeApiServer;
+  let agent: NodeAgent;
+  let ports: Ports;
+  let fake: FakeUpstream;
+  let dir: string;
+  const stops: (() => Promise<void>)[] = [];
+
+  beforeAll(async () => {
+    // Webhook calls go to the endpoints of the webhook's Service (no cluster IPs route here).
+    kube = await harness.kube({ extraApiServerArgs: ['--enable-aggregator-routing=true'] });
+    dir = harness.tempDir('installed-system');
+    await applyCrds(kube, thirdPartyCrdFiles(), { timeoutMs: 300_000 });
+    // The CRD chart, as `helm install aigw-crds` would create it.
+    const { stdout: crds } = await run(
+      tool('helm'),
+      ['template', 'aigw-crds', join(root, 'deploy', 'helm', 'aigw-crds'), '-n', namespace],
+      { maxBuffer: 64 * 1024 * 1024 },
+    );
+    await apply(kube, join(dir, 'crds.yaml'), crds);
+    await kubectl(kube, ['wait', '--for=condition=Established', '--timeout=120s', 'crd', '--all']);
+
+    agent = await harness.nodeAgent(kube, {
+      podIp: machineIp(),
+      isMountNamespaced: true,
+      controllers: [...defaultControllers, 'endpoints-controller', 'endpointslice-controller'],
+    });
+    ports = {
+      controller: await getFreePort(),
+      webhook: await getFreePort(),
+      extensionServer: await getFreePort(),
+      ratelimit: await getFreePort(),
+      ratelimitMetrics: await getFreePort(),
+      gateway: await getFreePort(),
+      envoyAdmin: await getFreePort(),
+    };
+    fake = await harness.upstream(fakeOpenAI({ apiKey, azureApiKey: 'unused', usage }), {
+      name: 'fake-openai',
+    });
+
+    const rules = rateLimitRules(userObjects(ports, fake), ports.ratelimit);
+    const valuesFile = join(dir, 'values.yaml');
+    writeFileSync(valuesFile, stringify(chartValues(ports, rules)));
+    const { stdout: chart } = await run(
+      tool('helm'),
+      [
+        'template',
+        release,
+        join(root, 'deploy', 'helm', 'aigw'),
+        '-n',
+        namespace,
+        '-f',
+        valuesFile,
+      ],
+      { maxBuffer: 16 * 1024 * 1024 },
+    );
+    await kubectl(kube, ['create', 'namespace', namespace]);
+    await apply(kube, join(dir, 'aigw.yaml'), chart);
+  }, 600_000);
+
+  afterAll(async () => {
+    for (const stop of stops.reverse()) await stop();
+  });
+
+  it('runs every app of the chart as a Ready pod under its own ServiceAccount', async () => {
+    for (const app of apps) {
+      const selector = `app.kubernetes.io/component=${app}`;
+      const [pod] = await waitFor(
+        async () => {
+          const found = await pods(kube, namespace, selector);
+          return found.length === 1 && found.every(isReady) ? found : undefined;
+        },
+        {
+          timeoutMs: 120_000,
+          intervalMs: 250,
+          description: `the ${app} pod Ready`,
+        },
+      );
+      expect(pod?.spec.serviceAccountName).toBe(`${release}-${app}`);
+      expect(pod?.spec.containers[0]?.image).toMatch(new RegExp(`^aigw-${app}:`));
+    }
+    // The self-signed webhook made its certificate and wrote the CA into its configuration.
+    const config = await kubeRequest(
+      kube,
+      `/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/${release}-webhook.${namespace}`,
+    );
+    const [webhook] = (config.json() as { webhooks: { clientConfig: { caBundle?: string } }[] })
+      .webhooks;
+    expect(webhook?.clientConfig.caBundle).toBeTruthy();
+    expect(agent.nodeName).toBe('aigw-test-node');
+  });
+});

@@ -364,6 +364,8 @@ try {
   // Idle for longer than the controller's idle collection period (10 s).
   await new Promise((resolve) => setTimeout(resolve, 12_000));
   const rssAfterProvisioning = rssMiB(controller.pid);
+  const heapProvisioned = await controllerHeap(controller);
+  const breakdownProvisioned = rssBreakdown(controller.pid);
   const snapshotDir = values['heap-snapshot-dir'];
   if (snapshotDir !== undefined) await heapSnapshot(controller.pid, snapshotDir);
 
@@ -429,6 +431,11 @@ try {
     ['controller RSS peak provisioning', `${peakProvisioning.toFixed(0)} MiB`],
     ['controller RSS when provisioned', `${rssSettled.toFixed(0)} MiB`],
     ['controller RSS provisioned, idle 12 s', `${rssAfterProvisioning.toFixed(0)} MiB`],
+    [
+      'controller V8 heap used / total, provisioned',
+      `${heapProvisioned.used} / ${heapProvisioned.total} MiB`,
+    ],
+    ['controller RSS by mapping, provisioned (MiB)', breakdownProvisioned],
     ['controller RSS peak during edits', `${peakEdits.toFixed(0)} MiB`],
     ['controller RSS idle after edits', `${rssIdle.toFixed(0)} MiB`],
     ['controller V8 heap used / total, idle', `${heap.used} / ${heap.total} MiB`],

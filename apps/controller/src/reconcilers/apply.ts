@@ -3,6 +3,7 @@ import { isDeepStrictEqual } from 'node:util';
 
 import { filterConfigRoleLabel } from '@aigw/gateway-config';
 
+import { internStrings } from '../runtime/cache.js';
 import type { Kind, KubeObject, ReconcileContext } from '../runtime/contracts.js';
 
 /**
@@ -149,7 +150,10 @@ export function specDigest(object: KubeObject): string {
 export function digested(object: KubeObject): KubeObject {
   if (digestOf(object) !== undefined) return object;
   const { apiVersion, kind, metadata } = object;
-  return { apiVersion, kind, metadata, [specDigestKey]: specDigest(object) };
+  const out: KubeObject = { apiVersion, kind, metadata, [specDigestKey]: specDigest(object) };
+  // Kept long (route and layout memos, the cache): its repeated strings shared, like the cache's.
+  internStrings(out);
+  return out;
 }
 
 /**

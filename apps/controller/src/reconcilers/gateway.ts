@@ -93,7 +93,7 @@ class ConfigLayouts {
   readonly #last = new Map<
     string,
     {
-      readonly config: GatewayConfigShares | undefined;
+      readonly config: Pick<GatewayConfigShares, 'shares' | 'extraCosts'>;
       readonly placement: ConfigPlacement;
       readonly plan: ConfigSecretsPlan;
     }
@@ -124,15 +124,17 @@ class ConfigLayouts {
     if (config === undefined) this.#last.delete(key);
     else {
       const remembered = { ...plan, secrets: plan.secrets.map(digested) };
-      this.#last.set(key, { config, placement, plan: remembered });
+      // Not the merged config (the shares are what `sameShares` compares).
+      const { shares, extraCosts } = config;
+      this.#last.set(key, { config: { shares, extraCosts }, placement, plan: remembered });
     }
     return plan;
   }
 }
 
 function sameShares(
-  a: GatewayConfigShares | undefined,
-  b: GatewayConfigShares | undefined,
+  a: Pick<GatewayConfigShares, 'shares' | 'extraCosts'> | undefined,
+  b: Pick<GatewayConfigShares, 'shares' | 'extraCosts'> | undefined,
 ): boolean {
   if (a === undefined || b === undefined) return a === b;
   return (

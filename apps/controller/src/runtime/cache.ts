@@ -212,7 +212,7 @@ function intern(value: string): string {
 }
 
 /** Replaces, in place, every short string value of a parsed JSON object by its interned copy. */
-function internStrings(value: unknown): void {
+export function internStrings(value: unknown): void {
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
       const item: unknown = value[i];

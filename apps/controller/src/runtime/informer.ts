@@ -339,7 +339,8 @@ export class Informer {
    * Lists omit `kind`/`apiVersion` on items; set them. Drop what no reconciler reads and can be
    * large: `managedFields`, and `kubectl apply`'s copy of the whole object in the
    * `last-applied-configuration` annotation (it doubles every object applied that way). The cache
-   * shares repeated strings.
+   * shares repeated strings. Copied without them rather than `delete`d: see
+   * {@link withoutServerFields}.
    */
   private normalise(raw: Record<string, unknown>): KubeObject {
     const object = raw as {
@@ -347,11 +348,7 @@ export class Informer {
       kind?: string;
       apiVersion?: string;
     };
-    if (object.metadata) {
-      delete object.metadata['managedFields'];
-      const annotations = object.metadata['annotations'] as Record<string, unknown> | undefined;
-      if (annotations) delete annotations['kubectl.kubernetes.io/last-applied-configuration'];
-    }
+    if (object.metadata) object.metadata = withoutServerFields(object.metadata);
     object.kind ??= this.kind;
     object.apiVersion ??= apiVersionOf(this.kind);
     return object as unknown as KubeObject;
@@ -376,3 +373,25 @@ export class Informer {
     });
   }
 }
+
+/**
+ * `metadata` without `managedFields` and the `last-applied-configuration` annotation, as a copy:
+ * `delete` turns a V8 object into a hash table (dictionary mode), ~430 bytes more per object, which
+ * at 2,000 routes (20,000 cached objects) was 8.5 MiB of the controller's heap.
+ */
+export function withoutServerFields(metadata: Record<string, unknown>): Record<string, unknown> {
+  const rest = without(metadata, 'managedFields');
+  const annotations = rest['annotations'] as Record<string, unknown> | undefined;
+  if (annotations && lastApplied in annotations)
+    rest['annotations'] = without(annotations, lastApplied);
+  return rest;
+}
+
+/** A copy of `record` without `key` (a fresh object: V8 keeps it in fast mode). */
+function without(record: Record<string, unknown>, key: string): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(record)) if (k !== key) out[k] = record[k];
+  return out;
+}
+
+const lastApplied = 'kubectl.kubernetes.io/last-applied-configuration';

@@ -6,6 +6,7 @@ import {
   type ObjectWriter,
 } from './contracts.js';
 import { ControllerError, isControllerError } from './errors.js';
+import { withoutServerFields } from './informer.js';
 import type { KubeClient } from './kube-client.js';
 import { objectPath } from './paths.js';
 
@@ -106,10 +107,12 @@ export class KubeObjectWriter implements ObjectWriter {
 
   /** What the API server answered a write with, without `managedFields`, told to `onStored`. */
   private stored(kind: Kind, stored: KubeObject): KubeObject {
-    const metadata = stored.metadata as { managedFields?: unknown };
-    delete metadata.managedFields;
-    this.options.onStored?.(kind, stored);
-    return stored;
+    const object = {
+      ...stored,
+      metadata: withoutServerFields(stored.metadata),
+    } as KubeObject;
+    this.options.onStored?.(kind, object);
+    return object;
   }
 
   private signal(): { signal?: AbortSignal } {

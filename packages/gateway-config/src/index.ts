@@ -59,6 +59,15 @@ export type {
 export { extProcFilter, upstreamHttpFilters } from './envoy/ext-proc.js';
 export { localReplyConfig, localReplyHeader } from './envoy/local-reply.js';
 export {
+  envoyGatewayNames,
+  filterNames as envoyFilterNames,
+  metadataKeys,
+  metadataNamespace as dynamicMetadataNamespace,
+  rateLimitDomain,
+  typeUrl,
+  xdsMetadataNamespace,
+} from './envoy/names.js';
+export {
   defaultEndpointLayout,
   EndpointPrefixError,
   formatEndpointPrefixes,

@@ -2,6 +2,7 @@ import { stringify } from 'yaml';
 import { legacyFilterConfigKey } from '@aigw/filterapi';
 
 import { configSecrets } from './config-secrets.js';
+import { envoyGatewayNames } from './envoy/names.js';
 import { routeNotFoundMessage } from './envoy/routes.js';
 import { ResourceError } from './errors.js';
 import {
@@ -165,7 +166,7 @@ function httpRoute(
         // A change of backends or priorities changes the annotation, which makes Envoy Gateway
         // re-translate the route (it copies gateway.envoyproxy.io/* annotations into metadata).
         'gateway.envoyproxy.io/backend-ref-priority': priorities.join(','),
-        'gateway.envoyproxy.io/ai-gateway-generated': 'true',
+        [envoyGatewayNames.generatedAnnotation]: 'true',
       }),
       ...ownedBy(route),
     },

@@ -86,10 +86,10 @@ describe('translateToKubernetes goldens', () => {
 describe('ownerReferences of the generated objects', () => {
   const path = 'translate-basic.in.yaml';
   const text = readFileSync(new URL(path, testdata), 'utf8');
-  const owned = (objects: readonly { kind: string; metadata: object }[]): unknown[] =>
-    objects
+  const owned = (objects: readonly object[]): unknown[] =>
+    (objects as readonly { kind?: string; metadata?: { ownerReferences?: unknown } }[])
       .filter((o) => o.kind === 'HTTPRoute' || o.kind === 'HTTPRouteFilter')
-      .map((o) => (o.metadata as { ownerReferences?: unknown }).ownerReferences);
+      .map((o) => o.metadata?.ownerReferences);
 
   it('are left out when the AIGatewayRoute has no uid (files: aigw translate)', () => {
     const references = owned(translateToKubernetes(loadResources([{ path, text }])));

@@ -1,6 +1,8 @@
 import {
   buildStandalone,
+  envoyGatewayNames,
   loadResources,
+  rateLimitDomain,
   type RateLimitAction,
   type RouteRateLimit,
   type SourceFile,
@@ -26,9 +28,9 @@ export interface RateLimitSource {
 }
 
 /** The cluster of the rate-limit service. */
-export const rateLimitClusterName = 'ai_gateway_ratelimit_cluster';
+export const rateLimitClusterName = envoyGatewayNames.rateLimitCluster;
 /** The domain of every limit `@aigw/gateway-config` generates (its rules file's). */
-export const rateLimitDomain = 'ai-gateway';
+export { rateLimitDomain };
 
 /**
  * Rate limits per rule, as `aigw run` configures them (BackendTrafficPolicy token budgets and

@@ -1,6 +1,7 @@
 import {
   filterNames,
   extprocClusterName,
+  metadataKeys,
   metadataNamespace,
   typeUrl,
   xdsMetadataNamespace,
@@ -8,20 +9,20 @@ import {
 import type { ExtProcFilter, UpstreamHttpFilter } from './types.js';
 
 /** The attribute naming the backend of an upstream attempt, read by the upstream-level extproc. */
-export const backendNameAttribute = `xds.upstream_host_metadata.filter_metadata['${xdsMetadataNamespace}']['per_route_rule_backend_name']`;
+export const backendNameAttribute = `xds.upstream_host_metadata.filter_metadata['${xdsMetadataNamespace}']['${metadataKeys.backendName}']`;
 
 /**
  * The attribute with the endpoint's host name (the `Host` Envoy sends with `auto_host_rewrite`):
  * the host the upstream-level extproc signs AWS requests for. Absent for endpoints without one.
  */
-export const endpointHostnameAttribute = `xds.upstream_host_metadata.filter_metadata['${xdsMetadataNamespace}']['hostname']`;
+export const endpointHostnameAttribute = `xds.upstream_host_metadata.filter_metadata['${xdsMetadataNamespace}']['${metadataKeys.hostname}']`;
 
 /**
  * The attribute with the AIGatewayRoute (`namespace/name`) of the route Envoy picked, from the
  * route metadata `aigw_route_name` (upstream's attribute): what route-scoped costs and the
  * `route_name` metadata use.
  */
-export const routeNameAttribute = `xds.route_metadata.filter_metadata['${xdsMetadataNamespace}']['aigw_route_name']`;
+export const routeNameAttribute = `xds.route_metadata.filter_metadata['${xdsMetadataNamespace}']['${metadataKeys.routeName}']`;
 
 /**
  * The ext_proc filter at one of its two levels (docs/extproc.md): the router level sees the

@@ -11,6 +11,37 @@ export const metadataNamespace = 'io.envoy.ai_gateway';
 /** xDS metadata namespace of the endpoint/route metadata the extproc reads. */
 export const xdsMetadataNamespace = 'aigateway.envoy.io';
 
+/** Keys of the endpoint, cluster and route metadata (under {@link xdsMetadataNamespace}) the extproc reads. */
+export const metadataKeys = {
+  /** Endpoint (or cluster) metadata: the filterapi backend name. */
+  backendName: 'per_route_rule_backend_name',
+  /** Endpoint metadata: the endpoint's host name (upstream's key). */
+  upstreamHost: 'upstream_host',
+  /** Endpoint metadata: the endpoint's host name as `aigw run` writes it (AWS signing). */
+  hostname: 'hostname',
+  /** Route metadata: the AIGatewayRoute `namespace/name`. */
+  routeName: 'aigw_route_name',
+} as const;
+
+/**
+ * Names in Envoy Gateway's xDS, upstream Envoy AI Gateway's, that the extension server writes (and
+ * the annotation `translate` puts on the HTTPRoutes it generates).
+ */
+export const envoyGatewayNames = {
+  /** The ext_proc filter instance at both levels (router HCM and upstream cluster filters). */
+  extProcFilter: 'envoy.filters.http.ext_proc/aigateway',
+  /** The rate-limit filter instance of token budgets. */
+  rateLimitFilter: 'envoy.filters.http.ratelimit/ai-gateway-quota',
+  /** The cluster of the extproc's Unix socket. */
+  extProcUdsCluster: 'ai-gateway-extproc-uds',
+  /** The cluster of the rate-limit service. */
+  rateLimitCluster: 'ai_gateway_ratelimit_cluster',
+  /** Where the extproc listens in a gateway pod (upstream's hard-coded sidecar path). */
+  defaultUdsPath: '/etc/ai-gateway-extproc-uds/run.sock',
+  /** The annotation on every generated HTTPRoute. */
+  generatedAnnotation: 'gateway.envoyproxy.io/ai-gateway-generated',
+} as const;
+
 /** The static cluster of the extproc (Unix socket, HTTP/2). */
 export const extprocClusterName = 'extproc';
 /** The static cluster of the rate-limit service (HTTP/2). */

@@ -16,7 +16,7 @@
 //   - the controller's CPU seconds and RSS (from /proc/<pid>) during provisioning, during the
 //     edits and once idle; the config's size and part count.
 // Figures, not a test: nothing is asserted beyond the waits (which fail loudly on timeout).
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -43,6 +43,8 @@ const { values } = parseArgs({
     'cpu-prof-dir': { type: 'string' },
     /** Extra Node/V8 flags for the controller process (space-separated), e.g. memory settings. */
     'controller-node-args': { type: 'string', default: '' },
+    /** Copies the controller's /proc/<pid>/smaps to this file once provisioned. */
+    'smaps-out': { type: 'string' },
     /** Writes a V8 heap snapshot of the controller into this directory once provisioned. */
     'heap-snapshot-dir': { type: 'string' },
   },
@@ -366,6 +368,9 @@ try {
   const rssAfterProvisioning = rssMiB(controller.pid);
   const heapProvisioned = await controllerHeap(controller);
   const breakdownProvisioned = rssBreakdown(controller.pid);
+  if (values['smaps-out'] !== undefined) {
+    writeFileSync(values['smaps-out'], readFileSync(`/proc/${String(controller.pid)}/smaps`));
+  }
   const snapshotDir = values['heap-snapshot-dir'];
   if (snapshotDir !== undefined) await heapSnapshot(controller.pid, snapshotDir);
 

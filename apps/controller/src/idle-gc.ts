@@ -3,17 +3,21 @@ import { runInNewContext } from 'node:vm';
 import type { Logger } from '@aigw/service-kit/core';
 
 /**
- * V8's full garbage collection, made callable at run time (`--expose-gc` set, then the `gc`
- * function of a fresh context); undefined where the runtime refuses.
+ * V8's most thorough garbage collection, made callable at run time (`--expose-gc` set, then the
+ * `gc` function of a fresh context); undefined where the runtime refuses. It is the collection V8
+ * runs before giving up on an allocation (`flavor: 'last-resort'`): several rounds, compacting,
+ * and giving the freed pages back to the system. A plain `gc()` frees the objects but keeps their
+ * pages: with a 10 MiB live heap out of 76 MiB, RSS stays at 122 MiB after it and drops to 61 MiB
+ * after this one.
  */
 export function exposeGc(): (() => void) | undefined {
   try {
     setFlagsFromString('--expose-gc');
     const gc: unknown = runInNewContext('gc');
     if (typeof gc !== 'function') return undefined;
-    const collect = gc as () => void;
+    const collect = gc as (options: object) => void;
     return () => {
-      collect();
+      collect({ type: 'major', execution: 'sync', flavor: 'last-resort' });
     };
   } catch {
     return undefined;
@@ -58,11 +62,15 @@ export function startIdleGc(options: IdleGcOptions): { stop(): void } {
     const activity = options.activity();
     if (activity === collectedAt || options.isBusy()) return;
     const before = process.memoryUsage();
+    const started = performance.now();
     options.gc();
+    const durationMs = Math.round(performance.now() - started);
     collectedAt = options.activity();
     const after = process.memoryUsage();
     options.log.debug(
       {
+        durationMs,
+        rssMiB: Math.round(after.rss / 1048576),
         heapTotalMiB: Math.round(after.heapTotal / 1048576),
         heapUsedMiB: Math.round(after.heapUsed / 1048576),
         freedMiB: Math.round((before.heapTotal - after.heapTotal) / 1048576),

@@ -38,7 +38,7 @@ export const appImages = [
 
 /**
  * The built-in rules: `envoyproxy/envoy…` → the bootstrap's Envoy (`ENVOY_BIN`),
- * `envoyproxy/gateway` → Envoy Gateway (`ENVOY_GATEWAY_BIN`), `redis…` →
+ * `envoyproxy/gateway[-dev]` → Envoy Gateway (`ENVOY_GATEWAY_BIN`), `redis…` →
  * `redis-server` (`REDIS_SERVER_BIN`), our images `aigw-<app>` (and `aigw`, the CLI) → `node
  * apps/<app>/dist/bin.js` (build the app first), `node…` → this Node.
  */
@@ -58,7 +58,8 @@ export function defaultImageRules(): readonly ImageRule[] {
     },
     {
       // Envoy Gateway's image: its proxy pods run `envoy-gateway envoy shutdown-manager` from it.
-      match: /(?:^|\/)envoyproxy\/gateway(?::|@|$)/,
+      // `envoyproxy/gateway:v1.8.1`, or `envoyproxy/gateway-dev:latest` from a source build.
+      match: /(?:^|\/)envoyproxy\/gateway(?:-dev)?(?::|@|$)/,
       program: () => {
         const eg = findEnvoyGateway();
         return { entrypoint: [eg], defaultArgs: ['server'], programs: { 'envoy-gateway': eg } };

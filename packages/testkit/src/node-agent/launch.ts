@@ -34,6 +34,11 @@ export interface LaunchContext {
   readonly apiServer: { readonly host: string; readonly port: string };
   /** The pod's IP for `status.podIP`/`hostIP` fields (default 127.0.0.1). */
   readonly podIp?: string;
+  /**
+   * The container runs in its own mount namespace with its volumes at their `mountPath`s: paths
+   * stay as written (a rewritten Unix socket path could exceed the 107 bytes a socket allows).
+   */
+  readonly isMountNamespaced?: boolean;
 }
 
 /**
@@ -48,7 +53,7 @@ export interface LaunchContext {
  */
 export async function planLaunch(ctx: LaunchContext): Promise<LaunchPlan> {
   const { container, program } = ctx;
-  const mounts = mountMap(ctx);
+  const mounts = ctx.isMountNamespaced === true ? [] : mountMap(ctx);
   const rewrite = (value: string): string => rewritePaths(value, mounts);
   const env = await containerEnv(ctx);
   const expand = (value: string): string => rewrite(expandVars(value, env));

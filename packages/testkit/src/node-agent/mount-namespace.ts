@@ -14,6 +14,8 @@ export interface MountNamespacePlan {
   /** An empty host directory the private root (a tmpfs) is mounted on. */
   readonly rootDir: string;
   readonly binds: readonly BindMount[];
+  /** A host directory for the two FIFOs the container's stdout and stderr go through. */
+  readonly stdioDir: string;
 }
 
 /**
@@ -24,7 +26,8 @@ export interface MountNamespacePlan {
  * `mountPath`s, a generated `/etc/hosts`. Directories of the host that contain a target (`/etc`
  * for `/etc/ai-gateway-extproc-uds`) are rebuilt in the tmpfs entry by entry instead of mounted
  * whole, so no mount point is ever created on the host. Then it `chroot`s, changes to `<cwd>` and
- * `exec`s `<argv…>` (the process keeps its pid; the environment passes through unchanged). The
+ * `exec`s `<argv…>` (the process keeps its pid; the environment passes through unchanged; its
+ * stdout and stderr are FIFOs, so `/dev/stdout` can be opened, as in a container). The
  * mounts live in the process's mount namespace and vanish with it. Needs root.
  */
 export function mountNamespaceScript(plan: MountNamespacePlan): string {
@@ -68,6 +71,16 @@ export function mountNamespaceScript(plan: MountNamespacePlan): string {
       isDir ? `mkdir -p ${at}` : `mkdir -p ${q(join(root, dirname(bind.target)))} && : >> ${at}`,
     );
     lines.push(`mount --bind ${q(bind.source)} ${at}`);
+  }
+  // stdout and stderr through FIFOs, as a container runtime gives pipes: ours are sockets, which
+  // a program cannot open again by name (Envoy's access log to `/dev/stdout` fails with ENXIO).
+  for (const [fd, name] of [
+    [1, 'stdout'],
+    [2, 'stderr'],
+  ] as const) {
+    const fifo = q(join(plan.stdioDir, name));
+    lines.push(`rm -f ${fifo} && mkfifo ${fifo}`, `cat ${fifo} >&${String(fd)} &`);
+    lines.push(`exec ${String(fd)}>${fifo}`);
   }
   lines.push(`exec chroot ${q(root)} /bin/sh -c 'cd "$1" && shift && exec "$@"' sh "$@"`, '');
   return lines.join('\n');

@@ -345,7 +345,9 @@ async function serviceHosts(client: KubeClient, namespace: string): Promise<stri
     const ns = metadata.namespace ?? 'default';
     const base = `${metadata.name}.${ns}`;
     const short = ns === namespace ? ` ${metadata.name}` : '';
-    lines.push(`127.0.0.1 ${base}.svc.cluster.local ${base}.svc ${base}${short}`);
+    // Also the absolute form (`….cluster.local.`): Envoy Gateway's bootstrap dials that one.
+    const fqdn = `${base}.svc.cluster.local`;
+    lines.push(`127.0.0.1 ${fqdn} ${fqdn}. ${base}.svc ${base}${short}`);
   }
   return `${lines.join('\n')}\n`;
 }

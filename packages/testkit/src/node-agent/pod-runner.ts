@@ -273,6 +273,7 @@ export class PodRunner {
         serviceAccountDir: this.#isAutomounted() ? this.#volumes.serviceAccountDir : undefined,
         apiServer: this.#options.apiServer,
         podIp: this.#options.podIp,
+        isMountNamespaced: this.#options.mountNamespace !== undefined,
       });
       run.proc = await this.#spawn(run, run.plan);
     } catch (err) {
@@ -353,7 +354,7 @@ export class PodRunner {
     }
     binds.push({ source: hostsFile, target: '/etc/hosts' });
     const script = join(dir, 'run.sh');
-    await writeFile(script, mountNamespaceScript({ rootDir, binds }));
+    await writeFile(script, mountNamespaceScript({ rootDir, binds, stdioDir: dir }));
     return [unshare, '--mount', '--propagation', 'private', 'sh', script, plan.cwd, ...plan.argv];
   }
 
@@ -367,6 +368,8 @@ export class PodRunner {
       const prober = new Prober(probe, () => probeOnce(probe, { container: run.spec, plan }), {
         periodCapMs: this.#options.probePeriodCapMs,
         onResult,
+        // A startup or liveness failure kills the container: allow it a kubelet's time.
+        isFailureWindowKept: probe !== run.spec.readinessProbe,
       });
       run.probers.push(prober);
       return prober;

@@ -158,6 +158,13 @@ export interface ProberOptions {
   readonly periodCapMs: number;
   /** Called with each new overall result (after the thresholds). */
   readonly onResult: (isSuccess: boolean) => void;
+  /**
+   * Keep the time a failing probe is allowed (`failureThreshold × periodSeconds`) although the
+   * period is capped: the threshold grows by the same factor. For startup and liveness probes,
+   * whose failure kills the container — a slow start (Envoy waiting for its first xDS) must not
+   * be killed sooner than a kubelet would.
+   */
+  readonly isFailureWindowKept?: boolean;
 }
 
 /** Runs a probe on its period, applying success and failure thresholds, until stopped. */
@@ -215,6 +222,15 @@ export class Prober {
     if (isSuccess) {
       return this.#successes >= (this.#probe.successThreshold ?? 1) ? true : undefined;
     }
-    return this.#failures >= (this.#probe.failureThreshold ?? 3) ? false : undefined;
+    return this.#failures >= this.#failureThreshold() ? false : undefined;
+  }
+
+  #failureThreshold(): number {
+    const threshold = this.#probe.failureThreshold ?? 3;
+    if (this.#options.isFailureWindowKept !== true) {
+      return threshold;
+    }
+    const periodMs = (this.#probe.periodSeconds ?? 10) * 1000;
+    return threshold * Math.max(1, Math.ceil(periodMs / this.#options.periodCapMs));
   }
 }

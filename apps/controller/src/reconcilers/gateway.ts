@@ -12,6 +12,7 @@ import type {
 import { gatewayGlobalCosts } from './gateway-config.js';
 import { conditionsOf, isDeleting, refOf, routesOfGateway } from './objects.js';
 import type { ResolvedOptions } from './options.js';
+import { enqueueQuotaDependents } from './quota-policy.js';
 import { gatherRoute, generateRoute } from './route-set.js';
 import {
   extprocAccess,
@@ -32,13 +33,16 @@ interface GatewayConfigShares extends GatewayFilterConfig {
  * itself is unchanged, since a change of anything else it reads queues its own reconcile first,
  * which then queues this Gateway; so one bad route leaves the others working and one edited route
  * translates only itself), merged oldest route first (`routesOfGateway`) as `aigw translate`
- * merges them in file order, then its GatewayConfig's global costs. Undefined when no valid
- * route is attached.
+ * merges them in file order, then the QuotaPolicies' costs and its GatewayConfig's global costs
+ * (in `aigw run`'s order). Undefined when no valid route is attached.
  */
 function filterConfigOf(
   context: ReconcileContext,
   gateway: { readonly namespace: string; readonly name: string },
-  options: ResolvedOptions,
+  {
+    options,
+    quotaCosts,
+  }: { readonly options: ResolvedOptions; readonly quotaCosts: readonly LLMRequestCost[] },
 ): GatewayConfigShares | undefined {
   const gatewayObject = context.cache.get('Gateway', gateway.namespace, gateway.name);
   const shares: RouteFilterConfig[] = [];
@@ -50,7 +54,10 @@ function filterConfigOf(
     if (generation.ok && generation.filterConfig) shares.push(generation.filterConfig);
   }
   if (shares.length === 0) return undefined;
-  const extraCosts = gatewayObject ? gatewayGlobalCosts(context.cache, gatewayObject) : [];
+  const extraCosts = [
+    ...quotaCosts,
+    ...(gatewayObject ? gatewayGlobalCosts(context.cache, gatewayObject) : []),
+  ];
   return { filterConfig: mergeFilterConfigs(shares, { extraCosts }), shares, extraCosts };
 }
 
@@ -155,7 +162,11 @@ export function gatewayReconciler(options: ResolvedOptions): Reconciler {
   return async (ref, context) => {
     const gatewayRef = { namespace: ref.namespace, name: ref.name };
     const gateway = context.cache.get('Gateway', ref.namespace, ref.name);
-    const config = gateway ? filterConfigOf(context, gatewayRef, options) : undefined;
+    const quota = options.quotaCosts.of(context.cache);
+    if (quota.changed) enqueueQuotaDependents(context);
+    const config = gateway
+      ? filterConfigOf(context, gatewayRef, { options, quotaCosts: quota.result.costs })
+      : undefined;
     const workloads = gatewayWorkloads(context.cache, gatewayRef, options.envoyGatewayNamespace);
     const placement = { namespace: workloads.namespace, others: workloads.candidates };
     let plan = layouts.plan(gatewayRef, { config, placement });

@@ -1,5 +1,6 @@
 import type { KubeObject, ReconcileContext, ReconcileResult } from '../runtime/contracts.js';
 import type { ConfigSecrets } from './config-secrets.js';
+import type { QuotaCosts } from './quota-costs.js';
 import type { RouteGenerations } from './route-set.js';
 
 /** What a rotation concluded: when to come back, and why it failed, if it did. */
@@ -53,4 +54,6 @@ export interface ResolvedOptions {
   readonly envoyGatewayNamespace: string;
   /** Each route's last generation, by the versions of its inputs (shared by the reconcilers). */
   readonly generations: RouteGenerations;
+  /** The QuotaPolicies' filter-config costs, generated again only after a change (shared). */
+  readonly quotaCosts: QuotaCosts;
 }

@@ -19,6 +19,8 @@ import {
   type ReconcilerOptions,
   type ResolvedOptions,
 } from './options.js';
+import { QuotaCosts } from './quota-costs.js';
+import { quotaPolicyReconciler } from './quota-policy.js';
 import { referenceGrantReconciler } from './reference-grant.js';
 import { RouteGenerations } from './route-set.js';
 import { secretReconciler } from './secret.js';
@@ -33,7 +35,8 @@ const ourGateway = { name: gatewayNameLabel, namespace: gatewayNamespaceLabel };
 /**
  * One reconciler per kind, sharing `options`. The event graph: Secret → BackendSecurityPolicy →
  * AIServiceBackend → AIGatewayRoute → Gateway; ReferenceGrant → AIGatewayRoute; GatewayConfig →
- * Gateway; HTTPRoute / HTTPRouteFilter → their AIGatewayRoute; Envoy Gateway Backend →
+ * Gateway; QuotaPolicy → every Gateway (and a Gateway whose quota costs changed → every Gateway
+ * and QuotaPolicy); HTTPRoute / HTTPRouteFilter → their AIGatewayRoute; Envoy Gateway Backend →
  * AIServiceBackend; the proxies' Deployments / DaemonSets and the extproc's Role / RoleBinding →
  * their Gateway.
  */
@@ -47,12 +50,14 @@ export function createReconcilers(
     rotateCredentials: options.rotateCredentials,
     envoyGatewayNamespace: options.envoyGatewayNamespace ?? defaultEnvoyGatewayNamespace,
     generations: new RouteGenerations(),
+    quotaCosts: new QuotaCosts(),
   };
   return {
     AIGatewayRoute: aiGatewayRouteReconciler(resolved),
     AIServiceBackend: aiServiceBackendReconciler(resolved),
     BackendSecurityPolicy: backendSecurityPolicyReconciler(resolved),
     GatewayConfig: gatewayConfigReconciler(resolved),
+    QuotaPolicy: quotaPolicyReconciler(resolved),
     Gateway: gatewayReconciler(resolved),
     Secret: secretReconciler(),
     ReferenceGrant: referenceGrantReconciler(),

@@ -12,6 +12,7 @@ export const successMessages = {
   AIServiceBackend: 'AIServiceBackend reconciled successfully',
   BackendSecurityPolicy: 'BackendSecurityPolicy reconciled successfully',
   GatewayConfig: 'GatewayConfig reconciled successfully',
+  QuotaPolicy: 'QuotaPolicy reconciled successfully',
 } as const satisfies Partial<Record<Kind, string>>;
 
 /** The kinds whose status the controller writes. */

@@ -13,6 +13,7 @@ export const watchedKinds = [
   'AIServiceBackend',
   'BackendSecurityPolicy',
   'GatewayConfig',
+  'QuotaPolicy',
   'Gateway',
   'Secret',
   'ReferenceGrant',
@@ -48,6 +49,7 @@ export const kindInfo: Readonly<
     plural: 'backendsecuritypolicies',
   },
   GatewayConfig: { group: 'aigateway.envoyproxy.io', version: 'v1beta1', plural: 'gatewayconfigs' },
+  QuotaPolicy: { group: 'aigateway.envoyproxy.io', version: 'v1alpha1', plural: 'quotapolicies' },
   Gateway: { group: 'gateway.networking.k8s.io', version: 'v1', plural: 'gateways' },
   Secret: { group: '', version: 'v1', plural: 'secrets' },
   ReferenceGrant: {

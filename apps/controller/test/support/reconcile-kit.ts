@@ -50,6 +50,7 @@ const plurals: Readonly<Record<string, { plural: string; isClusterScoped?: boole
   AIServiceBackend: { plural: 'aiservicebackends' },
   BackendSecurityPolicy: { plural: 'backendsecuritypolicies' },
   GatewayConfig: { plural: 'gatewayconfigs' },
+  QuotaPolicy: { plural: 'quotapolicies' },
   GatewayClass: { plural: 'gatewayclasses', isClusterScoped: true },
   Gateway: { plural: 'gateways' },
   HTTPRoute: { plural: 'httproutes' },

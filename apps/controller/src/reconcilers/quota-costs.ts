@@ -1,0 +1,126 @@
+import { createHash } from 'node:crypto';
+
+import type { LLMRequestCost } from '@aigw/filterapi';
+import { buildStandalone, isResourceError, resourcesFromObjects } from '@aigw/gateway-config';
+
+import type { Kind, KubeObject, ObjectCache } from '../runtime/contracts.js';
+import { labelOf } from './objects.js';
+
+/**
+ * The kinds the token budgets are generated from, as the extension server lists them
+ * (`budgetResources` of apps/extension-server's `kube-routes.ts`), minus BackendTrafficPolicies,
+ * which charge no filter-config cost (the controller does not watch them).
+ */
+const budgetKinds = [
+  'AIGatewayRoute',
+  'AIServiceBackend',
+  'QuotaPolicy',
+  'Backend',
+  'Gateway',
+] as const satisfies readonly Kind[];
+
+/** The metadata keys of the quota costs `@aigw/gateway-config` generates (`aigw_quota_<n>`). */
+const quotaCostPrefix = 'aigw_quota_';
+
+/** What the QuotaPolicies of the cache give every Gateway's filter config. */
+export interface QuotaCostsResult {
+  /** The quota costs (`aigw_quota_<n>`), in the generation's order; none when it failed. */
+  readonly costs: readonly LLMRequestCost[];
+  /** The generation's problems, each naming the object and the field; empty when it succeeded. */
+  readonly problems: readonly string[];
+}
+
+const none: QuotaCostsResult = { costs: [], problems: [] };
+
+/** Objects of `kind` in the order the API server lists them (namespace, then name). */
+function listed(cache: ObjectCache, kind: Kind): KubeObject[] {
+  const key = (o: KubeObject): string => `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
+  return [...cache.list(kind)].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+}
+
+/**
+ * The quota costs of the cluster, from the generation `aigw run` and the extension server use
+ * (`buildStandalone` of `@aigw/gateway-config`, whose `llmRequestCosts` end with the quota costs
+ * of `QuotaCosts`): run over the same objects in the same order as the extension server's
+ * (every AIGatewayRoute, AIServiceBackend, QuotaPolicy, Backend and Gateway, as listed), so the
+ * `aigw_quota_<n>` keys its rate-limit entries read are the ones the extproc sets. The numbering
+ * spans the whole cluster, so every Gateway gets every quota cost (a cost whose backends a
+ * Gateway does not serve is 0 there).
+ */
+export function quotaCostsOf(objects: readonly KubeObject[]): QuotaCostsResult {
+  if (!objects.some((o) => o.kind === 'QuotaPolicy')) return none;
+  try {
+    const config = buildStandalone(resourcesFromObjects(objects), {
+      listenPort: 1,
+      adminPort: 1,
+      extprocSocket: '/nonexistent/extproc.sock',
+      stateDir: '/nonexistent',
+      // Only so that the budgets generate; the address reaches nothing the controller writes.
+      rateLimit: { host: 'ratelimit', port: 1 },
+    });
+    const costs = (config.filterConfig.llmRequestCosts ?? []).filter((c) =>
+      c.metadataKey.startsWith(quotaCostPrefix),
+    );
+    return { costs, problems: [] };
+  } catch (err) {
+    if (isResourceError(err)) return { costs: [], problems: err.problems };
+    throw err;
+  }
+}
+
+/**
+ * {@link quotaCostsOf} over the cache, generated again only when an input changed (identity and
+ * version of every input object), and free while no QuotaPolicy exists.
+ */
+export class QuotaCosts {
+  #last: { readonly fingerprint: string; readonly result: QuotaCostsResult } | undefined;
+
+  /** The current result, and whether it differs from the one before (costs or problems). */
+  of(cache: ObjectCache): { readonly result: QuotaCostsResult; readonly changed: boolean } {
+    const objects = cache.list('QuotaPolicy').length === 0 ? [] : inputsOf(cache);
+    const fingerprint = fingerprintOf(objects);
+    const last = this.#last;
+    if (last?.fingerprint === fingerprint) return { result: last.result, changed: false };
+    const result = quotaCostsOf(objects);
+    this.#last = { fingerprint, result };
+    const changed =
+      last === undefined
+        ? result !== none
+        : JSON.stringify([last.result.costs, last.result.problems]) !==
+          JSON.stringify([result.costs, result.problems]);
+    return { result, changed };
+  }
+}
+
+function inputsOf(cache: ObjectCache): KubeObject[] {
+  return budgetKinds.flatMap((kind) => listed(cache, kind));
+}
+
+/**
+ * Identity and version of every input, hashed: `metadata.generation` where there is one (spec
+ * changes only, not the controller's own status and finalizer writes), else `resourceVersion`.
+ */
+function fingerprintOf(objects: readonly KubeObject[]): string {
+  const hash = createHash('sha256');
+  for (const o of objects) {
+    const { uid, generation, resourceVersion } = o.metadata;
+    const version =
+      generation === undefined ? `r${resourceVersion ?? ''}` : `g${String(generation)}`;
+    hash.update(`${labelOf(o.kind, o)}/${uid ?? ''}/${version}\n`);
+  }
+  return hash.digest('base64');
+}
+
+/**
+ * The problems of {@link QuotaCostsResult} that name `policy` (`QuotaPolicy <ns>/<name>: …`), or,
+ * when the generation failed on other objects only, one line saying so with theirs.
+ */
+export function quotaPolicyProblems(result: QuotaCostsResult, policy: KubeObject): string[] {
+  if (result.problems.length === 0) return [];
+  const where = labelOf('QuotaPolicy', policy);
+  const own = result.problems.filter((p) => p.startsWith(`${where}:`));
+  if (own.length > 0) return own;
+  return [
+    `${where}: not charged: the token budgets do not generate: ${result.problems.join('; ')}`,
+  ];
+}

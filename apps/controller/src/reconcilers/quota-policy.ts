@@ -1,0 +1,47 @@
+import type { ReconcileContext, Reconciler } from '../runtime/contracts.js';
+import { refOf } from './objects.js';
+import type { ResolvedOptions } from './options.js';
+import { quotaPolicyProblems, type QuotaCostsResult } from './quota-costs.js';
+import { successMessages, syncStatus } from './status.js';
+
+/**
+ * Queues every Gateway and every QuotaPolicy: the quota costs are numbered over the whole
+ * cluster (`aigw_quota_<n>`), so a change of one can renumber every Gateway's, and the
+ * policies' status follows the generation.
+ */
+export function enqueueQuotaDependents(context: ReconcileContext): void {
+  for (const gateway of context.cache.list('Gateway')) context.enqueue(refOf('Gateway', gateway));
+  for (const policy of context.cache.list('QuotaPolicy')) {
+    context.enqueue(refOf('QuotaPolicy', policy));
+  }
+}
+
+/**
+ * QuotaPolicy: its costs reach every Gateway's filter config (`quota-costs.ts`), so a change
+ * (or deletion) queues every Gateway; status `Accepted` from the generation of the budgets.
+ */
+export function quotaPolicyReconciler(options: ResolvedOptions): Reconciler {
+  return async (ref, context) => {
+    const { result, changed } = options.quotaCosts.of(context.cache);
+    if (changed) enqueueQuotaDependents(context);
+    const policy = context.cache.get('QuotaPolicy', ref.namespace, ref.name);
+    // Gone: the result above no longer has its costs, and `changed` queued every Gateway.
+    if (!policy) return {};
+    await syncStatus(
+      context,
+      { kind: 'QuotaPolicy', object: policy, now: options.now },
+      outcome(result, policy),
+    );
+    return {};
+  };
+}
+
+function outcome(
+  result: QuotaCostsResult,
+  policy: Parameters<typeof quotaPolicyProblems>[1],
+): { isAccepted: true; message: string } | { isAccepted: false; message: string } {
+  const problems = quotaPolicyProblems(result, policy);
+  return problems.length === 0
+    ? { isAccepted: true, message: successMessages.QuotaPolicy }
+    : { isAccepted: false, message: problems.join('\n') };
+}

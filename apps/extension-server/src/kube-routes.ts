@@ -136,7 +136,13 @@ export class KubeRouteStore extends MapRouteStore {
 
   /** Every watched object: the same generation input as the files of `--routes`. */
   override budgetInput(): BudgetInput {
-    const documents = [...this.#objects.values()].flatMap((byName) => [...byName.values()]);
+    // In the API server's list order (namespace, then name) whatever order the watch added them
+    // in: quota numbering (`aigw_quota_<n>`) must match the controller's.
+    const documents = [...this.#objects.values()].flatMap((byName) =>
+      [...byName.entries()]
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+        .map(([, object]) => object),
+    );
     return { version: this.version, files: [{ path: 'api-server', text: '', documents }] };
   }
 

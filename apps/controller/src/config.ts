@@ -9,6 +9,7 @@ import {
 } from '@aigw/service-kit/core';
 import { isEndpointPrefixError, parseRootPrefix } from '@aigw/gateway-config';
 import { defaultEnvoyGatewayNamespace } from './reconcilers/options.js';
+import { defaultRateLimitConfigMap } from './reconcilers/ratelimit-config.js';
 
 const listen = httpListenConfig({
   envPrefix: 'AIGW_CONTROLLER',
@@ -63,6 +64,11 @@ export const ConfigSchema = z
     gcWhenIdle: z.stringbool().default(true),
     /** Path prefix of every generated HTTPRoute match, like upstream's `-rootPrefix`. */
     rootPrefix: parsedString(parseRootPrefix, isEndpointPrefixError).prefault('/'),
+    /**
+     * The ConfigMap (in the Lease's namespace) that gets apps/ratelimit's rules of the
+     * QuotaPolicies; empty: none is written.
+     */
+    ratelimitConfigMap: z.string().trim().default(defaultRateLimitConfigMap),
   })
   .refine((c) => c.renewDeadlineMs < c.leaseDurationMs, {
     path: ['renewDeadlineMs'],
@@ -104,4 +110,8 @@ export const loadConfig = configLoader(ConfigSchema, {
   },
   rootPrefix: { flag: 'root-prefix', env: 'AIGW_CONTROLLER_ROOT_PREFIX' },
   gcWhenIdle: { flag: 'gc-when-idle', env: 'AIGW_CONTROLLER_GC_WHEN_IDLE' },
+  ratelimitConfigMap: {
+    flag: 'ratelimit-config-map',
+    env: 'AIGW_CONTROLLER_RATELIMIT_CONFIG_MAP',
+  },
 });

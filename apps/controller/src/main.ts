@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { endpointsFromEnv } from '@aigw/cloud-credentials';
+import type { KubeConfig } from '@aigw/kube-config';
 import {
   createLogger,
   startProbeServer,
@@ -10,10 +11,13 @@ import {
 import { loadConfig } from './config.js';
 import { startIdleGcIf } from './idle-gc.js';
 import { compactCached } from './reconcilers/apply.js';
+import type { ReconcilerOptions } from './reconcilers/options.js';
+import { RateLimitConfigMap } from './reconcilers/ratelimit-config.js';
 import { createReconcilers } from './reconcilers/reconcilers.js';
 import { createCredentialRotator } from './reconcilers/rotation.js';
 import type { Kind, Reconciler } from './runtime/contracts.js';
 import { Controller } from './runtime/controller.js';
+import { KubeClient } from './runtime/kube-client.js';
 import { contextNamespace, loadKubeConfig } from './runtime/kube-config.js';
 
 export { Controller, startController, type ControllerOptions } from './runtime/controller.js';
@@ -30,6 +34,26 @@ export interface ControllerService extends Service {
   readonly controller: Controller;
   /** The bound port of `/healthz`, `/readyz` and `/metrics` (useful when asked for port 0). */
   readonly port: number;
+}
+
+/**
+ * The ConfigMap of the QuotaPolicies' rate-limit rules (`--ratelimit-config-map`, empty: none),
+ * beside the Lease: the chart's Role in the controller's namespace grants both. Its own client:
+ * the ConfigMap is no watched kind (no informer, no cache).
+ */
+function rateLimitRulesOf(
+  name: string,
+  kubeConfig: KubeConfig,
+  namespace: string,
+): { readonly options: Pick<ReconcilerOptions, 'rateLimitConfig'>; close(): void } {
+  if (name === '') return { options: {}, close: () => undefined };
+  const client = new KubeClient(kubeConfig);
+  return {
+    options: { rateLimitConfig: new RateLimitConfigMap(client, { namespace, name }) },
+    close: () => {
+      client.close();
+    },
+  };
 }
 
 /**
@@ -58,6 +82,7 @@ export async function main(
     config.watchNamespaces.length === 0
       ? []
       : [...new Set([...config.watchNamespaces, config.envoyGatewayNamespace])];
+  const rules = rateLimitRulesOf(config.ratelimitConfigMap, kubeConfig, leaseNamespace);
   const controller = new Controller({
     kubeConfig,
     log,
@@ -67,6 +92,7 @@ export async function main(
         rootPrefix: config.rootPrefix,
         rotateCredentials: createCredentialRotator({ endpoints: endpointsFromEnv(args.env) }),
         envoyGatewayNamespace: config.envoyGatewayNamespace,
+        ...rules.options,
       }),
     compact: compactCached,
     namespaces: watchNamespaces,
@@ -112,6 +138,7 @@ export async function main(
       idleGc?.stop();
       await controller.stop({ release: true });
       await http.close();
+      rules.close();
     },
   };
 }

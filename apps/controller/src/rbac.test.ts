@@ -104,6 +104,25 @@ describe('controller RBAC', () => {
     expect(allows(rules, { ...lease, verb: 'list' })).toBe(false);
   });
 
+  it('lets it server-side apply only its rate-limit rules ConfigMap, beside the Lease', () => {
+    const configMaps = { group: '', resource: 'configmaps' };
+    const rules = leaderElectionPolicyRules('my-lease', 'my-rules');
+    expect(allows(rules, { ...configMaps, verb: 'patch', name: 'my-rules' })).toBe(true);
+    expect(allows(rules, { ...configMaps, verb: 'patch', name: 'other' })).toBe(false);
+    // A server-side apply that creates the ConfigMap needs create, which cannot be named.
+    expect(allows(rules, { ...configMaps, verb: 'create' })).toBe(true);
+    for (const verb of ['get', 'list', 'watch', 'update', 'delete'] as const) {
+      expect(allows(rules, { ...configMaps, verb, name: 'my-rules' })).toBe(false);
+    }
+    expect(
+      allows(leaderElectionPolicyRules(), {
+        ...configMaps,
+        verb: 'patch',
+        name: 'aigw-quota-rules',
+      }),
+    ).toBe(true);
+  });
+
   it('binds the ClusterRole and the Lease Role to the ServiceAccount', () => {
     const serviceAccount = { namespace: 'envoy-ai-gateway-system', name: 'ai-gateway-controller' };
     const [clusterRole, clusterBinding, role, roleBinding] = controllerRbacObjects({

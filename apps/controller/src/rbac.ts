@@ -1,11 +1,12 @@
 /**
  * The Kubernetes RBAC the controller needs, as objects: a ClusterRole for what it watches and
  * writes (every namespace, or the `--watch-namespaces` ones) and a namespaced Role for its
- * leader-election Lease. The rules are derived from the controller's own lists where one exists
+ * leader-election Lease and its rate-limit rules ConfigMap. The rules are derived from the controller's own lists where one exists
  * (`watchedKinds` / `kindInfo` for reads, the status kinds of `reconcilers/status.ts`), so a kind
  * added there is covered here; `test/rbac.test.ts` runs the real controller on a real API server
  * as a ServiceAccount with exactly these rules. No wildcard verbs or resources.
  */
+import { defaultRateLimitConfigMap } from './reconcilers/ratelimit-config.js';
 import { successMessages, type StatusKind } from './reconcilers/status.js';
 import { kindInfo, watchedKinds, type Kind } from './runtime/contracts.js';
 import { defaultLeaseName } from './runtime/leader-election.js';
@@ -133,11 +134,15 @@ export const controllerPolicyRules: readonly PolicyRule[] = controllerPermission
 );
 
 /**
- * The leader-election Role's rules: client-go's lease lock protocol, which `leader-election.ts`
- * follows — `get` and `update` of the one Lease, and `create` when it does not exist yet (RBAC
- * cannot restrict `create` by name).
+ * The rules of the Role in the controller's namespace: client-go's lease lock protocol, which
+ * `leader-election.ts` follows — `get` and `update` of the one Lease, and `create` when it does
+ * not exist yet (RBAC cannot restrict `create` by name) — and the server-side apply of the
+ * rate-limit rules ConfigMap beside it (`--ratelimit-config-map`; `create` when it is missing).
  */
-export function leaderElectionPolicyRules(leaseName = defaultLeaseName): readonly PolicyRule[] {
+export function leaderElectionPolicyRules(
+  leaseName = defaultLeaseName,
+  rateLimitConfigMap = defaultRateLimitConfigMap,
+): readonly PolicyRule[] {
   return [
     { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['create'] },
     {
@@ -145,6 +150,13 @@ export function leaderElectionPolicyRules(leaseName = defaultLeaseName): readonl
       resources: ['leases'],
       resourceNames: [leaseName],
       verbs: ['get', 'update'],
+    },
+    { apiGroups: [''], resources: ['configmaps'], verbs: ['create'] },
+    {
+      apiGroups: [''],
+      resources: ['configmaps'],
+      resourceNames: [rateLimitConfigMap],
+      verbs: ['patch'],
     },
   ];
 }
@@ -159,11 +171,12 @@ export function controllerClusterRole(name = controllerRbacName): RbacRole {
   };
 }
 
-/** The Role for the leader-election Lease in `namespace`. */
+/** The Role in `namespace` for the leader-election Lease and the rate-limit rules ConfigMap. */
 export function leaderElectionRole(options: {
   readonly namespace: string;
   readonly name?: string;
   readonly leaseName?: string;
+  readonly rateLimitConfigMap?: string;
 }): RbacRole {
   return {
     apiVersion: 'rbac.authorization.k8s.io/v1',
@@ -172,7 +185,7 @@ export function leaderElectionRole(options: {
       name: options.name ?? `${controllerRbacName}-leader-election`,
       namespace: options.namespace,
     },
-    rules: leaderElectionPolicyRules(options.leaseName),
+    rules: leaderElectionPolicyRules(options.leaseName, options.rateLimitConfigMap),
   };
 }
 
@@ -186,6 +199,8 @@ export interface ControllerRbacOptions {
   readonly leaseNamespace?: string;
   /** Lease name (`--leader-election-id`); default `envoy-ai-gateway-controller`. */
   readonly leaseName?: string;
+  /** The rate-limit rules ConfigMap (`--ratelimit-config-map`); default `aigw-quota-rules`. */
+  readonly rateLimitConfigMap?: string;
 }
 
 /**
@@ -202,6 +217,9 @@ export function controllerRbacObjects(
     namespace: leaseNamespace,
     name: `${name}-leader-election`,
     ...(options.leaseName === undefined ? {} : { leaseName: options.leaseName }),
+    ...(options.rateLimitConfigMap === undefined
+      ? {}
+      : { rateLimitConfigMap: options.rateLimitConfigMap }),
   });
   return [
     controllerClusterRole(name),

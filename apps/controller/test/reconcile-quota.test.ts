@@ -5,6 +5,7 @@ import { buildStandalone, loadResources } from '@aigw/gateway-config';
 import { useHarness, waitFor, type KubeApiServer } from '@aigw/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { RateLimitConfigMap, rateLimitRulesFile } from '../src/reconcilers/ratelimit-config.js';
 import type { Controller } from '../src/runtime/controller.js';
 import type { KubeClient } from '../src/runtime/kube-client.js';
 import { createNamespace, testClient } from './support/kube.js';
@@ -104,6 +105,17 @@ function aigwRunQuotaCosts(text: string): LLMRequestCost[] {
   );
 }
 
+/** The limiter's rules `aigw run` writes for these manifests. */
+function aigwRunRules(text: string): unknown {
+  return buildStandalone(loadResources([{ path: 'quota.yaml', text }]), {
+    listenPort: 1,
+    adminPort: 1,
+    extprocSocket: '/nonexistent/extproc.sock',
+    stateDir: '/nonexistent',
+    rateLimit: { host: 'ratelimit', port: 1 },
+  }).rateLimitRules;
+}
+
 /** The route's own cost, first in its Gateway's config. */
 const routeCost: LLMRequestCost = {
   metadataKey: 'used',
@@ -152,13 +164,39 @@ describe('QuotaPolicy costs', () => {
     }
   };
 
+  /** The rules file of the controller's rate-limit ConfigMap, parsed. */
+  const rulesOf = async (): Promise<unknown> => {
+    let configMap: { data?: Record<string, string> } | undefined;
+    try {
+      configMap = await client.request({ path: `/api/v1/namespaces/${ns}/configmaps/rules` });
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'not-found') throw err;
+    }
+    const text = configMap?.data?.[rateLimitRulesFile];
+    return text === undefined ? undefined : parse(text);
+  };
+
+  const waitForRules = async (expected: unknown): Promise<void> => {
+    try {
+      await waitFor(async () => isDeepStrictEqual(await rulesOf(), expected), {
+        timeoutMs: 20_000,
+        description: `the rate-limit ConfigMap holds ${JSON.stringify(expected)}`,
+      });
+    } catch (err) {
+      expect(await rulesOf()).toEqual(expected);
+      throw err;
+    }
+  };
+
   beforeAll(async () => {
     kube = await harness.kube();
     await applyReconcilerCrds(kube);
     client = testClient(kube);
     await createNamespace(client, ns);
     await applyObjects(client, parseObjects(fixtures));
-    ({ controller } = await startReconcilers(kube));
+    ({ controller } = await startReconcilers(kube, {
+      rateLimitConfig: new RateLimitConfigMap(testClient(kube), { namespace: ns, name: 'rules' }),
+    }));
   }, 240_000);
 
   afterAll(async () => {
@@ -180,6 +218,10 @@ describe('QuotaPolicy costs', () => {
     };
     expect(aigwRunQuotaCosts(fixtures + '---' + firstBudget)).toEqual([quota]);
     await waitForCosts('gw', [routeCost, quota]);
+    // The limiter's rules of the same generation, in the ConfigMap the chart mounts.
+    const rules = aigwRunRules(fixtures + '---' + firstBudget);
+    expect(rules).toMatchObject({ domain: 'ai-gateway', descriptors: [{ key: 'limit' }] });
+    await waitForRules(rules);
     // The numbering spans the cluster: gw2 gets the cost too (0 for its backends).
     await waitForCosts('gw2', [quota]);
     const condition = await waitForAccepted(client, ref('QuotaPolicy', 'budget'), 'True');
@@ -201,6 +243,9 @@ describe('QuotaPolicy costs', () => {
     ]);
     await waitForCosts('gw', [routeCost, ...quota]);
     await waitForCosts('gw2', quota);
+    const rules = aigwRunRules(fixtures + '---' + editedBudget);
+    expect(rules).not.toEqual(aigwRunRules(fixtures + '---' + firstBudget));
+    await waitForRules(rules);
   });
 
   it('reports a QuotaPolicy the generation refuses, and its costs leave the configs', async () => {
@@ -234,5 +279,7 @@ spec:
     await deleteObject(client, ref('QuotaPolicy', 'budget'));
     await waitForCosts('gw', [routeCost]);
     await waitForCosts('gw2', []);
+    // The domain stays, without limits.
+    await waitForRules({ domain: 'ai-gateway', descriptors: [] });
   });
 });

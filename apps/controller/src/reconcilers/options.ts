@@ -1,6 +1,7 @@
 import type { KubeObject, ReconcileContext, ReconcileResult } from '../runtime/contracts.js';
 import type { ConfigSecrets } from './config-secrets.js';
 import type { QuotaCosts } from './quota-costs.js';
+import type { RateLimitConfigSink } from './ratelimit-config.js';
 import type { RouteGenerations } from './route-set.js';
 
 /** What a rotation concluded: when to come back, and why it failed, if it did. */
@@ -40,6 +41,11 @@ export interface ReconcilerOptions {
    * (`--envoy-gateway-namespace`); default `envoy-gateway-system`.
    */
   readonly envoyGatewayNamespace?: string;
+  /**
+   * Where apps/ratelimit's rules (the QuotaPolicies' budgets) go: the controller's ConfigMap
+   * (`--ratelimit-config-map`); none by default.
+   */
+  readonly rateLimitConfig?: RateLimitConfigSink;
 }
 
 /** Envoy Gateway's namespace by default (upstream's `envoyGatewayNamespace`). */
@@ -56,4 +62,5 @@ export interface ResolvedOptions {
   readonly generations: RouteGenerations;
   /** The QuotaPolicies' filter-config costs, generated again only after a change (shared). */
   readonly quotaCosts: QuotaCosts;
+  readonly rateLimitConfig: RateLimitConfigSink | undefined;
 }

@@ -66,13 +66,19 @@ describe('quota costs', () => {
     ]);
     const { result, changed } = new QuotaCosts().of(cache);
     expect(changed).toBe(true);
-    expect(result).toEqual({
+    expect(result).toMatchObject({
       costs: [
         { metadataKey: 'aigw_quota_0', type: 'CEL', cel: cel('input_tokens') },
         { metadataKey: 'aigw_quota_1', type: 'CEL', cel: cel('output_tokens') },
       ],
       problems: [],
     });
+    // The limiter's rules of the same generation, one top-level limit per quota, in that order.
+    expect(result.rules?.domain).toBe('ai-gateway');
+    expect(result.rules?.descriptors.map((d) => d.value)).toEqual([
+      expect.stringMatching(/\/a\/backend\//),
+      expect.stringMatching(/\/b\/backend\//),
+    ]);
   });
 
   it('generates again only after a spec change, and says when the result changed', () => {

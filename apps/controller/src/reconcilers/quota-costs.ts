@@ -1,7 +1,12 @@
 import { createHash } from 'node:crypto';
 
 import type { LLMRequestCost } from '@aigw/filterapi';
-import { buildStandalone, isResourceError, resourcesFromObjects } from '@aigw/gateway-config';
+import {
+  buildStandalone,
+  isResourceError,
+  resourcesFromObjects,
+  type RateLimitRules,
+} from '@aigw/gateway-config';
 
 import type { Kind, KubeObject, ObjectCache } from '../runtime/contracts.js';
 import { labelOf } from './objects.js';
@@ -26,6 +31,11 @@ const quotaCostPrefix = 'aigw_quota_';
 export interface QuotaCostsResult {
   /** The quota costs (`aigw_quota_<n>`), in the generation's order; none when it failed. */
   readonly costs: readonly LLMRequestCost[];
+  /**
+   * apps/ratelimit's rules file of the same generation (what `aigw run` writes to its limiter),
+   * absent when nothing is limited or the generation failed.
+   */
+  readonly rules?: RateLimitRules;
   /** The generation's problems, each naming the object and the field; empty when it succeeded. */
   readonly problems: readonly string[];
 }
@@ -61,7 +71,8 @@ export function quotaCostsOf(objects: readonly KubeObject[]): QuotaCostsResult {
     const costs = (config.filterConfig.llmRequestCosts ?? []).filter((c) =>
       c.metadataKey.startsWith(quotaCostPrefix),
     );
-    return { costs, problems: [] };
+    const rules = config.rateLimitRules;
+    return rules === undefined ? { costs, problems: [] } : { costs, rules, problems: [] };
   } catch (err) {
     if (isResourceError(err)) return { costs: [], problems: err.problems };
     throw err;

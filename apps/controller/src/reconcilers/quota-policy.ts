@@ -18,12 +18,15 @@ export function enqueueQuotaDependents(context: ReconcileContext): void {
 
 /**
  * QuotaPolicy: its costs reach every Gateway's filter config (`quota-costs.ts`), so a change
- * (or deletion) queues every Gateway; status `Accepted` from the generation of the budgets.
+ * (or deletion) queues every Gateway; the rate-limit rules of the same generation go to the
+ * limiter's ConfigMap (`ratelimit-config.ts`); status `Accepted` from the generation.
  */
 export function quotaPolicyReconciler(options: ResolvedOptions): Reconciler {
   return async (ref, context) => {
     const { result, changed } = options.quotaCosts.of(context.cache);
     if (changed) enqueueQuotaDependents(context);
+    // Also for a deleted policy: its limits leave the rules.
+    await options.rateLimitConfig?.sync(result, context);
     const policy = context.cache.get('QuotaPolicy', ref.namespace, ref.name);
     // Gone: the result above no longer has its costs, and `changed` queued every Gateway.
     if (!policy) return {};

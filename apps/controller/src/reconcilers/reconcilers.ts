@@ -51,6 +51,7 @@ export function createReconcilers(
     envoyGatewayNamespace: options.envoyGatewayNamespace ?? defaultEnvoyGatewayNamespace,
     generations: new RouteGenerations(),
     quotaCosts: new QuotaCosts(),
+    rateLimitConfig: options.rateLimitConfig,
   };
   return {
     AIGatewayRoute: aiGatewayRouteReconciler(resolved),

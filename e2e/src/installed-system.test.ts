@@ -40,6 +40,9 @@ const egNamespace = 'envoy-gateway-system';
 const apiKey = 'sk-installed-system-0123456789';
 const usage = { input: 5, output: 3 };
 const fakeHost = 'fake-openai.default.svc.cluster.local';
+/** The QuotaPolicy's budget: tokens an hour of this model; an answer costs usage.input + usage.output. */
+const budgetModel = 'gpt-4o-budget';
+const budgetTokens = 20;
 const apps = ['controller', 'webhook', 'extension-server', 'ratelimit'] as const;
 
 function tool(name: 'helm' | 'kubectl'): string {
@@ -133,6 +136,11 @@ function userObjects(ports: Ports, fake: FakeUpstream): KubeObject[] {
             matches: [{ headers: [{ name: 'x-ai-eg-model', value: 'gpt-4o-mini' }] }],
             backendRefs: [{ name: 'openai' }],
           },
+          // The model of the budget test, so that the other tests spend none of its budget.
+          {
+            matches: [{ headers: [{ name: 'x-ai-eg-model', value: budgetModel }] }],
+            backendRefs: [{ name: 'openai' }],
+          },
         ],
         llmRequestCosts: [{ metadataKey: 'llm_total_token', type: 'TotalToken' }],
       },
@@ -178,6 +186,28 @@ function userObjects(ports: Ports, fake: FakeUpstream): KubeObject[] {
       metadata: { name: 'openai-apikey', namespace: ns },
       stringData: { apiKey },
     },
+    // Present from the start: Envoy Gateway does not watch QuotaPolicies, so one created later
+    // reaches Envoy only with its next translation (docs/deploy.md).
+    {
+      apiVersion: 'aigateway.envoyproxy.io/v1alpha1',
+      kind: 'QuotaPolicy',
+      metadata: { name: 'budget', namespace: ns },
+      spec: {
+        targetRefs: [
+          { group: 'aigateway.envoyproxy.io', kind: 'AIServiceBackend', name: 'openai' },
+        ],
+        perModelQuotas: [
+          {
+            modelName: budgetModel,
+            quota: {
+              mode: 'Shared',
+              costExpression: 'total_tokens',
+              defaultBucket: { limit: budgetTokens, duration: '1h' },
+            },
+          },
+        ],
+      },
+    },
   ];
 }
 
@@ -189,7 +219,8 @@ function chartValues(ports: Ports): object {
     extensionServer: {
       replicas: 1,
       port: ports.extensionServer,
-      extraArgs: [`--ratelimit-address=127.0.0.1:${String(ports.ratelimit)}`],
+      // As Envoy reaches the limiter here (its Service name resolves only where ports match).
+      ratelimitAddress: `127.0.0.1:${String(ports.ratelimit)}`,
     },
     ratelimit: { port: ports.ratelimit, metricsPort: ports.ratelimitMetrics },
   };
@@ -381,6 +412,60 @@ describe('the installed system on the test API server (Helm charts, node agent, 
     expect(upstream?.headers['authorization']).toBe(`Bearer ${apiKey}`);
   }, 180_000);
 
-  // Not reachable on this setup yet — docs/deploy.md "Tested on a real API server" says why.
-  it.todo('refuses a user over the token budget with 429 (BackendTrafficPolicy or QuotaPolicy)');
+  it('refuses requests over a QuotaPolicy token budget with 429 and an OpenAI error', async () => {
+    const ask = (): Promise<Response> =>
+      fetch(`http://127.0.0.1:${String(ports.gateway)}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: budgetModel, messages: [{ role: 'user', content: 'x' }] }),
+      });
+    // The budget holds once the rules reached the limiter (controller → ConfigMap → volume);
+    // each answer is charged when its stream ends: ask until the limiter refuses.
+    let answered = 0;
+    const refused = await waitFor(
+      async () => {
+        const response = await ask();
+        const body = await response.text();
+        if (response.status === 429) return { response, body };
+        expect(response.status).toBe(200);
+        answered += 1;
+        return undefined;
+      },
+      { timeoutMs: 120_000, intervalMs: 200, description: 'a 429 once the budget is spent' },
+    );
+    expect(refused.response.headers.get('content-type')).toBe('application/json');
+    expect(JSON.parse(refused.body)).toEqual({
+      error: { message: 'rate limit exceeded', type: 'rate_limit_error', param: null, code: null },
+    });
+    expect(answered).toBeGreaterThanOrEqual(Math.ceil(budgetTokens / (usage.input + usage.output)));
+    // The controller wrote the limiter's rules into the ConfigMap the chart mounts.
+    const rules = (
+      (
+        await kubeRequest(kube, `/api/v1/namespaces/${namespace}/configmaps/aigw-quota-rules`)
+      ).json() as { data: Record<string, string> }
+    ).data['aigw-quotas.yaml'];
+    expect(rules).toContain('domain: ai-gateway');
+    // And the openai client sees the 429 as its RateLimitError.
+    const client = new OpenAI({
+      baseURL: `http://127.0.0.1:${String(ports.gateway)}/v1`,
+      apiKey: 'client-key',
+      maxRetries: 0,
+    });
+    const error: unknown = await client.chat.completions
+      .create({ model: budgetModel, messages: [{ role: 'user', content: 'x' }] })
+      .then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+    expect(error).toBeInstanceOf(OpenAI.RateLimitError);
+    expect((error as InstanceType<typeof OpenAI.RateLimitError>).error).toMatchObject({
+      type: 'rate_limit_error',
+    });
+    // Another model of the same backend has no budget.
+    const other = await client.chat.completions.create({
+      model: 'gpt-4o-mini',
+      messages: [{ role: 'user', content: 'x' }],
+    });
+    expect(other.choices[0]?.message.content).toBeTruthy();
+  }, 180_000);
 });

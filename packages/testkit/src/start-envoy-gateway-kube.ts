@@ -7,6 +7,7 @@ import { stringify } from 'yaml';
 
 import { TestkitError } from './errors.js';
 import { kubeRequest, type KubeTarget } from './kube-request.js';
+import { mountNamespaceScript } from './node-agent/mount-namespace.js';
 import { spawnManaged } from './spawn-managed.js';
 import {
   accepts,
@@ -38,50 +39,6 @@ export interface EnvoyGatewayOnKube {
   readonly namespace: string;
   logs(): string;
   stop(): Promise<void>;
-}
-
-/** Top-level directories bound into Envoy Gateway's private root (symlinks are copied as links). */
-const rootDirs = [
-  'usr',
-  'lib',
-  'lib64',
-  'lib32',
-  'bin',
-  'sbin',
-  'etc',
-  'tmp',
-  'proc',
-  'dev',
-  'sys',
-];
-
-/**
- * The script that runs Envoy Gateway in a private mount namespace whose root is a tmpfs holding
- * the host's directories plus `/certs`: Envoy Gateway with its Kubernetes provider reads its xDS
- * certificate from the hard-coded `/certs/{tls.crt,tls.key,ca.crt}` (the Secret its chart
- * mounts), and a test must not write to the host's `/`. The mounts vanish with the process.
- */
-function chrootScript(
-  dir: string,
-  command: readonly string[],
-  env: Record<string, string>,
-): string {
-  const root = join(dir, 'root');
-  const q = (s: string): string => `'${s.replaceAll("'", `'\\''`)}'`;
-  return [
-    'set -eu',
-    `mount -t tmpfs tmpfs ${q(root)}`,
-    `for d in ${rootDirs.join(' ')} $(cd / && ls -d work home root var run opt srv mnt 2>/dev/null); do`,
-    '  [ -e "/$d" ] || continue',
-    `  if [ -L "/$d" ]; then ln -s "$(readlink "/$d")" ${q(root)}/"$d"`,
-    `  else mkdir -p ${q(root)}/"$d" && mount --rbind "/$d" ${q(root)}/"$d"; fi`,
-    'done',
-    `mkdir ${q(join(root, 'certs'))} && mount --bind ${q(join(dir, 'certs'))} ${q(join(root, 'certs'))}`,
-    `exec chroot ${q(root)} /usr/bin/env ${Object.entries(env)
-      .map(([k, v]) => q(`${k}=${v}`))
-      .join(' ')} ${command.map(q).join(' ')}`,
-    '',
-  ].join('\n');
 }
 
 async function ensureNamespace(kube: KubeTarget, namespace: string): Promise<void> {
@@ -155,7 +112,7 @@ async function writeCerts(kube: KubeTarget, namespace: string, dir: string): Pro
  * extension server on every translation. First `envoy-gateway certgen` writes the TLS Secrets
  * into `namespace`, as its chart's certgen Job does, and the chart's Service `envoy-gateway` is
  * created (what the proxies' bootstrap dials); the server then runs in a private mount
- * namespace where `/certs` is that Secret (see {@link chrootScript}). Needs root (mount
+ * namespace where `/certs` is that Secret (the node agent's {@link mountNamespaceScript}). Needs root (mount
  * namespaces and chroot), `unshare` and `chroot`. Its ports are fixed (xDS 18000, admin 19000,
  * metrics 19001, wasm 18002): one Envoy Gateway per machine at a time.
  *
@@ -206,12 +163,35 @@ export async function startEnvoyGatewayOnKube(
         extensionManager: extensionManagerConfig(options.extensionServer),
       }),
     );
+    // Envoy Gateway with its Kubernetes provider reads its xDS certificate from the hard-coded
+    // `/certs/{tls.crt,tls.key,ca.crt}` (the Secret its chart mounts), and a test must not write
+    // to the host's `/`: the process gets a private root holding every host directory plus
+    // `/certs`, as the node agent gives a pod's container.
     const script = join(dir, 'run.sh');
-    writeFileSync(script, chrootScript(dir, [binary, 'server', '--config-path', configPath], env));
+    writeFileSync(
+      script,
+      mountNamespaceScript({
+        rootDir: join(dir, 'root'),
+        binds: [{ source: join(dir, 'certs'), target: '/certs' }],
+        stdioDir: dir,
+      }),
+    );
     const proc = await spawnManaged(
       unshare,
-      ['--mount', '--propagation', 'private', 'sh', script],
+      [
+        '--mount',
+        '--propagation',
+        'private',
+        'sh',
+        script,
+        dir,
+        binary,
+        'server',
+        '--config-path',
+        configPath,
+      ],
       {
+        env,
         name,
         cwd: dir,
         onStopped: () => removeTempDir(dir),

@@ -17,10 +17,7 @@ const { SERVING, NOT_SERVING, SERVICE_UNKNOWN } = health.HealthCheckResponse_Ser
  */
 export class GrpcHealth {
   readonly #statuses = new Map<string, ServingStatus>();
-  readonly #watchers = new Map<
-    string,
-    Set<ServerWritableStream<health.HealthCheckRequest, health.HealthCheckResponse>>
-  >();
+  readonly #watchers = new Map<string, Set<(servingStatus: ServingStatus) => void>>();
 
   constructor(services: readonly string[] = []) {
     this.#statuses.set('', SERVING);
@@ -30,7 +27,28 @@ export class GrpcHealth {
   /** Sets one service's status and tells its watchers. */
   setStatus(service: string, servingStatus: ServingStatus): void {
     this.#statuses.set(service, servingStatus);
-    for (const call of this.#watchers.get(service) ?? []) call.write({ status: servingStatus });
+    for (const listener of this.#watchers.get(service) ?? []) listener(servingStatus);
+  }
+
+  /** One service's status; undefined for a service never registered (NOT_FOUND on Check). */
+  statusOf(service: string): ServingStatus | undefined {
+    return this.#statuses.get(service);
+  }
+
+  /**
+   * Calls `listener` with a service's status now (SERVICE_UNKNOWN if unregistered) and on every
+   * change, until the returned function is called (the `Watch` semantics).
+   */
+  subscribe(service: string, listener: (servingStatus: ServingStatus) => void): () => void {
+    let watchers = this.#watchers.get(service);
+    if (!watchers) {
+      watchers = new Set();
+      this.#watchers.set(service, watchers);
+    }
+    const set = watchers;
+    set.add(listener);
+    listener(this.#statuses.get(service) ?? SERVICE_UNKNOWN);
+    return () => set.delete(listener);
   }
 
   /** Marks every service NOT_SERVING (call before a graceful stop). */
@@ -61,15 +79,10 @@ export class GrpcHealth {
   readonly #watch = (
     call: ServerWritableStream<health.HealthCheckRequest, health.HealthCheckResponse>,
   ): void => {
-    const service = call.request.service;
-    let watchers = this.#watchers.get(service);
-    if (!watchers) {
-      watchers = new Set();
-      this.#watchers.set(service, watchers);
-    }
-    watchers.add(call);
-    call.write({ status: this.#statuses.get(service) ?? SERVICE_UNKNOWN });
-    call.on('cancelled', () => watchers.delete(call));
-    call.on('close', () => watchers.delete(call));
+    const unsubscribe = this.subscribe(call.request.service, (servingStatus) =>
+      call.write({ status: servingStatus }),
+    );
+    call.on('cancelled', unsubscribe);
+    call.on('close', unsubscribe);
   };
 }

@@ -1,8 +1,5 @@
-import { execFile } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
-import { networkInterfaces } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
@@ -21,17 +18,26 @@ import {
 } from '@aigw/testkit';
 
 import { objectsToYaml, root, type KubeObject } from './support/eg-stack.js';
+import {
+  appPodsReady,
+  apply,
+  helm,
+  isReady,
+  kubectl,
+  machineIp,
+  pods,
+  webhookCaBundle,
+} from './support/installed.js';
 import { fakeOpenAI } from './support/fake-providers/fake-openai.js';
 
 /**
- * The installed system running, not only rendered (issue 5/10): both Helm charts rendered with
- * `helm template` and applied with kubectl on the test kube-apiserver; the test kit's node agent
+ * The installed system running, not only rendered (issue 5/10): both Helm charts installed with
+ * `helm install` on the test kube-apiserver (then upgraded and uninstalled); the test kit's node agent
  * (kube-controller-manager + a small kubelet) runs their Deployments as local processes under
  * the chart's ServiceAccounts and RBAC; Envoy Gateway v1.8.1 with its Kubernetes provider against
  * the same API server, calling the extension server pod. See docs/deploy.md "Tested on a real API
  * server" for what each step proves and what stands in for a cluster.
  */
-const run = promisify(execFile);
 const harness = useHarness();
 
 const release = 'aigw';
@@ -43,28 +49,6 @@ const fakeHost = 'fake-openai.default.svc.cluster.local';
 /** The QuotaPolicy's budget: tokens an hour of this model; an answer costs usage.input + usage.output. */
 const budgetModel = 'gpt-4o-budget';
 const budgetTokens = 20;
-const apps = ['controller', 'webhook', 'extension-server', 'ratelimit'] as const;
-
-function tool(name: 'helm' | 'kubectl'): string {
-  const fromEnv = process.env[name === 'helm' ? 'HELM_BIN' : 'KUBECTL_BIN'];
-  if (fromEnv) return fromEnv;
-  const cached = join(root, '.tools', 'bin', name);
-  if (existsSync(cached)) return cached;
-  throw new Error(`${name} not found: run \`bash scripts/bootstrap.sh --test\``);
-}
-
-/**
- * The machine's own IPv4 address: pods report it as their IP (hostNetwork-like), so the
- * endpoints of a Service are valid (the API server refuses loopback endpoints) and the API
- * server's webhook calls, routed to endpoints, reach the webhook pod.
- */
-function machineIp(): string {
-  for (const addresses of Object.values(networkInterfaces())) {
-    const found = addresses?.find((a) => a.family === 'IPv4' && !a.internal);
-    if (found) return found.address;
-  }
-  throw new Error('no non-loopback IPv4 address: the API server could not reach the webhook pod');
-}
 
 interface Ports {
   controller: number;
@@ -226,45 +210,6 @@ function chartValues(ports: Ports): object {
   };
 }
 
-async function kubectl(kube: KubeApiServer, args: readonly string[]): Promise<string> {
-  const { stdout } = await run(tool('kubectl'), ['--kubeconfig', kube.kubeconfigPath, ...args], {
-    maxBuffer: 64 * 1024 * 1024,
-  });
-  return stdout;
-}
-
-async function apply(kube: KubeApiServer, file: string, yaml: string): Promise<void> {
-  writeFileSync(file, yaml);
-  await kubectl(kube, ['apply', '--server-side', '--force-conflicts', '-f', file]);
-}
-
-interface PodItem {
-  metadata: { name: string; namespace: string; labels?: Record<string, string> };
-  spec: {
-    serviceAccountName?: string;
-    containers: { name: string; image: string; args?: string[] }[];
-    initContainers?: { name: string; image: string; restartPolicy?: string }[];
-  };
-  status?: {
-    phase?: string;
-    conditions?: { type: string; status: string }[];
-    containerStatuses?: { name: string; ready: boolean }[];
-    initContainerStatuses?: { name: string; ready: boolean; started?: boolean }[];
-  };
-}
-
-async function pods(kube: KubeApiServer, ns: string, selector: string): Promise<PodItem[]> {
-  const response = await kubeRequest(
-    kube,
-    `/api/v1/namespaces/${ns}/pods?labelSelector=${encodeURIComponent(selector)}`,
-  );
-  return (response.json() as { items: PodItem[] }).items;
-}
-
-function isReady(pod: PodItem): boolean {
-  return pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
-}
-
 describe('the installed system on the test API server (Helm charts, node agent, Envoy Gateway)', () => {
   let kube: KubeApiServer;
   let agent: NodeAgent;
@@ -278,13 +223,15 @@ describe('the installed system on the test API server (Helm charts, node agent, 
     kube = await harness.kube({ extraApiServerArgs: ['--enable-aggregator-routing=true'] });
     dir = harness.tempDir('installed-system');
     await applyCrds(kube, thirdPartyCrdFiles(), { timeoutMs: 300_000 });
-    // The CRD chart, as `helm install aigw-crds` would create it.
-    const { stdout: crds } = await run(
-      tool('helm'),
-      ['template', 'aigw-crds', join(root, 'deploy', 'helm', 'aigw-crds'), '-n', namespace],
-      { maxBuffer: 64 * 1024 * 1024 },
-    );
-    await apply(kube, join(dir, 'crds.yaml'), crds);
+    // The CRD chart, installed as a user would.
+    await helm(kube, [
+      'install',
+      'aigw-crds',
+      join(root, 'deploy', 'helm', 'aigw-crds'),
+      '-n',
+      namespace,
+      '--create-namespace',
+    ]);
     await kubectl(kube, ['wait', '--for=condition=Established', '--timeout=120s', 'crd', '--all']);
 
     agent = await harness.nodeAgent(kube, {
@@ -307,21 +254,15 @@ describe('the installed system on the test API server (Helm charts, node agent, 
 
     const valuesFile = join(dir, 'values.yaml');
     writeFileSync(valuesFile, stringify(chartValues(ports)));
-    const { stdout: chart } = await run(
-      tool('helm'),
-      [
-        'template',
-        release,
-        join(root, 'deploy', 'helm', 'aigw'),
-        '-n',
-        namespace,
-        '-f',
-        valuesFile,
-      ],
-      { maxBuffer: 16 * 1024 * 1024 },
-    );
-    await kubectl(kube, ['create', 'namespace', namespace]);
-    await apply(kube, join(dir, 'aigw.yaml'), chart);
+    await helm(kube, [
+      'install',
+      release,
+      join(root, 'deploy', 'helm', 'aigw'),
+      '-n',
+      namespace,
+      '-f',
+      valuesFile,
+    ]);
 
     // Envoy Gateway as its chart with deploy/helm/envoy-gateway-values.yaml would run it, calling
     // the extension server pod (on the node's network) instead of its Service's cluster IP.
@@ -338,31 +279,22 @@ describe('the installed system on the test API server (Helm charts, node agent, 
   });
 
   it('runs every app of the chart as a Ready pod under its own ServiceAccount', async () => {
-    for (const app of apps) {
-      const selector = `app.kubernetes.io/component=${app}`;
-      const [pod] = await waitFor(
-        async () => {
-          const found = await pods(kube, namespace, selector);
-          return found.length === 1 && found.every(isReady) ? found : undefined;
-        },
-        {
-          timeoutMs: 120_000,
-          intervalMs: 250,
-          description: `the ${app} pod Ready`,
-        },
-      );
-      expect(pod?.spec.serviceAccountName).toBe(`${release}-${app}`);
-      expect(pod?.spec.containers[0]?.image).toMatch(new RegExp(`^aigw-${app}:`));
+    for (const [app, pod] of await appPodsReady(kube, namespace)) {
+      expect(pod.spec.serviceAccountName).toBe(`${release}-${app}`);
+      expect(pod.spec.containers[0]?.image).toMatch(new RegExp(`^aigw-${app}:`));
     }
     // The self-signed webhook made its certificate and wrote the CA into its configuration.
-    const config = await kubeRequest(
-      kube,
-      `/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/${release}-webhook.${namespace}`,
-    );
-    const [webhook] = (config.json() as { webhooks: { clientConfig: { caBundle?: string } }[] })
-      .webhooks;
-    expect(webhook?.clientConfig.caBundle).toBeTruthy();
+    expect(await webhookCaBundle(kube, `${release}-webhook.${namespace}`)).toBeTruthy();
     expect(agent.nodeName).toBe('aigw-test-node');
+    // Helm recorded the release.
+    const releases = JSON.parse(await helm(kube, ['list', '-n', namespace, '-o', 'json'])) as {
+      name: string;
+      status: string;
+    }[];
+    expect(releases.map((r) => [r.name, r.status]).sort()).toEqual([
+      ['aigw', 'deployed'],
+      ['aigw-crds', 'deployed'],
+    ]);
   });
 
   it("runs Envoy Gateway's proxy pod with the extproc the webhook injected when the API server called it", async () => {
@@ -382,9 +314,10 @@ describe('the installed system on the test API server (Helm charts, node agent, 
     const sidecar = pod?.spec.initContainers?.find((c) => c.name === 'ai-gateway-extproc');
     expect(sidecar?.image).toMatch(/^aigw-extproc:/);
     expect(sidecar?.restartPolicy).toBe('Always'); // native sidecar: the API server is v1.36
+    // The pod is Ready only with its native sidecar ready (the extproc's gRPC health SERVING).
     expect(
-      pod?.status?.initContainerStatuses?.find((c) => c.name === 'ai-gateway-extproc')?.started,
-    ).toBe(true);
+      pod?.status?.initContainerStatuses?.find((c) => c.name === 'ai-gateway-extproc'),
+    ).toMatchObject({ started: true, ready: true });
     expect(pod?.spec.containers.map((c) => c.name)).toContain('envoy');
   }, 240_000);
 
@@ -468,4 +401,51 @@ describe('the installed system on the test API server (Helm charts, node agent, 
     });
     expect(other.choices[0]?.message.content).toBeTruthy();
   }, 180_000);
+
+  it('upgrades with helm upgrade: the changed Deployment rolls to a new Ready pod', async () => {
+    const [, before] =
+      [...(await appPodsReady(kube, namespace))].find(([a]) => a === 'controller') ?? [];
+    await helm(kube, [
+      'upgrade',
+      release,
+      join(root, 'deploy', 'helm', 'aigw'),
+      '-n',
+      namespace,
+      '--reuse-values',
+      '--set',
+      'controller.logLevel=info',
+    ]);
+    const after = (
+      await appPodsReady(kube, namespace, (p) => p.metadata.name !== before?.metadata.name)
+    ).get('controller');
+    expect(after?.spec.containers[0]?.args).toContain('--log-level=info');
+    const history = JSON.parse(
+      await helm(kube, ['history', release, '-n', namespace, '-o', 'json']),
+    ) as { revision: number; status: string }[];
+    expect(history.map((h) => h.status)).toEqual(['superseded', 'deployed']);
+  }, 240_000);
+
+  it('uninstalls with helm uninstall: the apps, their RBAC and the webhook configuration are gone', async () => {
+    await helm(kube, ['uninstall', release, '-n', namespace, '--wait', '--timeout', '120s']);
+    const gone = async (path: string): Promise<boolean> =>
+      (await kubeRequest(kube, path)).status === 404;
+    await waitFor(
+      async () => (await pods(kube, namespace, 'app.kubernetes.io/instance=aigw')).length === 0,
+      { timeoutMs: 120_000, intervalMs: 500, description: 'the chart pods deleted' },
+    );
+    for (const path of [
+      `/apis/apps/v1/namespaces/${namespace}/deployments/${release}-controller`,
+      `/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/${release}-webhook.${namespace}`,
+      `/apis/rbac.authorization.k8s.io/v1/clusterroles/${release}-controller`,
+      `/api/v1/namespaces/${namespace}/serviceaccounts/${release}-webhook`,
+    ]) {
+      expect(await gone(path), path).toBe(true);
+    }
+    // The CRDs stay (their own release): users' AIGatewayRoutes survive an uninstall.
+    expect(
+      await gone(
+        '/apis/apiextensions.k8s.io/v1/customresourcedefinitions/aigatewayroutes.aigateway.envoyproxy.io',
+      ),
+    ).toBe(false);
+  }, 240_000);
 });

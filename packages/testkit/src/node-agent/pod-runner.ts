@@ -508,7 +508,9 @@ export class PodRunner {
 
   #status(): Record<string, unknown> {
     const mains = this.#runs.filter((r) => r.kind === 'main');
-    const containersReady = mains.every((r) => r.isReady) && this.#isInitialized;
+    // As the kubelet: a native sidecar's readiness counts towards the pod's (KEP-753).
+    const containersReady =
+      this.#runs.every((r) => r.kind === 'init' || r.isReady) && this.#isInitialized;
     const isDone = this.#phase === 'Succeeded' || this.#phase === 'Failed';
     this.#condition('PodReadyToStartContainers', this.#isVolumesReady);
     this.#condition('Initialized', this.#isInitialized);

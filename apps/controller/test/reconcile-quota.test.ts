@@ -5,6 +5,7 @@ import { buildStandalone, loadResources } from '@aigw/gateway-config';
 import { useHarness, waitFor, type KubeApiServer } from '@aigw/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { quotaChecksumAnnotation } from '../src/reconcilers/quota-stamp.js';
 import { RateLimitConfigMap, rateLimitRulesFile } from '../src/reconcilers/ratelimit-config.js';
 import type { Controller } from '../src/runtime/controller.js';
 import type { KubeClient } from '../src/runtime/kube-client.js';
@@ -188,6 +189,51 @@ describe('QuotaPolicy costs', () => {
     }
   };
 
+  /** The quota checksum annotation and resourceVersion of each generated HTTPRoute. */
+  const stampsOf = async (): Promise<{ checksum?: string; resourceVersion?: string }[]> =>
+    Promise.all(
+      ['chat', 'other'].map(async (name) => {
+        const route = await readObject(client, {
+          apiVersion: 'gateway.networking.k8s.io/v1',
+          kind: 'HTTPRoute',
+          metadata: { name, namespace: ns },
+        });
+        const checksum = route?.metadata.annotations?.[quotaChecksumAnnotation];
+        const { resourceVersion } = route?.metadata ?? {};
+        return {
+          ...(checksum === undefined ? {} : { checksum }),
+          ...(resourceVersion === undefined ? {} : { resourceVersion }),
+        };
+      }),
+    );
+
+  /** Waits until both HTTPRoutes carry one checksum (none: `undefined`) other than `not`. */
+  const waitForChecksum = async (
+    expected: { readonly not?: string | undefined } | undefined,
+  ): Promise<string | undefined> => {
+    const description =
+      expected === undefined
+        ? 'no HTTPRoute has a quota checksum'
+        : `both HTTPRoutes have one quota checksum other than ${String(expected.not)}`;
+    try {
+      return await waitFor(
+        async () => {
+          const [a, b] = (await stampsOf()).map((s) => s.checksum);
+          if (expected === undefined)
+            return a === undefined && b === undefined ? 'none' : undefined;
+          return a !== undefined && a === b && a !== expected.not ? a : undefined;
+        },
+        { timeoutMs: 20_000, description },
+      ).then((c) => (c === 'none' ? undefined : c));
+    } catch (err) {
+      expect(await stampsOf()).toEqual(description);
+      throw err;
+    }
+  };
+
+  let firstChecksum: string | undefined;
+  let editedChecksum: string | undefined;
+
   beforeAll(async () => {
     kube = await harness.kube();
     await applyReconcilerCrds(kube);
@@ -207,6 +253,8 @@ describe('QuotaPolicy costs', () => {
     await waitForCosts('gw', [routeCost]);
     await controller.whenIdle();
     expect(await costsOf('gw2')).toEqual([]);
+    // Nor a quota checksum on the HTTPRoutes (they are what `aigw translate` generates).
+    expect((await stampsOf()).map((s) => s.checksum)).toEqual([undefined, undefined]);
   });
 
   it("puts aigw run's quota costs into every Gateway's config, after the route's own", async () => {
@@ -231,6 +279,27 @@ describe('QuotaPolicy costs', () => {
     });
   });
 
+  it('stamps the checksum of the quota generation on every generated HTTPRoute, once', async () => {
+    firstChecksum = await waitForChecksum({});
+    expect(firstChecksum).toMatch(/^[\w-]{43}$/);
+    await controller.whenIdle();
+    const before = await stampsOf();
+    // Neither the same spec applied again nor a label (no spec change) writes an HTTPRoute.
+    const [policy] = parseObjects(firstBudget);
+    await applyObjects(client, [policy!]);
+    await applyObjects(client, [
+      { ...policy!, metadata: { ...policy!.metadata, labels: { team: 'a' } } },
+    ]);
+    await waitFor(
+      async () =>
+        (await readObject(client, ref('QuotaPolicy', 'budget')))?.metadata.labels?.['team'] ===
+          'a' || undefined,
+      { timeoutMs: 10_000, description: 'the label on QuotaPolicy budget' },
+    );
+    await controller.whenIdle();
+    expect(await stampsOf()).toEqual(before);
+  });
+
   it('follows an edit of the QuotaPolicy', async () => {
     await applyObjects(client, parseObjects(editedBudget));
     const quota = aigwRunQuotaCosts(fixtures + '---' + editedBudget);
@@ -246,6 +315,7 @@ describe('QuotaPolicy costs', () => {
     const rules = aigwRunRules(fixtures + '---' + editedBudget);
     expect(rules).not.toEqual(aigwRunRules(fixtures + '---' + firstBudget));
     await waitForRules(rules);
+    editedChecksum = await waitForChecksum({ not: firstChecksum });
   });
 
   it('reports a QuotaPolicy the generation refuses, and its costs leave the configs', async () => {
@@ -269,10 +339,14 @@ spec:
     );
     // As the extension server, which then refuses the budgets: nothing is charged.
     await waitForCosts('gw', [routeCost]);
+    // The problems are part of the checksum: Envoy Gateway translates again after the fix.
+    const failedChecksum = await waitForChecksum({ not: editedChecksum });
 
     await deleteObject(client, ref('QuotaPolicy', 'ghost'));
     await waitForAccepted(client, ref('QuotaPolicy', 'budget'), 'True');
     await waitForCosts('gw', [routeCost, ...aigwRunQuotaCosts(fixtures + '---' + editedBudget)]);
+    // The same generation as before the ghost: the same checksum.
+    expect(await waitForChecksum({ not: failedChecksum })).toBe(editedChecksum);
   });
 
   it('drops the costs once the QuotaPolicy is deleted', async () => {
@@ -281,5 +355,7 @@ spec:
     await waitForCosts('gw2', []);
     // The domain stays, without limits.
     await waitForRules({ domain: 'ai-gateway', descriptors: [] });
+    // The checksum leaves the HTTPRoutes (Envoy Gateway translates without the budgets).
+    await waitForChecksum(undefined);
   });
 });

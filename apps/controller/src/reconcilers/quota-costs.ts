@@ -80,26 +80,51 @@ export function quotaCostsOf(objects: readonly KubeObject[]): QuotaCostsResult {
 }
 
 /**
+ * The checksum of what the QuotaPolicies generate (quota costs, limiter rules, problems), which
+ * the controller stamps on its HTTPRoutes so that Envoy Gateway translates them again
+ * (`quota-stamp.ts`); undefined while no QuotaPolicy exists.
+ */
+export function quotaChecksumOf(result: QuotaCostsResult): string | undefined {
+  if (result === none) return undefined;
+  const text = JSON.stringify([result.costs, result.rules ?? null, result.problems]);
+  return createHash('sha256').update(text).digest('base64url');
+}
+
+/** What {@link QuotaCosts.of} answers. */
+export interface QuotaCostsState {
+  readonly result: QuotaCostsResult;
+  /** {@link quotaChecksumOf} the result. */
+  readonly checksum: string | undefined;
+  /** Whether the checksum differs from the one before (costs, rules or problems changed). */
+  readonly changed: boolean;
+}
+
+/**
  * {@link quotaCostsOf} over the cache, generated again only when an input changed (identity and
  * version of every input object), and free while no QuotaPolicy exists.
  */
 export class QuotaCosts {
-  #last: { readonly fingerprint: string; readonly result: QuotaCostsResult } | undefined;
+  #last:
+    | {
+        readonly fingerprint: string;
+        readonly result: QuotaCostsResult;
+        readonly checksum?: string;
+      }
+    | undefined;
 
-  /** The current result, and whether it differs from the one before (costs or problems). */
-  of(cache: ObjectCache): { readonly result: QuotaCostsResult; readonly changed: boolean } {
+  /** The current result and its checksum, and whether the checksum changed since the last call. */
+  of(cache: ObjectCache): QuotaCostsState {
     const objects = cache.list('QuotaPolicy').length === 0 ? [] : inputsOf(cache);
     const fingerprint = fingerprintOf(objects);
     const last = this.#last;
-    if (last?.fingerprint === fingerprint) return { result: last.result, changed: false };
+    if (last?.fingerprint === fingerprint) {
+      return { result: last.result, checksum: last.checksum, changed: false };
+    }
     const result = quotaCostsOf(objects);
-    this.#last = { fingerprint, result };
-    const changed =
-      last === undefined
-        ? result !== none
-        : JSON.stringify([last.result.costs, last.result.problems]) !==
-          JSON.stringify([result.costs, result.problems]);
-    return { result, changed };
+    const checksum = quotaChecksumOf(result);
+    this.#last =
+      checksum === undefined ? { fingerprint, result } : { fingerprint, result, checksum };
+    return { result, checksum, changed: checksum !== last?.checksum };
   }
 }
 

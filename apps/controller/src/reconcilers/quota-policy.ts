@@ -5,20 +5,25 @@ import { quotaPolicyProblems, type QuotaCostsResult } from './quota-costs.js';
 import { successMessages, syncStatus } from './status.js';
 
 /**
- * Queues every Gateway and every QuotaPolicy: the quota costs are numbered over the whole
- * cluster (`aigw_quota_<n>`), so a change of one can renumber every Gateway's, and the
- * policies' status follows the generation.
+ * Queues every Gateway, AIGatewayRoute and QuotaPolicy: the quota costs are numbered over the
+ * whole cluster (`aigw_quota_<n>`), so a change of one can renumber every Gateway's; every
+ * route's HTTPRoute carries the checksum of the generation (`quota-stamp.ts`); and the policies'
+ * status follows the generation.
  */
 export function enqueueQuotaDependents(context: ReconcileContext): void {
   for (const gateway of context.cache.list('Gateway')) context.enqueue(refOf('Gateway', gateway));
+  for (const route of context.cache.list('AIGatewayRoute')) {
+    context.enqueue(refOf('AIGatewayRoute', route));
+  }
   for (const policy of context.cache.list('QuotaPolicy')) {
     context.enqueue(refOf('QuotaPolicy', policy));
   }
 }
 
 /**
- * QuotaPolicy: its costs reach every Gateway's filter config (`quota-costs.ts`), so a change
- * (or deletion) queues every Gateway; the rate-limit rules of the same generation go to the
+ * QuotaPolicy: its costs reach every Gateway's filter config (`quota-costs.ts`) and its checksum
+ * every generated HTTPRoute (`quota-stamp.ts`), so a change (or deletion) queues every Gateway
+ * and AIGatewayRoute; the rate-limit rules of the same generation go to the
  * limiter's ConfigMap (`ratelimit-config.ts`); status `Accepted` from the generation.
  */
 export function quotaPolicyReconciler(options: ResolvedOptions): Reconciler {
@@ -28,7 +33,7 @@ export function quotaPolicyReconciler(options: ResolvedOptions): Reconciler {
     // Also for a deleted policy: its limits leave the rules.
     await options.rateLimitConfig?.sync(result, context);
     const policy = context.cache.get('QuotaPolicy', ref.namespace, ref.name);
-    // Gone: the result above no longer has its costs, and `changed` queued every Gateway.
+    // Gone: the result above no longer has its costs, and `changed` queued every dependent.
     if (!policy) return {};
     await syncStatus(
       context,

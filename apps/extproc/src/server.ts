@@ -1,5 +1,5 @@
 import * as extProc from '@aigw/proto/ext-proc-service';
-import { startGrpcService, type GrpcService, type Logger } from '@aigw/service-kit';
+import { startH2GrpcService, type H2GrpcService, type Logger } from '@aigw/service-kit';
 import type { EndpointMatcher } from '@aigw/translator';
 import { serializeResponse } from './processor/messages.js';
 import { handleProcessStream } from './processor/process-stream.js';
@@ -17,23 +17,24 @@ export interface ExtProcServerOptions {
 }
 
 /** The running ext_proc server. */
-export interface ExtProcServer extends GrpcService {
+export interface ExtProcServer extends H2GrpcService {
   /** In-flight requests (router-level streams not yet finished). */
   readonly inFlight: () => number;
 }
 
 const serviceName = 'envoy.service.ext_proc.v3.ExternalProcessor';
 
-// The generated definition, with a response serializer that sends pre-encoded constants as they
-// are and does not copy the encoder's output (messages.ts).
-const processorService = {
-  ...extProc.ExternalProcessorService,
-  process: { ...extProc.ExternalProcessorService.process, responseSerialize: serializeResponse },
+// The generated method, with a response serializer that sends pre-encoded constants as they are
+// and does not copy the encoder's output (messages.ts).
+const processMethod = {
+  ...extProc.ExternalProcessorService.process,
+  responseSerialize: serializeResponse,
 };
 
 /**
  * Serves `envoy.service.ext_proc.v3.ExternalProcessor` (one bidi stream per HTTP request per
- * filter) and gRPC health on one server.
+ * filter) and gRPC health on one server: service-kit's lean gRPC server on `node:http2`, not
+ * grpc-js, whose per-call machinery was half of the extproc's CPU (docs/performance.md).
  */
 export async function startExtProcServer(options: ExtProcServerOptions): Promise<ExtProcServer> {
   const contexts = new RequestContexts();
@@ -43,16 +44,12 @@ export async function startExtProcServer(options: ExtProcServerOptions): Promise
     log: options.log,
     ...(options.endpoints === undefined ? {} : { endpoints: options.endpoints }),
   };
-  const service = await startGrpcService({
+  const service = await startH2GrpcService({
     address: options.address,
     log: options.log,
     healthServices: [serviceName],
     register: (server) => {
-      server.addService(processorService, {
-        process: (call) => {
-          handleProcessStream(call, deps);
-        },
-      } satisfies extProc.ExternalProcessorServer);
+      server.addStreaming(processMethod, (call) => handleProcessStream(call, deps));
     },
   });
   return { ...service, inFlight: () => contexts.size };

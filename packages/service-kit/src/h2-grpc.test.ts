@@ -160,11 +160,12 @@ describe('H2GrpcServer with a node:http2 client', () => {
     await start();
     const stream = raw(echo.path);
     const result = collect(stream);
-    stream.end(Buffer.concat([frame('a'), frame('b')])); // two messages in one DATA frame
+    // Three messages in one DATA frame, the middle one empty (every field at its default).
+    stream.end(Buffer.concat([frame('a'), frame(''), frame('b')]));
     const { headers, messages, trailers } = await result;
     expect(headers[':status']).toBe(200);
     expect(headers['content-type']).toBe('application/grpc');
-    expect(messages).toEqual(['a', 'b']);
+    expect(messages).toEqual(['a', '', 'b']);
     expect(trailers?.['grpc-status']).toBe('0');
   });
 
@@ -376,6 +377,7 @@ describe('H2GrpcServer with a grpc-js client', () => {
         });
       });
     await expect(check('svc')).resolves.toMatchObject({ status: SERVING });
+    await expect(check('')).resolves.toMatchObject({ status: SERVING }); // an empty message
     await expect(check('missing')).resolves.toMatchObject({ code: status.NOT_FOUND });
     const watch = client.watch({ service: 'svc' });
     const seen: number[] = [];

@@ -121,6 +121,7 @@ type AnyMethod = (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => vo
 const grpcContentType = 'application/grpc';
 const responseHeaders = { ':status': 200, 'content-type': grpcContentType };
 const noMessage = Symbol('noMessage');
+const emptyMessage = Buffer.alloc(0);
 
 /**
  * A gRPC server directly on `node:http2`: length-prefixed messages with the generated codecs,
@@ -527,6 +528,7 @@ class Call<Req, Res> implements H2ServerCall<Res> {
 
   // Takes n bytes off the front: a view when one chunk holds them (the usual case), else a copy.
   #take(n: number): Buffer {
+    if (n === 0) return emptyMessage; // a message with every field at its default
     this.#buffered -= n;
     const first = this.#chunks[0] as Buffer;
     if (first.length >= n) {

@@ -1,15 +1,12 @@
-import type { ServerDuplexStream } from '@grpc/grpc-js';
 import * as extProc from '@aigw/proto/ext-proc-service';
 import type { Logger } from '@aigw/service-kit';
 import type { EndpointMatcher } from '@aigw/translator';
-import { toGrpcStatus } from '../errors.js';
+import { toGrpcStatus, type GrpcStatus } from '../errors.js';
 import type { RuntimeConfig } from '../runtime/runtime-config.js';
 import { constantResponse, continueResponses } from './messages.js';
 import type { RequestContexts } from './request-context.js';
 import { RouterProcessor } from './router-processor.js';
 import { isUpstreamStream, processUpstreamRequestHeaders } from './upstream-processor.js';
-
-type ProcessStream = ServerDuplexStream<extProc.ProcessingRequest, extProc.ProcessingResponse>;
 
 /**
  * What every stream needs: the shared request contexts, the current config, a logger, and the
@@ -70,54 +67,64 @@ function upstreamResponse(
 }
 
 /**
+ * The server side of one ext_proc stream, as the transport offers it (service-kit's lean
+ * `node:http2` server): send a response, end the call with OK or a status.
+ */
+export interface ProcessCall {
+  write(response: extProc.ProcessingResponse): unknown;
+  end(status?: GrpcStatus): void;
+}
+
+/** What the transport tells the handler: each request, the client's half-close, the end. */
+export interface ProcessStreamHandlers {
+  onMessage(request: extProc.ProcessingRequest): void;
+  onEnd(): void;
+  onClose(): void;
+}
+
+/**
  * Serves one ext_proc stream (one per HTTP request per filter). The first message tells whether
  * it comes from the router-level or the upstream-level filter: only the upstream one is
  * configured with request attributes. Every exit path — end, cancel, error — releases the
  * request's state, so nothing outlives a client that went away.
  */
-export function handleProcessStream(call: ProcessStream, deps: StreamDeps): void {
+export function handleProcessStream(call: ProcessCall, deps: StreamDeps): ProcessStreamHandlers {
   let router: RouterProcessor | undefined;
   let kind: 'router' | 'upstream' | undefined;
   const release = (): void => {
     router?.close();
     router = undefined;
   };
-  call.on('data', (request: extProc.ProcessingRequest) => {
-    kind ??= isUpstreamStream(request) ? 'upstream' : 'router';
-    let response: extProc.ProcessingResponse | Promise<extProc.ProcessingResponse> | undefined;
-    try {
-      if (kind === 'upstream') {
-        response = upstreamResponse(request, deps);
-      } else {
-        router ??= new RouterProcessor(deps);
-        response = routerResponse(router, request);
+  const fail = (err: unknown): void => {
+    deps.log.error({ err, request: router?.context?.id }, 'ext_proc message failed');
+    release();
+    // A status ends the call now; a reset would leave Envoy waiting for its message timeout.
+    call.end(toGrpcStatus(err));
+  };
+  return {
+    onMessage: (request) => {
+      kind ??= isUpstreamStream(request) ? 'upstream' : 'router';
+      let response: extProc.ProcessingResponse | Promise<extProc.ProcessingResponse> | undefined;
+      try {
+        if (kind === 'upstream') {
+          response = upstreamResponse(request, deps);
+        } else {
+          router ??= new RouterProcessor(deps);
+          response = routerResponse(router, request);
+        }
+      } catch (err) {
+        fail(err);
+        return;
       }
-    } catch (err) {
-      deps.log.error({ err, request: router?.context?.id }, 'ext_proc message failed');
+      // Only SigV4 signing (upstream level, request headers: the stream's one message) is async.
+      if (response instanceof Promise) {
+        response.then((signed) => call.write(signed), fail);
+      } else if (response) call.write(response);
+    },
+    onEnd: () => {
       release();
-      // destroy() would leave Envoy waiting for its message timeout; a status ends it now.
-      call.emit('error', toGrpcStatus(err));
-      return;
-    }
-    // Only SigV4 signing (upstream level, request headers: the stream's one message) is async.
-    if (response instanceof Promise) {
-      response.then(
-        (signed) => call.write(signed),
-        (err: unknown) => {
-          deps.log.error({ err }, 'ext_proc message failed');
-          call.emit('error', toGrpcStatus(err));
-        },
-      );
-    } else if (response) call.write(response);
-  });
-  call.on('end', () => {
-    release();
-    call.end();
-  });
-  call.on('cancelled', release);
-  call.on('error', (err) => {
-    release();
-    deps.log.debug({ err }, 'ext_proc stream error');
-  });
-  call.on('close', release);
+      call.end();
+    },
+    onClose: release,
+  };
 }

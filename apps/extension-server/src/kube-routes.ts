@@ -3,6 +3,7 @@ import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { isDeepStrictEqual } from 'node:util';
 
 import type { AIGatewayRoute } from '@aigw/api';
+import { compareListOrder } from '@aigw/gateway-config';
 import type { KubeConfig } from '@aigw/kube-config';
 import type { Logger } from '@aigw/service-kit';
 
@@ -139,9 +140,7 @@ export class KubeRouteStore extends MapRouteStore {
     // In the API server's list order (namespace, then name) whatever order the watch added them
     // in: quota numbering (`aigw_quota_<n>`) must match the controller's.
     const documents = [...this.#objects.values()].flatMap((byName) =>
-      [...byName.entries()]
-        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-        .map(([, object]) => object),
+      [...byName.values()].sort(compareListOrder),
     );
     return { version: this.version, files: [{ path: 'api-server', text: '', documents }] };
   }

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 
 import { isResourceError } from './errors.js';
-import { resourcesFromObjects, translateObjects } from './from-objects.js';
+import { compareListOrder, resourcesFromObjects, translateObjects } from './from-objects.js';
 import { loadResources } from './resources.js';
 import { translateToKubernetes } from './translate.js';
 
@@ -82,6 +82,26 @@ describe('resourcesFromObjects', () => {
     );
     expect(problemsOf(() => translateObjects(parsed(text)))).toEqual([
       'AIGatewayRoute default/envoy-ai-gateway-basic: spec.llmRequestCosts[1].metadataKey: "k" is listed twice',
+    ]);
+  });
+
+  it('orders objects as the API server lists them: namespace, then name', () => {
+    const object = (namespace: string | undefined, name: string) => ({
+      metadata: namespace === undefined ? { name } : { namespace, name },
+    });
+    const sorted = [
+      object('b', 'a'),
+      object('a', 'b-c'),
+      object('a-b', 'a'),
+      object('a', 'b'),
+      object(undefined, 'z'),
+    ].sort(compareListOrder);
+    expect(sorted.map((o) => `${o.metadata.namespace ?? ''}/${o.metadata.name}`)).toEqual([
+      '/z',
+      'a-b/a',
+      'a/b',
+      'a/b-c',
+      'b/a',
     ]);
   });
 });

@@ -6,6 +6,30 @@ import { loadResources } from './resources.js';
 import type { RouteFilterConfig } from './filter-config.js';
 import { translateResources, type TranslateOptions } from './translate.js';
 
+/**
+ * Orders objects of one kind as the API server lists them: by `<namespace>/<name>` (its storage
+ * key), code unit by code unit. The token budgets number their quotas (`aigw_quota_<n>`) over
+ * their input in this order, so the controller and the extension server, which both read a
+ * cluster, sort their objects with this one comparator and agree whatever order their watches
+ * delivered them in.
+ */
+export function compareListOrder(a: ListedObject, b: ListedObject): number {
+  const [x, y] = [listKey(a), listKey(b)];
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+/** What {@link compareListOrder} reads of an object. */
+interface ListedObject {
+  readonly metadata: {
+    readonly namespace?: string | undefined;
+    readonly name?: string | undefined;
+  };
+}
+
+function listKey(object: ListedObject): string {
+  return `${object.metadata.namespace ?? ''}/${object.metadata.name ?? ''}`;
+}
+
 /** Options of {@link resourcesFromObjects}. */
 export interface FromObjectsOptions {
   /** As {@link loadResources}'s `target`; the controller loads for `kubernetes`. */

@@ -8,6 +8,7 @@
 export { isResourceError, ResourceError } from './errors.js';
 export { loadResources, type SourceFile } from './resources.js';
 export {
+  compareListOrder,
   resourcesFromObjects,
   translateObjects,
   type FromObjectsOptions,

@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import type { LLMRequestCost } from '@aigw/filterapi';
 import {
   buildStandalone,
+  compareListOrder,
   isResourceError,
   resourcesFromObjects,
   type RateLimitRules,
@@ -44,8 +45,7 @@ const none: QuotaCostsResult = { costs: [], problems: [] };
 
 /** Objects of `kind` in the order the API server lists them (namespace, then name). */
 function listed(cache: ObjectCache, kind: Kind): KubeObject[] {
-  const key = (o: KubeObject): string => `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
-  return [...cache.list(kind)].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+  return [...cache.list(kind)].sort(compareListOrder);
 }
 
 /**

@@ -480,8 +480,10 @@ class Call<Req, Res> implements H2ServerCall<Res> {
 
   #onData(chunk: Buffer): void {
     if (this.#ended) return;
-    this.#chunks.push(chunk);
-    this.#buffered += chunk.length;
+    const rest = this.#buffered === 0 ? this.#readWhole(chunk) : 0;
+    if (rest === chunk.length) return;
+    this.#chunks.push(rest === 0 ? chunk : chunk.subarray(rest));
+    this.#buffered += chunk.length - rest;
     // A handler may end the call from onMessage: stop reading then.
     while (!this.isEnded) {
       if (this.#need < 0) {
@@ -496,12 +498,27 @@ class Call<Req, Res> implements H2ServerCall<Res> {
     }
   }
 
-  #readHeader(head: Buffer): boolean {
-    if (head[0] !== 0) {
+  // The usual case, nothing pending: the messages the chunk holds whole, read in place. Returns
+  // how far it read; the remainder goes through the chunk list.
+  #readWhole(chunk: Buffer): number {
+    let at = 0;
+    while (!this.isEnded && chunk.length - at >= 5) {
+      const length = chunk.readUInt32BE(at + 1);
+      if (chunk.length - at - 5 < length) break;
+      if (!this.#readHeader(chunk, at)) return chunk.length;
+      this.#need = -1;
+      this.#deliver(chunk.subarray(at + 5, at + 5 + length));
+      at += 5 + length;
+    }
+    return this.isEnded ? chunk.length : at;
+  }
+
+  #readHeader(head: Buffer, at = 0): boolean {
+    if (head[at] !== 0) {
       this.end({ code: grpcCode.UNIMPLEMENTED, details: 'compressed messages are not supported' });
       return false;
     }
-    const length = head.readUInt32BE(1);
+    const length = head.readUInt32BE(at + 1);
     if (length > this.#maxReceive) {
       this.end({
         code: grpcCode.RESOURCE_EXHAUSTED,

@@ -21,18 +21,26 @@ export interface GrpcServiceOptions {
   readonly drainTimeoutMs?: number;
 }
 
-/** A started gRPC service: where it listens, its health, and a graceful `close()`. */
+/**
+ * A started gRPC service, whatever its transport (grpc-js here, `node:http2` in
+ * `startH2GrpcService`): where it listens, its health, and a graceful `close()`.
+ */
 export interface GrpcService extends Service {
   readonly bound: BoundAddress;
   readonly health: GrpcHealth;
+}
+
+/** A {@link GrpcService} on grpc-js, with its server. */
+export interface GrpcJsService extends GrpcService {
   readonly server: Server;
 }
 
 /**
- * Starts a gRPC server with the app's services plus `grpc.health.v1.Health`. `close()` first
+ * Starts a grpc-js server with the app's services plus `grpc.health.v1.Health`. The apps serve on
+ * `startH2GrpcService` (half the CPU per call); this stays for grpc-js-only features. `close()` first
  * reports NOT_SERVING, then waits for in-flight calls, then cancels stragglers.
  */
-export async function startGrpcService(options: GrpcServiceOptions): Promise<GrpcService> {
+export async function startGrpcService(options: GrpcServiceOptions): Promise<GrpcJsService> {
   const server = createGrpcServer();
   const health = new GrpcHealth(options.healthServices);
   health.addToServer(server);

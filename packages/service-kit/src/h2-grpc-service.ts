@@ -1,9 +1,8 @@
 import type { Logger } from 'pino';
 import * as health from '@aigw/proto/health';
 import { GrpcHealth } from './grpc-health.js';
-import type { BoundAddress } from './grpc-server.js';
+import type { GrpcService } from './grpc-service.js';
 import { GrpcStatusError, grpcCode, H2GrpcServer, type H2ServerCall } from './h2-grpc.js';
-import type { Service } from './run-service.js';
 
 /** Options of {@link startH2GrpcService}. */
 export interface H2GrpcServiceOptions {
@@ -20,9 +19,7 @@ export interface H2GrpcServiceOptions {
 }
 
 /** A started lean gRPC service: where it listens, its health, and a graceful `close()`. */
-export interface H2GrpcService extends Service {
-  readonly bound: BoundAddress;
-  readonly health: GrpcHealth;
+export interface H2GrpcService extends GrpcService {
   readonly server: H2GrpcServer;
 }
 

@@ -12,6 +12,7 @@ import {
   credentials,
   makeGenericClientConstructor,
   Metadata,
+  type CallOptions,
   status,
   type ClientDuplexStream,
   type ServiceError,
@@ -53,6 +54,16 @@ const fail = {
 } as const;
 const EchoClient = makeGenericClientConstructor({ bidi: echo, fail }, 'test.Echo');
 type Bidi = ClientDuplexStream<health.HealthCheckRequest, health.HealthCheckRequest>;
+
+function bidi(client: InstanceType<typeof EchoClient>, options: CallOptions = {}): Bidi {
+  return client.makeBidiStreamRequest(
+    echo.path,
+    echo.requestSerialize,
+    echo.responseDeserialize,
+    new Metadata(),
+    options,
+  );
+}
 
 interface Recorded {
   readonly calls: H2ServerCall<health.HealthCheckRequest>[];
@@ -305,7 +316,7 @@ describe('H2GrpcServer with a grpc-js client', () => {
     await start(`unix:${join(dir, 's.sock')}`);
     expect(service?.bound.address).toBe(`unix:${join(dir, 's.sock')}`);
     const client = new EchoClient(service?.bound.address ?? '', credentials.createInsecure());
-    const call = client.bidi() as Bidi;
+    const call = bidi(client);
     const received: string[] = [];
     call.on('data', (m: health.HealthCheckRequest) => received.push(m.service));
     const ended = new Promise((resolve) => call.on('status', resolve));
@@ -339,7 +350,7 @@ describe('H2GrpcServer with a grpc-js client', () => {
   it('ends a call at the client deadline with DEADLINE_EXCEEDED', async () => {
     const recorded = await start();
     const client = new EchoClient(service?.bound.address ?? '', credentials.createInsecure());
-    const call = client.bidi(new Metadata(), { deadline: Date.now() + 50 }) as Bidi;
+    const call = bidi(client, { deadline: Date.now() + 50 });
     call.on('data', () => undefined);
     call.on('error', () => undefined);
     const ended = new Promise((resolve) => call.on('status', resolve));
@@ -353,7 +364,7 @@ describe('H2GrpcServer with a grpc-js client', () => {
   it('tells the handler when the grpc-js client cancels', async () => {
     const recorded = await start();
     const client = new EchoClient(service?.bound.address ?? '', credentials.createInsecure());
-    const call = client.bidi() as Bidi;
+    const call = bidi(client);
     call.on('error', () => undefined);
     const first = new Promise((resolve) => call.once('data', resolve));
     call.write({ service: 'a' });

@@ -30,5 +30,10 @@ export {
   type H2GrpcServiceOptions,
 } from './h2-grpc-service.js';
 export { registerHealthRoutes, type HttpHealthOptions } from './http-health.js';
-export { startGrpcService, type GrpcService, type GrpcServiceOptions } from './grpc-service.js';
+export {
+  startGrpcService,
+  type GrpcJsService,
+  type GrpcService,
+  type GrpcServiceOptions,
+} from './grpc-service.js';
 export { startHttpService, type HttpService, type HttpServiceOptions } from './http-service.js';

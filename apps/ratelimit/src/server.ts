@@ -1,6 +1,5 @@
-import type { ServerUnaryCall, sendUnaryData } from '@grpc/grpc-js';
 import { health, ratelimit } from '@aigw/proto';
-import { startGrpcService, type GrpcService } from '@aigw/service-kit';
+import { GrpcStatusError, startH2GrpcService, type H2GrpcService } from '@aigw/service-kit';
 import type { Logger } from 'pino';
 import type { RateLimiter } from './limiter/rate-limiter.js';
 import type { CounterStore, StoreHealth } from './store/counter-store.js';
@@ -19,35 +18,28 @@ export interface RateLimitServerOptions {
 
 /**
  * Serves `envoy.service.ratelimit.v3.RateLimitService/ShouldRateLimit` and gRPC health on TCP or a
- * Unix socket. Health of the empty service name is the process (SERVING until shutdown); health of
- * {@link rateLimitServiceName} is NOT_SERVING while the store is unreachable, so Envoy's active
+ * Unix socket, on service-kit's lean `node:http2` gRPC server. Health of the empty service name is
+ * the process (SERVING until shutdown); health of {@link rateLimitServiceName} is NOT_SERVING while the store is unreachable, so Envoy's active
  * health checks can prefer replicas whose Redis works, whatever the fail mode.
  */
-export async function startRateLimitServer(options: RateLimitServerOptions): Promise<GrpcService> {
+export async function startRateLimitServer(
+  options: RateLimitServerOptions,
+): Promise<H2GrpcService> {
   const { limiter, log } = options;
-  const shouldRateLimit = (
-    call: ServerUnaryCall<ratelimit.RateLimitRequest, ratelimit.RateLimitResponse>,
-    callback: sendUnaryData<ratelimit.RateLimitResponse>,
-  ): void => {
-    limiter.shouldRateLimit(call.request).then(
-      (response) => {
-        callback(null, response);
-      },
-      (err: unknown) => {
-        const grpcStatus = toGrpcStatus(err);
-        log.debug({ err, domain: call.request.domain }, 'ShouldRateLimit failed');
-        callback(grpcStatus);
-      },
-    );
-  };
-  const service = await startGrpcService({
+  const service = await startH2GrpcService({
     address: options.address,
     log,
     healthServices: [rateLimitServiceName],
     register: (server) => {
-      server.addService(ratelimit.RateLimitServiceService, {
-        shouldRateLimit,
-      } satisfies ratelimit.RateLimitServiceServer);
+      server.addUnary(ratelimit.RateLimitServiceService.shouldRateLimit, async (request) => {
+        try {
+          return await limiter.shouldRateLimit(request);
+        } catch (err) {
+          log.debug({ err, domain: request.domain }, 'ShouldRateLimit failed');
+          const grpcStatus = toGrpcStatus(err);
+          throw new GrpcStatusError(grpcStatus.code, grpcStatus.details, { cause: err });
+        }
+      });
     },
   });
   const { SERVING, NOT_SERVING } = health.HealthCheckResponse_ServingStatus;

@@ -49,7 +49,7 @@ function rateLimitRulesOf(
   if (name === '') return { options: {}, close: () => undefined };
   const client = new KubeClient(kubeConfig);
   return {
-    options: { rateLimitConfig: new RateLimitConfigMap(client, { namespace, name }) },
+    options: { rateLimitConfig: new RateLimitConfigMap({ namespace, name }) },
     close: () => {
       client.close();
     },

@@ -19,6 +19,7 @@ import {
   readObject,
   startReconcilers,
   waitForAccepted,
+  type RecordingMetrics,
 } from './support/reconcile-kit.js';
 
 /**
@@ -135,6 +136,7 @@ describe('QuotaPolicy costs', () => {
   let kube: KubeApiServer;
   let client: KubeClient;
   let controller: Controller;
+  let metrics: RecordingMetrics;
 
   /** The `llmRequestCosts` of a Gateway's config (its legacy Secret: no proxies exist here). */
   const costsOf = async (gateway: string): Promise<LLMRequestCost[] | undefined> => {
@@ -240,8 +242,8 @@ describe('QuotaPolicy costs', () => {
     client = testClient(kube);
     await createNamespace(client, ns);
     await applyObjects(client, parseObjects(fixtures));
-    ({ controller } = await startReconcilers(kube, {
-      rateLimitConfig: new RateLimitConfigMap(testClient(kube), { namespace: ns, name: 'rules' }),
+    ({ controller, metrics } = await startReconcilers(kube, {
+      rateLimitConfig: new RateLimitConfigMap({ namespace: ns, name: 'rules' }),
     }));
   }, 240_000);
 
@@ -270,6 +272,8 @@ describe('QuotaPolicy costs', () => {
     const rules = aigwRunRules(fixtures + '---' + firstBudget);
     expect(rules).toMatchObject({ domain: 'ai-gateway', descriptors: [{ key: 'limit' }] });
     await waitForRules(rules);
+    // Written through the reconcile's writer: by the leader only, and counted.
+    expect(metrics.writes).toContain('apply ConfigMap');
     // The numbering spans the cluster: gw2 gets the cost too (0 for its backends).
     await waitForCosts('gw2', [quota]);
     const condition = await waitForAccepted(client, ref('QuotaPolicy', 'budget'), 'True');

@@ -1,9 +1,7 @@
 import { rateLimitDomain } from '@aigw/gateway-config';
 import { stringify } from 'yaml';
 
-import type { KubeClient } from '../runtime/kube-client.js';
 import type { ReconcileContext } from '../runtime/contracts.js';
-import { fieldManager } from '../runtime/writer.js';
 import type { QuotaCostsResult } from './quota-costs.js';
 
 /** The ConfigMap's default name (`--ratelimit-config-map`). */
@@ -37,17 +35,15 @@ export function rulesFileOf(result: QuotaCostsResult): string {
 }
 
 /**
- * {@link RateLimitConfigSink} of a ConfigMap in `target` (server-side apply, field manager
- * `aigw-controller`), mounted by the chart as apps/ratelimit's `--config-dir`, which reloads it.
+ * {@link RateLimitConfigSink} of a ConfigMap in `target` (server-side apply through the reconcile's
+ * writer: field manager `aigw-controller`, only by the leader, counted), mounted by the chart as apps/ratelimit's `--config-dir`, which reloads it.
  * What was applied is remembered, so a reconcile with unchanged rules makes no request.
  */
 export class RateLimitConfigMap implements RateLimitConfigSink {
-  readonly #client: KubeClient;
   readonly #target: RateLimitConfigTarget;
   #applied: string | undefined;
 
-  constructor(client: KubeClient, target: RateLimitConfigTarget) {
-    this.#client = client;
+  constructor(target: RateLimitConfigTarget) {
     this.#target = target;
   }
 
@@ -56,19 +52,15 @@ export class RateLimitConfigMap implements RateLimitConfigSink {
     const text = rulesFileOf(result);
     if (text === this.#applied) return;
     const { namespace, name } = this.#target;
-    await this.#client.request({
-      method: 'PATCH',
-      path: `/api/v1/namespaces/${encodeURIComponent(namespace)}/configmaps/${encodeURIComponent(name)}`,
-      query: { fieldManager, force: true },
-      body: {
+    await context.writer.applyUnwatched(
+      {
         apiVersion: 'v1',
         kind: 'ConfigMap',
         metadata: { name, namespace },
         data: { [rateLimitRulesFile]: text },
       },
-      contentType: 'application/apply-patch+yaml',
-      signal: context.signal,
-    });
+      `/api/v1/namespaces/${encodeURIComponent(namespace)}/configmaps/${encodeURIComponent(name)}`,
+    );
     this.#applied = text;
     context.log.info(
       { configMap: `${namespace}/${name}`, limited: result.rules !== undefined },

@@ -44,6 +44,7 @@ function context(objects: KubeObject[]): ReconcileContext & { applied: KubeObjec
       patchStatus: () => Promise.resolve(),
       patchMetadata: () => Promise.resolve(),
       delete: () => Promise.resolve(),
+      applyUnwatched: () => Promise.resolve(),
     },
     enqueue: () => undefined,
     log: createLogger({ name: 'test', level: 'silent', format: 'json' }),

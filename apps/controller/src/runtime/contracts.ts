@@ -160,6 +160,20 @@ export interface ObjectWriter {
   patchMetadata(ref: ObjectRef, metadata: object, resourceVersion: string): Promise<void>;
   /** Deletes; a missing object is not an error. */
   delete(ref: ObjectRef): Promise<void>;
+  /**
+   * Server-side apply of an object of a kind the controller does not watch (the rate limiter's
+   * rules ConfigMap) at its API `path`: the same leader check, field manager and write count as
+   * {@link apply}, nothing cached.
+   */
+  applyUnwatched(object: UnwatchedObject, path: string): Promise<void>;
+}
+
+/** An object {@link ObjectWriter.applyUnwatched} writes: any kind, core or grouped. */
+export interface UnwatchedObject {
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly metadata: { readonly name: string; readonly namespace?: string };
+  readonly [field: string]: unknown;
 }
 
 /** What a reconciler asks of the queue afterwards. */

@@ -139,7 +139,7 @@ export class ControllerMetrics {
   }
 
   /** Counts one write. */
-  write(verb: string, kind: Kind): void {
+  write(verb: string, kind: string): void {
     this.writesTotal.inc({ verb, kind });
   }
 

@@ -4,11 +4,14 @@ import {
   type KubeObject,
   type ObjectRef,
   type ObjectWriter,
+  type UnwatchedObject,
 } from './contracts.js';
 import { ControllerError, isControllerError } from './errors.js';
 import { withoutServerFields } from './informer.js';
 import type { KubeClient } from './kube-client.js';
 import { objectPath } from './paths.js';
+
+type WriteVerb = 'apply' | 'patchStatus' | 'patchMetadata' | 'delete';
 
 /** The field manager of every server-side apply the controller sends. */
 export const fieldManager = 'aigw-controller';
@@ -23,10 +26,7 @@ export interface KubeObjectWriterOptions {
   /** Gets what the API server stored after each apply and patch (the cache keeps it). */
   readonly onStored?: (kind: Kind, stored: KubeObject) => void;
   /** Counts every write sent, by verb and kind (for metrics and tests). */
-  readonly onWrite?: (
-    verb: 'apply' | 'patchStatus' | 'patchMetadata' | 'delete',
-    kind: Kind,
-  ) => void;
+  readonly onWrite?: (verb: WriteVerb, kind: string) => void;
 }
 
 /**
@@ -105,6 +105,18 @@ export class KubeObjectWriter implements ObjectWriter {
     }
   }
 
+  async applyUnwatched(object: UnwatchedObject, path: string): Promise<void> {
+    this.check('apply', object.kind);
+    await this.options.client.request({
+      method: 'PATCH',
+      path,
+      query: { fieldManager, force: true },
+      body: object,
+      contentType: 'application/apply-patch+yaml',
+      ...this.signal(),
+    });
+  }
+
   /** What the API server answered a write with, without `managedFields`, told to `onStored`. */
   private stored(kind: Kind, stored: KubeObject): KubeObject {
     const object = {
@@ -119,7 +131,7 @@ export class KubeObjectWriter implements ObjectWriter {
     return this.options.signal ? { signal: this.options.signal } : {};
   }
 
-  private check(verb: 'apply' | 'patchStatus' | 'patchMetadata' | 'delete', kind: Kind): void {
+  private check(verb: WriteVerb, kind: string): void {
     if (this.options.signal?.aborted) {
       throw new ControllerError('stopped', `${verb} ${kind}: the reconcile was aborted`);
     }

@@ -176,7 +176,7 @@ export const testNow = new Date('2026-12-01T10:00:00Z');
 export class RecordingMetrics extends ControllerMetrics {
   readonly writes: string[] = [];
 
-  override write(verb: string, kind: Kind): void {
+  override write(verb: string, kind: string): void {
     this.writes.push(`${verb} ${kind}`);
     super.write(verb, kind);
   }

@@ -260,6 +260,9 @@ describe('H2GrpcServer with a node:http2 client', () => {
     await expect(recorded.closed[0]).resolves.toBe('cancelled');
     expect(recorded.calls[0]?.signal.aborted).toBe(true);
     expect(service?.server.activeCalls).toBe(0);
+    // A late answer (an async handler) is dropped, not thrown.
+    expect(recorded.calls[0]?.write({ service: 'late' })).toBe(false);
+    expect(() => recorded.calls[0]?.end()).not.toThrow();
   });
 
   it('holds writes back under HTTP/2 flow control until the client reads', async () => {

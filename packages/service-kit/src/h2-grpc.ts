@@ -122,6 +122,7 @@ const grpcContentType = 'application/grpc';
 const responseHeaders = { ':status': 200, 'content-type': grpcContentType };
 const noMessage = Symbol('noMessage');
 const emptyMessage = Buffer.alloc(0);
+const okTrailers = { 'grpc-status': '0' } as const;
 
 /**
  * A gRPC server directly on `node:http2`: length-prefixed messages with the generated codecs,
@@ -347,7 +348,7 @@ class Call<Req, Res> implements H2ServerCall<Res> {
   #isHeadersSent = false;
   #ended = false;
   #closeReason: H2CloseReason | undefined;
-  #trailers: Record<string, string> = {};
+  #trailers: Readonly<Record<string, string>> = okTrailers;
   // Unparsed input: chunks as received, and the length of the message being read (-1: header).
   readonly #chunks: Buffer[] = [];
   #buffered = 0;
@@ -400,7 +401,8 @@ class Call<Req, Res> implements H2ServerCall<Res> {
   }
 
   write(message: Res): boolean {
-    if (this.#ended) return false;
+    // A reset stream is closed before its 'close' event: an async handler may still answer.
+    if (this.#ended || this.#stream.destroyed || this.#stream.closed) return false;
     const payload = this.#method.responseSerialize(message);
     const frame = Buffer.allocUnsafe(5 + payload.length);
     frame[0] = 0;
@@ -440,8 +442,11 @@ class Call<Req, Res> implements H2ServerCall<Res> {
       return;
     }
     // Sent on 'wantTrailers', once the data before them is out.
-    this.#trailers = { 'grpc-status': String(status.code) };
-    if (status.details) this.#trailers['grpc-message'] = encodeGrpcMessage(status.details);
+    if (status.code !== grpcCode.OK || status.details) {
+      const trailers: Record<string, string> = { 'grpc-status': String(status.code) };
+      if (status.details) trailers['grpc-message'] = encodeGrpcMessage(status.details);
+      this.#trailers = trailers;
+    }
     stream.end();
   }
 

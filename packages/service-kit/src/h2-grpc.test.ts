@@ -314,6 +314,22 @@ describe('H2GrpcServer with a node:http2 client', () => {
 });
 
 describe('H2GrpcServer with a grpc-js client', () => {
+  it('listens on :port as grpc-js does (all interfaces) and reports the bound port', async () => {
+    await start(':0');
+    expect(service?.bound.address).toBe(`0.0.0.0:${String(service?.bound.port)}`);
+    expect(service?.bound.port).toBeGreaterThan(0);
+    const client = new EchoClient(
+      `127.0.0.1:${String(service?.bound.port)}`,
+      credentials.createInsecure(),
+    );
+    const call = bidi(client);
+    const ended = new Promise((resolve) => call.on('status', resolve));
+    call.on('data', () => undefined);
+    call.end();
+    await expect(ended).resolves.toMatchObject({ code: status.OK });
+    client.close();
+  });
+
   it('serves a bidi stream over a Unix socket', async () => {
     dir = mkdtempSync(join(tmpdir(), 'h2-grpc-'));
     await start(`unix:${join(dir, 's.sock')}`);

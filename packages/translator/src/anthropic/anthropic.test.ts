@@ -45,7 +45,7 @@ describe('anthropic → anthropic family', () => {
     };
     const chunks = [
       `event: message_start\ndata: ${JSON.stringify(start)}\n\nevent: message_delta\ndata: `,
-      `${JSON.stringify(delta)}\n\n`,
+      `${JSON.stringify(delta)}\n\nevent: message_stop\ndata: {"type":"message_stop"}\n\n`,
     ];
     const results = chunks.map((c, i) => t.responseBody(encoder.encode(c), i === 1));
     expect(results.map((r) => r.body)).toEqual([undefined, undefined]);

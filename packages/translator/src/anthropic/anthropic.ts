@@ -7,13 +7,16 @@
  * Bedrock the `anthropic-beta` values are also copied into the body's `anthropic_beta` array,
  * where those platforms read them. Usage and the response model are read from responses and
  * streams without changing them, except Bedrock streams, which arrive as AWS eventstream frames
- * and are re-emitted as the Anthropic SSE the client expects.
+ * and are re-emitted as the Anthropic SSE the client expects. A stream that ends without
+ * `message_stop` or an `error` event (cut by the provider) gets one truncation `event: error`
+ * after its last bytes.
  *
  * @see https://github.com/envoyproxy/ai-gateway/blob/main/internal/translator/anthropic_anthropic.go
  */
 import { BodyCollector, utf8Decoder, utf8Encoder } from '../shared/bytes.js';
 import { parseJsonObject, type JsonObject } from '../shared/json.js';
 import { prefixedPath, queryOf } from '../shared/path.js';
+import { appendFrame, StreamIntegrity } from '../shared/stream-integrity.js';
 import {
   noHeaderChanges,
   type BackendSchema,
@@ -113,6 +116,8 @@ export class AnthropicToAnthropicFamilyTranslator implements Translator {
   #source: AnthropicEventSource | undefined = undefined;
   readonly #usage = new AnthropicUsageTracker();
   #responseModel: string | undefined = undefined;
+  /** `message_stop` (finished) or an `error` event (failed) seen. */
+  readonly #integrity = new StreamIntegrity();
 
   constructor(envelope: AnthropicNativeEnvelope) {
     this.#envelope = envelope;
@@ -178,22 +183,44 @@ export class AnthropicToAnthropicFamilyTranslator implements Translator {
     const isReframed = this.#envelope.streamFormat === 'eventstream';
     let out = '';
     for (const event of source.feed(chunk, endOfStream)) {
-      if (
-        event.type === 'message_start' &&
-        typeof event.message === 'object' &&
-        event.message !== null
-      ) {
-        const message = event.message as JsonObject;
-        this.#usage.add(message.usage);
-        this.#noteModel(message.model);
-      } else if (event.type === 'message_delta') {
-        this.#usage.add(event.usage);
-      }
+      this.#noteEvent(event);
       if (isReframed) {
         out += `event: ${String(event.type)}\ndata: ${JSON.stringify(event)}\n\n`;
       }
     }
-    return this.#result(isReframed ? utf8Encoder.encode(out) : undefined);
+    // A stream cut before `message_stop` gets one error event after its last bytes.
+    const frame = endOfStream ? this.#integrity.end('anthropic') : '';
+    if (isReframed) {
+      return this.#result(utf8Encoder.encode(out + frame));
+    }
+    // Passthrough: the chunk goes unchanged unless the truncation error must follow it.
+    return this.#result(
+      frame === '' ? undefined : appendFrame(chunk, { frame, isMidFrame: source.hasEndedMidFrame }),
+    );
+  }
+
+  /** Reads usage, the model and the stream's end from one event. */
+  #noteEvent(event: JsonObject): void {
+    switch (event.type) {
+      case 'message_start':
+        if (typeof event.message === 'object' && event.message !== null) {
+          const message = event.message as JsonObject;
+          this.#usage.add(message.usage);
+          this.#noteModel(message.model);
+        }
+        return;
+      case 'message_delta':
+        this.#usage.add(event.usage);
+        return;
+      case 'message_stop':
+        this.#integrity.finish();
+        return;
+      case 'error':
+        this.#integrity.fail();
+        return;
+      default:
+        return;
+    }
   }
 
   #noteModel(model: unknown): void {

@@ -20,6 +20,8 @@ export type AnthropicStreamFormat = 'sse' | 'eventstream';
 export interface AnthropicEventSource {
   /** Consumes a chunk; returns the events it completes. At `isEnd`, flushes what is left. */
   feed(chunk: Uint8Array, isEnd: boolean): JsonObject[];
+  /** After the last chunk: whether the raw bytes ended inside an SSE frame (no blank line). */
+  readonly hasEndedMidFrame: boolean;
 }
 
 /** An event from an SSE frame: its data parsed, the `event:` name filling a missing `type`. */
@@ -40,9 +42,11 @@ function eventFromFrame(frame: SseFrame): JsonObject | undefined {
 /** SSE-framed events. */
 class SseEventSource implements AnthropicEventSource {
   readonly #parser = new SseParser();
+  hasEndedMidFrame = false;
 
   feed(chunk: Uint8Array, isEnd: boolean): JsonObject[] {
     const frames = this.#parser.feed(chunk);
+    this.hasEndedMidFrame = isEnd && this.#parser.frameStart !== undefined;
     const last = isEnd ? this.#parser.end() : undefined;
     if (last !== undefined) {
       frames.push(last);
@@ -97,6 +101,8 @@ export function eventFromBedrockMessage(message: EventStreamMessage): JsonObject
 class BedrockEventSource implements AnthropicEventSource {
   readonly #decoder = new EventStreamDecoder();
   #isBroken = false;
+  /** Re-framed as whole SSE events: never mid-frame. */
+  readonly hasEndedMidFrame = false;
 
   feed(chunk: Uint8Array): JsonObject[] {
     if (this.#isBroken) {

@@ -3,14 +3,17 @@
  * content block `content_block_start` / `content_block_delta` (`text_delta`, `thinking_delta`,
  * `input_json_delta`) / `content_block_stop`, then `message_delta` (stop reason and usage) and
  * `message_stop`. OpenAI reports usage in a last chunk after the finish reason, so
- * `message_delta` is sent at `data: [DONE]` (or the end of the stream). An OpenAI error frame
- * becomes an `event: error`, which ends the stream.
+ * `message_delta` is sent at `data: [DONE]` (or at the end of a stream that had a finish reason
+ * but no `[DONE]`, which some OpenAI-compatible servers omit). An OpenAI error frame becomes an
+ * `event: error`, which ends the stream. A stream that ends with neither a finish reason nor
+ * `[DONE]` (cut by the provider) ends with one truncation `event: error`, never `message_stop`.
  *
  * @see https://docs.anthropic.com/en/docs/build-with-claude/streaming
  */
 import { errorTypeForStatus } from '../error-body.js';
 import { isJsonObject, type JsonObject } from '../shared/json.js';
 import { usageFromOpenAI } from '../shared/openai-usage.js';
+import { StreamIntegrity } from '../shared/stream-integrity.js';
 import type { Usage } from '../usage.js';
 import { anthropicStopReason, anthropicUsageOf } from './from-openai-response.js';
 
@@ -30,7 +33,8 @@ export class OpenAIToAnthropicStream {
   #responseModel: string | undefined = undefined;
   #usage: Usage | undefined = undefined;
   #hasStarted = false;
-  #isFinished = false;
+  /** `message_stop` sent (finished) or an error event sent (failed). */
+  readonly #integrity = new StreamIntegrity();
   #open: OpenBlock | undefined = undefined;
   #nextIndex = 0;
   #finishReason: unknown = undefined;
@@ -51,7 +55,7 @@ export class OpenAIToAnthropicStream {
 
   /** Translates one SSE `data` payload (a chunk JSON text or `[DONE]`). */
   data(data: string, json: JsonObject | undefined): string {
-    if (this.#isFinished) {
+    if (!this.#integrity.isOpen) {
       return '';
     }
     if (data === '[DONE]') {
@@ -76,9 +80,15 @@ export class OpenAIToAnthropicStream {
     return out;
   }
 
-  /** At the end of the stream: finishes a stream that lacked `[DONE]`. */
+  /**
+   * At the end of the stream: finishes a stream that had a finish reason but no `[DONE]`; a
+   * stream with neither was cut by the provider and gets one truncation error event.
+   */
   end(): string {
-    return this.#isFinished ? '' : this.#finish();
+    if (this.#integrity.isOpen && this.#finishReason !== undefined) {
+      return this.#finish();
+    }
+    return this.#integrity.end('anthropic');
   }
 
   #start(json: JsonObject): string {
@@ -164,7 +174,7 @@ export class OpenAIToAnthropicStream {
   }
 
   #finish(): string {
-    this.#isFinished = true;
+    this.#integrity.finish();
     let out = this.#start({});
     out += this.#close();
     const delta = { stop_reason: anthropicStopReason(this.#finishReason), stop_sequence: null };
@@ -173,7 +183,7 @@ export class OpenAIToAnthropicStream {
   }
 
   #error(error: JsonObject): string {
-    this.#isFinished = true;
+    this.#integrity.fail();
     const status = typeof error.code === 'number' ? error.code : 500;
     const message = typeof error.message === 'string' ? error.message : 'upstream error';
     return sse({

@@ -8,11 +8,14 @@
  * and output usage; `message_stop` → the chunk with `finish_reason`, then (when the client asked
  * with `stream_options.include_usage`) the usage chunk, then `data: [DONE]`. An `error` event
  * becomes an OpenAI error frame (`data: {"error":{...}}`, which the OpenAI SDKs raise) and ends
- * the translated stream. `ping` becomes an SSE comment so idle connections stay alive.
+ * the translated stream. `ping` becomes an SSE comment so idle connections stay alive. A stream
+ * that ends without `message_stop` (cut by the provider) ends with one truncation error frame,
+ * never a finish reason or `[DONE]`.
  *
  * @see https://github.com/envoyproxy/ai-gateway/blob/main/internal/translator/anthropic_helper.go
  */
 import { isJsonObject, type JsonObject } from '../shared/json.js';
+import { StreamIntegrity } from '../shared/stream-integrity.js';
 import { openAIErrorType } from './error.js';
 import { openAIFinishReason } from './openai-response.js';
 import { AnthropicUsageTracker } from './usage.js';
@@ -43,7 +46,8 @@ export class AnthropicToOpenAIStream {
   readonly #toolIndex = new Map<number, number>();
   /** Anthropic content block index → thinking text so far (sent with its signature). */
   readonly #thinking = new Map<number, string>();
-  #isFinished = false;
+  /** `message_stop` (finished) or an `error` event (failed) seen. */
+  readonly #integrity = new StreamIntegrity();
 
   constructor(options: AnthropicToOpenAIStreamOptions) {
     this.#model = options.model;
@@ -53,12 +57,12 @@ export class AnthropicToOpenAIStream {
 
   /** Whether the stream reached `message_stop` or an error (later events are ignored). */
   get isFinished(): boolean {
-    return this.#isFinished;
+    return !this.#integrity.isOpen;
   }
 
   /** Translates one event to zero or more SSE frames. */
   event(event: JsonObject): string {
-    if (this.#isFinished) {
+    if (!this.#integrity.isOpen) {
       return '';
     }
     switch (event.type) {
@@ -85,9 +89,12 @@ export class AnthropicToOpenAIStream {
     }
   }
 
-  /** At end of stream: finishes a stream that lacked `message_stop` (truncated upstream). */
+  /**
+   * At end of stream: `''` after `message_stop` or an error; for a stream that lacked both (cut
+   * by the provider), one truncation error frame.
+   */
   end(): string {
-    return this.#isFinished ? '' : this.#finish();
+    return this.#integrity.end('openai');
   }
 
   #messageStart(message: unknown): string {
@@ -167,7 +174,7 @@ export class AnthropicToOpenAIStream {
   }
 
   #finish(): string {
-    this.#isFinished = true;
+    this.#integrity.finish();
     const finish = this.#chunk({}, openAIFinishReason(this.#stopReason ?? 'end_turn'));
     if (!this.#includeUsage) {
       return finish + doneFrame;
@@ -184,7 +191,7 @@ export class AnthropicToOpenAIStream {
   }
 
   #error(error: unknown): string {
-    this.#isFinished = true;
+    this.#integrity.fail();
     const type = isJsonObject(error) && typeof error.type === 'string' ? error.type : 'api_error';
     const message =
       isJsonObject(error) && typeof error.message === 'string' ? error.message : 'upstream error';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseRequest } from '../parse-request.js';
+import { truncatedStreamFrame } from '../shared/stream-integrity.js';
 import { createAnthropicToOpenAITranslator } from './openai.js';
 
 const encoder = new TextEncoder();
@@ -42,7 +43,7 @@ describe('anthropic → openai', () => {
     expect(result.responseModel).toBe('gpt-4o');
   });
 
-  it('ends a stream that lacks [DONE] with message_delta and message_stop', () => {
+  it('ends a stream with a finish reason but no [DONE] with message_delta and message_stop', () => {
     const t = createAnthropicToOpenAITranslator({ schema: { name: 'OpenAI' } });
     const body = { model: 'gpt', max_tokens: 5, stream: true, messages: [] };
     t.request({
@@ -50,11 +51,39 @@ describe('anthropic → openai', () => {
       path: '/v1/messages',
     });
     t.responseHeaders(200, new Map([['content-type', 'text/event-stream']]));
-    const text = decoder.decode(t.responseBody(new Uint8Array(0), true).body);
+    const chunk = { id: 'c', choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] };
+    const sse = `data: ${JSON.stringify(chunk)}\n\n`;
+    const text = decoder.decode(t.responseBody(encoder.encode(sse), true).body);
     expect(text.match(/^event: (\w+)$/gm)).toEqual([
       'event: message_start',
       'event: message_delta',
       'event: message_stop',
     ]);
+  });
+
+  it('ends a stream cut before any finish reason with one error event, not message_stop (issue 7)', () => {
+    const t = createAnthropicToOpenAITranslator({ schema: { name: 'OpenAI' } });
+    const body = { model: 'gpt', max_tokens: 5, stream: true, messages: [] };
+    t.request({
+      request: parseRequest('messages', encoder.encode(JSON.stringify(body))),
+      path: '/v1/messages',
+    });
+    t.responseHeaders(200, new Map([['content-type', 'text/event-stream']]));
+    const chunk = {
+      id: 'c',
+      choices: [{ index: 0, delta: { content: 'Hi' }, finish_reason: null }],
+      usage: { prompt_tokens: 3, completion_tokens: 1, total_tokens: 4 },
+    };
+    const first = t.responseBody(encoder.encode(`data: ${JSON.stringify(chunk)}\n\n`), false);
+    const last = t.responseBody(new Uint8Array(0), true);
+    const text = decoder.decode(first.body) + decoder.decode(last.body);
+    expect(text.match(/^event: (\w+)$/gm)).toEqual([
+      'event: message_start',
+      'event: content_block_start',
+      'event: content_block_delta',
+      'event: error',
+    ]);
+    expect(decoder.decode(last.body)).toBe(truncatedStreamFrame('anthropic'));
+    expect(last.usage?.totalTokens).toBe(4);
   });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { defaultAnthropicMaxTokens } from '../anthropic/openai-request.js';
 import { parseRequest } from '../parse-request.js';
+import { truncatedStreamFrame } from '../shared/stream-integrity.js';
 import type { Translator } from '../translator.js';
 import { createOpenAIToAnthropicTranslator, isStreamContentType } from './anthropic.js';
 
@@ -66,7 +67,7 @@ describe('openai → anthropic', () => {
     expect(decoder.decode(t.responseBody(encoder.encode('oops'), true).body)).toBe('oops');
   });
 
-  it('finishes a stream cut before message_stop and omits usage the client did not ask for', () => {
+  it('ends a stream cut before message_stop with one error frame, keeping the usage counted (issue 7)', () => {
     const t = translator({ model: 'm', stream: true, messages: [] });
     expect(t.responseHeaders(200, new Map()).isStreaming).toBe(true);
     const sse = [
@@ -81,9 +82,9 @@ describe('openai → anthropic', () => {
     const first = t.responseBody(encoder.encode(sse), false);
     const last = t.responseBody(new Uint8Array(0), true);
     const text = decoder.decode(first.body) + decoder.decode(last.body);
-    expect(text).toContain('"finish_reason":"stop"');
-    expect(text).not.toContain('"usage"');
-    expect(text.endsWith('data: [DONE]\n\n')).toBe(true);
+    expect(text).not.toContain('"finish_reason":"stop"');
+    expect(text).not.toContain('[DONE]');
+    expect(decoder.decode(last.body)).toBe(truncatedStreamFrame('openai'));
     expect(last.usage).toEqual({
       inputTokens: 3,
       outputTokens: 0,
@@ -91,6 +92,30 @@ describe('openai → anthropic', () => {
       cachedInputTokens: 0,
       reasoningTokens: 0,
     });
+  });
+
+  it('ends a stream with message_stop cleanly: finish reason and [DONE], no error', () => {
+    const t = translator({ model: 'm', stream: true, messages: [] });
+    t.responseHeaders(200, new Map([['content-type', 'text/event-stream']]));
+    const sse = [
+      `event: message_start\ndata: ${JSON.stringify({ type: 'message_start', message: { ...message, content: [] } })}\n`,
+      'event: content_block_delta\ndata: {"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"a"}}\n',
+      'event: message_stop\ndata: {"type":"message_stop"}\n\n',
+    ].join('\n');
+    const text = decoder.decode(t.responseBody(encoder.encode(sse), true).body);
+    expect(text).toContain('"finish_reason":"stop"');
+    expect(text.endsWith('data: [DONE]\n\n')).toBe(true);
+    expect(text).not.toContain('"error"');
+  });
+
+  it('passes an error event on as one error frame, without a second one at the end', () => {
+    const t = translator({ model: 'm', stream: true, messages: [] });
+    t.responseHeaders(200, new Map([['content-type', 'text/event-stream']]));
+    const sse =
+      'event: error\ndata: {"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}\n\n';
+    const text = decoder.decode(t.responseBody(encoder.encode(sse), true).body);
+    expect(text.match(/"error":/g)).toHaveLength(1);
+    expect(text).toContain('Overloaded');
   });
 
   it.each([

@@ -9,6 +9,7 @@ import { MalformedResponseError } from '../errors.js';
 import { utf8Decoder } from '../shared/bytes.js';
 import type { EventStreamMessage } from '../shared/aws-eventstream.js';
 import { isJsonObject, parseJsonObject, type JsonObject } from '../shared/json.js';
+import { StreamIntegrity } from '../shared/stream-integrity.js';
 import type { Usage } from '../usage.js';
 import { openAIUsage, sseData, sseError, type FinishReason } from './shared/chat-response.js';
 
@@ -211,6 +212,11 @@ export class ConverseStreamConverter {
   /** Content block index → tool call index, for blocks that are tool uses. */
   readonly #toolIndexByBlock = new Map<number, number>();
   #usage: Usage | undefined = undefined;
+  /**
+   * `messageStop` (finished: it carries the stop reason; the `metadata` after it only usage) or
+   * an exception (failed) seen.
+   */
+  readonly integrity = new StreamIntegrity();
 
   constructor(options: ConverseStreamOptions) {
     this.#options = options;
@@ -226,12 +232,14 @@ export class ConverseStreamConverter {
     const messageType = header(message, ':message-type') ?? 'event';
     const payload = parseJsonObject(utf8Decoder.decode(message.payload)) ?? {};
     if (messageType === 'exception') {
+      this.integrity.fail();
       return sseError({
         message: typeof payload.message === 'string' ? payload.message : 'AWS Bedrock stream error',
         type: header(message, ':exception-type') ?? 'exception',
       });
     }
     if (messageType === 'error') {
+      this.integrity.fail();
       return sseError({
         message: header(message, ':error-message') ?? 'AWS Bedrock stream error',
         type: header(message, ':error-code') ?? 'error',
@@ -249,6 +257,7 @@ export class ConverseStreamConverter {
       case 'contentBlockDelta':
         return this.#blockDelta(payload);
       case 'messageStop':
+        this.integrity.finish();
         return this.#chunk({}, finishReasonOf(payload.stopReason));
       case 'metadata':
         return this.#metadata(payload);

@@ -184,6 +184,7 @@ class OpenAIToAwsBedrockTranslator implements Translator {
         }
       } catch (err) {
         this.#isBroken = true;
+        converter.integrity.fail();
         const detail = err instanceof Error ? err.message : String(err);
         out += sseError({
           message: `malformed AWS Bedrock stream: ${detail}`,
@@ -193,7 +194,9 @@ class OpenAIToAwsBedrockTranslator implements Translator {
     }
     this.#usage = converter.usage;
     if (endOfStream) {
-      out += sseDone;
+      // `[DONE]` after `messageStop` or an error frame (as before); a stream cut before either
+      // gets one truncation error frame instead, and no `[DONE]`.
+      out += converter.integrity.isOpen ? converter.integrity.end('openai') : sseDone;
     }
     return this.#result(out === '' ? empty : utf8Encoder.encode(out));
   }

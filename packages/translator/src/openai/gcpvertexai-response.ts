@@ -6,6 +6,7 @@
  * @see https://cloud.google.com/vertex-ai/generative-ai/docs/reference/rest/v1/GenerateContentResponse
  */
 import { isJsonObject, type JsonObject } from '../shared/json.js';
+import { StreamIntegrity } from '../shared/stream-integrity.js';
 import type { Usage } from '../usage.js';
 import { openAIUsage, sseData, sseError, type FinishReason } from './shared/chat-response.js';
 
@@ -245,6 +246,8 @@ export class GeminiStreamConverter {
   #usage: Usage | undefined = undefined;
   /** Identity from the first frame (all frames of a stream share it). */
   #identity: GeminiResponseContext | undefined = undefined;
+  /** A candidate's `finishReason` (finished) or an error frame (failed) seen. */
+  readonly integrity = new StreamIntegrity();
 
   constructor(options: GeminiStreamOptions) {
     this.#options = options;
@@ -263,6 +266,7 @@ export class GeminiStreamConverter {
   /** The SSE text for one frame's JSON. */
   convert(json: JsonObject): string {
     if (isJsonObject(json.error)) {
+      this.integrity.fail();
       const { message, status, code } = json.error;
       return sseError({
         message: typeof message === 'string' ? message : 'GCP Vertex AI stream error',
@@ -273,6 +277,9 @@ export class GeminiStreamConverter {
     this.#identity ??= identityOf(json, this.#options);
     this.#usage = usageFromGemini(json.usageMetadata) ?? this.#usage;
     const candidates = candidatesOf(json);
+    if (candidates.some((c) => isJsonObject(c) && typeof c.finishReason === 'string')) {
+      this.integrity.finish();
+    }
     const choices = candidates.filter(isJsonObject).map((c, i) => this.#choice(c, i));
     return choices.length === 0 ? '' : sseData({ ...this.#base(), choices });
   }

@@ -228,7 +228,11 @@ class OpenAIToGcpVertexAiTranslator implements Translator {
     this.#usage = converter.usage;
     this.#responseModel = converter.model;
     if (endOfStream) {
-      out += converter.finish() + sseDone;
+      // The usage chunk and `[DONE]` after a `finishReason` or an error frame (as before); a
+      // stream cut before either gets one truncation error frame instead, and no `[DONE]`.
+      out += converter.integrity.isOpen
+        ? converter.integrity.end('openai')
+        : converter.finish() + sseDone;
     }
     return this.#result(out === '' ? empty : utf8Encoder.encode(out));
   }

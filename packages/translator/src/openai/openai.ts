@@ -19,6 +19,12 @@ import { prefixedPath, queryOf } from '../shared/path.js';
 import { SseSplicer } from '../shared/sse-splicer.js';
 import { SseParser, type SseFrame } from '../shared/sse.js';
 import {
+  appendFrame,
+  mayEndOpenAIStream,
+  noteOpenAIChunk,
+  StreamIntegrity,
+} from '../shared/stream-integrity.js';
+import {
   noHeaderChanges,
   type BackendSchema,
   type Endpoint,
@@ -127,6 +133,8 @@ class OpenAIToOpenAITranslator implements Translator {
   #hasParsedChunk = false;
   /** `data: [DONE]` seen; later frames are ignored. */
   #isDone = false;
+  /** Whether the stream reached its end (`finish_reason`, `[DONE]`) or an error frame. */
+  readonly #integrity = new StreamIntegrity();
 
   constructor(options: OpenAIToOpenAITranslatorOptions) {
     this.#endpoint = options.endpoint;
@@ -215,24 +223,32 @@ class OpenAIToOpenAITranslator implements Translator {
     const sse = (this.#sse ??= new SseParser());
     const chunkStart = sse.offset;
     const frames = sse.feed(chunk);
-    if (endOfStream) {
-      const last = sse.end();
-      if (last !== undefined) {
-        frames.push(last);
-      }
+    const isMidFrame = endOfStream && sse.frameStart !== undefined;
+    const last = endOfStream ? sse.end() : undefined;
+    if (last !== undefined) {
+      frames.push(last);
     }
+    const drop = this.#framesToDrop(frames);
+    let body: Uint8Array | undefined;
+    if (this.#shouldStripUsage) {
+      const splicer = (this.#splicer ??= new SseSplicer());
+      const safeEnd = endOfStream ? sse.offset : (sse.frameStart ?? sse.offset);
+      body = splicer.splice({ chunk, chunkStart, drop, safeEnd });
+    }
+    // A stream cut before its end gets one error frame after its last bytes, never a clean end.
+    const frame = endOfStream ? this.#integrity.end('openai') : '';
+    return this.#result(frame === '' ? body : appendFrame(body ?? chunk, { frame, isMidFrame }));
+  }
+
+  /** Reads every frame; returns the ones to remove (allocating only when there are some). */
+  #framesToDrop(frames: readonly SseFrame[]): readonly SseFrame[] {
     let drop: SseFrame[] | undefined;
     for (const frame of frames) {
       if (this.#onFrame(frame)) {
         (drop ??= []).push(frame);
       }
     }
-    if (!this.#shouldStripUsage) {
-      return this.#result(undefined);
-    }
-    const splicer = (this.#splicer ??= new SseSplicer());
-    const safeEnd = endOfStream ? sse.offset : (sse.frameStart ?? sse.offset);
-    return this.#result(splicer.splice({ chunk, chunkStart, drop: drop ?? noFrames, safeEnd }));
+    return drop ?? noFrames;
   }
 
   /** Reads one complete frame; returns whether it is the injected usage-only chunk to remove. */
@@ -243,11 +259,14 @@ class OpenAIToOpenAITranslator implements Translator {
     }
     if (data === '[DONE]') {
       this.#isDone = true;
+      this.#integrity.finish();
       return false;
     }
-    // Parse only the first chunk (for the model) and chunks with a usage object.
+    // Parse only the first chunk (for the model), chunks with a usage object, and chunks that may
+    // end the stream (a finish reason or an error).
     const hasUsage = hasUsageObject(data);
-    if (this.#hasParsedChunk && !hasUsage) {
+    const mayEnd = this.#integrity.isOpen && mayEndOpenAIStream(data);
+    if (this.#hasParsedChunk && !hasUsage && !mayEnd) {
       return false;
     }
     const json = parseJsonObject(data);
@@ -255,8 +274,16 @@ class OpenAIToOpenAITranslator implements Translator {
       return false;
     }
     this.#hasParsedChunk = true;
+    if (mayEnd) {
+      noteOpenAIChunk(this.#integrity, json);
+    }
     this.#noteModel(json);
-    const usage = hasUsage ? usageFromOpenAI(json.usage) : undefined;
+    return hasUsage && this.#noteUsage(json);
+  }
+
+  /** Keeps a chunk's usage; returns whether it is the injected usage-only chunk to remove. */
+  #noteUsage(json: JsonObject): boolean {
+    const usage = usageFromOpenAI(json.usage);
     if (usage === undefined) {
       return false;
     }

@@ -144,6 +144,7 @@ interface StreamState {
   finish: NeutralFinish | undefined;
   usage: JsonObject;
   error: string | undefined;
+  errorCount: number;
 }
 
 function applyDelta(state: StreamState, event: JsonObject): void {
@@ -197,6 +198,7 @@ function applyEvent(state: StreamState, event: JsonObject): void {
       break;
     case 'error':
       state.error = isJsonObject(event.error) ? String(event.error.message) : 'error';
+      state.errorCount++;
       break;
     default:
       break;
@@ -216,6 +218,7 @@ function streamView(body: Uint8Array): ClientView {
     finish: undefined,
     usage: {},
     error: undefined,
+    errorCount: 0,
   };
   for (const frame of frames) {
     const json = frame.data === undefined ? undefined : parseJsonObject(frame.data);
@@ -237,6 +240,7 @@ function streamView(body: Uint8Array): ClientView {
     finish: state.finish,
     usage: Object.keys(state.usage).length === 0 ? undefined : usageOf(state.usage),
     error: state.error,
+    errorCount: state.errorCount,
     reasoning:
       state.reasoning === undefined
         ? undefined
@@ -447,6 +451,9 @@ export function anthropicEvents(response: NeutralResponse): JsonObject[] {
         index,
         delta: { type: 'text_delta', text: part },
       });
+    if (response.streamCut === true) {
+      return events;
+    }
     if (response.streamError !== undefined) {
       events.push({
         type: 'error',

@@ -208,6 +208,9 @@ function converseStream(response: NeutralResponse): Uint8Array {
   if (response.text !== undefined) {
     for (const text of halves(response.text))
       frames.push(event('contentBlockDelta', { contentBlockIndex: index, delta: { text } }));
+    if (response.streamCut === true) {
+      return concatBytes(frames);
+    }
     if (response.streamError !== undefined) {
       frames.push(
         encodeEventStreamMessage({

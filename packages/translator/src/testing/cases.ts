@@ -1,4 +1,5 @@
 /** The conformance cases: one behaviour each, in neutral terms (see `conformance.ts`). */
+import { truncatedStreamMessage } from '../shared/stream-integrity.js';
 import type { Usage } from '../usage.js';
 import {
   assertEqual,
@@ -333,8 +334,24 @@ export const conformanceCases: readonly ConformanceCase[] = [
     response: { ...textResponse, streamError: { status: 529, message: 'Overloaded' } },
     checkResponse: ({ client }: ResponseCheck): void => {
       assertEqual(client.text, textResponse.text, 'text before the error');
+      assertEqual(client.errorCount, 1, 'error frames');
       if (client.error?.includes('Overloaded') !== true) {
         throw new ConformanceError(`client error ${String(client.error)} lacks "Overloaded"`);
+      }
+    },
+  },
+  {
+    name: 'cut-mid-stream',
+    description:
+      'a provider stream that ends before its terminal event reaches the client as one error, never a clean finish',
+    request: { ...hello, stream: true },
+    response: { ...textResponse, streamCut: true },
+    checkResponse: ({ client }: ResponseCheck): void => {
+      assertEqual(client.text, textResponse.text, 'text before the cut');
+      assertEqual(client.finish, undefined, 'finish reason');
+      assertEqual(client.errorCount, 1, 'error frames');
+      if (client.error?.includes(truncatedStreamMessage) !== true) {
+        throw new ConformanceError(`client error ${String(client.error)} is not the truncation`);
       }
     },
   },

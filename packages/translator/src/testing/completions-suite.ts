@@ -11,6 +11,7 @@ import { createOpenAIToOpenAITranslator } from '../openai/openai.js';
 import { utf8Decoder, utf8Encoder } from '../shared/bytes.js';
 import { isJsonObject, parseJsonObject, type JsonObject } from '../shared/json.js';
 import { SseParser } from '../shared/sse.js';
+import { truncatedStreamMessage } from '../shared/stream-integrity.js';
 import { assertEqual, ConformanceError, type NeutralError } from './neutral.js';
 import {
   gatewayUsage,
@@ -75,6 +76,8 @@ export interface CompletionsResponse {
   readonly usage: CompletionsUsage;
   /** Streams only: an error frame after the first half of the text, ending the stream. */
   readonly streamError?: NeutralError;
+  /** Streams only: the body ends cleanly after the text, before any finish reason or `[DONE]`. */
+  readonly streamCut?: boolean;
 }
 
 /** What an OpenAI client decoded. */
@@ -87,6 +90,8 @@ export interface CompletionsView {
   readonly usage: CompletionsUsage | undefined;
   /** An error frame's message. */
   readonly error: string | undefined;
+  /** How many error frames the client saw. */
+  readonly errorCount: number;
 }
 
 function usageView(value: unknown): CompletionsUsage | undefined {
@@ -104,11 +109,13 @@ interface ViewState {
   finish: string | undefined;
   usage: CompletionsUsage | undefined;
   error: string | undefined;
+  errorCount: number;
 }
 
 function applyChunk(state: ViewState, json: JsonObject): void {
   if (isJsonObject(json.error)) {
     state.error = String(json.error.message);
+    state.errorCount++;
     return;
   }
   const choice: unknown = Array.isArray(json.choices) ? json.choices[0] : undefined;
@@ -120,7 +127,13 @@ function applyChunk(state: ViewState, json: JsonObject): void {
 }
 
 function readCompletions(body: Uint8Array, stream: boolean): CompletionsView {
-  const state: ViewState = { text: '', finish: undefined, usage: undefined, error: undefined };
+  const state: ViewState = {
+    text: '',
+    finish: undefined,
+    usage: undefined,
+    error: undefined,
+    errorCount: 0,
+  };
   if (!stream) {
     applyChunk(state, parseJsonObject(utf8Decoder.decode(body)) ?? {});
     return state;
@@ -186,6 +199,10 @@ function completionFrames(response: CompletionsResponse, includeUsage: boolean):
     frame({ ...base, choices: [{ text, index: 0, logprobs: null, finish_reason: finish }] });
   const [first, second] = halves(response.text);
   const frames = [chunk(first, null)];
+  if (response.streamCut === true) {
+    frames.push(chunk(second, null));
+    return frames.join('');
+  }
   if (response.streamError !== undefined) {
     const { message } = response.streamError;
     frames.push(frame({ error: { message, type: 'server_error', param: null, code: null } }));
@@ -320,6 +337,7 @@ function checkIncludeUsage(up: CompletionsUpstream): void {
 
 function checkErrorMidStream({ client, response }: CompletionsCheck): void {
   assertEqual(client.text, halves(response.text)[0], 'text before the error');
+  assertEqual(client.errorCount, 1, 'error frames');
   if (client.error?.includes('The server had an error') !== true) {
     throw new ConformanceError(`client error ${String(client.error)} lacks the message`);
   }
@@ -396,6 +414,22 @@ export const completionsCases: readonly CompletionsCase[] = [
     stream: true,
     response: { ...textResponse, streamError: { status: 500, message: 'The server had an error' } },
     checkResponse: checkErrorMidStream,
+  },
+  {
+    name: 'cut-mid-stream',
+    description:
+      'a stream that ends before a finish reason or `[DONE]` reaches the client as one SSE error frame',
+    request: { ...say, stream: true },
+    stream: true,
+    response: { ...textResponse, streamCut: true },
+    checkResponse: ({ client, response }: CompletionsCheck): void => {
+      assertEqual(client.text, response.text, 'text before the cut');
+      assertEqual(client.finish, undefined, 'finish reason');
+      assertEqual(client.errorCount, 1, 'error frames');
+      if (client.error?.includes(truncatedStreamMessage) !== true) {
+        throw new ConformanceError(`client error ${String(client.error)} is not the truncation`);
+      }
+    },
   },
 ];
 

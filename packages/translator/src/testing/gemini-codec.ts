@@ -214,6 +214,10 @@ function geminiSse(response: NeutralResponse): string {
   }
   const [first, second] = halves(response.text);
   frames.push(frame(response, [{ text: first }], false));
+  if (response.streamCut === true) {
+    frames.push(frame(response, [{ text: second }], false));
+    return sseText(frames);
+  }
   if (response.streamError !== undefined) {
     frames.push(frame(response, [{ text: second }], false));
     frames.push({

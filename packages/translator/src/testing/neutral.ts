@@ -135,6 +135,11 @@ export interface NeutralResponse {
   readonly usage: NeutralUsage;
   /** Streams only: an error event sent after the text, ending the stream. */
   readonly streamError?: NeutralError;
+  /**
+   * Streams only: the body ends cleanly right after the text, before the provider's terminal
+   * event (no finish reason, usage or end marker): a stream cut short.
+   */
+  readonly streamCut?: boolean;
 }
 
 /** What a client decoded from a translated response. */
@@ -149,6 +154,8 @@ export interface ClientView {
   readonly usage: NeutralUsage | undefined;
   /** Error message, when the client saw an error (mid-stream). */
   readonly error: string | undefined;
+  /** Streams only: how many error frames (events) the client saw. */
+  readonly errorCount?: number;
   /** Reasoning the client saw, if any (signature `undefined` when its dialect has none). */
   readonly reasoning?: NeutralReasoning | undefined;
 }

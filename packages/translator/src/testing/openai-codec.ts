@@ -152,6 +152,7 @@ interface StreamState {
   finish: NeutralFinish | undefined;
   usage: ClientView['usage'];
   error: string | undefined;
+  errorCount: number;
 }
 
 function applyDelta(state: StreamState, choice: JsonObject): void {
@@ -189,12 +190,14 @@ function streamView(body: Uint8Array): ClientView {
     finish: undefined,
     usage: undefined,
     error: undefined,
+    errorCount: 0,
   };
   for (const frame of frames) {
     const json = frame.data === undefined ? undefined : parseJsonObject(frame.data);
     if (json === undefined) continue;
     if (isJsonObject(json.error)) {
       state.error = String(json.error.message);
+      state.errorCount++;
       continue;
     }
     const choice = Array.isArray(json.choices) ? (json.choices[0] as unknown) : undefined;
@@ -207,6 +210,7 @@ function streamView(body: Uint8Array): ClientView {
     finish: state.finish,
     usage: state.usage,
     error: state.error,
+    errorCount: state.errorCount,
     reasoning:
       state.reasoning === undefined
         ? undefined
@@ -392,6 +396,9 @@ function chunkFrames(response: NeutralResponse): string[] {
   }
   for (const part of halves(response.text ?? '')) {
     if (part !== '') frames.push(frame({ content: part }));
+  }
+  if (response.streamCut === true) {
+    return frames;
   }
   if (response.streamError !== undefined) {
     const error = {

@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { configSecretNames } from '@aigw/gateway-config';
-import { buildSidecar, supportsNativeSidecar, type SidecarSettings } from './sidecar.js';
+import {
+  buildSidecar,
+  defaultExtprocEnv,
+  supportsNativeSidecar,
+  type SidecarSettings,
+} from './sidecar.js';
 
 const settings: SidecarSettings = {
   image: 'aigw-extproc:test',
@@ -90,6 +95,27 @@ describe('extproc container', () => {
     });
   });
 
+  it('gives the extproc a small young generation by default, replaceable by flag or GatewayConfig', () => {
+    const build = (
+      env: SidecarSettings['env'],
+      configEnv?: { name: string; value: string }[],
+    ): unknown =>
+      buildSidecar({
+        settings: { ...settings, env },
+        gateway,
+        namespace: 'eg',
+        native: true,
+        gatewayConfig:
+          configEnv === undefined ? undefined : { extProc: { kubernetes: { env: configEnv } } },
+      }).container['env'];
+    expect(build([])).toEqual(defaultExtprocEnv);
+    expect(defaultExtprocEnv).toEqual([{ name: 'NODE_OPTIONS', value: '--max-semi-space-size=1' }]);
+    const flag = { name: 'NODE_OPTIONS', value: '--max-semi-space-size=4' };
+    expect(build([flag])).toEqual([flag]);
+    const fromConfig = { name: 'NODE_OPTIONS', value: '' };
+    expect(build([flag], [fromConfig])).toEqual([fromConfig]);
+  });
+
   it('takes image, resources, env and securityContext from the GatewayConfig', () => {
     const { container } = buildSidecar({
       settings,
@@ -113,6 +139,7 @@ describe('extproc container', () => {
     expect(container['image']).toBe('registry.test/extproc:v2');
     expect(container['resources']).toEqual({ requests: { cpu: '50m', memory: '64Mi' } });
     expect(container['env']).toEqual([
+      { name: 'NODE_OPTIONS', value: '--max-semi-space-size=1' },
       { name: 'A', value: 'from-config' },
       { name: 'B', value: 'kept' },
       { name: 'C', value: 'added' },

@@ -8,7 +8,6 @@ import { RulesWatcher } from './rules/rules-watcher.js';
 import { startRateLimitServer } from './server.js';
 import type { CounterStore } from './store/counter-store.js';
 import { MemoryStore } from './store/memory.js';
-import { RedisStore } from './store/redis.js';
 
 /** A running rate-limit service. */
 export interface RateLimitService extends GrpcService {
@@ -18,8 +17,10 @@ export interface RateLimitService extends GrpcService {
   readonly metrics: MetricsServer | undefined;
 }
 
-function createStore(config: Config, log: Logger): CounterStore {
+/** The Redis store (and ioredis, ~4 MiB of RSS) loads only when the config asks for it. */
+async function createStore(config: Config, log: Logger): Promise<CounterStore> {
   if (config.store === 'redis' && config.redisUrl !== undefined) {
+    const { RedisStore } = await import('./store/redis.js');
     return new RedisStore({ url: config.redisUrl, log, timeoutMs: config.redisTimeoutMs });
   }
   return new MemoryStore();
@@ -70,7 +71,7 @@ export async function startRateLimitService(options: {
     },
   });
   await rules.start();
-  const store = createStore(config, log);
+  const store = await createStore(config, log);
   const limiter = new RateLimiter({
     store,
     stats,
@@ -117,6 +118,6 @@ export {
 export { rateLimitServiceName, startRateLimitServer } from './server.js';
 export { ConfigSchema, loadConfig, type Config } from './config.js';
 export { MemoryStore } from './store/memory.js';
-export { RedisStore } from './store/redis.js';
+export type { RedisStore } from './store/redis.js';
 export { loadRulesDir, parseRulesFile } from './rules/load-rules.js';
 export { isRulesError, RulesError } from './rules/rules-error.js';

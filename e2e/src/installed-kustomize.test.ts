@@ -89,8 +89,9 @@ async function portPatches(objects: readonly KubeObject[]): Promise<object[]> {
     ...(o.kind === 'Deployment' ? { group: 'apps', version: 'v1' } : { version: 'v1' }),
   });
   for (const o of objects.filter((x) => x.kind === 'Deployment')) {
-    const containers = (o as { spec: { template: { spec: { containers: Container[] } } } }).spec
-      .template.spec.containers;
+    const containers = (
+      o as unknown as { spec: { template: { spec: { containers: Container[] } } } }
+    ).spec.template.spec.containers;
     const moved = new Map<number, number>();
     movedBy.set(o.metadata.name, moved);
     const ops: object[] = [];
@@ -100,8 +101,9 @@ async function portPatches(objects: readonly KubeObject[]): Promise<object[]> {
     if (ops.length > 0) patches.push({ target: target(o), patch: stringify(ops) });
   }
   for (const o of objects.filter((x) => x.kind === 'Service')) {
-    const ports = (o as { spec: { ports: { port: number; targetPort?: number | string }[] } }).spec
-      .ports;
+    const ports = (
+      o as unknown as { spec: { ports: { port: number; targetPort?: number | string }[] } }
+    ).spec.ports;
     const moved = movedBy.get(o.metadata.name);
     const ops = ports.flatMap((p, i) => {
       const from = p.targetPort ?? p.port;

@@ -5,8 +5,7 @@ import { startAdminServer } from './admin.js';
 import { loadConfig, type Config } from './config.js';
 import { ConfigWatcher } from './config-watcher.js';
 import { startExtProcServer, type ExtProcServer } from './server.js';
-import { inClusterConnection, KubeClient, kubeconfigConnection } from './kube/kube-client.js';
-import { KubeConfigSource } from './kube/kube-config-source.js';
+import type { KubeConfigSource } from './kube/kube-config-source.js';
 
 const { SERVING, NOT_SERVING } = health.HealthCheckResponse_ServingStatus;
 const extProcServiceName = 'envoy.service.ext_proc.v3.ExternalProcessor';
@@ -96,12 +95,17 @@ async function adminServer(
   return startAdminServer({ host: config.adminHost, port: config.adminPort, ...options });
 }
 
-/** The API-server config source of `--config-secret`, feeding the watcher. */
+/**
+ * The API-server config source of `--config-secret`, feeding the watcher. Its client (node:https,
+ * `@aigw/kube-config`) loads only with that flag: a file-configured extproc never needs it.
+ */
 async function kubeSource(
   config: Config,
   watcher: ConfigWatcher,
   log: Logger,
 ): Promise<KubeConfigSource> {
+  const [{ inClusterConnection, KubeClient, kubeconfigConnection }, { KubeConfigSource }] =
+    await Promise.all([import('./kube/kube-client.js'), import('./kube/kube-config-source.js')]);
   const connection =
     config.kubeconfig === undefined
       ? await inClusterConnection({

@@ -102,26 +102,35 @@ export interface ExtProcLaunch {
   readonly count?: number;
 }
 
+/**
+ * The extproc's Node flags, the ones `aigw run` (apps/aigw/src/run/children.ts) and the webhook's
+ * sidecar (NODE_OPTIONS) give it, so that the bench measures what users run (docs/performance.md,
+ * Memory). With --extprocs N, node:cluster passes them on to the workers (execArgv).
+ */
+const extprocNodeFlags = ['--max-semi-space-size=1'];
+
 function extProcCommand(launch: ExtProcLaunch): { args: string[]; cwd: string } {
-  const profiling =
-    launch.cpuProfDir === undefined
+  const nodeFlags = [
+    ...extprocNodeFlags,
+    ...(launch.cpuProfDir === undefined
       ? []
-      : ['--cpu-prof', '--cpu-prof-dir', launch.cpuProfDir, '--cpu-prof-interval', '250'];
+      : ['--cpu-prof', '--cpu-prof-dir', launch.cpuProfDir, '--cpu-prof-interval', '250']),
+  ];
   const flags = ['--address', `unix:${launch.socket}`, '--config', launch.configPath];
   flags.push('--log-level', 'warn');
   const appDir = join(repoRoot, 'apps', 'extproc');
   if ((launch.count ?? 1) > 1) {
     if (launch.from === 'source') throw new Error('--extprocs above 1 needs --extproc dist');
     const wrapper = join(benchDir, 'src', 'extproc-cluster.ts');
-    return { args: [...profiling, wrapper, ...flags], cwd: appDir };
+    return { args: [...nodeFlags, wrapper, ...flags], cwd: appDir };
   }
   if (launch.from === 'source') {
     const tsx = ['--import', 'tsx', '--conditions=@aigw/source'];
-    return { args: [...tsx, ...profiling, 'src/bin.ts', ...flags], cwd: appDir };
+    return { args: [...tsx, ...nodeFlags, 'src/bin.ts', ...flags], cwd: appDir };
   }
   const bin = join(appDir, 'dist', 'bin.js');
   if (!existsSync(bin)) throw new Error(`${bin} is missing: run \`pnpm build\` first`);
-  return { args: [...profiling, bin, ...flags], cwd: appDir };
+  return { args: [...nodeFlags, bin, ...flags], cwd: appDir };
 }
 
 function canConnect(path: string): Promise<boolean> {

@@ -177,7 +177,10 @@ describe('the webhook behind a real kube-apiserver', { timeout: 120_000 }, () =>
           '--admin-port=1064',
         ],
         ports: [{ name: 'aigw-admin', containerPort: 1064, protocol: 'TCP' }],
-        env: [{ name: 'AIGW_EXAMPLE', value: '1' }],
+        env: [
+          { name: 'NODE_OPTIONS', value: '--max-semi-space-size=1' },
+          { name: 'AIGW_EXAMPLE', value: '1' },
+        ],
         securityContext: {
           allowPrivilegeEscalation: false,
           capabilities: { drop: ['ALL'] },
@@ -297,6 +300,7 @@ describe('the webhook behind a real kube-apiserver', { timeout: 120_000 }, () =>
       expect(stored.spec.initContainers?.[0]).toMatchObject({
         image: 'registry.test/aigw-extproc:custom',
         env: [
+          { name: 'NODE_OPTIONS', value: '--max-semi-space-size=1' },
           { name: 'AIGW_EXAMPLE', value: '1' },
           { name: 'OTEL_SERVICE_NAME', value: 'ai-gateway' },
         ],

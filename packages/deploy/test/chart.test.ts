@@ -296,10 +296,19 @@ describe('helm template variants', () => {
     find(objects, 'Deployment', 'aigw-redis');
     find(objects, 'Service', 'aigw-redis');
     expect(container(objects, 'ratelimit').env).toEqual([
+      { name: 'NODE_OPTIONS', value: '--max-semi-space-size=4' },
       { name: 'AIGW_RATELIMIT_STORE', value: 'redis' },
       { name: 'AIGW_RATELIMIT_REDIS_URL', value: 'redis://aigw-redis:6379' },
     ]);
     expect(findDeployment(objects, 'aigw-ratelimit').spec.replicas).toBe(3);
+  });
+
+  it("ratelimit.nodeOptions: the limiter's NODE_OPTIONS, none when empty", async () => {
+    expect(container(await render({}), 'ratelimit').env).toEqual([
+      { name: 'NODE_OPTIONS', value: '--max-semi-space-size=4' },
+    ]);
+    const objects = await render({ ratelimit: { nodeOptions: '' } });
+    expect(container(objects, 'ratelimit').env).toBeUndefined();
   });
 
   it('autoscaling: an HPA for the rate limiter and the extension server, and no fixed replicas', async () => {

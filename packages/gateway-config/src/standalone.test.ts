@@ -231,7 +231,11 @@ describe('buildStandalone: routes and listener', () => {
         cluster: 'default/chat/rule/0',
         timeout: '60s',
         auto_host_rewrite: true,
-        retry_policy: { retry_on: '5xx,reset,connect-failure,refused-stream', num_retries: 1 },
+        retry_policy: {
+          retry_on: '5xx,reset,connect-failure,refused-stream,retriable-status-codes',
+          retriable_status_codes: [429],
+          num_retries: 1,
+        },
       },
     });
     expect(routes[1]).toMatchObject({

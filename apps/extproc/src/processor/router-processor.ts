@@ -77,6 +77,8 @@ export class RouterProcessor {
   #context: RequestContext | undefined;
   #errorChunks: Buffer[] = [];
   #isLocalReply = false;
+  /** The usage last sent to Envoy as dynamic metadata (so a change is sent once). */
+  #sentUsage: string | undefined;
 
   constructor(deps: RouterDeps) {
     this.#deps = deps;
@@ -211,14 +213,17 @@ export class RouterProcessor {
     } catch (err) {
       return this.#unreadableResponse(context, err);
     }
-    if (result.usage) context.usage = result.usage;
-    if (result.responseModel !== undefined) context.responseModel = result.responseModel;
+    // Usage goes to Envoy as soon as it changes, not only at the end of the body: a client that
+    // stops reading at its stream's last event (the openai SDK aborts after `[DONE]`) resets the
+    // stream before the provider's end-of-body reaches us, and the access log and the rate
+    // limiter (which reads the metadata when the stream is done) would count nothing.
+    const usageChanged = this.#record(context, result);
     // Most SSE chunks pass unchanged: answer them with the pre-encoded CONTINUE.
-    if (!result.body && !body.endOfStream) return continueResponses.responseBody;
+    if (!result.body && !body.endOfStream && !usageChanged) return continueResponses.responseBody;
     return commonResponse({
       phase: 'responseBody',
       body: result.body,
-      dynamicMetadata: body.endOfStream ? this.#finalMetadata() : undefined,
+      dynamicMetadata: body.endOfStream || usageChanged ? this.#finalMetadata() : undefined,
     });
   }
 
@@ -269,6 +274,25 @@ export class RouterProcessor {
     return isWholeChunk && Buffer.from(error.body).equals(whole)
       ? continueResponses.responseBody
       : replaceBody(error);
+  }
+
+  /** Keeps the usage and model a body chunk reported; whether the usage changed. */
+  #record(context: RequestContext, result: ReturnType<Translator['responseBody']>): boolean {
+    if (result.usage) context.usage = result.usage;
+    if (result.responseModel !== undefined) context.responseModel = result.responseModel;
+    const usage = context.usage;
+    if (!usage) return false;
+    const key = [
+      usage.inputTokens,
+      usage.outputTokens,
+      usage.totalTokens,
+      usage.cachedInputTokens,
+      usage.cacheCreationInputTokens,
+      usage.reasoningTokens,
+    ].join('/');
+    if (key === this.#sentUsage) return false;
+    this.#sentUsage = key;
+    return true;
   }
 
   #finalMetadata(): Record<string, unknown> | undefined {

@@ -29,6 +29,8 @@ export const accessLogFormat: JsonFormat = {
   route: '%ROUTE_NAME%',
   cluster: '%UPSTREAM_CLUSTER%',
   upstream_host: '%UPSTREAM_HOST%',
+  // How many upstream attempts the router made (1 without a retry; 2 after one fallback).
+  attempts: '%UPSTREAM_REQUEST_ATTEMPT_COUNT%',
   backend: md('backend_name'),
   ai_service_backend: md('ai_service_backend_name'),
   route_name: md('route_name'),

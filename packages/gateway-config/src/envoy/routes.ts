@@ -43,9 +43,16 @@ function retryPolicy(rule: PlannedRule): RetryPolicy | undefined {
   const idle = rule.rule.streamIdleTimeout;
   if (tiers < 2 && backendRequest === undefined && idle === undefined) return undefined;
   return {
-    // A fallback tier is tried when the current one fails to connect, resets or answers 5xx.
-    retry_on: '5xx,reset,connect-failure,refused-stream',
+    // A fallback tier is tried when the current one fails to connect, resets before its response
+    // headers, times out (per try; `5xx` covers it) or answers 5xx — or 429 when there is a
+    // fallback tier: a provider's rate limit is a reason to ask the next provider, not to wait.
+    // The last tier's 429 reaches the client as is (status, `retry-after`).
+    retry_on:
+      tiers < 2
+        ? '5xx,reset,connect-failure,refused-stream'
+        : '5xx,reset,connect-failure,refused-stream,retriable-status-codes',
     num_retries: Math.max(0, tiers - 1),
+    ...(tiers < 2 ? {} : { retriable_status_codes: [429] }),
     ...(backendRequest === undefined ? {} : { per_try_timeout: envoyDuration(backendRequest) }),
     ...(idle === undefined ? {} : { per_try_idle_timeout: envoyDuration(idle) }),
     ...(tiers < 2

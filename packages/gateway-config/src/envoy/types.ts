@@ -282,6 +282,7 @@ export type RouteMatch = (
 export interface RetryPolicy {
   readonly retry_on: string;
   readonly num_retries: number;
+  readonly retriable_status_codes?: readonly number[];
   readonly per_try_timeout?: Duration;
   readonly per_try_idle_timeout?: Duration;
   readonly retry_priority?: {

@@ -25,9 +25,8 @@ export interface IdleReclaimOptions {
  * burst left stay resident for good: no allocation, no collection. {@link check}, called
  * periodically, runs one full collection when the process has been idle for a whole interval
  * and its RSS is well above its idle size, and none again until it has been busy. Under load
- * (or with a small RSS) it does nothing, so it costs no request a pause. The freed ArrayBuffers
- * go back to the OS only if glibc returns them: `MALLOC_MMAP_THRESHOLD_` (docs/performance.md,
- * Memory).
+ * (or with a small RSS) it does nothing; a request that arrives during the collection waits for
+ * it (~50 ms with a 20 MiB live heap, measured; docs/performance.md, Memory).
  */
 export class IdleReclaim {
   readonly #deps: IdleReclaimDeps;

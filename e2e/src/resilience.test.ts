@@ -139,6 +139,8 @@ function checkOutcome(seen: {
     case 'http-error':
       expect(outcome.status).toBe(statusOf[fault]);
       expect(line).toMatchObject({ status: statusOf[fault], attempts: 1 });
+      // An error body in the client's dialect, whatever the provider's or Envoy's was.
+      expect(outcome.type).toMatch(/^[a-z_]+$/);
       // A 429 stays a 429 with its retry-after.
       if (fault === '429') expect(outcome.retryAfter).toBe('1');
       return;

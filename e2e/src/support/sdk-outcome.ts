@@ -5,7 +5,14 @@ import OpenAI from 'openai';
 export type Outcome =
   | { kind: 'success'; text: string }
   /** An HTTP error status before any body (the SDK's APIError with a status). */
-  | { kind: 'http-error'; status: number; retryAfter?: string | undefined; text: string }
+  | {
+      kind: 'http-error';
+      status: number;
+      /** The error body's `type` (OpenAI's `error.type`, Anthropic's `error.type`). */
+      type: string | undefined;
+      retryAfter?: string | undefined;
+      text: string;
+    }
   /** An error inside a 200 stream (an error frame: the SDK's APIError without a status). */
   | { kind: 'stream-error'; message: string; text: string }
   /** The connection broke (APIConnectionError, or a socket error while reading a stream). */
@@ -18,6 +25,8 @@ export interface SdkCall {
   readonly maxRetries?: number;
   /** The SDK's request timeout in ms (default the SDK's). */
   readonly timeoutMs?: number;
+  /** Extra request headers. */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 function errorMessage(error: unknown): string {
@@ -34,9 +43,11 @@ export function outcomeOf(error: unknown, text: string): Outcome {
     const headers: unknown = error.headers;
     const retryAfter = headers instanceof Headers ? headers.get('retry-after') : null;
     const status: unknown = error.status;
+    const type: unknown = error.type;
     return {
       kind: 'http-error',
       status: Number(status),
+      type: typeof type === 'string' ? type : undefined,
       retryAfter: retryAfter ?? undefined,
       text,
     };
@@ -54,6 +65,7 @@ export async function callOpenAI(baseUrl: string, call: SdkCall): Promise<Outcom
     apiKey: 'client',
     maxRetries: call.maxRetries ?? 0,
     ...(call.timeoutMs === undefined ? {} : { timeout: call.timeoutMs }),
+    ...(call.headers === undefined ? {} : { defaultHeaders: call.headers }),
   });
   let text = '';
   try {
@@ -81,6 +93,7 @@ export async function callAnthropic(baseUrl: string, call: SdkCall): Promise<Out
     apiKey: 'client',
     maxRetries: call.maxRetries ?? 0,
     ...(call.timeoutMs === undefined ? {} : { timeout: call.timeoutMs }),
+    ...(call.headers === undefined ? {} : { defaultHeaders: call.headers }),
   });
   const params = { model: call.model, max_tokens: 64, messages };
   let text = '';

@@ -2,7 +2,7 @@ import type { ServerResponse } from 'node:http';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { RecordedRequest, UpstreamHandler } from '@aigw/testkit';
 import { anthropicError, anthropicSse } from './anthropic-wire.js';
-import { jsonBody, sendJson, sseHeaders } from './http.js';
+import { headerOf, jsonBody, sendJson, sseHeaders } from './http.js';
 
 /**
  * A fault-injecting fake provider, driven by the test per request: each request takes the next
@@ -53,6 +53,8 @@ export interface FaultyHit {
   readonly path: string;
   readonly model: string;
   readonly body: Record<string, unknown> | undefined;
+  /** The request's `x-test-tag` header (a test's own request id), if any. */
+  readonly tag: string | undefined;
 }
 
 export interface FaultyProviderOptions {
@@ -72,6 +74,8 @@ export interface FaultyProvider {
   readonly handler: UpstreamHandler;
   /** Queues faults for the next requests, in order. */
   push(...faults: Fault[]): void;
+  /** Draws the faults of requests the queue does not cover from `source`; returns the undo. */
+  setNext(source: () => Fault): () => void;
   /** Every request answered so far, in arrival order. */
   readonly hits: FaultyHit[];
   /** How many requests got each fault. */
@@ -113,17 +117,26 @@ export function faultyProvider(options: FaultyProviderOptions): FaultyProvider {
   const hits: FaultyHit[] = [];
   const wire = options.wire === 'openai' ? openAIWire : anthropicWire;
   const usage = options.usage ?? { input: 10, output: 5 };
+  let next = options.next;
   const handler: UpstreamHandler = async (req, res) => {
     const body = jsonBody(req.body);
-    const fault = queue.shift() ?? options.next?.() ?? 'ok';
+    const fault = queue.shift() ?? next?.() ?? 'ok';
     const stream = body?.stream === true;
     const model = typeof body?.model === 'string' ? body.model : '';
-    hits.push({ fault, stream, path: req.url, model, body });
+    const tag = headerOf(req.headers, 'x-test-tag');
+    hits.push({ fault, stream, path: req.url, model, body, tag });
     await answer({ req, res, fault, stream, model }, { wire, usage, options });
   };
   return {
     handler,
     push: (...faults) => queue.push(...faults),
+    setNext: (source) => {
+      const previous = next;
+      next = source;
+      return () => {
+        next = previous;
+      };
+    },
     hits,
     tally: () => {
       const counts = Object.fromEntries(allFaults.map((f) => [f, 0])) as Record<Fault, number>;

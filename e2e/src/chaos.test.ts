@@ -6,6 +6,7 @@ import type { FilterConfigInput } from '@aigw/filterapi';
 import { health } from '@aigw/proto';
 import {
   spawnManaged,
+  staticClusterFor,
   useHarness,
   waitFor,
   type EnvoyProcess,
@@ -116,8 +117,62 @@ async function grpcServing(target: string): Promise<boolean> {
 
 interface BootstrapShape {
   static_resources: {
-    listeners: { filter_chains: { filters: { typed_config: Record<string, unknown> }[] }[] }[];
+    listeners: { filter_chains: { filters: { typed_config: HcmShape }[] }[] }[];
+    clusters: object[];
   };
+}
+
+interface HcmShape extends Record<string, unknown> {
+  http_filters: object[];
+  route_config: { virtual_hosts: { routes: Record<string, unknown>[] }[] };
+}
+
+function hcmOf(bootstrap: object): HcmShape {
+  const hcm = (bootstrap as BootstrapShape).static_resources.listeners[0]?.filter_chains[0]
+    ?.filters[0]?.typed_config;
+  if (!hcm) throw new Error('the test bootstrap has no HTTP connection manager');
+  return hcm;
+}
+
+/**
+ * Adds the rate-limit filter as `@aigw/gateway-config` generates it (`failure_mode_deny: false`,
+ * a token entry charged when the stream is done) with its RLS cluster on `rlsSocket`.
+ */
+function withRateLimit(bootstrap: object, rlsSocket: string): object {
+  const hcm = hcmOf(bootstrap);
+  hcm.http_filters.splice(1, 0, {
+    name: 'envoy.filters.http.ratelimit',
+    typed_config: {
+      '@type': 'type.googleapis.com/envoy.extensions.filters.http.ratelimit.v3.RateLimit',
+      domain: 'ai-gateway',
+      timeout: '1s',
+      failure_mode_deny: false,
+      rate_limit_service: {
+        grpc_service: { envoy_grpc: { cluster_name: 'ratelimit' } },
+        transport_api_version: 'V3',
+      },
+    },
+  });
+  const actions = [{ generic_key: { descriptor_key: 'route', descriptor_value: 'chaos' } }];
+  const route = hcm.route_config.virtual_hosts[0]?.routes[0];
+  if (!route) throw new Error('the test bootstrap has no route');
+  route.typed_per_filter_config = {
+    'envoy.filters.http.ratelimit': {
+      '@type': 'type.googleapis.com/envoy.extensions.filters.http.ratelimit.v3.RateLimitPerRoute',
+      rate_limits: [
+        { actions, hits_addend: { number: 0 } },
+        {
+          actions,
+          apply_on_stream_done: true,
+          hits_addend: { format: '%DYNAMIC_METADATA(io.envoy.ai_gateway:llm_total_token)%' },
+        },
+      ],
+    },
+  };
+  (bootstrap as BootstrapShape).static_resources.clusters.push(
+    staticClusterFor('ratelimit', { socketPath: rlsSocket }, { http2: true }),
+  );
+  return bootstrap;
 }
 
 /**
@@ -125,10 +180,7 @@ interface BootstrapShape {
  * client's dialect), as every generated gateway has it.
  */
 function withLocalReplies(bootstrap: object): object {
-  const hcm = (bootstrap as BootstrapShape).static_resources.listeners[0]?.filter_chains[0]
-    ?.filters[0]?.typed_config;
-  if (!hcm) throw new Error('the test bootstrap has no HTTP connection manager');
-  hcm.local_reply_config = localReplyConfig();
+  hcmOf(bootstrap).local_reply_config = localReplyConfig();
   return bootstrap;
 }
 
@@ -191,6 +243,7 @@ describe('the extproc killed under load, and chaos, through real Envoy', () => {
   };
   const upstreams = {} as Record<Wire, FakeUpstream>;
   let nextId = 0;
+  let bootstrapFor: (rlsSocket?: string) => object;
 
   beforeAll(async () => {
     ensureBuilt();
@@ -227,9 +280,8 @@ describe('the extproc killed under load, and chaos, through real Envoy', () => {
     upstreams.anthropic = await harness.upstream(providers.anthropic.handler, {
       name: 'chaos-anthropic',
     });
-    envoy = await harness.envoy({
-      name: 'envoy-chaos',
-      bootstrap: withLocalReplies(
+    bootstrapFor = (rlsSocket) => {
+      const bootstrap = withLocalReplies(
         gatewayBootstrap({
           extprocSocket: join(dir, 'ep.sock'),
           accessLogPath: join(dir, 'access.log'),
@@ -247,8 +299,10 @@ describe('the extproc killed under load, and chaos, through real Envoy', () => {
             },
           ],
         }),
-      ),
-    });
+      );
+      return rlsSocket === undefined ? bootstrap : withRateLimit(bootstrap, rlsSocket);
+    };
+    envoy = await harness.envoy({ name: 'envoy-chaos', bootstrap: bootstrapFor() });
     url = await envoy.listenerUrl('ingress');
   });
 
@@ -348,110 +402,147 @@ describe('the extproc killed under load, and chaos, through real Envoy', () => {
     const after = calls.filter((call) => call.startedAt > recoveredAt);
     expect(after.every((call) => call.outcome.kind === 'success')).toBe(true);
     expect(tally.success ?? 0).toBeGreaterThanOrEqual(50);
-  });
+  }, 90_000);
 
-  it(`chaos: ${String(chaosSeconds)} s at c=${String(concurrency)}, seeded faults on both providers, one extproc restart`, async () => {
-    const random = seededRandom(chaosSeed);
-    const weights: Partial<Record<Fault, number>> = {
-      ok: 60,
-      '5xx': 8,
-      '429': 8,
-      reset: 6,
-      slow: 2,
-      cut: 6,
-      'cut-reset': 5,
-      'error-first': 5,
-    };
-    const faultSource = weightedFaults(seededRandom(chaosSeed + 1), weights);
-    // Both providers draw from one seeded source: the sequence of faults is fixed, their order
-    // among the concurrent calls is not.
-    const before = {
-      openai: providers.openai.hits.length,
-      anthropic: providers.anthropic.hits.length,
-    };
-    const restore = [providers.openai, providers.anthropic].map((p) => p.setNext(faultSource));
-    const firstCall = nextId + 1;
-    const startedAt = performance.now();
-    const endAt = startedAt + chaosSeconds * 1000;
-    let killedAt = Number.POSITIVE_INFINITY;
-    let backAt = Number.POSITIVE_INFINITY;
-    const restart = (async () => {
-      // The restart at 40 % of the run.
-      await waitFor(() => performance.now() >= startedAt + chaosSeconds * 400, {
-        timeoutMs: chaosSeconds * 1000,
-        intervalMs: 100,
-        description: 'the restart time',
-      });
-      killedAt = performance.now();
-      await extproc.kill();
-      // Calls keep coming while it is down: restart once the gateway has refused some.
-      const atKill = nextId;
-      await waitFor(() => nextId >= atKill + concurrency, {
-        timeoutMs: 10_000,
-        description: 'calls made while the extproc is down',
-      });
-      await extproc.start();
-      backAt = performance.now();
-    })();
-    const calls = await load(random, () => performance.now() >= endAt);
-    await restart;
-    for (const undo of restore) undo();
-
-    // Reconciliation, call by call. Each call carries its id to the provider, and Envoy has no
-    // retry policy here, so a call reached a provider at most once:
-    //   calls (client side) = provider requests tagged with a call id + calls that reached none
-    // and a call that reached none can only have been refused by the gateway while the extproc
-    // was down. A call that reached a provider ends as that provider's fault dictates, unless
-    // the extproc died while it was in flight.
-    const hits = hitsByCall();
-    const chaosCalls = calls.filter((call) => Number(call.id.slice(1)) >= firstCall);
-    let providerRequests = 0;
-    let notForwarded = 0;
-    let changedByRestart = 0;
-    const byFault: Record<string, Record<string, number>> = {};
-    for (const call of chaosCalls) {
-      const own = hits.get(call.id) ?? [];
-      expect(own.length, `${call.id} reached a provider more than once`).toBeLessThanOrEqual(1);
-      const overlapsOutage = call.startedAt <= backAt && call.endedAt >= killedAt;
-      const hit = own[0];
-      if (hit === undefined) {
-        notForwarded += 1;
-        expect(overlapsOutage, `${call.id} reached no provider outside the outage`).toBe(true);
-        expect(['http-error', 'connection-error']).toContain(call.outcome.kind);
-        continue;
-      }
-      providerRequests += 1;
-      expect(hit.model).toBe(models[call.wire]);
-      const faultTally = (byFault[hit.fault] ??= {});
-      faultTally[tallyKey(call.outcome)] = (faultTally[tallyKey(call.outcome)] ?? 0) + 1;
-      if (tallyKey(call.outcome) !== expectedKey(hit.fault, call.stream)) {
-        changedByRestart += 1;
-        expect(overlapsOutage, `${call.id}: ${hit.fault} gave ${tallyKey(call.outcome)}`).toBe(
-          true,
-        );
-      }
-    }
-    const providerSide =
-      providers.openai.hits.length -
-      before.openai +
-      (providers.anthropic.hits.length - before.anthropic);
-    const tally = count(chaosCalls, (call) => tallyKey(call.outcome));
-    console.log(
-      [
-        `chaos: ${String(chaosSeconds)} s, c=${String(concurrency)}, seed ${String(chaosSeed)}: ${String(chaosCalls.length)} calls`,
-        `client outcomes: ${JSON.stringify(tally)}`,
-        `provider faults: ${JSON.stringify(Object.fromEntries(allFaults.map((f) => [f, Object.values(byFault[f] ?? {}).reduce((a, b) => a + b, 0)])))}`,
-        `outcome per fault: ${JSON.stringify(byFault)}`,
-        `reconciled: ${String(chaosCalls.length)} calls = ${String(providerRequests)} provider requests + ${String(notForwarded)} refused while the extproc was down; ${String(changedByRestart)} in-flight calls changed by the restart; extproc down ${String(Math.round(backAt - killedAt))} ms`,
-      ].join('\n'),
+  it('the rate limiter down: Envoy lets requests through (failure_mode_deny: false)', async () => {
+    // Nothing listens on the limiter's socket: as if its process died.
+    const limited = await harness.envoy({
+      name: 'envoy-no-rls',
+      bootstrap: bootstrapFor(join(harness.tempDir('no-rls'), 'rls.sock')),
+    });
+    const limitedUrl = await limited.listenerUrl('ingress');
+    const outcomes = await Promise.all(
+      (['openai', 'anthropic'] as const).flatMap((client) =>
+        [false, true].map((stream) =>
+          withinOrHung(
+            callWith(client, limitedUrl, { model: models.openai, stream, timeoutMs: hangMs }),
+            hangMs,
+          ),
+        ),
+      ),
     );
-    expect(tally.hung ?? 0).toBe(0);
-    expect(chaosCalls.length).toBe(providerRequests + notForwarded);
-    // Every provider request of the run came from one of its calls (none from a retry).
-    expect(providerSide).toBe(providerRequests);
-    expect(tally.success ?? 0).toBeGreaterThan(0);
-    // No process crashed: Envoy, the providers and the restarted extproc are all still up.
-    expect(extproc.process.exitStatus()).toBeUndefined();
-    expect(await envoy.admin('/ready')).toContain('LIVE');
+    expect(outcomes.map((outcome) => outcome.kind)).toEqual([
+      'success',
+      'success',
+      'success',
+      'success',
+    ]);
+    // Each request asked the limiter at its start and again when its stream was done.
+    // (The filter counts in the route's cluster: `cluster.openai.ratelimit.*`.)
+    const stats = await limited.stats('ratelimit');
+    expect(
+      stats['cluster.openai.ratelimit.failure_mode_allowed'],
+      JSON.stringify(stats),
+    ).toBeGreaterThanOrEqual(4);
+    await limited.stop();
   });
+
+  it(
+    `chaos: ${String(chaosSeconds)} s at c=${String(concurrency)}, seeded faults on both providers, one extproc restart`,
+    async () => {
+      const random = seededRandom(chaosSeed);
+      const weights: Partial<Record<Fault, number>> = {
+        ok: 60,
+        '5xx': 8,
+        '429': 8,
+        reset: 6,
+        slow: 2,
+        cut: 6,
+        'cut-reset': 5,
+        'error-first': 5,
+      };
+      const faultSource = weightedFaults(seededRandom(chaosSeed + 1), weights);
+      // Both providers draw from one seeded source: the sequence of faults is fixed, their order
+      // among the concurrent calls is not.
+      const before = {
+        openai: providers.openai.hits.length,
+        anthropic: providers.anthropic.hits.length,
+      };
+      const restore = [providers.openai, providers.anthropic].map((p) => p.setNext(faultSource));
+      const firstCall = nextId + 1;
+      const startedAt = performance.now();
+      const endAt = startedAt + chaosSeconds * 1000;
+      let killedAt = Number.POSITIVE_INFINITY;
+      let backAt = Number.POSITIVE_INFINITY;
+      const restart = (async () => {
+        // The restart at 40 % of the run.
+        await waitFor(() => performance.now() >= startedAt + chaosSeconds * 400, {
+          timeoutMs: chaosSeconds * 1000,
+          intervalMs: 100,
+          description: 'the restart time',
+        });
+        killedAt = performance.now();
+        await extproc.kill();
+        // Calls keep coming while it is down: restart once the gateway has refused some.
+        const atKill = nextId;
+        await waitFor(() => nextId >= atKill + concurrency, {
+          timeoutMs: 10_000,
+          description: 'calls made while the extproc is down',
+        });
+        await extproc.start();
+        backAt = performance.now();
+      })();
+      const calls = await load(random, () => performance.now() >= endAt);
+      await restart;
+      for (const undo of restore) undo();
+
+      // Reconciliation, call by call. Each call carries its id to the provider, and Envoy has no
+      // retry policy here, so a call reached a provider at most once:
+      //   calls (client side) = provider requests tagged with a call id + calls that reached none
+      // and a call that reached none can only have been refused by the gateway while the extproc
+      // was down. A call that reached a provider ends as that provider's fault dictates, unless
+      // the extproc died while it was in flight.
+      const hits = hitsByCall();
+      const chaosCalls = calls.filter((call) => Number(call.id.slice(1)) >= firstCall);
+      let providerRequests = 0;
+      let notForwarded = 0;
+      let changedByRestart = 0;
+      const byFault: Record<string, Record<string, number>> = {};
+      for (const call of chaosCalls) {
+        const own = hits.get(call.id) ?? [];
+        expect(own.length, `${call.id} reached a provider more than once`).toBeLessThanOrEqual(1);
+        const overlapsOutage = call.startedAt <= backAt && call.endedAt >= killedAt;
+        const hit = own[0];
+        if (hit === undefined) {
+          notForwarded += 1;
+          expect(overlapsOutage, `${call.id} reached no provider outside the outage`).toBe(true);
+          expect(['http-error', 'connection-error']).toContain(call.outcome.kind);
+          continue;
+        }
+        providerRequests += 1;
+        expect(hit.model).toBe(models[call.wire]);
+        const faultTally = (byFault[hit.fault] ??= {});
+        faultTally[tallyKey(call.outcome)] = (faultTally[tallyKey(call.outcome)] ?? 0) + 1;
+        if (tallyKey(call.outcome) !== expectedKey(hit.fault, call.stream)) {
+          changedByRestart += 1;
+          expect(overlapsOutage, `${call.id}: ${hit.fault} gave ${tallyKey(call.outcome)}`).toBe(
+            true,
+          );
+        }
+      }
+      const providerSide =
+        providers.openai.hits.length -
+        before.openai +
+        (providers.anthropic.hits.length - before.anthropic);
+      const tally = count(chaosCalls, (call) => tallyKey(call.outcome));
+      console.log(
+        [
+          `chaos: ${String(chaosSeconds)} s, c=${String(concurrency)}, seed ${String(chaosSeed)}: ${String(chaosCalls.length)} calls`,
+          `client outcomes: ${JSON.stringify(tally)}`,
+          `provider faults: ${JSON.stringify(Object.fromEntries(allFaults.map((f) => [f, Object.values(byFault[f] ?? {}).reduce((a, b) => a + b, 0)])))}`,
+          `outcome per fault: ${JSON.stringify(byFault)}`,
+          `reconciled: ${String(chaosCalls.length)} calls = ${String(providerRequests)} provider requests + ${String(notForwarded)} refused while the extproc was down; ${String(changedByRestart)} in-flight calls changed by the restart; extproc down ${String(Math.round(backAt - killedAt))} ms`,
+        ].join('\n'),
+      );
+      expect(tally.hung ?? 0).toBe(0);
+      expect(chaosCalls.length).toBe(providerRequests + notForwarded);
+      // Every provider request of the run came from one of its calls (none from a retry).
+      expect(providerSide).toBe(providerRequests);
+      expect(tally.success ?? 0).toBeGreaterThan(0);
+      // No process crashed: Envoy, the providers and the restarted extproc are all still up.
+      expect(extproc.process.exitStatus()).toBeUndefined();
+      expect(await envoy.admin('/ready')).toContain('LIVE');
+    },
+    chaosSeconds * 1000 + 60_000,
+  );
 });

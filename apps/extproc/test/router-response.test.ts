@@ -129,6 +129,27 @@ describe('router level: response', () => {
     });
   });
 
+  it('reports tokens as soon as the usage is known, before the end of the body', async () => {
+    // The openai client stops reading at `[DONE]` and closes the connection: Envoy may never
+    // deliver the provider's end of body, so the usage must not wait for it.
+    const router = await exchange(
+      { model: 'gpt-a', stream: true, stream_options: { include_usage: true }, messages: [] },
+      [backends.a],
+    );
+    await router.send(
+      envoy.responseHeaders({ ':status': '200', 'content-type': 'text/event-stream' }),
+    );
+    const frames = sseFrames('gpt-a-2025-01-01').map((frame) => Buffer.from(frame));
+    const responses = await sendChunks(router, [...frames, Buffer.alloc(0)]);
+    const usageAt = frames.findIndex((frame) => frame.toString().includes('"total_tokens"'));
+    expect(responses.map((r) => r.dynamicMetadata !== undefined)).toEqual(
+      responses.map((_, i) => i === usageAt || i === responses.length - 1),
+    );
+    expect(responses[usageAt]!.dynamicMetadata?.['io.envoy.ai_gateway']).toMatchObject(tokens);
+    // The chunk that carried the usage still passes through untouched.
+    expect(commonOf(responses[usageAt]!, 'responseBody').bodyMutation).toBeUndefined();
+  });
+
   it('strips the usage chunk it asked for, drops content-length and names the override', async () => {
     const router = await exchange({ model: 'gpt-b', stream: true, messages: [] }, [backends.b]);
     const headers = await router.send(

@@ -1,5 +1,6 @@
 import { loadKubeConfig } from '@aigw/kube-config';
-import { createLogger, startGrpcService, type GrpcService, type MainArgs } from '@aigw/service-kit';
+import { createLogger, type GrpcService, type MainArgs } from '@aigw/service-kit';
+import { startGrpcService } from '@aigw/service-kit/grpc-js';
 
 import { loadConfig } from './config.js';
 import { FileRouteStore } from './file-routes.js';

@@ -1,6 +1,7 @@
 import { credentials, status, type ServiceError } from '@grpc/grpc-js';
 import { egExtension } from '@aigw/proto';
-import { createLogger, startGrpcService, type GrpcService } from '@aigw/service-kit';
+import { createLogger, type GrpcService } from '@aigw/service-kit';
+import { startGrpcService } from '@aigw/service-kit/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { registerExtensionService } from '../src/server.js';

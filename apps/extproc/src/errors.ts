@@ -1,4 +1,4 @@
-import { status } from '@grpc/grpc-js';
+import { grpcCode as status } from '@aigw/service-kit';
 import { toClientError } from '@aigw/translator';
 
 /** Every reason the extproc's own code fails on purpose, as a closed list. */
@@ -35,7 +35,7 @@ export function isExtprocError(e: unknown): e is ExtprocError {
 
 /** A gRPC status for Envoy: the code and a short text that never carries a secret or a body. */
 export interface GrpcStatus {
-  readonly code: status;
+  readonly code: (typeof status)[keyof typeof status];
   readonly details: string;
 }
 

@@ -1,4 +1,4 @@
-import { status, type StatusObject } from '@grpc/grpc-js';
+import { grpcCode as status, type GrpcStatusLike } from '@aigw/service-kit';
 import { isRateLimitError } from './limiter/rate-limit-error.js';
 
 /**
@@ -6,7 +6,7 @@ import { isRateLimitError } from './limiter/rate-limit-error.js';
  * their message, an unreachable store UNAVAILABLE, anything else INTERNAL with a generic message
  * (the detail goes to the log, not to Envoy).
  */
-export function toGrpcStatus(err: unknown): Pick<StatusObject, 'code' | 'details'> {
+export function toGrpcStatus(err: unknown): Required<GrpcStatusLike> {
   if (isRateLimitError(err)) {
     switch (err.code) {
       case 'invalid_request':

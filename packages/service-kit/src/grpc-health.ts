@@ -1,10 +1,3 @@
-import {
-  status,
-  type Server,
-  type ServerUnaryCall,
-  type ServerWritableStream,
-  type sendUnaryData,
-} from '@grpc/grpc-js';
 import * as health from '@aigw/proto/health';
 
 type ServingStatus = health.HealthCheckResponse_ServingStatus;
@@ -55,34 +48,4 @@ export class GrpcHealth {
   shutdown(): void {
     for (const service of this.#statuses.keys()) this.setStatus(service, NOT_SERVING);
   }
-
-  /** Registers the service on a grpc-js server. */
-  addToServer(server: Server): void {
-    server.addService(health.HealthService, {
-      check: this.#check,
-      watch: this.#watch,
-    } satisfies health.HealthServer);
-  }
-
-  readonly #check = (
-    call: ServerUnaryCall<health.HealthCheckRequest, health.HealthCheckResponse>,
-    callback: sendUnaryData<health.HealthCheckResponse>,
-  ): void => {
-    const servingStatus = this.#statuses.get(call.request.service);
-    if (servingStatus === undefined) {
-      callback({ code: status.NOT_FOUND, details: `unknown service "${call.request.service}"` });
-      return;
-    }
-    callback(null, { status: servingStatus });
-  };
-
-  readonly #watch = (
-    call: ServerWritableStream<health.HealthCheckRequest, health.HealthCheckResponse>,
-  ): void => {
-    const unsubscribe = this.subscribe(call.request.service, (servingStatus) =>
-      call.write({ status: servingStatus }),
-    );
-    call.on('cancelled', unsubscribe);
-    call.on('close', unsubscribe);
-  };
 }

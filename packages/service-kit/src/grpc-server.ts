@@ -1,19 +1,8 @@
 import { rm } from 'node:fs/promises';
 import { Server, ServerCredentials, type ServerOptions } from '@grpc/grpc-js';
+import { normalizeListenAddress, type BoundAddress } from './grpc-address.js';
 
-/** Where a gRPC server ended up listening. */
-export interface BoundAddress {
-  /** The address as grpc-js understands it (`unix:/path` or `host:port`). */
-  readonly address: string;
-  /** The TCP port (0 for Unix sockets). */
-  readonly port: number;
-}
-
-/** Turns `:port` into `0.0.0.0:port` and `unix:///p` into `unix:/p`; other forms pass through. */
-export function normalizeListenAddress(address: string): string {
-  if (address.startsWith('unix:')) return `unix:${address.replace(/^unix:(\/\/)?/, '')}`;
-  return address.startsWith(':') ? `0.0.0.0${address}` : address;
-}
+export { normalizeListenAddress, type BoundAddress } from './grpc-address.js';
 
 /**
  * Binds a gRPC server without TLS (it is reached over a Unix socket or a cluster-internal port).

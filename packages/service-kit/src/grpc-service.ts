@@ -1,12 +1,15 @@
-import type { Server } from '@grpc/grpc-js';
-import type { Logger } from 'pino';
-import { GrpcHealth } from './grpc-health.js';
 import {
-  bindGrpcServer,
-  createGrpcServer,
-  shutdownGrpcServer,
-  type BoundAddress,
-} from './grpc-server.js';
+  status,
+  type Server,
+  type ServerUnaryCall,
+  type ServerWritableStream,
+  type sendUnaryData,
+} from '@grpc/grpc-js';
+import * as healthProto from '@aigw/proto/health';
+import type { Logger } from 'pino';
+import type { BoundAddress } from './grpc-address.js';
+import { GrpcHealth } from './grpc-health.js';
+import { bindGrpcServer, createGrpcServer, shutdownGrpcServer } from './grpc-server.js';
 import type { Service } from './run-service.js';
 
 /** Options of {@link startGrpcService}. */
@@ -43,7 +46,7 @@ export interface GrpcJsService extends GrpcService {
 export async function startGrpcService(options: GrpcServiceOptions): Promise<GrpcJsService> {
   const server = createGrpcServer();
   const health = new GrpcHealth(options.healthServices);
-  health.addToServer(server);
+  addHealthService(server, health);
   options.register?.(server);
   const bound = await bindGrpcServer(server, options.address);
   options.log.info({ address: bound.address }, 'gRPC server listening');
@@ -57,4 +60,30 @@ export async function startGrpcService(options: GrpcServiceOptions): Promise<Grp
       options.log.info('gRPC server stopped');
     },
   };
+}
+
+/** Serves `health` as `grpc.health.v1.Health` on a grpc-js server. */
+function addHealthService(server: Server, health: GrpcHealth): void {
+  server.addService(healthProto.HealthService, {
+    check: (
+      call: ServerUnaryCall<healthProto.HealthCheckRequest, healthProto.HealthCheckResponse>,
+      callback: sendUnaryData<healthProto.HealthCheckResponse>,
+    ) => {
+      const servingStatus = health.statusOf(call.request.service);
+      if (servingStatus === undefined) {
+        callback({ code: status.NOT_FOUND, details: `unknown service "${call.request.service}"` });
+        return;
+      }
+      callback(null, { status: servingStatus });
+    },
+    watch: (
+      call: ServerWritableStream<healthProto.HealthCheckRequest, healthProto.HealthCheckResponse>,
+    ) => {
+      const unsubscribe = health.subscribe(call.request.service, (servingStatus) =>
+        call.write({ status: servingStatus }),
+      );
+      call.on('cancelled', unsubscribe);
+      call.on('close', unsubscribe);
+    },
+  } satisfies healthProto.HealthServer);
 }

@@ -8,7 +8,7 @@ import {
   type ServerHttp2Stream,
 } from 'node:http2';
 import type { AddressInfo } from 'node:net';
-import { normalizeListenAddress, type BoundAddress } from './grpc-server.js';
+import { normalizeListenAddress, type BoundAddress } from './grpc-address.js';
 
 /**
  * gRPC status codes (the same numbers as grpc-js' `status` enum; this module does not load

@@ -1,11 +1,6 @@
 export * from './core.js';
-export {
-  bindGrpcServer,
-  createGrpcServer,
-  normalizeListenAddress,
-  shutdownGrpcServer,
-  type BoundAddress,
-} from './grpc-server.js';
+// grpc-js (about 11 MiB of a process's memory) loads only through '@aigw/service-kit/grpc-js'.
+export { normalizeListenAddress, type BoundAddress } from './grpc-address.js';
 export { GrpcHealth } from './grpc-health.js';
 export {
   encodeGrpcMessage,
@@ -30,10 +25,5 @@ export {
   type H2GrpcServiceOptions,
 } from './h2-grpc-service.js';
 export { registerHealthRoutes, type HttpHealthOptions } from './http-health.js';
-export {
-  startGrpcService,
-  type GrpcJsService,
-  type GrpcService,
-  type GrpcServiceOptions,
-} from './grpc-service.js';
+export type { GrpcService } from './grpc-service.js';
 export { startHttpService, type HttpService, type HttpServiceOptions } from './http-service.js';

@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from './logger.js';
 
 /** A Prometheus exposition: its content type and text. */
@@ -67,6 +67,8 @@ export async function startProbeServer(options: ProbeServerOptions): Promise<Pro
       send(response, 404, { status: 'not found' });
     }
   };
+  // node:http costs about 5 MiB: loaded only by a process that serves probes.
+  const { createServer } = await import('node:http');
   const server = createServer((request, response) => {
     handle(request, response).catch((err: unknown) => {
       options.log.error({ err, path: request.url }, 'probe request failed');

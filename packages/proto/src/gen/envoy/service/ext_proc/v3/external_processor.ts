@@ -6,17 +6,17 @@
 
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
-import {
-  type CallOptions,
-  type ChannelCredentials,
+import type {
+  CallOptions,
+  ChannelCredentials,
   Client,
-  type ClientDuplexStream,
-  type ClientOptions,
-  type handleBidiStreamingCall,
-  makeGenericClientConstructor,
-  type Metadata,
-  type UntypedServiceImplementation,
+  ClientDuplexStream,
+  ClientOptions,
+  handleBidiStreamingCall,
+  Metadata,
+  UntypedServiceImplementation,
 } from "@grpc/grpc-js";
+import { makeGenericClientConstructor } from "../../../../../lazy-grpc-js.js";
 import { Any } from "../../../../google/protobuf/any.js";
 import { Duration } from "../../../../google/protobuf/duration.js";
 import { Struct } from "../../../../google/protobuf/struct.js";

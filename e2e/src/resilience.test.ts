@@ -77,7 +77,7 @@ function rule(prefix: string, refs: string): string {
 }
 
 /** What the client should see for `fault` (the same for both clients and both wires). */
-function expected(fault: Fault, mode: Mode): Outcome['kind'] {
+function expected(fault: Fault, mode: Mode, stream: boolean): Outcome['kind'] {
   switch (fault) {
     case 'ok':
       return 'success';
@@ -89,14 +89,21 @@ function expected(fault: Fault, mode: Mode): Outcome['kind'] {
       return mode === 'fb' ? 'success' : 'http-error';
     case 'cut':
     case 'error-first':
-      // A 200 was committed: no retry; the error arrives inside the stream.
-      return 'stream-error';
+      // A 200 was committed: no retry; the error arrives inside the stream — or, for a JSON
+      // answer cut short, as the extproc's 502 (it cannot read the partial body).
+      return stream ? 'stream-error' : 'http-error';
     case 'cut-reset':
       return 'connection-error';
   }
 }
 
-const statusOf: Partial<Record<Fault, number>> = { '5xx': 503, '429': 429, reset: 503, slow: 504 };
+const statusOf: Partial<Record<Fault, number>> = {
+  '5xx': 503,
+  '429': 429,
+  reset: 503,
+  slow: 504,
+  cut: 502,
+};
 
 interface Case {
   readonly client: Client;
@@ -106,7 +113,7 @@ interface Case {
   readonly stream: boolean;
 }
 
-const jsonFaults: readonly Fault[] = ['ok', '5xx', '429', 'reset', 'slow'];
+const jsonFaults: readonly Fault[] = ['ok', '5xx', '429', 'reset', 'slow', 'cut'];
 const streamFaults: readonly Fault[] = [
   'ok',
   '5xx',
@@ -275,7 +282,7 @@ ${rule('fb-anthropic', '[{name: p-anthropic}, {name: f-openai, priority: 1}]')}`
       ];
       primary[wire].push(fault);
       const outcome = await callWith(client, aigw.url, { model, stream });
-      const kind = expected(fault, mode);
+      const kind = expected(fault, mode, stream);
       expect(outcome, JSON.stringify(outcome)).toMatchObject({ kind });
       expect(primary[wire].hits.length - primaryBefore).toBe(1);
       const servedByFallback = kind === 'success' && fault !== 'ok';

@@ -54,6 +54,7 @@ interface Ports {
   controller: number;
   webhook: number;
   extensionServer: number;
+  extensionServerMetrics: number;
   ratelimit: number;
   ratelimitMetrics: number;
   gateway: number;
@@ -203,6 +204,7 @@ function chartValues(ports: Ports): object {
     extensionServer: {
       replicas: 1,
       port: ports.extensionServer,
+      metricsPort: ports.extensionServerMetrics,
       // As Envoy reaches the limiter here (its Service name resolves only where ports match).
       ratelimitAddress: `127.0.0.1:${String(ports.ratelimit)}`,
     },
@@ -243,6 +245,7 @@ describe('the installed system on the test API server (Helm charts, node agent, 
       controller: await getFreePort(),
       webhook: await getFreePort(),
       extensionServer: await getFreePort(),
+      extensionServerMetrics: await getFreePort(),
       ratelimit: await getFreePort(),
       ratelimitMetrics: await getFreePort(),
       gateway: await getFreePort(),
@@ -319,6 +322,13 @@ describe('the installed system on the test API server (Helm charts, node agent, 
       pod?.status?.initContainerStatuses?.find((c) => c.name === 'ai-gateway-extproc'),
     ).toMatchObject({ started: true, ready: true });
     expect(pod?.spec.containers.map((c) => c.name)).toContain('envoy');
+    // Envoy Gateway called the extension server pod's hooks (its Prometheus metrics say so).
+    const metrics = await (
+      await fetch(`http://127.0.0.1:${String(ports.extensionServerMetrics)}/metrics`)
+    ).text();
+    expect(metrics).toMatch(
+      /^aigw_extension_server_hook_calls_total\{hook="PostTranslateModify",result="ok"\} [1-9]/m,
+    );
   }, 240_000);
 
   it('answers the openai client through the Envoy pod, with the credential injected by the extproc sidecar', async () => {

@@ -4,6 +4,7 @@ import {
   commonConfigShape,
   configLoader,
   grpcListenConfig,
+  portOrZeroSchema,
 } from '@aigw/service-kit';
 
 import { defaultUdsPath } from './xds/names.js';
@@ -47,6 +48,11 @@ export const ConfigSchema = z.strictObject({
    * without it, budgets are not enforced.
    */
   ratelimitAddress: hostPort.optional(),
+  /**
+   * HTTP port of `/metrics` (Prometheus), `/healthz` and `/readyz` (ready once the AIGatewayRoutes
+   * were listed); 0: not served.
+   */
+  metricsPort: portOrZeroSchema.default(0),
 });
 
 /** Validated configuration. */
@@ -64,4 +70,5 @@ export const loadConfig = configLoader(ConfigSchema, {
     flag: 'ratelimit-address',
     env: 'AIGW_EXTENSION_SERVER_RATELIMIT_ADDRESS',
   },
+  metricsPort: { flag: 'metrics-port', env: 'AIGW_EXTENSION_SERVER_METRICS_PORT' },
 });

@@ -1,10 +1,11 @@
 import { loadKubeConfig } from '@aigw/kube-config';
-import { createLogger, type GrpcService, type MainArgs } from '@aigw/service-kit';
+import { createLogger, startProbeServer, type GrpcService, type MainArgs } from '@aigw/service-kit';
 import { startGrpcService } from '@aigw/service-kit/grpc-js';
 
 import { loadConfig } from './config.js';
 import { FileRouteStore } from './file-routes.js';
 import { KubeRouteStore } from './kube-routes.js';
+import { ExtensionServerMetrics } from './metrics.js';
 import { healthServiceName, registerExtensionService } from './server.js';
 import { budgetRateLimits } from './xds/rate-limits.js';
 
@@ -41,19 +42,38 @@ export async function main(args: MainArgs): Promise<GrpcService> {
     budgets === undefined
       ? undefined
       : budgetRateLimits(routes, { service: budgets, udsPath: config.udsPath });
+  const metrics = config.metricsPort === 0 ? undefined : new ExtensionServerMetrics(() => routes);
   const service = await startGrpcService({
     address: config.address,
     log,
     healthServices: [healthServiceName],
     register: (server) => {
-      registerExtensionService(server, { routes, udsPath: config.udsPath, rateLimits, log });
+      registerExtensionService(server, {
+        routes,
+        udsPath: config.udsPath,
+        rateLimits,
+        log,
+        metrics,
+      });
     },
   });
+  const http =
+    metrics === undefined
+      ? undefined
+      : await startProbeServer({
+          host: '0.0.0.0',
+          port: config.metricsPort,
+          log,
+          isReady: () => routes.isSynced,
+          metrics: () => metrics.text(),
+        });
+  if (http !== undefined) log.info({ port: http.port }, 'metrics and probes listening');
   return {
     ...service,
     close: async () => {
       if (routes instanceof KubeRouteStore) routes.close();
       await service.close();
+      await http?.close();
     },
   };
 }

@@ -3,6 +3,7 @@ import type { Logger } from '@aigw/service-kit';
 import { egExtension } from '@aigw/proto';
 
 import { toGrpcStatus } from './errors.js';
+import type { ExtensionServerMetrics } from './metrics.js';
 import { postClusterModify } from './hooks/post-cluster-modify.js';
 import { postEndpointsModify } from './hooks/post-endpoints-modify.js';
 import { postRouteModify } from './hooks/post-route-modify.js';
@@ -18,17 +19,26 @@ interface HookSpec<Req, Res> {
   readonly describe: (request: Req) => Record<string, unknown>;
 }
 
+/** Where a hook's outcome goes: the log and, when served, the metrics. */
+interface HookObservers {
+  readonly log: Logger;
+  readonly metrics?: ExtensionServerMetrics | undefined;
+}
+
 /** Wraps a hook: logs what it did, turns a throw into a gRPC error (never a partial response). */
-function unary<Req, Res>(log: Logger, spec: HookSpec<Req, Res>) {
+function unary<Req, Res>(observers: HookObservers, spec: HookSpec<Req, Res>) {
   const { hook, handler, describe } = spec;
+  const { log, metrics } = observers;
   return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>): void => {
     const started = performance.now();
     try {
       const response = handler(call.request);
-      const ms = Math.round(performance.now() - started);
-      log.debug({ hook, ...describe(call.request), ms }, 'hook done');
+      const ms = performance.now() - started;
+      metrics?.observe(hook, 'ok', ms / 1000);
+      log.debug({ hook, ...describe(call.request), ms: Math.round(ms) }, 'hook done');
       callback(null, response);
     } catch (err) {
+      metrics?.observe(hook, 'error', (performance.now() - started) / 1000);
       const grpcStatus = toGrpcStatus(err);
       log.error({ hook, err, ...describe(call.request) }, 'hook failed');
       callback({ code: grpcStatus.code, details: grpcStatus.details });
@@ -49,9 +59,9 @@ function unimplemented(hook: string) {
  */
 export function registerExtensionService(
   server: Server,
-  options: PostTranslateOptions & { log: Logger },
+  options: PostTranslateOptions & HookObservers,
 ): void {
-  const { log } = options;
+  const log: HookObservers = { log: options.log, metrics: options.metrics };
   const implementation: egExtension.EnvoyGatewayExtensionServer = {
     postTranslateModify: unary(log, {
       hook: 'PostTranslateModify',

@@ -34,14 +34,37 @@ type Client = 'openai' | 'anthropic';
 const usages = {
   primaryOpenAI: { input: 11, output: 3 },
   primaryAnthropic: { input: 13, output: 4 },
+  primaryBedrock: { input: 17, output: 5 },
   fallbackOpenAI: { input: 21, output: 6 },
   fallbackAnthropic: { input: 31, output: 7 },
 } as const;
 
-function backend(options: { name: string; schema: 'OpenAI' | 'Anthropic'; port: number }): string {
+type Schema = 'OpenAI' | 'Anthropic' | 'AWSBedrock';
+
+/** The BackendSecurityPolicy spec lines and the Secret data of a schema's credential. */
+function credential(schema: Schema, name: string): { policy: string; secret: string } {
+  switch (schema) {
+    case 'OpenAI':
+      return {
+        policy: `type: APIKey\n  apiKey: {secretRef: {name: ${name}-key}}`,
+        secret: `stringData: {apiKey: ${apiKey}}`,
+      };
+    case 'Anthropic':
+      return {
+        policy: `type: AnthropicAPIKey\n  anthropicAPIKey: {secretRef: {name: ${name}-key}}`,
+        secret: `stringData: {apiKey: ${apiKey}}`,
+      };
+    case 'AWSBedrock':
+      return {
+        policy: `type: AWSCredentials\n  awsCredentials: {region: us-east-1, credentialsFile: {secretRef: {name: ${name}-key}}}`,
+        secret: `stringData:\n  credentials: |\n    [default]\n    aws_access_key_id = AKIARESILIENCE0001\n    aws_secret_access_key = resilience/secret/0123456789`,
+      };
+  }
+}
+
+function backend(options: { name: string; schema: Schema; port: number }): string {
   const { name, schema, port } = options;
-  const keyType = schema === 'OpenAI' ? 'APIKey' : 'AnthropicAPIKey';
-  const keyField = schema === 'OpenAI' ? 'apiKey' : 'anthropicAPIKey';
+  const { policy, secret } = credential(schema, name);
   return `
 apiVersion: aigateway.envoyproxy.io/v1beta1
 kind: AIServiceBackend
@@ -61,13 +84,12 @@ kind: BackendSecurityPolicy
 metadata: {name: ${name}-key}
 spec:
   targetRefs: [{group: aigateway.envoyproxy.io, kind: AIServiceBackend, name: ${name}}]
-  type: ${keyType}
-  ${keyField}: {secretRef: {name: ${name}-key}}
+  ${policy}
 ---
 apiVersion: v1
 kind: Secret
 metadata: {name: ${name}-key}
-stringData: {apiKey: ${apiKey}}`;
+${secret}`;
 }
 
 function rule(prefix: string, refs: string): string {
@@ -123,8 +145,12 @@ const streamFaults: readonly Fault[] = [
   'cut-reset',
   'error-first',
 ];
+/** The provider wires a client can reach: Anthropic's Messages API has no Bedrock Converse translator. */
+const wiresFor = (client: Client): readonly FaultyWire[] =>
+  client === 'openai' ? ['openai', 'anthropic', 'bedrock'] : ['openai', 'anthropic'];
+
 const cases: Case[] = (['openai', 'anthropic'] as const).flatMap((client) =>
-  (['openai', 'anthropic'] as const).flatMap((wire) =>
+  wiresFor(client).flatMap((wire) =>
     (['solo', 'fb'] as const).flatMap((mode) => [
       ...jsonFaults.map((fault) => ({ client, wire, mode, fault, stream: false })),
       ...streamFaults.map((fault) => ({ client, wire, mode, fault, stream: true })),
@@ -189,18 +215,17 @@ describe('provider faults through aigw run, as the official SDKs see them', () =
   let caseNumber = 0;
 
   beforeAll(async () => {
+    const slowMs = 4 * perTryMs;
     primary = {
-      openai: faultyProvider({ wire: 'openai', usage: usages.primaryOpenAI, slowMs: 4 * perTryMs }),
-      anthropic: faultyProvider({
-        wire: 'anthropic',
-        usage: usages.primaryAnthropic,
-        slowMs: 4 * perTryMs,
-      }),
+      openai: faultyProvider({ wire: 'openai', usage: usages.primaryOpenAI, slowMs }),
+      anthropic: faultyProvider({ wire: 'anthropic', usage: usages.primaryAnthropic, slowMs }),
+      bedrock: faultyProvider({ wire: 'bedrock', usage: usages.primaryBedrock, slowMs }),
     };
-    // The fallback of a wire speaks the other one.
+    // The fallback of a wire speaks another one (Bedrock's falls back to OpenAI's).
     fallback = {
       openai: faultyProvider({ wire: 'anthropic', usage: usages.fallbackAnthropic }),
       anthropic: faultyProvider({ wire: 'openai', usage: usages.fallbackOpenAI }),
+      bedrock: faultyProvider({ wire: 'openai', usage: usages.fallbackOpenAI }),
     };
     const port = async (provider: FaultyProvider, name: string): Promise<number> =>
       (await harness.upstream(provider.handler, { name })).port;
@@ -214,7 +239,9 @@ spec:
 ${rule('solo-openai', '[{name: p-openai}]')}
 ${rule('solo-anthropic', '[{name: p-anthropic}]')}
 ${rule('fb-openai', '[{name: p-openai}, {name: f-anthropic, priority: 1}]')}
-${rule('fb-anthropic', '[{name: p-anthropic}, {name: f-openai, priority: 1}]')}`,
+${rule('fb-anthropic', '[{name: p-anthropic}, {name: f-openai, priority: 1}]')}
+${rule('solo-bedrock', '[{name: p-bedrock}]')}
+${rule('fb-bedrock', '[{name: p-bedrock}, {name: f-openai-2, priority: 1}]')}`,
       backend({ name: 'p-openai', schema: 'OpenAI', port: await port(primary.openai, 'p-openai') }),
       backend({
         name: 'p-anthropic',
@@ -230,6 +257,16 @@ ${rule('fb-anthropic', '[{name: p-anthropic}, {name: f-openai, priority: 1}]')}`
         name: 'f-anthropic',
         schema: 'Anthropic',
         port: await port(fallback.openai, 'f-anthropic'),
+      }),
+      backend({
+        name: 'p-bedrock',
+        schema: 'AWSBedrock',
+        port: await port(primary.bedrock, 'p-bedrock'),
+      }),
+      backend({
+        name: 'f-openai-2',
+        schema: 'OpenAI',
+        port: await port(fallback.bedrock, 'f-openai-2'),
       }),
     ].join('\n---');
     const file = join(harness.tempDir('resilience'), 'gateway.yaml');
@@ -293,7 +330,11 @@ ${rule('fb-anthropic', '[{name: p-anthropic}, {name: f-openai, priority: 1}]')}`
       if (servedByFallback)
         checkFallback({ hit: fallback[wire].hits.at(-1)!, line, wire, model, stream });
       if (fault === 'ok') {
-        const usage = wire === 'openai' ? usages.primaryOpenAI : usages.primaryAnthropic;
+        const usage = {
+          openai: usages.primaryOpenAI,
+          anthropic: usages.primaryAnthropic,
+          bedrock: usages.primaryBedrock,
+        }[wire];
         expect(line).toMatchObject({ status: 200, attempts: 1, input_tokens: usage.input });
       }
     },

@@ -1,7 +1,8 @@
-import type { ServerResponse } from 'node:http';
+import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { RecordedRequest, UpstreamHandler } from '@aigw/testkit';
 import { anthropicError, anthropicSse } from './anthropic-wire.js';
+import { eventStreamEvent, eventStreamMessage } from './eventstream.js';
 import { headerOf, jsonBody, sendJson, sseHeaders } from './http.js';
 
 /**
@@ -41,7 +42,7 @@ export const allFaults: readonly Fault[] = [
 ];
 
 /** The wire format a {@link faultyProvider} speaks. */
-export type FaultyWire = 'openai' | 'anthropic';
+export type FaultyWire = 'openai' | 'anthropic' | 'bedrock';
 
 /** The text every complete answer carries, and its pieces before a cut. */
 export const faultyText = { complete: 'Hello from a faulty provider', beforeCut: 'Hello from' };
@@ -115,14 +116,16 @@ export function weightedFaults(
 export function faultyProvider(options: FaultyProviderOptions): FaultyProvider {
   const queue: Fault[] = [];
   const hits: FaultyHit[] = [];
-  const wire = options.wire === 'openai' ? openAIWire : anthropicWire;
+  const wire = wires[options.wire];
   const usage = options.usage ?? { input: 10, output: 5 };
   let next = options.next;
   const handler: UpstreamHandler = async (req, res) => {
     const body = jsonBody(req.body);
     const fault = queue.shift() ?? next?.() ?? 'ok';
-    const stream = body?.stream === true;
-    const model = typeof body?.model === 'string' ? body.model : '';
+    const { stream, model } = wire.parse?.(req.url) ?? {
+      stream: body?.stream === true,
+      model: typeof body?.model === 'string' ? body.model : '',
+    };
     const tag = headerOf(req.headers, 'x-test-tag');
     hits.push({ fault, stream, path: req.url, model, body, tag });
     await answer({ req, res, fault, stream, model }, { wire, usage, options });
@@ -156,10 +159,19 @@ interface Exchange {
 
 interface Wire {
   error(status: 429 | 503): object;
-  /** Every SSE frame of a complete stream, and how many of them come before a cut. */
-  frames(model: string, usage: { input: number; output: number }): { all: string[]; cut: number };
-  errorFrame(): string;
+  /** Extra headers of an error answer (Bedrock's `x-amzn-errortype`). */
+  errorHeaders?(status: 429 | 503): OutgoingHttpHeaders;
+  /** Every frame of a complete stream, and how many of them come before a cut. */
+  frames(
+    model: string,
+    usage: { input: number; output: number },
+  ): { all: (string | Buffer)[]; cut: number };
+  errorFrame(): string | Buffer;
   json(model: string, usage: { input: number; output: number }): object;
+  /** The stream's headers (default SSE). */
+  streamHeaders?: OutgoingHttpHeaders;
+  /** Whether a request asks for a stream, and its model (default: the JSON body's fields). */
+  parse?(path: string): { stream: boolean; model: string };
 }
 
 async function answer(
@@ -170,7 +182,12 @@ async function answer(
   const { wire, usage } = context;
   if (await answeredBeforeBody(exchange, context)) return;
   if (stream) {
-    await sendFrames(res, { fault, ...wire.frames(model, usage), errorFrame: wire.errorFrame() });
+    await sendFrames(res, {
+      fault,
+      ...wire.frames(model, usage),
+      errorFrame: wire.errorFrame(),
+      headers: wire.streamHeaders ?? sseHeaders,
+    });
     return;
   }
   const payload = JSON.stringify(wire.json(model, usage));
@@ -192,21 +209,17 @@ async function answeredBeforeBody(
   context: { wire: Wire; options: FaultyProviderOptions },
 ): Promise<boolean> {
   const { res, fault } = exchange;
-  const { wire, options } = context;
+  const { options } = context;
   switch (fault) {
     case 'reset':
       // The request was read whole; nothing is answered.
       res.socket?.resetAndDestroy();
       return true;
     case '5xx':
-      sendJson(res, 503, wire.error(503));
+      sendError(res, 503, context);
       return true;
     case '429':
-      sendJson(
-        res,
-        { status: 429, headers: { 'retry-after': String(options.retryAfterSeconds ?? 1) } },
-        wire.error(429),
-      );
+      sendError(res, 429, context);
       return true;
     case 'slow':
       await waitOrGone(res, options.slowMs ?? 3_000);
@@ -217,6 +230,21 @@ async function answeredBeforeBody(
     case 'error-first':
       return false;
   }
+}
+
+/** The wire format's error answer; a 429 carries `retry-after`. */
+function sendError(
+  res: ServerResponse,
+  status: 429 | 503,
+  context: { wire: Wire; options: FaultyProviderOptions },
+): void {
+  const { wire, options } = context;
+  const retryAfter = status === 429 ? String(options.retryAfterSeconds ?? 1) : undefined;
+  const headers: OutgoingHttpHeaders = {
+    ...(retryAfter === undefined ? {} : { 'retry-after': retryAfter }),
+    ...wire.errorHeaders?.(status),
+  };
+  sendJson(res, { status, headers }, wire.error(status));
 }
 
 /** Waits `ms` or until the client (Envoy) went away. */
@@ -237,9 +265,15 @@ async function waitOrGone(res: ServerResponse, ms: number): Promise<void> {
 
 async function sendFrames(
   res: ServerResponse,
-  frames: { fault: Fault; all: string[]; cut: number; errorFrame: string },
+  frames: {
+    fault: Fault;
+    all: (string | Buffer)[];
+    cut: number;
+    errorFrame: string | Buffer;
+    headers: OutgoingHttpHeaders;
+  },
 ): Promise<void> {
-  res.writeHead(200, sseHeaders);
+  res.writeHead(200, frames.headers);
   res.flushHeaders();
   if (frames.fault === 'error-first') {
     res.end(frames.errorFrame);
@@ -383,4 +417,65 @@ const anthropicWire: Wire = {
     stop_sequence: null,
     usage: { input_tokens: usage.input, output_tokens: usage.output },
   }),
+};
+
+/** Bedrock Converse / ConverseStream (AWS eventstream), as an AWSBedrock backend is called. */
+const bedrockWire: Wire = {
+  error: (status) =>
+    status === 429
+      ? { message: 'Too many requests, please wait before trying again.' }
+      : { message: 'The service is unavailable. Try your request again.' },
+  errorHeaders: (status) => ({
+    'x-amzn-errortype': status === 429 ? 'ThrottlingException' : 'ServiceUnavailableException',
+  }),
+  parse: (path) => {
+    const match = /^\/model\/([^/]+)\/(converse-stream|converse)$/.exec(path.split('?')[0] ?? '');
+    return {
+      stream: match?.[2] === 'converse-stream',
+      model: decodeURIComponent(match?.[1] ?? ''),
+    };
+  },
+  streamHeaders: { 'content-type': 'application/vnd.amazon.eventstream' },
+  frames: (_model, usage) => {
+    const usageOf = {
+      inputTokens: usage.input,
+      outputTokens: usage.output,
+      totalTokens: usage.input + usage.output,
+    };
+    const all = [
+      eventStreamEvent('messageStart', { role: 'assistant' }),
+      ...pieces.map((text) =>
+        eventStreamEvent('contentBlockDelta', { contentBlockIndex: 0, delta: { text } }),
+      ),
+      eventStreamEvent('contentBlockStop', { contentBlockIndex: 0 }),
+      eventStreamEvent('messageStop', { stopReason: 'end_turn' }),
+      eventStreamEvent('metadata', { usage: usageOf, metrics: { latencyMs: 42 } }),
+    ];
+    return { all, cut: 3 };
+  },
+  errorFrame: () =>
+    eventStreamMessage(
+      {
+        ':exception-type': 'serviceUnavailableException',
+        ':content-type': 'application/json',
+        ':message-type': 'exception',
+      },
+      Buffer.from(JSON.stringify({ message: 'upstream overloaded' })),
+    ),
+  json: (_model, usage) => ({
+    output: { message: { role: 'assistant', content: [{ text: faultyText.complete }] } },
+    stopReason: 'end_turn',
+    usage: {
+      inputTokens: usage.input,
+      outputTokens: usage.output,
+      totalTokens: usage.input + usage.output,
+    },
+    metrics: { latencyMs: 42 },
+  }),
+};
+
+const wires: Record<FaultyWire, Wire> = {
+  openai: openAIWire,
+  anthropic: anthropicWire,
+  bedrock: bedrockWire,
 };

@@ -171,29 +171,30 @@ function userObjects(ports: Ports, fake: FakeUpstream): KubeObject[] {
       metadata: { name: 'openai-apikey', namespace: ns },
       stringData: { apiKey },
     },
-    // Present from the start: Envoy Gateway does not watch QuotaPolicies, so one created later
-    // reaches Envoy only with its next translation (docs/deploy.md).
-    {
-      apiVersion: 'aigateway.envoyproxy.io/v1alpha1',
-      kind: 'QuotaPolicy',
-      metadata: { name: 'budget', namespace: ns },
-      spec: {
-        targetRefs: [
-          { group: 'aigateway.envoyproxy.io', kind: 'AIServiceBackend', name: 'openai' },
-        ],
-        perModelQuotas: [
-          {
-            modelName: budgetModel,
-            quota: {
-              mode: 'Shared',
-              costExpression: 'total_tokens',
-              defaultBucket: { limit: budgetTokens, duration: '1h' },
-            },
-          },
-        ],
-      },
-    },
+    quotaPolicy(budgetTokens),
   ];
+}
+
+/** The QuotaPolicy of the budget test: `limit` tokens an hour of {@link budgetModel}. */
+function quotaPolicy(limit: number): KubeObject {
+  return {
+    apiVersion: 'aigateway.envoyproxy.io/v1alpha1',
+    kind: 'QuotaPolicy',
+    metadata: { name: 'budget', namespace: 'default' },
+    spec: {
+      targetRefs: [{ group: 'aigateway.envoyproxy.io', kind: 'AIServiceBackend', name: 'openai' }],
+      perModelQuotas: [
+        {
+          modelName: budgetModel,
+          quota: {
+            mode: 'Shared',
+            costExpression: 'total_tokens',
+            defaultBucket: { limit, duration: '1h' },
+          },
+        },
+      ],
+    },
+  };
 }
 
 /** The chart's values for this machine: a free port per app (pods share its network), one replica each. */
@@ -411,6 +412,43 @@ describe('the installed system on the test API server (Helm charts, node agent, 
     });
     expect(other.choices[0]?.message.content).toBeTruthy();
   }, 180_000);
+
+  it('applies an edit and a deletion of the QuotaPolicy without a restart', async () => {
+    const ask = async (): Promise<number> => {
+      const response = await fetch(
+        `http://127.0.0.1:${String(ports.gateway)}/v1/chat/completions`,
+        {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ model: budgetModel, messages: [{ role: 'user', content: 'x' }] }),
+        },
+      );
+      await response.body?.cancel();
+      return response.status;
+    };
+    expect(await ask()).toBe(429);
+    // A larger budget: the tokens already spent stay counted, the new limit lets requests in
+    // (controller → HTTPRoute checksum → Envoy Gateway → extension server; ConfigMap → limiter).
+    await apply(kube, join(dir, 'quota-edit.yaml'), objectsToYaml([quotaPolicy(10_000)]));
+    await waitFor(async () => ((await ask()) === 200 ? true : undefined), {
+      timeoutMs: 120_000,
+      intervalMs: 500,
+      description: 'the raised budget admitting requests again',
+    });
+    // Back to a small budget, then deleted: no budget at all.
+    await apply(kube, join(dir, 'quota-small.yaml'), objectsToYaml([quotaPolicy(1)]));
+    await waitFor(async () => ((await ask()) === 429 ? true : undefined), {
+      timeoutMs: 120_000,
+      intervalMs: 500,
+      description: 'the lowered budget refusing requests',
+    });
+    await kubectl(kube, ['delete', 'quotapolicy', 'budget', '-n', 'default']);
+    await waitFor(async () => ((await ask()) === 200 ? true : undefined), {
+      timeoutMs: 120_000,
+      intervalMs: 500,
+      description: 'requests answered once the QuotaPolicy is deleted',
+    });
+  }, 420_000);
 
   it('upgrades with helm upgrade: the changed Deployment rolls to a new Ready pod', async () => {
     const [, before] =

@@ -1,4 +1,4 @@
-import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { credentials } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -72,8 +72,7 @@ class ExtProcProcess {
   constructor(private readonly paths: { socket: string; config: string }) {}
 
   async start(): Promise<void> {
-    // A SIGKILLed server leaves its socket file behind; a new one cannot bind over it.
-    if (existsSync(this.paths.socket)) rmSync(this.paths.socket);
+    // A SIGKILLed server leaves its socket file behind: the new one must bind over it (it does).
     this.process = await spawnManaged(
       process.execPath,
       [

@@ -266,8 +266,14 @@ function editRouteAction(action: envoyConfig.RouteAction, ref: RuleRef, where: s
   const policy =
     action.retryPolicy ??
     envoyConfig.RetryPolicy.fromPartial({
-      retryOn: '5xx,reset,connect-failure,refused-stream',
+      // As `aigw run` (@aigw/gateway-config): with a fallback tier, a provider's 429 is a reason
+      // to ask the next tier; the last tier's 429 reaches the client as is (`retry-after`).
+      retryOn:
+        tiers < 2
+          ? '5xx,reset,connect-failure,refused-stream'
+          : '5xx,reset,connect-failure,refused-stream,retriable-status-codes',
       numRetries: Math.max(0, tiers - 1),
+      retriableStatusCodes: tiers < 2 ? [] : [429],
     });
   if (idle !== undefined) policy.perTryIdleTimeout = duration(idle, `${where}: streamIdleTimeout`);
   if (tiers >= 2) {

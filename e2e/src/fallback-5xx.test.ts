@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jsonResponder, useHarness, type FakeUpstream } from '@aigw/testkit';
 import { startAigw, type RunningAigw } from './support/aigw-process.js';
+import { aiBackendYaml } from './support/backend-yaml.js';
 import { fakeAnthropic } from './support/fake-providers/fake-anthropic.js';
 import { fakeOpenAI } from './support/fake-providers/fake-openai.js';
 
@@ -44,42 +45,12 @@ describe('fallback after a 503, re-translated for the next backend', () => {
       fakeAnthropic({ apiKey: keys.anthropic, usage: { input: 7, output: 2 } }),
       { name: 'anthropic' },
     );
-    const backend = ({
-      name,
-      schema,
-      port,
-      key,
-    }: {
+    const backend = (options: {
       name: string;
-      schema: string;
+      schema: 'OpenAI' | 'Anthropic';
       port: number;
       key: 'openai' | 'anthropic';
-    }): string => `
-apiVersion: aigateway.envoyproxy.io/v1beta1
-kind: AIServiceBackend
-metadata: {name: ${name}}
-spec:
-  schema: {name: ${schema}}
-  backendRef: {name: ${name}, kind: Backend, group: gateway.envoyproxy.io}
----
-apiVersion: gateway.envoyproxy.io/v1alpha1
-kind: Backend
-metadata: {name: ${name}}
-spec:
-  endpoints: [{ip: {address: 127.0.0.1, port: ${String(port)}}}]
----
-apiVersion: aigateway.envoyproxy.io/v1beta1
-kind: BackendSecurityPolicy
-metadata: {name: ${name}-key}
-spec:
-  targetRefs: [{group: aigateway.envoyproxy.io, kind: AIServiceBackend, name: ${name}}]
-  type: ${key === 'openai' ? 'APIKey' : 'AnthropicAPIKey'}
-  ${key === 'openai' ? 'apiKey' : 'anthropicAPIKey'}: {secretRef: {name: ${name}-key}}
----
-apiVersion: v1
-kind: Secret
-metadata: {name: ${name}-key}
-stringData: {apiKey: ${keys[key]}}`;
+    }): string => aiBackendYaml({ ...options, key: keys[options.key] });
     const yaml = [
       `
 apiVersion: aigateway.envoyproxy.io/v1beta1

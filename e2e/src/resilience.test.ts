@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useHarness, waitFor } from '@aigw/testkit';
 import { startAigw, type RunningAigw } from './support/aigw-process.js';
+import { aiBackendYaml, type BackendSchema } from './support/backend-yaml.js';
 import { callWith, type Outcome } from './support/sdk-outcome.js';
 import {
   faultyProvider,
@@ -39,57 +40,11 @@ const usages = {
   fallbackAnthropic: { input: 31, output: 7 },
 } as const;
 
-type Schema = 'OpenAI' | 'Anthropic' | 'AWSBedrock';
-
-/** The BackendSecurityPolicy spec lines and the Secret data of a schema's credential. */
-function credential(schema: Schema, name: string): { policy: string; secret: string } {
-  switch (schema) {
-    case 'OpenAI':
-      return {
-        policy: `type: APIKey\n  apiKey: {secretRef: {name: ${name}-key}}`,
-        secret: `stringData: {apiKey: ${apiKey}}`,
-      };
-    case 'Anthropic':
-      return {
-        policy: `type: AnthropicAPIKey\n  anthropicAPIKey: {secretRef: {name: ${name}-key}}`,
-        secret: `stringData: {apiKey: ${apiKey}}`,
-      };
-    case 'AWSBedrock':
-      return {
-        policy: `type: AWSCredentials\n  awsCredentials: {region: us-east-1, credentialsFile: {secretRef: {name: ${name}-key}}}`,
-        secret: `stringData:\n  credentials: |\n    [default]\n    aws_access_key_id = AKIARESILIENCE0001\n    aws_secret_access_key = resilience/secret/0123456789`,
-      };
-  }
-}
+type Schema = BackendSchema;
 
 function backend(options: { name: string; schema: Schema; port: number }): string {
-  const { name, schema, port } = options;
-  const { policy, secret } = credential(schema, name);
-  return `
-apiVersion: aigateway.envoyproxy.io/v1beta1
-kind: AIServiceBackend
-metadata: {name: ${name}}
-spec:
-  schema: {name: ${schema}}
-  backendRef: {name: ${name}, kind: Backend, group: gateway.envoyproxy.io}
----
-apiVersion: gateway.envoyproxy.io/v1alpha1
-kind: Backend
-metadata: {name: ${name}}
-spec:
-  endpoints: [{ip: {address: 127.0.0.1, port: ${String(port)}}}]
----
-apiVersion: aigateway.envoyproxy.io/v1beta1
-kind: BackendSecurityPolicy
-metadata: {name: ${name}-key}
-spec:
-  targetRefs: [{group: aigateway.envoyproxy.io, kind: AIServiceBackend, name: ${name}}]
-  ${policy}
----
-apiVersion: v1
-kind: Secret
-metadata: {name: ${name}-key}
-${secret}`;
+  const key = options.schema === 'AWSBedrock' ? 'resilience/secret/0123456789' : apiKey;
+  return aiBackendYaml({ ...options, key });
 }
 
 function rule(prefix: string, refs: string): string {

@@ -6,6 +6,7 @@ import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useHarness, type FakeUpstream, type RecordedRequest } from '@aigw/testkit';
 import { startAigw, type RunningAigw } from './support/aigw-process.js';
+import { aiBackendYaml } from './support/backend-yaml.js';
 
 /**
  * Stream integrity after the first token (issue 7/10): a provider stream that breaks after some
@@ -138,35 +139,7 @@ function faultyAnthropic(req: RecordedRequest, res: ServerResponse): void {
 
 /** An AIServiceBackend with its Backend, key policy and Secret. */
 function backend(options: { name: string; schema: 'OpenAI' | 'Anthropic'; port: number }): string {
-  const { name, schema, port } = options;
-  const keyType = schema === 'OpenAI' ? 'APIKey' : 'AnthropicAPIKey';
-  const keyField = schema === 'OpenAI' ? 'apiKey' : 'anthropicAPIKey';
-  return `
-apiVersion: aigateway.envoyproxy.io/v1beta1
-kind: AIServiceBackend
-metadata: {name: ${name}}
-spec:
-  schema: {name: ${schema}}
-  backendRef: {name: ${name}, kind: Backend, group: gateway.envoyproxy.io}
----
-apiVersion: gateway.envoyproxy.io/v1alpha1
-kind: Backend
-metadata: {name: ${name}}
-spec:
-  endpoints: [{ip: {address: 127.0.0.1, port: ${String(port)}}}]
----
-apiVersion: aigateway.envoyproxy.io/v1beta1
-kind: BackendSecurityPolicy
-metadata: {name: ${name}-key}
-spec:
-  targetRefs: [{group: aigateway.envoyproxy.io, kind: AIServiceBackend, name: ${name}}]
-  type: ${keyType}
-  ${keyField}: {secretRef: {name: ${name}-key}}
----
-apiVersion: v1
-kind: Secret
-metadata: {name: ${name}-key}
-stringData: {apiKey: ${apiKey}}`;
+  return aiBackendYaml({ ...options, key: apiKey });
 }
 
 describe('a provider stream broken after the first token reaches the client as an error', () => {

@@ -2,8 +2,6 @@ import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { credentials } from '@grpc/grpc-js';
-import { health } from '@aigw/proto';
 import {
   findRepoRoot,
   getFreePort,
@@ -14,6 +12,7 @@ import {
   type ManagedProcess,
 } from '@aigw/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
+import { grpcServing } from './support/grpc-health.js';
 
 /**
  * Every app as a real process, started the way `bin.ts` is deployed (through `tsx`, so no build is
@@ -44,21 +43,6 @@ const running: ManagedProcess[] = [];
 afterEach(async () => {
   await Promise.all(running.splice(0).map((proc) => proc.stop()));
 });
-
-async function grpcServing(target: string): Promise<boolean> {
-  const client = new health.HealthClient(target, credentials.createInsecure());
-  try {
-    const response = await new Promise<health.HealthCheckResponse>((resolve, reject) => {
-      client.check({ service: '' }, (err, value) => {
-        if (err) reject(err);
-        else resolve(value);
-      });
-    });
-    return response.status === health.HealthCheckResponse_ServingStatus.SERVING;
-  } finally {
-    client.close();
-  }
-}
 
 async function httpReady(port: number): Promise<boolean> {
   const [live, ready] = await Promise.all(

@@ -1,9 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { credentials } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FilterConfigInput } from '@aigw/filterapi';
-import { health } from '@aigw/proto';
 import {
   spawnManaged,
   staticClusterFor,
@@ -13,6 +11,7 @@ import {
   type FakeUpstream,
   type ManagedProcess,
 } from '@aigw/testkit';
+import { grpcServing } from './support/grpc-health.js';
 import { ensureBuilt } from './support/aigw-process.js';
 import {
   allFaults,
@@ -94,23 +93,6 @@ class ExtProcProcess {
     const status = await this.process.exited;
     expect(status.signal).toBe('SIGKILL');
     this.restarts += 1;
-  }
-}
-
-async function grpcServing(target: string): Promise<boolean> {
-  const client = new health.HealthClient(target, credentials.createInsecure());
-  try {
-    const response = await new Promise<health.HealthCheckResponse>((resolve, reject) => {
-      client.check({ service: '' }, (err, value) => {
-        if (err) reject(err);
-        else resolve(value);
-      });
-    });
-    return response.status === health.HealthCheckResponse_ServingStatus.SERVING;
-  } catch {
-    return false;
-  } finally {
-    client.close();
   }
 }
 

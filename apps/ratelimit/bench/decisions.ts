@@ -132,9 +132,18 @@ interface Rls {
   readonly stop: () => Promise<void>;
 }
 
+/** The limiter's Node flags as the chart (`ratelimit.nodeOptions`) and `aigw run` give them. */
+const limiterNodeFlags = ['--max-semi-space-size=4'];
+
 function serviceCommand(): string[] {
-  if (flags.from === 'dist') return [join(appDir, 'dist', 'bin.js')];
-  return ['--import', tsx, '--conditions=@aigw/source', join(appDir, 'src', 'bin.ts')];
+  if (flags.from === 'dist') return [...limiterNodeFlags, join(appDir, 'dist', 'bin.js')];
+  return [
+    ...limiterNodeFlags,
+    '--import',
+    tsx,
+    '--conditions=@aigw/source',
+    join(appDir, 'src', 'bin.ts'),
+  ];
 }
 
 async function untilServing(proc: ManagedProcess, target: string): Promise<void> {

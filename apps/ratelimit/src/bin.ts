@@ -1,5 +1,21 @@
 #!/usr/bin/env node
-import { runService } from '@aigw/service-kit';
-import { main } from './main.js';
+// First, before the other modules load: the lean start and, once serving, the idle reclaim
+// (docs/performance.md, Memory), as the extproc.
+import { leanProcess } from '@aigw/service-kit/lean-process';
 
-await runService({ name: 'aigw-ratelimit', main, argv: process.argv.slice(2), env: process.env });
+const lean = leanProcess();
+const { runService } = await import('@aigw/service-kit');
+const { main } = await import('./main.js');
+
+await runService({
+  name: 'aigw-ratelimit',
+  main: async (args) => {
+    try {
+      return await main(args);
+    } finally {
+      lean.serving();
+    }
+  },
+  argv: process.argv.slice(2),
+  env: process.env,
+});

@@ -1,21 +1,11 @@
 #!/usr/bin/env node
-// First, before the other modules load: the lean start and, once serving, the idle reclaim
-// (docs/performance.md, Memory).
-import { leanProcess } from '@aigw/service-kit/lean-process';
+// The lean start and, once serving, the idle reclaim (docs/performance.md, Memory): this module
+// loads nothing else before the flags are set; the app's modules load inside `loadMain`.
+import { runLeanService } from '@aigw/service-kit/lean-process';
 
-const lean = leanProcess();
-const { runService } = await import('@aigw/service-kit');
-const { main } = await import('./main.js');
-
-await runService({
+await runLeanService({
   name: 'aigw-extproc',
-  main: async (args) => {
-    try {
-      return await main(args);
-    } finally {
-      lean.serving();
-    }
-  },
+  loadMain: async () => (await import('./main.js')).main,
   argv: process.argv.slice(2),
   env: process.env,
 });

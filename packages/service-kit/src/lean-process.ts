@@ -2,6 +2,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
 import { IdleReclaim, processReclaimDeps } from './idle-reclaim.js';
+import type { MainArgs, ServiceMain } from './run-service.js';
 
 /**
  * The memory habits of a long-running data-plane process (the extproc, the rate limiter),
@@ -51,4 +52,32 @@ export function leanProcess(): LeanProcess {
       setInterval(() => reclaim.check(), 5_000).unref();
     },
   };
+}
+
+/**
+ * A data-plane app's whole `bin.ts`: {@link leanProcess} first, then `loadMain` (the app's
+ * modules load under the lean-start flag) run by `runService` with `argv` and `env` (the
+ * process's, from `bin.ts`), and the idle reclaim once it serves.
+ */
+export async function runLeanService(
+  options: MainArgs & {
+    readonly name: string;
+    readonly loadMain: () => Promise<ServiceMain>;
+  },
+): Promise<void> {
+  const lean = leanProcess();
+  const { runService } = await import('./run-service.js');
+  const main = await options.loadMain();
+  await runService({
+    name: options.name,
+    main: async (args) => {
+      try {
+        return await main(args);
+      } finally {
+        lean.serving();
+      }
+    },
+    argv: options.argv,
+    env: options.env,
+  });
 }

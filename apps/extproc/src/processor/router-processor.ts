@@ -278,10 +278,11 @@ export class RouterProcessor {
 
   /** Keeps the usage and model a body chunk reported; whether the usage changed. */
   #record(context: RequestContext, result: ReturnType<Translator['responseBody']>): boolean {
-    if (result.usage) context.usage = result.usage;
     if (result.responseModel !== undefined) context.responseModel = result.responseModel;
-    const usage = context.usage;
+    // Only a chunk that reports usage can change it (most SSE chunks do not: no key to build).
+    const usage = result.usage;
     if (!usage) return false;
+    context.usage = usage;
     const key = [
       usage.inputTokens,
       usage.outputTokens,

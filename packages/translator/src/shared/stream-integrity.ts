@@ -71,11 +71,6 @@ export class StreamIntegrity {
     return this.#state === 'open';
   }
 
-  /** Whether the provider's terminal event was seen (and no error before it). */
-  get isFinished(): boolean {
-    return this.#state === 'finished';
-  }
-
   /** The provider's terminal event arrived. */
   finish(): void {
     if (this.#state === 'open') this.#state = 'finished';

@@ -1,6 +1,7 @@
 import * as extProc from '@aigw/proto/ext-proc-service';
 import { startH2GrpcService, type H2GrpcService, type Logger } from '@aigw/service-kit';
 import type { EndpointMatcher } from '@aigw/translator';
+import { decodeProcessingRequest } from './processor/decode.js';
 import { serializeResponse } from './processor/messages.js';
 import { handleProcessStream } from './processor/process-stream.js';
 import { RequestContexts } from './processor/request-context.js';
@@ -24,10 +25,12 @@ export interface ExtProcServer extends H2GrpcService {
 
 const serviceName = 'envoy.service.ext_proc.v3.ExternalProcessor';
 
-// The generated method, with a response serializer that sends pre-encoded constants as they are
-// and does not copy the encoder's output (messages.ts).
+// The generated method, with a request decoder that reads the hot messages in place (decode.ts)
+// and a response serializer that sends pre-encoded constants as they are and does not copy the
+// encoder's output (messages.ts).
 const processMethod = {
   ...extProc.ExternalProcessorService.process,
+  requestDeserialize: decodeProcessingRequest,
   responseSerialize: serializeResponse,
 };
 

@@ -7,3 +7,4 @@
 export * from './gen/envoy/service/ext_proc/v3/external_processor.js';
 export * from './gen/envoy/extensions/filters/http/ext_proc/v3/processing_mode.js';
 export { HeaderValueOption_HeaderAppendAction } from './gen/envoy/config/core/v3/base.js';
+export type { HeaderValue } from './gen/envoy/config/core/v3/base.js';

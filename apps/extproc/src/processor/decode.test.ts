@@ -5,10 +5,8 @@ import { headerMap } from './messages.js';
 
 type Request = extProc.ProcessingRequest;
 
-function encode(request: Parameters<typeof extProc.ProcessingRequest.fromPartial>[0]): Buffer {
-  return Buffer.from(
-    extProc.ProcessingRequest.encode(extProc.ProcessingRequest.fromPartial(request)).finish(),
-  );
+function encode(request: Request): Buffer {
+  return Buffer.from(extProc.ProcessingRequest.encode(request).finish());
 }
 
 /** What the extproc reads of a request: the phase, headers as a map, body bytes, flags, attributes. */
@@ -30,8 +28,8 @@ function readable(request: Request): unknown {
 
 const raw = (key: string, value: string) => ({ key, value: '', rawValue: Buffer.from(value) });
 
-const cases: Record<string, Parameters<typeof extProc.ProcessingRequest.fromPartial>[0]> = {
-  'request headers (raw_value, as Envoy sends them)': {
+const cases: Record<string, Request> = {
+  'request headers (raw_value, as Envoy sends them)': extProc.ProcessingRequest.fromPartial({
     request: {
       $case: 'requestHeaders',
       value: {
@@ -47,8 +45,8 @@ const cases: Record<string, Parameters<typeof extProc.ProcessingRequest.fromPart
         endOfStream: false,
       },
     },
-  },
-  'headers with value instead of raw_value, and both': {
+  }),
+  'headers with value instead of raw_value, and both': extProc.ProcessingRequest.fromPartial({
     request: {
       $case: 'responseHeaders',
       value: {
@@ -62,24 +60,26 @@ const cases: Record<string, Parameters<typeof extProc.ProcessingRequest.fromPart
         endOfStream: true,
       },
     },
-  },
-  'headers without a header map': { request: { $case: 'requestHeaders', value: {} } },
-  'request body, whole': {
+  }),
+  'headers without a header map': extProc.ProcessingRequest.fromPartial({
+    request: { $case: 'requestHeaders', value: {} },
+  }),
+  'request body, whole': extProc.ProcessingRequest.fromPartial({
     request: {
       $case: 'requestBody',
       value: { body: Buffer.from('{"model":"gpt-a","messages":[]}'), endOfStream: true },
     },
-  },
-  'response body chunk, empty': {
+  }),
+  'response body chunk, empty': extProc.ProcessingRequest.fromPartial({
     request: { $case: 'responseBody', value: { body: Buffer.alloc(0), endOfStream: false } },
-  },
-  'a 3 MiB body': {
+  }),
+  'a 3 MiB body': extProc.ProcessingRequest.fromPartial({
     request: {
       $case: 'requestBody',
       value: { body: Buffer.alloc(3 * 1024 * 1024, 0x61), endOfStream: true },
     },
-  },
-  'upstream request headers with attributes': {
+  }),
+  'upstream request headers with attributes': extProc.ProcessingRequest.fromPartial({
     request: { $case: 'requestHeaders', value: { headers: { headers: [raw(':path', '/p')] } } },
     attributes: {
       'envoy.filters.http.ext_proc': {
@@ -88,25 +88,26 @@ const cases: Record<string, Parameters<typeof extProc.ProcessingRequest.fromPart
         'response.code': 200,
       },
     },
-  },
-  'trailers (the generated decoder)': {
+  }),
+  'trailers (the generated decoder)': extProc.ProcessingRequest.fromPartial({
     request: { $case: 'requestTrailers', value: { trailers: { headers: [raw('x-t', '1')] } } },
-  },
-  'metadata context (the generated decoder)': {
+  }),
+  'metadata context (the generated decoder)': extProc.ProcessingRequest.fromPartial({
     request: { $case: 'requestBody', value: { body: Buffer.from('x'), endOfStream: true } },
     metadataContext: { filterMetadata: { ns: { a: 1 } } },
-  },
-  'observability mode (the generated decoder)': {
+  }),
+  'observability mode (the generated decoder)': extProc.ProcessingRequest.fromPartial({
     request: { $case: 'requestBody', value: { body: Buffer.from('x') } },
     observabilityMode: true,
-  },
-  'body flags the gateway does not use (the generated decoder)': {
-    request: {
-      $case: 'responseBody',
-      value: { body: Buffer.from('x'), endOfStream: true, endOfStreamWithoutMessage: true },
-    },
-  },
-  'no phase at all': {},
+  }),
+  'body flags the gateway does not use (the generated decoder)':
+    extProc.ProcessingRequest.fromPartial({
+      request: {
+        $case: 'responseBody',
+        value: { body: Buffer.from('x'), endOfStream: true, endOfStreamWithoutMessage: true },
+      },
+    }),
+  'no phase at all': extProc.ProcessingRequest.fromPartial({}),
 };
 
 describe('decodeProcessingRequest: the hot-path decoder reads what the generated one reads', () => {

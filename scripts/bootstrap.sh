@@ -151,6 +151,38 @@ ensure_redis() {
   REDIS_SERVER_BIN=$(command -v redis-server)
 }
 
+# --- the Prometheus text parser (tests only) ------------------------------------------------------
+# The reference client's parser (`prometheus_client.parser`, PyPI prometheus-client, pure Python),
+# unpacked into .tools/python: what @aigw/testkit's parsePrometheusText runs to read every app's
+# /metrics. PROMETHEUS_CLIENT_PYTHONPATH selects another directory holding `prometheus_client`.
+PROMETHEUS_CLIENT_VERSION=0.26.0
+ensure_prometheus_client() {
+  if [ -n "${PROMETHEUS_CLIENT_PYTHONPATH:-}" ]; then
+    [ -d "$PROMETHEUS_CLIENT_PYTHONPATH/prometheus_client" ] ||
+      die "PROMETHEUS_CLIENT_PYTHONPATH=$PROMETHEUS_CLIENT_PYTHONPATH has no prometheus_client package"
+    return
+  fi
+  local dir="$TOOLS/python"
+  if [ -f "$dir/prometheus_client-$PROMETHEUS_CLIENT_VERSION.dist-info/METADATA" ]; then
+    PROMETHEUS_CLIENT_PYTHONPATH="$dir"
+    return
+  fi
+  local pip
+  if command -v pip3 >/dev/null; then pip=pip3; elif command -v pip >/dev/null; then pip=pip; else
+    pip="python3 -m pip"
+  fi
+  say "installing prometheus-client $PROMETHEUS_CLIENT_VERSION (PyPI, the Prometheus text parser) into .tools/python"
+  $pip download --quiet --no-deps --only-binary=:all: "prometheus-client==$PROMETHEUS_CLIENT_VERSION" -d "$DL" >/dev/null ||
+    die "could not download prometheus-client==$PROMETHEUS_CLIENT_VERSION from PyPI (set PROMETHEUS_CLIENT_PYTHONPATH)"
+  rm -rf "$dir" && mkdir -p "$dir"
+  python3 - "$DL/prometheus_client-$PROMETHEUS_CLIENT_VERSION-py3-none-any.whl" "$dir" <<'PY' || die "could not unpack prometheus-client"
+import sys, zipfile
+zipfile.ZipFile(sys.argv[1]).extractall(sys.argv[2])
+PY
+  rm -f "$DL/prometheus_client-$PROMETHEUS_CLIENT_VERSION-py3-none-any.whl"
+  PROMETHEUS_CLIENT_PYTHONPATH="$dir"
+}
+
 # --- kube-apiserver, kube-controller-manager, kubectl + etcd --------------------------------------
 # For the test cluster (docs/testing-kube.md): scripts/build-kube.sh builds all four from the Go
 # module proxy with the installed Go into .tools/bin, in one `go build` (the first build takes
@@ -217,6 +249,7 @@ ensure_pnpm
 ensure_envoy
 if [ "$WITH_TEST_TOOLS" = 1 ]; then
   ensure_redis
+  ensure_prometheus_client
   ensure_kube
   ensure_envoy_gateway
   ensure_helm
@@ -242,6 +275,7 @@ fi
   [ -n "${KUBECTL_BIN:-}" ] && echo "export KUBECTL_BIN=\"$KUBECTL_BIN\""
   [ -n "${ENVOY_GATEWAY_BIN:-}" ] && echo "export ENVOY_GATEWAY_BIN=\"$ENVOY_GATEWAY_BIN\""
   [ -n "${HELM_BIN:-}" ] && echo "export HELM_BIN=\"$HELM_BIN\""
+  [ -n "${PROMETHEUS_CLIENT_PYTHONPATH:-}" ] && echo "export PROMETHEUS_CLIENT_PYTHONPATH=\"$PROMETHEUS_CLIENT_PYTHONPATH\""
 } >"$TOOLS/env.sh"
 
 if [ "${AIGW_BOOTSTRAP_SKIP_INSTALL:-}" != 1 ]; then

@@ -1,7 +1,7 @@
 import { createLogger, type Logger, type MainArgs, type ProbeServer } from '@aigw/service-kit';
 import * as health from '@aigw/proto/health';
 import { createEndpointMatcher } from '@aigw/translator';
-import { startAdminServer } from './admin.js';
+import { startAdminServer, type AdminServerOptions } from './admin.js';
 import { loadConfig, type Config } from './config.js';
 import { ConfigWatcher } from './config-watcher.js';
 import { startExtProcServer, type ExtProcServer } from './server.js';
@@ -23,8 +23,8 @@ const extProcServiceName = 'envoy.service.ext_proc.v3.ExternalProcessor';
  * health reports NOT_SERVING until a config is in force.
  *
  * With `--admin-port` an HTTP admin server answers the kubelet's readiness probe (`GET /health`,
- * 200 exactly when gRPC health is SERVING) and liveness (`GET /healthz`); closed first on
- * shutdown.
+ * 200 exactly when gRPC health is SERVING), liveness (`GET /healthz`) and Prometheus
+ * (`GET /metrics`: the GenAI metrics, recorded only then); closed first on shutdown.
  */
 export async function main(args: MainArgs): Promise<ExtProcMain> {
   const config = loadConfig(args.argv, args.env);
@@ -37,9 +37,15 @@ export async function main(args: MainArgs): Promise<ExtProcMain> {
   const source =
     config.configSecret === undefined ? undefined : await kubeSource(config, watcher, log);
   if (!source) await watcher.start();
+  // The GenAI metrics live on the admin port: without it prom-client is never loaded.
+  const metrics =
+    config.adminPort === undefined
+      ? undefined
+      : new (await import('./observability/metrics.js')).GenAiMetrics();
   const server = await startExtProcServer({
     address: config.address,
     log,
+    ...(metrics === undefined ? {} : { metrics }),
     runtime: () => watcher.current,
     endpoints: createEndpointMatcher({
       rootPrefix: config.rootPrefix,
@@ -57,13 +63,15 @@ export async function main(args: MainArgs): Promise<ExtProcMain> {
   void watcher.firstLoaded.then(() => {
     setServing(true);
   });
-  const admin = await adminServer(config, { log, isServing: () => serving }).catch(
-    async (err: unknown) => {
-      watcher.close();
-      await server.close();
-      throw err;
-    },
-  );
+  const admin = await adminServer(config, {
+    log,
+    isServing: () => serving,
+    ...(metrics === undefined ? {} : { metrics: () => metrics.text() }),
+  }).catch(async (err: unknown) => {
+    watcher.close();
+    await server.close();
+    throw err;
+  });
   if (source) {
     source.start();
     if (config.config !== undefined) await watcher.startWaiting();
@@ -89,7 +97,7 @@ export interface ExtProcMain extends ExtProcServer {
 /** The admin server of `--admin-port`; none without the flag. */
 async function adminServer(
   config: Config,
-  options: { readonly log: Logger; readonly isServing: () => boolean },
+  options: Omit<AdminServerOptions, 'host' | 'port'>,
 ): Promise<ProbeServer | undefined> {
   if (config.adminPort === undefined) return undefined;
   return startAdminServer({ host: config.adminHost, port: config.adminPort, ...options });

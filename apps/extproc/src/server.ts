@@ -5,6 +5,7 @@ import { decodeProcessingRequest } from './processor/decode.js';
 import { serializeResponse } from './processor/messages.js';
 import { handleProcessStream } from './processor/process-stream.js';
 import { RequestContexts } from './processor/request-context.js';
+import type { RequestMetrics } from './observability/observation.js';
 import type { RuntimeConfig } from './runtime/runtime-config.js';
 
 /** Options of {@link startExtProcServer}. */
@@ -15,6 +16,8 @@ export interface ExtProcServerOptions {
   readonly runtime: () => RuntimeConfig;
   /** The endpoint paths (`--root-prefix`, `--endpoint-prefixes`); default upstream's. */
   readonly endpoints?: EndpointMatcher;
+  /** Where finished requests are reported (the GenAI metrics of `--admin-port`); none by default. */
+  readonly metrics?: RequestMetrics;
 }
 
 /** The running ext_proc server. */
@@ -46,6 +49,7 @@ export async function startExtProcServer(options: ExtProcServerOptions): Promise
     runtime: options.runtime,
     log: options.log,
     ...(options.endpoints === undefined ? {} : { endpoints: options.endpoints }),
+    ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
   };
   const service = await startH2GrpcService({
     address: options.address,

@@ -7,6 +7,7 @@ import { toConfigBundle, type FilterConfigInput } from '@aigw/filterapi';
 import { health } from '@aigw/proto';
 import {
   jsonLogLines,
+  parsePrometheusText,
   removeTempDir,
   spawnManaged,
   tempDir,
@@ -98,7 +99,22 @@ describe('extproc admin port (--admin-port)', { timeout: 60_000 }, () => {
       });
       expect(await grpcHealth()).toBe(SERVING);
       expect(await (await get(port, '/health')).json()).toEqual({ status: 'ready' });
-      expect((await get(port, '/metrics')).status).toBe(404);
+      // The GenAI metrics (none recorded yet: the families with their help and type) and the
+      // process's own, read by Prometheus's reference parser.
+      const metrics = await get(port, '/metrics');
+      expect(metrics.status).toBe(200);
+      expect(metrics.headers.get('content-type')).toContain('text/plain');
+      const families = await parsePrometheusText(await metrics.text());
+      const types = new Map(families.map((f) => [f.name, f.type]));
+      for (const name of [
+        'gen_ai_client_token_usage',
+        'gen_ai_server_request_duration_seconds',
+        'gen_ai_server_time_to_first_token_seconds',
+        'gen_ai_server_time_per_output_token_seconds',
+      ]) {
+        expect(types.get(name), name).toBe('histogram');
+      }
+      expect(types.get('aigw_extproc_process_resident_memory_bytes')).toBe('gauge');
       expect((await get(port, '/nope')).status).toBe(404);
       expect((await get(port, '/health', 'POST')).status).toBe(405);
 

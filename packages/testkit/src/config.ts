@@ -15,6 +15,8 @@ export interface TestkitEnv {
   readonly kubeControllerManagerBin: string | undefined;
   /** Explicit path to the kubectl binary (`KUBECTL_BIN`). */
   readonly kubectlBin: string | undefined;
+  /** A directory holding Python's `prometheus_client` package (`PROMETHEUS_CLIENT_PYTHONPATH`). */
+  readonly prometheusClientPythonPath: string | undefined;
   /** The search path for binaries (`PATH`). */
   readonly path: string;
   /** Mirror every child's output to this process's stderr as it arrives (`AIGW_TESTKIT_VERBOSE=1`). */
@@ -31,6 +33,7 @@ export function testkitEnv(): TestkitEnv {
     etcdBin: nonEmpty(env['ETCD_BIN']),
     kubeControllerManagerBin: nonEmpty(env['KUBE_CONTROLLER_MANAGER_BIN']),
     kubectlBin: nonEmpty(env['KUBECTL_BIN']),
+    prometheusClientPythonPath: nonEmpty(env['PROMETHEUS_CLIENT_PYTHONPATH']),
     path: env['PATH'] ?? '',
     isVerbose: env['AIGW_TESTKIT_VERBOSE'] === '1' || env['AIGW_TESTKIT_VERBOSE'] === 'true',
   };

@@ -9,6 +9,11 @@ export { adminRequest, parseListenerPorts, parseStats, type AdminMethod } from '
 export { isTestkitError, TestkitError, type TestkitErrorCode } from './errors.js';
 export { findBinary, type BinaryName } from './find-binary.js';
 export { findRepoRoot } from './find-repo-root.js';
+export {
+  parsePrometheusText,
+  type PrometheusFamily,
+  type PrometheusSample,
+} from './parse-prometheus.js';
 export { getFreePort } from './get-free-port.js';
 export { jsonResponder } from './json-responder.js';
 export {

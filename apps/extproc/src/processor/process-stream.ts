@@ -2,6 +2,7 @@ import * as extProc from '@aigw/proto/ext-proc-service';
 import type { Logger } from '@aigw/service-kit';
 import type { EndpointMatcher } from '@aigw/translator';
 import { toGrpcStatus, type GrpcStatus } from '../errors.js';
+import type { RequestMetrics } from '../observability/observation.js';
 import type { RuntimeConfig } from '../runtime/runtime-config.js';
 import { constantResponse, continueResponses } from './messages.js';
 import type { RequestContexts } from './request-context.js';
@@ -17,6 +18,7 @@ export interface StreamDeps {
   readonly runtime: () => RuntimeConfig;
   readonly log: Logger;
   readonly endpoints?: EndpointMatcher;
+  readonly metrics?: RequestMetrics;
 }
 
 // Trailers are never asked for, but answer them correctly if a filter config does.

@@ -23,7 +23,8 @@ import {
   mutationOf,
   type HeaderEntry,
 } from './messages.js';
-import { usageMetadata } from './metadata.js';
+import { noMetrics, type RequestMetrics } from '../observability/observation.js';
+import { serviceBackendName, usageMetadata } from './metadata.js';
 import { isModelsRequest, modelsResponse } from './models.js';
 import {
   internalRequestIdHeader,
@@ -49,6 +50,8 @@ export interface RouterDeps {
   readonly log: Logger;
   /** Which paths are which endpoints (`--root-prefix`, `--endpoint-prefixes`); default upstream's. */
   readonly endpoints?: EndpointMatcher;
+  /** Where finished requests are reported (GenAI metrics); none by default. */
+  readonly metrics?: RequestMetrics;
 }
 
 const streamedResponseBody = extProc.ProcessingMode.fromPartial({
@@ -79,6 +82,12 @@ export class RouterProcessor {
   #isLocalReply = false;
   /** The usage last sent to Envoy as dynamic metadata (so a change is sent once). */
   #sentUsage: string | undefined;
+  /** When the request's headers arrived (`performance.now()`), for the request duration. */
+  #startedAt = 0;
+  /** When the first body chunk of a streamed 2xx response arrived: the time to first token. */
+  #firstChunkAt: number | undefined;
+  /** The request was reported to the metrics (once, at the end of its response or stream). */
+  #isReported = false;
 
   constructor(deps: RouterDeps) {
     this.#deps = deps;
@@ -113,6 +122,7 @@ export class RouterProcessor {
         'aigw_bad_request',
       );
     }
+    this.#startedAt = performance.now();
     const id = `${map.get('x-request-id') ?? 'req'}-${randomUUID()}`;
     this.#context = {
       id,
@@ -190,6 +200,7 @@ export class RouterProcessor {
     if (context.status >= 200 && context.status < 300 && translator) {
       const result = translator.responseHeaders(context.status, map);
       context.isStreaming = result.isStreaming;
+      if (headers.endOfStream) this.#report(context);
       return commonResponse({
         phase: 'responseHeaders',
         mutation: mutationOf(result.headers),
@@ -197,13 +208,23 @@ export class RouterProcessor {
         dynamicMetadata: headers.endOfStream ? this.#finalMetadata() : undefined,
       });
     }
+    if (headers.endOfStream) this.#report(context);
     return continueResponses.responseHeaders;
   }
 
   /** Response body: count tokens (and rewrite where the translator must), or map an error. */
   responseBody(body: extProc.HttpBody): extProc.ProcessingResponse {
     const context = this.#context;
-    if (!context || this.#isLocalReply) return continueResponses.responseBody;
+    if (!context) return continueResponses.responseBody;
+    // A streamed 2xx (only those are STREAMED): its first chunk is the time to first token.
+    if (context.isStreaming) this.#firstChunkAt ??= performance.now();
+    const response = this.#responseBody(context, body);
+    if (body.endOfStream) this.#report(context);
+    return response;
+  }
+
+  #responseBody(context: RequestContext, body: extProc.HttpBody): extProc.ProcessingResponse {
+    if (this.#isLocalReply) return continueResponses.responseBody;
     if (context.status < 200 || context.status >= 300) return this.#mapError(context, body);
     // A 2xx without a translator did not pass our upstream filter: nothing to count.
     if (!context.translator) return continueResponses.responseBody;
@@ -227,9 +248,37 @@ export class RouterProcessor {
     });
   }
 
-  /** Forgets the request: the router stream is its last user. */
+  /**
+   * Forgets the request: the router stream is its last user. A response that did not reach its
+   * end (the client went away, a stream was cut) is reported now, with the status it had.
+   */
   close(): void {
-    if (this.#context) this.#deps.contexts.delete(this.#context.id);
+    if (!this.#context) return;
+    this.#report(this.#context);
+    this.#deps.contexts.delete(this.#context.id);
+  }
+
+  /** Reports a request that reached a backend to the metrics, once (local replies are not). */
+  #report(context: RequestContext): void {
+    const backend = context.backend;
+    if (this.#isReported || !backend || !context.parsed || this.#isLocalReply) return;
+    this.#isReported = true;
+    const now = performance.now();
+    (this.#deps.metrics ?? noMetrics).record({
+      endpoint: context.endpoint,
+      schema: backend.backend.schema.name,
+      requestModel: context.parsed.model,
+      responseModel: context.responseModel ?? context.upstreamModel ?? context.parsed.model,
+      route: context.routeName,
+      backend: serviceBackendName(backend),
+      status: context.status,
+      usage: context.usage,
+      durationSeconds: (now - this.#startedAt) / 1000,
+      timeToFirstTokenSeconds:
+        this.#firstChunkAt === undefined
+          ? undefined
+          : (this.#firstChunkAt - this.#startedAt) / 1000,
+    });
   }
 
   /**

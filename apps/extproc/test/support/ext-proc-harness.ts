@@ -17,6 +17,7 @@ import type { FilterConfigInput } from '@aigw/filterapi';
 import { extProc } from '@aigw/proto';
 import { removeTempDir, tempDir } from '@aigw/testkit';
 import { ConfigWatcher, startExtProcServer, type ExtProcServer } from '../../src/main.js';
+import type { RequestMetrics } from '../../src/observability/observation.js';
 import type { RuntimeConfig } from '../../src/runtime/runtime-config.js';
 
 /** The attribute path the upstream filter is configured with (protocols.md §2.3). */
@@ -34,6 +35,8 @@ export interface TestServerOptions {
   readonly files?: Readonly<Record<string, string>>;
   /** Wraps the config getter handed to the server (to inject failures). */
   readonly wrapRuntime?: (current: () => RuntimeConfig) => () => RuntimeConfig;
+  /** Where the server reports finished requests (the GenAI metrics). */
+  readonly metrics?: RequestMetrics;
 }
 
 /** A running extproc with its config watcher, a client, and the log lines it wrote. */
@@ -72,6 +75,7 @@ export async function startTestServer(options: TestServerOptions): Promise<TestS
     address: `unix:${join(dir, 'extproc.sock')}`,
     log,
     runtime: options.wrapRuntime ? options.wrapRuntime(current) : current,
+    ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
   });
   const client = new extProc.ExternalProcessorClient(
     server.bound.address,

@@ -2,7 +2,12 @@ import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
-import { ConfigWatcher, startExtProcServer, type ExtProcServer } from '@aigw/extproc';
+import {
+  ConfigWatcher,
+  startExtProcServer,
+  type ExtProcServer,
+  type ExtProcServerOptions,
+} from '@aigw/extproc';
 import type { FilterConfigInput } from '@aigw/filterapi';
 import { stringify } from 'yaml';
 
@@ -22,6 +27,8 @@ export interface TestExtProc {
 export async function startTestExtProc(options: {
   readonly dir: string;
   readonly config: FilterConfigInput;
+  /** Where finished requests are reported (`@aigw/extproc/metrics`' GenAiMetrics). */
+  readonly metrics?: ExtProcServerOptions['metrics'];
 }): Promise<TestExtProc> {
   const chunks: string[] = [];
   const sink = new Writable({
@@ -45,6 +52,7 @@ export async function startTestExtProc(options: {
     address: `unix:${socket}`,
     log,
     runtime: () => watcher.current,
+    ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
   });
   return {
     server,

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { useHarness, waitFor } from '@aigw/testkit';
+import { parsePrometheusText, useHarness, waitFor } from '@aigw/testkit';
 import type { KubeObject, Reconciler } from '../src/runtime/contracts.js';
 import { startController, type Controller } from '../src/runtime/controller.js';
 import { main, type ControllerService } from '../src/main.js';
@@ -192,11 +192,20 @@ describe('controller main', () => {
     await waitFor(() => service.controller.isLeader, { timeoutMs: 20_000, description: 'leader' });
     const metrics = await fetch(`${base}/metrics`);
     expect(metrics.headers.get('content-type')).toContain('text/plain');
-    const text = await metrics.text();
-    expect(text).toContain('leader_election_master_status{name="envoy-ai-gateway-controller"} 1');
-    expect(text).toContain('aigw_controller_informer_synced{kind="Secret"} 1');
-    expect(text).toContain('# TYPE controller_runtime_reconcile_time_seconds histogram');
-    expect(text).toContain('# TYPE workqueue_depth gauge');
-    expect(text).toContain('process_resident_memory_bytes');
+    // Read by Prometheus's reference parser: valid exposition, the right types and values.
+    const families = await parsePrometheusText(await metrics.text());
+    const sample = (name: string, labels: Readonly<Record<string, string>>): number | undefined =>
+      families
+        .flatMap((f) => f.samples)
+        .find((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))
+        ?.value;
+    const types = new Map(families.map((f) => [f.name, f.type]));
+    expect(sample('leader_election_master_status', { name: 'envoy-ai-gateway-controller' })).toBe(
+      1,
+    );
+    expect(sample('aigw_controller_informer_synced', { kind: 'Secret' })).toBe(1);
+    expect(types.get('controller_runtime_reconcile_time_seconds')).toBe('histogram');
+    expect(types.get('workqueue_depth')).toBe('gauge');
+    expect(sample('process_resident_memory_bytes', {})).toBeGreaterThan(0);
   });
 });

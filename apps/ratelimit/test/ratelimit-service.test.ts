@@ -3,7 +3,13 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { status } from '@grpc/grpc-js';
 import { health, ratelimit } from '@aigw/proto';
-import { TcpProxy, useHarness, waitFor, type RedisProcess } from '@aigw/testkit';
+import {
+  parsePrometheusText,
+  TcpProxy,
+  useHarness,
+  waitFor,
+  type RedisProcess,
+} from '@aigw/testkit';
 import { pino } from 'pino';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, rateLimitServiceName, startRateLimitService } from '../src/main.js';
@@ -187,8 +193,12 @@ describe('ratelimit service over gRPC with a real Redis', () => {
     const metrics = await (
       await fetch(`http://127.0.0.1:${String(service.metrics?.port)}/metrics`)
     ).text();
-    expect(metrics).toContain('aigw_ratelimit_store_up 0');
-    expect(metrics).toMatch(/aigw_ratelimit_store_error_total [1-9]/);
+    // Read by Prometheus's reference parser (the limiter's own exposition, untyped samples).
+    const families = await parsePrometheusText(metrics);
+    const value = (name: string): number | undefined =>
+      families.flatMap((f) => f.samples).find((s) => s.name === name)?.value;
+    expect(value('aigw_ratelimit_store_up')).toBe(0);
+    expect(value('aigw_ratelimit_store_error_total')).toBeGreaterThanOrEqual(1);
     await proxy.up();
     await waitFor(async () => (await client.health(rateLimitServiceName)) === SERVING, {
       timeoutMs: 10_000,

@@ -10,8 +10,9 @@ export interface MetricsServer {
 }
 
 /**
- * Plain HTTP on `host:port`: `/metrics` (Prometheus text: service and per-rule counters, store
- * health) and `/healthz` (200 while the store is up, 503 otherwise).
+ * Plain HTTP on `host:port`: `/metrics` (Prometheus text from `prom-client`: service and per-rule
+ * counters, store health, process metrics) and `/healthz` (200 while the store is up, 503
+ * otherwise).
  */
 export async function startMetricsServer(options: {
   address: string;
@@ -20,10 +21,20 @@ export async function startMetricsServer(options: {
   log: Logger;
 }): Promise<MetricsServer> {
   const { limiter, store } = options;
+  // prom-client loads only here, with --metrics-address.
+  const { RateLimitMetrics } = await import('./prometheus.js');
+  const metrics = new RateLimitMetrics(limiter.stats, () => store.health() === 'up');
   const server: Server = createServer((request, response) => {
     if (request.url === '/metrics') {
-      const body = limiter.stats.toPrometheus({ store_up: store.health() === 'up' ? 1 : 0 });
-      response.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(body);
+      metrics.text().then(
+        ({ contentType, body }) => {
+          response.writeHead(200, { 'content-type': contentType }).end(body);
+        },
+        (err: unknown) => {
+          options.log.error({ err }, 'metrics failed');
+          response.writeHead(500).end();
+        },
+      );
       return;
     }
     if (request.url === '/healthz') {

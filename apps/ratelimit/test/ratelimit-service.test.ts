@@ -193,7 +193,7 @@ describe('ratelimit service over gRPC with a real Redis', () => {
     const metrics = await (
       await fetch(`http://127.0.0.1:${String(service.metrics?.port)}/metrics`)
     ).text();
-    // Read by Prometheus's reference parser (the limiter's own exposition, untyped samples).
+    // Read by Prometheus's reference parser.
     const families = await parsePrometheusText(metrics);
     const value = (name: string): number | undefined =>
       families.flatMap((f) => f.samples).find((s) => s.name === name)?.value;

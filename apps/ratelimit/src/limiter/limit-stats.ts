@@ -69,29 +69,4 @@ export class RateLimitStats {
   limits(): ReadonlyMap<string, Readonly<LimitCounters>> {
     return new Map([...this.#limits].map(([key, counters]) => [key, { ...counters }]));
   }
-
-  /** Prometheus text exposition of every counter (for `/metrics`). */
-  toPrometheus(extra: Readonly<Record<string, number>> = {}): string {
-    const lines: string[] = [];
-    const escape = (value: string): string =>
-      value.replace(/["\\\n]/g, (c) => `\\${c === '\n' ? 'n' : c}`);
-    for (const [name, value] of Object.entries(this.service)) {
-      lines.push(`aigw_ratelimit_${snake(name)}_total ${String(value)}`);
-    }
-    for (const [name, value] of Object.entries(extra)) {
-      lines.push(`aigw_ratelimit_${name} ${String(value)}`);
-    }
-    for (const [key, counters] of this.#limits) {
-      for (const [name, value] of Object.entries(counters)) {
-        lines.push(
-          `aigw_ratelimit_rule_${snake(name)}_total{key="${escape(key)}"} ${String(value)}`,
-        );
-      }
-    }
-    return `${lines.join('\n')}\n`;
-  }
-}
-
-function snake(name: string): string {
-  return name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 }

@@ -16,6 +16,7 @@ import {
   upstreamExtProcFilter,
 } from '../xds/filters.js';
 import { routerExtProcPosition } from '../xds/filter-order.js';
+import { addResilience } from '../xds/resilience.js';
 import { addLocalReplies } from '../xds/local-reply.js';
 import {
   perRouteRateLimits,
@@ -267,7 +268,8 @@ function editRouteAction(action: envoyConfig.RouteAction, ref: RuleRef, where: s
     action.retryPolicy ??
     envoyConfig.RetryPolicy.fromPartial({
       // As `aigw run` (@aigw/gateway-config): with a fallback tier, a provider's 429 is a reason
-      // to ask the next tier; the last tier's 429 reaches the client as is (`retry-after`).
+      // to ask the next tier at once (no `rate_limited_retry_back_off`: it would hold that move
+      // for the `retry-after`); the last tier's 429 reaches the client as is (`retry-after`).
       retryOn:
         tiers < 2
           ? '5xx,reset,connect-failure,refused-stream'
@@ -429,6 +431,7 @@ export function postTranslateModify(
     if (ref === undefined) continue;
     annotateEndpoints(cluster, ref);
     addUpstreamFilters(cluster);
+    addResilience(cluster);
   }
   const edit = editRoutes(request.routes, options);
   editListeners(request.listeners, edit);

@@ -10,7 +10,14 @@ import {
   typeUrl,
   xdsMetadataNamespace,
 } from './names.js';
-import type { Address, Cluster, LocalityLbEndpoints, UpstreamTlsSocket } from './types.js';
+import type {
+  Address,
+  CircuitBreakers,
+  Cluster,
+  LocalityLbEndpoints,
+  OutlierDetection,
+  UpstreamTlsSocket,
+} from './types.js';
 
 const httpProtocolOptions = 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
 const transportSocketMatch = 'envoy.transport_socket_match';
@@ -88,6 +95,48 @@ function upstreamTls(tls: NonNullable<EndpointTarget['tls']>): UpstreamTlsSocket
   };
 }
 
+/**
+ * Outlier ejection of every AI backend cluster (docs/resilience.md, "Ejection of a failing
+ * backend"). A host is usually a whole provider and often the only host of its priority tier, so:
+ * - 3 gateway errors (502/503/504: unavailable, overloaded) or 5 of any 5xx in a row eject it; a
+ *   success or another status (a 429 too) resets the count;
+ * - local-origin failures (connection refused or reset, a per-try timeout) are counted apart
+ *   (`split_external_local_origin_errors`): 5 in a row eject;
+ * - no success-rate ejection (it needs 5 hosts with 100 requests per interval);
+ * - `max_ejection_percent: 100`: the only host of a tier can go, and its traffic moves to the
+ *   next tier (a cluster with every host ejected routes to all of them: Envoy's panic mode);
+ * - it returns after 10 s × its ejection count (one less for each 5 s sweep it stays healthy),
+ *   at most 300 s, checked every 5 s: a provider back up is used again within 15 s, one still
+ *   down is asked less and less often.
+ */
+export const aiOutlierDetection: OutlierDetection = {
+  consecutive_5xx: 5,
+  consecutive_gateway_failure: 3,
+  enforcing_consecutive_gateway_failure: 100,
+  split_external_local_origin_errors: true,
+  consecutive_local_origin_failure: 5,
+  enforcing_success_rate: 0,
+  interval: '5s',
+  base_ejection_time: '10s',
+  max_ejection_time: '300s',
+  max_ejection_percent: 100,
+};
+
+/**
+ * The retry budget of every AI backend cluster: retries in flight (waiting to be sent or for
+ * their response headers) may be at most 20 % of the cluster's active and pending requests, and
+ * at least 10. It replaces Envoy's default of 3 concurrent retries per cluster, which made most
+ * requests of a busy gateway fail instead of falling back in the seconds before an ejection.
+ */
+export const aiCircuitBreakers: CircuitBreakers = {
+  thresholds: [
+    {
+      priority: 'DEFAULT',
+      retry_budget: { budget_percent: { value: 20 }, min_retry_concurrency: 10 },
+    },
+  ],
+};
+
 /** The result of {@link ruleCluster}. */
 export interface ClusterResult {
   readonly cluster: Cluster;
@@ -155,6 +204,8 @@ export function ruleCluster(rule: PlannedRule): ClusterResult {
     connect_timeout: '10s',
     per_connection_buffer_limit_bytes: bufferLimitBytes,
     common_lb_config: { locality_weighted_lb_config: {} },
+    outlier_detection: aiOutlierDetection,
+    circuit_breakers: aiCircuitBreakers,
     load_assignment: { cluster_name: rule.id, endpoints: localities },
     typed_extension_protocol_options: {
       [httpProtocolOptions]: {

@@ -46,7 +46,10 @@ function retryPolicy(rule: PlannedRule): RetryPolicy | undefined {
     // A fallback tier is tried when the current one fails to connect, resets before its response
     // headers, times out (per try; `5xx` covers it) or answers 5xx — or 429 when there is a
     // fallback tier: a provider's rate limit is a reason to ask the next provider, not to wait.
-    // The last tier's 429 reaches the client as is (status, `retry-after`).
+    // The last tier's 429 reaches the client as is (status, `retry-after`). No
+    // `rate_limited_retry_back_off`: it delays every retry of the request, so it would hold the
+    // move to the next tier for the `retry-after`; and no retry goes to the same backend (the
+    // SDKs wait for `retry-after` themselves). docs/resilience.md, "429 and retry-after".
     retry_on:
       tiers < 2
         ? '5xx,reset,connect-failure,refused-stream'

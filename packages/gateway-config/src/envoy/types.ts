@@ -242,6 +242,34 @@ export interface LocalityLbEndpoints {
   readonly lb_endpoints: readonly LbEndpoint[];
 }
 
+/**
+ * `config.cluster.v3.OutlierDetection` as we generate it: ejection on consecutive failures only,
+ * upstream answers (5xx, gateway errors) counted apart from local-origin failures.
+ */
+export interface OutlierDetection {
+  readonly consecutive_5xx: number;
+  readonly consecutive_gateway_failure: number;
+  readonly enforcing_consecutive_gateway_failure: number;
+  readonly split_external_local_origin_errors: true;
+  readonly consecutive_local_origin_failure: number;
+  readonly enforcing_success_rate: number;
+  readonly interval: Duration;
+  readonly base_ejection_time: Duration;
+  readonly max_ejection_time: Duration;
+  readonly max_ejection_percent: number;
+}
+
+/** `config.cluster.v3.CircuitBreakers` as we generate it: a retry budget for the default routing priority. */
+export interface CircuitBreakers {
+  readonly thresholds: readonly {
+    readonly priority: 'DEFAULT';
+    readonly retry_budget: {
+      readonly budget_percent: { readonly value: number };
+      readonly min_retry_concurrency: number;
+    };
+  }[];
+}
+
 /** `config.cluster.v3.Cluster` as we generate it (without `@type` in the bootstrap). */
 export interface Cluster {
   readonly name: string;
@@ -252,6 +280,8 @@ export interface Cluster {
   readonly common_lb_config?: {
     readonly locality_weighted_lb_config: Readonly<Record<string, never>>;
   };
+  readonly outlier_detection?: OutlierDetection;
+  readonly circuit_breakers?: CircuitBreakers;
   readonly load_assignment: {
     readonly cluster_name: string;
     readonly endpoints: readonly LocalityLbEndpoints[];

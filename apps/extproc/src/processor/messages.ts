@@ -34,13 +34,14 @@ export function headerMutation(
   };
 }
 
-/** Merges translator header changes with extra headers to set. */
+/** Merges translator header changes with extra headers to set and to remove. */
 export function mutationOf(
   changes: HeaderChanges | undefined,
   extra: readonly HeaderEntry[] = [],
+  extraRemove: readonly string[] = [],
 ): extProc.HeaderMutation | undefined {
   const set = [...(changes?.set ?? []), ...extra];
-  const remove = changes?.remove ?? [];
+  const remove = [...(changes?.remove ?? []), ...extraRemove];
   return set.length || remove.length ? headerMutation(set, remove) : undefined;
 }
 

@@ -9,6 +9,7 @@ import {
   parseRequest,
   type EndpointMatcher,
   type ErrorResponse,
+  type HeaderChanges,
   type Translator,
 } from '@aigw/translator';
 import { toClientFailure } from '../errors.js';
@@ -25,6 +26,7 @@ import {
 } from './messages.js';
 import { noMetrics, type RequestMetrics } from '../observability/observation.js';
 import { serviceBackendName, usageMetadata } from './metadata.js';
+import { budgetHeaders } from './ratelimit-headers.js';
 import { isModelsRequest, modelsResponse } from './models.js';
 import {
   internalRequestIdHeader,
@@ -35,13 +37,18 @@ import {
 /** Header with the client's original path, for logs and the upstream level. */
 export const originalPathHeader = 'x-ai-eg-original-path';
 
-const localReplyPassThrough = commonResponse({
-  phase: 'responseHeaders',
-  mutation: headerMutation([], [localReplyHeader]),
-  modeOverride: extProc.ProcessingMode.fromPartial({
-    responseBodyMode: extProc.ProcessingMode_BodySendMode.NONE,
-  }),
+const skipBody = extProc.ProcessingMode.fromPartial({
+  responseBodyMode: extProc.ProcessingMode_BodySendMode.NONE,
 });
+
+/** Envoy's mapped local reply: the marker removed (and budget headers set), the body skipped. */
+function localReplyResponse(
+  mutation: extProc.HeaderMutation | undefined,
+): extProc.ProcessingResponse {
+  return commonResponse({ phase: 'responseHeaders', mutation, modeOverride: skipBody });
+}
+
+const localReplyPassThrough = localReplyResponse(headerMutation([], [localReplyHeader]));
 
 /** Dependencies of the router-level processor. */
 export interface RouterDeps {
@@ -191,25 +198,35 @@ export class RouterProcessor {
     if (!context) return continueResponses.responseHeaders;
     const map = headerMap(headers);
     context.status = Number(map.get(':status') ?? '0');
+    // The gateway's token budget (Envoy's draft rate-limit headers), in the client's dialect.
+    const budget = budgetHeaders(map, {
+      dialect: context.dialect,
+      status: context.status,
+      nowMs: Date.now(),
+    });
     // Envoy's own reply, already mapped to the client's dialect: nothing to translate or count.
-    if (map.has(localReplyHeader)) {
-      this.#isLocalReply = true;
-      return localReplyPassThrough;
-    }
-    const translator = context.translator;
-    if (context.status >= 200 && context.status < 300 && translator) {
-      const result = translator.responseHeaders(context.status, map);
-      context.isStreaming = result.isStreaming;
-      if (headers.endOfStream) this.#report(context);
-      return commonResponse({
-        phase: 'responseHeaders',
-        mutation: mutationOf(result.headers),
-        modeOverride: result.isStreaming ? streamedResponseBody : undefined,
-        dynamicMetadata: headers.endOfStream ? this.#finalMetadata() : undefined,
-      });
-    }
+    if (map.has(localReplyHeader)) return this.#localReply(budget);
     if (headers.endOfStream) this.#report(context);
-    return continueResponses.responseHeaders;
+    const translator = context.translator;
+    if (context.status < 200 || context.status >= 300 || !translator) {
+      return commonResponse({ phase: 'responseHeaders', mutation: mutationOf(budget) });
+    }
+    const result = translator.responseHeaders(context.status, map);
+    context.isStreaming = result.isStreaming;
+    return commonResponse({
+      phase: 'responseHeaders',
+      mutation: mutationOf(result.headers, budget?.set, budget?.remove),
+      modeOverride: result.isStreaming ? streamedResponseBody : undefined,
+      dynamicMetadata: headers.endOfStream ? this.#finalMetadata() : undefined,
+    });
+  }
+
+  /** Envoy's mapped local reply: passed through, its marker removed, a budget's headers set. */
+  #localReply(budget: HeaderChanges | undefined): extProc.ProcessingResponse {
+    this.#isLocalReply = true;
+    return budget
+      ? localReplyResponse(mutationOf(budget, [], [localReplyHeader]))
+      : localReplyPassThrough;
   }
 
   /** Response body: count tokens (and rewrite where the translator must), or map an error. */

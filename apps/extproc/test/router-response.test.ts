@@ -408,4 +408,59 @@ describe('router level: Envoy local replies (no upstream attempt)', () => {
     expect(commonOf(body, 'responseBody').bodyMutation).toBeUndefined();
     expect(forwarded(body, Buffer.from(mapped))).toBe(mapped);
   });
+
+  it("rewrites a budget's 429 (Envoy's draft headers) into the client's dialect, marker removed", async () => {
+    const { router } = await routeRequest(gateway, { model: 'gpt-a' });
+    routers.push(router);
+    const headers = await router.send(
+      envoy.responseHeaders({
+        ':status': '429',
+        'content-type': 'application/json',
+        'x-aigw-local-reply': 'true',
+        'x-ratelimit-limit': '1000, 1000;w=3600',
+        'x-ratelimit-remaining': '0',
+        'x-ratelimit-reset': '125',
+      }),
+    );
+    const common = commonOf(headers, 'responseHeaders');
+    expect(setHeadersOf(common.headerMutation)).toEqual({
+      'x-ratelimit-limit-tokens': '1000',
+      'x-ratelimit-remaining-tokens': '0',
+      'x-ratelimit-reset-tokens': '2m5s',
+      'retry-after': '125',
+    });
+    expect(common.headerMutation?.removeHeaders).toEqual([
+      'x-ratelimit-limit',
+      'x-ratelimit-remaining',
+      'x-ratelimit-reset',
+      'x-aigw-local-reply',
+    ]);
+    expect(headers.modeOverride?.responseBodyMode).toBe(NONE);
+  });
+
+  it('puts the budget on a provider’s 2xx, in the Anthropic dialect for an Anthropic client', async () => {
+    const { router, id } = await routeRequest(
+      gateway,
+      { model: 'gpt-a', max_tokens: 5, messages: [{ role: 'user', content: 'hi' }] },
+      { path: '/v1/messages' },
+    );
+    routers.push(router);
+    await upstreamAttempt(gateway, id, backends.a);
+    const headers = await router.send(
+      envoy.responseHeaders({
+        ':status': '200',
+        'content-type': 'application/json',
+        'x-ratelimit-limit': '500',
+        'x-ratelimit-remaining': '120',
+        'x-ratelimit-reset': '30',
+      }),
+    );
+    const set = setHeadersOf(commonOf(headers, 'responseHeaders').headerMutation);
+    expect(set['anthropic-ratelimit-tokens-limit']).toBe('500');
+    expect(set['anthropic-ratelimit-tokens-remaining']).toBe('120');
+    const reset = Date.parse(set['anthropic-ratelimit-tokens-reset'] ?? '');
+    expect(reset).toBeGreaterThan(Date.now() + 25_000);
+    expect(reset).toBeLessThanOrEqual(Date.now() + 30_000);
+    expect(set['retry-after']).toBeUndefined();
+  });
 });

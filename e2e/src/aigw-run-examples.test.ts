@@ -221,7 +221,7 @@ describe('examples/token-ratelimit.yaml', () => {
   });
 
   it('answers 429 once a user has spent the budget, and not for another user', async () => {
-    const ask = async (user: string): Promise<number> => {
+    const ask = async (user: string): Promise<Response> => {
       const response = await fetch(`${aigw.url}/v1/chat/completions`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'x-user-id': user },
@@ -230,11 +230,67 @@ describe('examples/token-ratelimit.yaml', () => {
       await response.text();
       // The usage is charged when the response ends.
       await new Promise((resolve) => setTimeout(resolve, 200));
-      return response.status;
+      return response;
     };
     const alice = [await ask('alice'), await ask('alice'), await ask('alice')];
-    expect(alice).toEqual([200, 200, 429]);
-    expect(await ask('bob')).toBe(200);
+    expect(alice.map((r) => r.status)).toEqual([200, 200, 429]);
+    // The budget as OpenAI's SDKs read it, before each request was charged: 1000, 400, 0 left.
+    const budget = alice.map((r) => [
+      r.headers.get('x-ratelimit-limit-tokens'),
+      r.headers.get('x-ratelimit-remaining-tokens'),
+    ]);
+    expect(budget).toEqual([
+      ['1000', '1000'],
+      ['1000', '400'],
+      ['1000', '0'],
+    ]);
+    for (const response of alice) {
+      // The reset as OpenAI writes it (at most an hour away), no draft headers left.
+      expect(response.headers.get('x-ratelimit-reset-tokens')).toMatch(/^(\d+m)?\d+s$/);
+      expect(response.headers.get('x-ratelimit-remaining')).toBeNull();
+    }
+    const retryAfter = Number(alice[2]?.headers.get('retry-after'));
+    expect(retryAfter).toBeGreaterThanOrEqual(1);
+    expect(retryAfter).toBeLessThanOrEqual(3600);
+    expect(alice[0]?.headers.get('retry-after')).toBeNull();
+    expect((await ask('bob')).status).toBe(200);
+  });
+
+  it('gives an Anthropic client the budget in Anthropic’s headers, and retry-after on its 429', async () => {
+    const ask = async (): Promise<Response> => {
+      const response = await fetch(`${aigw.url}/v1/messages`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'anthropic-version': '2023-06-01',
+          'x-user-id': 'dave',
+        },
+        body: JSON.stringify({
+          model: 'gpt-4o-mini',
+          max_tokens: 16,
+          messages: [{ role: 'user', content: 'hi' }],
+        }),
+      });
+      await response.text();
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      return response;
+    };
+    const dave = [await ask(), await ask(), await ask()];
+    expect(dave.map((r) => r.status)).toEqual([200, 200, 429]);
+    expect(dave.map((r) => r.headers.get('anthropic-ratelimit-tokens-remaining'))).toEqual([
+      '1000',
+      '400',
+      '0',
+    ]);
+    for (const response of dave) {
+      expect(response.headers.get('anthropic-ratelimit-tokens-limit')).toBe('1000');
+      // RFC 3339, within the hour.
+      const reset = Date.parse(response.headers.get('anthropic-ratelimit-tokens-reset') ?? '');
+      expect(reset).toBeGreaterThan(Date.now() - 5_000);
+      expect(reset).toBeLessThanOrEqual(Date.now() + 3_600_000);
+      expect(response.headers.get('x-ratelimit-remaining-tokens')).toBeNull();
+    }
+    expect(Number(dave[2]?.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
   });
 
   it('runs the rate limiter with in-memory counters', () => {

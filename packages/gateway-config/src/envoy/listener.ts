@@ -75,6 +75,10 @@ function rateLimitFilter(): RateLimitFilter {
       // Fail open when the limiter is unreachable: a budget is a soft limit, the gateway is not.
       failure_mode_deny: false,
       disable_x_envoy_ratelimited_header: true,
+      // The budget's limit, remaining and reset on every response (and the 429): the router-level
+      // extproc rewrites them into the client's dialect (OpenAI `x-ratelimit-*-tokens`,
+      // Anthropic `anthropic-ratelimit-tokens-*`, `retry-after` on a 429).
+      enable_x_ratelimit_headers: 'DRAFT_VERSION_03',
       rate_limit_service: {
         grpc_service: { envoy_grpc: { cluster_name: rateLimitClusterName } },
         transport_api_version: 'V3',

@@ -125,6 +125,7 @@ export type RateLimitConfig = Any<
     readonly timeout: Duration;
     readonly failure_mode_deny: boolean;
     readonly disable_x_envoy_ratelimited_header: boolean;
+    readonly enable_x_ratelimit_headers?: 'OFF' | 'DRAFT_VERSION_03';
     readonly rate_limit_service: {
       readonly grpc_service: GrpcService;
       readonly transport_api_version: 'V3';

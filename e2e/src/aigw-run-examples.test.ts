@@ -333,6 +333,40 @@ describe('examples/token-ratelimit.yaml with --redis-url', () => {
   });
 });
 
+describe('examples/token-ratelimit.yaml with a budget per second, and the openai SDK retrying', () => {
+  let aigw: RunningAigw;
+  beforeAll(async () => {
+    // 600 tokens per answer against 1000 per user per second: the third answer in a second is
+    // refused, and the window resets within the second.
+    const fakes = await startFakes({ input: 400, output: 200 });
+    const file = localExample('token-ratelimit.yaml', fakes);
+    writeFileSync(file, readFileSync(file, 'utf8').replace(/unit: Hour/g, 'unit: Second'));
+    aigw = await startAigw({ args: [file], env });
+  });
+  afterAll(async () => {
+    await aigw.stop();
+  });
+
+  it('waits out the 429 as retry-after says, and every request succeeds with one retry', async () => {
+    const client = new OpenAI({ baseURL: `${aigw.url}/v1`, apiKey: 'client-side', maxRetries: 1 });
+    const refusedBefore = (aigw.output().match(/"status":429/g) ?? []).length;
+    for (let i = 0; i < 6; i++) {
+      const completion = await client.chat.completions.create(
+        { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] },
+        { headers: { 'x-user-id': 'erin' } },
+      );
+      expect(completion.choices[0]?.message.content).toBeTruthy();
+    }
+    // Some of those were refused first (the access log's 429s), then retried by the SDK after
+    // the `retry-after` the gateway sent (a whole second: the SDK's own first back-off is
+    // shorter, and would land in the same window again).
+    await waitFor(() => (aigw.output().match(/"status":429/g) ?? []).length > refusedBefore, {
+      timeoutMs: 5_000,
+      description: 'a 429 in the access log',
+    });
+  });
+});
+
 describe('an edit that adds the first token budget', () => {
   it('starts the rate limiter and enforces the budget, without a restart', async () => {
     const fakes = await startFakes({ input: 400, output: 200 });

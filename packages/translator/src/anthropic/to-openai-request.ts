@@ -5,8 +5,12 @@
  * Error policy as for the other direction: a parameter OpenAI cannot honour (`top_k`, server
  * tools, URL documents, images inside tool results, …) is a {@link MalformedRequestError} (400)
  * naming it; wrong JSON types are 400 too. Hints with no OpenAI meaning are dropped on purpose:
- * `cache_control` markers (OpenAI caches prompts automatically) and thinking blocks of earlier
- * turns (their signatures only mean something to Anthropic).
+ * `cache_control` markers (OpenAI caches prompts automatically), thinking blocks of earlier
+ * turns (their signatures only mean something to Anthropic) and `context_management` (Anthropic
+ * editing the context server-side, e.g. clearing old tool results: the OpenAI backend is sent the
+ * whole history, which changes what it may read, not what it is asked). A `system` message in the
+ * middle of `messages` (Claude Code sends them) stays a system message where it is, and
+ * `output_config.effort` becomes `reasoning_effort`.
  *
  * @see https://github.com/envoyproxy/ai-gateway/blob/main/internal/translator/anthropic_openai.go
  */
@@ -29,6 +33,8 @@ const handledFields = new Set([
   'metadata',
   'output_format',
   'output_config',
+  // Advisory (see above): accepted and dropped.
+  'context_management',
 ]);
 
 function unsupported(name: string, detail = ''): MalformedRequestError {
@@ -179,8 +185,10 @@ function messagesOf(body: Readonly<JsonObject>): JsonObject[] {
       out.push(...userMessages(message.content, where));
     } else if (message.role === 'assistant') {
       out.push(assistantMessage(message.content, where));
+    } else if (message.role === 'system') {
+      out.push({ role: 'system', content: textOf(message.content, `${where}.content`) });
     } else {
-      throw new MalformedRequestError(`${where}.role must be "user" or "assistant"`);
+      throw new MalformedRequestError(`${where}.role must be "user", "assistant" or "system"`);
     }
   });
   return out;
@@ -250,12 +258,36 @@ function reasoningEffort(thinking: unknown): string | undefined {
   return budget < 16384 ? 'medium' : 'high';
 }
 
+/** The `output_config` fields OpenAI can honour. */
+const outputConfigKeys = new Set(['format', 'effort']);
+
+/** `output_config.effort` → `reasoning_effort` (OpenAI has no level above `high`). */
+function configuredEffort(config: unknown): string | undefined {
+  if (!isJsonObject(config) || config.effort === undefined || config.effort === null) {
+    return undefined;
+  }
+  const byEffort: Record<string, string> = {
+    low: 'low',
+    medium: 'medium',
+    high: 'high',
+    max: 'high',
+  };
+  const effort =
+    typeof config.effort === 'string' && Object.hasOwn(byEffort, config.effort)
+      ? byEffort[config.effort]
+      : undefined;
+  if (effort === undefined) {
+    throw unsupported('output_config.effort', `value ${JSON.stringify(config.effort)}`);
+  }
+  return effort;
+}
+
 /** `output_format` / `output_config.format` (JSON schema) → `response_format`. */
 function responseFormat(body: Readonly<JsonObject>): JsonObject | undefined {
   const config = body.output_config;
   const format = body.output_format ?? (isJsonObject(config) ? config.format : undefined);
-  if (isJsonObject(config) && Object.keys(config).some((key) => key !== 'format')) {
-    throw unsupported('output_config', 'only "format" can be honoured');
+  if (isJsonObject(config) && Object.keys(config).some((key) => !outputConfigKeys.has(key))) {
+    throw unsupported('output_config', 'only "format" and "effort" can be honoured');
   }
   if (format === undefined || format === null) {
     return undefined;
@@ -320,7 +352,8 @@ export function openAIChatFromAnthropicRequest(
     out.tools = body.tools.map((tool: unknown, i) => functionTool(tool, i));
   }
   addToolChoice(body.tool_choice, out);
-  const effort = reasoningEffort(body.thinking);
+  // A thinking budget says how hard to think; an explicit effort says it too, and wins.
+  const effort = configuredEffort(body.output_config) ?? reasoningEffort(body.thinking);
   if (effort !== undefined) {
     out.reasoning_effort = effort;
   }

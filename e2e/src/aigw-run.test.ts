@@ -4,6 +4,7 @@ import type { ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { promisify } from 'node:util';
+import { Anthropic } from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -314,6 +315,19 @@ describe('aigw run with a gateway file', () => {
       ids.push(model.id);
     }
     expect(ids).toEqual(expect.arrayContaining(['gpt-4o-mini', 'claude-direct']));
+  });
+
+  it("lists them in Anthropic's format for the Anthropic SDK, at the root and at /anthropic", async () => {
+    for (const baseURL of [aigw.url, `${aigw.url}/anthropic`]) {
+      const anthropic = new Anthropic({ baseURL, apiKey: 'client-side', maxRetries: 0 });
+      const ids: string[] = [];
+      for await (const model of anthropic.models.list()) {
+        expect(model.type).toBe('model');
+        expect(Number.isNaN(Date.parse(model.created_at))).toBe(false);
+        ids.push(model.id);
+      }
+      expect(ids).toEqual(expect.arrayContaining(['gpt-4o-mini', 'claude-direct']));
+    }
   });
 
   it('streams through the OpenAI client', async () => {

@@ -169,6 +169,15 @@ describe('EndpointMatcher', () => {
     expect(endpointForPath(path, under)).toBe(endpoint);
   });
 
+  it("puts Anthropic's /v1/models under the anthropic prefix, only when it has its own", () => {
+    expect(createEndpointMatcher().anthropicModelsPath).toBe('/anthropic/v1/models');
+    expect(under.anthropicModelsPath).toBe('/ai/anthropic/v1/models');
+    expect(
+      createEndpointMatcher({ prefixes: { ...defaultEndpointPrefixes, anthropic: '/' } })
+        .anthropicModelsPath,
+    ).toBeUndefined();
+  });
+
   it('puts /v1/models under the root and the openai prefix', () => {
     expect(under.modelsPath).toBe('/ai/v1/models');
     expect(createEndpointMatcher().modelsPath).toBe('/v1/models');

@@ -168,6 +168,12 @@ export class EndpointMatcher {
   readonly layout: EndpointLayout;
   /** `GET` on this path lists the models (OpenAI's `/v1/models` under the openai prefix). */
   readonly modelsPath: string;
+  /**
+   * `GET` on this path lists the models in Anthropic's format (`/anthropic/v1/models` under the
+   * anthropic prefix, as upstream serves it); `undefined` when the anthropic prefix is the openai
+   * one (then {@link modelsPath} serves both, told apart by the `anthropic-version` header).
+   */
+  readonly anthropicModelsPath: string | undefined;
   /** Every accepted path (no query) and its endpoint. */
   readonly paths: ReadonlyMap<string, Endpoint>;
   readonly #anthropicBase: string | undefined;
@@ -192,6 +198,8 @@ export class EndpointMatcher {
     // Only a prefix of its own tells Anthropic clients apart by path alone.
     this.#anthropicBase =
       anthropic === joinPath(rootPrefix, prefixes.openai) ? undefined : anthropic;
+    this.anthropicModelsPath =
+      this.#anthropicBase === undefined ? undefined : joinPath(anthropic, '/v1/models');
   }
 
   /** The ingress endpoint for a request `:path` (query ignored; exact match), or `undefined`. */

@@ -46,19 +46,63 @@ export function modelList(config: FilterConfig, now: Date = new Date()): object 
   return { object: 'list', data };
 }
 
-// Built once per config (the config object is replaced, never changed, on reload).
-const bodies = new WeakMap<FilterConfig, ErrorResponse>();
+/** One entry of Anthropic's `GET /v1/models` list. */
+export interface AnthropicModelEntry {
+  readonly type: 'model';
+  readonly id: string;
+  /** The config has no display name: the model name. */
+  readonly display_name: string;
+  /** RFC 3339. */
+  readonly created_at: string;
+}
 
-/** The 200 JSON answer to `GET /v1/models` for a config, built on first use. */
-export function modelsResponse(config: FilterConfig): ErrorResponse {
-  let response = bodies.get(config);
+/**
+ * The model list of a config in Anthropic's format (`{data, has_more, first_id, last_id}`, one
+ * page holding every model), as upstream's `/anthropic/v1/models` answers it; `created_at` as
+ * {@link modelList}'s `created`.
+ */
+export function anthropicModelList(config: FilterConfig, now: Date = new Date()): object {
+  const data: AnthropicModelEntry[] = config.models.map((model) => ({
+    type: 'model',
+    id: model.name,
+    display_name: model.name,
+    created_at: new Date(
+      model.createdAt === undefined ? Math.floor(now.getTime() / 1000) * 1000 : model.createdAt,
+    )
+      .toISOString()
+      .replace('.000Z', 'Z'),
+  }));
+  return {
+    data,
+    has_more: false,
+    first_id: data[0]?.id ?? null,
+    last_id: data.at(-1)?.id ?? null,
+  };
+}
+
+/** The dialect of a model list. */
+export type ModelsDialect = 'openai' | 'anthropic';
+
+// Built once per config and dialect (the config object is replaced, never changed, on reload).
+const bodies = {
+  openai: new WeakMap<FilterConfig, ErrorResponse>(),
+  anthropic: new WeakMap<FilterConfig, ErrorResponse>(),
+};
+
+/** The 200 JSON answer to a model list request for a config, built on first use. */
+export function modelsResponse(
+  config: FilterConfig,
+  dialect: ModelsDialect = 'openai',
+): ErrorResponse {
+  let response = bodies[dialect].get(config);
   if (response === undefined) {
+    const list = dialect === 'openai' ? modelList(config) : anthropicModelList(config);
     response = {
       status: 200,
       contentType: 'application/json',
-      body: Buffer.from(JSON.stringify(modelList(config))),
+      body: Buffer.from(JSON.stringify(list)),
     };
-    bodies.set(config, response);
+    bodies[dialect].set(config, response);
   }
   return response;
 }

@@ -27,7 +27,7 @@ import {
 import { noMetrics, type RequestMetrics } from '../observability/observation.js';
 import { serviceBackendName, usageMetadata } from './metadata.js';
 import { budgetHeaders } from './ratelimit-headers.js';
-import { isModelsRequest, modelsResponse } from './models.js';
+import { isModelsRequest, modelsResponse, type ModelsDialect } from './models.js';
 import {
   internalRequestIdHeader,
   type RequestContext,
@@ -49,6 +49,23 @@ function localReplyResponse(
 }
 
 const localReplyPassThrough = localReplyResponse(headerMutation([], [localReplyHeader]));
+
+/**
+ * Whether a request asks for the model list, and in which format: Anthropic's at the anthropic
+ * prefix's `/v1/models`, or at the openai one for a client that sends `anthropic-version` (the
+ * Anthropic SDKs always do); OpenAI's otherwise.
+ */
+function modelsDialect(
+  headers: ReadonlyMap<string, string>,
+  path: string,
+  endpoints: EndpointMatcher,
+): ModelsDialect | undefined {
+  const method = headers.get(':method');
+  const anthropicAt = endpoints.anthropicModelsPath;
+  if (anthropicAt !== undefined && isModelsRequest(method, path, anthropicAt)) return 'anthropic';
+  if (!isModelsRequest(method, path, endpoints.modelsPath)) return undefined;
+  return headers.has('anthropic-version') ? 'anthropic' : 'openai';
+}
 
 /** Dependencies of the router-level processor. */
 export interface RouterDeps {
@@ -110,8 +127,9 @@ export class RouterProcessor {
     const map = headerMap(headers);
     const path = map.get(':path') ?? '/';
     const endpoints = this.#deps.endpoints ?? defaultEndpointMatcher;
-    if (isModelsRequest(map.get(':method'), path, endpoints.modelsPath)) {
-      return immediateResponse(modelsResponse(this.#deps.runtime().config), 'aigw_models');
+    const models = modelsDialect(map, path, endpoints);
+    if (models !== undefined) {
+      return immediateResponse(modelsResponse(this.#deps.runtime().config, models), 'aigw_models');
     }
     const endpoint = endpoints.endpointFor(path);
     if (!endpoint) {

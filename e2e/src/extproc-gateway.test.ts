@@ -247,6 +247,13 @@ describe('extproc through Envoy: routing, passthrough, credentials, token metada
     expect(((await unknownPath.json()) as { error: { message: string } }).error.message).toMatch(
       /unsupported path: \/v1\/nope/,
     );
+    // The Gemini CLI's path: Google's error format, so it reports an unsupported path.
+    const gemini = await fetch(`${url}/v1beta/models/gemini-2.5-pro:generateContent`, {
+      method: 'POST',
+      body: '{}',
+    });
+    expect(gemini.status).toBe(404);
+    expect(await gemini.json()).toMatchObject({ error: { code: 404, status: 'NOT_FOUND' } });
     const unknownModel = await chat({ model: 'gpt-unknown', messages: [] });
     expect(unknownModel.status).toBe(404);
     expect(((await unknownModel.json()) as { error: { message: string } }).error.message).toMatch(

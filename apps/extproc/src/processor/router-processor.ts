@@ -27,6 +27,7 @@ import {
 import { noMetrics, type RequestMetrics } from '../observability/observation.js';
 import { serviceBackendName, usageMetadata } from './metadata.js';
 import { budgetHeaders } from './ratelimit-headers.js';
+import { geminiPathNotFound } from './gemini-path.js';
 import { isModelsRequest, modelsResponse, type ModelsDialect } from './models.js';
 import {
   internalRequestIdHeader,
@@ -133,11 +134,13 @@ export class RouterProcessor {
     }
     const endpoint = endpoints.endpointFor(path);
     if (!endpoint) {
-      const error = errorBody({
-        dialect: endpoints.dialectFor(path),
-        status: 404,
-        message: `unsupported path: ${path.split('?')[0] ?? path}`,
-      });
+      const error =
+        geminiPathNotFound(path) ??
+        errorBody({
+          dialect: endpoints.dialectFor(path),
+          status: 404,
+          message: `unsupported path: ${path.split('?')[0] ?? path}`,
+        });
       return immediateResponse(error, 'aigw_unsupported_path');
     }
     const dialect = dialectOf(endpoint);

@@ -4,7 +4,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FilterConfigInput } from '@aigw/filterapi';
 import {
   spawnManaged,
-  staticClusterFor,
   useHarness,
   waitFor,
   type EnvoyProcess,
@@ -23,7 +22,7 @@ import {
   type FaultyProvider,
 } from './support/fake-providers/faulty.js';
 import { localReplyConfig } from '@aigw/gateway-config';
-import { gatewayBootstrap } from './support/gateway-bootstrap.js';
+import { gatewayBootstrap, hcmOf, withTokenBudget } from './support/gateway-bootstrap.js';
 import { callWith, type Outcome } from './support/sdk-outcome.js';
 
 /**
@@ -94,66 +93,6 @@ class ExtProcProcess {
     expect(status.signal).toBe('SIGKILL');
     this.restarts += 1;
   }
-}
-
-interface BootstrapShape {
-  static_resources: {
-    listeners: { filter_chains: { filters: { typed_config: HcmShape }[] }[] }[];
-    clusters: object[];
-  };
-}
-
-interface HcmShape extends Record<string, unknown> {
-  http_filters: object[];
-  route_config: { virtual_hosts: { routes: Record<string, unknown>[] }[] };
-}
-
-function hcmOf(bootstrap: object): HcmShape {
-  const hcm = (bootstrap as BootstrapShape).static_resources.listeners[0]?.filter_chains[0]
-    ?.filters[0]?.typed_config;
-  if (!hcm) throw new Error('the test bootstrap has no HTTP connection manager');
-  return hcm;
-}
-
-/**
- * Adds the rate-limit filter as `@aigw/gateway-config` generates it (`failure_mode_deny: false`,
- * a token entry charged when the stream is done) with its RLS cluster on `rlsSocket`.
- */
-function withRateLimit(bootstrap: object, rlsSocket: string): object {
-  const hcm = hcmOf(bootstrap);
-  hcm.http_filters.splice(1, 0, {
-    name: 'envoy.filters.http.ratelimit',
-    typed_config: {
-      '@type': 'type.googleapis.com/envoy.extensions.filters.http.ratelimit.v3.RateLimit',
-      domain: 'ai-gateway',
-      timeout: '1s',
-      failure_mode_deny: false,
-      rate_limit_service: {
-        grpc_service: { envoy_grpc: { cluster_name: 'ratelimit' } },
-        transport_api_version: 'V3',
-      },
-    },
-  });
-  const actions = [{ generic_key: { descriptor_key: 'route', descriptor_value: 'chaos' } }];
-  const route = hcm.route_config.virtual_hosts[0]?.routes[0];
-  if (!route) throw new Error('the test bootstrap has no route');
-  route.typed_per_filter_config = {
-    'envoy.filters.http.ratelimit': {
-      '@type': 'type.googleapis.com/envoy.extensions.filters.http.ratelimit.v3.RateLimitPerRoute',
-      rate_limits: [
-        { actions, hits_addend: { number: 0 } },
-        {
-          actions,
-          apply_on_stream_done: true,
-          hits_addend: { format: '%DYNAMIC_METADATA(io.envoy.ai_gateway:llm_total_token)%' },
-        },
-      ],
-    },
-  };
-  (bootstrap as BootstrapShape).static_resources.clusters.push(
-    staticClusterFor('ratelimit', { socketPath: rlsSocket }, { http2: true }),
-  );
-  return bootstrap;
 }
 
 /**
@@ -281,7 +220,12 @@ describe('the extproc killed under load, and chaos, through real Envoy', () => {
           ],
         }),
       );
-      return rlsSocket === undefined ? bootstrap : withRateLimit(bootstrap, rlsSocket);
+      return rlsSocket === undefined
+        ? bootstrap
+        : withTokenBudget(bootstrap, {
+            rlsSocket,
+            actions: [{ generic_key: { descriptor_key: 'route', descriptor_value: 'chaos' } }],
+          });
     };
     envoy = await harness.envoy({ name: 'envoy-chaos', bootstrap: bootstrapFor() });
     url = await envoy.listenerUrl('ingress');

@@ -3,7 +3,6 @@ import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  staticClusterFor,
   useHarness,
   waitFor,
   type EnvoyProcess,
@@ -12,7 +11,7 @@ import {
 } from '@aigw/testkit';
 import { startTestExtProc, type TestExtProc } from './support/extproc-harness.js';
 import { fakeOpenAI } from './support/fake-openai.js';
-import { gatewayBootstrap } from './support/gateway-bootstrap.js';
+import { gatewayBootstrap, withTokenBudget } from './support/gateway-bootstrap.js';
 import { checkOnly, startRls, type RlsProcess } from './support/ratelimit-process.js';
 
 /**
@@ -34,63 +33,10 @@ descriptors:
         rate_limit: {unit: minute, requests_per_unit: 40}
 `;
 
-interface Bootstrap {
-  static_resources: {
-    listeners: {
-      filter_chains: {
-        filters: {
-          typed_config: {
-            http_filters: object[];
-            route_config: { virtual_hosts: { routes: Record<string, unknown>[] }[] };
-          };
-        }[];
-      }[];
-    }[];
-    clusters: object[];
-  };
-}
-
 const actions = [
   { generic_key: { descriptor_key: 'route', descriptor_value: 'chat' } },
   { request_headers: { header_name: 'x-user', descriptor_key: 'user' } },
 ];
-
-/** Adds the ratelimit filter (after the router-level extproc), the per-route token entries and the RLS cluster. */
-function withRateLimit(bootstrap: object, rlsSocket: string): object {
-  const typed = bootstrap as Bootstrap;
-  const hcm = typed.static_resources.listeners[0]!.filter_chains[0]!.filters[0]!.typed_config;
-  hcm.http_filters.splice(1, 0, {
-    name: 'envoy.filters.http.ratelimit',
-    typed_config: {
-      '@type': 'type.googleapis.com/envoy.extensions.filters.http.ratelimit.v3.RateLimit',
-      domain,
-      timeout: '2s',
-      failure_mode_deny: false,
-      rate_limit_service: {
-        grpc_service: { envoy_grpc: { cluster_name: 'ratelimit' } },
-        transport_api_version: 'V3',
-      },
-    },
-  });
-  const route = hcm.route_config.virtual_hosts[0]!.routes[0]!;
-  route.typed_per_filter_config = {
-    'envoy.filters.http.ratelimit': {
-      '@type': 'type.googleapis.com/envoy.extensions.filters.http.ratelimit.v3.RateLimitPerRoute',
-      rate_limits: [
-        { actions, hits_addend: { number: 0 } },
-        {
-          actions,
-          apply_on_stream_done: true,
-          hits_addend: { format: '%DYNAMIC_METADATA(io.envoy.ai_gateway:llm_total_token)%' },
-        },
-      ],
-    },
-  };
-  typed.static_resources.clusters.push(
-    staticClusterFor('ratelimit', { socketPath: rlsSocket }, { http2: true }),
-  );
-  return bootstrap;
-}
 
 describe('token budgets through Envoy + our extproc + our RLS + Redis', () => {
   const harness = useHarness();
@@ -131,13 +77,13 @@ describe('token budgets through Envoy + our extproc + our RLS + Redis', () => {
       },
     });
     envoy = await harness.envoy({
-      bootstrap: withRateLimit(
+      bootstrap: withTokenBudget(
         gatewayBootstrap({
           extprocSocket: extproc.socket,
           accessLogPath: join(dir, 'access.log'),
           backends: [{ cluster: 'openai-a', backendName: backend, upstream }],
         }),
-        rlsSocket,
+        { rlsSocket, actions, domain, timeout: '2s' },
       ),
     });
     url = await envoy.listenerUrl('ingress');

@@ -140,3 +140,78 @@ export function gatewayBootstrap(options: GatewayBootstrapOptions): object {
     },
   };
 }
+
+interface BootstrapShape {
+  static_resources: {
+    listeners: { filter_chains: { filters: { typed_config: HcmShape }[] }[] }[];
+    clusters: object[];
+  };
+}
+
+interface HcmShape extends Record<string, unknown> {
+  http_filters: object[];
+  route_config: { virtual_hosts: { routes: Record<string, unknown>[] }[] };
+}
+
+/** The HTTP connection manager of a {@link gatewayBootstrap}, to add to it. */
+export function hcmOf(bootstrap: object): HcmShape {
+  const hcm = (bootstrap as BootstrapShape).static_resources.listeners[0]?.filter_chains[0]
+    ?.filters[0]?.typed_config;
+  if (!hcm) throw new Error('the test bootstrap has no HTTP connection manager');
+  return hcm;
+}
+
+/** Options of {@link withTokenBudget}. */
+export interface TokenBudgetOptions {
+  /** The rate-limit service's Unix socket. */
+  readonly rlsSocket: string;
+  /** The descriptor actions of both entries (the check and the charge). */
+  readonly actions: readonly object[];
+  /** The rate-limit domain (default `ai-gateway`, the gateway's). */
+  readonly domain?: string;
+  /** The rate-limit filter's timeout (Envoy duration, default `1s`). */
+  readonly timeout?: string;
+}
+
+/**
+ * Adds a token budget to a {@link gatewayBootstrap} the way `@aigw/gateway-config` generates one:
+ * the rate-limit filter after the router-level extproc (`failure_mode_deny: false`), on the first
+ * route a check entry (`hits_addend` 0) and an entry charged with the token metadata when the
+ * stream is done, and the RLS cluster on `rlsSocket`.
+ */
+export function withTokenBudget(bootstrap: object, options: TokenBudgetOptions): object {
+  const hcm = hcmOf(bootstrap);
+  hcm.http_filters.splice(1, 0, {
+    name: 'envoy.filters.http.ratelimit',
+    typed_config: {
+      '@type': type('envoy.extensions.filters.http.ratelimit.v3.RateLimit'),
+      domain: options.domain ?? 'ai-gateway',
+      timeout: options.timeout ?? '1s',
+      failure_mode_deny: false,
+      rate_limit_service: {
+        grpc_service: { envoy_grpc: { cluster_name: 'ratelimit' } },
+        transport_api_version: 'V3',
+      },
+    },
+  });
+  const route = hcm.route_config.virtual_hosts[0]?.routes[0];
+  if (!route) throw new Error('the test bootstrap has no route');
+  const { actions } = options;
+  route.typed_per_filter_config = {
+    'envoy.filters.http.ratelimit': {
+      '@type': type('envoy.extensions.filters.http.ratelimit.v3.RateLimitPerRoute'),
+      rate_limits: [
+        { actions, hits_addend: { number: 0 } },
+        {
+          actions,
+          apply_on_stream_done: true,
+          hits_addend: { format: `%DYNAMIC_METADATA(${ns}:llm_total_token)%` },
+        },
+      ],
+    },
+  };
+  (bootstrap as BootstrapShape).static_resources.clusters.push(
+    staticClusterFor('ratelimit', { socketPath: options.rlsSocket }, { http2: true }),
+  );
+  return bootstrap;
+}

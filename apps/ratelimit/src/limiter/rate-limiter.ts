@@ -1,10 +1,16 @@
 import { ratelimit } from '@aigw/proto';
 import type { RuleSet } from '../rules/rule-set.js';
-import type { CounterStore, Increment } from '../store/counter-store.js';
+import { isAdmitted, type CounterStore, type Increment } from '../store/counter-store.js';
 import { RateLimitStats } from './limit-stats.js';
 import { matchLimit, type MatchedLimit } from './match-limit.js';
 import { OverLimitCache } from './over-limit-cache.js';
 import { RateLimitError, isRateLimitError } from './rate-limit-error.js';
+import {
+  descriptorIntent,
+  formatReserved,
+  reservedMetadataKey,
+  type DescriptorIntent,
+} from './reservation.js';
 import { secondsUntilReset, windowStart } from './window.js';
 
 const Code = ratelimit.RateLimitResponse_Code;
@@ -52,6 +58,8 @@ export interface RateLimiterOptions {
 }
 
 interface Slot {
+  /** A plain count (envoyproxy/ratelimit), a reservation, or a reconciliation. */
+  readonly intent: DescriptorIntent['kind'];
   readonly matched: MatchedLimit | undefined;
   readonly unlimited: boolean;
   readonly hits: number;
@@ -126,11 +134,53 @@ export class RateLimiter {
     for (const slot of slots) {
       if (slot.key === '' || slot.localOver || !slot.matched) continue;
       slot.storeIndex = increments.length;
-      increments.push({ key: slot.key, hits: slot.hits, ttlSeconds: this.#ttl(slot.matched) });
+      const rule = slot.matched.rule;
+      // A reservation counts only if it fits (shadow-mode limits count it always, like any hit).
+      const conditional = slot.intent === 'reserve' && !rule.shadowMode;
+      increments.push({
+        key: slot.key,
+        hits: slot.hits,
+        ttlSeconds: this.#ttl(slot.matched),
+        ...(conditional ? { reserveWithin: rule.requestsPerUnit } : {}),
+      });
     }
     const values = await this.#increment(increments);
     const statuses = slots.map((slot) => this.#grade({ slot, values, nowSeconds }));
-    return this.#respond({ request, slots, statuses, nowSeconds });
+    const response = this.#respond({ request, slots, statuses, nowSeconds });
+    if (slots.some((slot) => slot.intent === 'reserve')) {
+      await this.#settleReservations({ slots, values, response, nowSeconds });
+    }
+    return response;
+  }
+
+  /**
+   * All or nothing: an admitted request whose every reservation was counted reports what it
+   * reserved (dynamic metadata `aigw_reserved`, which the stream-done call sends back to
+   * reconcile); otherwise the reservations that were counted are given back, and nothing is
+   * reported, so the stream-done call charges the full usage.
+   */
+  async #settleReservations(options: {
+    slots: readonly Slot[];
+    values: number[] | undefined;
+    response: Decision;
+    nowSeconds: number;
+  }): Promise<void> {
+    const { slots, values, response } = options;
+    const { charged, isComplete } = chargedReservations(slots, values);
+    if (isComplete && response.overallCode === Code.OK) {
+      const hits = slots.find((slot) => slot.intent === 'reserve')?.hits ?? 0;
+      response.dynamicMetadata = {
+        ...response.dynamicMetadata,
+        [reservedMetadataKey]: formatReserved(hits, options.nowSeconds),
+      };
+      return;
+    }
+    const refunds = charged
+      .filter((slot) => slot.hits > 0)
+      .map((slot) => ({ key: slot.key, hits: -slot.hits, ttlSeconds: this.#ttlOf(slot) }));
+    // A failed refund leaves the reservation counted until its window ends: under-serving, never
+    // overspending.
+    if (refunds.length > 0) await this.#increment(refunds);
   }
 
   #plan(options: {
@@ -140,13 +190,14 @@ export class RateLimiter {
   }): Slot[] {
     const { request, rules, nowSeconds } = options;
     const replaced = new Set<string>();
-    const matches = request.descriptors.map((descriptor) => {
+    const split = request.descriptors.map(descriptorIntent);
+    const matches = split.map(({ descriptor }) => {
       const matched = matchLimit({ rules, domain: request.domain, descriptor });
       for (const name of matched?.rule.replaces ?? []) replaced.add(name);
       return matched;
     });
-    return request.descriptors.map((descriptor, index) => {
-      const hits = hitsFor(descriptor, request.hitsAddend);
+    return split.map(({ descriptor, intent }, index) => {
+      const requested = hitsFor(descriptor, request.hitsAddend);
       let matched = matches[index];
       const unlimited = matched?.rule.unlimited === true;
       if (unlimited || (matched && matched.rule.name !== '' && replaced.has(matched.rule.name))) {
@@ -155,13 +206,33 @@ export class RateLimiter {
       const key = matched
         ? this.#cacheKey({ domain: request.domain, descriptor, matched, nowSeconds })
         : '';
-      if (matched) this.stats.limit(matched.statKey).totalHits += hits;
-      // A refund (negative hits) must reach the store even for a key cached as over limit.
-      const localOver =
-        key !== '' && !descriptor.isNegativeHits && this.#localCache.has(key, nowSeconds * 1000);
-      const signed = descriptor.isNegativeHits ? -hits : hits;
-      return { matched, unlimited, hits: signed, key, localOver, storeIndex: -1 };
+      const hits = reconciled({ intent, requested, matched, nowSeconds });
+      if (matched) this.stats.limit(matched.statKey).totalHits += Math.max(0, hits);
+      const localOver = this.#isCachedOver({ intent, descriptor, key, nowSeconds });
+      const signed = intent.kind === 'count' && descriptor.isNegativeHits ? -hits : hits;
+      return {
+        intent: intent.kind,
+        matched,
+        unlimited,
+        hits: signed,
+        key,
+        localOver,
+        storeIndex: -1,
+      };
     });
+  }
+
+  #isCachedOver(options: {
+    intent: DescriptorIntent;
+    descriptor: Descriptor;
+    key: string;
+    nowSeconds: number;
+  }): boolean {
+    const { intent, descriptor, key } = options;
+    // A refund (negative hits) must reach the store even for a key cached as over limit.
+    // Reservations and reconciliations move counters both ways: the cache is not for them.
+    if (intent.kind !== 'count' || key === '' || descriptor.isNegativeHits) return false;
+    return this.#localCache.has(key, options.nowSeconds * 1000);
   }
 
   /** `<prefix><domain>_<k1>_<v1>_..._<windowStart>` (envoyproxy/ratelimit's cache key). */
@@ -180,6 +251,10 @@ export class RateLimiter {
       key += `${entry.key}_${matched.sharedValues?.[index] ?? entry.value}_`;
     }
     return key + String(windowStart(options.nowSeconds, matched.rule.unitSeconds));
+  }
+
+  #ttlOf(slot: Slot): number {
+    return slot.matched ? this.#ttl(slot.matched) : 1;
   }
 
   #ttl(matched: MatchedLimit): number {
@@ -221,11 +296,11 @@ export class RateLimiter {
     } else {
       const after = values?.[slot.storeIndex];
       if (after === undefined) return this.#failed(slot, reset);
-      over = after > rule.requestsPerUnit;
+      over = isOver(slot, after);
       if (over) {
         this.#countOver({ matched, after, hits });
         const windowEnd = (windowStart(nowSeconds, rule.unitSeconds) + rule.unitSeconds) * 1000;
-        this.#localCache.add(slot.key, windowEnd);
+        if (slot.intent === 'count') this.#localCache.add(slot.key, windowEnd);
       } else {
         remaining = rule.requestsPerUnit - after;
         if (slot.hits < 0) this.#localCache.delete(slot.key);
@@ -405,6 +480,57 @@ export class RateLimiter {
     if (Object.keys(merged).length > 0) metadata.metadata = merged;
     return metadata;
   }
+}
+
+/** The reservations a store reply counted, and whether that is all of them. */
+function chargedReservations(
+  slots: readonly Slot[],
+  values: readonly number[] | undefined,
+): { charged: Slot[]; isComplete: boolean } {
+  const charged: Slot[] = [];
+  let isComplete = values !== undefined;
+  for (const slot of slots) {
+    if (slot.intent !== 'reserve' || !slot.matched || slot.storeIndex < 0) continue;
+    const after = values?.[slot.storeIndex];
+    // A shadow-mode limit counted it even over the limit.
+    const isCounted = slot.matched.rule.shadowMode || (after !== undefined && !isOver(slot, after));
+    if (after !== undefined && isCounted) charged.push(slot);
+    else isComplete = false;
+  }
+  return { charged, isComplete };
+}
+
+/**
+ * Whether a slot is over its limit with the counter at `after`: a reservation when it was not
+ * admitted (shadow-mode limits count it like any hit), anything else past the limit.
+ */
+function isOver(slot: Slot, after: number): boolean {
+  const rule = slot.matched?.rule;
+  if (!rule) return false;
+  const limit = rule.requestsPerUnit;
+  if (slot.intent === 'reserve' && !rule.shadowMode) {
+    return !isAdmitted({ after, hits: slot.hits, limit });
+  }
+  return after > limit;
+}
+
+/**
+ * The hits a descriptor adds. A count or a reservation: its `hits_addend`. A reconciliation
+ * (stream done, `hits_addend` = the real usage): the difference to what was reserved (negative =
+ * a refund) when the reservation's window is still the current one; otherwise the whole usage, in
+ * the current window, as charge-after would (the reserving window is over, its counter moot).
+ */
+function reconciled(options: {
+  intent: DescriptorIntent;
+  requested: number;
+  matched: MatchedLimit | undefined;
+  nowSeconds: number;
+}): number {
+  const { intent, requested, matched, nowSeconds } = options;
+  if (intent.kind !== 'reconcile' || !matched || intent.reservedAt === undefined) return requested;
+  const unit = matched.rule.unitSeconds;
+  const sameWindow = windowStart(intent.reservedAt, unit) === windowStart(nowSeconds, unit);
+  return sameWindow ? requested - intent.reserved : requested;
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

@@ -28,3 +28,17 @@ describe('MemoryStore', () => {
     expect(store.health()).toBe('up');
   });
 });
+
+describe('MemoryStore reservations', () => {
+  it('adds the hits only when the counter is below the limit and the sum within it', async () => {
+    const store = new MemoryStore({ now: () => 0 });
+    const reserve = (hits: number) =>
+      store.incrementAll([{ key: 'k', hits, ttlSeconds: 60, reserveWithin: 100 }]);
+    expect(await reserve(60)).toEqual([60]);
+    // Refused: the value is what the counter would be; the counter is unchanged.
+    expect(await reserve(50)).toEqual([110]);
+    expect(await reserve(40)).toEqual([100]);
+    expect(await reserve(0)).toEqual([100]);
+    expect(await store.incrementAll([{ key: 'k', hits: -30, ttlSeconds: 60 }])).toEqual([70]);
+  });
+});

@@ -1,4 +1,9 @@
-import type { CounterStore, Increment, StoreHealth } from './counter-store.js';
+import {
+  isAdmitted,
+  type CounterStore,
+  type Increment,
+  type StoreHealth,
+} from './counter-store.js';
 
 interface Counter {
   value: number;
@@ -66,9 +71,13 @@ export class MemoryStore implements CounterStore {
       counter = { value: 0, expiresAt: 0 };
       this.#counters.set(increment.key, counter);
     }
-    counter.value += increment.hits;
+    const after = counter.value + increment.hits;
+    const limit = increment.reserveWithin;
+    // A refused reservation leaves the counter (and its TTL) as it was.
+    if (limit !== undefined && !isAdmitted({ after, hits: increment.hits, limit })) return after;
+    counter.value = after;
     counter.expiresAt = now + increment.ttlSeconds * 1000;
-    return counter.value;
+    return after;
   }
 
   #sweep(now: number): void {

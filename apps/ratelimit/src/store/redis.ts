@@ -1,4 +1,4 @@
-import { Cluster, Redis } from 'ioredis';
+import { Cluster, Redis, type Result } from 'ioredis';
 import type { Logger } from 'pino';
 import { RateLimitError } from '../limiter/rate-limit-error.js';
 import type { CounterStore, Increment, StoreHealth } from './counter-store.js';
@@ -16,6 +16,34 @@ export interface RedisStoreOptions {
 /** Reconnect delay: 50 ms doubling up to 2 s, forever (Redis may come back any time). */
 export function reconnectDelay(attempt: number): number {
   return Math.min(50 * 2 ** Math.min(attempt, 10), 2000);
+}
+
+/**
+ * A reservation, atomically: the counter plus the hits is returned either way; the hits are added
+ * (and the TTL set) only when the counter is below the limit and the sum within it — the rule of
+ * `isAdmitted`. One key per call, so it runs on Redis Cluster too.
+ */
+const reserveScript = `
+local before = tonumber(redis.call('GET', KEYS[1]) or '0')
+local hits = tonumber(ARGV[1])
+local limit = tonumber(ARGV[2])
+local after = before + hits
+if before < limit and after <= limit then
+  redis.call('INCRBY', KEYS[1], hits)
+  redis.call('EXPIRE', KEYS[1], ARGV[3])
+end
+return after
+`;
+
+declare module 'ioredis' {
+  interface RedisCommander<Context> {
+    aigwReserve(
+      key: string,
+      hits: number,
+      limit: number,
+      ttlSeconds: number,
+    ): Result<number, Context>;
+  }
 }
 
 type PipelineResult = [error: Error | null, result: unknown][] | null;
@@ -70,6 +98,7 @@ export class RedisStore implements CounterStore {
     const target = parseRedisUrl(options.url);
     this.#isCluster = target.type === 'cluster';
     this.#client = createRedisClient(target, options.timeoutMs ?? 500);
+    this.#client.defineCommand('aigwReserve', { numberOfKeys: 1, lua: reserveScript });
     const log = options.log.child({ component: 'redis' });
     this.#client.on('ready', () => {
       this.#setHealth('up');
@@ -113,11 +142,23 @@ export class RedisStore implements CounterStore {
 
   async #pipelineAll(increments: readonly Increment[]): Promise<number[]> {
     const pipeline = this.#client.pipeline();
+    // Where each increment's value is in the reply: a plain one is INCRBY + EXPIRE, a
+    // reservation one script call.
+    const at: number[] = [];
+    let next = 0;
     for (const increment of increments) {
-      pipeline.incrby(increment.key, increment.hits).expire(increment.key, increment.ttlSeconds);
+      at.push(next);
+      const { key, hits, ttlSeconds, reserveWithin } = increment;
+      if (reserveWithin === undefined) {
+        pipeline.incrby(key, hits).expire(key, ttlSeconds);
+        next += 2;
+      } else {
+        pipeline.aigwReserve(key, hits, reserveWithin, ttlSeconds);
+        next += 1;
+      }
     }
     const results: PipelineResult = await pipeline.exec();
-    return increments.map((_, index) => counterValue(results, index * 2));
+    return at.map((index) => counterValue(results, index));
   }
 
   async #pipeline(increments: readonly Increment[]): Promise<number> {

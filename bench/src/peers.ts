@@ -13,7 +13,10 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { getFreePort, spawnManaged, type ManagedProcess } from '@aigw/testkit';
+import { getFreePort, spawnManaged, type EnvoyProcess, type ManagedProcess } from '@aigw/testkit';
+// eslint-disable-next-line import-x/no-relative-packages
+import { nativeBootstrap } from '../../e2e/src/support/native-bootstrap.js';
+import { benchCluster } from './bootstraps.js';
 import { cannon } from './cannon.js';
 import { createTarget, postStream } from './client.js';
 import type { BenchOptions } from './config.js';
@@ -21,18 +24,19 @@ import { cpuMeter } from './cpu.js';
 import { benchWorkload, createLane, sequential, streamOnce, type Lane } from './load.js';
 import { benchModel, chatResponse } from './payloads.js';
 import { peerBinEnv, type PeerBins } from './peer-bins.js';
-import { repoRoot, type FakeBackend } from './processes.js';
+import { repoRoot, startBenchEnvoy, type FakeBackend } from './processes.js';
 import { rssMb } from './rss.js';
 import type { Stack } from './run.js';
 import { percentile } from './stats.js';
 
 /** The gateways of the peers table, in column order. */
-export type PeerTargetName = 'direct' | 'aigw' | 'portkey' | 'litellm';
+export type PeerTargetName = 'direct' | 'aigw' | 'native' | 'portkey' | 'litellm';
 
 /** Provider keys each target's requests must arrive with. */
 export const peerKeys: Readonly<Record<PeerTargetName, string>> = {
   direct: 'sk-client-key',
   aigw: 'sk-bench-000000000000000000000000',
+  native: 'sk-native-bench',
   portkey: 'sk-portkey-bench',
   litellm: 'sk-litellm-bench',
 };
@@ -40,6 +44,7 @@ export const peerKeys: Readonly<Record<PeerTargetName, string>> = {
 const labels: Readonly<Record<PeerTargetName, string>> = {
   direct: 'Envoy direct',
   aigw: 'aigw (Envoy + extproc)',
+  native: 'native path (Envoy filters only; not shipped)',
   portkey: 'Portkey gateway',
   litellm: 'LiteLLM proxy',
 };
@@ -178,6 +183,21 @@ async function startLitellm(backend: FakeBackend, dir: string, bin: string): Pro
   return { port, pids: () => [proc.pid], headers, proc };
 }
 
+/**
+ * The native fast path (docs/performance.md, lever 6; not shipped): an Envoy with only its own
+ * filters routing the bench model to the fake provider with its own key, its access log beside
+ * the others.
+ */
+function startNative(stack: Stack, options: BenchOptions): Promise<EnvoyProcess> {
+  const bootstrap = nativeBootstrap({
+    accessLogPath: join(stack.dir, 'access-native.log'),
+    backends: [
+      { cluster: benchCluster, model: benchModel, upstream: stack.fake, apiKey: peerKeys.native },
+    ],
+  });
+  return startBenchEnvoy('envoy-native', bootstrap, options.envoyConcurrency);
+}
+
 /** One column's raw figures. */
 export interface PeerFigures {
   readonly name: PeerTargetName;
@@ -217,7 +237,8 @@ function column(
   shape: { port: number; pids: () => number[]; headers: Readonly<Record<string, string>> },
   frames: number,
 ): Column {
-  const isStrict = name === 'direct' || name === 'aigw';
+  // Envoy passes the provider's bytes through on these three paths; the peers re-encode them.
+  const isStrict = name === 'direct' || name === 'aigw' || name === 'native';
   const target = createTarget(name, shape.port, { headers: shape.headers, isStrict });
   return {
     figures: {
@@ -382,7 +403,7 @@ async function phases(cols: readonly Column[], options: BenchOptions, c: number)
 /**
  * Runs the peers phase on a running stack (its fake provider, Envoy direct and the gateway):
  * starts the peers, alternates c=1, the loop at the first `--concurrency` and streams across the
- * four columns, then checks the provider's per-key counters against what each column sent.
+ * five columns, then checks the provider's per-key counters against what each column sent.
  */
 export async function measurePeers(
   stack: Stack,
@@ -393,6 +414,7 @@ export async function measurePeers(
   progress('peers: starting Portkey and LiteLLM against the same fake provider');
   const portkey = await startPortkey(stack.fake, bins.portkey);
   const litellm = await startLitellm(stack.fake, stack.dir, bins.litellm);
+  const native = await startNative(stack, options);
   try {
     const direct = await stack.envoys.direct.listenerPort('ingress');
     const gateway = await stack.envoys.gateway.listenerPort('ingress');
@@ -412,12 +434,17 @@ export async function measurePeers(
         },
         frames,
       ),
+      column(
+        'native',
+        { port: await native.listenerPort('ingress'), pids: () => [native.pid], headers: {} },
+        frames,
+      ),
       column('portkey', portkey, frames),
       column('litellm', litellm, frames),
     ];
     const before = (await stack.fake.stats()).byKey;
     const c = options.concurrencies[0] ?? 16;
-    progress(`peers: c=1, c=${String(c)} and streams, alternating the four targets`);
+    progress(`peers: c=1, c=${String(c)} and streams, alternating the five targets`);
     await phases(cols, options, c);
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     const after = (await stack.fake.stats()).byKey;
@@ -447,6 +474,7 @@ export async function measurePeers(
   } finally {
     await portkey.proc.stop();
     await litellm.proc.stop();
+    await native.stop();
   }
 }
 
@@ -548,7 +576,7 @@ export function peersMarkdown(report: PeersReport): string {
     );
   return [
     `Peers: Portkey gateway ${report.versions.portkey ?? '?'} (npm), LiteLLM proxy ${report.versions.litellm ?? '?'} (PyPI); ` +
-      `each phase in ${String(report.rounds)} slices alternating the four targets. "Envoy direct" RSS and CPU are Envoy's; ` +
+      `each phase in ${String(report.rounds)} slices alternating the five targets. "Envoy direct" RSS and CPU are Envoy's, the native path's too; ` +
       `aigw's are Envoy's + the extproc's; a peer's are its own process's. Lower is better except throughput; a ratio below 1 ` +
       `is aigw ahead, except for throughput.`,
     lines.join('\n'),

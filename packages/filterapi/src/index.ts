@@ -61,6 +61,7 @@ export {
   type FilterConfig,
   type FilterConfigInput,
   type Routes,
+  type TokenReservation,
   type GcpAuth,
   type HeaderMutation,
   type KeyFileAuth,

@@ -315,6 +315,19 @@ const routes = z
   })
   .readonly();
 
+/**
+ * The token estimate of a request, reserved against budgets before it goes upstream: input =
+ * UTF-8 bytes of its text / `inputBytesPerToken` (1 = an upper bound for byte-level BPE
+ * tokenizers, whose every token is at least one byte), output = the client's `max_tokens` (or
+ * `max_completion_tokens`, …) else `defaultOutputTokens`.
+ */
+const tokenReservation = z
+  .strictObject({
+    defaultOutputTokens: z.int().min(0).max(1_000_000_000).default(4096),
+    inputBytesPerToken: z.number().min(1).max(8).default(1),
+  })
+  .readonly();
+
 export const FilterConfigSchema = z
   .strictObject({
     // Input is any string (a writer may hold a newer document); the type predicate narrows the
@@ -338,8 +351,16 @@ export const FilterConfigSchema = z
     /** Model routing by the extproc (standalone gateways); absent in Kubernetes. */
     routes: routes.optional(),
     llmRequestCosts: z.array(llmRequestCost).readonly().superRefine(uniqueCostScope).prefault([]),
+    /**
+     * How the router level estimates a request's tokens for budgets that reserve at admission
+     * (docs/budgets.md); absent = the defaults. The estimate is written for every request.
+     */
+    tokenReservation: tokenReservation.optional(),
   })
   .readonly();
+
+/** The extproc's token estimate for reserving budgets (see the schema). */
+export type TokenReservation = z.output<typeof tokenReservation>;
 
 /** The extproc's own model routing (see the schema). */
 export type Routes = z.output<typeof routes>;

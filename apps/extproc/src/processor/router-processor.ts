@@ -12,6 +12,7 @@ import {
   type HeaderChanges,
   type Translator,
 } from '@aigw/translator';
+import { estimateTokens, reservedTokensKey } from '../budget/estimate.js';
 import { toClientFailure } from '../errors.js';
 import type { RuntimeConfig } from '../runtime/runtime-config.js';
 import {
@@ -77,6 +78,19 @@ export interface RouterDeps {
   readonly endpoints?: EndpointMatcher;
   /** Where finished requests are reported (GenAI metrics); none by default. */
   readonly metrics?: RequestMetrics;
+}
+
+/**
+ * The request's token estimate, before the rate-limit filter's request-path call reads it: what
+ * reserving budgets reserve (`hits_addend` of their request-path entry, docs/budgets.md). Written
+ * for every request when the config has `tokenReservation` (a budget reserves): without it Envoy
+ * would drop a reserving entry, and the budget would not be checked at all.
+ */
+function reservationMetadata(context: RequestContext): Record<string, unknown> | undefined {
+  const { config } = context.runtime;
+  if (!context.parsed || !config.tokenReservation) return undefined;
+  const estimate = estimateTokens(context.parsed, config.tokenReservation);
+  return { [config.metadataNamespace]: { [reservedTokensKey]: estimate.totalTokens } };
 }
 
 const streamedResponseBody = extProc.ProcessingMode.fromPartial({
@@ -210,6 +224,7 @@ export class RouterProcessor {
       phase: 'requestBody',
       mutation: headerMutation(set),
       clearRouteCache: true,
+      dynamicMetadata: reservationMetadata(context),
     });
   }
 

@@ -276,3 +276,102 @@ describe('buildRateLimits: QuotaPolicy', () => {
     expect(result).toMatchObject({ needsRateLimit: false, rules: undefined, costs: [] });
   });
 });
+
+describe('buildRateLimits: token reservation (docs/budgets.md)', () => {
+  const annotated = (annotations: string) =>
+    tokenPolicy.replace(
+      'metadata: {name: tokens}',
+      `metadata: {name: tokens, annotations: {${annotations}}}`,
+    );
+  const limitAction = {
+    generic_key: { descriptor_key: 'limit', descriptor_value: 'default/tokens/rule/0' },
+  };
+
+  it('checks, reserves the estimate, and reconciles the usage with what was reserved', () => {
+    const result = limits(annotated('aigateway.envoyproxy.io/token-reservation: "true"'));
+    expect(result.problems).toEqual([]);
+    const entries = result.routeRateLimits.get('default/chat/rule/0') ?? [];
+    expect(entries).toHaveLength(3);
+    const [check, reserve, reconcile] = entries;
+    expect(check).toMatchObject({ hits_addend: { number: 0 } });
+    expect(check?.actions).toHaveLength(3);
+    expect(reserve?.actions[0]).toEqual(limitAction);
+    expect(reserve?.actions.at(-1)).toEqual({
+      generic_key: { descriptor_key: 'aigw_reserve', descriptor_value: '1' },
+    });
+    expect(reserve?.hits_addend).toEqual({
+      format: '%DYNAMIC_METADATA(io.envoy.ai_gateway:reserved_tokens)%',
+    });
+    expect(reconcile).toMatchObject({
+      apply_on_stream_done: true,
+      hits_addend: { format: '%DYNAMIC_METADATA(io.envoy.ai_gateway:llm_total_token)%' },
+    });
+    expect(reconcile?.actions.at(-1)).toEqual({
+      metadata: {
+        descriptor_key: 'aigw_reserved',
+        metadata_key: { key: 'envoy.filters.http.ratelimit', path: [{ key: 'aigw_reserved' }] },
+        default_value: '0',
+        source: 'DYNAMIC',
+      },
+    });
+    expect(result.tokenReservation).toEqual({ defaultOutputTokens: 4096, inputBytesPerToken: 1 });
+    // The limiter's rules do not change: the reservation entries are stripped before matching.
+    expect(result.rules).toEqual(limits(tokenPolicy).rules);
+  });
+
+  it('takes the default output estimate from the policy', () => {
+    const result = limits(
+      annotated(
+        'aigateway.envoyproxy.io/token-reservation: "true", aigateway.envoyproxy.io/token-reservation-default-output-tokens: "512"',
+      ),
+    );
+    expect(result.tokenReservation?.defaultOutputTokens).toBe(512);
+  });
+
+  it('leaves a policy without the annotation charge-after, with no estimate', () => {
+    const result = limits(tokenPolicy);
+    expect(result.routeRateLimits.get('default/chat/rule/0')).toHaveLength(2);
+    expect(result.tokenReservation).toBeUndefined();
+  });
+
+  it.each([
+    {
+      annotations: 'aigateway.envoyproxy.io/token-reservation: "yes"',
+      problem:
+        'metadata.annotations[aigateway.envoyproxy.io/token-reservation]: expected "true" or "false"',
+    },
+    {
+      annotations:
+        'aigateway.envoyproxy.io/token-reservation: "true", aigateway.envoyproxy.io/token-reservation-default-output-tokens: "lots"',
+      problem: 'expected a whole number of tokens',
+    },
+  ])('reports a bad annotation: $annotations', ({ annotations, problem }) => {
+    const result = limits(annotated(annotations));
+    expect(result.problems).toEqual([expect.stringContaining(problem)]);
+  });
+
+  it('reports a reserving policy none of whose limits charges total tokens', () => {
+    const result = limits(
+      annotated('aigateway.envoyproxy.io/token-reservation: "true"').replace(
+        'key: llm_total_token',
+        'key: llm_output_token',
+      ),
+    );
+    expect(result.problems).toEqual([expect.stringContaining('no limit of the policy charges')]);
+    expect(result.routeRateLimits.get('default/chat/rule/0')).toHaveLength(2);
+  });
+
+  it('reserves on a QuotaPolicy whose cost is total tokens, not on a custom cost expression', () => {
+    const result = limits(
+      quotaPolicy.replace(
+        /metadata: \{name: quota\}/,
+        'metadata: {name: quota, annotations: {aigateway.envoyproxy.io/token-reservation: "true"}}',
+      ),
+    );
+    expect(result.problems).toEqual([]);
+    const entries = result.routeRateLimits.get('default/chat/rule/0') ?? [];
+    // The service quota (total_tokens) reserves (3 entries); the per-model ones (a custom cost) do not.
+    expect(entries).toHaveLength(3 + 2 + 2);
+    expect(result.tokenReservation).toBeDefined();
+  });
+});

@@ -1,5 +1,5 @@
 import type { HeaderMatch, QuotaDefinition, QuotaPolicy, QuotaValue } from '@aigw/api';
-import type { LLMRequestCost } from '@aigw/filterapi';
+import type { LLMRequestCost, TokenReservation } from '@aigw/filterapi';
 
 import { durationMs } from './duration.js';
 import { metadataNamespace, rateLimitDomain } from './envoy/names.js';
@@ -44,6 +44,12 @@ export interface RateLimitResult {
   /** Filter-config costs the limits charge (quota cost expressions). */
   readonly costs: readonly LLMRequestCost[];
   readonly needsRateLimit: boolean;
+  /**
+   * The extproc's token estimate (filterapi `tokenReservation`) when any limit reserves at
+   * admission (docs/budgets.md); the filter config must carry it, or the reserving entries are
+   * dropped by Envoy and only their check applies.
+   */
+  readonly tokenReservation: TokenReservation | undefined;
   /** `<file>: <Kind> <ns>/<name>` of every object that needs the limiter. */
   readonly owners: readonly string[];
   readonly problems: readonly string[];
@@ -72,6 +78,10 @@ interface Limit {
   readonly requestHits: Hits | undefined;
   /** Stream-done entry's hits; undefined = no stream-done entry. */
   readonly responseHits: Hits | undefined;
+  /** Reserve the extproc's token estimate at admission, reconcile when the stream ends. */
+  readonly reserve: boolean;
+  /** The stream-done charge is the response's total tokens (what a reservation estimates). */
+  readonly chargesTotalTokens: boolean;
   /** The rule ids (Envoy routes) the limit applies to. */
   readonly ruleIds: readonly string[];
 }
@@ -106,15 +116,20 @@ export function buildRateLimits(plan: Plan): RateLimitResult {
   const problems: string[] = [];
   const owners: string[] = [];
   const limits: Limit[] = [];
+  const reservation = new ReservationSettings();
   for (const policy of plan.resources.backendTrafficPolicies) {
-    const found = trafficPolicyLimits(plan, policy, problems);
+    const found = reservation.apply(policy, trafficPolicyLimits(plan, policy, problems), problems);
     if (found.length > 0)
       owners.push(`${policy.file}: ${objectLabel('BackendTrafficPolicy', policy)}`);
     limits.push(...found);
   }
   const quota = new QuotaCosts();
   for (const policy of plan.resources.quotaPolicies) {
-    const found = quotaPolicyLimits(plan, policy, { problems, costs: quota });
+    const found = reservation.apply(
+      policy,
+      quotaPolicyLimits(plan, policy, { problems, costs: quota }),
+      problems,
+    );
     if (found.length > 0) owners.push(`${policy.file}: ${objectLabel('QuotaPolicy', policy)}`);
     limits.push(...found);
   }
@@ -134,6 +149,7 @@ export function buildRateLimits(plan: Plan): RateLimitResult {
     routeRateLimits,
     costs: quota.costs,
     needsRateLimit: limits.length > 0,
+    tokenReservation: reservation.settings,
     owners,
     problems,
   };
@@ -169,6 +185,7 @@ const hitsAddend = (hits: Hits): Hits =>
 /** The request-path entry and, with a response cost, the stream-done entry (identical actions). */
 function envoyEntries(limit: Limit): RouteRateLimit[] {
   const acts = actions(limit);
+  if (limit.reserve && limit.responseHits !== undefined) return reservingEntries(acts, limit);
   const entries: RouteRateLimit[] = [
     {
       actions: acts,
@@ -183,6 +200,49 @@ function envoyEntries(limit: Limit): RouteRateLimit[] {
     });
   }
   return entries;
+}
+
+const reserveMarker: RateLimitAction = {
+  generic_key: { descriptor_key: 'aigw_reserve', descriptor_value: '1' },
+};
+
+/**
+ * The stream-done descriptor entry `aigw_reserved=<what the limiter reported as reserved>`, `0`
+ * when it reported nothing (refused, limiter unreachable). Envoy's `metadata` action reads
+ * strings only, which is what the limiter writes.
+ */
+const reservedEntry = {
+  metadata: {
+    descriptor_key: 'aigw_reserved',
+    metadata_key: { key: 'envoy.filters.http.ratelimit', path: [{ key: 'aigw_reserved' }] },
+    default_value: '0',
+    source: 'DYNAMIC',
+  },
+  // envoy/types.ts's RateLimitAction has no `metadata` variant yet (another change owns that
+  // file); the JSON is exactly Envoy's RateLimit.Action.MetaData.
+} as unknown as RateLimitAction;
+
+/**
+ * A reserving limit's entries (docs/budgets.md): a check (hits 0, as charge-after, so the budget
+ * is still checked if the estimate is missing and Envoy drops the next entry), the reservation of
+ * the extproc's estimate (`aigw_reserve` marks it; the limiter counts it only when it fits), and
+ * at stream end the usage with what was reserved (`aigw_reserved`: the limiter applies the
+ * difference).
+ */
+function reservingEntries(acts: readonly RateLimitAction[], limit: Limit): RouteRateLimit[] {
+  const response = limit.responseHits ?? { number: 0 };
+  return [
+    { actions: acts, hits_addend: { number: 0 } },
+    {
+      actions: [...acts, reserveMarker],
+      hits_addend: { format: `%DYNAMIC_METADATA(${metadataNamespace}:reserved_tokens)%` },
+    },
+    {
+      actions: [...acts, reservedEntry],
+      apply_on_stream_done: true,
+      hits_addend: hitsAddend(response),
+    },
+  ];
 }
 
 /** The limiter's descriptor tree of a limit: `limit=<id>`, then one level per selector. */
@@ -325,6 +385,10 @@ function trafficPolicyLimit(context: {
     responseHits: costHits(rule.cost?.response, (m) => {
       problem(`${field}.cost.response`, m);
     }),
+    reserve: false,
+    chargesTotalTokens:
+      rule.cost?.response?.metadata?.namespace === metadataNamespace &&
+      rule.cost.response.metadata.key === 'llm_total_token',
     ruleIds: context.ruleIds,
   };
 }
@@ -469,6 +533,8 @@ function quotaLimits(context: {
   const common = {
     requestHits: { number: 0 },
     responseHits: { format: `%DYNAMIC_METADATA(${metadataNamespace}:${costKey})%` },
+    reserve: false,
+    chargesTotalTokens: (definition.costExpression ?? 'total_tokens').trim() === 'total_tokens',
     ruleIds: scope.rules.map((r) => r.id),
   };
   const unitOf = (value: QuotaValue, at: string): RateLimitUnit => {
@@ -513,4 +579,75 @@ function quotaLimits(context: {
     });
   });
   return limits;
+}
+
+// ---- Token reservation (docs/budgets.md) -------------------------------------------------------
+
+/** Annotation that makes a policy's token limits reserve at admission: `"true"`. */
+export const tokenReservationAnnotation = 'aigateway.envoyproxy.io/token-reservation';
+/** Annotation with the output estimate of a request that sets no `max_tokens` (default 4096). */
+export const defaultOutputTokensAnnotation =
+  'aigateway.envoyproxy.io/token-reservation-default-output-tokens';
+
+interface AnnotatedPolicy {
+  readonly file: string;
+  readonly namespace: string;
+  readonly name: string;
+  readonly resource: {
+    readonly metadata?: { readonly annotations?: Record<string, string> | undefined } | undefined;
+  };
+}
+
+/**
+ * The opt-in, per policy: a policy annotated {@link tokenReservationAnnotation} `"true"` reserves
+ * on each of its limits that charges tokens when the stream ends (a BackendTrafficPolicy
+ * `cost.response` from `io.envoy.ai_gateway:llm_total_token`; a QuotaPolicy whose cost is
+ * total tokens). The extproc's output default is the largest any reserving policy asks for.
+ */
+class ReservationSettings {
+  #defaultOutputTokens: number | undefined;
+
+  get settings(): TokenReservation | undefined {
+    const output = this.#defaultOutputTokens;
+    return output === undefined
+      ? undefined
+      : { defaultOutputTokens: output, inputBytesPerToken: 1 };
+  }
+
+  apply(policy: AnnotatedPolicy, limits: Limit[], problems: string[]): Limit[] {
+    const annotations = policy.resource.metadata?.annotations ?? {};
+    const value = annotations[tokenReservationAnnotation];
+    if (value === undefined || value === 'false') return limits;
+    const where = `${policy.file}: ${policy.namespace}/${policy.name}: metadata.annotations`;
+    if (value !== 'true') {
+      problems.push(`${where}[${tokenReservationAnnotation}]: expected "true" or "false"`);
+      return limits;
+    }
+    const output = parseOutput(annotations[defaultOutputTokensAnnotation]);
+    if (output === undefined) {
+      problems.push(
+        `${where}[${defaultOutputTokensAnnotation}]: expected a whole number of tokens`,
+      );
+      return limits;
+    }
+    const reserving = limits.map((limit) => ({ ...limit, reserve: chargesTokens(limit) }));
+    if (reserving.some((limit) => limit.reserve)) {
+      this.#defaultOutputTokens = Math.max(this.#defaultOutputTokens ?? 0, output);
+    } else if (limits.length > 0) {
+      problems.push(
+        `${where}[${tokenReservationAnnotation}]: no limit of the policy charges total tokens when the stream ends (cost.response from ${metadataNamespace}:llm_total_token)`,
+      );
+    }
+    return reserving;
+  }
+}
+
+function parseOutput(value: string | undefined): number | undefined {
+  if (value === undefined) return 4096;
+  return /^\d{1,9}$/.test(value) ? Number(value) : undefined;
+}
+
+/** Whether a limit charges total tokens at stream end (what a token reservation estimates). */
+function chargesTokens(limit: Limit): boolean {
+  return limit.responseHits !== undefined && limit.chargesTotalTokens;
 }

@@ -94,7 +94,45 @@ export function budgetRateLimits(store: RouteStore, options: BudgetOptions): Rat
   return { service: options.service, limitsOf: (ruleId) => current().get(ruleId) };
 }
 
+/**
+ * A `metadata` action (the `aigw_reserved` entry of a reserving budget's stream-done entry,
+ * docs/budgets.md). `@aigw/gateway-config`'s RateLimitAction type does not list it yet.
+ */
+interface MetadataAction {
+  readonly metadata: {
+    readonly descriptor_key: string;
+    readonly metadata_key: { readonly key: string; readonly path: readonly { key: string }[] };
+    readonly default_value?: string;
+    readonly source?: 'DYNAMIC';
+  };
+}
+
+function isMetadataAction(entry: object): entry is MetadataAction {
+  return 'metadata' in entry;
+}
+
+function metadataAction(entry: MetadataAction): envoyConfig.RateLimit_Action {
+  const { metadata } = entry;
+  return envoyConfig.RateLimit_Action.fromPartial({
+    actionSpecifier: {
+      $case: 'metadata',
+      value: {
+        descriptorKey: metadata.descriptor_key,
+        metadataKey: {
+          key: metadata.metadata_key.key,
+          path: metadata.metadata_key.path.map((p) => ({
+            segment: { $case: 'key', value: p.key },
+          })),
+        },
+        defaultValue: metadata.default_value ?? '',
+        // `source` stays the proto default, DYNAMIC: the only one the budgets use.
+      },
+    },
+  });
+}
+
 function action(entry: RateLimitAction): envoyConfig.RateLimit_Action {
+  if (isMetadataAction(entry)) return metadataAction(entry);
   if ('generic_key' in entry) {
     const { descriptor_key: descriptorKey, descriptor_value: descriptorValue } = entry.generic_key;
     return { actionSpecifier: { $case: 'genericKey', value: { descriptorKey, descriptorValue } } };

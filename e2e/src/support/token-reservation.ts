@@ -8,12 +8,14 @@ const type = (name: string): string => `type.googleapis.com/${name}`;
 
 /**
  * The Envoy entries of a budget that reserves (docs/budgets.md), as `@aigw/gateway-config`
- * generates them: the request-path entry reserves the extproc's estimate (`aigw_reserve` marks
+ * generates them: a check, the request-path entry that reserves the extproc's estimate (`aigw_reserve` marks
  * it), the stream-done entry sends back what the limiter reported as reserved (`aigw_reserved`,
  * `0` when nothing was) with the real usage as `hits_addend`.
  */
 export function reservingRateLimits(actions: readonly object[]): object[] {
   return [
+    // The check (hits 0) that keeps the budget checked should the estimate be missing.
+    { actions, hits_addend: { number: 0 } },
     {
       actions: [
         ...actions,

@@ -54,6 +54,17 @@ const body = JSON.stringify({
 // What the extproc reserves for it: 'user' 4 + 'hello' 5 bytes, 1 message × 4 + 3, max_tokens 20.
 const reserve = 4 + 5 + 4 + 3 + 20;
 
+// A client that sets no max_tokens, answered with more than the default output estimate (64).
+const bodyWithoutCap = JSON.stringify({
+  model: 'gpt-a',
+  stream: true,
+  stream_options: { include_usage: true },
+  messages: [{ role: 'user', content: 'hello' }],
+});
+const reserveWithoutCap = 4 + 5 + 4 + 3 + 64;
+const longUsage = { prompt: 11, completion: 150, cached: 0 };
+const longServed = longUsage.prompt + longUsage.completion;
+
 interface Burst {
   readonly admitted: number;
   readonly refused: number;
@@ -85,8 +96,8 @@ describe('token budgets: reserve at admission vs charge after (200 concurrent st
     );
     // One gated backend per mode, so each burst is released on its own.
     const backends = await Promise.all(
-      ['reserve', 'after'].map(async (mode) => {
-        const gated = gatedOpenAI({ name: 'a', usage });
+      ['reserve', 'after', 'under'].map(async (mode) => {
+        const gated = gatedOpenAI({ name: 'a', usage: mode === 'under' ? longUsage : usage });
         upstreams[mode] = gated;
         return {
           cluster: `openai-${mode}`,
@@ -124,6 +135,7 @@ describe('token budgets: reserve at admission vs charge after (200 concurrent st
         routes: {
           reserve: reservingRateLimits(actions('reserve')),
           after: chargeAfterRateLimits(actions('after')),
+          under: reservingRateLimits(actions('under')),
         },
       },
     );
@@ -137,7 +149,7 @@ describe('token budgets: reserve at admission vs charge after (200 concurrent st
     await Promise.all(rls.map((r) => r.stop()));
   });
 
-  async function burst(mode: string, user: string): Promise<Burst> {
+  async function burst(mode: string, user: string, requestBody = body): Promise<Burst> {
     const gated = upstreams[mode];
     if (!gated) throw new Error(`no backend for ${mode}`);
     let refused = 0;
@@ -145,7 +157,7 @@ describe('token budgets: reserve at admission vs charge after (200 concurrent st
       const response = await fetch(`${url}/v1/chat/completions`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'x-user': user, 'x-budget-mode': mode },
-        body,
+        body: requestBody,
       });
       const text = await response.text();
       if (response.status === 429) {
@@ -215,11 +227,39 @@ describe('token budgets: reserve at admission vs charge after (200 concurrent st
       },
     );
   });
+
+  it('an output above the estimate (no max_tokens) is the documented overspend term', async () => {
+    const user = randomUUID();
+    const under = await burst('under', user, bodyWithoutCap);
+    const bound = under.admitted * Math.max(0, longServed - reserveWithoutCap);
+    console.log(
+      `no max_tokens, ${String(longServed)} tokens each against a reserve of ` +
+        `${String(reserveWithoutCap)}: ${String(under.admitted)} admitted, served ` +
+        `${String(under.servedTokens)} tokens, overspend ${String(Math.max(0, under.servedTokens - budget))} ` +
+        `(bound N + ${String(bound)})`,
+    );
+    expect(under.admitted).toBe(Math.floor(budget / reserveWithoutCap));
+    expect(under.servedTokens).toBeGreaterThan(budget);
+    expect(under.servedTokens).toBeLessThanOrEqual(budget + bound);
+    // Reconciled with top-ups: the counter ends at what was served, past the limit.
+    await waitFor(
+      async () =>
+        (
+          await rls[0]!.shouldRateLimit(
+            checkOnly(domain, [
+              ['mode', 'under'],
+              ['user', user],
+            ]),
+          )
+        ).overallCode === ratelimit.RateLimitResponse_Code.OVER_LIMIT || undefined,
+      { timeoutMs: 10_000, description: 'the under budget over its limit after the top-ups' },
+    );
+  });
 });
 
 /**
  * The route copies carry their mode's backend: the extproc's routing sets the cluster header to
- * `openai-reserve`; for the `after` copy Envoy's route picks `openai-after` itself.
+ * `openai-reserve`; for the `after` and `under` copies Envoy's route picks their backend itself.
  */
 function routeModesToTheirBackend(bootstrap: object): void {
   const hcm = (
@@ -236,8 +276,9 @@ function routeModesToTheirBackend(bootstrap: object): void {
     }
   ).static_resources.listeners[0]?.filter_chains[0]?.filters[0]?.typed_config;
   for (const route of hcm?.route_config.virtual_hosts[0]?.routes ?? []) {
-    if (route.name === 'budget-after' && route.route) {
-      const next = { ...route.route, cluster: 'openai-after' };
+    const mode = route.name.replace(/^budget-/, '');
+    if ((mode === 'after' || mode === 'under') && route.route) {
+      const next = { ...route.route, cluster: `openai-${mode}` };
       delete next.cluster_header;
       route.route = next;
     }

@@ -53,6 +53,15 @@ function rule(prefix: string, refs: string): string {
       backendRefs: ${refs}`;
 }
 
+/**
+ * A 200 stream that fails: an error frame, except an error event first with a fallback: the
+ * first-token gate holds the 200 until the first event and retries that attempt on the next tier
+ * (docs/resilience.md, First-token gate).
+ */
+function committedStream(fault: 'cut' | 'error-first', mode: Mode): Outcome['kind'] {
+  return fault === 'error-first' && mode === 'fb' ? 'success' : 'stream-error';
+}
+
 /** What the client should see for `fault` (the same for both clients and both wires). */
 function expected(fault: Fault, mode: Mode, stream: boolean): Outcome['kind'] {
   switch (fault) {
@@ -68,7 +77,7 @@ function expected(fault: Fault, mode: Mode, stream: boolean): Outcome['kind'] {
     case 'error-first':
       // A 200 was committed: no retry; the error arrives inside the stream — or, for a JSON
       // answer cut short, as the extproc's 502 (it cannot read the partial body).
-      return stream ? 'stream-error' : 'http-error';
+      return stream ? committedStream(fault, mode) : 'http-error';
     case 'cut-reset':
       return 'connection-error';
   }

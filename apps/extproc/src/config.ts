@@ -53,6 +53,13 @@ export const ConfigSchema = z.strictObject({
   adminHost: z.string().min(1, 'expected a host name or address').default('0.0.0.0'),
   /** How often the config and credential files are checked for changes. */
   configPollMs: millisecondsSchema.default(250),
+  /**
+   * The first-token gate's limit (docs/resilience.md): how long a streamed attempt on a cluster
+   * with a fallback tier may take from its response headers to its first content, tool delta or
+   * error event before it is retried on the next tier. Keep it below the upstream filter's
+   * `message_timeout` (10 s).
+   */
+  firstTokenTimeoutMs: millisecondsSchema.default(5_000),
   /** Path prefix of every endpoint (upstream's `-rootPrefix`), e.g. `/ai`; normalised. */
   rootPrefix: parsedString(parseRootPrefix, isEndpointPrefixError).prefault('/'),
   /**
@@ -82,6 +89,10 @@ const keys: Record<keyof z.output<typeof ConfigSchema>, ConfigKey> = {
   adminPort: { flag: 'admin-port', env: 'AIGW_EXTPROC_ADMIN_PORT' },
   adminHost: { flag: 'admin-host', env: 'AIGW_EXTPROC_ADMIN_HOST' },
   configPollMs: { flag: 'config-poll-ms', env: 'AIGW_EXTPROC_CONFIG_POLL_MS' },
+  firstTokenTimeoutMs: {
+    flag: 'first-token-timeout-ms',
+    env: 'AIGW_EXTPROC_FIRST_TOKEN_TIMEOUT_MS',
+  },
   rootPrefix: { flag: 'root-prefix', env: 'AIGW_EXTPROC_ROOT_PREFIX' },
   endpointPrefixes: { flag: 'endpoint-prefixes', env: 'AIGW_EXTPROC_ENDPOINT_PREFIXES' },
 };

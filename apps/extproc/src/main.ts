@@ -4,6 +4,7 @@ import { createEndpointMatcher } from '@aigw/translator';
 import { startAdminServer, type AdminServerOptions } from './admin.js';
 import { loadConfig, type Config } from './config.js';
 import { ConfigWatcher } from './config-watcher.js';
+import { startMetricsSinks } from './observability/sinks.js';
 import { startExtProcServer, type ExtProcServer } from './server.js';
 import type { KubeConfigSource } from './kube/kube-config-source.js';
 
@@ -24,7 +25,8 @@ const extProcServiceName = 'envoy.service.ext_proc.v3.ExternalProcessor';
  *
  * With `--admin-port` an HTTP admin server answers the kubelet's readiness probe (`GET /health`,
  * 200 exactly when gRPC health is SERVING), liveness (`GET /healthz`) and Prometheus
- * (`GET /metrics`: the GenAI metrics, recorded only then); closed first on shutdown.
+ * (`GET /metrics`: the GenAI metrics); closed first on shutdown. The same metrics go out over OTLP
+ * when the standard `OTEL_*` variables ask for it (docs/observability.md), flushed last.
  */
 export async function main(args: MainArgs): Promise<ExtProcMain> {
   const config = loadConfig(args.argv, args.env);
@@ -37,16 +39,18 @@ export async function main(args: MainArgs): Promise<ExtProcMain> {
   const source =
     config.configSecret === undefined ? undefined : await kubeSource(config, watcher, log);
   if (!source) await watcher.start();
-  // The GenAI metrics live on the admin port: without it prom-client is never loaded.
-  const metrics =
-    config.adminPort === undefined
-      ? undefined
-      : new (await import('./observability/metrics.js')).GenAiMetrics();
+  // Prometheus on the admin port, OTLP by the OTEL_* variables; each library loads only when on.
+  const sinks = await startMetricsSinks({
+    hasAdminPort: config.adminPort !== undefined,
+    env: args.env,
+  });
+  const metrics = sinks.prometheus;
   const server = await startExtProcServer({
     address: config.address,
     log,
-    ...(metrics === undefined ? {} : { metrics }),
+    ...(sinks.sink === undefined ? {} : { metrics: sinks.sink }),
     runtime: () => watcher.current,
+    firstTokenTimeoutMs: config.firstTokenTimeoutMs,
     endpoints: createEndpointMatcher({
       rootPrefix: config.rootPrefix,
       prefixes: config.endpointPrefixes,
@@ -70,6 +74,7 @@ export async function main(args: MainArgs): Promise<ExtProcMain> {
   }).catch(async (err: unknown) => {
     watcher.close();
     await server.close();
+    await sinks.close();
     throw err;
   });
   if (source) {
@@ -84,6 +89,8 @@ export async function main(args: MainArgs): Promise<ExtProcMain> {
       await source?.stop();
       watcher.close();
       await server.close();
+      // After the last request: its metrics go out with the final export.
+      await sinks.close();
     },
   };
 }

@@ -18,6 +18,8 @@ export interface ExtProcServerOptions {
   readonly endpoints?: EndpointMatcher;
   /** Where finished requests are reported (the GenAI metrics of `--admin-port`); none by default. */
   readonly metrics?: RequestMetrics;
+  /** The first-token gate's limit (`--first-token-timeout-ms`); default 5 s. */
+  readonly firstTokenTimeoutMs?: number;
 }
 
 /** The running ext_proc server. */
@@ -50,6 +52,9 @@ export async function startExtProcServer(options: ExtProcServerOptions): Promise
     log: options.log,
     ...(options.endpoints === undefined ? {} : { endpoints: options.endpoints }),
     ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
+    ...(options.firstTokenTimeoutMs === undefined
+      ? {}
+      : { firstTokenTimeoutMs: options.firstTokenTimeoutMs }),
   };
   const service = await startH2GrpcService({
     address: options.address,

@@ -4,10 +4,10 @@ import type { EndpointMatcher } from '@aigw/translator';
 import { toGrpcStatus, type GrpcStatus } from '../errors.js';
 import type { RequestMetrics } from '../observability/observation.js';
 import type { RuntimeConfig } from '../runtime/runtime-config.js';
-import { constantResponse, continueResponses } from './messages.js';
+import { constantResponse } from './messages.js';
 import type { RequestContexts } from './request-context.js';
 import { RouterProcessor } from './router-processor.js';
-import { isUpstreamStream, processUpstreamRequestHeaders } from './upstream-processor.js';
+import { isUpstreamStream, UpstreamStream } from './upstream-processor.js';
 
 /**
  * What every stream needs: the shared request contexts, the current config, a logger, and the
@@ -19,6 +19,8 @@ export interface StreamDeps {
   readonly log: Logger;
   readonly endpoints?: EndpointMatcher;
   readonly metrics?: RequestMetrics;
+  /** The first-token gate's limit (docs/resilience.md); default 5 s. */
+  readonly firstTokenTimeoutMs?: number;
 }
 
 // Trailers are never asked for, but answer them correctly if a filter config does.
@@ -54,20 +56,6 @@ function routerResponse(
   }
 }
 
-function upstreamResponse(
-  request: extProc.ProcessingRequest,
-  deps: StreamDeps,
-): extProc.ProcessingResponse | Promise<extProc.ProcessingResponse> | undefined {
-  const phase = request.request;
-  if (phase?.$case === 'requestHeaders')
-    return processUpstreamRequestHeaders(request, phase.value, deps);
-  // The upstream filter asks only for request headers; answer anything else with CONTINUE.
-  if (phase?.$case === 'responseHeaders') return continueResponses.responseHeaders;
-  if (phase?.$case === 'requestBody') return continueResponses.requestBody;
-  if (phase?.$case === 'responseBody') return continueResponses.responseBody;
-  return undefined;
-}
-
 /**
  * The server side of one ext_proc stream, as the transport offers it (service-kit's lean
  * `node:http2` server): send a response, end the call with OK or a status.
@@ -92,10 +80,13 @@ export interface ProcessStreamHandlers {
  */
 export function handleProcessStream(call: ProcessCall, deps: StreamDeps): ProcessStreamHandlers {
   let router: RouterProcessor | undefined;
+  let upstream: UpstreamStream | undefined;
   let kind: 'router' | 'upstream' | undefined;
   const release = (): void => {
     router?.close();
     router = undefined;
+    upstream?.close();
+    upstream = undefined;
   };
   const fail = (err: unknown): void => {
     deps.log.error({ err, request: router?.context?.id }, 'ext_proc message failed');
@@ -109,7 +100,9 @@ export function handleProcessStream(call: ProcessCall, deps: StreamDeps): Proces
       let response: extProc.ProcessingResponse | Promise<extProc.ProcessingResponse> | undefined;
       try {
         if (kind === 'upstream') {
-          response = upstreamResponse(request, deps);
+          // Only the first-token gate writes later, from its timer or a later message.
+          upstream ??= new UpstreamStream(deps, { write: (held) => call.write(held) });
+          response = upstream.onMessage(request);
         } else {
           router ??= new RouterProcessor(deps);
           response = routerResponse(router, request);
@@ -118,7 +111,7 @@ export function handleProcessStream(call: ProcessCall, deps: StreamDeps): Proces
         fail(err);
         return;
       }
-      // Only SigV4 signing (upstream level, request headers: the stream's one message) is async.
+      // Only SigV4 signing (upstream level, request headers: the stream's first message) is async.
       if (response instanceof Promise) {
         response.then((signed) => call.write(signed), fail);
       } else if (response) call.write(response);

@@ -1,4 +1,4 @@
-import type * as extProc from '@aigw/proto/ext-proc-service';
+import * as extProc from '@aigw/proto/ext-proc-service';
 import type { Logger } from '@aigw/service-kit';
 import {
   createTranslator,
@@ -10,6 +10,11 @@ import {
   type Translator,
 } from '@aigw/translator';
 import { toClientFailure } from '../errors.js';
+import {
+  firstEventDetector,
+  type FirstEventDetector,
+  type GateVerdict,
+} from './first-token-gate.js';
 import { awsSigningHost, type AwsRequestSigner } from '../runtime/aws-signer.js';
 import { credentialHeaderNames, signedRequestHeaderNames } from '../runtime/credentials.js';
 import type { RuntimeBackend } from '../runtime/runtime-config.js';
@@ -19,6 +24,7 @@ import {
   headerMap,
   headerMutation,
   immediateResponse,
+  localReplyHeader,
   type HeaderEntry,
 } from './messages.js';
 import { applyBodyMutation, applyHeaderMutation, HeaderPlan, restoreHeaders } from './mutations.js';
@@ -63,7 +69,20 @@ function attributeOf(request: extProc.ProcessingRequest, name: string): string |
 export interface UpstreamDeps {
   readonly contexts: RequestContexts;
   readonly log: Logger;
+  /**
+   * How long a gated streamed attempt may take from its response headers to its first meaningful
+   * event (docs/resilience.md, First-token gate); default {@link defaultFirstTokenTimeoutMs}.
+   */
+  readonly firstTokenTimeoutMs?: number;
+  /** Told when an attempt is gated: the detector for its stream and its request. */
+  readonly onGated?: (detector: FirstEventDetector, context: RequestContext) => void;
 }
+
+/**
+ * Default limit of the first-token gate. Below the upstream filter's `message_timeout` (10 s),
+ * which also runs while the answer to the response headers is held.
+ */
+export const defaultFirstTokenTimeoutMs = 5_000;
 
 function fail(
   context: RequestContext,
@@ -164,12 +183,21 @@ interface Attempt {
   readonly requestHeaders: ReadonlyMap<string, string>;
   /** The endpoint's host name from its metadata, when the gateway configured one. */
   readonly endpointHostname: string | undefined;
+  /** The filter is configured for the first-token gate (its cluster has a fallback tier). */
+  readonly isGateFilter: boolean;
+  /** This attempt is gated: a streamed request to a backend whose stream the gate reads. */
+  readonly isGated: boolean;
 }
 
 function attemptResponse(
   attempt: Attempt,
   auth: { readonly set: readonly HeaderEntry[]; readonly remove: readonly string[] },
 ): extProc.ProcessingResponse {
+  const modeOverride = !attempt.isGateFilter
+    ? undefined
+    : attempt.isGated
+      ? gatedMode
+      : ungatedMode;
   const { context, backend, body, plan } = attempt;
   for (const [name, value] of auth.set) plan.set(name, value);
   for (const name of auth.remove) plan.remove(name);
@@ -195,6 +223,7 @@ function attemptResponse(
     body,
     isReplace: body !== undefined,
     dynamicMetadata: { [namespace]: metadata },
+    modeOverride,
   });
 }
 
@@ -253,6 +282,34 @@ async function signedResponse(
   }
 }
 
+/** A request the router level did not see: let it through untouched, nothing more asked. */
+function notOurs(request: extProc.ProcessingRequest): extProc.ProcessingResponse {
+  return isFirstTokenGateFilter(request)
+    ? commonResponse({ phase: 'requestHeaders', modeOverride: ungatedMode })
+    : continueResponses.requestHeaders;
+}
+
+/**
+ * Whether the attempt's filter is a gate filter, and the detector when the attempt is gated: a
+ * streamed request to a backend whose stream format the gate reads.
+ */
+function gateOf(
+  request: extProc.ProcessingRequest,
+  attempt: {
+    readonly context: RequestContext & { parsed: ParsedRequest };
+    readonly backend: RuntimeBackend;
+    readonly onGated: UpstreamDeps['onGated'];
+  },
+): { isGateFilter: boolean; detector: FirstEventDetector | undefined } {
+  const isGateFilter = isFirstTokenGateFilter(request);
+  const detector =
+    isGateFilter && attempt.context.parsed.stream
+      ? firstEventDetector(attempt.backend.backend.schema.name)
+      : undefined;
+  if (detector) attempt.onGated?.(detector, attempt.context);
+  return { isGateFilter, detector };
+}
+
 /**
  * The upstream-level filter runs once per attempt (retries included), after Envoy picked the
  * backend: it translates the request the router level parsed, applies the backend's header and
@@ -273,7 +330,7 @@ export function processUpstreamRequestHeaders(
     deps.contexts.get(requestHeaders.get(internalRequestIdHeader)) ??
     deps.contexts.getByEnvoyRequestId(requestHeaders.get('x-request-id'));
   // Not one of ours (the router level did not see it): let it through untouched.
-  if (!context?.parsed) return continueResponses.requestHeaders;
+  if (!context?.parsed) return notOurs(request);
   const parsedContext = context as RequestContext & { parsed: ParsedRequest };
   const name = attributeOf(request, backendNameAttribute);
   const backend = name === undefined ? undefined : context.runtime.backends.get(name);
@@ -304,6 +361,7 @@ export function processUpstreamRequestHeaders(
   context.routeName = attributeOf(request, routeNameAttribute);
   context.originalHeaders ??= requestHeaders;
   context.attempts += 1;
+  const gate = gateOf(request, { context: parsedContext, backend, onGated: deps.onGated });
   const attempt: Attempt = {
     context: parsedContext,
     backend,
@@ -311,7 +369,273 @@ export function processUpstreamRequestHeaders(
     ...mutated,
     requestHeaders,
     endpointHostname: attributeOf(request, endpointHostnameAttribute),
+    isGateFilter: gate.isGateFilter,
+    isGated: gate.detector !== undefined,
   };
   if (backend.signer) return signedResponse(attempt, backend.signer, deps.log);
   return attemptResponse(attempt, authHeaders(backend));
 }
+
+const { FULL_DUPLEX_STREAMED, NONE, STREAMED } = extProc.ProcessingMode_BodySendMode;
+const { SKIP, SEND } = extProc.ProcessingMode_HeaderSendMode;
+
+/**
+ * The upstream filter of a cluster with a fallback tier is configured with the response body
+ * `STREAMED` (`@aigw/gateway-config`'s `upstreamHttpFilters`; elsewhere `NONE`): Envoy says so in
+ * the stream's first message. Every attempt on it answers with a `mode_override`.
+ */
+export function isFirstTokenGateFilter(request: extProc.ProcessingRequest): boolean {
+  return request.protocolConfig?.responseBodyMode === STREAMED;
+}
+
+/** An attempt that is not gated: nothing after its request headers, as without the gate. */
+const ungatedMode = extProc.ProcessingMode.fromPartial({
+  requestHeaderMode: SEND,
+  requestBodyMode: NONE,
+  requestTrailerMode: SKIP,
+  responseHeaderMode: SKIP,
+  responseBodyMode: NONE,
+  responseTrailerMode: SKIP,
+});
+
+/**
+ * A gated stream: the response headers, then its body in `FULL_DUPLEX_STREAMED` (Envoy sends the
+ * chunks without waiting for the answer to the headers) and so the trailers, which that mode
+ * requires. Allowed as an override because the filter's own mode is not full duplex (Envoy 1.40
+ * ignores every override on a filter configured with it).
+ */
+const gatedMode = extProc.ProcessingMode.fromPartial({
+  requestHeaderMode: SEND,
+  requestBodyMode: NONE,
+  requestTrailerMode: SKIP,
+  responseHeaderMode: SEND,
+  responseBodyMode: FULL_DUPLEX_STREAMED,
+  responseTrailerMode: SEND,
+});
+
+function streamedBody(chunk: Uint8Array, endOfStream: boolean): extProc.ProcessingResponse {
+  return extProc.ProcessingResponse.fromPartial({
+    response: {
+      $case: 'responseBody',
+      value: {
+        response: {
+          bodyMutation: {
+            mutation: {
+              $case: 'streamedResponse',
+              value: {
+                body: Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength),
+                endOfStream,
+              },
+            },
+          },
+        },
+      },
+    },
+  });
+}
+
+/** Why a gated attempt was failed before its first token. */
+export type GateFailure = 'error-event' | 'cut' | 'timeout';
+
+const gateFailureMessages: Record<GateFailure, string> = {
+  'error-event': "the provider's stream began with an error event",
+  cut: "the provider's stream ended before its first token",
+  timeout: 'the provider sent no token within the first-token timeout',
+};
+
+/** Callbacks of an {@link UpstreamStream}: how it answers Envoy, and the end of the call. */
+export interface UpstreamStreamIo {
+  write(response: extProc.ProcessingResponse): void;
+}
+
+type GateState =
+  | { readonly kind: 'off' }
+  | { readonly kind: 'armed'; readonly detector: FirstEventDetector }
+  | {
+      readonly kind: 'holding';
+      readonly detector: FirstEventDetector;
+      readonly timer: NodeJS.Timeout;
+      readonly held: Uint8Array[];
+    }
+  | { readonly kind: 'passing' }
+  /** The error body is sent with the first body chunk answered after the failure. */
+  | { readonly kind: 'failed'; errorBody: Uint8Array | undefined };
+
+/**
+ * One upstream-level ext_proc stream (one attempt). Without the gate it answers the request
+ * headers and nothing else comes. With it (a streamed request on a cluster with a fallback tier,
+ * docs/resilience.md) it also gets the response: it holds its answer to a 2xx stream's response
+ * headers — so Envoy's router has not seen them and may still retry — and reads the body chunks
+ * Envoy sends meanwhile (`FULL_DUPLEX_STREAMED`) until the first meaningful event. A content or
+ * tool delta releases the headers and the held chunks unchanged; an error event first, the end of
+ * the stream first or no such event within the limit answers the headers with a `503` instead, in
+ * the client's dialect, which the router's `retry_on: 5xx` takes to the next tier.
+ */
+export class UpstreamStream {
+  readonly #deps: UpstreamDeps;
+  readonly #io: UpstreamStreamIo;
+  #gate: GateState = { kind: 'off' };
+  #context: RequestContext | undefined;
+  #isEndOfStream = false;
+
+  readonly #requestDeps: UpstreamDeps;
+
+  constructor(deps: UpstreamDeps, io: UpstreamStreamIo) {
+    this.#deps = deps;
+    this.#io = io;
+    this.#requestDeps = {
+      ...deps,
+      onGated: (detector, context) => {
+        this.#gate = { kind: 'armed', detector };
+        this.#context = context;
+      },
+    };
+  }
+
+  /** The answer to one message, if it is due now; held answers are written later through `io`. */
+  onMessage(
+    request: extProc.ProcessingRequest,
+  ): extProc.ProcessingResponse | Promise<extProc.ProcessingResponse> | undefined {
+    const phase = request.request;
+    switch (phase?.$case) {
+      case 'requestHeaders': {
+        return processUpstreamRequestHeaders(request, phase.value, this.#requestDeps);
+      }
+      case 'responseHeaders':
+        return this.#responseHeaders(phase.value);
+      case 'responseBody':
+        // Not gated (a filter whose mode was not overridden): the body is only looked at.
+        if (this.#gate.kind === 'off') return continueResponses.responseBody;
+        this.#responseBody(phase.value);
+        return undefined;
+      case 'responseTrailers':
+        this.#responseTrailers();
+        return undefined;
+      case 'requestBody':
+        return continueResponses.requestBody;
+      case 'requestTrailers':
+      case undefined:
+        return undefined;
+    }
+  }
+
+  /** The stream ended (attempt done, retried, reset, or the client went away). */
+  close(): void {
+    if (this.#gate.kind === 'holding') clearTimeout(this.#gate.timer);
+    this.#gate = { kind: 'off' };
+  }
+
+  #responseHeaders(headers: extProc.HttpHeaders): extProc.ProcessingResponse | undefined {
+    const gate = this.#gate;
+    if (gate.kind !== 'armed') return continueResponses.responseHeaders;
+    const map = headerMap(headers);
+    const status = Number(map.get(':status'));
+    if (status < 200 || status > 299 || headers.endOfStream) {
+      this.#gate = { kind: 'passing' };
+      return continueResponses.responseHeaders;
+    }
+    const timer = setTimeout(() => {
+      this.#fail('timeout');
+    }, this.#deps.firstTokenTimeoutMs ?? defaultFirstTokenTimeoutMs);
+    timer.unref();
+    this.#gate = { kind: 'holding', detector: gate.detector, timer, held: [] };
+    return undefined;
+  }
+
+  #responseBody(body: extProc.HttpBody): void {
+    const gate = this.#gate;
+    this.#isEndOfStream ||= body.endOfStream;
+    switch (gate.kind) {
+      case 'holding':
+        this.#hold(gate, body);
+        return;
+      case 'failed':
+        // The provider's bytes are dropped: the 503 carries its own body.
+        this.#io.write(streamedBody(gate.errorBody ?? new Uint8Array(0), body.endOfStream));
+        gate.errorBody = undefined;
+        return;
+      case 'off':
+      case 'armed':
+      case 'passing':
+        this.#io.write(streamedBody(body.body, body.endOfStream));
+    }
+  }
+
+  /** One more chunk before the first meaningful event: held, and read. */
+  #hold(gate: Extract<GateState, { kind: 'holding' }>, body: extProc.HttpBody): void {
+    gate.held.push(body.body);
+    let verdict: GateVerdict;
+    try {
+      verdict = gate.detector.feed(body.body);
+    } catch (err) {
+      // A detector bug must not fail a provider's answer: let it through.
+      this.#deps.log.warn({ err, request: this.#context?.id }, 'first-token gate failed');
+      verdict = 'content';
+    }
+    if (verdict === 'content') this.#release();
+    else if (verdict === 'error') this.#fail('error-event');
+    else if (body.endOfStream) this.#fail('cut');
+  }
+
+  #responseTrailers(): void {
+    if (this.#gate.kind === 'holding') this.#fail('cut');
+    this.#io.write(trailersResponse);
+  }
+
+  /** A good start: the headers unchanged, then every held chunk as it came. */
+  #release(): void {
+    const gate = this.#gate;
+    if (gate.kind !== 'holding') return;
+    clearTimeout(gate.timer);
+    this.#gate = { kind: 'passing' };
+    this.#io.write(continueResponses.responseHeaders);
+    gate.held.forEach((chunk, i) => {
+      const isLast = i === gate.held.length - 1;
+      this.#io.write(streamedBody(chunk, isLast && this.#isEndOfStream));
+    });
+  }
+
+  /**
+   * A bad start: the headers become a 503 with an error body in the client's dialect (marked as
+   * an upstream-level reply, so the router level passes it through), which the router retries on
+   * the next tier — or, at the last tier, sends to the client.
+   */
+  #fail(reason: GateFailure): void {
+    const gate = this.#gate;
+    if (gate.kind !== 'holding') return;
+    clearTimeout(gate.timer);
+    const context = this.#context;
+    this.#deps.log.info(
+      { request: context?.id, backend: context?.backend?.backend.name, reason },
+      'first-token gate failed the attempt',
+    );
+    const error = errorBody({
+      dialect: context?.dialect ?? 'openai',
+      status: 503,
+      message: gateFailureMessages[reason],
+    });
+    this.#io.write(
+      commonResponse({
+        phase: 'responseHeaders',
+        mutation: headerMutation(
+          [
+            [':status', '503'],
+            ['content-type', error.contentType],
+            [localReplyHeader, 'true'],
+          ],
+          ['content-length'],
+        ),
+      }),
+    );
+    this.#gate = { kind: 'failed', errorBody: gate.held.length > 0 ? undefined : error.body };
+    gate.held.forEach((_chunk, i) => {
+      const isLast = i === gate.held.length - 1;
+      const body = i === 0 ? error.body : new Uint8Array(0);
+      this.#io.write(streamedBody(body, isLast && this.#isEndOfStream));
+    });
+  }
+}
+
+const trailersResponse = extProc.ProcessingResponse.fromPartial({
+  response: { $case: 'responseTrailers', value: {} },
+});

@@ -211,7 +211,8 @@ export function ruleCluster(rule: PlannedRule): ClusterResult {
       [httpProtocolOptions]: {
         '@type': typeUrl(httpProtocolOptions),
         explicit_http_config: { http_protocol_options: {} },
-        http_filters: upstreamHttpFilters(),
+        // A fallback tier: the first-token gate may still retry a stream (docs/resilience.md).
+        http_filters: upstreamHttpFilters({ hasFirstTokenGate: ranks.length > 1 }),
       },
     },
     ...(tlsSockets.size === 0

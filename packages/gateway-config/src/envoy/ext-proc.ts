@@ -24,6 +24,31 @@ export const endpointHostnameAttribute = `xds.upstream_host_metadata.filter_meta
  */
 export const routeNameAttribute = `xds.route_metadata.filter_metadata['${xdsMetadataNamespace}']['${metadataKeys.routeName}']`;
 
+/** Options of the upstream-level filter of one AI cluster. */
+export interface UpstreamFilterOptions {
+  /**
+   * The cluster has a fallback tier (more than one priority): its upstream filter also gets the
+   * response of streamed attempts, for the first-token gate (docs/resilience.md).
+   */
+  readonly hasFirstTokenGate?: boolean;
+}
+
+/**
+ * The upstream filter's modes on a cluster with a fallback tier. Envoy tells the extproc the body
+ * modes in each stream's first message: a response body mode of `STREAMED` marks the filter of
+ * such a cluster. The extproc then sets every attempt's modes in its one answer to the request
+ * headers (`mode_override`): request headers only, as elsewhere, except for a gated stream, which
+ * gets the response headers and body in `FULL_DUPLEX_STREAMED` (body chunks reach the extproc
+ * while it holds its answer to the headers; trailers `SEND`, as Envoy requires). The static mode
+ * cannot be `FULL_DUPLEX_STREAMED` itself: Envoy 1.40 ignores every `mode_override` then.
+ */
+const firstTokenGateMode = {
+  request_header_mode: 'SEND',
+  request_body_mode: 'NONE',
+  response_header_mode: 'SKIP',
+  response_body_mode: 'STREAMED',
+} as const;
+
 /**
  * The ext_proc filter at one of its two levels (docs/extproc.md): the router level sees the
  * whole request body and every response, the upstream level only the request headers of each
@@ -31,7 +56,10 @@ export const routeNameAttribute = `xds.route_metadata.filter_metadata['${xdsMeta
  * the route metadata. Both fail closed
  * (`failure_mode_allow: false`): an untranslated, unauthenticated request never goes upstream.
  */
-export function extProcFilter(level: 'router' | 'upstream'): ExtProcFilter {
+export function extProcFilter(
+  level: 'router' | 'upstream',
+  options: UpstreamFilterOptions = {},
+): ExtProcFilter {
   const isRouter = level === 'router';
   return {
     name: filterNames.extProc,
@@ -49,12 +77,14 @@ export function extProcFilter(level: 'router' | 'upstream'): ExtProcFilter {
             response_header_mode: 'SEND',
             response_body_mode: 'BUFFERED',
           }
-        : {
-            request_header_mode: 'SEND',
-            request_body_mode: 'NONE',
-            response_header_mode: 'SKIP',
-            response_body_mode: 'NONE',
-          },
+        : options.hasFirstTokenGate === true
+          ? firstTokenGateMode
+          : {
+              request_header_mode: 'SEND',
+              request_body_mode: 'NONE',
+              response_header_mode: 'SKIP',
+              response_body_mode: 'NONE',
+            },
       ...(isRouter
         ? {}
         : {
@@ -76,9 +106,9 @@ export function extProcFilter(level: 'router' | 'upstream'): ExtProcFilter {
  * client's original body — so the value is overwritten, not only added. A stream the extproc
  * reported nothing for formats to an empty value, which Envoy does not set: its header stays.
  */
-export function upstreamHttpFilters(): UpstreamHttpFilter[] {
+export function upstreamHttpFilters(options: UpstreamFilterOptions = {}): UpstreamHttpFilter[] {
   return [
-    extProcFilter('upstream'),
+    extProcFilter('upstream', options),
     {
       name: filterNames.headerMutation,
       typed_config: {

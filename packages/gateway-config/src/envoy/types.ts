@@ -98,6 +98,8 @@ export type ExtProcConfig = Any<
       readonly request_body_mode: BodySendMode;
       readonly response_header_mode: HeaderSendMode;
       readonly response_body_mode: BodySendMode;
+      readonly request_trailer_mode?: HeaderSendMode;
+      readonly response_trailer_mode?: HeaderSendMode;
     };
     readonly request_attributes?: readonly string[];
   }

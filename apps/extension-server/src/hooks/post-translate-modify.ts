@@ -179,15 +179,19 @@ function annotateEndpoints(cluster: envoyConfig.Cluster, ref: RuleRef): void {
   annotateAssignment(cluster.loadAssignment, ref, `cluster ${cluster.name}`);
 }
 
-/** Inserts the upstream ext_proc and the content-length mutation before the upstream codec. */
-function addUpstreamFilters(cluster: envoyConfig.Cluster): void {
+/**
+ * Inserts the upstream ext_proc and the content-length mutation before the upstream codec; with a
+ * fallback tier, the ext_proc is the first-token gate's (docs/resilience.md).
+ */
+function addUpstreamFilters(cluster: envoyConfig.Cluster, ref: RuleRef): void {
   const where = `cluster ${cluster.name}: typed_extension_protocol_options`;
   const existing = cluster.typedExtensionProtocolOptions[httpProtocolOptionsName];
   const options = existing
     ? unpack(existing, protocolOptionsType, where)
     : defaultHttpProtocolOptions();
   if (options.httpFilters.some((f) => f.name === extProcFilterName)) return;
-  const ours = [upstreamExtProcFilter(), contentLengthFilter()];
+  const hasFirstTokenGate = new Set(weightedRefs(ref).map((r) => r.tier)).size > 1;
+  const ours = [upstreamExtProcFilter({ hasFirstTokenGate }), contentLengthFilter()];
   if (options.httpFilters.length === 0) {
     options.httpFilters = [...ours, upstreamCodecFilter()];
   } else {
@@ -430,7 +434,7 @@ export function postTranslateModify(
     const ref = ruleOf(cluster.name, options.routes, 'cluster');
     if (ref === undefined) continue;
     annotateEndpoints(cluster, ref);
-    addUpstreamFilters(cluster);
+    addUpstreamFilters(cluster, ref);
     addResilience(cluster);
   }
   const edit = editRoutes(request.routes, options);

@@ -42,11 +42,24 @@ function extProcessor(config: Partial<envoyFilters.extProc.ExternalProcessor>): 
   );
 }
 
+/** Options of {@link upstreamExtProcFilter}. */
+export interface UpstreamExtProcOptions {
+  /**
+   * The cluster has a fallback tier: the first-token gate may hold its streamed attempts
+   * (docs/resilience.md). As `aigw run`'s `upstreamHttpFilters({ hasFirstTokenGate })`.
+   */
+  readonly hasFirstTokenGate?: boolean;
+}
+
 /**
  * The upstream-level ext_proc of an AI cluster: request headers of each attempt only, with the
  * backend name, host name and route name as attributes (translation and credentials per backend).
+ * On a cluster with a fallback tier the response body mode is `STREAMED`: the mark the extproc
+ * reads in each stream's first message; it then sets every attempt's modes by `mode_override`
+ * (request headers only, or the response in `FULL_DUPLEX_STREAMED` for a gated stream). Not
+ * `FULL_DUPLEX_STREAMED` itself: Envoy 1.40 ignores every override on a filter configured so.
  */
-export function upstreamExtProcFilter(): HttpFilter {
+export function upstreamExtProcFilter(options: UpstreamExtProcOptions = {}): HttpFilter {
   return httpFilter(
     extProcFilterName,
     extProcessor({
@@ -54,7 +67,7 @@ export function upstreamExtProcFilter(): HttpFilter {
         requestHeaderMode: Header.SEND,
         requestBodyMode: Body.NONE,
         responseHeaderMode: Header.SKIP,
-        responseBodyMode: Body.NONE,
+        responseBodyMode: options.hasFirstTokenGate === true ? Body.STREAMED : Body.NONE,
         requestTrailerMode: Header.DEFAULT,
         responseTrailerMode: Header.DEFAULT,
       },

@@ -245,6 +245,23 @@ ensure_helm() {
     die "could not build helm (see above; or set HELM_BIN, or AIGW_BOOTSTRAP_SKIP_HELM=1)"
 }
 
+# --- OpenTelemetry Collector (observability tests only) -------------------------------------------
+# scripts/build-otelcol.sh builds one with the collector builder (OTLP receiver, file exporter) from
+# the Go module proxy into .tools/bin/otelcol-aigw (about 2 min cold; kept once at its pin).
+# OTELCOL_BIN selects a prebuilt collector with those two components; AIGW_BOOTSTRAP_SKIP_OTELCOL=1
+# skips it (the OTLP tests then fail saying what is missing). Never installed for `aigw run`.
+ensure_otelcol() {
+  [ "${AIGW_BOOTSTRAP_SKIP_OTELCOL:-}" = 1 ] && return
+  [ "${OTELCOL_BIN:-}" = "$TOOLS/bin/otelcol-aigw" ] && OTELCOL_BIN=""
+  if [ -n "${OTELCOL_BIN:-}" ]; then
+    [ -x "$OTELCOL_BIN" ] || die "OTELCOL_BIN=$OTELCOL_BIN is not an executable"
+    return
+  fi
+  OTELCOL_BIN="$TOOLS/bin/otelcol-aigw"
+  bash "$ROOT/scripts/build-otelcol.sh" ||
+    die "could not build the OpenTelemetry Collector (see above; or set OTELCOL_BIN, or AIGW_BOOTSTRAP_SKIP_OTELCOL=1)"
+}
+
 NODE_DIR=$(ensure_node)
 export PATH="$NODE_DIR:$TOOLS/pnpm/node_modules/.bin:$PATH"
 ensure_pnpm
@@ -255,6 +272,7 @@ if [ "$WITH_TEST_TOOLS" = 1 ]; then
   ensure_kube
   ensure_envoy_gateway
   ensure_helm
+  ensure_otelcol
 else
   # Not installed for `aigw run`; still exported below when a test bootstrap left them here.
   REDIS_SERVER_BIN=${REDIS_SERVER_BIN:-$(command -v redis-server || true)}
@@ -264,6 +282,7 @@ else
   [ -z "${KUBECTL_BIN:-}" ] && [ -x "$TOOLS/bin/kubectl" ] && KUBECTL_BIN="$TOOLS/bin/kubectl"
   [ -z "${ENVOY_GATEWAY_BIN:-}" ] && [ -x "$TOOLS/bin/envoy-gateway" ] && ENVOY_GATEWAY_BIN="$TOOLS/bin/envoy-gateway"
   [ -z "${HELM_BIN:-}" ] && [ -x "$TOOLS/bin/helm" ] && HELM_BIN="$TOOLS/bin/helm"
+  [ -z "${OTELCOL_BIN:-}" ] && [ -x "$TOOLS/bin/otelcol-aigw" ] && OTELCOL_BIN="$TOOLS/bin/otelcol-aigw"
 fi
 
 {
@@ -277,6 +296,7 @@ fi
   [ -n "${KUBECTL_BIN:-}" ] && echo "export KUBECTL_BIN=\"$KUBECTL_BIN\""
   [ -n "${ENVOY_GATEWAY_BIN:-}" ] && echo "export ENVOY_GATEWAY_BIN=\"$ENVOY_GATEWAY_BIN\""
   [ -n "${HELM_BIN:-}" ] && echo "export HELM_BIN=\"$HELM_BIN\""
+  [ -n "${OTELCOL_BIN:-}" ] && echo "export OTELCOL_BIN=\"$OTELCOL_BIN\""
   [ -n "${PROMETHEUS_CLIENT_PYTHONPATH:-}" ] && echo "export PROMETHEUS_CLIENT_PYTHONPATH=\"$PROMETHEUS_CLIENT_PYTHONPATH\""
 } >"$TOOLS/env.sh"
 

@@ -26,13 +26,133 @@ export interface GenAiObservation {
   readonly timeToFirstTokenSeconds: number | undefined;
 }
 
-/** Where the extproc reports finished requests; a no-op unless metrics are on (`--admin-port`). */
+/**
+ * Where the extproc reports finished requests; a no-op unless metrics are on (`--admin-port` for
+ * Prometheus, an `OTEL_EXPORTER_OTLP_*` endpoint for OTLP).
+ */
 export interface RequestMetrics {
   record(observation: GenAiObservation): void;
 }
 
 /** Metrics off: records nothing, costs a call. */
 export const noMetrics: RequestMetrics = { record: () => undefined };
+
+/** Both sinks (Prometheus and OTLP) when both are on; the one alone, or none, otherwise. */
+export function fanOut(sinks: readonly RequestMetrics[]): RequestMetrics {
+  const [first, second, ...rest] = sinks;
+  if (!first) return noMetrics;
+  if (!second) return first;
+  const all = [first, second, ...rest];
+  return {
+    record: (observation) => {
+      for (const sink of all) sink.record(observation);
+    },
+  };
+}
+
+/** Distinct values a model attribute keeps before further models are counted as `_OTHER`. */
+export const defaultMaxModels = 256;
+
+/** The value past the cap (and for what is unknown), as the GenAI conventions name it. */
+const other = '_OTHER';
+
+/**
+ * Keeps an attribute's cardinality bounded: the first `max` distinct values pass, every later one
+ * is `_OTHER` (a client can send any model name; routes and backends are bounded by the config).
+ */
+export class CappedValues {
+  readonly #seen = new Set<string>();
+  readonly #max: number;
+
+  constructor(max: number) {
+    this.#max = max;
+  }
+
+  of(value: string): string {
+    if (this.#seen.has(value)) return value;
+    if (this.#seen.size >= this.#max) return other;
+    this.#seen.add(value);
+    return value;
+  }
+}
+
+/** A finished request's attributes and measurements, as every metrics sink records them. */
+export interface GenAiMeasurements {
+  readonly operation: string;
+  readonly provider: string;
+  readonly requestModel: string;
+  readonly responseModel: string;
+  readonly route: string;
+  readonly backend: string;
+  readonly errorType: string;
+  readonly durationSeconds: number;
+  /** `gen_ai.token.type` → tokens; cached, cache-creation and reasoning only when reported. */
+  readonly tokens: readonly (readonly [type: string, count: number])[];
+  readonly timeToFirstTokenSeconds: number | undefined;
+  /** Streaming with more than one output token: (duration − TTFT) / (output tokens − 1). */
+  readonly timePerOutputTokenSeconds: number | undefined;
+}
+
+/** Model attributes capped per sink (request and response model apart). */
+export interface ModelCaps {
+  readonly request: CappedValues;
+  readonly response: CappedValues;
+}
+
+/** Model caps of `max` distinct values each (default {@link defaultMaxModels}). */
+export function modelCaps(max = defaultMaxModels): ModelCaps {
+  return { request: new CappedValues(max), response: new CappedValues(max) };
+}
+
+function tokenCounts(usage: Usage | undefined): [string, number][] {
+  if (!usage) return [];
+  const tokens: [string, number][] = [
+    ['input', usage.inputTokens],
+    ['output', usage.outputTokens],
+  ];
+  // Reported only by some providers: recorded when they reported any.
+  if (usage.cachedInputTokens > 0) tokens.push(['cached_input', usage.cachedInputTokens]);
+  const cacheCreation = usage.cacheCreationInputTokens ?? 0;
+  if (cacheCreation > 0) tokens.push(['cache_creation_input', cacheCreation]);
+  if (usage.reasoningTokens > 0) tokens.push(['reasoning', usage.reasoningTokens]);
+  return tokens;
+}
+
+/** What a sink records for one finished request. */
+export function measure(observation: GenAiObservation, caps: ModelCaps): GenAiMeasurements {
+  const firstToken = observation.timeToFirstTokenSeconds;
+  const output = observation.usage?.outputTokens ?? 0;
+  return {
+    operation: operationName(observation.endpoint),
+    provider: providerName(observation.schema),
+    requestModel: caps.request.of(observation.requestModel),
+    responseModel: caps.response.of(observation.responseModel),
+    route: observation.route ?? '',
+    backend: observation.backend ?? '',
+    errorType: errorType(observation.status),
+    durationSeconds: observation.durationSeconds,
+    tokens: tokenCounts(observation.usage),
+    timeToFirstTokenSeconds: firstToken,
+    timePerOutputTokenSeconds:
+      firstToken !== undefined && output > 1
+        ? (observation.durationSeconds - firstToken) / (output - 1)
+        : undefined,
+  };
+}
+
+/** The conventions' advised bucket boundaries (upstream's too), shared by both sinks. */
+export const buckets = {
+  tokens: [
+    1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864,
+  ],
+  duration: [
+    0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92,
+  ],
+  firstToken: [
+    0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10, 30, 60,
+  ],
+  perToken: [0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1, 2.5],
+} as const;
 
 /** `gen_ai.operation.name` of an endpoint (upstream's values). */
 export function operationName(endpoint: Endpoint): string {

@@ -4,6 +4,7 @@ import {
   type BackendAuth,
   type FilterConfigInput,
   type LLMRequestCost,
+  type TokenReservation,
 } from '@aigw/filterapi';
 
 import { exactModels, type Plan, type PlannedRef, type PlannedRule } from './plan.js';
@@ -50,6 +51,11 @@ export interface FilterConfigCommonOptions {
    * provider lists for a route that sends it any model (`aigw run`'s embedded default).
    */
   readonly extraModels?: readonly ModelEntry[];
+  /**
+   * The extproc's token estimate for limits that reserve at admission (docs/budgets.md), from
+   * `buildRateLimits`; absent when no limit reserves.
+   */
+  readonly tokenReservation?: TokenReservation | undefined;
 }
 
 /**
@@ -188,6 +194,7 @@ export function mergeFilterConfigs(
     backends,
     models: uniqueModels([...routeModels, ...(extra.extraModels ?? [])]),
     llmRequestCosts: [...costs, ...(extra.extraCosts ?? [])],
+    ...(extra.tokenReservation === undefined ? {} : { tokenReservation: extra.tokenReservation }),
   };
 }
 

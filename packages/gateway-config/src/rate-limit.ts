@@ -211,16 +211,14 @@ const reserveMarker: RateLimitAction = {
  * when it reported nothing (refused, limiter unreachable). Envoy's `metadata` action reads
  * strings only, which is what the limiter writes.
  */
-const reservedEntry = {
+const reservedEntry: RateLimitAction = {
   metadata: {
     descriptor_key: 'aigw_reserved',
     metadata_key: { key: 'envoy.filters.http.ratelimit', path: [{ key: 'aigw_reserved' }] },
     default_value: '0',
     source: 'DYNAMIC',
   },
-  // envoy/types.ts's RateLimitAction has no `metadata` variant yet (another change owns that
-  // file); the JSON is exactly Envoy's RateLimit.Action.MetaData.
-} as unknown as RateLimitAction;
+};
 
 /**
  * A reserving limit's entries (docs/budgets.md): a check (hits 0, as charge-after, so the budget

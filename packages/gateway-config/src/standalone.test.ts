@@ -101,6 +101,37 @@ describe('buildStandalone: bootstrap', () => {
     expect(withLimiter.rateLimitRules).toBeUndefined();
   });
 
+  it('gives the extproc the token estimate when a budget reserves at admission', () => {
+    const policy = `
+apiVersion: gateway.envoyproxy.io/v1alpha1
+kind: BackendTrafficPolicy
+metadata:
+  name: tokens
+  annotations: {aigateway.envoyproxy.io/token-reservation: "true", aigateway.envoyproxy.io/token-reservation-default-output-tokens: "256"}
+spec:
+  targetRefs: [{group: gateway.networking.k8s.io, kind: HTTPRoute, name: chat}]
+  rateLimit:
+    type: Global
+    global:
+      rules:
+        - limit: {requests: 1000, unit: Hour}
+          cost:
+            request: {from: Number, number: 0}
+            response: {from: Metadata, metadata: {namespace: io.envoy.ai_gateway, key: llm_total_token}}
+`;
+    const limiter = { ...options, rateLimit: { host: '127.0.0.1', port: 8081 } };
+    const reserving = build(`${basic}\n---\n${policy}`, limiter);
+    expect(parseFilterConfig(stringify(reserving.filterConfig)).tokenReservation).toEqual({
+      defaultOutputTokens: 256,
+      inputBytesPerToken: 1,
+    });
+    const chargeAfter = build(
+      `${basic}\n---\n${policy.replace(/ {2}annotations: .*\n/, '')}`,
+      limiter,
+    );
+    expect(chargeAfter.filterConfig.tokenReservation).toBeUndefined();
+  });
+
   it('keeps the bootstrap and the listener unchanged when only routes change', () => {
     const changed = build(basic.replace('value: gpt-4o-mini', 'value: gpt-4.1'));
     expect(changed.bootstrap).toEqual(config.bootstrap);

@@ -128,6 +128,7 @@ export function buildStandalone(
     mode: 'standalone',
     credentialPath: (name) => join(options.stateDir, credentialsDir, name),
     extraCosts: [...rateLimits.costs, ...globalCosts],
+    tokenReservation: rateLimits.tokenReservation,
     ...(options.extraModels === undefined ? {} : { extraModels: options.extraModels }),
   });
   problems.push(...filter.problems);

@@ -96,20 +96,9 @@ export function budgetRateLimits(store: RouteStore, options: BudgetOptions): Rat
 
 /**
  * A `metadata` action (the `aigw_reserved` entry of a reserving budget's stream-done entry,
- * docs/budgets.md). `@aigw/gateway-config`'s RateLimitAction type does not list it yet.
+ * docs/budgets.md).
  */
-interface MetadataAction {
-  readonly metadata: {
-    readonly descriptor_key: string;
-    readonly metadata_key: { readonly key: string; readonly path: readonly { key: string }[] };
-    readonly default_value?: string;
-    readonly source?: 'DYNAMIC';
-  };
-}
-
-function isMetadataAction(entry: object): entry is MetadataAction {
-  return 'metadata' in entry;
-}
+type MetadataAction = Extract<RateLimitAction, { readonly metadata: unknown }>;
 
 function metadataAction(entry: MetadataAction): envoyConfig.RateLimit_Action {
   const { metadata } = entry;
@@ -132,7 +121,7 @@ function metadataAction(entry: MetadataAction): envoyConfig.RateLimit_Action {
 }
 
 function action(entry: RateLimitAction): envoyConfig.RateLimit_Action {
-  if (isMetadataAction(entry)) return metadataAction(entry);
+  if ('metadata' in entry) return metadataAction(entry);
   if ('generic_key' in entry) {
     const { descriptor_key: descriptorKey, descriptor_value: descriptorValue } = entry.generic_key;
     return { actionSpecifier: { $case: 'genericKey', value: { descriptorKey, descriptorValue } } };

@@ -179,6 +179,18 @@ export type RateLimitAction =
         readonly expect_match: boolean;
         readonly headers: readonly HeaderMatcher[];
       };
+    }
+  | {
+      /** `RateLimit.Action.MetaData`: a descriptor entry from (dynamic) metadata; strings only. */
+      readonly metadata: {
+        readonly descriptor_key: string;
+        readonly metadata_key: {
+          readonly key: string;
+          readonly path: readonly { readonly key: string }[];
+        };
+        readonly default_value?: string;
+        readonly source?: 'DYNAMIC' | 'ROUTE_ENTRY';
+      };
     };
 
 /** `config.route.v3.RateLimit.HitsAddend`. */

@@ -192,6 +192,10 @@ describe('GenAI metrics cardinality', () => {
         },
         durationSeconds: 0.1,
         timeToFirstTokenSeconds: undefined,
+        startedAtMs: 0,
+        traceparent: undefined,
+        attempts: [],
+        request: undefined,
       });
     }
     const families = await scrape(metrics);

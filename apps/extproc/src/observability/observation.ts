@@ -1,4 +1,13 @@
-import type { BackendSchemaName, Endpoint, Usage } from '@aigw/translator';
+import type { BackendSchemaName, Endpoint, ParsedRequest, Usage } from '@aigw/translator';
+
+/** One upstream attempt of a request, as the upstream level saw it start. */
+export interface AttemptRecord {
+  /** The AIServiceBackend (`namespace/name`) of the attempt. */
+  readonly backend: string;
+  readonly schema: BackendSchemaName;
+  /** When the attempt's request headers reached the upstream level (epoch ms). */
+  readonly startedAtMs: number;
+}
 
 /**
  * What one finished request (the attempt that answered) tells the GenAI metrics: the OpenTelemetry
@@ -24,6 +33,14 @@ export interface GenAiObservation {
   readonly durationSeconds: number;
   /** Streaming only: from the request's arrival to the first response body chunk, seconds. */
   readonly timeToFirstTokenSeconds: number | undefined;
+  /** When the request's headers reached the extproc (epoch ms), for the request's span. */
+  readonly startedAtMs: number;
+  /** The client's W3C `traceparent`, the parent of the request's span. */
+  readonly traceparent: string | undefined;
+  /** Every upstream attempt, in order (retries and fallbacks). */
+  readonly attempts: readonly AttemptRecord[];
+  /** The parsed request (its messages are span content only when capture is enabled). */
+  readonly request: ParsedRequest | undefined;
 }
 
 /**

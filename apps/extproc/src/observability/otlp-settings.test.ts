@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { otlpMetricsSettings, OtlpSettingsError } from './otlp-settings.js';
+import { otlpMetricsSettings, OtlpSettingsError, otlpTracesSettings } from './otlp-settings.js';
 
 describe('otlpMetricsSettings (the standard OTEL_* variables)', () => {
   it('is off by default, and with OTEL_SDK_DISABLED or OTEL_METRICS_EXPORTER=none', () => {
@@ -43,5 +43,28 @@ describe('otlpMetricsSettings (the standard OTEL_* variables)', () => {
         OtlpSettingsError,
       );
     }
+  });
+});
+
+describe('otlpTracesSettings', () => {
+  it('follows the metrics rules with the traces variables, and captures no content by default', () => {
+    expect(otlpTracesSettings({})).toBeUndefined();
+    expect(otlpTracesSettings({ OTEL_METRICS_EXPORTER: 'otlp' })).toBeUndefined();
+    expect(
+      otlpTracesSettings({
+        OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318',
+        OTEL_TRACES_EXPORTER: 'none',
+      }),
+    ).toBeUndefined();
+    expect(
+      otlpTracesSettings({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://c:4318/v1/traces' }),
+    ).toEqual({ protocol: 'http/protobuf', serviceName: 'aigw-extproc', captureContent: false });
+    expect(
+      otlpTracesSettings({
+        OTEL_TRACES_EXPORTER: 'otlp',
+        OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'grpc',
+        OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT: 'TRUE',
+      }),
+    ).toEqual({ protocol: 'grpc', serviceName: 'aigw-extproc', captureContent: true });
   });
 });

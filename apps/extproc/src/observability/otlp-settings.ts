@@ -20,17 +20,41 @@ type Env = Readonly<Record<string, string | undefined>>;
 
 const protocols: readonly OtlpProtocol[] = ['grpc', 'http/protobuf', 'http/json'];
 
-function isOn(env: Env): boolean {
+/** The signals the extproc exports over OTLP, and their variables' names. */
+const signals = {
+  metrics: { exporter: 'OTEL_METRICS_EXPORTER', key: 'METRICS' },
+  traces: { exporter: 'OTEL_TRACES_EXPORTER', key: 'TRACES' },
+} as const;
+type Signal = keyof typeof signals;
+
+function isOn(env: Env, signal: Signal): boolean {
   if (env.OTEL_SDK_DISABLED?.trim().toLowerCase() === 'true') return false;
-  const exporters = (env.OTEL_METRICS_EXPORTER ?? '').split(',').map((e) => e.trim().toLowerCase());
+  const exporters = (env[signals[signal].exporter] ?? '')
+    .split(',')
+    .map((e) => e.trim().toLowerCase());
   if (exporters.includes('none')) return false;
   // Off by default: on when asked for by name, or when an OTLP endpoint is configured.
   return (
     exporters.includes('otlp') ||
     Boolean(env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim()) ||
-    Boolean(env.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT?.trim())
+    Boolean(env[`OTEL_EXPORTER_OTLP_${signals[signal].key}_ENDPOINT`]?.trim())
   );
 }
+
+/** The protocol of a signal: its own variable, else the general one, else `http/protobuf`. */
+function protocolOf(env: Env, signal: Signal): OtlpProtocol {
+  const name = `OTEL_EXPORTER_OTLP_${signals[signal].key}_PROTOCOL`;
+  const raw = (env[name] ?? env.OTEL_EXPORTER_OTLP_PROTOCOL ?? 'http/protobuf').trim();
+  const protocol = protocols.find((p) => p === raw);
+  if (!protocol) {
+    throw new OtlpSettingsError(
+      `OTEL_EXPORTER_OTLP_PROTOCOL: '${raw}' is not one of ${protocols.join(', ')}`,
+    );
+  }
+  return protocol;
+}
+
+const serviceNameOf = (env: Env): string => env.OTEL_SERVICE_NAME?.trim() || 'aigw-extproc';
 
 /**
  * The OTLP settings of the GenAI metrics, or undefined when OTLP metrics are off: they are on when
@@ -40,18 +64,8 @@ function isOn(env: Env): boolean {
  * OpenTelemetry exporter itself from the same variables.
  */
 export function otlpMetricsSettings(env: Env): OtlpMetricsSettings | undefined {
-  if (!isOn(env)) return undefined;
-  const rawProtocol = (
-    env.OTEL_EXPORTER_OTLP_METRICS_PROTOCOL ??
-    env.OTEL_EXPORTER_OTLP_PROTOCOL ??
-    'http/protobuf'
-  ).trim();
-  const protocol = protocols.find((p) => p === rawProtocol);
-  if (!protocol) {
-    throw new OtlpSettingsError(
-      `OTEL_EXPORTER_OTLP_PROTOCOL: '${rawProtocol}' is not one of ${protocols.join(', ')}`,
-    );
-  }
+  if (!isOn(env, 'metrics')) return undefined;
+  const protocol = protocolOf(env, 'metrics');
   const rawInterval = env.OTEL_METRIC_EXPORT_INTERVAL?.trim();
   const intervalMs = rawInterval ? Number(rawInterval) : 60_000;
   if (!Number.isInteger(intervalMs) || intervalMs <= 0) {
@@ -59,6 +73,31 @@ export function otlpMetricsSettings(env: Env): OtlpMetricsSettings | undefined {
       `OTEL_METRIC_EXPORT_INTERVAL: '${rawInterval ?? ''}' is not a positive whole number of milliseconds`,
     );
   }
-  const serviceName = env.OTEL_SERVICE_NAME?.trim() || 'aigw-extproc';
-  return { protocol, intervalMs, serviceName };
+  return { protocol, intervalMs, serviceName: serviceNameOf(env) };
+}
+
+/** How the request spans go out over OTLP. */
+export interface OtlpTracesSettings {
+  readonly protocol: OtlpProtocol;
+  readonly serviceName: string;
+  /**
+   * `OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT=true`: the request's messages go into the
+   * span (`gen_ai.input.messages`); otherwise no prompt text leaves the process.
+   */
+  readonly captureContent: boolean;
+}
+
+/**
+ * The OTLP settings of the request spans, or undefined when traces are off: the same rules as the
+ * metrics with `OTEL_TRACES_EXPORTER` and `OTEL_EXPORTER_OTLP_TRACES_*`. The batch processor reads
+ * `OTEL_BSP_*` itself.
+ */
+export function otlpTracesSettings(env: Env): OtlpTracesSettings | undefined {
+  if (!isOn(env, 'traces')) return undefined;
+  return {
+    protocol: protocolOf(env, 'traces'),
+    serviceName: serviceNameOf(env),
+    captureContent:
+      env.OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT?.trim().toLowerCase() === 'true',
+  };
 }

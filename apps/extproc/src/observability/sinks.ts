@@ -1,8 +1,8 @@
 import type { GenAiMetrics } from './metrics.js';
 import { fanOut, type RequestMetrics } from './observation.js';
-import { otlpMetricsSettings } from './otlp-settings.js';
+import { otlpMetricsSettings, otlpTracesSettings } from './otlp-settings.js';
 
-/** The GenAI metrics sinks a process runs with, and how to stop them. */
+/** The GenAI metrics and trace sinks a process runs with, and how to stop them. */
 export interface MetricsSinks {
   /** The Prometheus registry `GET /metrics` serves (`--admin-port`), if on. */
   readonly prometheus: GenAiMetrics | undefined;
@@ -13,8 +13,8 @@ export interface MetricsSinks {
 }
 
 /**
- * Starts the metrics sinks that are on: Prometheus with an admin port, OTLP when the `OTEL_*`
- * variables ask for it (`otlpMetricsSettings`). Each loads its library only when on, so with
+ * Starts the sinks that are on: Prometheus with an admin port, OTLP metrics and OTLP request spans
+ * when the `OTEL_*` variables ask for them (`otlp-settings.ts`). Each loads its library only when on, so with
  * both off neither prom-client nor the OpenTelemetry SDK is loaded and a request records nothing.
  */
 export async function startMetricsSinks(options: {
@@ -25,15 +25,21 @@ export async function startMetricsSinks(options: {
   const prometheus = options.hasAdminPort
     ? new (await import('./metrics.js')).GenAiMetrics()
     : undefined;
+  const tracing = otlpTracesSettings(options.env);
   const otlp = settings
     ? await (await import('./otlp.js')).OtlpGenAiMetrics.start(settings)
     : undefined;
-  const sinks = [prometheus, otlp].filter((s): s is NonNullable<typeof s> => s !== undefined);
+  const traces = tracing
+    ? await (await import('./otlp-traces.js')).OtlpGenAiTraces.start(tracing)
+    : undefined;
+  const sinks = [prometheus, otlp, traces].filter(
+    (s): s is NonNullable<typeof s> => s !== undefined,
+  );
   return {
     prometheus,
     sink: sinks.length === 0 ? undefined : fanOut(sinks),
     close: async () => {
-      await otlp?.shutdown();
+      await Promise.all([otlp?.shutdown(), traces?.shutdown()]);
     },
   };
 }

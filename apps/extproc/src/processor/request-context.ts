@@ -1,4 +1,5 @@
 import type { Dialect, Endpoint, ParsedRequest, Translator, Usage } from '@aigw/translator';
+import type { AttemptRecord } from '../observability/observation.js';
 import type { RuntimeBackend, RuntimeConfig } from '../runtime/runtime-config.js';
 
 /**
@@ -26,6 +27,8 @@ export interface RequestContext {
   /** Every header an attempt set or removed so far (a retry undoes those it does not redo). */
   touchedHeaders?: Set<string> | undefined;
   attempts: number;
+  /** Each attempt's backend and start, for the request's trace (appended by the upstream level). */
+  readonly attemptLog: AttemptRecord[];
   /** Response state (router level). */
   status: number;
   isStreaming: boolean;

@@ -127,6 +127,8 @@ export class RouterProcessor {
   #firstChunkAt: number | undefined;
   /** The request was reported to the metrics (once, at the end of its response or stream). */
   #isReported = false;
+  /** The client's W3C `traceparent`, the parent of the request's span. */
+  #traceparent: string | undefined;
 
   constructor(deps: RouterDeps) {
     this.#deps = deps;
@@ -165,6 +167,7 @@ export class RouterProcessor {
       );
     }
     this.#startedAt = performance.now();
+    this.#traceparent = map.get('traceparent');
     const id = `${map.get('x-request-id') ?? 'req'}-${randomUUID()}`;
     this.#context = {
       id,
@@ -177,6 +180,7 @@ export class RouterProcessor {
       translator: undefined,
       upstreamModel: undefined,
       attempts: 0,
+      attemptLog: [],
       status: 0,
       isStreaming: false,
       usage: undefined,
@@ -331,6 +335,10 @@ export class RouterProcessor {
         this.#firstChunkAt === undefined
           ? undefined
           : (this.#firstChunkAt - this.#startedAt) / 1000,
+      startedAtMs: performance.timeOrigin + this.#startedAt,
+      traceparent: this.#traceparent,
+      attempts: context.attemptLog,
+      request: context.parsed,
     });
   }
 

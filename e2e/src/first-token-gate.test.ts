@@ -265,6 +265,8 @@ ${rule('solo-openai', '[{name: p-openai-3}]')}`,
     // Anthropic's type for a 503 (the gate's error body is in the client's dialect).
     expect(outcome).toMatchObject({ kind: 'http-error', status: 503, type: 'overloaded_error' });
     expect(await accessLine(model)).toMatchObject({ status: 503, attempts: 2 });
+    // Both providers' streams are over: the retried one reset, the last one ended by itself.
+    await primary.anthropic.hits.at(-1)?.finished;
     await expectPrimaryServes('anthropic', 'anthropic');
   });
 

@@ -434,6 +434,9 @@ function streamedBody(chunk: Uint8Array, endOfStream: boolean): extProc.Processi
   });
 }
 
+/** The most the gate holds before it lets a stream through undecided. */
+const maxHeldBytes = 1_048_576;
+
 /** Why a gated attempt was failed before its first token. */
 export type GateFailure = 'error-event' | 'cut' | 'timeout';
 
@@ -456,9 +459,11 @@ type GateState =
       readonly detector: FirstEventDetector;
       readonly timer: NodeJS.Timeout;
       readonly held: Uint8Array[];
+      heldBytes: number;
     }
   | { readonly kind: 'passing' }
   /** The error body is sent with the first body chunk answered after the failure. */
+  /** The 503's body goes with the next chunk Envoy sends, when none was held. */
   | { readonly kind: 'failed'; errorBody: Uint8Array | undefined };
 
 /**
@@ -538,7 +543,7 @@ export class UpstreamStream {
       this.#fail('timeout');
     }, this.#deps.firstTokenTimeoutMs ?? defaultFirstTokenTimeoutMs);
     timer.unref();
-    this.#gate = { kind: 'holding', detector: gate.detector, timer, held: [] };
+    this.#gate = { kind: 'holding', detector: gate.detector, timer, held: [], heldBytes: 0 };
     return undefined;
   }
 
@@ -564,6 +569,7 @@ export class UpstreamStream {
   /** One more chunk before the first meaningful event: held, and read. */
   #hold(gate: Extract<GateState, { kind: 'holding' }>, body: extProc.HttpBody): void {
     gate.held.push(body.body);
+    gate.heldBytes += body.body.byteLength;
     let verdict: GateVerdict;
     try {
       verdict = gate.detector.feed(body.body);
@@ -572,7 +578,8 @@ export class UpstreamStream {
       this.#deps.log.warn({ err, request: this.#context?.id }, 'first-token gate failed');
       verdict = 'content';
     }
-    if (verdict === 'content') this.#release();
+    // So much before any content (a huge preamble): not a failing start; stop holding it.
+    if (verdict === 'content' || gate.heldBytes > maxHeldBytes) this.#release();
     else if (verdict === 'error') this.#fail('error-event');
     else if (body.endOfStream) this.#fail('cut');
   }
@@ -627,12 +634,15 @@ export class UpstreamStream {
         ),
       }),
     );
-    this.#gate = { kind: 'failed', errorBody: gate.held.length > 0 ? undefined : error.body };
-    gate.held.forEach((_chunk, i) => {
-      const isLast = i === gate.held.length - 1;
-      const body = i === 0 ? error.body : new Uint8Array(0);
-      this.#io.write(streamedBody(body, isLast && this.#isEndOfStream));
-    });
+    // The error body goes at once if a chunk is held (in FULL_DUPLEX_STREAMED the answers need
+    // not match the chunks Envoy sent), else with the next chunk. The body ends only when the
+    // provider's does: ending it earlier leaves Envoy's upstream stream open after the response
+    // (seen with Envoy 1.40: the provider's connection stayed open). A retry resets the attempt
+    // anyway; at the last tier a stalled provider keeps the client's 503 open until the route
+    // timeout, as it would keep its stream open without the gate.
+    const hasHeld = gate.held.length > 0;
+    this.#gate = { kind: 'failed', errorBody: hasHeld ? undefined : error.body };
+    if (hasHeld) this.#io.write(streamedBody(error.body, this.#isEndOfStream));
   }
 }
 

@@ -4,7 +4,6 @@ import {
   type BackendAuth,
   type FilterConfigInput,
   type LLMRequestCost,
-  type TokenReservation,
 } from '@aigw/filterapi';
 
 import { exactModels, type Plan, type PlannedRef, type PlannedRule } from './plan.js';
@@ -55,7 +54,7 @@ export interface FilterConfigCommonOptions {
    * The extproc's token estimate for limits that reserve at admission (docs/budgets.md), from
    * `buildRateLimits`; absent when no limit reserves.
    */
-  readonly tokenReservation?: TokenReservation | undefined;
+  readonly tokenReservation?: FilterConfigInput['tokenReservation'];
 }
 
 /**

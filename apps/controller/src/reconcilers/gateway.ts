@@ -1,5 +1,5 @@
 import { mergeFilterConfigs, type RouteFilterConfig } from '@aigw/gateway-config';
-import type { LLMRequestCost } from '@aigw/filterapi';
+import type { FilterConfigInput, LLMRequestCost } from '@aigw/filterapi';
 
 import type { Kind, ReconcileContext, Reconciler } from '../runtime/contracts.js';
 import { applyIfChanged, digested, isApplied } from './apply.js';
@@ -13,6 +13,7 @@ import { gatewayGlobalCosts } from './gateway-config.js';
 import { conditionsOf, isDeleting, refOf, routesOfGateway } from './objects.js';
 import type { ResolvedOptions } from './options.js';
 import { enqueueQuotaDependents } from './quota-policy.js';
+import type { QuotaCostsResult } from './quota-costs.js';
 import { gatherRoute, generateRoute } from './route-set.js';
 import {
   extprocAccess,
@@ -25,6 +26,8 @@ import {
 interface GatewayConfigShares extends GatewayFilterConfig {
   readonly shares: readonly RouteFilterConfig[];
   readonly extraCosts: readonly LLMRequestCost[];
+  /** The QuotaPolicies' token estimate (reserving budgets), if any. */
+  readonly tokenReservation: FilterConfigInput['tokenReservation'];
 }
 
 /**
@@ -41,8 +44,11 @@ function filterConfigOf(
   gateway: { readonly namespace: string; readonly name: string },
   {
     options,
-    quotaCosts,
-  }: { readonly options: ResolvedOptions; readonly quotaCosts: readonly LLMRequestCost[] },
+    quota,
+  }: {
+    readonly options: ResolvedOptions;
+    readonly quota: Pick<QuotaCostsResult, 'costs' | 'tokenReservation'>;
+  },
 ): GatewayConfigShares | undefined {
   const gatewayObject = context.cache.get('Gateway', gateway.namespace, gateway.name);
   const shares: RouteFilterConfig[] = [];
@@ -55,10 +61,16 @@ function filterConfigOf(
   }
   if (shares.length === 0) return undefined;
   const extraCosts = [
-    ...quotaCosts,
+    ...quota.costs,
     ...(gatewayObject ? gatewayGlobalCosts(context.cache, gatewayObject) : []),
   ];
-  return { filterConfig: mergeFilterConfigs(shares, { extraCosts }), shares, extraCosts };
+  const { tokenReservation } = quota;
+  return {
+    filterConfig: mergeFilterConfigs(shares, { extraCosts, tokenReservation }),
+    shares,
+    extraCosts,
+    tokenReservation,
+  };
 }
 
 /**
@@ -100,7 +112,7 @@ class ConfigLayouts {
   readonly #last = new Map<
     string,
     {
-      readonly config: Pick<GatewayConfigShares, 'shares' | 'extraCosts'>;
+      readonly config: Pick<GatewayConfigShares, 'shares' | 'extraCosts' | 'tokenReservation'>;
       readonly placement: ConfigPlacement;
       readonly plan: ConfigSecretsPlan;
     }
@@ -132,22 +144,27 @@ class ConfigLayouts {
     else {
       const remembered = { ...plan, secrets: plan.secrets.map(digested) };
       // Not the merged config (the shares are what `sameShares` compares).
-      const { shares, extraCosts } = config;
-      this.#last.set(key, { config: { shares, extraCosts }, placement, plan: remembered });
+      const { shares, extraCosts, tokenReservation } = config;
+      this.#last.set(key, {
+        config: { shares, extraCosts, tokenReservation },
+        placement,
+        plan: remembered,
+      });
     }
     return plan;
   }
 }
 
 function sameShares(
-  a: Pick<GatewayConfigShares, 'shares' | 'extraCosts'> | undefined,
-  b: Pick<GatewayConfigShares, 'shares' | 'extraCosts'> | undefined,
+  a: Pick<GatewayConfigShares, 'shares' | 'extraCosts' | 'tokenReservation'> | undefined,
+  b: Pick<GatewayConfigShares, 'shares' | 'extraCosts' | 'tokenReservation'> | undefined,
 ): boolean {
   if (a === undefined || b === undefined) return a === b;
   return (
     a.shares.length === b.shares.length &&
     a.shares.every((share, i) => share === b.shares[i]) &&
-    JSON.stringify(a.extraCosts) === JSON.stringify(b.extraCosts)
+    JSON.stringify(a.extraCosts) === JSON.stringify(b.extraCosts) &&
+    JSON.stringify(a.tokenReservation) === JSON.stringify(b.tokenReservation)
   );
 }
 
@@ -165,7 +182,7 @@ export function gatewayReconciler(options: ResolvedOptions): Reconciler {
     const quota = options.quotaCosts.of(context.cache);
     if (quota.changed) enqueueQuotaDependents(context);
     const config = gateway
-      ? filterConfigOf(context, gatewayRef, { options, quotaCosts: quota.result.costs })
+      ? filterConfigOf(context, gatewayRef, { options, quota: quota.result })
       : undefined;
     const workloads = gatewayWorkloads(context.cache, gatewayRef, options.envoyGatewayNamespace);
     const placement = { namespace: workloads.namespace, others: workloads.candidates };

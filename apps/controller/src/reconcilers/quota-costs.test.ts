@@ -81,6 +81,20 @@ describe('quota costs', () => {
     ]);
   });
 
+  it('carries the token estimate of a QuotaPolicy that reserves at admission (docs/budgets.md)', () => {
+    const reserving = quotaPolicy('a', 'total_tokens');
+    reserving.metadata.annotations = {
+      'aigateway.envoyproxy.io/token-reservation': 'true',
+      'aigateway.envoyproxy.io/token-reservation-default-output-tokens': '300',
+    };
+    const result = quotaCostsOf([...base, reserving]);
+    expect(result.problems).toEqual([]);
+    expect(result.tokenReservation).toEqual({ defaultOutputTokens: 300, inputBytesPerToken: 1 });
+    expect(
+      quotaCostsOf([...base, quotaPolicy('a', 'total_tokens')]).tokenReservation,
+    ).toBeUndefined();
+  });
+
   it('generates again only after a spec change, and says when the result changed', () => {
     const cache = cacheOf([...base, quotaPolicy('a', 'input_tokens')]);
     const costs = new QuotaCosts();

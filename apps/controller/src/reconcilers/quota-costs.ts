@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 
-import type { LLMRequestCost } from '@aigw/filterapi';
+import type { FilterConfigInput, LLMRequestCost } from '@aigw/filterapi';
 import {
   buildStandalone,
   compareListOrder,
@@ -39,6 +39,11 @@ export interface QuotaCostsResult {
   readonly rules?: RateLimitRules;
   /** The generation's problems, each naming the object and the field; empty when it succeeded. */
   readonly problems: readonly string[];
+  /**
+   * The extproc's token estimate when a QuotaPolicy reserves at admission (docs/budgets.md),
+   * absent otherwise.
+   */
+  readonly tokenReservation?: FilterConfigInput['tokenReservation'];
 }
 
 const none: QuotaCostsResult = { costs: [], problems: [] };
@@ -72,7 +77,13 @@ export function quotaCostsOf(objects: readonly KubeObject[]): QuotaCostsResult {
       c.metadataKey.startsWith(quotaCostPrefix),
     );
     const rules = config.rateLimitRules;
-    return rules === undefined ? { costs, problems: [] } : { costs, rules, problems: [] };
+    const reservation = config.filterConfig.tokenReservation;
+    return {
+      costs,
+      problems: [],
+      ...(rules === undefined ? {} : { rules }),
+      ...(reservation === undefined ? {} : { tokenReservation: reservation }),
+    };
   } catch (err) {
     if (isResourceError(err)) return { costs: [], problems: err.problems };
     throw err;
@@ -86,7 +97,12 @@ export function quotaCostsOf(objects: readonly KubeObject[]): QuotaCostsResult {
  */
 export function quotaChecksumOf(result: QuotaCostsResult): string | undefined {
   if (result === none) return undefined;
-  const text = JSON.stringify([result.costs, result.rules ?? null, result.problems]);
+  const text = JSON.stringify([
+    result.costs,
+    result.rules ?? null,
+    result.problems,
+    result.tokenReservation ?? null,
+  ]);
   return createHash('sha256').update(text).digest('base64url');
 }
 

@@ -1,5 +1,6 @@
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments, stringify } from 'yaml';
@@ -361,6 +362,36 @@ describe('examples/token-ratelimit.yaml with a budget per second, and the openai
     // the `retry-after` the gateway sent (a whole second: the SDK's own first back-off is
     // shorter, and would land in the same window again).
     await waitFor(() => (aigw.output().match(/"status":429/g) ?? []).length > refusedBefore, {
+      timeoutMs: 5_000,
+      description: 'a 429 in the access log',
+    });
+  });
+});
+
+describe('examples/token-ratelimit.yaml with a budget per second, and the Anthropic SDK retrying', () => {
+  let aigw: RunningAigw;
+  beforeAll(async () => {
+    const fakes = await startFakes({ input: 400, output: 200 });
+    const file = localExample('token-ratelimit.yaml', fakes);
+    writeFileSync(file, readFileSync(file, 'utf8').replace(/unit: Hour/g, 'unit: Second'));
+    aigw = await startAigw({ args: [file], env });
+  });
+  afterAll(async () => {
+    await aigw.stop();
+  });
+
+  it('waits out the 429 as retry-after says, and every request succeeds with one retry', async () => {
+    const client = new Anthropic({ baseURL: aigw.url, apiKey: 'client-side', maxRetries: 1 });
+    for (let i = 0; i < 6; i++) {
+      const message = await client.messages.create(
+        { model: 'gpt-4o-mini', max_tokens: 16, messages: [{ role: 'user', content: 'hi' }] },
+        { headers: { 'x-user-id': 'frank' } },
+      );
+      expect(message.content[0]?.type).toBe('text');
+    }
+    // Six answers of 600 tokens against 1000 per second: some were refused first (the access
+    // log's 429s, each with Anthropic's headers and retry-after), then retried after it.
+    await waitFor(() => (aigw.output().match(/"status":429/g) ?? []).length > 0, {
       timeoutMs: 5_000,
       description: 'a 429 in the access log',
     });

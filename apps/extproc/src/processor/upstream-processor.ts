@@ -28,6 +28,7 @@ import {
   type HeaderEntry,
 } from './messages.js';
 import { applyBodyMutation, applyHeaderMutation, HeaderPlan, restoreHeaders } from './mutations.js';
+import { serviceBackendName } from './metadata.js';
 import {
   internalRequestIdHeader,
   type RequestContext,
@@ -361,6 +362,11 @@ export function processUpstreamRequestHeaders(
   context.routeName = attributeOf(request, routeNameAttribute);
   context.originalHeaders ??= requestHeaders;
   context.attempts += 1;
+  context.attemptLog.push({
+    backend: serviceBackendName(backend),
+    schema: backend.backend.schema.name,
+    startedAtMs: Date.now(),
+  });
   const gate = gateOf(request, { context: parsedContext, backend, onGated: deps.onGated });
   const attempt: Attempt = {
     context: parsedContext,

@@ -10,6 +10,7 @@ import {
 } from '@aigw/service-kit/core';
 import { loadConfig } from './config.js';
 import { startIdleGcIf } from './idle-gc.js';
+import { startReconcileTracing } from './tracing.js';
 import { compactCached } from './reconcilers/apply.js';
 import type { ReconcilerOptions } from './reconcilers/options.js';
 import { RateLimitConfigMap } from './reconcilers/ratelimit-config.js';
@@ -83,9 +84,11 @@ export async function main(
       ? []
       : [...new Set([...config.watchNamespaces, config.envoyGatewayNamespace])];
   const rules = rateLimitRulesOf(config.ratelimitConfigMap, kubeConfig, leaseNamespace);
+  const tracing = await startReconcileTracing(args.env);
   const controller = new Controller({
     kubeConfig,
     log,
+    ...(tracing ? { traceReconcile: tracing.traceReconcile } : {}),
     reconcilers:
       options.reconcilers ??
       createReconcilers({
@@ -139,6 +142,7 @@ export async function main(
       await controller.stop({ release: true });
       await http.close();
       rules.close();
+      await tracing?.shutdown();
     },
   };
 }

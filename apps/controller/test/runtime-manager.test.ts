@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { parsePrometheusText, useHarness, waitFor } from '@aigw/testkit';
+import { parsePrometheusText, startOtelCollector, useHarness, waitFor } from '@aigw/testkit';
 import type { KubeObject, Reconciler } from '../src/runtime/contracts.js';
 import { startController, type Controller } from '../src/runtime/controller.js';
 import { main, type ControllerService } from '../src/main.js';
@@ -207,5 +207,69 @@ describe('controller main', () => {
     expect(types.get('controller_runtime_reconcile_time_seconds')).toBe('histogram');
     expect(types.get('workqueue_depth')).toBe('gauge');
     expect(sample('process_resident_memory_bytes', {})).toBeGreaterThan(0);
+  });
+
+  it('traces each reconcile over OTLP into a real collector when the OTEL_* variables say so', async () => {
+    const kube = await harness.kube();
+    const collector = await startOtelCollector({ dir: harness.tempDir('controller-otel') });
+    stops.push(() => collector.stop());
+    const env = {
+      OTEL_EXPORTER_OTLP_ENDPOINT: collector.httpEndpoint,
+      OTEL_SERVICE_NAME: 'aigw-controller-test',
+      OTEL_BSP_SCHEDULE_DELAY: '100',
+    };
+    // The OpenTelemetry exporter and batch processor read process.env themselves (as in the real
+    // process, where main's env is process.env): set them for this worker, then restore.
+    const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
+    Object.assign(process.env, env);
+    stops.push(() => {
+      for (const [k, v] of Object.entries(saved)) {
+        if (v === undefined) Reflect.deleteProperty(process.env, k);
+        else process.env[k] = v;
+      }
+      return Promise.resolve();
+    });
+    const service = await main({
+      argv: ['--kubeconfig', kube.kubeconfigPath, '--health-port', '0', '--log-level', 'silent'],
+      env,
+    });
+    stops.push(() => service.close());
+    await waitFor(() => service.controller.isLeader, { timeoutMs: 20_000, description: 'leader' });
+    await testClient(kube).request({
+      method: 'POST',
+      path: '/api/v1/namespaces/default/secrets',
+      body: secret('default', 'traced-secret', { k: 'v' }),
+    });
+    interface Span {
+      readonly name: string;
+      readonly attributes?: readonly { key: string; value: { stringValue?: string } }[];
+    }
+    const spans = (): Span[] =>
+      (
+        collector.exports() as {
+          resourceSpans?: { scopeSpans?: { spans?: Span[] }[] }[];
+        }[]
+      ).flatMap((line) =>
+        (line.resourceSpans ?? []).flatMap((rs) =>
+          (rs.scopeSpans ?? []).flatMap((ss) => ss.spans ?? []),
+        ),
+      );
+    const attributes = (span: Span): Record<string, string | undefined> =>
+      Object.fromEntries((span.attributes ?? []).map((a) => [a.key, a.value.stringValue]));
+    const traced = await waitFor(
+      () =>
+        spans().find(
+          (span) =>
+            span.name === 'reconcile Secret' &&
+            attributes(span)['aigw.reconcile.key'] === 'default/traced-secret',
+        ),
+      { timeoutMs: 20_000, description: 'the span of the Secret reconcile' },
+    );
+    expect(attributes(traced)).toMatchObject({
+      'aigw.reconcile.kind': 'Secret',
+      'aigw.reconcile.outcome': expect.any(String) as unknown,
+    });
+    const resource = JSON.stringify(collector.exports());
+    expect(resource).toContain('aigw-controller-test');
   });
 });

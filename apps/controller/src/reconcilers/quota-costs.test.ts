@@ -82,10 +82,16 @@ describe('quota costs', () => {
   });
 
   it('carries the token estimate of a QuotaPolicy that reserves at admission (docs/budgets.md)', () => {
-    const reserving = quotaPolicy('a', 'total_tokens');
-    reserving.metadata.annotations = {
-      'aigateway.envoyproxy.io/token-reservation': 'true',
-      'aigateway.envoyproxy.io/token-reservation-default-output-tokens': '300',
+    const plain = quotaPolicy('a', 'total_tokens');
+    const reserving: KubeObject = {
+      ...plain,
+      metadata: {
+        ...plain.metadata,
+        annotations: {
+          'aigateway.envoyproxy.io/token-reservation': 'true',
+          'aigateway.envoyproxy.io/token-reservation-default-output-tokens': '300',
+        },
+      },
     };
     const result = quotaCostsOf([...base, reserving]);
     expect(result.problems).toEqual([]);

@@ -24,7 +24,7 @@ import { loadKubeConfig } from './kube-config.js';
 import { LeaderElector, defaultLeaseName } from './leader-election.js';
 import { ControllerMetrics } from './metrics.js';
 import { keyOf, parseKey } from './paths.js';
-import { WorkQueue, type QueueHandler } from './queue.js';
+import { WorkQueue, type ProcessedEvent, type QueueHandler } from './queue.js';
 import type { RateLimiterOptions } from './rate-limiter.js';
 import { KubeObjectWriter } from './writer.js';
 
@@ -72,6 +72,8 @@ export interface ControllerOptions {
   /** Extra indexes to register on the cache before informers start. */
   readonly indexes?: (cache: IndexedObjectCache) => void;
   readonly clock?: Clock;
+  /** Where each reconcile becomes a span (`OTEL_*` traces on); none by default. */
+  readonly traceReconcile?: (kind: Kind, event: ProcessedEvent) => void;
 }
 
 /** One leadership term: queues and the signal every reconcile of the term gets. */
@@ -264,6 +266,7 @@ export class Controller {
             processed: (event) => {
               this.reconcileCount += 1;
               this.metrics.queueObserver(kind).processed?.(event);
+              this.options.traceReconcile?.(kind, event);
               if (event.outcome === 'error') this.logFailure(term, { kind, ...event });
             },
           },

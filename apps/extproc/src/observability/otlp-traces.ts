@@ -8,8 +8,11 @@ import {
   type Context,
   type Tracer,
 } from '@opentelemetry/api';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BatchSpanProcessor, TracerProvider, type SpanExporter } from '@opentelemetry/sdk-trace';
+import {
+  startOtlpTracing,
+  type OtlpTracesSettings,
+  type OtlpTracing,
+} from '@aigw/service-kit/otel';
 import {
   measure,
   modelCaps,
@@ -18,7 +21,6 @@ import {
   type ModelCaps,
   type RequestMetrics,
 } from './observation.js';
-import type { OtlpProtocol, OtlpTracesSettings } from './otlp-settings.js';
 
 /** W3C trace context: `00-<32 hex trace id>-<16 hex parent id>-<2 hex flags>`. */
 const traceparentPattern = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
@@ -40,18 +42,6 @@ export function parentContext(traceparent: string | undefined): Context {
   });
 }
 
-/** The OpenTelemetry span exporter of a protocol, loaded only for that protocol. */
-async function exporterFor(protocol: OtlpProtocol): Promise<SpanExporter> {
-  switch (protocol) {
-    case 'grpc':
-      return new (await import('@opentelemetry/exporter-trace-otlp-grpc')).OTLPTraceExporter();
-    case 'http/protobuf':
-      return new (await import('@opentelemetry/exporter-trace-otlp-proto')).OTLPTraceExporter();
-    case 'http/json':
-      return new (await import('@opentelemetry/exporter-trace-otlp-http')).OTLPTraceExporter();
-  }
-}
-
 /** The request messages as `gen_ai.input.messages` (only with content capture on). */
 function inputMessages(observation: GenAiObservation): Attributes {
   const body = observation.request?.body;
@@ -69,14 +59,14 @@ function inputMessages(observation: GenAiObservation): Attributes {
  * recorded unless content capture is on.
  */
 export class OtlpGenAiTraces implements RequestMetrics {
-  readonly #provider: TracerProvider;
+  readonly #tracing: OtlpTracing;
   readonly #tracer: Tracer;
   readonly #caps: ModelCaps;
   readonly #captureContent: boolean;
 
-  private constructor(provider: TracerProvider, captureContent: boolean) {
-    this.#provider = provider;
-    this.#tracer = provider.getTracer('aigw-extproc');
+  private constructor(tracing: OtlpTracing, captureContent: boolean) {
+    this.#tracing = tracing;
+    this.#tracer = tracing.tracer;
     // Span names carry the model too: capped like the metrics' attributes.
     this.#caps = modelCaps();
     this.#captureContent = captureContent;
@@ -84,11 +74,8 @@ export class OtlpGenAiTraces implements RequestMetrics {
 
   /** Starts the batched export of `settings`. */
   static async start(settings: OtlpTracesSettings): Promise<OtlpGenAiTraces> {
-    const provider = new TracerProvider({
-      resource: resourceFromAttributes({ 'service.name': settings.serviceName }),
-      spanProcessors: [new BatchSpanProcessor({ exporter: await exporterFor(settings.protocol) })],
-    });
-    return new OtlpGenAiTraces(provider, settings.captureContent);
+    const tracing = await startOtlpTracing(settings, 'aigw-extproc');
+    return new OtlpGenAiTraces(tracing, settings.captureContent);
   }
 
   record(observation: GenAiObservation): void {
@@ -146,6 +133,6 @@ export class OtlpGenAiTraces implements RequestMetrics {
 
   /** Exports the pending spans and stops (graceful shutdown). */
   async shutdown(): Promise<void> {
-    await this.#provider.shutdown();
+    await this.#tracing.shutdown();
   }
 }

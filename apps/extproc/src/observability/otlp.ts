@@ -13,7 +13,7 @@ import {
   type ModelCaps,
   type RequestMetrics,
 } from './observation.js';
-import type { OtlpMetricsSettings, OtlpProtocol } from './otlp-settings.js';
+import type { OtlpMetricsSettings, OtlpProtocol } from '@aigw/service-kit/otel';
 
 /** The OpenTelemetry exporter of a protocol, loaded only for that protocol. */
 async function exporterFor(protocol: OtlpProtocol): Promise<PushMetricExporter> {

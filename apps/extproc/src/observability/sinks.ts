@@ -1,6 +1,6 @@
 import type { GenAiMetrics } from './metrics.js';
 import { fanOut, type RequestMetrics } from './observation.js';
-import { otlpMetricsSettings, otlpTracesSettings } from './otlp-settings.js';
+import { otlpMetricsSettings, otlpTracesSettings } from '@aigw/service-kit/otel';
 
 /** The GenAI metrics and trace sinks a process runs with, and how to stop them. */
 export interface MetricsSinks {
@@ -14,18 +14,18 @@ export interface MetricsSinks {
 
 /**
  * Starts the sinks that are on: Prometheus with an admin port, OTLP metrics and OTLP request spans
- * when the `OTEL_*` variables ask for them (`otlp-settings.ts`). Each loads its library only when on, so with
+ * when the `OTEL_*` variables ask for them (`@aigw/service-kit/otel`). Each loads its library only when on, so with
  * both off neither prom-client nor the OpenTelemetry SDK is loaded and a request records nothing.
  */
 export async function startMetricsSinks(options: {
   readonly hasAdminPort: boolean;
   readonly env: Readonly<Record<string, string | undefined>>;
 }): Promise<MetricsSinks> {
-  const settings = otlpMetricsSettings(options.env);
+  const settings = otlpMetricsSettings(options.env, 'aigw-extproc');
   const prometheus = options.hasAdminPort
     ? new (await import('./metrics.js')).GenAiMetrics()
     : undefined;
-  const tracing = otlpTracesSettings(options.env);
+  const tracing = otlpTracesSettings(options.env, 'aigw-extproc');
   const otlp = settings
     ? await (await import('./otlp.js')).OtlpGenAiMetrics.start(settings)
     : undefined;

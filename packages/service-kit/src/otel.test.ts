@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { otlpMetricsSettings, OtlpSettingsError, otlpTracesSettings } from './otlp-settings.js';
+import {
+  otlpMetricsSettings as metrics,
+  OtlpSettingsError,
+  otlpTracesSettings as traces,
+} from './otel.js';
+
+const otlpMetricsSettings = (env: Record<string, string>) => metrics(env, 'aigw-extproc');
+const otlpTracesSettings = (env: Record<string, string>) => traces(env, 'aigw-extproc');
 
 describe('otlpMetricsSettings (the standard OTEL_* variables)', () => {
   it('is off by default, and with OTEL_SDK_DISABLED or OTEL_METRICS_EXPORTER=none', () => {

@@ -1,16 +1,24 @@
+/**
+ * OpenTelemetry over OTLP for every app, configured only by the standard `OTEL_*` variables: the
+ * settings of each signal (off unless asked for), and a tracer provider whose SDK and exporter are
+ * loaded only when traces are on (`@aigw/service-kit/otel`; docs/observability.md).
+ */
+import type { Tracer } from '@opentelemetry/api';
+import type { SpanExporter } from '@opentelemetry/sdk-trace';
+
 /** The OTLP protocols of the spec's `OTEL_EXPORTER_OTLP_PROTOCOL`. */
 export type OtlpProtocol = 'grpc' | 'http/protobuf' | 'http/json';
 
-/** How the GenAI metrics go out over OTLP, read from the standard `OTEL_*` variables. */
+/** How metrics go out over OTLP, read from the standard `OTEL_*` variables. */
 export interface OtlpMetricsSettings {
   readonly protocol: OtlpProtocol;
   /** `OTEL_METRIC_EXPORT_INTERVAL` (ms; the spec's default 60,000). */
   readonly intervalMs: number;
-  /** `OTEL_SERVICE_NAME` (default `aigw-extproc`). */
+  /** `OTEL_SERVICE_NAME`, else the app's own name. */
   readonly serviceName: string;
 }
 
-/** A bad `OTEL_*` value: the extproc refuses to start rather than export nowhere. */
+/** A bad `OTEL_*` value: the app refuses to start rather than export nowhere. */
 export class OtlpSettingsError extends Error {
   override readonly name = 'OtlpSettingsError';
   readonly code = 'invalid-otel-env';
@@ -54,7 +62,7 @@ function protocolOf(env: Env, signal: Signal): OtlpProtocol {
   return protocol;
 }
 
-const serviceNameOf = (env: Env): string => env.OTEL_SERVICE_NAME?.trim() || 'aigw-extproc';
+const serviceNameOf = (env: Env, app: string): string => env.OTEL_SERVICE_NAME?.trim() || app;
 
 /**
  * The OTLP settings of the GenAI metrics, or undefined when OTLP metrics are off: they are on when
@@ -63,7 +71,7 @@ const serviceNameOf = (env: Env): string => env.OTEL_SERVICE_NAME?.trim() || 'ai
  * `OTEL_METRICS_EXPORTER=none`. Endpoint, headers, timeout, compression and TLS are read by the
  * OpenTelemetry exporter itself from the same variables.
  */
-export function otlpMetricsSettings(env: Env): OtlpMetricsSettings | undefined {
+export function otlpMetricsSettings(env: Env, app: string): OtlpMetricsSettings | undefined {
   if (!isOn(env, 'metrics')) return undefined;
   const protocol = protocolOf(env, 'metrics');
   const rawInterval = env.OTEL_METRIC_EXPORT_INTERVAL?.trim();
@@ -73,7 +81,7 @@ export function otlpMetricsSettings(env: Env): OtlpMetricsSettings | undefined {
       `OTEL_METRIC_EXPORT_INTERVAL: '${rawInterval ?? ''}' is not a positive whole number of milliseconds`,
     );
   }
-  return { protocol, intervalMs, serviceName: serviceNameOf(env) };
+  return { protocol, intervalMs, serviceName: serviceNameOf(env, app) };
 }
 
 /** How the request spans go out over OTLP. */
@@ -92,12 +100,55 @@ export interface OtlpTracesSettings {
  * metrics with `OTEL_TRACES_EXPORTER` and `OTEL_EXPORTER_OTLP_TRACES_*`. The batch processor reads
  * `OTEL_BSP_*` itself.
  */
-export function otlpTracesSettings(env: Env): OtlpTracesSettings | undefined {
+export function otlpTracesSettings(env: Env, app: string): OtlpTracesSettings | undefined {
   if (!isOn(env, 'traces')) return undefined;
   return {
     protocol: protocolOf(env, 'traces'),
-    serviceName: serviceNameOf(env),
+    serviceName: serviceNameOf(env, app),
     captureContent:
       env.OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT?.trim().toLowerCase() === 'true',
+  };
+}
+
+/** A tracer exporting over OTLP, and how to flush and stop it. */
+export interface OtlpTracing {
+  readonly tracer: Tracer;
+  /** Exports the pending spans and stops (graceful shutdown). */
+  readonly shutdown: () => Promise<void>;
+}
+
+/** The OpenTelemetry span exporter of a protocol, loaded only for that protocol. */
+async function spanExporterFor(protocol: OtlpProtocol): Promise<SpanExporter> {
+  switch (protocol) {
+    case 'grpc':
+      return new (await import('@opentelemetry/exporter-trace-otlp-grpc')).OTLPTraceExporter();
+    case 'http/protobuf':
+      return new (await import('@opentelemetry/exporter-trace-otlp-proto')).OTLPTraceExporter();
+    case 'http/json':
+      return new (await import('@opentelemetry/exporter-trace-otlp-http')).OTLPTraceExporter();
+  }
+}
+
+/**
+ * A tracer provider batching spans to the OTLP exporter of `settings` (the `OTEL_BSP_*` variables
+ * tune the batching), named after the service. Loads the SDK: call it only when traces are on.
+ */
+export async function startOtlpTracing(
+  settings: Pick<OtlpTracesSettings, 'protocol' | 'serviceName'>,
+  instrumentation: string,
+): Promise<OtlpTracing> {
+  const [{ BatchSpanProcessor, TracerProvider }, { resourceFromAttributes }] = await Promise.all([
+    import('@opentelemetry/sdk-trace'),
+    import('@opentelemetry/resources'),
+  ]);
+  const provider = new TracerProvider({
+    resource: resourceFromAttributes({ 'service.name': settings.serviceName }),
+    spanProcessors: [
+      new BatchSpanProcessor({ exporter: await spanExporterFor(settings.protocol) }),
+    ],
+  });
+  return {
+    tracer: provider.getTracer(instrumentation),
+    shutdown: () => provider.shutdown(),
   };
 }

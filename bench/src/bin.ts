@@ -9,6 +9,11 @@ import { loadavg, setPriority } from 'node:os';
 import { stopAll } from '@aigw/testkit';
 import { parseOptions, usage, UsageError, type BenchOptions } from './config.js';
 import { machineInfo } from './machine.js';
+import {
+  measureObservability,
+  observabilityMarkdown,
+  observabilityProblems,
+} from './observability.js';
 import { repoRoot } from './processes.js';
 import { profileMarkdown } from './profile-report.js';
 import { runProfile } from './profile-run.js';
@@ -211,11 +216,35 @@ function output(report: BenchReport, peers: { report: PeersReport; bins: PeerBin
     writeFileSync(options.out, `${JSON.stringify({ ...report, peers: peers?.report }, null, 2)}\n`);
 }
 
+/** `--observability`: the three columns on their own, printed and (`--write`) written. */
+async function runObservability(options: BenchOptions): Promise<number> {
+  const otelVars = Object.keys(process.env).filter((key) => key.startsWith('OTEL_'));
+  if (otelVars.length > 0) {
+    progress(
+      `unset ${otelVars.join(', ')}: the extprocs would inherit them ("off" would not be off)`,
+    );
+    return 2;
+  }
+  const report = await measureObservability(options, progress);
+  const text = observabilityMarkdown(report);
+  process.stdout.write(`${text}\n`);
+  if (options.shouldWrite) {
+    const file = writeResultsJson(report, `observability-${report.date.slice(0, 10)}`);
+    updateBenchmarksDoc([{ name: 'suite-observability', body: text }]);
+    progress(`wrote ${file} and docs/benchmarks.md`);
+  }
+  if (options.out !== undefined) writeFileSync(options.out, `${JSON.stringify(report, null, 2)}\n`);
+  const problems = observabilityProblems(report);
+  if (problems > 0) progress(`observability: ${String(problems)} failed requests or checks`);
+  return problems > 0 ? 1 : 0;
+}
+
 async function run(options: BenchOptions): Promise<number> {
   build(options);
   // Set before any child is spawned: children (and the threads they start) inherit it.
   if (options.nice !== 0) setPriority(options.nice);
   if (options.mode === 'soak') return runSoak(options, progress);
+  if (options.observability) return runObservability(options);
   // The peers' paths: PORTKEY_GATEWAY_BIN, LITELLM_BIN, ENVOY_RATELIMIT_BIN, else .tools/peers.
   const bins = options.peers ? peerBins(repoRoot, process.env) : undefined;
   if (bins) installPeers(progress);

@@ -34,4 +34,23 @@ describe('pnpm bench arguments', () => {
       shouldProfile: false,
     });
   });
+
+  it.each([[['--observability']], [['--quick', '--observability', '--no-write']]])(
+    'parses %j with the observability comparison on (and only then)',
+    (argv) => {
+      expect(options([]).observability).toBe(false);
+      const parsed = options(argv);
+      expect(parsed.observability).toBe(true);
+      expect(parsed.shouldWrite).toBe(parsed.mode === 'full');
+      expect(parsed.command).toBe(`pnpm bench ${argv.join(' ')}`);
+    },
+  );
+
+  it.each([
+    [['--observability', '--soak']],
+    [['--observability', '--peers']],
+    [['--observability', '--extprocs', '2']],
+  ])('refuses %j', (argv) => {
+    expect(() => parseOptions(argv)).toThrow(UsageError);
+  });
 });

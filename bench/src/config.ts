@@ -50,6 +50,11 @@ export interface BenchOptions {
    * limiter), installed at run time into .tools/peers by bench/scripts/install-peers.sh.
    */
   readonly peers: boolean;
+  /**
+   * Instead of the suite: the extproc with its observability off, with Prometheus (scraped every
+   * second) and with Prometheus + OTLP metrics and traces into a real collector, alternating.
+   */
+  readonly observability: boolean;
   /** Write bench/results/*.json and docs/benchmarks.md. */
   readonly shouldWrite: boolean;
   /** Also write the JSON report here (any mode), e.g. to compare two variants. */
@@ -94,6 +99,12 @@ Shape:
                           (npm) and LiteLLM's proxy (PyPI) against the same fake provider, and
                           envoyproxy/ratelimit (Go) next to our limiter on the same Redis;
                           installs them first into .tools/peers (cached; needs the registries)
+  --observability         instead of the suite: three gateways (own extproc + Envoy each, same fake
+                          provider) alternating: observability off, Prometheus (--admin-port,
+                          scraped every second), Prometheus + OTLP metrics and traces into the
+                          OpenTelemetry Collector of the tests (.tools/bin/otelcol-aigw or
+                          OTELCOL_BIN); c=1, c=<first --concurrency>, streams; writes its block of
+                          docs/benchmarks.md like the suite (full: yes; --no-write: no)
   --extproc <dist|source> run apps/extproc/dist, built first (default), or its sources via tsx
   --nice <n>              run this process and its children at nice n (negative needs root)  (0)
   --write / --no-write    write bench/results and docs/benchmarks.md (default: full and soak)
@@ -207,6 +218,7 @@ function parse(argv: readonly string[]) {
       soak: { type: 'boolean', default: false },
       profile: { type: 'boolean', default: true },
       peers: { type: 'boolean', default: false },
+      observability: { type: 'boolean', default: false },
       write: { type: 'boolean' },
       nice: { type: 'string', default: '0' },
       concurrency: { type: 'string', default: '16,64' },
@@ -222,6 +234,21 @@ function shouldWrite(flag: boolean | undefined, mode: BenchMode): boolean {
   return typeof flag === 'boolean' ? flag : mode === 'full' || mode === 'soak';
 }
 
+/** Flags that do not go together. */
+function refuseCombinations(values: {
+  peers: boolean;
+  observability: boolean;
+  mode: BenchMode;
+  extprocs: number;
+}): void {
+  if (values.peers && values.mode === 'soak')
+    throw new UsageError('--peers does not apply to --soak');
+  if (values.observability && (values.mode === 'soak' || values.peers))
+    throw new UsageError('--observability runs on its own: not with --soak or --peers');
+  if (values.observability && values.extprocs > 1)
+    throw new UsageError('--observability measures one extproc per column: not with --extprocs');
+}
+
 /** Parses the command line (flags only; positional arguments are refused). */
 export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
   const { values } = parse(argv);
@@ -232,7 +259,8 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
   const nice = Number(values.nice);
   if (!Number.isInteger(nice) || nice < -20 || nice > 19)
     throw new UsageError('--nice must be an integer from -20 to 19');
-  if (values.peers && mode === 'soak') throw new UsageError('--peers does not apply to --soak');
+  const extprocs = get('extprocs');
+  refuseCombinations({ ...values, mode, extprocs });
   const rest = argv.length > 0 ? ` ${argv.join(' ')}` : '';
   return {
     mode,
@@ -248,7 +276,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
     latencyMs: get('latency-ms'),
     bodyRequests: get('body-requests'),
     rlsSeconds: get('rls-seconds'),
-    extprocs: get('extprocs'),
+    extprocs,
     envoyConcurrency: get('envoy-concurrency'),
     shouldProfile: values.profile && mode !== 'smoke' && mode !== 'soak',
     profileDurationS: get('profile-duration'),
@@ -257,6 +285,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions | 'help' {
     sampleS: get('sample-seconds'),
     nice,
     peers: values.peers,
+    observability: values.observability,
     shouldWrite: shouldWrite(values.write, mode),
     out: values.out,
     command: `pnpm bench${rest}`,

@@ -100,6 +100,10 @@ export interface ExtProcLaunch {
    * extprocs with node:cluster; see there why they share one socket.
    */
   readonly count?: number;
+  /** More extproc flags (e.g. `--admin-port`), after the bench's own. */
+  readonly extraFlags?: readonly string[];
+  /** More environment for the child (e.g. the `OTEL_*` variables). */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -117,7 +121,7 @@ function extProcCommand(launch: ExtProcLaunch): { args: string[]; cwd: string } 
       : ['--cpu-prof', '--cpu-prof-dir', launch.cpuProfDir, '--cpu-prof-interval', '250']),
   ];
   const flags = ['--address', `unix:${launch.socket}`, '--config', launch.configPath];
-  flags.push('--log-level', 'warn');
+  flags.push('--log-level', 'warn', ...(launch.extraFlags ?? []));
   const appDir = join(repoRoot, 'apps', 'extproc');
   if ((launch.count ?? 1) > 1) {
     if (launch.from === 'source') throw new Error('--extprocs above 1 needs --extproc dist');
@@ -150,13 +154,15 @@ function canConnect(path: string): Promise<boolean> {
 export async function startExtProc(launch: ExtProcLaunch): Promise<ManagedProcess> {
   const { args, cwd } = extProcCommand(launch);
   const count = launch.count ?? 1;
-  const env: Record<string, string> =
-    count > 1
+  const env: Record<string, string> = {
+    ...launch.env,
+    ...(count > 1
       ? {
           AIGW_BENCH_EXTPROCS: String(count),
           AIGW_BENCH_EXTPROC_BIN: join(repoRoot, 'apps', 'extproc', 'dist', 'bin.js'),
         }
-      : {};
+      : {}),
+  };
   const proc = await spawnManaged(process.execPath, args, { name: launch.name, cwd, env });
   await proc.untilReady(
     async () =>

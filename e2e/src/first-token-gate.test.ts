@@ -53,7 +53,6 @@ const beforeTokenScripts: readonly StreamScript[] = [
   'error-first',
   'cut-before-token',
   'reset-before-token',
-  'stall-before-token',
 ];
 
 const pairs: readonly { client: Client; wire: FirstTokenWire }[] = [
@@ -282,6 +281,17 @@ ${rule('solo-openai', '[{name: p-openai-3}]')}`,
     expect(await accessLine(model)).toMatchObject({ status: 200, attempts: 2 });
     // Envoy's per-try timeout ended the first attempt (the gate's limit is longer).
     expect((await counter(timeouts)) - timeoutsBefore).toBe(1);
+  });
+
+  it('a first token later than the gate limit (a model still thinking) is let through, not failed over', async () => {
+    const model = nextModel('gate-openai');
+    const [p, f] = [primary.openai.hits.length, fallback.openai.hits.length];
+    primary.openai.push('slow-first-token');
+    const outcome = await callWith('openai', aigw.url, { model, stream: true });
+    expect(outcome).toEqual({ kind: 'success', text: firstTokenText.complete });
+    expect(primary.openai.hits.slice(p).map((hit) => hit.script)).toEqual(['slow-first-token']);
+    expect(fallback.openai.hits.length - f).toBe(0);
+    expect(await accessLine(model)).toMatchObject({ status: 200, attempts: 1 });
   });
 
   it('without a fallback tier nothing is gated: an error-first stream is the error frame', async () => {

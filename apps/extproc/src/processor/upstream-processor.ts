@@ -71,8 +71,9 @@ export interface UpstreamDeps {
   readonly contexts: RequestContexts;
   readonly log: Logger;
   /**
-   * How long a gated streamed attempt may take from its response headers to its first meaningful
-   * event (docs/resilience.md, First-token gate); default {@link defaultFirstTokenTimeoutMs}.
+   * How long a gated streamed attempt is held, from its response headers, for its first meaningful
+   * event before it is let through undecided (docs/resilience.md, First-token gate); default
+   * {@link defaultFirstTokenTimeoutMs}.
    */
   readonly firstTokenTimeoutMs?: number;
   /** Told when an attempt is gated: the detector for its stream and its request. */
@@ -444,12 +445,11 @@ function streamedBody(chunk: Uint8Array, endOfStream: boolean): extProc.Processi
 const maxHeldBytes = 1_048_576;
 
 /** Why a gated attempt was failed before its first token. */
-export type GateFailure = 'error-event' | 'cut' | 'timeout';
+export type GateFailure = 'error-event' | 'cut';
 
 const gateFailureMessages: Record<GateFailure, string> = {
   'error-event': "the provider's stream began with an error event",
   cut: "the provider's stream ended before its first token",
-  timeout: 'the provider sent no token within the first-token timeout',
 };
 
 /** Callbacks of an {@link UpstreamStream}: how it answers Envoy, and the end of the call. */
@@ -545,8 +545,16 @@ export class UpstreamStream {
       this.#gate = { kind: 'passing' };
       return continueResponses.responseHeaders;
     }
+    // Past the limit the stream is let through undecided, not failed: a reasoning model may
+    // think longer than any limit before its first token, and Envoy's message_timeout (10 s)
+    // caps how long the headers can be held. A stall is the per-try timeout's to end
+    // (`timeouts.backendRequest`, which keeps running while the headers are held).
     const timer = setTimeout(() => {
-      this.#fail('timeout');
+      this.#deps.log.info(
+        { request: this.#context?.id, backend: this.#context?.backend?.backend.name },
+        'first-token gate let a slow stream through undecided',
+      );
+      this.#release();
     }, this.#deps.firstTokenTimeoutMs ?? defaultFirstTokenTimeoutMs);
     timer.unref();
     this.#gate = { kind: 'holding', detector: gate.detector, timer, held: [], heldBytes: 0 };

@@ -22,10 +22,18 @@ export type StreamScript =
   | 'reset-before-token'
   /** The preamble, then nothing until Envoy goes away. */
   | 'stall-before-token'
+  /**
+   * The preamble, then the whole answer only after {@link slowFirstTokenMs} (a model thinking
+   * past the gate's limit).
+   */
+  | 'slow-first-token'
   /** The preamble and two text deltas, then a clean end (stream integrity: an error frame). */
   | 'cut-after-token'
   /** The preamble and the first text delta, then the rest only once {@link FirstTokenProvider.release}d. */
   | 'held-after-token';
+
+/** How long `slow-first-token` thinks: past the extproc's default gate limit (5 s). */
+export const slowFirstTokenMs = 6_000;
 
 /** The text of a complete answer, and what comes before a cut after the first token. */
 export const firstTokenText = { complete: 'Hello from the gate test', firstDelta: 'Hello' };
@@ -175,6 +183,15 @@ async function play(
     case 'stall-before-token':
       await write(res, frames.preamble);
       await gone(res);
+      return;
+    case 'slow-first-token':
+      await write(res, frames.preamble);
+      await Promise.race([
+        new Promise((resolve) => setTimeout(resolve, slowFirstTokenMs)),
+        gone(res),
+      ]);
+      await write(res, [...frames.deltas, ...frames.end]);
+      res.end();
       return;
     case 'cut-after-token':
       await write(res, [...frames.preamble, ...frames.deltas.slice(0, 2)]);

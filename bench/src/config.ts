@@ -52,7 +52,8 @@ export interface BenchOptions {
   readonly peers: boolean;
   /**
    * Instead of the suite: the extproc with its observability off, with Prometheus (scraped every
-   * second) and with Prometheus + OTLP metrics and traces into a real collector, alternating.
+   * second), and with Prometheus + OTLP metrics (without, then with traces) into a real
+   * collector, alternating.
    */
   readonly observability: boolean;
   /** Write bench/results/*.json and docs/benchmarks.md. */
@@ -99,11 +100,12 @@ Shape:
                           (npm) and LiteLLM's proxy (PyPI) against the same fake provider, and
                           envoyproxy/ratelimit (Go) next to our limiter on the same Redis;
                           installs them first into .tools/peers (cached; needs the registries)
-  --observability         instead of the suite: three gateways (own extproc + Envoy each, same fake
+  --observability         instead of the suite: four gateways (own extproc + Envoy each, same fake
                           provider) alternating: observability off, Prometheus (--admin-port,
-                          scraped every second), Prometheus + OTLP metrics and traces into the
-                          OpenTelemetry Collector of the tests (.tools/bin/otelcol-aigw or
-                          OTELCOL_BIN); c=1, c=<first --concurrency>, streams; writes its block of
+                          scraped every second), + OTLP metrics, + OTLP metrics and traces, into
+                          the OpenTelemetry Collector of the tests (.tools/bin/otelcol-aigw or
+                          OTELCOL_BIN; without it the OTLP columns are skipped with a note);
+                          c=1, c=<first --concurrency>, streams; writes its block of
                           docs/benchmarks.md like the suite (full: yes; --no-write: no)
   --extproc <dist|source> run apps/extproc/dist, built first (default), or its sources via tsx
   --nice <n>              run this process and its children at nice n (negative needs root)  (0)

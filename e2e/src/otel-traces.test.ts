@@ -116,12 +116,14 @@ spec:
     });
   }
 
-  async function ask(client: OpenAI, stream: boolean): Promise<void> {
+  /** Asks once; returns the answer's text as the client got it. */
+  async function ask(client: OpenAI, stream: boolean): Promise<string> {
     const messages = [{ role: 'user' as const, content: prompt }];
     if (!stream) {
       const completion = await client.chat.completions.create({ model: 'gpt-traced', messages });
-      expect(completion.choices[0]?.message.content).toBeTruthy();
-      return;
+      const answer = completion.choices[0]?.message.content ?? '';
+      expect(answer).not.toBe('');
+      return answer;
     }
     const chunks = await client.chat.completions.create({
       model: 'gpt-traced',
@@ -131,6 +133,7 @@ spec:
     let text = '';
     for await (const chunk of chunks) text += chunk.choices[0]?.delta.content ?? '';
     expect(text).not.toBe('');
+    return text;
   }
 
   it('one span per request on the client trace, a child per attempt, no prompt text exported', async () => {
@@ -182,21 +185,30 @@ spec:
     expect(exported).not.toContain(prompt);
   });
 
-  it('records the request messages only when content capture is enabled', async () => {
+  it('records the request and the answer only when content capture is enabled', async () => {
     const service = 'aigw-traces-content';
     const client = await tracedRun(service, {
       OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT: 'true',
     });
-    await ask(client, false);
-    const [request] = await waitFor(
+    const answers = [await ask(client, false), await ask(client, true)];
+    const requests = await waitFor(
       () => {
         const found = spansOf(collector, service).filter((s) => s.kind === 2);
-        return found.length === 1 ? found : undefined;
+        return found.length === 2 ? found : undefined;
       },
-      { timeoutMs: 15_000, description: 'the request span with content' },
+      { timeoutMs: 15_000, description: 'the two request spans with content' },
     );
-    expect(JSON.parse(String(attribute(request!, 'gen_ai.input.messages')))).toEqual([
-      { role: 'user', content: prompt },
-    ]);
+    for (const request of requests) {
+      expect(JSON.parse(String(attribute(request, 'gen_ai.input.messages')))).toEqual([
+        { role: 'user', content: prompt },
+      ]);
+    }
+    // The answers as the client got them, JSON and streamed (in either span order).
+    const outputs = requests.map(
+      (request) => JSON.parse(String(attribute(request, 'gen_ai.output.messages'))) as unknown,
+    );
+    expect(outputs).toEqual(
+      expect.arrayContaining(answers.map((content) => [{ role: 'assistant', content }])),
+    );
   });
 });

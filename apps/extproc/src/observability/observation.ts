@@ -41,6 +41,11 @@ export interface GenAiObservation {
   readonly attempts: readonly AttemptRecord[];
   /** The parsed request (its messages are span content only when capture is enabled). */
   readonly request: ParsedRequest | undefined;
+  /**
+   * The 2xx response bytes the client got (JSON, or the SSE stream), at most
+   * {@link maxContentBytes}; only when a sink {@link RequestMetrics.wantsContent}.
+   */
+  readonly responseContent?: Uint8Array | undefined;
 }
 
 /**
@@ -49,7 +54,15 @@ export interface GenAiObservation {
  */
 export interface RequestMetrics {
   record(observation: GenAiObservation): void;
+  /**
+   * The sink records content (traces with capture on): the router then keeps the response bytes
+   * the client got (up to {@link maxContentBytes}) for {@link GenAiObservation.responseContent}.
+   */
+  readonly wantsContent?: boolean;
 }
+
+/** Most response bytes kept for content capture; a longer response is recorded cut. */
+export const maxContentBytes = 64 * 1024;
 
 /** Metrics off: records nothing, costs a call. */
 export const noMetrics: RequestMetrics = { record: () => undefined };
@@ -64,6 +77,7 @@ export function fanOut(sinks: readonly RequestMetrics[]): RequestMetrics {
     record: (observation) => {
       for (const sink of all) sink.record(observation);
     },
+    wantsContent: all.some((sink) => sink.wantsContent === true),
   };
 }
 
@@ -182,6 +196,8 @@ export function operationName(endpoint: Endpoint): string {
       return 'embeddings';
     case 'messages':
       return 'messages';
+    case 'responses':
+      return 'responses';
   }
 }
 

@@ -1,6 +1,6 @@
 import { ROOT_CONTEXT, trace } from '@opentelemetry/api';
 import { describe, expect, it } from 'vitest';
-import { parentContext } from './otlp-traces.js';
+import { outputMessages, parentContext } from './otlp-traces.js';
 
 describe('parentContext (the client traceparent)', () => {
   it('continues a valid W3C trace context, sampled flag kept', () => {
@@ -27,5 +27,44 @@ describe('parentContext (the client traceparent)', () => {
     ]) {
       expect(parentContext(header)).toBe(ROOT_CONTEXT);
     }
+  });
+});
+
+describe('outputMessages (content capture)', () => {
+  const bytes = (text: string): Uint8Array => Buffer.from(text, 'utf8');
+  const assistant = (content: string): Record<string, string> => ({
+    'gen_ai.output.messages': JSON.stringify([{ role: 'assistant', content }]),
+  });
+
+  it('reads the answer of an OpenAI or an Anthropic JSON response', () => {
+    const openai = { choices: [{ index: 0, message: { role: 'assistant', content: 'Hi there' } }] };
+    expect(outputMessages(bytes(JSON.stringify(openai)))).toEqual(assistant('Hi there'));
+    const anthropic = { type: 'message', content: [{ type: 'text', text: 'Bonjour' }] };
+    expect(outputMessages(bytes(JSON.stringify(anthropic)))).toEqual(assistant('Bonjour'));
+  });
+
+  it("joins a stream's text deltas (OpenAI chunks, Anthropic text_delta events)", () => {
+    const openai = [
+      'data: {"choices":[{"delta":{"role":"assistant"}}]}',
+      'data: {"choices":[{"delta":{"content":"Hel"}}]}',
+      'data: {"choices":[{"delta":{"content":"lo"}}]}',
+      'data: [DONE]',
+      '',
+    ].join('\n\n');
+    expect(outputMessages(bytes(openai))).toEqual(assistant('Hello'));
+    const anthropic = [
+      'event: content_block_delta',
+      'data: {"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Sa"}}',
+      '',
+      'event: content_block_delta',
+      'data: {"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"lut"}}',
+      '',
+    ].join('\n');
+    expect(outputMessages(bytes(anthropic))).toEqual(assistant('Salut'));
+  });
+
+  it('records nothing without content', () => {
+    expect(outputMessages(undefined)).toEqual({});
+    expect(outputMessages(new Uint8Array(0))).toEqual({});
   });
 });

@@ -42,6 +42,65 @@ export function parentContext(traceparent: string | undefined): Context {
   });
 }
 
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** Text of one streamed event's JSON: an OpenAI chunk's delta, or an Anthropic text delta. */
+function deltaText(event: unknown): string {
+  if (!isRecord(event)) return '';
+  const [choice] = Array.isArray(event.choices) ? (event.choices as unknown[]) : [];
+  if (isRecord(choice) && isRecord(choice.delta) && typeof choice.delta.content === 'string')
+    return choice.delta.content;
+  if (isRecord(event.delta) && typeof event.delta.text === 'string') return event.delta.text;
+  return '';
+}
+
+/** The assistant's text of a whole JSON answer (OpenAI choices, Anthropic content blocks). */
+function answerText(json: Record<string, unknown>): string | undefined {
+  if (Array.isArray(json.choices)) {
+    return (json.choices as unknown[])
+      .map((c) => (isRecord(c) && isRecord(c.message) ? c.message.content : undefined))
+      .filter((t): t is string => typeof t === 'string')
+      .join('');
+  }
+  if (Array.isArray(json.content)) {
+    return (json.content as unknown[])
+      .map((b) => (isRecord(b) && typeof b.text === 'string' ? b.text : ''))
+      .join('');
+  }
+  return undefined;
+}
+
+/**
+ * The response as `gen_ai.output.messages` (only with content capture on): the text of a JSON
+ * answer, or of a stream's deltas (OpenAI `choices[].delta.content`, Anthropic `text_delta`);
+ * what was kept of it (at most 64 KiB).
+ */
+export function outputMessages(content: Uint8Array | undefined): Attributes {
+  if (!content || content.byteLength === 0) return {};
+  const text = Buffer.from(content).toString('utf8');
+  let answer: string | undefined;
+  try {
+    const json: unknown = JSON.parse(text);
+    answer = isRecord(json) ? answerText(json) : undefined;
+  } catch {
+    answer = text
+      .split('\n')
+      .filter((line) => line.startsWith('data:'))
+      .map((line) => {
+        try {
+          return deltaText(JSON.parse(line.slice(5)));
+        } catch {
+          return '';
+        }
+      })
+      .join('');
+  }
+  return answer === undefined
+    ? {}
+    : { 'gen_ai.output.messages': JSON.stringify([{ role: 'assistant', content: answer }]) };
+}
+
 /** The request messages as `gen_ai.input.messages` (only with content capture on). */
 function inputMessages(observation: GenAiObservation): Attributes {
   const body = observation.request?.body;
@@ -63,6 +122,8 @@ export class OtlpGenAiTraces implements RequestMetrics {
   readonly #tracer: Tracer;
   readonly #caps: ModelCaps;
   readonly #captureContent: boolean;
+  /** With capture on, the router keeps the response bytes for {@link outputMessages}. */
+  readonly wantsContent: boolean;
 
   private constructor(tracing: OtlpTracing, captureContent: boolean) {
     this.#tracing = tracing;
@@ -70,6 +131,7 @@ export class OtlpGenAiTraces implements RequestMetrics {
     // Span names carry the model too: capped like the metrics' attributes.
     this.#caps = modelCaps();
     this.#captureContent = captureContent;
+    this.wantsContent = captureContent;
   }
 
   /** Starts the batched export of `settings`. */
@@ -98,7 +160,9 @@ export class OtlpGenAiTraces implements RequestMetrics {
           }
         : {}),
       ...(m.errorType === '' ? {} : { 'error.type': m.errorType }),
-      ...(this.#captureContent ? inputMessages(observation) : {}),
+      ...(this.#captureContent
+        ? { ...inputMessages(observation), ...outputMessages(observation.responseContent) }
+        : {}),
     };
     const span = this.#tracer.startSpan(
       `${m.operation} ${m.requestModel}`,

@@ -25,7 +25,7 @@ import {
   mutationOf,
   type HeaderEntry,
 } from './messages.js';
-import { noMetrics, type RequestMetrics } from '../observability/observation.js';
+import { maxContentBytes, noMetrics, type RequestMetrics } from '../observability/observation.js';
 import { serviceBackendName, usageMetadata } from './metadata.js';
 import { budgetHeaders } from './ratelimit-headers.js';
 import { geminiPathNotFound } from './gemini-path.js';
@@ -129,6 +129,9 @@ export class RouterProcessor {
   #isReported = false;
   /** The client's W3C `traceparent`, the parent of the request's span. */
   #traceparent: string | undefined;
+  /** The 2xx response bytes the client got, kept only for a sink that records content. */
+  #content: Buffer[] | undefined;
+  #contentBytes = 0;
 
   constructor(deps: RouterDeps) {
     this.#deps = deps;
@@ -296,6 +299,7 @@ export class RouterProcessor {
     // stream before the provider's end-of-body reaches us, and the access log and the rate
     // limiter (which reads the metadata when the stream is done) would count nothing.
     const usageChanged = this.#record(context, result);
+    this.#keepContent(result.body, body.body);
     // Most SSE chunks pass unchanged: answer them with the pre-encoded CONTINUE.
     if (!result.body && !body.endOfStream && !usageChanged) return continueResponses.responseBody;
     return commonResponse({
@@ -313,6 +317,20 @@ export class RouterProcessor {
     if (!this.#context) return;
     this.#report(this.#context);
     this.#deps.contexts.delete(this.#context.id);
+  }
+
+  /**
+   * Keeps the bytes the client gets (the translated body, else the provider's) for a sink that
+   * records content, up to {@link maxContentBytes}; nothing otherwise.
+   */
+  #keepContent(translated: Uint8Array | undefined, original: Uint8Array): void {
+    if (this.#deps.metrics?.wantsContent !== true) return;
+    const bytes = translated ?? original;
+    const room = maxContentBytes - this.#contentBytes;
+    if (room <= 0 || bytes.byteLength === 0) return;
+    const kept = Buffer.from(bytes.subarray(0, room));
+    (this.#content ??= []).push(kept);
+    this.#contentBytes += kept.byteLength;
   }
 
   /** Reports a request that reached a backend to the metrics, once (local replies are not). */
@@ -339,6 +357,7 @@ export class RouterProcessor {
       traceparent: this.#traceparent,
       attempts: context.attemptLog,
       request: context.parsed,
+      responseContent: this.#content && Buffer.concat(this.#content),
     });
   }
 

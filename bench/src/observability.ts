@@ -15,6 +15,7 @@
  * bench checks that each sink recorded what it was sent: the Prometheus request count, and the
  * collector's metric exports and spans.
  */
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadavg } from 'node:os';
 import {
@@ -97,8 +98,8 @@ interface Column {
   readonly stop: () => Promise<void>;
 }
 
-/** The OTLP column's sink: the collector, or why it is missing. */
-type Sink = { collector: OtelCollector } | { missing: string };
+/** The OTLP columns' sink: the collector and its file exporter's output, or why it is missing. */
+type Sink = { collector: OtelCollector; output: string } | { missing: string };
 
 /** What a run measured and checked. */
 export interface ObservabilityReport {
@@ -140,7 +141,8 @@ function otlpEnv(collector: OtelCollector, name: ObservabilityColumnName): Recor
 
 async function startSink(dir: string): Promise<Sink> {
   try {
-    return { collector: await startOtelCollector({ dir }) };
+    // startOtelCollector's file exporter writes here (its documented `<dir>/otel.jsonl`).
+    return { collector: await startOtelCollector({ dir }), output: join(dir, 'otel.jsonl') };
   } catch (err) {
     if (isTestkitError(err) && err.code === 'binary-not-found') return { missing: err.message };
     throw err;
@@ -421,14 +423,26 @@ function durationCount(resources: NonNullable<OtlpLine['resourceMetrics']>): num
     .reduce((sum, dp) => sum + Number(dp.count ?? 0), 0);
 }
 
+/**
+ * The file exporter's complete lines. Read here rather than with the collector's `exports()`: the
+ * exporter writes a long line in pieces, and a read in between sees a partial last line (which
+ * `exports()` fails to parse), so only lines that end with a newline count.
+ */
+function exportLines(output: string): OtlpLine[] {
+  if (!existsSync(output)) return [];
+  const lines = readFileSync(output, 'utf8').split('\n');
+  lines.pop();
+  return lines.filter((line) => line.trim() !== '').map((line) => JSON.parse(line) as OtlpLine);
+}
+
 /** What the collector holds from `service` (one export request per line). */
-function received(collector: OtelCollector, service: string): Received {
+function received(output: string, service: string): Received {
   let metricExports = 0;
   let spanExports = 0;
   let requests = 0;
   let serverSpans = 0;
   let clientSpans = 0;
-  for (const line of collector.exports() as OtlpLine[]) {
+  for (const line of exportLines(output)) {
     const metrics = (line.resourceMetrics ?? []).filter((rm) => isService(rm, service));
     if (metrics.length > 0) {
       metricExports++;
@@ -452,17 +466,17 @@ function received(collector: OtelCollector, service: string): Received {
  * (15 s at most) for the collector to hold its request count and, with traces on, one request
  * span and one attempt span per request sent (none with traces off).
  */
-async function otlpCheck(collector: OtelCollector, figures: ObservabilityFigures): Promise<Check> {
+async function otlpCheck(output: string, figures: ObservabilityFigures): Promise<Check> {
   const sent = sentOf(figures);
   const service = serviceName(figures.name);
   const spans = figures.name === 'otlp' ? sent : 0;
-  let got: Received = received(collector, service);
+  let got: Received = received(output, service);
   const isComplete = (r: Received): boolean =>
     r.requestCount === sent && r.serverSpans === spans && r.clientSpans === spans;
   try {
     await waitFor(
       () => {
-        got = received(collector, service);
+        got = received(output, service);
         return isComplete(got);
       },
       { timeoutMs: 15_000, intervalMs: 250, description: 'the collector to hold every request' },
@@ -501,7 +515,7 @@ async function verifyAll(
   if (!('collector' in context.sink)) return checks;
   for (const col of cols)
     if (otlpColumns.includes(col.figures.name))
-      checks.push(await otlpCheck(context.sink.collector, col.figures));
+      checks.push(await otlpCheck(context.sink.output, col.figures));
   return checks;
 }
 

@@ -18,8 +18,11 @@ import { aiBackendYaml } from './support/backend-yaml.js';
 const harness = useHarness();
 const apiKey = 'sk-integrity-0123456789';
 
-type Fault = 'cut-clean' | 'cut-reset' | 'error-event' | 'complete';
-const faults: readonly Fault[] = ['cut-clean', 'cut-reset', 'error-event', 'complete'];
+/** `stall`: the text, then nothing (the connection stays open) past the rule's idle timeout. */
+type Fault = 'cut-clean' | 'cut-reset' | 'error-event' | 'stall' | 'complete';
+const faults: readonly Fault[] = ['cut-clean', 'cut-reset', 'error-event', 'stall', 'complete'];
+/** The `streamIdleTimeout` of the `stall` rules. */
+const idleTimeout = '1s';
 type Provider = 'openai' | 'anthropic';
 const providers: readonly Provider[] = ['openai', 'anthropic'];
 /** The model that picks `fault` on `provider`. */
@@ -45,7 +48,9 @@ function chunk(
 }
 
 /** Ends `res` as `fault` says once the text is out (the shared part of both providers). */
-function breakStream(res: ServerResponse, fault: 'cut-clean' | 'cut-reset'): void {
+function breakStream(res: ServerResponse, fault: 'cut-clean' | 'cut-reset' | 'stall'): void {
+  // Nothing more, the connection open: Envoy's per-try idle timeout ends it.
+  if (fault === 'stall') return;
   if (fault === 'cut-clean') {
     // The body ends properly (chunked terminator) but before the provider's terminal event.
     res.end();
@@ -68,6 +73,7 @@ function faultyOpenAI(req: RecordedRequest, res: ServerResponse): void {
   switch (fault) {
     case 'cut-clean': // no finish_reason, usage or [DONE]
     case 'cut-reset':
+    case 'stall':
       breakStream(res, fault);
       return;
     case 'error-event':
@@ -117,6 +123,7 @@ function faultyAnthropic(req: RecordedRequest, res: ServerResponse): void {
   switch (fault) {
     case 'cut-clean': // no content_block_stop, message_delta or message_stop
     case 'cut-reset':
+    case 'stall':
       breakStream(res, fault);
       return;
     case 'error-event':
@@ -155,7 +162,7 @@ describe('a provider stream broken after the first token reaches the client as a
         (
           f,
         ) => `    - matches: [{headers: [{type: Exact, name: x-ai-eg-model, value: ${modelFor(provider, f)}}]}]
-      backendRefs: [{name: faulty-${provider}}]`,
+      backendRefs: [{name: faulty-${provider}}]${f === 'stall' ? `\n      streamIdleTimeout: ${idleTimeout}` : ''}`,
       ),
     );
     const yaml = [
@@ -268,6 +275,18 @@ ${rules.join('\n')}`,
 
     it('cut-reset: the anthropic client raises after the text it got', async () => {
       const { text, error } = await anthropicStream(model('cut-reset'));
+      expect(text).toBe('Hello world');
+      expect(error, 'the stream ended as if finished').toBeInstanceOf(Error);
+    });
+
+    it(`stall: past the rule's streamIdleTimeout (${idleTimeout}) the openai client raises after the text it got`, async () => {
+      const { text, error } = await openaiStream(model('stall'));
+      expect(text).toBe('Hello world');
+      expect(error, 'the stream ended as if finished').toBeInstanceOf(Error);
+    });
+
+    it(`stall: past the rule's streamIdleTimeout (${idleTimeout}) the anthropic client raises after the text it got`, async () => {
+      const { text, error } = await anthropicStream(model('stall'));
       expect(text).toBe('Hello world');
       expect(error, 'the stream ended as if finished').toBeInstanceOf(Error);
     });

@@ -16,6 +16,7 @@ import type { BackendCodec } from '../src/testing/conformance.js';
 import { geminiBackend } from '../src/testing/gemini-codec.js';
 import type { NeutralMessage, NeutralRequest, NeutralResponse } from '../src/testing/neutral.js';
 import { openAIBackend, openAIRequestBody } from '../src/testing/openai-codec.js';
+import { responsesRequestBody } from '../src/testing/responses-codec.js';
 import { encodeEventStreamMessage } from '../src/shared/aws-eventstream.js';
 import type { BackendSchemaName, Endpoint } from '../src/translator.js';
 
@@ -343,19 +344,30 @@ function chatStream(schema: BackendSchemaName, model: string): WireBody {
 }
 
 /** Workload of a chat pair: OpenAI chat completions or Anthropic Messages ingress. */
+const chatPaths = {
+  'chat-completions': '/v1/chat/completions',
+  messages: '/v1/messages',
+  responses: '/v1/responses',
+} as const;
+
 function chatWorkload(
-  endpoint: 'chat-completions' | 'messages',
+  endpoint: 'chat-completions' | 'messages' | 'responses',
   schema: BackendSchemaName,
 ): PairWorkload {
   const model = modelFor(schema);
-  const encode = endpoint === 'messages' ? anthropicRequestBody : openAIRequestBody;
+  const encode =
+    endpoint === 'messages'
+      ? anthropicRequestBody
+      : endpoint === 'responses'
+        ? responsesRequestBody
+        : openAIRequestBody;
   const backend = chatBackend(schema);
   const response = (chars: number): WireBody => {
     const wire = backend.encodeResponse(textResponse(model, chars), false);
     return whole(wire.body, wire.contentType);
   };
   return {
-    path: endpoint === 'messages' ? '/v1/messages' : '/v1/chat/completions',
+    path: chatPaths[endpoint],
     requests: { small: json(encode(smallChat(model))), large: json(encode(largeChat(model))) },
     streamRequest: json(encode({ ...smallChat(model), stream: true })),
     responses: { small: response(20), large: response(largeMessages * largeMessageChars) },
@@ -470,6 +482,7 @@ export function workloadFor(endpoint: Endpoint, schema: BackendSchemaName): Pair
   switch (endpoint) {
     case 'chat-completions':
     case 'messages':
+    case 'responses':
       return chatWorkload(endpoint, schema);
     case 'embeddings':
       return embeddingsWorkload(schema);

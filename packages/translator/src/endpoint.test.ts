@@ -199,6 +199,7 @@ describe('EndpointMatcher', () => {
       ['/gw/oa/v1/chat/completions', 'chat-completions'],
       ['/gw/oa/v1/completions', 'completions'],
       ['/gw/oa/v1/embeddings', 'embeddings'],
+      ['/gw/oa/v1/responses', 'responses'],
       ['/gw/claude/v1/messages', 'messages'],
     ]);
     expect(matcher.layout.rootPrefix).toBe('/gw');

@@ -12,7 +12,10 @@ import type { Dialect, Endpoint } from './translator.js';
 
 /** Path prefixes of the API families (upstream's `internalapi.EndpointPrefixes`). */
 export interface EndpointPrefixes {
-  /** OpenAI-compatible endpoints (`/v1/chat/completions`, `/v1/models`, …); default `/`. */
+  /**
+   * OpenAI-compatible endpoints (`/v1/chat/completions`, `/v1/responses`, `/v1/models`, …);
+   * default `/`.
+   */
   readonly openai: string;
   /** Cohere endpoints (`/v2/rerank`, `/v2/embed`; not served by aigw yet); default `/cohere`. */
   readonly cohere: string;
@@ -193,6 +196,7 @@ export class EndpointMatcher {
       [openai('/v1/chat/completions'), 'chat-completions'],
       [openai('/v1/completions'), 'completions'],
       [openai('/v1/embeddings'), 'embeddings'],
+      [openai('/v1/responses'), 'responses'],
       [joinPath(anthropic, '/v1/messages'), 'messages'],
     ]);
     // Only a prefix of its own tells Anthropic clients apart by path alone.

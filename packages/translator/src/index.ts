@@ -83,6 +83,8 @@ export type { AnthropicToAwsAnthropicTranslatorOptions } from './anthropic/awsan
 export { createAnthropicToAwsAnthropicTranslator } from './anthropic/awsanthropic.js';
 export type { AnthropicToOpenAITranslatorOptions } from './anthropic/openai.js';
 export { createAnthropicToOpenAITranslator } from './anthropic/openai.js';
+export type { ResponsesToChatTranslatorOptions } from './responses/chat.js';
+export { createResponsesToChatTranslator } from './responses/chat.js';
 export { defaultAnthropicMaxTokens } from './anthropic/openai-request.js';
 export type {
   EventStreamHeaderValue,

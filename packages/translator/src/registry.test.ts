@@ -26,6 +26,14 @@ const supported = new Set<string>([
   'messages/GCPAnthropic',
   'messages/AWSAnthropic',
   'messages/OpenAI',
+  // `/v1/responses` chains onto every chat translator.
+  'responses/OpenAI',
+  'responses/AzureOpenAI',
+  'responses/AWSBedrock',
+  'responses/GCPVertexAI',
+  'responses/Anthropic',
+  'responses/GCPAnthropic',
+  'responses/AWSAnthropic',
 ]);
 
 const pairs = endpoints.flatMap((endpoint) =>

@@ -19,6 +19,7 @@ import { createOpenAIToAzureOpenAITranslator } from './openai/azureopenai.js';
 import { createOpenAIToGcpVertexAiTranslator } from './openai/gcpvertexai.js';
 import { createOpenAIToGcpVertexAiEmbeddingsTranslator } from './openai/gcpvertexai-embeddings.js';
 import { createOpenAIToOpenAITranslator } from './openai/openai.js';
+import { createResponsesToChatTranslator } from './responses/chat.js';
 import type {
   BackendSchema,
   BackendSchemaName,
@@ -64,6 +65,8 @@ function forOpenAI(endpoint: Endpoint): TranslatorFactory | undefined {
       return (schema) => createOpenAIToOpenAITranslator({ endpoint, schema });
     case 'messages':
       return (schema) => createAnthropicToOpenAITranslator({ schema });
+    case 'responses':
+      return undefined; // see forResponses
   }
 }
 
@@ -76,6 +79,7 @@ function forAwsBedrock(endpoint: Endpoint): TranslatorFactory | undefined {
       return (schema) => createOpenAIToAwsBedrockEmbeddingsTranslator({ schema });
     case 'completions':
     case 'messages':
+    case 'responses': // see forResponses
       return undefined;
   }
 }
@@ -89,8 +93,22 @@ function forGcpVertexAi(endpoint: Endpoint): TranslatorFactory | undefined {
       return (schema, { gcp }) => createOpenAIToGcpVertexAiEmbeddingsTranslator({ schema, gcp });
     case 'completions':
     case 'messages':
+    case 'responses': // see forResponses
       return undefined;
   }
+}
+
+/**
+ * `/v1/responses` for a backend: the Responses body is translated to chat completions and the
+ * backend's chat translator does the rest, so every backend with a chat translator serves it.
+ */
+function forResponses(schemaName: BackendSchemaName): TranslatorFactory | undefined {
+  const chat = factoryFor('chat-completions', schemaName);
+  if (chat === undefined) return undefined;
+  return (schema, options) =>
+    createResponsesToChatTranslator({
+      chat: chat(schema, { ...options, endpoint: 'chat-completions' }),
+    });
 }
 
 /** The factory for a pair, or `undefined` when the pair is not implemented (yet). */
@@ -98,6 +116,7 @@ function factoryFor(
   endpoint: Endpoint,
   schemaName: BackendSchemaName,
 ): TranslatorFactory | undefined {
+  if (endpoint === 'responses') return forResponses(schemaName);
   switch (schemaName) {
     case 'OpenAI':
       return forOpenAI(endpoint);

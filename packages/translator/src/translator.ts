@@ -6,7 +6,7 @@
 import type { Usage } from './usage.js';
 
 /** The ingress APIs the gateway accepts. */
-export type Endpoint = 'chat-completions' | 'completions' | 'embeddings' | 'messages';
+export type Endpoint = 'chat-completions' | 'completions' | 'embeddings' | 'messages' | 'responses';
 
 /** Every {@link Endpoint}, for exhaustive loops (tests, config validation). */
 export const endpoints: readonly Endpoint[] = [
@@ -14,6 +14,7 @@ export const endpoints: readonly Endpoint[] = [
   'completions',
   'embeddings',
   'messages',
+  'responses',
 ];
 
 /** Backend API schemas (upstream's AIServiceBackend schema names). */

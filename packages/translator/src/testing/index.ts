@@ -50,6 +50,7 @@ export {
 export { bedrockBackend } from './bedrock-codec.js';
 export { geminiBackend } from './gemini-codec.js';
 export { openAIBackend, openAIIngress, openAIRequestBody } from './openai-codec.js';
+export { responsesIngress, responsesRequestBody } from './responses-codec.js';
 export { conformancePairs } from './pairs.js';
 export { chatSections, matrixSections, renderMatrix } from './matrix.js';
 export type {

@@ -42,6 +42,7 @@ export function chatSections(pairs: readonly ConformancePair[]): MatrixSection[]
   const titles: Partial<Record<Endpoint, string>> = {
     'chat-completions': '`/v1/chat/completions` (OpenAI chat completions)',
     messages: '`/v1/messages` (Anthropic messages)',
+    responses: '`/v1/responses` (OpenAI Responses, translated to chat completions)',
   };
   return endpoints.flatMap((endpoint) => {
     const group = pairs.filter((p) => p.ingress.endpoint === endpoint);

@@ -13,11 +13,13 @@ import { createOpenAIToAzureOpenAITranslator } from '../openai/azureopenai.js';
 import { createOpenAIToGcpAnthropicTranslator } from '../openai/gcpanthropic.js';
 import { createOpenAIToGcpVertexAiTranslator } from '../openai/gcpvertexai.js';
 import { createOpenAIToOpenAITranslator } from '../openai/openai.js';
+import { createResponsesToChatTranslator } from '../responses/chat.js';
 import { anthropicBackend, anthropicIngress } from './anthropic-codec.js';
 import { bedrockBackend } from './bedrock-codec.js';
 import type { ConformancePair, ConformanceSkip } from './conformance.js';
 import { geminiBackend } from './gemini-codec.js';
 import { openAIBackend, openAIIngress } from './openai-codec.js';
+import { responsesIngress } from './responses-codec.js';
 
 const now = (): number => 1700000000;
 const gcp = { project: 'proj', region: 'us-east5' };
@@ -27,8 +29,8 @@ const passthroughUnsupported: ConformanceSkip = {
   tests: ['unsupported-parameter'],
 };
 
-/** Every pair under conformance. */
-export const conformancePairs: readonly ConformancePair[] = [
+/** The chat pairs with OpenAI chat ingress (the `/v1/responses` pairs chain onto them). */
+const openAIChatPairs: readonly ConformancePair[] = [
   {
     name: 'openai → openai',
     schema: 'OpenAI',
@@ -111,6 +113,37 @@ export const conformancePairs: readonly ConformancePair[] = [
     create: () => createOpenAIToAwsAnthropicTranslator({ schema: { name: 'AWSAnthropic' }, now }),
     skip: [],
   },
+];
+
+/** What the Responses API cannot express or the chat chain cannot carry, for every backend. */
+const responsesSkips: readonly ConformanceSkip[] = [
+  {
+    reason: 'the Responses API has no stop sequences (`stop`), so the case cannot be sent',
+    tests: ['sampling-and-stop'],
+  },
+  {
+    reason:
+      'an earlier turn’s reasoning item is dropped: chat completions has no field to carry it back',
+    tests: ['thinking-history'],
+  },
+];
+
+/**
+ * `/v1/responses` → each chat backend: the Responses translator around the backend's chat
+ * translator (as the registry builds it). The Responses translator refuses unknown fields itself,
+ * so `unsupported-parameter` runs for every backend.
+ */
+const responsesPairs: readonly ConformancePair[] = openAIChatPairs.map((pair) => ({
+  name: pair.name.replace(/^openai → /, 'responses → '),
+  schema: pair.schema,
+  ingress: responsesIngress,
+  backend: pair.backend,
+  create: () => createResponsesToChatTranslator({ chat: pair.create(), now }),
+  skip: [...responsesSkips, ...pair.skip.filter((s) => !s.tests.includes('unsupported-parameter'))],
+}));
+
+/** The chat pairs with Anthropic messages ingress. */
+const anthropicPairs: readonly ConformancePair[] = [
   {
     name: 'anthropic → anthropic',
     schema: 'Anthropic',
@@ -150,4 +183,11 @@ export const conformancePairs: readonly ConformancePair[] = [
       },
     ],
   },
+];
+
+/** Every pair under conformance. */
+export const conformancePairs: readonly ConformancePair[] = [
+  ...openAIChatPairs,
+  ...anthropicPairs,
+  ...responsesPairs,
 ];

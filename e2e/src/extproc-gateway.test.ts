@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -6,6 +6,7 @@ import type { FilterConfigInput } from '@aigw/filterapi';
 import { useHarness, waitFor, type EnvoyProcess, type FakeUpstream } from '@aigw/testkit';
 import { startTestExtProc, type TestExtProc } from './support/extproc-harness.js';
 import { fakeOpenAI, streamFrames } from './support/fake-openai.js';
+import { accessLogLine as readAccessLogLine } from './support/access-log.js';
 import { gatewayBootstrap } from './support/gateway-bootstrap.js';
 
 /**
@@ -98,26 +99,9 @@ describe('extproc through Envoy: routing, passthrough, credentials, token metada
     });
   }
 
-  async function accessLogLine(
+  const accessLogLine = (
     match: (line: Record<string, unknown>) => boolean,
-  ): Promise<Record<string, unknown>> {
-    return waitFor(
-      () => {
-        let text: string;
-        try {
-          text = readFileSync(accessLog, 'utf8');
-        } catch {
-          return undefined;
-        }
-        const lines = text
-          .split('\n')
-          .filter(Boolean)
-          .map((line) => JSON.parse(line) as Record<string, unknown>);
-        return lines.find(match);
-      },
-      { timeoutMs: 10_000, description: 'access log line' },
-    );
-  }
+  ): Promise<Record<string, unknown>> => readAccessLogLine(accessLog, match);
 
   it('routes by model to the right backend and passes the body through byte for byte', async () => {
     const body =

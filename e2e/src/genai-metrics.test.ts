@@ -1,14 +1,11 @@
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GenAiMetrics } from '@aigw/extproc/metrics';
-import type { FilterConfigInput } from '@aigw/filterapi';
 import { parsePrometheusText, useHarness, waitFor, type PrometheusFamily } from '@aigw/testkit';
 import { startTestExtProc, type TestExtProc } from './support/extproc-harness.js';
-import { fakeOpenAI } from './support/fake-openai.js';
-import { fakeAnthropic } from './support/fake-providers/fake-anthropic.js';
 import { gatewayBootstrap } from './support/gateway-bootstrap.js';
+import { twoProviders, twoProviderTraffic, twoProviderUsage } from './support/two-providers.js';
 
 /**
  * The extproc's GenAI metrics for traffic through real Envoy from the official `openai` client,
@@ -16,10 +13,8 @@ import { gatewayBootstrap } from './support/gateway-bootstrap.js';
  * equal what the fake providers reported, one duration per client request, a time to first token
  * per stream — read from `/metrics` text by Prometheus's reference parser.
  */
-const openaiBackend = 'default/openai/route/metrics/rule/0/ref/0';
-const anthropicBackend = 'default/anthropic/route/metrics/rule/1/ref/0';
-const openaiUsage = { prompt: 11, completion: 7, cached: 3 };
-const anthropicUsage = { input: 41, output: 17 };
+const models = { openai: 'gpt-m', anthropic: 'claude-m' };
+const { openai: openaiUsage, anthropic: anthropicUsage } = twoProviderUsage;
 
 interface Totals {
   readonly count: number;
@@ -52,45 +47,14 @@ describe('GenAI metrics through real Envoy, from the official openai client', ()
 
   beforeAll(async () => {
     const dir = harness.tempDir('genai-metrics');
-    writeFileSync(join(dir, 'openai-key'), 'sk-metrics-openai\n');
-    writeFileSync(join(dir, 'anthropic-key'), 'sk-ant-metrics\n');
-    const openai = await harness.upstream(fakeOpenAI({ name: 'o', usage: openaiUsage }), {
-      name: 'openai',
-    });
-    const anthropic = await harness.upstream(
-      fakeAnthropic({ apiKey: 'sk-ant-metrics', usage: anthropicUsage }),
-      { name: 'anthropic' },
-    );
-    const config: FilterConfigInput = {
-      version: 'v1',
-      backends: [
-        {
-          name: openaiBackend,
-          schema: { name: 'OpenAI' },
-          auth: { apiKey: { file: join(dir, 'openai-key') } },
-        },
-        {
-          name: anthropicBackend,
-          schema: { name: 'Anthropic' },
-          auth: { anthropicApiKey: { file: join(dir, 'anthropic-key') } },
-        },
-      ],
-      routes: {
-        rules: [
-          { models: ['gpt-m'], cluster: 'openai' },
-          { models: ['claude-m'], cluster: 'anthropic' },
-        ],
-      },
-    };
+    const providers = await twoProviders(harness, { dir, route: 'metrics', models });
+    const config = providers.config;
     extproc = await startTestExtProc({ dir, config, metrics });
     const envoy = await harness.envoy({
       bootstrap: gatewayBootstrap({
         extprocSocket: extproc.socket,
         accessLogPath: join(dir, 'access.log'),
-        backends: [
-          { cluster: 'openai', backendName: openaiBackend, upstream: openai },
-          { cluster: 'anthropic', backendName: anthropicBackend, upstream: anthropic },
-        ],
+        backends: providers.backends,
       }),
     });
     client = new OpenAI({
@@ -105,26 +69,7 @@ describe('GenAI metrics through real Envoy, from the official openai client', ()
   });
 
   it('counts tokens, durations and first tokens per provider, as the providers reported them', async () => {
-    const messages = [{ role: 'user' as const, content: 'count me' }];
-    for (const model of ['gpt-m', 'gpt-m', 'claude-m']) {
-      const completion = await client.chat.completions.create({
-        model,
-        messages,
-        max_completion_tokens: 9,
-      });
-      expect(completion.choices[0]?.message.content).toBeTruthy();
-    }
-    for (const model of ['gpt-m', 'claude-m']) {
-      const stream = await client.chat.completions.create({
-        model,
-        messages,
-        max_completion_tokens: 9,
-        stream: true,
-      });
-      let text = '';
-      for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
-      expect(text.length).toBeGreaterThan(0);
-    }
+    await twoProviderTraffic(client, models);
 
     // A stream is reported when its router-level stream ends, just after the client's last read.
     const families = await waitFor(

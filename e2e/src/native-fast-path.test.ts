@@ -1,8 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import OpenAI from 'openai';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { useHarness, waitFor, type EnvoyProcess, type FakeUpstream } from '@aigw/testkit';
+import { useHarness, type EnvoyProcess, type FakeUpstream } from '@aigw/testkit';
+import { accessLogLine as readAccessLogLine } from './support/access-log.js';
 import { fakeOpenAI } from './support/fake-openai.js';
 import { nativeBootstrap } from './support/native-bootstrap.js';
 
@@ -47,26 +47,9 @@ describe('native fast path: Envoy filters only, no extproc', () => {
   const client = (): OpenAI =>
     new OpenAI({ apiKey: 'client-own-key', baseURL: `${url}/v1`, maxRetries: 0 });
 
-  function accessLogLine(
+  const accessLogLine = (
     match: (line: Record<string, unknown>) => boolean,
-  ): Promise<Record<string, unknown>> {
-    return waitFor(
-      () => {
-        let text: string;
-        try {
-          text = readFileSync(accessLog, 'utf8');
-        } catch {
-          return undefined;
-        }
-        return text
-          .split('\n')
-          .filter(Boolean)
-          .map((line) => JSON.parse(line) as Record<string, unknown>)
-          .find(match);
-      },
-      { timeoutMs: 10_000, description: 'access log line' },
-    );
-  }
+  ): Promise<Record<string, unknown>> => readAccessLogLine(accessLog, match);
 
   it('routes by the body model, injects that backend key and records usage as token metadata', async () => {
     for (const [model, upstream, key, name] of [

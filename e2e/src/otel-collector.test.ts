@@ -2,20 +2,22 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FilterConfigInput } from '@aigw/filterapi';
 import {
   spawnManaged,
   startOtelCollector,
   useHarness,
   waitFor,
-  type FakeUpstream,
   type ManagedProcess,
   type OtelCollector,
 } from '@aigw/testkit';
-import { fakeOpenAI } from './support/fake-openai.js';
-import { fakeAnthropic } from './support/fake-providers/fake-anthropic.js';
 import { gatewayBootstrap } from './support/gateway-bootstrap.js';
 import { grpcServing } from './support/grpc-health.js';
+import {
+  twoProviders,
+  twoProviderTraffic,
+  twoProviderUsage,
+  type TwoProviders,
+} from './support/two-providers.js';
 
 /**
  * The extproc's GenAI metrics over OTLP into a real OpenTelemetry Collector (built by
@@ -25,10 +27,8 @@ import { grpcServing } from './support/grpc-health.js';
  * two providers (OpenAI passthrough, Anthropic translated), streamed and not.
  */
 const harness = useHarness();
-const openaiBackend = 'default/openai/route/otel/rule/0/ref/0';
-const anthropicBackend = 'default/anthropic/route/otel/rule/1/ref/0';
-const openaiUsage = { prompt: 11, completion: 7, cached: 3 };
-const anthropicUsage = { input: 41, output: 17 };
+const models = { openai: 'gpt-o', anthropic: 'claude-o' };
+const { openai: openaiUsage, anthropic: anthropicUsage } = twoProviderUsage;
 
 /** The parts of an OTLP/JSON export request (the file exporter's lines) the test reads. */
 interface OtlpAttribute {
@@ -108,44 +108,14 @@ const countOf = (points: readonly Point[]): number => points.reduce((n, p) => n 
 describe('GenAI metrics over OTLP into a real OpenTelemetry Collector', () => {
   let collector: OtelCollector;
   let dir: string;
-  let upstreams: { openai: FakeUpstream; anthropic: FakeUpstream };
+  let providers: TwoProviders;
   const extprocs: ManagedProcess[] = [];
 
   beforeAll(async () => {
     dir = harness.tempDir('otel');
     collector = await startOtelCollector({ dir });
-    writeFileSync(join(dir, 'openai-key'), 'sk-otel-openai\n');
-    writeFileSync(join(dir, 'anthropic-key'), 'sk-ant-otel\n');
-    upstreams = {
-      openai: await harness.upstream(fakeOpenAI({ name: 'o', usage: openaiUsage }), {
-        name: 'openai',
-      }),
-      anthropic: await harness.upstream(
-        fakeAnthropic({ apiKey: 'sk-ant-otel', usage: anthropicUsage }),
-        { name: 'anthropic' },
-      ),
-    };
-    const config: FilterConfigInput = {
-      version: 'v1',
-      backends: [
-        {
-          name: openaiBackend,
-          schema: { name: 'OpenAI' },
-          auth: { apiKey: { file: join(dir, 'openai-key') } },
-        },
-        {
-          name: anthropicBackend,
-          schema: { name: 'Anthropic' },
-          auth: { anthropicApiKey: { file: join(dir, 'anthropic-key') } },
-        },
-      ],
-      routes: {
-        rules: [
-          { models: ['gpt-o'], cluster: 'openai' },
-          { models: ['claude-o'], cluster: 'anthropic' },
-        ],
-      },
-    };
+    providers = await twoProviders(harness, { dir, route: 'otel', models });
+    const config = providers.config;
     writeFileSync(join(dir, 'filter-config.yaml'), JSON.stringify(config));
   });
 
@@ -175,14 +145,7 @@ describe('GenAI metrics over OTLP into a real OpenTelemetry Collector', () => {
       bootstrap: gatewayBootstrap({
         extprocSocket: socket,
         accessLogPath: join(dir, `${name}-access.log`),
-        backends: [
-          { cluster: 'openai', backendName: openaiBackend, upstream: upstreams.openai },
-          {
-            cluster: 'anthropic',
-            backendName: anthropicBackend,
-            upstream: upstreams.anthropic,
-          },
-        ],
+        backends: providers.backends,
       }),
     });
     return new OpenAI({
@@ -190,25 +153,6 @@ describe('GenAI metrics over OTLP into a real OpenTelemetry Collector', () => {
       baseURL: `${await envoy.listenerUrl('ingress')}/v1`,
       maxRetries: 0,
     });
-  }
-
-  async function traffic(client: OpenAI): Promise<void> {
-    const messages = [{ role: 'user' as const, content: 'count me' }];
-    for (const model of ['gpt-o', 'gpt-o', 'claude-o']) {
-      const completion = await client.chat.completions.create({ model, messages });
-      expect(completion.choices[0]?.message.content).toBeTruthy();
-    }
-    for (const model of ['gpt-o', 'claude-o']) {
-      const stream = await client.chat.completions.create({
-        model,
-        messages,
-        stream: true,
-        stream_options: { include_usage: true },
-      });
-      let text = '';
-      for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
-      expect(text).not.toBe('');
-    }
   }
 
   for (const protocol of ['http/protobuf', 'grpc'] as const) {
@@ -220,7 +164,7 @@ describe('GenAI metrics over OTLP into a real OpenTelemetry Collector', () => {
         OTEL_EXPORTER_OTLP_PROTOCOL: protocol,
         OTEL_SERVICE_NAME: service,
       });
-      await traffic(client);
+      await twoProviderTraffic(client, models);
       // 3 non-streamed + 2 streamed requests: wait until the collector has all five durations.
       const points = await waitFor(
         () => {

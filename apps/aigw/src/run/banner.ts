@@ -47,7 +47,7 @@ function modelsText(models: readonly string[]): string {
 export function formatBanner(input: BannerInput): string {
   const lines = [
     '',
-    `aigw is ready: ${input.address}  (OpenAI-compatible: /v1/chat/completions, /v1/embeddings, …)`,
+    `aigw is ready: ${input.address}  (OpenAI-compatible: /v1/chat/completions, /v1/responses, /v1/embeddings, …)`,
     `config: ${input.files.length === 0 ? 'embedded default' : input.files.join(', ')}` +
       (input.files.length === 0 ? '' : ' (edits are applied live)'),
     '',

@@ -375,3 +375,40 @@ describe('buildRateLimits: token reservation (docs/budgets.md)', () => {
     expect(result.tokenReservation).toBeDefined();
   });
 });
+
+describe('buildRateLimits: calendar windows (aigateway.envoyproxy.io/budget-time-zone)', () => {
+  const monthly = (annotations: string): string =>
+    tokenPolicy
+      .replace(
+        'metadata: {name: tokens}',
+        `metadata: {name: tokens, annotations: {${annotations}}}`,
+      )
+      .replace('unit: Hour', 'unit: Month');
+
+  it('puts a monthly budget on the calendar of the time zone', () => {
+    const result = limits(monthly('aigateway.envoyproxy.io/budget-time-zone: Europe/Berlin'));
+    expect(result.problems).toEqual([]);
+    expect(JSON.stringify(result.rules)).toContain(
+      '"rate_limit":{"unit":"month","requests_per_unit":1000,"calendar_time_zone":"Europe/Berlin"}',
+    );
+  });
+
+  it('keeps a budget without the annotation on fixed windows', () => {
+    expect(JSON.stringify(limits(monthly('x: y')).rules)).not.toContain('calendar_time_zone');
+  });
+
+  it('reports an unknown zone, and a policy with no limit of a day or longer', () => {
+    expect(limits(monthly('aigateway.envoyproxy.io/budget-time-zone: Mars/Base')).problems).toEqual(
+      [
+        'in.yaml: default/tokens: metadata.annotations[aigateway.envoyproxy.io/budget-time-zone]: unknown time zone "Mars/Base" (an IANA name such as Europe/Berlin)',
+      ],
+    );
+    const hourly = tokenPolicy.replace(
+      'metadata: {name: tokens}',
+      'metadata: {name: tokens, annotations: {aigateway.envoyproxy.io/budget-time-zone: UTC}}',
+    );
+    expect(limits(hourly).problems).toEqual([
+      'in.yaml: default/tokens: metadata.annotations[aigateway.envoyproxy.io/budget-time-zone]: no limit of the policy has a unit of a day or longer',
+    ]);
+  });
+});

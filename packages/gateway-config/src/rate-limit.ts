@@ -15,6 +15,8 @@ export type RateLimitUnit = 'second' | 'minute' | 'hour' | 'day' | 'week' | 'mon
 export interface RateLimitValue {
   readonly unit: RateLimitUnit;
   readonly requests_per_unit: number;
+  /** apps/ratelimit's calendar window in this IANA time zone (unit day or longer). */
+  readonly calendar_time_zone?: string;
 }
 
 /**
@@ -80,6 +82,8 @@ interface Limit {
   readonly responseHits: Hits | undefined;
   /** Reserve the extproc's token estimate at admission, reconcile when the stream ends. */
   readonly reserve: boolean;
+  /** A calendar window in this time zone (the policy's {@link calendarTimeZoneAnnotation}). */
+  readonly calendarTimeZone?: string | undefined;
   /** The stream-done charge is the response's total tokens (what a reservation estimates). */
   readonly chargesTotalTokens: boolean;
   /** The rule ids (Envoy routes) the limit applies to. */
@@ -118,7 +122,11 @@ export function buildRateLimits(plan: Plan): RateLimitResult {
   const limits: Limit[] = [];
   const reservation = new ReservationSettings();
   for (const policy of plan.resources.backendTrafficPolicies) {
-    const found = reservation.apply(policy, trafficPolicyLimits(plan, policy, problems), problems);
+    const found = reservation.apply(
+      policy,
+      withCalendar(policy, trafficPolicyLimits(plan, policy, problems), problems),
+      problems,
+    );
     if (found.length > 0)
       owners.push(`${policy.file}: ${objectLabel('BackendTrafficPolicy', policy)}`);
     limits.push(...found);
@@ -127,7 +135,7 @@ export function buildRateLimits(plan: Plan): RateLimitResult {
   for (const policy of plan.resources.quotaPolicies) {
     const found = reservation.apply(
       policy,
-      quotaPolicyLimits(plan, policy, { problems, costs: quota }),
+      withCalendar(policy, quotaPolicyLimits(plan, policy, { problems, costs: quota }), problems),
       problems,
     );
     if (found.length > 0) owners.push(`${policy.file}: ${objectLabel('QuotaPolicy', policy)}`);
@@ -246,7 +254,13 @@ function reservingEntries(acts: readonly RateLimitAction[], limit: Limit): Route
 /** The limiter's descriptor tree of a limit: `limit=<id>`, then one level per selector. */
 function descriptorTree(limit: Limit): RateLimitDescriptor {
   const leaf = {
-    rate_limit: { unit: limit.unit, requests_per_unit: limit.requestsPerUnit },
+    rate_limit: {
+      unit: limit.unit,
+      requests_per_unit: limit.requestsPerUnit,
+      ...(limit.calendarTimeZone === undefined
+        ? {}
+        : { calendar_time_zone: limit.calendarTimeZone }),
+    },
     ...(limit.shadow ? { shadow_mode: true } : {}),
   };
   // Built from the innermost level out: the last selector's level holds the limit.
@@ -648,4 +662,46 @@ function parseOutput(value: string | undefined): number | undefined {
 /** Whether a limit charges total tokens at stream end (what a token reservation estimates). */
 function chargesTokens(limit: Limit): boolean {
   return limit.responseHits !== undefined && limit.chargesTotalTokens;
+}
+
+// ---- Calendar windows (docs/budgets.md) ----------------------------------------------------------
+
+/**
+ * Annotation that puts a policy's limits of a day or longer on the calendar of an IANA time zone
+ * (`Europe/Berlin`): the month from the 1st at local midnight, not 30 days from the epoch.
+ */
+export const calendarTimeZoneAnnotation = 'aigateway.envoyproxy.io/budget-time-zone';
+
+const calendarUnits: ReadonlySet<RateLimitUnit> = new Set(['day', 'week', 'month', 'year']);
+
+function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The policy's limits, those of a day or longer on the calendar of its
+ * {@link calendarTimeZoneAnnotation} (none without it). An unknown zone, or a policy whose limits
+ * are all shorter than a day, is a problem.
+ */
+function withCalendar(policy: AnnotatedPolicy, limits: Limit[], problems: string[]): Limit[] {
+  const zone = policy.resource.metadata?.annotations?.[calendarTimeZoneAnnotation];
+  if (zone === undefined) return limits;
+  const where = `${policy.file}: ${policy.namespace}/${policy.name}: metadata.annotations[${calendarTimeZoneAnnotation}]`;
+  if (!isTimeZone(zone)) {
+    problems.push(
+      `${where}: unknown time zone ${JSON.stringify(zone)} (an IANA name such as Europe/Berlin)`,
+    );
+    return limits;
+  }
+  if (limits.length > 0 && !limits.some((limit) => calendarUnits.has(limit.unit))) {
+    problems.push(`${where}: no limit of the policy has a unit of a day or longer`);
+  }
+  return limits.map((limit) =>
+    calendarUnits.has(limit.unit) ? { ...limit, calendarTimeZone: zone } : limit,
+  );
 }

@@ -11,7 +11,7 @@ import {
   reservedMetadataKey,
   type DescriptorIntent,
 } from './reservation.js';
-import { secondsUntilReset, windowStart } from './window.js';
+import { ruleWindow, type RuleWindow } from './window.js';
 
 const Code = ratelimit.RateLimitResponse_Code;
 type Status = ratelimit.RateLimitResponse_DescriptorStatus;
@@ -250,7 +250,7 @@ export class RateLimiter {
       if (!entry) continue;
       key += `${entry.key}_${matched.sharedValues?.[index] ?? entry.value}_`;
     }
-    return key + String(windowStart(options.nowSeconds, matched.rule.unitSeconds));
+    return key + String(ruleWindow(matched.rule, options.nowSeconds).start);
   }
 
   #ttlOf(slot: Slot): number {
@@ -260,7 +260,8 @@ export class RateLimiter {
   #ttl(matched: MatchedLimit): number {
     const jitterMax = this.#options.expirationJitterMaxSeconds ?? 0;
     const jitter = jitterMax > 0 ? Math.floor(this.#random() * jitterMax) : 0;
-    return matched.rule.unitSeconds + jitter;
+    const { start, end } = ruleWindow(matched.rule, Math.floor(this.#now() / 1000));
+    return end - start + jitter;
   }
 
   async #increment(increments: readonly Increment[]): Promise<number[] | undefined> {
@@ -283,10 +284,8 @@ export class RateLimiter {
     const rule = matched.rule;
     const counters = this.stats.limit(matched.statKey);
     const hits = Math.max(0, slot.hits);
-    const reset = {
-      seconds: BigInt(secondsUntilReset(nowSeconds, rule.unitSeconds)),
-      nanos: 0,
-    };
+    const window = ruleWindow(rule, nowSeconds);
+    const reset = { seconds: BigInt(window.end - nowSeconds), nanos: 0 };
     let over: boolean;
     let remaining = 0;
     if (slot.localOver) {
@@ -299,8 +298,7 @@ export class RateLimiter {
       over = isOver(slot, after);
       if (over) {
         this.#countOver({ matched, after, hits });
-        const windowEnd = (windowStart(nowSeconds, rule.unitSeconds) + rule.unitSeconds) * 1000;
-        if (slot.intent === 'count') this.#localCache.add(slot.key, windowEnd);
+        if (slot.intent === 'count') this.#localCache.add(slot.key, window.end * 1000);
       } else {
         remaining = rule.requestsPerUnit - after;
         if (slot.hits < 0) this.#localCache.delete(slot.key);
@@ -412,7 +410,7 @@ export class RateLimiter {
     ) {
       response.responseHeadersToAdd = this.#headers({
         status: tightestStatus,
-        unitSeconds: tightestSlot.matched.rule.unitSeconds,
+        window: tightestSlot.matched.rule,
         nowSeconds,
       });
     }
@@ -430,7 +428,7 @@ export class RateLimiter {
 
   #headers(options: {
     status: Status;
-    unitSeconds: number;
+    window: RuleWindow;
     nowSeconds: number;
   }): ratelimit.RateLimitResponse['responseHeadersToAdd'] {
     const { status } = options;
@@ -444,7 +442,7 @@ export class RateLimiter {
       { key: responseHeaderNames.remaining, value: String(status.limitRemaining), rawValue: empty },
       {
         key: responseHeaderNames.reset,
-        value: String(secondsUntilReset(options.nowSeconds, options.unitSeconds)),
+        value: String(ruleWindow(options.window, options.nowSeconds).end - options.nowSeconds),
         rawValue: empty,
       },
     ];
@@ -528,8 +526,9 @@ function reconciled(options: {
 }): number {
   const { intent, requested, matched, nowSeconds } = options;
   if (intent.kind !== 'reconcile' || !matched || intent.reservedAt === undefined) return requested;
-  const unit = matched.rule.unitSeconds;
-  const sameWindow = windowStart(intent.reservedAt, unit) === windowStart(nowSeconds, unit);
+  const sameWindow =
+    ruleWindow(matched.rule, intent.reservedAt).start ===
+    ruleWindow(matched.rule, nowSeconds).start;
   return sameWindow ? requested - intent.reserved : requested;
 }
 

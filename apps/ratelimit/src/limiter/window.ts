@@ -1,5 +1,6 @@
 import { ratelimit } from '@aigw/proto';
 import type { UnitName } from '../rules/schema.js';
+import { calendarWindow, type Calendar, type WindowBounds } from './calendar.js';
 
 const Unit = ratelimit.RateLimitResponse_RateLimit_Unit;
 type Unit = ratelimit.RateLimitResponse_RateLimit_Unit;
@@ -74,4 +75,30 @@ export function unitOfOverride(unit: ratelimit.RateLimitUnit): Unit {
     case OverrideUnit.UNRECOGNIZED:
       return Unit.UNKNOWN;
   }
+}
+
+/** What a rule's window is: fixed seconds from the epoch, or a calendar unit in a time zone. */
+export interface RuleWindow {
+  readonly unitSeconds: number;
+  readonly calendar?: Calendar | undefined;
+}
+
+/** The last calendar window of each rule: most decisions fall in the one before. */
+const lastCalendarWindow = new WeakMap<RuleWindow, WindowBounds>();
+
+/**
+ * The window of `rule` holding `nowSeconds`: envoyproxy/ratelimit's fixed window, or the
+ * calendar window of a rule with `calendar_time_zone`.
+ */
+export function ruleWindow(rule: RuleWindow, nowSeconds: number): WindowBounds {
+  const calendar = rule.calendar;
+  if (!calendar) {
+    const start = windowStart(nowSeconds, rule.unitSeconds);
+    return { start, end: start + rule.unitSeconds };
+  }
+  const last = lastCalendarWindow.get(rule);
+  if (last && last.start <= nowSeconds && nowSeconds < last.end) return last;
+  const bounds = calendarWindow(calendar, nowSeconds);
+  lastCalendarWindow.set(rule, bounds);
+  return bounds;
 }

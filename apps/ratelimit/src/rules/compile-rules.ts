@@ -1,4 +1,5 @@
 import { ratelimit } from '@aigw/proto';
+import type { CalendarUnit } from '../limiter/calendar.js';
 import { unitByName, unitSeconds } from '../limiter/window.js';
 import { z } from 'zod';
 import { RulesError } from './rules-error.js';
@@ -44,9 +45,14 @@ function compileLimit(spec: DescriptorSpec, statKey: string): LimitRule | undefi
     limit.unit === undefined
       ? ratelimit.RateLimitResponse_RateLimit_Unit.UNKNOWN
       : unitByName[limit.unit];
+  const calendar =
+    limit.calendarTimeZone === undefined || limit.unit === undefined
+      ? undefined
+      : { unit: limit.unit as CalendarUnit, timeZone: limit.calendarTimeZone };
   return {
     requestsPerUnit: limit.requestsPerUnit,
     unitSeconds: unitSeconds(unit) ?? 0,
+    ...(calendar ? { calendar } : {}),
     unlimited: limit.unlimited,
     shadowMode: spec.shadow_mode,
     quotaMode: spec.quota_mode,

@@ -1,10 +1,13 @@
 import type { ratelimit } from '@aigw/proto';
+import type { Calendar } from '../limiter/calendar.js';
 
 /** A compiled `rate_limit` block with everything the hot path needs precomputed. */
 export interface LimitRule {
   readonly requestsPerUnit: number;
   /** Window length in seconds (0 for unlimited rules). */
   readonly unitSeconds: number;
+  /** A calendar window instead of the fixed one (`calendar_time_zone`); absent otherwise. */
+  readonly calendar?: Calendar | undefined;
   readonly unlimited: boolean;
   readonly shadowMode: boolean;
   readonly quotaMode: boolean;

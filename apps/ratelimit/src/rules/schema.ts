@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { calendarUnits, isTimeZone } from '../limiter/calendar.js';
 
 /** Rate-limit units of envoyproxy/ratelimit's YAML (case-insensitive there, lower-case here). */
 export const unitNames = ['second', 'minute', 'hour', 'day', 'week', 'month', 'year'] as const;
@@ -24,6 +25,30 @@ function isUnitName(value: string): value is UnitName {
   return (unitNames as readonly string[]).includes(value);
 }
 
+/** A `calendar_time_zone` needs a known IANA zone and a unit of a day or more. */
+function checkCalendar(
+  limit: { readonly unit?: string | undefined; readonly calendar_time_zone?: string | undefined },
+  ctx: z.RefinementCtx,
+): void {
+  const zone = limit.calendar_time_zone;
+  if (zone === undefined) return;
+  const unit = limit.unit?.toLowerCase() ?? '';
+  if (!(calendarUnits as readonly string[]).includes(unit)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['calendar_time_zone'],
+      message: `a calendar window needs the unit day, week, month or year, not ${JSON.stringify(limit.unit ?? '')}`,
+    });
+  }
+  if (!isTimeZone(zone)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['calendar_time_zone'],
+      message: `unknown time zone ${JSON.stringify(zone)}: expected an IANA name such as Europe/Berlin`,
+    });
+  }
+}
+
 /** `rate_limit:` — the limit itself, validated as envoyproxy/ratelimit does, plus a few more rules. */
 const rateLimitSchema = z
   .strictObject({
@@ -37,6 +62,11 @@ const rateLimitSchema = z
     unlimited: z.boolean().default(false),
     name: z.string().optional(),
     replaces: z.array(replacesSchema).optional(),
+    /**
+     * Not envoyproxy/ratelimit's: a calendar window in this IANA time zone (unit day, week,
+     * month or year) instead of a fixed one aligned to the epoch (docs/ratelimit.md).
+     */
+    calendar_time_zone: z.string().optional(),
   })
   .superRefine((limit, ctx) => {
     const unit = limit.unit?.toLowerCase();
@@ -62,6 +92,7 @@ const rateLimitSchema = z
         message: 'requests_per_unit is required',
       });
     }
+    checkCalendar(limit, ctx);
     limit.replaces?.forEach((entry, index) => {
       if (limit.name !== undefined && entry.name === limit.name) {
         ctx.addIssue({
@@ -78,6 +109,7 @@ const rateLimitSchema = z
     unlimited: limit.unlimited,
     name: limit.name ?? '',
     replaces: (limit.replaces ?? []).map((entry) => entry.name),
+    calendarTimeZone: limit.calendar_time_zone,
   }));
 
 /** A validated `rate_limit` block. */

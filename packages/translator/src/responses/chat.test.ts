@@ -137,7 +137,7 @@ describe('responses → openai chat: request', () => {
     [{ conversation: 'conv_1' }, /conversation/],
     [{ background: true }, /background/],
     [{ tools: [{ type: 'web_search' }] }, /"web_search".*hosted/],
-    [{ tools: [{ type: 'custom', name: 'apply_patch' }] }, /"custom"/],
+    [{ tools: [{ type: 'namespace', name: 'n' }] }, /"namespace"/],
     [{ input: [{ type: 'item_reference', id: 'msg_1' }] }, /item_reference.*stores none/],
     [{ n: 2 }, /field "n" is not supported/],
     [{ tool_choice: { type: 'web_search' } }, /tool_choice/],

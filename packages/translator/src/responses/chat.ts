@@ -22,7 +22,7 @@ import type {
 import type { Usage } from '../usage.js';
 import { responseEcho, responseFromChat, type ResponseContext } from './from-chat-response.js';
 import { ChatToResponsesStream } from './from-chat-stream.js';
-import { chatRequestFromResponses } from './to-chat-request.js';
+import { chatRequestFromResponses, customToolNames } from './to-chat-request.js';
 
 /** Input of {@link createResponsesToChatTranslator}. */
 export interface ResponsesToChatTranslatorOptions {
@@ -73,7 +73,12 @@ class ResponsesToChatTranslator implements Translator {
       stream: request.stream,
     };
     this.#isStreamRequested = request.stream;
-    this.#context = { model: request.model, echo: responseEcho(request.body), now: this.#now };
+    this.#context = {
+      model: request.model,
+      echo: responseEcho(request.body),
+      now: this.#now,
+      customTools: customToolNames(request.body),
+    };
     const translated = this.#chat.request({ ...options, request: chatRequest });
     const headers = translated.headers;
     return {
@@ -125,7 +130,12 @@ class ResponsesToChatTranslator implements Translator {
   }
 
   #contextOf(): ResponseContext {
-    return (this.#context ??= { model: '', echo: responseEcho({}), now: this.#now });
+    return (this.#context ??= {
+      model: '',
+      echo: responseEcho({}),
+      now: this.#now,
+      customTools: new Set(),
+    });
   }
 
   #streamed(bytes: Uint8Array, endOfStream: boolean): ResponseBodyResult {

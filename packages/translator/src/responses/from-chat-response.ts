@@ -7,6 +7,7 @@
 import { isJsonObject, type JsonObject } from '../shared/json.js';
 import { usageFromOpenAI } from '../shared/openai-usage.js';
 import type { Usage } from '../usage.js';
+import { customToolInputOf } from './custom-tool-input.js';
 
 /** What a `Response` says about its request, fixed when the request is translated. */
 export interface ResponseContext {
@@ -16,6 +17,8 @@ export interface ResponseContext {
   readonly echo: Readonly<JsonObject>;
   /** Seconds since the epoch, when the provider gives no `created`. */
   readonly now: () => number;
+  /** The request's `custom` tools: a chat call of one becomes a `custom_tool_call` item. */
+  readonly customTools: ReadonlySet<string>;
 }
 
 /** The request fields echoed in every `Response`, with the API's defaults. */
@@ -59,6 +62,11 @@ export function responseIds(chatId: unknown): ResponseIds {
 /** A function call item's id: stable for the call id. */
 export function functionCallItemId(callId: string): string {
   return `fc_${callId}`;
+}
+
+/** A custom tool call item's id: stable for the call id. */
+export function customToolCallItemId(callId: string): string {
+  return `ctc_${callId}`;
 }
 
 /** The `Response.status` and `incomplete_details` for a chat `finish_reason`. */
@@ -150,6 +158,23 @@ export function functionCallItem(call: {
   };
 }
 
+/** A custom tool call item (`input` is the free-form text, see `custom-tool-input.ts`). */
+export function customToolCallItem(call: {
+  readonly callId: string;
+  readonly name: string;
+  readonly input: string;
+  readonly status: string;
+}): JsonObject {
+  return {
+    type: 'custom_tool_call',
+    id: customToolCallItemId(call.callId),
+    call_id: call.callId,
+    name: call.name,
+    input: call.input,
+    status: call.status,
+  };
+}
+
 /** The `output_text` and `refusal` parts of a chat assistant message. */
 function messageContent(message: JsonObject): JsonObject[] {
   const content: JsonObject[] = [];
@@ -162,25 +187,31 @@ function messageContent(message: JsonObject): JsonObject[] {
   return content;
 }
 
-/** The function call items of a chat assistant message. */
-function functionCallItems(message: JsonObject): JsonObject[] {
+/** The function and custom tool call items of a chat assistant message. */
+function toolCallItems(message: JsonObject, customTools: ReadonlySet<string>): JsonObject[] {
   const calls = Array.isArray(message.tool_calls) ? (message.tool_calls as unknown[]) : [];
   return calls.flatMap((call) => {
     if (!isJsonObject(call) || !isJsonObject(call.function)) return [];
     const fn = call.function;
-    return [
-      functionCallItem({
-        callId: typeof call.id === 'string' ? call.id : '',
-        name: typeof fn.name === 'string' ? fn.name : '',
-        args: typeof fn.arguments === 'string' ? fn.arguments : '{}',
-        status: 'completed',
-      }),
-    ];
+    const callId = typeof call.id === 'string' ? call.id : '';
+    const name = typeof fn.name === 'string' ? fn.name : '';
+    if (customTools.has(name)) {
+      const args = typeof fn.arguments === 'string' ? fn.arguments : '';
+      const input = customToolInputOf(args);
+      return [customToolCallItem({ callId, name, input, status: 'completed' })];
+    }
+    const args = typeof fn.arguments === 'string' ? fn.arguments : '{}';
+    return [functionCallItem({ callId, name, args, status: 'completed' })];
   });
 }
 
-/** The output items of a chat assistant message: reasoning, message, function calls. */
-function outputItems(message: JsonObject, ids: ResponseIds, status: string): JsonObject[] {
+/** The output items of a chat assistant message: reasoning, message, tool calls. */
+function outputItems(
+  message: JsonObject,
+  ids: ResponseIds,
+  options: { readonly status: string; readonly customTools: ReadonlySet<string> },
+): JsonObject[] {
+  const { status, customTools } = options;
   const items: JsonObject[] = [];
   const reasoning = message.reasoning_content ?? message.reasoning;
   if (typeof reasoning === 'string' && reasoning !== '') {
@@ -188,7 +219,7 @@ function outputItems(message: JsonObject, ids: ResponseIds, status: string): Jso
   }
   const content = messageContent(message);
   if (content.length > 0) items.push(messageItem(ids.message, content, status));
-  return [...items, ...functionCallItems(message)];
+  return [...items, ...toolCallItems(message, customTools)];
 }
 
 /** Converts a parsed chat completion to a Responses `Response` and the gateway usage. */
@@ -209,7 +240,7 @@ export function responseFromChat(
     createdAt: typeof completion.created === 'number' ? completion.created : context.now(),
     model: typeof completion.model === 'string' ? completion.model : context.model,
     status,
-    output: outputItems(message, ids, status),
+    output: outputItems(message, ids, { status, customTools: context.customTools }),
     extra: { incomplete_details, usage: responsesUsage(usage) },
   });
   return { json, usage };

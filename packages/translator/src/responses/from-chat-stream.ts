@@ -3,7 +3,8 @@
  * `response.in_progress`, then per output item `response.output_item.added`, its content
  * (`response.content_part.added`, `response.output_text.delta` / `response.refusal.delta` /
  * `response.reasoning_text.delta`, their `.done`, `response.content_part.done`; for function
- * calls `response.function_call_arguments.delta` / `.done`) and `response.output_item.done`, and
+ * calls `response.function_call_arguments.delta` / `.done`, for calls of the request's custom
+ * tools `response.custom_tool_call_input.delta` / `.done`) and `response.output_item.done`, and
  * last `response.completed` (or `response.incomplete` for a length or content-filter stop) with
  * the usage. Every frame is `event: <type>` + `data: <json>` with a monotonic `sequence_number`.
  *
@@ -18,7 +19,10 @@ import { isJsonObject, type JsonObject } from '../shared/json.js';
 import { usageFromOpenAI } from '../shared/openai-usage.js';
 import { StreamIntegrity, truncatedStreamMessage } from '../shared/stream-integrity.js';
 import type { Usage } from '../usage.js';
+import { CustomToolInput } from './custom-tool-input.js';
 import {
+  customToolCallItem,
+  customToolCallItemId,
   functionCallItem,
   functionCallItemId,
   messageItem,
@@ -57,6 +61,8 @@ interface OpenCall {
   readonly callId: string;
   readonly name: string;
   args: string;
+  /** For a call of a custom tool: reads its free-form input out of the arguments as they come. */
+  readonly custom: CustomToolInput | undefined;
 }
 
 /** The Responses `error.code` for a provider error object. */
@@ -302,43 +308,80 @@ export class ChatToResponsesStream {
     let open = this.#calls.get(index);
     if (open === undefined) {
       out += this.#closeText();
+      const name = typeof fn.name === 'string' ? fn.name : '';
       open = {
         outputIndex: this.#nextOutputIndex++,
         callId: typeof call.id === 'string' && call.id !== '' ? call.id : `call_${String(index)}`,
-        name: typeof fn.name === 'string' ? fn.name : '',
+        name,
         args: '',
+        custom: this.#context.customTools.has(name) ? new CustomToolInput() : undefined,
       };
       this.#calls.set(index, open);
-      const item = functionCallItem({ ...open, status: 'in_progress' });
+      const item =
+        open.custom === undefined
+          ? functionCallItem({ ...open, status: 'in_progress' })
+          : customToolCallItem({ ...open, input: '', status: 'in_progress' });
       out += this.#event('response.output_item.added', { output_index: open.outputIndex, item });
     }
     if (typeof fn.arguments === 'string' && fn.arguments !== '') {
       open.args += fn.arguments;
-      out += this.#event('response.function_call_arguments.delta', {
-        item_id: functionCallItemId(open.callId),
-        output_index: open.outputIndex,
-        delta: fn.arguments,
-      });
+      out += this.#argumentsDelta(open, fn.arguments);
     }
     return out;
+  }
+
+  #argumentsDelta(open: OpenCall, delta: string): string {
+    if (open.custom === undefined) {
+      return this.#event('response.function_call_arguments.delta', {
+        item_id: functionCallItemId(open.callId),
+        output_index: open.outputIndex,
+        delta,
+      });
+    }
+    const input = open.custom.feed(delta);
+    return input === '' ? '' : this.#customInputDelta(open, input);
+  }
+
+  #customInputDelta(open: OpenCall, delta: string): string {
+    return this.#event('response.custom_tool_call_input.delta', {
+      item_id: customToolCallItemId(open.callId),
+      output_index: open.outputIndex,
+      delta,
+    });
   }
 
   #closeAll(): string {
     let out = this.#closeText();
     const calls = [...this.#calls.values()].sort((a, b) => a.outputIndex - b.outputIndex);
     this.#calls.clear();
-    for (const call of calls) {
-      const item = functionCallItem({ ...call, status: 'completed' });
+    for (const call of calls) out += this.#closeCall(call);
+    return out;
+  }
+
+  #closeCall(call: OpenCall): string {
+    let out = '';
+    let item: JsonObject;
+    if (call.custom === undefined) {
+      item = functionCallItem({ ...call, status: 'completed' });
       out += this.#event('response.function_call_arguments.done', {
         item_id: item.id,
         output_index: call.outputIndex,
         name: call.name,
         arguments: call.args,
       });
-      out += this.#event('response.output_item.done', { output_index: call.outputIndex, item });
-      this.#done[call.outputIndex] = item;
+    } else {
+      // What feed held back (a raw-text fallback, a trailing half surrogate pair) comes now.
+      const { input, rest } = call.custom.finish();
+      if (rest !== '') out += this.#customInputDelta(call, rest);
+      item = customToolCallItem({ ...call, input, status: 'completed' });
+      out += this.#event('response.custom_tool_call_input.done', {
+        item_id: item.id,
+        output_index: call.outputIndex,
+        input,
+      });
     }
-    return out;
+    this.#done[call.outputIndex] = item;
+    return out + this.#event('response.output_item.done', { output_index: call.outputIndex, item });
   }
 
   #finish(): string {

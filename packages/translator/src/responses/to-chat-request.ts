@@ -8,6 +8,7 @@
  */
 import { MalformedRequestError } from '../errors.js';
 import { isJsonObject, type JsonObject } from '../shared/json.js';
+import { customToolInputParameter } from './custom-tool-input.js';
 
 /** Fields copied to the chat body under the same name and meaning. */
 const sameNameFields = [
@@ -162,7 +163,7 @@ function chatMessage(item: JsonObject, where: string): JsonObject {
   }
 }
 
-/** `function_call_output.output`: a string, or text parts (joined). */
+/** `function_call_output.output` / `custom_tool_call_output.output`: a string, or text parts. */
 function toolOutput(output: unknown, where: string): string {
   if (typeof output === 'string') return output;
   if (!Array.isArray(output)) throw fail(`${where}.output must be a string or an array`);
@@ -170,7 +171,7 @@ function toolOutput(output: unknown, where: string): string {
     .map((part, i) => {
       const at = `${where}.output[${String(i)}]`;
       if (isJsonObject(part) && typeOf(part) === 'input_text') return textOf(part, at);
-      throw fail(`${at}: only text is supported in a function_call_output sent to chat`);
+      throw fail(`${at}: only text is supported in a tool call output sent to chat`);
     })
     .join('');
 }
@@ -217,9 +218,13 @@ class MessageBuilder {
         this.messages.push(chatMessage(item, where));
         return;
       case 'function_call':
-        this.#toolCall(item, where);
+        this.#toolCall(item, where, typeof item.arguments === 'string' ? item.arguments : '{}');
+        return;
+      case 'custom_tool_call':
+        this.#toolCall(item, where, customToolArguments(item, where));
         return;
       case 'function_call_output':
+      case 'custom_tool_call_output':
         this.messages.push({
           role: 'tool',
           tool_call_id: requiredString(item, 'call_id', where),
@@ -238,15 +243,15 @@ class MessageBuilder {
     }
   }
 
-  /** A `function_call` joins the assistant turn it belongs to (chat keeps calls on the message). */
-  #toolCall(item: JsonObject, where: string): void {
+  /**
+   * A `function_call` or `custom_tool_call` joins the assistant turn it belongs to (chat keeps
+   * calls on the message); the call id is kept, so the tool message that answers it matches.
+   */
+  #toolCall(item: JsonObject, where: string, args: string): void {
     const call = {
       id: requiredString(item, 'call_id', where),
       type: 'function',
-      function: {
-        name: requiredString(item, 'name', where),
-        arguments: typeof item.arguments === 'string' ? item.arguments : '{}',
-      },
+      function: { name: requiredString(item, 'name', where), arguments: args },
     };
     const last = this.messages.at(-1);
     if (last?.role === 'assistant') {
@@ -257,6 +262,12 @@ class MessageBuilder {
     }
     this.messages.push({ role: 'assistant', content: null, tool_calls: [call] });
   }
+}
+
+/** A `custom_tool_call`'s free-form `input` as the arguments of its function tool. */
+function customToolArguments(item: JsonObject, where: string): string {
+  if (typeof item.input !== 'string') throw fail(`${where}.input must be a string`);
+  return JSON.stringify({ [customToolInputParameter]: item.input });
 }
 
 const hostedToolTypes = new Set([
@@ -274,38 +285,115 @@ const hostedToolTypes = new Set([
   'apply_patch',
 ]);
 
-/** Responses function tools (flat) → chat function tools (nested). */
+/** What the `input` parameter of a custom tool's function says about the free-form input. */
+function customInputDescription(format: unknown, where: string): string {
+  const plain = 'The free-form input of the tool, as plain text (not JSON).';
+  if (format === undefined || format === null) return plain;
+  if (!isJsonObject(format)) throw fail(`${where}.format must be an object`);
+  if (format.type === 'text') return plain;
+  if (format.type !== 'grammar') {
+    throw fail(`${where}.format.type ${JSON.stringify(format.type)} is not supported`);
+  }
+  const syntax = requiredString(format, 'syntax', `${where}.format`);
+  const definition = requiredString(format, 'definition', `${where}.format`);
+  return (
+    `The free-form input of the tool, as plain text (not JSON). It must follow this ${syntax} ` +
+    `grammar exactly:\n${definition}`
+  );
+}
+
+/**
+ * A `custom` tool (free-form text input, e.g. Codex CLI's `apply_patch`) → a chat function tool
+ * with one required string parameter, `input`, described by the tool's format (a grammar is
+ * quoted in full: a chat backend cannot constrain sampling to it, so the model is told instead).
+ */
+function customTool(tool: JsonObject, where: string): JsonObject {
+  const fn: JsonObject = { name: requiredString(tool, 'name', where) };
+  if (typeof tool.description === 'string') fn.description = tool.description;
+  fn.parameters = {
+    type: 'object',
+    properties: {
+      [customToolInputParameter]: {
+        type: 'string',
+        description: customInputDescription(tool.format, where),
+      },
+    },
+    required: [customToolInputParameter],
+    additionalProperties: false,
+  };
+  return { type: 'function', function: fn };
+}
+
+/** A Responses function tool (flat) → a chat function tool (nested). */
+function functionTool(tool: JsonObject, where: string): JsonObject {
+  const fn: JsonObject = { name: requiredString(tool, 'name', where) };
+  if (typeof tool.description === 'string') fn.description = tool.description;
+  if (isJsonObject(tool.parameters)) fn.parameters = tool.parameters;
+  if (typeof tool.strict === 'boolean') fn.strict = tool.strict;
+  return { type: 'function', function: fn };
+}
+
+/** Responses function and custom tools → chat function tools; hosted tools are refused. */
 function chatTools(tools: unknown): JsonObject[] | undefined {
   if (tools === undefined || tools === null) return undefined;
   if (!Array.isArray(tools)) throw fail('field "tools" must be an array');
-  return tools.map((tool, i) => {
+  const chat = tools.map((tool, i) => {
     const where = `tools[${String(i)}]`;
     if (!isJsonObject(tool)) throw fail(`${where} must be an object`);
     const type = typeOf(tool);
-    if (type !== 'function') {
-      const kind = hostedToolTypes.has(type)
-        ? 'a hosted (built-in) tool the provider would run'
-        : 'not a function tool';
-      throw fail(
-        `${where}: tool type ${JSON.stringify(tool.type)} is not supported: it is ${kind}, ` +
-          'and chat completions backends take function tools only',
-      );
-    }
-    const fn: JsonObject = { name: requiredString(tool, 'name', where) };
-    if (typeof tool.description === 'string') fn.description = tool.description;
-    if (isJsonObject(tool.parameters)) fn.parameters = tool.parameters;
-    if (typeof tool.strict === 'boolean') fn.strict = tool.strict;
-    return { type: 'function', function: fn };
+    if (type === 'function') return functionTool(tool, where);
+    if (type === 'custom') return customTool(tool, where);
+    throw fail(unsupportedTool(tool, where));
   });
+  // Chat tool calls name their tool only: a custom tool's calls must be recognisable by name.
+  const custom = customToolNames({ tools });
+  const seen = new Set<string>();
+  for (const tool of chat) {
+    const name = (tool.function as JsonObject).name as string;
+    if (seen.has(name) && custom.has(name)) {
+      throw fail(`field "tools": custom tool name ${JSON.stringify(name)} is used by another tool`);
+    }
+    seen.add(name);
+  }
+  return chat;
+}
+
+/** The 400 message for a tool that is neither a function nor a custom tool. */
+function unsupportedTool(tool: JsonObject, where: string): string {
+  const type = JSON.stringify(tool.type);
+  if (hostedToolTypes.has(typeOf(tool))) {
+    return (
+      `${where}: tool type ${type} is not supported: it is a hosted (built-in) tool that the ` +
+      'provider runs, and hosted tools are not available through a chat completions backend ' +
+      '(this gateway serves /v1/responses by translating it to chat completions); ' +
+      'use function or custom tools'
+    );
+  }
+  return `${where}: tool type ${type} is not supported: only function and custom tools are`;
+}
+
+/** The names of the request's `custom` tools, whose chat calls become `custom_tool_call`s. */
+export function customToolNames(body: Readonly<JsonObject>): ReadonlySet<string> {
+  const names = new Set<string>();
+  if (!Array.isArray(body.tools)) return names;
+  for (const tool of body.tools) {
+    if (isJsonObject(tool) && tool.type === 'custom' && typeof tool.name === 'string') {
+      names.add(tool.name);
+    }
+  }
+  return names;
 }
 
 function chatToolChoice(choice: unknown): unknown {
   if (choice === 'auto' || choice === 'none' || choice === 'required') return choice;
-  if (isJsonObject(choice) && choice.type === 'function' && typeof choice.name === 'string') {
-    return { type: 'function', function: { name: choice.name } };
-  }
+  const isNamed =
+    isJsonObject(choice) &&
+    (choice.type === 'function' || choice.type === 'custom') &&
+    typeof choice.name === 'string';
+  // A custom tool is a function tool on the chat side, so it is chosen as one.
+  if (isNamed) return { type: 'function', function: { name: choice.name } };
   throw fail(
-    `field "tool_choice" ${JSON.stringify(choice)} is not supported: use auto, none, required or {"type":"function","name":…}`,
+    `field "tool_choice" ${JSON.stringify(choice)} is not supported: use auto, none, required, {"type":"function","name":…} or {"type":"custom","name":…}`,
   );
 }
 

@@ -11,7 +11,8 @@ import { fakeOpenAI, openAIToolCallId } from './support/fake-providers/fake-open
 /**
  * `/v1/responses` (what Codex CLI speaks) through `aigw run` to a provider that only speaks chat
  * completions: the official OpenAI client's `responses.create`, whole and streamed, a function
- * tool round trip, and `previous_response_id` refused (no response store).
+ * tool round trip, a `custom` tool round trip (Codex CLI's freeform `apply_patch`), and
+ * `previous_response_id` refused (no response store).
  */
 const harness = useHarness();
 const key = 'sk-responses-0123';
@@ -149,6 +150,92 @@ spec:
         ],
       },
       { role: 'tool', tool_call_id: openAIToolCallId, content: '3 cats' },
+    ]);
+  });
+
+  it('round-trips a custom tool call (Codex apply_patch) as a chat function tool', async () => {
+    const tools = [
+      {
+        type: 'custom' as const,
+        name: 'apply_patch',
+        description: 'Edits files with a patch.',
+        format: {
+          type: 'grammar' as const,
+          syntax: 'lark' as const,
+          definition: 'start: "*** Begin Patch" LF hunk+ "*** End Patch" LF?',
+        },
+      },
+    ];
+    const first = await client.responses.create({ model, input: 'add hello.txt', tools });
+    // The fake model answers {"query": …}, not {"input": …}: the raw arguments become the input.
+    const input = JSON.stringify({ query: 'add hello.txt' });
+    expect(first.output).toEqual([
+      {
+        type: 'custom_tool_call',
+        id: `ctc_${openAIToolCallId}`,
+        call_id: openAIToolCallId,
+        name: 'apply_patch',
+        input,
+        status: 'completed',
+      },
+    ]);
+    const offered = JSON.parse(openai.requests.at(-1)!.body.toString('utf8')) as {
+      tools: unknown[];
+    };
+    expect(offered.tools).toEqual([
+      {
+        type: 'function',
+        function: {
+          name: 'apply_patch',
+          description: 'Edits files with a patch.',
+          parameters: {
+            type: 'object',
+            properties: {
+              input: {
+                type: 'string',
+                description: expect.stringContaining('*** Begin Patch') as unknown,
+              },
+            },
+            required: ['input'],
+            additionalProperties: false,
+          },
+        },
+      },
+    ]);
+    // Streamed through the SDK's strict helper: the input arrives as custom_tool_call_input events.
+    const stream = client.responses.stream({ model, input: 'add hello.txt', tools });
+    const deltas: string[] = [];
+    stream.on('response.custom_tool_call_input.delta', (event) => deltas.push(event.delta));
+    const streamed = await stream.finalResponse();
+    expect(streamed.output).toEqual(first.output);
+    expect(deltas.join('')).toBe(input);
+
+    const second = await client.responses.create({
+      model,
+      tools,
+      input: [
+        { role: 'user', content: 'add hello.txt' },
+        ...first.output.filter((item) => item.type === 'custom_tool_call'),
+        { type: 'custom_tool_call_output', call_id: openAIToolCallId, output: 'Done!' },
+      ],
+    });
+    expect(second.output_text).toBe('The tool answered: Done!');
+    const sent = JSON.parse(openai.requests.at(-1)!.body.toString('utf8')) as {
+      messages: unknown[];
+    };
+    expect(sent.messages.slice(1)).toEqual([
+      {
+        role: 'assistant',
+        content: null,
+        tool_calls: [
+          {
+            id: openAIToolCallId,
+            type: 'function',
+            function: { name: 'apply_patch', arguments: JSON.stringify({ input }) },
+          },
+        ],
+      },
+      { role: 'tool', tool_call_id: openAIToolCallId, content: 'Done!' },
     ]);
   });
 

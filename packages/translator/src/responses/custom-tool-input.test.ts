@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CustomToolInput, customToolInputOf } from './custom-tool-input.js';
 
@@ -59,5 +60,25 @@ describe('custom tool input from chat function-call arguments', () => {
     expect(deltas.join('')).toBe('');
     expect(input).toBe('{"query":"cats"}');
     expect(rest).toBe(input);
+  });
+
+  it('decodes any input string, however the arguments are encoded and split (property)', () => {
+    // Every non-ASCII code unit as a \u escape, as some providers send it.
+    const asciiOnly = (json: string): string =>
+      json.replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+    fc.assert(
+      fc.property(
+        fc.string({ unit: 'grapheme' }),
+        fc.boolean(),
+        fc.integer({ min: 1, max: 9 }),
+        (input, isEscaped, step) => {
+          const json = JSON.stringify({ before: [input, { x: '}' }], input, after: 1 });
+          const args = isEscaped ? asciiOnly(json) : json;
+          const result = fed(args, step);
+          expect(result.input).toBe(input);
+          expect(result.deltas.join('') + result.rest).toBe(input);
+        },
+      ),
+    );
   });
 });

@@ -3,6 +3,7 @@
  * gateways in one alternating run that differ only in the extproc's observability:
  *
  * - **off**: no `--admin-port`, no `OTEL_*` variable (the default: nothing recorded);
+ * - **Prometheus, not scraped**: `--admin-port`, recording, `/metrics` read only at the end;
  * - **Prometheus**: `--admin-port`, its `/metrics` scraped every second as a Prometheus would;
  * - **Prometheus + OTLP metrics**: the same, plus the `OTEL_*` variables pointing at the
  *   OpenTelemetry Collector of the tests (`@aigw/testkit` `startOtelCollector`: OTLP receiver, file
@@ -46,11 +47,13 @@ import { rssMb } from './rss.js';
 import { mean, percentile } from './stats.js';
 
 /** The columns, in table order. */
-export type ObservabilityColumnName = 'off' | 'off-again' | 'prometheus' | 'otlp-metrics' | 'otlp';
+export type ObservabilityColumnName =
+  'off' | 'off-again' | 'prometheus-unscraped' | 'prometheus' | 'otlp-metrics' | 'otlp';
 
 const labels: Readonly<Record<ObservabilityColumnName, string>> = {
   off: 'off',
   'off-again': 'off again (A/A)',
+  'prometheus-unscraped': 'Prometheus, not scraped',
   prometheus: 'Prometheus',
   'otlp-metrics': 'Prometheus + OTLP metrics',
   otlp: 'Prometheus + OTLP metrics + traces',
@@ -203,7 +206,10 @@ async function startColumn(
       c1: newLoop(),
       loop: newLoop(),
       streams: newLoop(),
-      scrapes: adminUrl === undefined ? undefined : { count: 0, failures: 0, bytes: 0, ms: [] },
+      scrapes:
+        adminUrl === undefined || name === 'prometheus-unscraped'
+          ? undefined
+          : { count: 0, failures: 0, bytes: 0, ms: [] },
       rssMb: 0,
     },
     port,
@@ -482,8 +488,8 @@ export async function measureObservability(
   try {
     const names: ObservabilityColumnName[] =
       'collector' in sink
-        ? ['off', 'prometheus', 'otlp-metrics', 'otlp', 'off-again']
-        : ['off', 'prometheus', 'off-again'];
+        ? ['off', 'prometheus-unscraped', 'prometheus', 'otlp-metrics', 'otlp', 'off-again']
+        : ['off', 'prometheus-unscraped', 'prometheus', 'off-again'];
     if ('missing' in sink) progress(`observability: no OTLP column: ${sink.missing}`);
     progress(`observability: starting ${String(names.length)} extprocs and Envoys`);
     for (const name of names)

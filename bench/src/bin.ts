@@ -13,6 +13,7 @@ import {
   measureObservability,
   observabilityMarkdown,
   observabilityProblems,
+  observabilitySummary,
 } from './observability.js';
 import { repoRoot } from './processes.js';
 import { profileMarkdown } from './profile-report.js';
@@ -229,7 +230,8 @@ async function runObservability(options: BenchOptions): Promise<number> {
   const text = observabilityMarkdown(report);
   process.stdout.write(`${text}\n`);
   if (options.shouldWrite) {
-    const file = writeResultsJson(report, `observability-${report.date.slice(0, 10)}`);
+    const name = `observability-${report.date.slice(0, 10)}`;
+    const file = writeResultsJson(observabilitySummary(report), name);
     updateBenchmarksDoc([{ name: 'suite-observability', body: text }]);
     progress(`wrote ${file} and docs/benchmarks.md`);
   }

@@ -657,6 +657,24 @@ export function observabilityMarkdown(report: ObservabilityReport): string {
   ].join('\n\n');
 }
 
+/**
+ * The report for bench/results: the table's figures by column and the per-slice CPU, without the
+ * raw latencies (`--out` keeps those).
+ */
+export function observabilitySummary(report: ObservabilityReport): object {
+  return {
+    ...report,
+    columns: report.columns.map((f) => ({
+      name: f.name,
+      label: f.label,
+      figures: Object.fromEntries(rows.map((row) => [`${row.label} (${row.unit})`, row.of(f)])),
+      sliceUs: { c1: f.c1.sliceUs, loop: f.loop.sliceUs, streams: f.streams.sliceUs },
+      sent: f.lane.sent,
+      scrapes: f.scrapes && { ...f.scrapes, ms: undefined, meanMs: mean(f.scrapes.ms) },
+    })),
+  };
+}
+
 /** Failed requests and failed checks. */
 export function observabilityProblems(report: ObservabilityReport): number {
   let total = report.checks.filter((check) => !check.ok).length;

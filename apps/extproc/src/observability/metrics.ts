@@ -1,4 +1,4 @@
-import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { Histogram, Registry } from 'prom-client';
 import {
   buckets,
   measure,
@@ -7,6 +7,7 @@ import {
   type ModelCaps,
   type RequestMetrics,
 } from './observation.js';
+import { registerProcessMetrics } from './process-metrics.js';
 
 export { defaultMaxModels } from './observation.js';
 
@@ -30,7 +31,7 @@ export interface GenAiMetricsOptions {
  * The extproc's OpenTelemetry GenAI metrics (`gen_ai.client.token.usage`,
  * `gen_ai.server.request.duration`, `gen_ai.server.time_to_first_token`,
  * `gen_ai.server.time_per_output_token`) in Prometheus form (`gen_ai_*`, dots as underscores, the
- * unit as suffix), with the process's default metrics, on their own registry: what `GET /metrics`
+ * unit as suffix), with the process's own metrics (`process-metrics.ts`), on their own registry: what `GET /metrics`
  * of the admin port serves. Loaded only with `--admin-port`, so an extproc without it never loads
  * `prom-client`.
  */
@@ -44,7 +45,7 @@ export class GenAiMetrics implements RequestMetrics {
 
   constructor(options: GenAiMetricsOptions = {}) {
     this.#caps = modelCaps(options.maxModels);
-    collectDefaultMetrics({ register: this.registry, prefix: 'aigw_extproc_' });
+    registerProcessMetrics(this.registry, 'aigw_extproc_');
     const registers = [this.registry];
     this.#tokens = new Histogram({
       name: 'gen_ai_client_token_usage',

@@ -38,6 +38,20 @@ export function findOtelCollector(): string {
   return found;
 }
 
+/**
+ * The export requests of a file the collector may be writing: only lines already ended by a
+ * newline (a read while it writes sees the last one half-written).
+ */
+function completeLines(path: string): Record<string, unknown>[] {
+  if (!existsSync(path)) return [];
+  const text = readFileSync(path, 'utf8');
+  const complete = text.slice(0, text.lastIndexOf('\n') + 1);
+  return complete
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
 /** A running collector: where to send OTLP, and what its file exporter wrote. */
 export interface OtelCollector {
   /** `http://127.0.0.1:<port>` of the OTLP/gRPC receiver. */
@@ -45,7 +59,7 @@ export interface OtelCollector {
   /** `http://127.0.0.1:<port>` of the OTLP/HTTP receiver (the exporters add `/v1/<signal>`). */
   readonly httpEndpoint: string;
   /**
-   * Every line the file exporter has written so far, parsed: OTLP/JSON export requests
+   * Every line the file exporter has finished writing so far, parsed: OTLP/JSON export requests
    * (`{resourceMetrics: …}` or `{resourceSpans: …}`).
    */
   readonly exports: () => Record<string, unknown>[];
@@ -105,13 +119,7 @@ export async function startOtelCollector(options: {
   return {
     grpcEndpoint: `http://127.0.0.1:${String(grpcPort)}`,
     httpEndpoint,
-    exports: () =>
-      existsSync(output)
-        ? readFileSync(output, 'utf8')
-            .split('\n')
-            .filter((line) => line.trim() !== '')
-            .map((line) => JSON.parse(line) as Record<string, unknown>)
-        : [],
+    exports: () => completeLines(output),
     proc,
     stop: () => proc.stop(),
   };

@@ -107,7 +107,7 @@ interface Column {
 }
 
 /** The OTLP columns' sink: the collector and its file exporter's output, or why it is missing. */
-type Sink = { collector: OtelCollector; output: string } | { missing: string };
+type Sink = { collector: OtelCollector } | { missing: string };
 
 /** What a run measured and checked. */
 export interface ObservabilityReport {
@@ -149,8 +149,7 @@ function otlpEnv(collector: OtelCollector, name: ObservabilityColumnName): Recor
 
 async function startSink(dir: string): Promise<Sink> {
   try {
-    // startOtelCollector's file exporter writes here (its documented `<dir>/otel.jsonl`).
-    return { collector: await startOtelCollector({ dir }), output: join(dir, 'otel.jsonl') };
+    return { collector: await startOtelCollector({ dir }) };
   } catch (err) {
     if (isTestkitError(err) && err.code === 'binary-not-found') return { missing: err.message };
     throw err;
@@ -397,17 +396,17 @@ async function prometheusCheck(col: Column): Promise<Check> {
  * (15 s at most) for the collector to hold its request count and, with traces on, one request
  * span and one attempt span per request sent (none with traces off).
  */
-async function otlpCheck(output: string, figures: ObservabilityFigures): Promise<Check> {
+async function otlpCheck(collector: OtelCollector, figures: ObservabilityFigures): Promise<Check> {
   const sent = sentOf(figures);
   const service = serviceName(figures.name);
   const spans = figures.name === 'otlp' ? sent : 0;
-  let got: Received = received(output, service);
+  let got: Received = received(collector.exports(), service);
   const isComplete = (r: Received): boolean =>
     r.requestCount === sent && r.serverSpans === spans && r.clientSpans === spans;
   try {
     await waitFor(
       () => {
-        got = received(output, service);
+        got = received(collector.exports(), service);
         return isComplete(got);
       },
       { timeoutMs: 15_000, intervalMs: 250, description: 'the collector to hold every request' },
@@ -446,7 +445,7 @@ async function verifyAll(
   if (!('collector' in context.sink)) return checks;
   for (const col of cols)
     if (otlpColumns.includes(col.figures.name))
-      checks.push(await otlpCheck(context.sink.output, col.figures));
+      checks.push(await otlpCheck(context.sink.collector, col.figures));
   return checks;
 }
 

@@ -1,8 +1,8 @@
 /**
- * What the OpenTelemetry Collector of the tests received, read from its file exporter's output
- * (one OTLP/JSON export request per line), for `pnpm bench --observability`'s checks.
+ * What the OpenTelemetry Collector of the tests received (its file exporter's OTLP/JSON export
+ * requests, `@aigw/testkit`'s `exports()`: complete lines only), for `pnpm bench
+ * --observability`'s checks.
  */
-import { existsSync, readFileSync } from 'node:fs';
 
 /** What the collector's file exporter holds so far. */
 export interface Received {
@@ -50,26 +50,14 @@ function durationCount(resources: NonNullable<OtlpLine['resourceMetrics']>): num
     .reduce((sum, dp) => sum + Number(dp.count ?? 0), 0);
 }
 
-/**
- * The file exporter's complete lines. Read here rather than with the collector's `exports()`: the
- * exporter writes a long line in pieces, and a read in between sees a partial last line (which
- * `exports()` fails to parse), so only lines that end with a newline count.
- */
-function exportLines(output: string): OtlpLine[] {
-  if (!existsSync(output)) return [];
-  const lines = readFileSync(output, 'utf8').split('\n');
-  lines.pop();
-  return lines.filter((line) => line.trim() !== '').map((line) => JSON.parse(line) as OtlpLine);
-}
-
 /** What the collector holds from `service` (one export request per line). */
-export function received(output: string, service: string): Received {
+export function received(exports: readonly unknown[], service: string): Received {
   let metricExports = 0;
   let spanExports = 0;
   let requests = 0;
   let serverSpans = 0;
   let clientSpans = 0;
-  for (const line of exportLines(output)) {
+  for (const line of exports as readonly OtlpLine[]) {
     const metrics = (line.resourceMetrics ?? []).filter((rm) => isService(rm, service));
     if (metrics.length > 0) {
       metricExports++;

@@ -42,7 +42,7 @@ export function registerProcessMetrics(registry: Registry, prefix: string): void
     name: `${prefix}process_start_time_seconds`,
     help: 'Start time of the process since unix epoch in seconds.',
     registers,
-  }).set(Math.round(Date.now() / 1000 - process.uptime()));
+  }).set(Math.floor(Date.now() / 1000 - process.uptime()));
   // A native histogram sampled every 10 ms (prom-client's default precision), read and reset at
   // each scrape: the p99 lag since the previous one.
   const lag = monitorEventLoopDelay({ resolution: 10 });

@@ -101,4 +101,8 @@ export { waitFor, type ProbeResult, type WaitForOptions } from './wait-for.js';
 export { withLogsOnFailure } from './with-logs-on-failure.js';
 export { httpListener, type HttpListenerOptions } from './http-listener.js';
 export { TcpProxy } from './tcp-proxy.js';
-export { findOtelCollector, startOtelCollector, type OtelCollector } from './start-otel-collector.js';
+export {
+  findOtelCollector,
+  startOtelCollector,
+  type OtelCollector,
+} from './start-otel-collector.js';

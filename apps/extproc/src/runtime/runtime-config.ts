@@ -1,5 +1,6 @@
 import type { Backend, FilterConfig, Routes } from '@aigw/filterapi';
 import { ExtprocError, isExtprocError } from '../errors.js';
+import { priceCost } from '../budget/price.js';
 import { compileCosts, type CompiledCost } from './costs.js';
 import type { AwsRequestSigner } from './aws-signer.js';
 import {
@@ -51,6 +52,12 @@ function compileRoutes(routes: Routes | undefined): ModelRouter | undefined {
   };
 }
 
+/** The price catalog's cost of a request in money (docs/budgets.md), when there is one. */
+function moneyCost(config: FilterConfig): CompiledCost[] {
+  const cost = priceCost(config);
+  return cost ? [cost] : [];
+}
+
 /** Loads credentials and compiles costs for a parsed config; throws when any part is unusable. */
 export async function buildRuntimeConfig(config: FilterConfig): Promise<RuntimeConfig> {
   const entries = await Promise.all(
@@ -72,7 +79,7 @@ export async function buildRuntimeConfig(config: FilterConfig): Promise<RuntimeC
   return {
     config,
     backends: new Map(entries),
-    costs: compileCosts(config.llmRequestCosts),
+    costs: [...compileCosts(config.llmRequestCosts), ...moneyCost(config)],
     watchedFiles: config.backends.flatMap((backend) => credentialFiles(backend.auth)),
     router: compileRoutes(config.routes),
   };

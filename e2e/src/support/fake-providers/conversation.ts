@@ -4,6 +4,9 @@
  * every provider:
  *
  * - a tool result in the history → text that quotes it;
+ * - a scripted call `[[call <tool> <JSON arguments>]]` in the user text and no tool result yet →
+ *   a call of that tool with those arguments (text saying so when the tool is not offered): how
+ *   the e2e tests make a real agent CLI run one of its own tools;
  * - tools offered and no tool result yet → a call of the first tool with `{ query: <user text> }`;
  * - otherwise → text that echoes the last user message.
  */
@@ -33,10 +36,20 @@ export interface FakeTokenUsage {
   readonly output: number;
 }
 
+/** `[[call <tool> <JSON arguments>]]`: see the module comment. */
+const scriptedCall = /\[\[call (\S+) (\{.*?\})\]\]/s;
+
 /** The fake model: see the module comment. */
 export function answer(conversation: Conversation): Answer {
   if (conversation.toolResult !== undefined) {
     return { kind: 'text', text: `The tool answered: ${conversation.toolResult}` };
+  }
+  const scripted = scriptedCall.exec(conversation.userText);
+  if (scripted?.[1] !== undefined && scripted[2] !== undefined) {
+    const name = scripted[1];
+    return conversation.toolNames.includes(name)
+      ? { kind: 'tool', name, arguments: JSON.parse(scripted[2]) as Record<string, unknown> }
+      : { kind: 'text', text: `The scripted tool ${name} was not offered` };
   }
   const tool = conversation.toolNames[0];
   if (tool !== undefined) {

@@ -43,6 +43,7 @@ import {
   type FakeBackend,
 } from './processes.js';
 import { received, type Received } from './otlp-file.js';
+import { measureRecordCost, type RecordCost } from './record-cost.js';
 import { rssMb } from './rss.js';
 import { mean, percentile } from './stats.js';
 
@@ -125,6 +126,8 @@ export interface ObservabilityReport {
   /** Each sink's check: what it recorded against what was sent. */
   readonly checks: readonly { readonly ok: boolean; readonly text: string }[];
   readonly errors: Readonly<Record<string, Readonly<Record<string, number>>>>;
+  /** Recording one request into the Prometheus metrics, measured in-process after the run. */
+  readonly recordCost: RecordCost;
 }
 
 function newLoop(): Loop {
@@ -498,6 +501,8 @@ export async function measureObservability(
     for (const col of cols) col.figures.rssMb = rssMb(col.extprocPid) ?? Number.NaN;
     progress('observability: checking what each sink recorded');
     const checks = await verifyAll(cols, { fake, sink });
+    progress('observability: measuring the cost of recording one request in-process');
+    const recordCost = measureRecordCost();
     const otlpSent = cols
       .filter((col) => otlpColumns.includes(col.figures.name))
       .reduce((sum, col) => sum + sentOf(col.figures), 0);
@@ -513,6 +518,7 @@ export async function measureObservability(
       collectorCpuUs:
         collectorMs === undefined ? undefined : (1000 * collectorMs) / Math.max(1, otlpSent),
       checks,
+      recordCost,
       errors: Object.fromEntries(
         cols.map((col) => [
           col.figures.name,
@@ -599,9 +605,21 @@ function goalLine(report: ObservabilityReport): string {
       return `${f.label}: ${describe(f)} → ${isMet ? '**met**' : '**missed**'}${traces}`;
     });
   return [
+    recordCostLine(report, off),
     `Goal (issue 9/10): extproc CPU per request with metrics on ≤ 1.05× off. Each column's CPU per request over off's in the same round, median over the ${String(report.rounds)} rounds (lowest–highest round), judged on c=1 and c=${c}:`,
     parts.map((part) => `- ${part}`).join('\n'),
   ].join('\n\n');
+}
+
+/**
+ * The in-process figure beside the end-to-end one: what `record()` costs against off's CPU per
+ * request at c=N, which the columns' ratios cannot resolve below the run's noise (the A/A column).
+ */
+function recordCostLine(report: ObservabilityReport, off: ObservabilityFigures): string {
+  const { usPerRequest, requests, repeats } = report.recordCost;
+  const offUs = perRequestUs((f) => f.loop)(off);
+  const share = (100 * usPerRequest) / offUs;
+  return `Recording one request into the Prometheus GenAI metrics (the extproc's \`GenAiMetrics.record\`, measured in the bench's process after the run: median of ${String(repeats)} runs of ${requests.toLocaleString('en-US')} requests, half streamed): ${usPerRequest.toFixed(2)} µs of CPU, ${share.toFixed(1)}% of off's ${fmt(offUs, 'µs')} µs per request at c=${String(report.concurrency)} → ${share <= 5 ? '**met**' : '**missed**'} for what the metrics themselves cost.`;
 }
 
 function scrapeLine(report: ObservabilityReport): string {

@@ -20,6 +20,7 @@ import { buildFilterConfig, type CredentialRotation, type ModelEntry } from './f
 import { gatewayGlobalCosts, unsupportedObjects } from './gateway-configs.js';
 import { modelPatterns, planRoutes, type Plan } from './plan.js';
 import { buildRateLimits, type RateLimitRules } from './rate-limit.js';
+import { tenantBudgets } from './tenant-budgets.js';
 import type { ResourceSet } from './resource-set.js';
 import { formatZodIssue } from './zod-issues.js';
 
@@ -132,6 +133,10 @@ export function buildStandalone(
     ...(options.extraModels === undefined ? {} : { extraModels: options.extraModels }),
   });
   problems.push(...filter.problems);
+  // Client keys and the price catalog (docs/budgets.md "Tenants and money budgets").
+  const budgets = tenantBudgets(resources, plan);
+  problems.push(...budgets.problems);
+  const filterConfig: FilterConfigInput = { ...filter.config, ...budgets.config };
   const clusters = plan.rules.map((rule) => ruleCluster(rule));
   problems.push(...clusters.flatMap((c) => c.problems));
   if (rateLimits.needsRateLimit && options.rateLimit === undefined) {
@@ -141,7 +146,7 @@ export function buildStandalone(
       ),
     );
   }
-  const parsed = FilterConfigSchema.safeParse(filter.config);
+  const parsed = FilterConfigSchema.safeParse(filterConfig);
   if (!parsed.success) {
     problems.push(...parsed.error.issues.map((i) => `filter config: ${formatZodIssue(i)}`));
   }
@@ -178,7 +183,7 @@ export function buildStandalone(
       [xdsFiles.rds]: discoveryResponse([routes]),
       [xdsFiles.lds]: discoveryResponse([listener]),
     },
-    filterConfig: filter.config,
+    filterConfig,
     files: Object.fromEntries(
       Object.entries(filter.credentials).map(([name, content]) => [
         `${credentialsDir}/${name}`,

@@ -1,6 +1,7 @@
 import { isConfigError } from '@aigw/service-kit';
 import { loadHelpOnly } from './config.js';
 import { usage } from './commands/help.js';
+import { hashKey } from './commands/hash-key.js';
 import { healthcheck } from './commands/healthcheck.js';
 import { run } from './commands/run.js';
 import { translate } from './commands/translate.js';
@@ -19,6 +20,7 @@ const commands: Readonly<Record<string, Command>> = {
   run,
   translate,
   healthcheck,
+  'hash-key': hashKey,
   version: (argv, cli) => {
     if (loadHelpOnly(argv).config.help) cli.stdout.write(usage.version);
     else cli.stdout.write(`aigw ${version}\n`);

@@ -8,6 +8,7 @@ Commands:
   run [files…]        start a standalone gateway (Envoy + extproc + rate limiter) on port 1975
   translate files…    print the Kubernetes objects the controller generates from AIGateway CRs
   healthcheck         check that a running 'aigw run' is healthy
+  hash-key KEY…       print the SHA-256 digest a client-keys Secret stores for each key
   version             print the version
 
 Run 'aigw <command> --help' for a command's flags.
@@ -62,6 +63,15 @@ listener answers HTTP), 1 otherwise, with a one-line reason.
 Flags:
   --admin-port <n>    Envoy admin port of the gateway (env AIGW_ADMIN_PORT, default 1064)
   --timeout-ms <n>    give up after this long (default 3000)
+  --help              show this text
+`,
+  'hash-key': `Usage: aigw hash-key KEY…
+
+Prints the SHA-256 digest (64 hex digits) of each client key, one per line: what a client-keys
+Secret stores per tenant (GatewayConfig annotation aigateway.envoyproxy.io/client-keys; see
+docs/budgets.md). The same as: printf %s "$KEY" | sha256sum
+
+Flags:
   --help              show this text
 `,
   version: `Usage: aigw version

@@ -321,10 +321,26 @@ const routes = z
  * tokenizers, whose every token is at least one byte), output = the client's `max_tokens` (or
  * `max_completion_tokens`, …) else `defaultOutputTokens`.
  */
+/**
+ * A token limit whose streams are cut when they pass the budget (docs/budgets.md "Hard budgets:
+ * cutting a stream"), named as Envoy's draft `x-ratelimit-limit` header lists it:
+ * `<tokens>;w=<windowSeconds>`. `reserves`: the limit reserves the estimate at admission, so the
+ * `x-ratelimit-remaining` it reports already excludes the request's own reservation.
+ */
+const hardTokenLimit = z
+  .strictObject({
+    tokens: z.int().min(1),
+    windowSeconds: z.int().min(1),
+    reserves: z.boolean().default(false),
+  })
+  .readonly();
+
 const tokenReservation = z
   .strictObject({
     defaultOutputTokens: z.int().min(0).max(1_000_000_000).default(4096),
     inputBytesPerToken: z.number().min(1).max(8).default(1),
+    /** Limits whose streams are cut at the budget (absent or empty: none; charge-after). */
+    hardLimits: z.array(hardTokenLimit).readonly().optional(),
   })
   .readonly();
 
@@ -439,6 +455,9 @@ export type Price = z.output<typeof price>;
 
 /** The extproc's token estimate for reserving budgets (see the schema). */
 export type TokenReservation = z.output<typeof tokenReservation>;
+
+/** A token limit whose streams are cut at the budget (see the schema). */
+export type HardTokenLimit = z.output<typeof hardTokenLimit>;
 
 /** The extproc's own model routing (see the schema). */
 export type Routes = z.output<typeof routes>;

@@ -376,6 +376,69 @@ describe('buildRateLimits: token reservation (docs/budgets.md)', () => {
   });
 });
 
+describe('buildRateLimits: hard budgets (aigateway.envoyproxy.io/token-budget-enforcement)', () => {
+  const annotated = (annotations: string) =>
+    tokenPolicy.replace(
+      'metadata: {name: tokens}',
+      `metadata: {name: tokens, annotations: {${annotations}}}`,
+    );
+
+  it('names the hard limit by size and window for the extproc; the entries do not change', () => {
+    const result = limits(annotated('aigateway.envoyproxy.io/token-budget-enforcement: hard'));
+    expect(result.problems).toEqual([]);
+    expect(result.tokenReservation).toEqual({
+      defaultOutputTokens: 4096,
+      inputBytesPerToken: 1,
+      hardLimits: [{ tokens: 1000, windowSeconds: 3600, reserves: false }],
+    });
+    expect(result.routeRateLimits).toEqual(limits(tokenPolicy).routeRateLimits);
+  });
+
+  it('notes that a hard limit also reserves', () => {
+    const result = limits(
+      annotated(
+        'aigateway.envoyproxy.io/token-budget-enforcement: hard, aigateway.envoyproxy.io/token-reservation: "true", aigateway.envoyproxy.io/token-reservation-default-output-tokens: "256"',
+      ),
+    );
+    expect(result.problems).toEqual([]);
+    expect(result.tokenReservation).toEqual({
+      defaultOutputTokens: 256,
+      inputBytesPerToken: 1,
+      hardLimits: [{ tokens: 1000, windowSeconds: 3600, reserves: true }],
+    });
+  });
+
+  it('leaves "soft" (the default) charge-after with no settings', () => {
+    const result = limits(annotated('aigateway.envoyproxy.io/token-budget-enforcement: soft'));
+    expect(result.problems).toEqual([]);
+    expect(result.tokenReservation).toBeUndefined();
+  });
+
+  it('reports a bad value, and a hard policy none of whose limits charges total tokens', () => {
+    const bad = limits(annotated('aigateway.envoyproxy.io/token-budget-enforcement: strict'));
+    expect(bad.problems).toEqual([expect.stringContaining('expected "hard" or "soft"')]);
+    const output = limits(
+      annotated('aigateway.envoyproxy.io/token-budget-enforcement: hard').replace(
+        'key: llm_total_token',
+        'key: llm_output_token',
+      ),
+    );
+    expect(output.problems).toEqual([expect.stringContaining('no limit of the policy charges')]);
+    expect(output.tokenReservation).toBeUndefined();
+  });
+
+  it('names a QuotaPolicy window in seconds (its total-token quota only)', () => {
+    const result = limits(
+      quotaPolicy.replace(
+        /metadata: \{name: quota\}/,
+        'metadata: {name: quota, annotations: {aigateway.envoyproxy.io/token-budget-enforcement: hard}}',
+      ),
+    );
+    expect(result.problems).toEqual([]);
+    expect(result.tokenReservation?.hardLimits).toHaveLength(1);
+  });
+});
+
 describe('buildRateLimits: calendar windows (aigateway.envoyproxy.io/budget-time-zone)', () => {
   const monthly = (annotations: string): string =>
     tokenPolicy

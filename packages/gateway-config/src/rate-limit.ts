@@ -1,6 +1,8 @@
 import type { HeaderMatch, QuotaDefinition, QuotaPolicy, QuotaValue } from '@aigw/api';
 import type { LLMRequestCost, TokenReservation } from '@aigw/filterapi';
 
+type HardTokenLimit = NonNullable<TokenReservation['hardLimits']>[number];
+
 import { durationMs } from './duration.js';
 import { metadataNamespace, rateLimitDomain } from './envoy/names.js';
 import type { RateLimitAction, RouteRateLimit } from './envoy/types.js';
@@ -86,6 +88,8 @@ interface Limit {
   readonly calendarTimeZone?: string | undefined;
   /** The stream-done charge is the response's total tokens (what a reservation estimates). */
   readonly chargesTotalTokens: boolean;
+  /** Streams past the budget are cut (the policy's {@link tokenBudgetEnforcementAnnotation}). */
+  readonly hard?: boolean;
   /** The rule ids (Envoy routes) the limit applies to. */
   readonly ruleIds: readonly string[];
 }
@@ -618,15 +622,29 @@ interface AnnotatedPolicy {
  */
 class ReservationSettings {
   #defaultOutputTokens: number | undefined;
+  readonly #hard = new HardBudgets();
 
+  /**
+   * The extproc's settings: present when a limit reserves or is hard (a hard limit needs the
+   * input estimate too); `hardLimits` only when a limit is hard.
+   */
   get settings(): TokenReservation | undefined {
     const output = this.#defaultOutputTokens;
-    return output === undefined
-      ? undefined
-      : { defaultOutputTokens: output, inputBytesPerToken: 1 };
+    const hardLimits = this.#hard.limits;
+    if (output === undefined && hardLimits.length === 0) return undefined;
+    return {
+      defaultOutputTokens: output ?? 4096,
+      inputBytesPerToken: 1,
+      ...(hardLimits.length === 0 ? {} : { hardLimits }),
+    };
   }
 
   apply(policy: AnnotatedPolicy, limits: Limit[], problems: string[]): Limit[] {
+    const reserving = this.#reserve(policy, limits, problems);
+    return this.#hard.apply(policy, reserving, problems);
+  }
+
+  #reserve(policy: AnnotatedPolicy, limits: Limit[], problems: string[]): Limit[] {
     const annotations = policy.resource.metadata?.annotations ?? {};
     const value = annotations[tokenReservationAnnotation];
     if (value === undefined || value === 'false') return limits;
@@ -662,6 +680,64 @@ function parseOutput(value: string | undefined): number | undefined {
 /** Whether a limit charges total tokens at stream end (what a token reservation estimates). */
 function chargesTokens(limit: Limit): boolean {
   return limit.responseHits !== undefined && limit.chargesTotalTokens;
+}
+
+// ---- Hard budgets (docs/budgets.md "Hard budgets: cutting a stream") ---------------------------
+
+/**
+ * Annotation that cuts a policy's token limits' streams when they pass the budget: `"hard"`
+ * (`"soft"`, the default, charges after the response and lets a stream finish).
+ */
+export const tokenBudgetEnforcementAnnotation = 'aigateway.envoyproxy.io/token-budget-enforcement';
+
+/** Seconds of a window as Envoy writes it in `x-ratelimit-limit` (`w=`; a month is 30 days). */
+const windowSeconds: Readonly<Record<RateLimitUnit, number>> = {
+  second: 1,
+  minute: 60,
+  hour: 3_600,
+  day: 86_400,
+  week: 604_800,
+  month: 2_592_000,
+  year: 31_536_000,
+};
+
+/**
+ * The opt-in of hard budgets, per policy: its limits that charge total tokens when the stream ends
+ * become `hardLimits` of the extproc's settings, named by size and window as Envoy's draft
+ * `x-ratelimit-limit` header lists them.
+ */
+class HardBudgets {
+  readonly #limits = new Map<string, HardTokenLimit>();
+
+  get limits(): HardTokenLimit[] {
+    return [...this.#limits.values()];
+  }
+
+  apply(policy: AnnotatedPolicy, limits: Limit[], problems: string[]): Limit[] {
+    const value = policy.resource.metadata?.annotations?.[tokenBudgetEnforcementAnnotation];
+    if (value === undefined || value === 'soft') return limits;
+    const where = `${policy.file}: ${policy.namespace}/${policy.name}: metadata.annotations[${tokenBudgetEnforcementAnnotation}]`;
+    if (value !== 'hard') {
+      problems.push(`${where}: expected "hard" or "soft"`);
+      return limits;
+    }
+    const marked = limits.map((limit) => ({ ...limit, hard: chargesTokens(limit) }));
+    for (const limit of marked) {
+      if (!limit.hard) continue;
+      const hard = {
+        tokens: limit.requestsPerUnit,
+        windowSeconds: windowSeconds[limit.unit],
+        reserves: limit.reserve,
+      };
+      this.#limits.set(JSON.stringify(hard), hard);
+    }
+    if (limits.length > 0 && !marked.some((limit) => limit.hard)) {
+      problems.push(
+        `${where}: no limit of the policy charges total tokens when the stream ends (cost.response from ${metadataNamespace}:llm_total_token)`,
+      );
+    }
+    return marked;
+  }
 }
 
 // ---- Calendar windows (docs/budgets.md) ----------------------------------------------------------

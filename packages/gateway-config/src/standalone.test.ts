@@ -132,6 +132,31 @@ spec:
     expect(chargeAfter.filterConfig.tokenReservation).toBeUndefined();
   });
 
+  it('gives the extproc the hard limits of a budget that cuts streams (token-budget-enforcement)', () => {
+    const policy = `
+apiVersion: gateway.envoyproxy.io/v1alpha1
+kind: BackendTrafficPolicy
+metadata:
+  name: tokens
+  annotations: {aigateway.envoyproxy.io/token-budget-enforcement: hard}
+spec:
+  targetRefs: [{group: gateway.networking.k8s.io, kind: HTTPRoute, name: chat}]
+  rateLimit:
+    type: Global
+    global:
+      rules:
+        - limit: {requests: 500, unit: Day}
+          cost:
+            request: {from: Number, number: 0}
+            response: {from: Metadata, metadata: {namespace: io.envoy.ai_gateway, key: llm_total_token}}
+`;
+    const limiter = { ...options, rateLimit: { host: '127.0.0.1', port: 8081 } };
+    const hard = build(`${basic}\n---\n${policy}`, limiter);
+    expect(parseFilterConfig(stringify(hard.filterConfig)).tokenReservation?.hardLimits).toEqual([
+      { tokens: 500, windowSeconds: 86_400, reserves: false },
+    ]);
+  });
+
   it('keeps the bootstrap and the listener unchanged when only routes change', () => {
     const changed = build(basic.replace('value: gpt-4o-mini', 'value: gpt-4.1'));
     expect(changed.bootstrap).toEqual(config.bootstrap);

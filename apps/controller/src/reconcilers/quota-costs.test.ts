@@ -101,6 +101,26 @@ describe('quota costs', () => {
     ).toBeUndefined();
   });
 
+  it('carries the hard limits of a QuotaPolicy that cuts streams at its budget (docs/budgets.md)', () => {
+    const plain = quotaPolicy('a', 'total_tokens');
+    const hard: KubeObject = {
+      ...plain,
+      metadata: {
+        ...plain.metadata,
+        annotations: { 'aigateway.envoyproxy.io/token-budget-enforcement': 'hard' },
+      },
+    };
+    const result = quotaCostsOf([...base, hard]);
+    expect(result.problems).toEqual([]);
+    expect(result.tokenReservation?.hardLimits).toEqual([
+      {
+        tokens: expect.any(Number) as number,
+        windowSeconds: expect.any(Number) as number,
+        reserves: false,
+      },
+    ]);
+  });
+
   it('generates again only after a spec change, and says when the result changed', () => {
     const cache = cacheOf([...base, quotaPolicy('a', 'input_tokens')]);
     const costs = new QuotaCosts();

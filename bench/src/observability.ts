@@ -502,7 +502,7 @@ export async function measureObservability(
     progress('observability: checking what each sink recorded');
     const checks = await verifyAll(cols, { fake, sink });
     progress('observability: measuring the cost of recording one request in-process');
-    const recordCost = measureRecordCost();
+    const recordCost = await measureRecordCost();
     const otlpSent = cols
       .filter((col) => otlpColumns.includes(col.figures.name))
       .reduce((sum, col) => sum + sentOf(col.figures), 0);
@@ -616,10 +616,13 @@ function goalLine(report: ObservabilityReport): string {
  * request at c=N, which the columns' ratios cannot resolve below the run's noise (the A/A column).
  */
 function recordCostLine(report: ObservabilityReport, off: ObservabilityFigures): string {
-  const { usPerRequest, requests, repeats } = report.recordCost;
+  const { prometheusUs, otlpUs, requests, repeats } = report.recordCost;
   const offUs = perRequestUs((f) => f.loop)(off);
-  const share = (100 * usPerRequest) / offUs;
-  return `Recording one request into the Prometheus GenAI metrics (the extproc's \`GenAiMetrics.record\`, measured in the bench's process after the run: median of ${String(repeats)} runs of ${requests.toLocaleString('en-US')} requests, half streamed): ${usPerRequest.toFixed(2)} µs of CPU, ${share.toFixed(1)}% of off's ${fmt(offUs, 'µs')} µs per request at c=${String(report.concurrency)} → ${share <= 5 ? '**met**' : '**missed**'} for what the metrics themselves cost.`;
+  const part = (name: string, us: number): string => {
+    const share = (100 * us) / offUs;
+    return `${name} ${us.toFixed(2)} µs (${share.toFixed(1)}%${share <= 5 ? ', **met**' : ', **missed**'})`;
+  };
+  return `Recording one request into the GenAI metrics, measured in the bench's process after the run on the extproc's own sinks (median of ${String(repeats)} runs of ${requests.toLocaleString('en-US')} requests, half streamed), as a share of off's ${fmt(offUs, 'µs')} µs of extproc CPU per request at c=${String(report.concurrency)}: ${part('Prometheus', prometheusUs)}; ${part('OTLP (OpenTelemetry SDK)', otlpUs)}. The end-to-end ratios below include the scrapes and exports and the run's noise (the A/A column).`;
 }
 
 function scrapeLine(report: ObservabilityReport): string {

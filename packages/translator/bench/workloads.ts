@@ -477,6 +477,29 @@ function completionsWorkload(): PairWorkload {
   };
 }
 
+/** Workload of `/v1/messages/count_tokens` (Anthropic ingress; Bedrock answers `inputTokens`). */
+function countTokensWorkload(schema: BackendSchemaName): PairWorkload {
+  const model = 'claude-sonnet-4-5';
+  const isBedrock = schema === 'AWSBedrock' || schema === 'AWSAnthropic';
+  const answer = (count: number): Uint8Array =>
+    json(isBedrock ? { inputTokens: count } : { input_tokens: count });
+  const messages = (count: number, chars: number) =>
+    Array.from({ length: count }, (_, i) => ({
+      role: i % 2 === 0 ? 'user' : 'assistant',
+      content: prose(chars, i + 1),
+    }));
+  return {
+    path: '/v1/messages/count_tokens',
+    requests: {
+      small: json({ model, messages: messages(1, 40) }),
+      large: json({ model, messages: messages(largeMessages + 1, largeMessageChars) }),
+    },
+    streamRequest: undefined,
+    responses: { small: whole(answer(12)), large: whole(answer(50000)) },
+    stream: undefined,
+  };
+}
+
 /** The workload for a registered (endpoint, schema) pair. */
 export function workloadFor(endpoint: Endpoint, schema: BackendSchemaName): PairWorkload {
   switch (endpoint) {
@@ -488,5 +511,7 @@ export function workloadFor(endpoint: Endpoint, schema: BackendSchemaName): Pair
       return embeddingsWorkload(schema);
     case 'completions':
       return completionsWorkload();
+    case 'count-tokens':
+      return countTokensWorkload(schema);
   }
 }

@@ -25,7 +25,8 @@ describe('endpointForPath', () => {
     ['/v1/chat/completions/', undefined],
     ['/chat/completions', undefined],
     ['/v1/models', undefined],
-    ['/v1/messages/count_tokens', undefined],
+    ['/v1/messages/count_tokens', 'count-tokens'],
+    ['/anthropic/v1/messages/count_tokens?beta=true', 'count-tokens'],
     ['/', undefined],
     ['', undefined],
   ])('maps %s to %s', (path, endpoint) => {
@@ -35,7 +36,8 @@ describe('endpointForPath', () => {
 
 describe('dialectOf', () => {
   it.each(endpoints)('gives %s its dialect', (endpoint) => {
-    expect(dialectOf(endpoint)).toBe(endpoint === 'messages' ? 'anthropic' : 'openai');
+    const isAnthropic = endpoint === 'messages' || endpoint === 'count-tokens';
+    expect(dialectOf(endpoint)).toBe(isAnthropic ? 'anthropic' : 'openai');
   });
 });
 
@@ -201,6 +203,8 @@ describe('EndpointMatcher', () => {
       ['/gw/oa/v1/embeddings', 'embeddings'],
       ['/gw/oa/v1/responses', 'responses'],
       ['/gw/claude/v1/messages', 'messages'],
+      ['/gw/oa/v1/messages/count_tokens', 'count-tokens'],
+      ['/gw/claude/v1/messages/count_tokens', 'count-tokens'],
     ]);
     expect(matcher.layout.rootPrefix).toBe('/gw');
   });

@@ -198,6 +198,8 @@ export class EndpointMatcher {
       [openai('/v1/embeddings'), 'embeddings'],
       [openai('/v1/responses'), 'responses'],
       [joinPath(anthropic, '/v1/messages'), 'messages'],
+      [openai('/v1/messages/count_tokens'), 'count-tokens'],
+      [joinPath(anthropic, '/v1/messages/count_tokens'), 'count-tokens'],
     ]);
     // Only a prefix of its own tells Anthropic clients apart by path alone.
     this.#anthropicBase =
@@ -247,6 +249,7 @@ export function endpointForPath(
 
 /** The client dialect of an endpoint: Anthropic for `messages`, OpenAI for the rest. */
 export function dialectOf(endpoint: Endpoint): Dialect {
+  if (endpoint === 'count-tokens') return 'anthropic';
   return endpoint === 'messages' ? 'anthropic' : 'openai';
 }
 

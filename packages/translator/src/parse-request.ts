@@ -36,7 +36,7 @@ function modelOf(body: Readonly<Record<string, unknown>>): string {
 
 /** The `stream` field: absent or `null` mean false (the OpenAI schema allows null). */
 function streamOf(endpoint: Endpoint, body: Readonly<Record<string, unknown>>): boolean {
-  if (endpoint === 'embeddings') {
+  if (endpoint === 'embeddings' || endpoint === 'count-tokens') {
     return false;
   }
   const stream = body.stream;

@@ -26,6 +26,13 @@ const supported = new Set<string>([
   'messages/GCPAnthropic',
   'messages/AWSAnthropic',
   'messages/OpenAI',
+  // `/v1/messages/count_tokens` where the provider counts Claude tokens.
+  'count-tokens/Anthropic',
+  'count-tokens/GCPAnthropic',
+  'count-tokens/AWSAnthropic',
+  'count-tokens/AWSBedrock',
+  // Anthropic messages → Bedrock Converse.
+  'messages/AWSBedrock',
   // `/v1/responses` chains onto every chat translator.
   'responses/OpenAI',
   'responses/AzureOpenAI',

@@ -8,8 +8,10 @@
 import { UnsupportedSchemaError } from './errors.js';
 import { createAnthropicToAnthropicTranslator } from './anthropic/anthropic.js';
 import { createAnthropicToAwsAnthropicTranslator } from './anthropic/awsanthropic.js';
+import { createAnthropicToAwsBedrockTranslator } from './anthropic/awsbedrock.js';
 import { createAnthropicToGcpAnthropicTranslator } from './anthropic/gcpanthropic.js';
 import { createAnthropicToOpenAITranslator } from './anthropic/openai.js';
+import { createCountTokensTranslator, isCountTokensSchema } from './anthropic/count-tokens.js';
 import { createOpenAIToAnthropicTranslator } from './openai/anthropic.js';
 import { createOpenAIToAwsAnthropicTranslator } from './openai/awsanthropic.js';
 import { createOpenAIToGcpAnthropicTranslator } from './openai/gcpanthropic.js';
@@ -67,6 +69,8 @@ function forOpenAI(endpoint: Endpoint): TranslatorFactory | undefined {
       return (schema) => createAnthropicToOpenAITranslator({ schema });
     case 'responses':
       return undefined; // see forResponses
+    case 'count-tokens':
+      return undefined; // see forCountTokens
   }
 }
 
@@ -77,9 +81,11 @@ function forAwsBedrock(endpoint: Endpoint): TranslatorFactory | undefined {
       return (schema) => createOpenAIToAwsBedrockTranslator({ schema });
     case 'embeddings':
       return (schema) => createOpenAIToAwsBedrockEmbeddingsTranslator({ schema });
-    case 'completions':
     case 'messages':
+      return (schema) => createAnthropicToAwsBedrockTranslator({ schema });
+    case 'completions':
     case 'responses': // see forResponses
+    case 'count-tokens': // see forCountTokens
       return undefined;
   }
 }
@@ -94,6 +100,7 @@ function forGcpVertexAi(endpoint: Endpoint): TranslatorFactory | undefined {
     case 'completions':
     case 'messages':
     case 'responses': // see forResponses
+    case 'count-tokens': // see forCountTokens
       return undefined;
   }
 }
@@ -111,12 +118,23 @@ function forResponses(schemaName: BackendSchemaName): TranslatorFactory | undefi
     });
 }
 
+/**
+ * `/v1/messages/count_tokens`: Anthropic (passthrough), Claude on Vertex AI (`count-tokens:rawPredict`)
+ * and Bedrock's `CountTokens` (for AWS Anthropic and AWS Bedrock backends).
+ */
+function forCountTokens(schemaName: BackendSchemaName): TranslatorFactory | undefined {
+  if (!isCountTokensSchema(schemaName)) return undefined;
+  return (schema, { gcp }) =>
+    createCountTokensTranslator({ schema: { ...schema, name: schemaName }, gcp });
+}
+
 /** The factory for a pair, or `undefined` when the pair is not implemented (yet). */
 function factoryFor(
   endpoint: Endpoint,
   schemaName: BackendSchemaName,
 ): TranslatorFactory | undefined {
   if (endpoint === 'responses') return forResponses(schemaName);
+  if (endpoint === 'count-tokens') return forCountTokens(schemaName);
   switch (schemaName) {
     case 'OpenAI':
       return forOpenAI(endpoint);

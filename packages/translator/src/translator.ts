@@ -6,7 +6,14 @@
 import type { Usage } from './usage.js';
 
 /** The ingress APIs the gateway accepts. */
-export type Endpoint = 'chat-completions' | 'completions' | 'embeddings' | 'messages' | 'responses';
+export type Endpoint =
+  | 'chat-completions'
+  | 'completions'
+  | 'embeddings'
+  | 'messages'
+  | 'responses'
+  /** `/v1/messages/count_tokens`: Anthropic's input-token count for a Messages body. */
+  | 'count-tokens';
 
 /** Every {@link Endpoint}, for exhaustive loops (tests, config validation). */
 export const endpoints: readonly Endpoint[] = [
@@ -15,6 +22,7 @@ export const endpoints: readonly Endpoint[] = [
   'embeddings',
   'messages',
   'responses',
+  'count-tokens',
 ];
 
 /** Backend API schemas (upstream's AIServiceBackend schema names). */

@@ -198,6 +198,8 @@ export function operationName(endpoint: Endpoint): string {
       return 'messages';
     case 'responses':
       return 'responses';
+    case 'count-tokens':
+      return 'count_tokens';
   }
 }
 

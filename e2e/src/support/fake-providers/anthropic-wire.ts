@@ -137,3 +137,26 @@ export function anthropicSse(events: readonly Record<string, unknown>[]): string
 export function anthropicError(type: string, message: string): object {
   return { type: 'error', error: { type, message } };
 }
+
+/**
+ * The fake tokenizer of `count_tokens` (Anthropic, Vertex `count-tokens:rawPredict`, Bedrock
+ * `CountTokens`): one token per whitespace-separated word of the system prompt and every
+ * message's text, plus 10 per tool — so a count shows the whole body arrived.
+ */
+export function fakeInputTokenCount(body: Record<string, unknown>): number {
+  const words = (text: string): number => text.split(/\s+/).filter(Boolean).length;
+  let count = words(textOf(body.system));
+  for (const message of arrayOf(body.messages)) {
+    if (isObject(message)) count += words(textOf(message.content));
+  }
+  return count + 10 * arrayOf(body.tools).length;
+}
+
+/** Why a `count_tokens` body is refused (`undefined` when it is fine). */
+export function anthropicCountProblem(body: Record<string, unknown>): string | undefined {
+  if (typeof body.model !== 'string') return 'model: Field required';
+  if (!Array.isArray(body.messages) || body.messages.length === 0) {
+    return 'messages: at least one message is required';
+  }
+  return undefined;
+}

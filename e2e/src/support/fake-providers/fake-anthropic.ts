@@ -1,12 +1,14 @@
 import type { ServerResponse } from 'node:http';
 import type { RecordedRequest, UpstreamHandler } from '@aigw/testkit';
 import {
+  anthropicCountProblem,
   anthropicError,
   anthropicEvents,
   anthropicMessage,
   anthropicRender,
   anthropicRequestProblem,
   anthropicSse,
+  fakeInputTokenCount,
 } from './anthropic-wire.js';
 import type { FakeTokenUsage } from './conversation.js';
 import { headerOf, jsonBody, sendJson, sendStream, sseHeaders } from './http.js';
@@ -66,8 +68,31 @@ export function fakeAnthropic(options: FakeAnthropicOptions): UpstreamHandler {
       listModels(req, res, options);
       return;
     }
+    if (req.method === 'POST' && req.url.split('?')[0] === '/v1/messages/count_tokens') {
+      countTokens(req, res, options);
+      return;
+    }
     return api(req, res);
   };
+}
+
+/** `POST /v1/messages/count_tokens`: `{"input_tokens": n}` (see {@link fakeInputTokenCount}). */
+function countTokens(
+  req: RecordedRequest,
+  res: ServerResponse,
+  options: FakeAnthropicOptions,
+): void {
+  if (headerOf(req.headers, 'x-api-key') !== options.apiKey) {
+    refuse(res, 401, { type: 'authentication_error', message: 'invalid x-api-key' });
+    return;
+  }
+  const body = jsonBody(req.body);
+  const problem = body === undefined ? 'invalid JSON body' : anthropicCountProblem(body);
+  if (problem !== undefined || body === undefined) {
+    refuse(res, 400, { type: 'invalid_request_error', message: problem ?? 'invalid body' });
+    return;
+  }
+  sendJson(res, 200, { input_tokens: fakeInputTokenCount(body) });
 }
 
 function fakeAnthropicApi(options: FakeAnthropicOptions): UpstreamHandler {

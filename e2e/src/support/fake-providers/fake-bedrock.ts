@@ -2,10 +2,12 @@ import { randomUUID } from 'node:crypto';
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { RecordedRequest, UpstreamHandler } from '@aigw/testkit';
 import {
+  anthropicCountProblem,
   anthropicEvents,
   anthropicMessage,
   anthropicRender,
   anthropicRequestProblem,
+  fakeInputTokenCount,
 } from './anthropic-wire.js';
 import {
   converseRequestProblem,
@@ -29,7 +31,7 @@ export interface FakeBedrockOptions {
 export const bedrockAnthropicVersion = 'bedrock-2023-05-31';
 
 const pathPattern =
-  /^\/model\/([^/]+)\/(converse|converse-stream|invoke|invoke-with-response-stream)$/;
+  /^\/model\/([^/]+)\/(converse|converse-stream|invoke|invoke-with-response-stream|count-tokens)$/;
 
 function bedrockError(
   res: ServerResponse,
@@ -119,12 +121,67 @@ async function serveInvoke(
   await sendStream(res, slices(body, 97), eventStreamHeaders(call.id));
 }
 
+/** Words in the texts of Converse content blocks (`[{text}]`). */
+function converseWords(blocks: unknown): number {
+  if (!Array.isArray(blocks)) return 0;
+  return blocks
+    .map((block: { text?: unknown }) => (typeof block.text === 'string' ? block.text : ''))
+    .join(' ')
+    .split(/\s+/)
+    .filter(Boolean).length;
+}
+
+/**
+ * `CountTokens` with Converse input: `{"input":{"converse":{messages, system?, toolConfig?}}}` →
+ * `{"inputTokens": n}`, one token per word of the system and message texts plus 10 per tool.
+ */
+function serveConverseCount(call: BedrockCall, converse: unknown, res: ServerResponse): void {
+  const input = converse as { messages?: unknown; system?: unknown; toolConfig?: unknown };
+  if (!Array.isArray(input.messages) || input.messages.length === 0) {
+    bedrockError(res, 400, validation('Malformed input request: input.converse.messages is required'));
+    return;
+  }
+  const messages = input.messages as { content?: unknown }[];
+  const tools = (input.toolConfig as { tools?: unknown[] } | undefined)?.tools ?? [];
+  const count =
+    converseWords(input.system) +
+    messages.reduce((sum, message) => sum + converseWords(message.content), 0) +
+    10 * tools.length;
+  sendJson(res, { status: 200, headers: { 'x-amzn-requestid': call.id } }, { inputTokens: count });
+}
+
+/**
+ * `CountTokens` for a Claude InvokeModel body: `{"input":{"invokeModel":{"body": base64}}}` →
+ * `{"inputTokens": n}` (see {@link fakeInputTokenCount}).
+ */
+function serveCountTokens(call: BedrockCall, res: ServerResponse): void {
+  const converse = (call.body.input as { converse?: unknown } | undefined)?.converse;
+  if (converse !== undefined) {
+    serveConverseCount(call, converse, res);
+    return;
+  }
+  const input = call.body.input as { invokeModel?: { body?: unknown } } | undefined;
+  const encoded = input?.invokeModel?.body;
+  const invoke = typeof encoded === 'string' ? jsonBody(Buffer.from(encoded, 'base64')) : undefined;
+  const problem =
+    invoke === undefined
+      ? 'Malformed input request: input.invokeModel.body must be a base64 JSON body'
+      : (claudeInvokeProblem(invoke) ?? anthropicCountProblem({ ...invoke, model: call.model }));
+  if (problem !== undefined || invoke === undefined) {
+    bedrockError(res, 400, validation(problem ?? 'invalid body'));
+    return;
+  }
+  const headers = { 'x-amzn-requestid': call.id };
+  sendJson(res, { status: 200, headers }, { inputTokens: fakeInputTokenCount(invoke) });
+}
+
 /**
  * A fake Bedrock runtime: Converse, ConverseStream (binary eventstream), and InvokeModel /
  * InvokeModelWithResponseStream for Claude (eventstream `chunk` events carrying base64 Anthropic
- * events) and Titan embeddings. Every request must carry a valid SigV4 signature for the
- * configured key, region and service `bedrock`, verified independently from the received bytes;
- * otherwise it answers 403 with Bedrock's error JSON and `x-amzn-errortype`.
+ * events), Titan embeddings, and CountTokens (a Claude InvokeModel body or Converse input).
+ * Every request must carry a valid SigV4 signature for the configured key, region and service
+ * `bedrock`, verified independently from the received bytes; otherwise it answers 403 with
+ * Bedrock's error JSON and `x-amzn-errortype`.
  */
 export function fakeBedrock(options: FakeBedrockOptions): UpstreamHandler {
   const expectation: SigV4Expectation = { ...options.credentials, service: 'bedrock' };
@@ -142,9 +199,11 @@ export function fakeBedrock(options: FakeBedrockOptions): UpstreamHandler {
     } else {
       const op = match[2] ?? '';
       const call = { op, model: decodeURIComponent(match[1] ?? ''), body, id: randomUUID() };
-      await (op.startsWith('converse')
-        ? serveConverse(call, res, options.usage)
-        : serveInvoke(call, res, options.usage));
+      if (op === 'count-tokens') serveCountTokens(call, res);
+      else
+        await (op.startsWith('converse')
+          ? serveConverse(call, res, options.usage)
+          : serveInvoke(call, res, options.usage));
     }
   };
 }

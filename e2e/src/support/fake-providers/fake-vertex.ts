@@ -7,6 +7,8 @@ import {
   anthropicRender,
   anthropicRequestProblem,
   anthropicSse,
+  fakeInputTokenCount,
+  anthropicCountProblem,
 } from './anthropic-wire.js';
 import type { FakeTokenUsage } from './conversation.js';
 import {
@@ -87,12 +89,20 @@ function serveAnthropic(
   res: ServerResponse,
   options: FakeVertexOptions & { model: string },
 ): void | Promise<void> {
+  // `models/count-tokens:rawPredict` counts tokens; the model is named in the body.
+  const isCount = options.model === 'count-tokens' && req.method === 'rawPredict';
   const problem =
-    req.body.anthropic_version === vertexAnthropicVersion
-      ? anthropicRequestProblem(req.body)
-      : `anthropic_version: must be ${vertexAnthropicVersion}`;
+    req.body.anthropic_version !== vertexAnthropicVersion
+      ? `anthropic_version: must be ${vertexAnthropicVersion}`
+      : isCount
+        ? anthropicCountProblem(req.body)
+        : anthropicRequestProblem(req.body);
   if (problem) {
     sendJson(res, 400, anthropicError('invalid_request_error', problem));
+    return;
+  }
+  if (isCount) {
+    sendJson(res, 200, { input_tokens: fakeInputTokenCount(req.body) });
     return;
   }
   const render = anthropicRender(req.body, options);
@@ -108,7 +118,8 @@ function serveAnthropic(
 
 /**
  * A fake Vertex AI endpoint: Gemini `generateContent`, `streamGenerateContent?alt=sse` and
- * `predict` (embeddings), and Claude's `rawPredict` / `streamRawPredict`. It accepts only
+ * `predict` (embeddings), and Claude's `rawPredict` / `streamRawPredict` and
+ * `count-tokens:rawPredict`. It accepts only
  * `authorization: Bearer <token>` (else 401 in Google's error format) and only its own project
  * and region (else 404).
  */

@@ -14,7 +14,7 @@ import {
   type ConformancePair,
 } from './conformance.js';
 import { embeddingsSuite } from './embeddings-backends.js';
-import { conformancePairs } from './pairs.js';
+import { conformancePairs, droppedOnPurpose } from './pairs.js';
 import { suiteSection, type MatrixSection } from './suite.js';
 
 /** Width in code points (every cell is plain text without combining characters or emoji). */
@@ -158,6 +158,13 @@ export function renderMatrix(sections: readonly MatrixSection[]): string {
     '## Notes',
     '',
     ...(numbered.length === 0 ? ['None.'] : numbered),
+    '',
+    '## Dropped on purpose',
+    '',
+    'Accepted and not sent, because they change no answer (anything else a backend cannot honour',
+    'is refused with a 400):',
+    '',
+    ...droppedOnPurpose.map((d) => `- \`${d.pair}\`: ${d.what} — ${d.why}.`),
     '',
     '## Registered pairs',
     '',

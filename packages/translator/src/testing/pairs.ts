@@ -4,6 +4,7 @@
  */
 import { createAnthropicToAnthropicTranslator } from '../anthropic/anthropic.js';
 import { createAnthropicToAwsAnthropicTranslator } from '../anthropic/awsanthropic.js';
+import { createAnthropicToAwsBedrockTranslator } from '../anthropic/awsbedrock.js';
 import { createAnthropicToGcpAnthropicTranslator } from '../anthropic/gcpanthropic.js';
 import { createAnthropicToOpenAITranslator } from '../anthropic/openai.js';
 import { createOpenAIToAnthropicTranslator } from '../openai/anthropic.js';
@@ -183,6 +184,23 @@ const anthropicPairs: readonly ConformancePair[] = [
       },
     ],
   },
+  {
+    name: 'anthropic → awsbedrock',
+    schema: 'AWSBedrock',
+    ingress: anthropicIngress,
+    backend: bedrockBackend,
+    create: () =>
+      createAnthropicToAwsBedrockTranslator({
+        schema: { name: 'AWSBedrock' },
+        newId: () => 'bedrock-id',
+      }),
+    skip: [
+      {
+        reason: 'Bedrock Converse takes image bytes only: image URLs are refused with a 400',
+        tests: ['multipart-image'],
+      },
+    ],
+  },
 ];
 
 /** Every pair under conformance. */
@@ -190,4 +208,38 @@ export const conformancePairs: readonly ConformancePair[] = [
   ...openAIChatPairs,
   ...anthropicPairs,
   ...responsesPairs,
+];
+
+/** What a pair accepts and drops on purpose (advisory: it changes no answer), for the matrix notes. */
+export interface DroppedOnPurpose {
+  /** The pair's name, as in {@link conformancePairs}. */
+  readonly pair: string;
+  /** What is dropped. */
+  readonly what: string;
+  /** Why dropping it changes no answer. */
+  readonly why: string;
+}
+
+/** Everything dropped on purpose by a pair (anything else a backend cannot honour is a 400). */
+export const droppedOnPurpose: readonly DroppedOnPurpose[] = [
+  {
+    pair: 'anthropic → openai',
+    what: '`context_management`',
+    why: 'Anthropic editing the context server-side (clearing old tool results); the OpenAI backend is sent the whole history',
+  },
+  {
+    pair: 'anthropic → openai',
+    what: '`cache_control`, thinking blocks of earlier turns, `anthropic-beta`',
+    why: 'OpenAI caches prompts by itself; thinking signatures only mean something to Anthropic; betas name Anthropic features',
+  },
+  {
+    pair: 'anthropic → awsbedrock',
+    what: '`context_management`, `metadata`, `service_tier`',
+    why: 'advisory: the backend is sent the whole history; user ids and capacity tiers change no answer',
+  },
+  {
+    pair: 'anthropic → awsbedrock',
+    what: 'the `anthropic-beta` header',
+    why: 'Converse has no field for it, and the AWSBedrock schema also serves non-Claude models (Claude on Bedrock with betas: use the AWSAnthropic schema)',
+  },
 ];

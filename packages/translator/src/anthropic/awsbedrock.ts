@@ -34,9 +34,10 @@ export interface AnthropicToAwsBedrockTranslatorOptions {
   readonly newId?: () => string;
 }
 
-const jsonHeaders: HeaderChanges = Object.freeze({
+/** Anthropic's version and beta headers mean nothing to Converse: not forwarded (see above). */
+const requestHeaders: HeaderChanges = Object.freeze({
   set: Object.freeze([Object.freeze(['content-type', 'application/json'] as const)]),
-  remove: Object.freeze([]),
+  remove: Object.freeze(['anthropic-version', 'anthropic-beta']),
 });
 const sseHeaders: HeaderChanges = Object.freeze({
   set: Object.freeze([Object.freeze(['content-type', 'text/event-stream'] as const)]),
@@ -85,7 +86,7 @@ class AnthropicToAwsBedrockTranslator implements Translator {
     const method = request.stream ? 'converse-stream' : 'converse';
     return {
       path: `/model/${escapePathSegment(model)}/${method}`,
-      headers: jsonHeaders,
+      headers: requestHeaders,
       body: utf8Encoder.encode(JSON.stringify(converse)),
       model,
     };

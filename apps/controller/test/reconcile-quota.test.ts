@@ -277,9 +277,11 @@ describe('QuotaPolicy costs', () => {
     // The numbering spans the cluster: gw2 gets the cost too (0 for its backends).
     await waitForCosts('gw2', [quota]);
     const condition = await waitForAccepted(client, ref('QuotaPolicy', 'budget'), 'True');
+    // The status tells what was applied: the policy's one limit, its amount and window.
     expect(condition).toMatchObject({
       reason: 'ReconciliationSucceeded',
-      message: 'QuotaPolicy reconciled successfully',
+      message:
+        'QuotaPolicy reconciled successfully: 1 limit applied: backend/alpha/service: 1000 per hour',
     });
   });
 
@@ -347,7 +349,10 @@ spec:
     const failedChecksum = await waitForChecksum({ not: editedChecksum });
 
     await deleteObject(client, ref('QuotaPolicy', 'ghost'));
-    await waitForAccepted(client, ref('QuotaPolicy', 'budget'), 'True');
+    const fixed = await waitForAccepted(client, ref('QuotaPolicy', 'budget'), 'True');
+    expect(fixed['message']).toBe(
+      'QuotaPolicy reconciled successfully: 1 limit applied: backend/beta/model/gpt-b: 50 per minute',
+    );
     await waitForCosts('gw', [routeCost, ...aigwRunQuotaCosts(fixtures + '---' + editedBudget)]);
     // The same generation as before the ghost: the same checksum.
     expect(await waitForChecksum({ not: failedChecksum })).toBe(editedChecksum);

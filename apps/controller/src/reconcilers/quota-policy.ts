@@ -1,6 +1,7 @@
 import type { ReconcileContext, Reconciler } from '../runtime/contracts.js';
 import { refOf } from './objects.js';
 import type { ResolvedOptions } from './options.js';
+import { appliedLimits } from './quota-applied.js';
 import { quotaPolicyProblems, type QuotaCostsResult } from './quota-costs.js';
 import { successMessages, syncStatus } from './status.js';
 
@@ -24,7 +25,8 @@ export function enqueueQuotaDependents(context: ReconcileContext): void {
  * QuotaPolicy: its costs reach every Gateway's filter config (`quota-costs.ts`) and its checksum
  * every generated HTTPRoute (`quota-stamp.ts`), so a change (or deletion) queues every Gateway
  * and AIGatewayRoute; the rate-limit rules of the same generation go to the
- * limiter's ConfigMap (`ratelimit-config.ts`); status `Accepted` from the generation.
+ * limiter's ConfigMap (`ratelimit-config.ts`); status `Accepted` from the generation, its message
+ * listing the limits applied (`quota-applied.ts`).
  */
 export function quotaPolicyReconciler(options: ResolvedOptions): Reconciler {
   return async (ref, context) => {
@@ -49,7 +51,11 @@ function outcome(
   policy: Parameters<typeof quotaPolicyProblems>[1],
 ): { isAccepted: true; message: string } | { isAccepted: false; message: string } {
   const problems = quotaPolicyProblems(result, policy);
-  return problems.length === 0
-    ? { isAccepted: true, message: successMessages.QuotaPolicy }
-    : { isAccepted: false, message: problems.join('\n') };
+  if (problems.length > 0) return { isAccepted: false, message: problems.join('\n') };
+  const applied = appliedLimits(result.rules, {
+    namespace: policy.metadata.namespace ?? '',
+    name: policy.metadata.name,
+    annotations: policy.metadata.annotations,
+  });
+  return { isAccepted: true, message: `${successMessages.QuotaPolicy}: ${applied}` };
 }

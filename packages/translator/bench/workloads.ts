@@ -18,6 +18,7 @@ import type { NeutralMessage, NeutralRequest, NeutralResponse } from '../src/tes
 import { openAIBackend, openAIRequestBody } from '../src/testing/openai-codec.js';
 import { responsesRequestBody } from '../src/testing/responses-codec.js';
 import { encodeEventStreamMessage } from '../src/shared/aws-eventstream.js';
+import { mediaOperation, type MediaEndpoint } from '../src/audio/media-passthrough.js';
 import type { BackendSchemaName, Endpoint } from '../src/translator.js';
 
 /** A provider response as it arrives: its content type and body chunks (one per frame for streams). */
@@ -40,6 +41,8 @@ export interface PairWorkload {
   readonly responses: { readonly small: WireBody; readonly large: WireBody };
   /** A provider stream transcript, one chunk per frame; `undefined` where the API has no stream. */
   readonly stream: WireBody | undefined;
+  /** The requests' content-type when it is not JSON (the multipart audio uploads). */
+  readonly requestContentType?: string;
 }
 
 /** Frames in each stream transcript. */
@@ -500,6 +503,88 @@ function countTokensWorkload(schema: BackendSchemaName): PairWorkload {
   };
 }
 
+/** OpenAI media usage (gpt-image, gpt-4o-transcribe, gpt-4o-mini-tts report tokens). */
+const mediaUsage = (input: number, output: number): Record<string, unknown> => ({
+  input_tokens: input,
+  output_tokens: output,
+  total_tokens: input + output,
+});
+
+/** A multipart upload of `audioBytes` of fake audio plus a model field. */
+function audioUpload(boundary: string, audioBytes: number): Uint8Array {
+  const head = `--${boundary}\r\ncontent-disposition: form-data; name="model"\r\n\r\ngpt-4o-transcribe\r\n--${boundary}\r\ncontent-disposition: form-data; name="file"; filename="a.mp3"\r\ncontent-type: audio/mpeg\r\n\r\n`;
+  const audio = Uint8Array.from({ length: audioBytes }, (_, i) => (i * 31 + 7) & 0xff);
+  const tail = encoder.encode(`\r\n--${boundary}--\r\n`);
+  const start = encoder.encode(head);
+  const out = new Uint8Array(start.length + audio.length + tail.length);
+  out.set(start, 0);
+  out.set(audio, start.length);
+  out.set(tail, start.length + audio.length);
+  return out;
+}
+
+/**
+ * Workload of the OpenAI media endpoints: images and speech are JSON requests (speech answers
+ * its SSE format here, as binary audio reports no usage), transcriptions and translations are
+ * multipart uploads of 16 KiB and 4 MiB of audio.
+ */
+function mediaWorkload(endpoint: MediaEndpoint): PairWorkload {
+  const path = `/v1/${mediaOperation[endpoint]}`;
+  const done = (type: string): Uint8Array => sse({ type, usage: mediaUsage(20, 1000) });
+  if (endpoint === 'image-generations' || endpoint === 'audio-speech') {
+    const isImage = endpoint === 'image-generations';
+    const request = (chars: number): Uint8Array =>
+      json(
+        isImage
+          ? { model: 'gpt-image-1', prompt: prose(chars) }
+          : { model: 'gpt-4o-mini-tts', input: prose(chars), voice: 'alloy', stream_format: 'sse' },
+      );
+    const answer = (bytes: number): WireBody =>
+      isImage
+        ? whole(
+            json({
+              created: 1,
+              data: [{ b64_json: 'A'.repeat(bytes) }],
+              usage: mediaUsage(20, 4160),
+            }),
+          )
+        : {
+            contentType: 'text/event-stream',
+            chunks: [
+              sse({ type: 'speech.audio.delta', audio: 'A'.repeat(bytes) }),
+              done('speech.audio.done'),
+            ],
+          };
+    const frames = Array.from({ length: streamFrames - 1 }, () =>
+      sse({
+        type: isImage ? 'image_generation.partial_image' : 'speech.audio.delta',
+        b64_json: 'A'.repeat(64),
+      }),
+    );
+    return {
+      path,
+      requests: { small: request(40), large: request(4000) },
+      streamRequest: request(40),
+      responses: { small: answer(1000), large: answer(1_000_000) },
+      stream: {
+        contentType: 'text/event-stream',
+        chunks: [...frames, done(isImage ? 'image_generation.completed' : 'speech.audio.done')],
+      },
+    };
+  }
+  const boundary = 'bench-boundary-7f3a';
+  const text = (chars: number): WireBody =>
+    whole(json({ text: prose(chars), usage: { type: 'tokens', ...mediaUsage(120, 40) } }));
+  return {
+    path,
+    requests: { small: audioUpload(boundary, 16 * 1024), large: audioUpload(boundary, 4 << 20) },
+    streamRequest: undefined,
+    responses: { small: text(200), large: text(20000) },
+    stream: undefined,
+    requestContentType: `multipart/form-data; boundary=${boundary}`,
+  };
+}
+
 /** The workload for a registered (endpoint, schema) pair. */
 export function workloadFor(endpoint: Endpoint, schema: BackendSchemaName): PairWorkload {
   switch (endpoint) {
@@ -513,5 +598,10 @@ export function workloadFor(endpoint: Endpoint, schema: BackendSchemaName): Pair
       return completionsWorkload();
     case 'count-tokens':
       return countTokensWorkload(schema);
+    case 'image-generations':
+    case 'audio-speech':
+    case 'audio-transcriptions':
+    case 'audio-translations':
+      return mediaWorkload(endpoint);
   }
 }

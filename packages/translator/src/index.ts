@@ -35,6 +35,14 @@ export {
   parseRootPrefix,
 } from './endpoint.js';
 export { parseRequest } from './parse-request.js';
+export type { ParseRequestOptions } from './parse-request.js';
+export type { MultipartForm, MultipartPart } from './translator.js';
+export type { MediaEndpoint, OpenAIMediaTranslatorOptions } from './audio/media-passthrough.js';
+export {
+  azureMediaPath,
+  createAzureOpenAIMediaTranslator,
+  createOpenAIMediaTranslator,
+} from './audio/media-passthrough.js';
 export { createTranslator, hasTranslator } from './registry.js';
 export type { Usage } from './usage.js';
 export { emptyUsage } from './usage.js';

@@ -1,5 +1,6 @@
 /** Parses a client body once, at the router level; translators reuse the result on every retry. */
 import { MalformedRequestError } from './errors.js';
+import { parseFormRequest } from './audio/parse-form.js';
 import { utf8Decoder } from './shared/bytes.js';
 import { isJsonObject } from './shared/json.js';
 import type { Endpoint, ParsedRequest } from './translator.js';
@@ -39,6 +40,10 @@ function streamOf(endpoint: Endpoint, body: Readonly<Record<string, unknown>>): 
   if (endpoint === 'embeddings' || endpoint === 'count-tokens') {
     return false;
   }
+  // Speech streams as SSE with `stream_format: "sse"` (it has no `stream` field).
+  if (endpoint === 'audio-speech') {
+    return body.stream_format === 'sse';
+  }
   const stream = body.stream;
   if (stream === undefined || stream === null) {
     return false;
@@ -49,12 +54,30 @@ function streamOf(endpoint: Endpoint, body: Readonly<Record<string, unknown>>): 
   return stream;
 }
 
+/** Optional input of {@link parseRequest}. */
+export interface ParseRequestOptions {
+  /**
+   * The request's content-type; required for the `multipart/form-data` endpoints (audio
+   * transcriptions and translations: the boundary is in it), ignored for JSON ones.
+   */
+  readonly contentType?: string | undefined;
+}
+
 /**
  * Parses and validates a client body: throws {@link MalformedRequestError} (400) for invalid JSON,
  * a non-object body, a missing/empty/non-string `model`, or a non-boolean `stream`. Embeddings:
- * `stream` is always false (the field is not part of that API and is not validated).
+ * `stream` is always false (the field is not part of that API and is not validated). Audio
+ * speech: `stream` is `stream_format: "sse"`. Audio transcriptions and translations are
+ * `multipart/form-data` (see `parseFormRequest`: the text fields become `body`).
  */
-export function parseRequest(endpoint: Endpoint, raw: Uint8Array): ParsedRequest {
+export function parseRequest(
+  endpoint: Endpoint,
+  raw: Uint8Array,
+  options: ParseRequestOptions = {},
+): ParsedRequest {
+  if (endpoint === 'audio-transcriptions' || endpoint === 'audio-translations') {
+    return parseFormRequest({ endpoint, raw, contentType: options.contentType });
+  }
   const body = parseBody(raw);
   return { endpoint, raw, body, model: modelOf(body), stream: streamOf(endpoint, body) };
 }

@@ -33,6 +33,15 @@ const supported = new Set<string>([
   'count-tokens/AWSBedrock',
   // Anthropic messages → Bedrock Converse.
   'messages/AWSBedrock',
+  // OpenAI's media endpoints: OpenAI and Azure OpenAI (upstream: OpenAI only).
+  'image-generations/OpenAI',
+  'image-generations/AzureOpenAI',
+  'audio-speech/OpenAI',
+  'audio-speech/AzureOpenAI',
+  'audio-transcriptions/OpenAI',
+  'audio-transcriptions/AzureOpenAI',
+  'audio-translations/OpenAI',
+  'audio-translations/AzureOpenAI',
   // `/v1/responses` chains onto every chat translator.
   'responses/OpenAI',
   'responses/AzureOpenAI',

@@ -21,6 +21,11 @@ import { createOpenAIToAzureOpenAITranslator } from './openai/azureopenai.js';
 import { createOpenAIToGcpVertexAiTranslator } from './openai/gcpvertexai.js';
 import { createOpenAIToGcpVertexAiEmbeddingsTranslator } from './openai/gcpvertexai-embeddings.js';
 import { createOpenAIToOpenAITranslator } from './openai/openai.js';
+import {
+  createAzureOpenAIMediaTranslator,
+  createOpenAIMediaTranslator,
+  type MediaEndpoint,
+} from './audio/media-passthrough.js';
 import { createResponsesToChatTranslator } from './responses/chat.js';
 import type {
   BackendSchema,
@@ -67,6 +72,10 @@ function forOpenAI(endpoint: Endpoint): TranslatorFactory | undefined {
       return (schema) => createOpenAIToOpenAITranslator({ endpoint, schema });
     case 'messages':
       return (schema) => createAnthropicToOpenAITranslator({ schema });
+    case 'image-generations':
+    case 'audio-speech':
+    case 'audio-transcriptions':
+    case 'audio-translations': // see forMedia
     case 'responses':
       return undefined; // see forResponses
     case 'count-tokens':
@@ -85,6 +94,10 @@ function forAwsBedrock(endpoint: Endpoint): TranslatorFactory | undefined {
       return (schema) => createAnthropicToAwsBedrockTranslator({ schema });
     case 'completions':
     case 'responses': // see forResponses
+    case 'image-generations':
+    case 'audio-speech':
+    case 'audio-transcriptions':
+    case 'audio-translations': // see forMedia
     case 'count-tokens': // see forCountTokens
       return undefined;
   }
@@ -100,6 +113,10 @@ function forGcpVertexAi(endpoint: Endpoint): TranslatorFactory | undefined {
     case 'completions':
     case 'messages':
     case 'responses': // see forResponses
+    case 'image-generations':
+    case 'audio-speech':
+    case 'audio-transcriptions':
+    case 'audio-translations': // see forMedia
     case 'count-tokens': // see forCountTokens
       return undefined;
   }
@@ -128,12 +145,38 @@ function forCountTokens(schemaName: BackendSchemaName): TranslatorFactory | unde
     createCountTokensTranslator({ schema: { ...schema, name: schemaName }, gcp });
 }
 
+/** Whether an endpoint is one of OpenAI's media endpoints (images, audio). */
+function isMediaEndpoint(endpoint: Endpoint): endpoint is MediaEndpoint {
+  return (
+    endpoint === 'image-generations' ||
+    endpoint === 'audio-speech' ||
+    endpoint === 'audio-transcriptions' ||
+    endpoint === 'audio-translations'
+  );
+}
+
+/**
+ * OpenAI's media endpoints (image generation, speech, transcriptions, translations): OpenAI, and
+ * Azure OpenAI deployments, which serve the same APIs. Upstream translates them for OpenAI only.
+ */
+function forMedia(
+  endpoint: MediaEndpoint,
+  schemaName: BackendSchemaName,
+): TranslatorFactory | undefined {
+  if (schemaName === 'OpenAI') return (schema) => createOpenAIMediaTranslator({ endpoint, schema });
+  if (schemaName === 'AzureOpenAI') {
+    return (schema) => createAzureOpenAIMediaTranslator({ endpoint, schema });
+  }
+  return undefined;
+}
+
 /** The factory for a pair, or `undefined` when the pair is not implemented (yet). */
 function factoryFor(
   endpoint: Endpoint,
   schemaName: BackendSchemaName,
 ): TranslatorFactory | undefined {
   if (endpoint === 'responses') return forResponses(schemaName);
+  if (isMediaEndpoint(endpoint)) return forMedia(endpoint, schemaName);
   if (endpoint === 'count-tokens') return forCountTokens(schemaName);
   switch (schemaName) {
     case 'OpenAI':

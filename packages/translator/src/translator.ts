@@ -12,6 +12,10 @@ export type Endpoint =
   | 'embeddings'
   | 'messages'
   | 'responses'
+  | 'image-generations'
+  | 'audio-speech'
+  | 'audio-transcriptions'
+  | 'audio-translations'
   /** `/v1/messages/count_tokens`: Anthropic's input-token count for a Messages body. */
   | 'count-tokens';
 
@@ -22,6 +26,10 @@ export const endpoints: readonly Endpoint[] = [
   'embeddings',
   'messages',
   'responses',
+  'image-generations',
+  'audio-speech',
+  'audio-transcriptions',
+  'audio-translations',
   'count-tokens',
 ];
 
@@ -73,6 +81,33 @@ export interface ParsedRequest {
   readonly model: string;
   /** The `stream` field (false when absent; always false for embeddings). */
   readonly stream: boolean;
+  /**
+   * The parts of a `multipart/form-data` body (audio transcriptions and translations), as offsets
+   * into {@link raw}; `body` then holds the text fields. Absent for JSON bodies.
+   */
+  readonly form?: MultipartForm;
+}
+
+/** A `multipart/form-data` body's layout: its boundary and parts, as offsets into the raw body. */
+export interface MultipartForm {
+  /** The boundary from the request's content-type. */
+  readonly boundary: string;
+  /** The parts, in body order. */
+  readonly parts: readonly MultipartPart[];
+}
+
+/** One part of a {@link MultipartForm}; its content is `raw.subarray(start, end)` (not copied). */
+export interface MultipartPart {
+  /** The `name` of its `content-disposition: form-data`. */
+  readonly name: string;
+  /** The `filename`, for a file part. */
+  readonly filename: string | undefined;
+  /** The part's own content-type, if given. */
+  readonly contentType: string | undefined;
+  /** Offset of the first content byte in the raw body. */
+  readonly start: number;
+  /** Offset after the last content byte. */
+  readonly end: number;
 }
 
 /** Input of {@link Translator.request}. */

@@ -198,6 +198,14 @@ export function operationName(endpoint: Endpoint): string {
       return 'messages';
     case 'responses':
       return 'responses';
+    case 'image-generations':
+      return 'image_generation';
+    case 'audio-speech':
+      return 'speech';
+    case 'audio-transcriptions':
+      return 'transcription';
+    case 'audio-translations':
+      return 'translation';
     case 'count-tokens':
       return 'count_tokens';
   }

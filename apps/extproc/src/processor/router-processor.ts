@@ -131,6 +131,8 @@ export class RouterProcessor {
   #isReported = false;
   /** The client's W3C `traceparent`, the parent of the request's span. */
   #traceparent: string | undefined;
+  /** The request's content-type: the multipart boundary of audio uploads is in it. */
+  #contentType: string | undefined;
   /** The 2xx response bytes the client got, kept only for a sink that records content. */
   #content: Buffer[] | undefined;
   #contentBytes = 0;
@@ -179,6 +181,7 @@ export class RouterProcessor {
     }
     this.#startedAt = performance.now();
     this.#traceparent = map.get('traceparent');
+    this.#contentType = map.get('content-type');
     const id = `${map.get('x-request-id') ?? 'req'}-${randomUUID()}`;
     this.#context = {
       id,
@@ -209,7 +212,9 @@ export class RouterProcessor {
     const context = this.#context;
     if (!context) return continueResponses.requestBody;
     try {
-      context.parsed = parseRequest(context.endpoint, body.body);
+      context.parsed = parseRequest(context.endpoint, body.body, {
+        contentType: this.#contentType,
+      });
     } catch (err) {
       if (!isUserFacing(err)) throw err;
       return immediateResponse(

@@ -13,6 +13,10 @@ import {
   type FakeTokenUsage,
 } from './conversation.js';
 import { headerOf, jsonBody, sendJson, sendStream, sseHeaders } from './http.js';
+import { mediaOperations, serveMedia, type MediaOperation } from './fake-openai-media.js';
+
+const isMediaOperation = (operation: string | undefined): operation is MediaOperation =>
+  (mediaOperations as readonly (string | undefined)[]).includes(operation);
 
 /** Options of {@link fakeOpenAI}. */
 export interface FakeOpenAIOptions {
@@ -31,8 +35,10 @@ export interface FakeOpenAIOptions {
 /** The id every fake tool call carries; a tool message must answer it. */
 export const openAIToolCallId = 'call_FakeToolCall0001';
 
-const openAIPath = /^\/v1\/(chat\/completions|completions|embeddings)$/;
-const azurePath = /^\/openai\/deployments\/([^/]+)\/(chat\/completions|completions|embeddings)$/;
+const openAIPath =
+  /^\/v1\/(chat\/completions|completions|embeddings|images\/generations|audio\/(?:speech|transcriptions|translations))$/;
+const azurePath =
+  /^\/openai\/deployments\/([^/]+)\/(chat\/completions|completions|embeddings|images\/generations|audio\/(?:speech|transcriptions|translations))$/;
 
 function openAIError(
   res: ServerResponse,
@@ -294,7 +300,8 @@ function listModels(req: RecordedRequest, res: ServerResponse, options: FakeOpen
  * `/v1/completions` and `/v1/embeddings` with `authorization: Bearer`, and
  * `/openai/deployments/{d}/{chat/completions|completions|embeddings}?api-version=…` with
  * `api-key`. Chat and completions answers follow the shared fake model (text or a tool call), as
- * JSON or SSE.
+ * JSON or SSE. The media endpoints (images, speech, transcriptions, translations) are served under
+ * both too, by `fake-openai-media.ts`.
  */
 export function fakeOpenAI(options: FakeOpenAIOptions): UpstreamHandler {
   const api = fakeOpenAIApi(options);
@@ -329,6 +336,9 @@ function fakeOpenAIApi(options: FakeOpenAIOptions): UpstreamHandler {
       });
       return;
     }
+    // The operation is the last group of either path pattern.
+    const operation = route.at(-1);
+    if (isMediaOperation(operation)) return serveMedia(operation, req, res);
     const body = jsonBody(req.body);
     if (!body) {
       openAIError(res, 400, {
@@ -339,7 +349,7 @@ function fakeOpenAIApi(options: FakeOpenAIOptions): UpstreamHandler {
       return;
     }
     const model = azure ? decodeURIComponent(azure[1] ?? '') : String(body.model);
-    return serveOperation(azure ? azure[2] : route[1], {
+    return serveOperation(operation, {
       body,
       res,
       model,

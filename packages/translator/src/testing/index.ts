@@ -82,3 +82,5 @@ export type {
   CompletionsView,
 } from './completions-suite.js';
 export { completionsCases, completionsSuite } from './completions-suite.js';
+export type { MediaAnswer, MediaCase, MediaPair, MediaRequest, MediaSuite } from './media-suites.js';
+export { mediaSection, mediaSuites, runMediaOutcome } from './media-suites.js';

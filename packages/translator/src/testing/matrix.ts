@@ -14,6 +14,7 @@ import {
   type ConformancePair,
 } from './conformance.js';
 import { embeddingsSuite } from './embeddings-backends.js';
+import { mediaSection, mediaSuites } from './media-suites.js';
 import { conformancePairs, droppedOnPurpose } from './pairs.js';
 import { suiteSection, type MatrixSection } from './suite.js';
 
@@ -62,12 +63,16 @@ export function chatSections(pairs: readonly ConformancePair[]): MatrixSection[]
   });
 }
 
-/** Every section of the matrix: the chat suite, then `/v1/embeddings` and `/v1/completions`. */
+/**
+ * Every section of the matrix: the chat suite, `/v1/embeddings`, `/v1/completions`, then the
+ * media endpoints (images, speech, transcriptions, translations).
+ */
 export function matrixSections(): MatrixSection[] {
   return [
     ...chatSections(conformancePairs),
     suiteSection(embeddingsSuite),
     suiteSection(completionsSuite),
+    ...mediaSuites.map(mediaSection),
   ];
 }
 

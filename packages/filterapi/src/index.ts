@@ -46,6 +46,7 @@ export {
   authKind,
   backendAuthKinds,
   backendSchemaNames,
+  budgetUnits,
   costCelVariables,
   FilterConfigSchema,
   gatewayOwnedHeaders,

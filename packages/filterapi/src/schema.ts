@@ -344,6 +344,9 @@ const tokenReservation = z
   })
   .readonly();
 
+/** What a money budget counts: millionths, thousandths or hundredths of the currency. */
+export const budgetUnits = ['micro', 'milli', 'cent'] as const;
+
 /** A SHA-256 digest as 64 lower-case hex digits (what `aigw hash-key` prints). */
 const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, {
   error: 'must be a SHA-256 digest: 64 lower-case hex digits (aigw hash-key prints one)',
@@ -384,14 +387,18 @@ const price = z
   .readonly();
 
 /**
- * A price catalog: the router level writes the cost of each finished request (micro-units of
- * `currency`) as `metadataKey`, which money budgets charge. A model with no price and no
- * `default` is refused before it goes upstream (docs/budgets.md).
+ * A price catalog: the router level writes the cost of each finished request as `metadataKey`
+ * (in `budgetUnit`s of `currency`, rounded up), which money budgets charge. A model with no price
+ * and no `default` is refused before it goes upstream (docs/budgets.md). Prices are always in
+ * micro-units; `budgetUnit` only sets what the counters count: the limiter's limits are 32-bit
+ * (as envoyproxy/ratelimit's), so a budget in micro-units stops at 4,294 currency units, one in
+ * milli-units at 4.29 million.
  */
 const prices = z
   .strictObject({
     currency: z.string().regex(/^[A-Z]{3}$/, { error: 'must be an ISO 4217 code such as USD' }),
     metadataKey: nonEmptyString.default('llm_cost'),
+    budgetUnit: z.enum(budgetUnits).default('micro'),
     default: price.optional(),
     models: z
       .array(

@@ -3,6 +3,7 @@ import type { LLMRequestCost, TokenReservation } from '@aigw/filterapi';
 
 type HardTokenLimit = NonNullable<TokenReservation['hardLimits']>[number];
 
+import { checkLimit } from './budget-limit.js';
 import { durationMs } from './duration.js';
 import { metadataNamespace, rateLimitDomain } from './envoy/names.js';
 import type { RateLimitAction, RouteRateLimit } from './envoy/types.js';
@@ -389,6 +390,9 @@ function trafficPolicyLimit(context: {
   const { rule, index, policy, problem } = context;
   const field = `spec.rateLimit.global.rules[${String(index)}]`;
   const headers = (rule.clientSelectors ?? []).flatMap((s) => s.headers ?? []);
+  checkLimit(rule.limit.requests, (m) => {
+    problem(`${field}.limit.requests`, m);
+  });
   return {
     id: `${policy.namespace}/${policy.name}/rule/${String(index)}`,
     selectors: toSelectors(headers, problem, `${field}.clientSelectors.headers`),
@@ -554,6 +558,9 @@ function quotaLimits(context: {
     ruleIds: scope.rules.map((r) => r.id),
   };
   const unitOf = (value: QuotaValue, at: string): RateLimitUnit => {
+    checkLimit(value.limit, (m) => {
+      problem(`${at}.limit`, m);
+    });
     const unit = windowUnit(durationMs(value.duration));
     if (unit === undefined) {
       problem(

@@ -84,6 +84,7 @@ describe('tenants and money budgets from a GatewayConfig (aigw run)', () => {
     expect(parsed.prices).toEqual({
       currency: 'USD',
       metadataKey: 'llm_cost',
+      budgetUnit: 'micro',
       models: [
         { model: 'gpt-4o-mini', price: { input: 150000, cachedInput: 75000, output: 600000 } },
         {
@@ -240,6 +241,31 @@ spec:
     }
     expect(found).toEqual([
       'in.yaml: GatewayConfig default/lonely: metadata.annotations: no Gateway names this GatewayConfig (annotation aigateway.envoyproxy.io/gateway-config), so its client keys and prices would apply nowhere',
+    ]);
+  });
+});
+
+describe('budget limits the limiter cannot hold', () => {
+  const quota = (limit: string): string =>
+    `apiVersion: aigateway.envoyproxy.io/v1alpha1\nkind: QuotaPolicy\nmetadata: {name: q}\nspec:\n  targetRefs: [{group: aigateway.envoyproxy.io, kind: AIServiceBackend, name: openai}]\n  serviceQuota: {quota: {limit: ${limit}, duration: 1h}}`;
+
+  it.each([
+    ['-5', 'in.yaml: QuotaPolicy default/q: spec.serviceQuota.defaultBucket.limit: -5 is negative'],
+    [
+      '5000000000',
+      "in.yaml: QuotaPolicy default/q: spec.serviceQuota.defaultBucket.limit: 5000000000 is above the limiter's 32-bit maximum (4294967295); a money budget can count in milli-units or cents (the price catalog's budgetUnit)",
+    ],
+  ])('refuses a QuotaPolicy limit of %s', (limit, problem) => {
+    expect(problems({ extra: quota(limit) })).toEqual([problem]);
+  });
+
+  it('refuses an unknown budget unit in the price catalog', () => {
+    expect(
+      problems({
+        prices: 'currency: USD\nbudgetUnit: dollar\ndefault: {input: 1, output: 1}\nmodels: []',
+      }),
+    ).toEqual([
+      'in.yaml: ConfigMap default/prices: data[prices.yaml]: budgetUnit: expected one of micro|milli|cent',
     ]);
   });
 });

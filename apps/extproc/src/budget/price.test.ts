@@ -55,6 +55,14 @@ describe('prices', () => {
     expect(costOf({ input: 1, output: 1 }, usage({}))).toBe(0);
   });
 
+  it('counts in milli-units or cents when the catalog says so, rounding up', () => {
+    // $18 = 18,000 milli-dollars = 1,800 cents.
+    const big = usage({ inputTokens: 1e6, outputTokens: 1e6 });
+    expect(costOf(price, big, 'milli')).toBe(18_000);
+    expect(costOf(price, big, 'cent')).toBe(1_800);
+    expect(costOf(price, usage({ inputTokens: 1 }), 'cent')).toBe(1);
+  });
+
   it('is exact beyond 2^53 intermediate products', () => {
     const big = { input: 2_000_000_000_000, output: 0 };
     expect(costOf(big, usage({ inputTokens: 9_000_000 }))).toBe(18_000_000_000_000);
@@ -70,7 +78,7 @@ describe('prices', () => {
           { model: 'gpt-4o-mini', price: { input: 1, output: 1 } },
           { backend: 'default/azure', model: 'gpt-4o*', price: { input: 3, output: 3 } },
         ],
-      }).prices ?? { currency: 'USD', metadataKey: 'x', models: [] },
+      }).prices ?? { currency: 'USD', metadataKey: 'x', budgetUnit: 'micro', models: [] },
     );
     expect(catalog.priceOf('default/openai', 'gpt-4o-mini')?.input).toBe(1);
     expect(catalog.priceOf('default/openai', 'gpt-4o-2024')?.input).toBe(2);
@@ -121,6 +129,10 @@ describe('prices', () => {
 
   it.each([
     [{ currency: 'dollars', models: [] }, 'prices.currency: must be an ISO 4217 code such as USD'],
+    [
+      { currency: 'USD', budgetUnit: 'dollar', models: [] },
+      'prices.budgetUnit: Invalid option: expected one of "micro"|"milli"|"cent"',
+    ],
     [
       { currency: 'USD', models: [{ model: 'm', price: { input: -1, output: 1 } }] },
       'prices.models.0.price.input: Too small: expected number to be >=0',

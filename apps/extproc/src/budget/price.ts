@@ -5,15 +5,27 @@ import type { CompiledCost, CostInput } from '../runtime/costs.js';
 /** Prices are per this many tokens. */
 const perTokens = 1_000_000n;
 
+/** Micro-units per budget unit. */
+const microPer: Readonly<Record<Prices['budgetUnit'], bigint>> = {
+  micro: 1n,
+  milli: 1_000n,
+  cent: 10_000n,
+};
+
 /**
- * The cost of one request in micro-units of the catalog currency, each token priced once: prompt
+ * The cost of one request in `budgetUnit`s of the catalog currency (default micro-units), each
+ * token priced once: prompt
  * tokens that are cache reads at `cachedInput`, cache writes at `cacheWrite`, the rest at
  * `input`; completion tokens that are reasoning at `reasoning`, the rest at `output` (Usage counts
  * cached and cache-write tokens inside the input, reasoning inside the output). A price left out
  * is the `input` (cache read/write) or `output` (reasoning) price. Rounded up to a whole
- * micro-unit per request, so a budget is never under-charged; computed in bigint, so exact.
+ * budget unit per request, so a budget is never under-charged; computed in bigint, so exact.
  */
-export function costOf(price: Price, usage: Usage): number {
+export function costOf(
+  price: Price,
+  usage: Usage,
+  budgetUnit: Prices['budgetUnit'] = 'micro',
+): number {
   const cached = BigInt(Math.max(0, usage.cachedInputTokens));
   const written = BigInt(Math.max(0, usage.cacheCreationInputTokens ?? 0));
   const reasoning = BigInt(Math.max(0, usage.reasoningTokens));
@@ -27,7 +39,8 @@ export function costOf(price: Price, usage: Usage): number {
     written * BigInt(price.cacheWrite ?? price.input) +
     plainOutput * BigInt(price.output) +
     reasoning * BigInt(price.reasoning ?? price.output);
-  return Number((total + perTokens - 1n) / perTokens);
+  const divisor = perTokens * microPer[budgetUnit];
+  return Number((total + divisor - 1n) / divisor);
 }
 
 /** Price lookup of one catalog. */
@@ -108,7 +121,9 @@ export function priceCost(config: FilterConfig): CompiledCost | undefined {
     applies: () => true,
     evaluate: (input) => {
       const price = priceFor(input);
-      return price === undefined ? undefined : costOf(price, input.usage);
+      return price === undefined
+        ? undefined
+        : costOf(price, input.usage, config.prices?.budgetUnit);
     },
   };
 }

@@ -334,11 +334,8 @@ describe('coding-agent CLIs through aigw run', () => {
         `model = "${model}"`,
         'model_provider = "aigw"',
         'check_for_update_on_startup = false',
-        // The gateway's Responses translation refuses hosted and namespace tools (docs/agents.md).
-        'web_search = "disabled"',
-        '',
-        '[agents]',
-        'enabled = false',
+        // Codex's default tools: its sub-agent namespace is flattened and its hosted web search
+        // dropped by the Responses → chat translation (docs/agents.md).
         '',
         '[analytics]',
         'enabled = false',

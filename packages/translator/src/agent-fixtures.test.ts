@@ -86,11 +86,19 @@ function essentialsOf(fixture: AgentFixture): Essentials {
     }
     case 'openai-responses': {
       const developer = objects(body.input).find((item) => item.role === 'developer');
+      // Function and custom tools; a namespace's as `<namespace>__<name>`; hosted ones dropped.
+      const isOffered = (tool: Json): boolean => tool.type === 'function' || tool.type === 'custom';
       return {
         model: String(body.model),
-        tools: objects(body.tools)
-          .filter((tool) => tool.type === 'function' || tool.type === 'custom')
-          .map((tool) => String(tool.name)),
+        tools: objects(body.tools).flatMap((tool) =>
+          tool.type === 'namespace'
+            ? objects(tool.tools)
+                .filter(isOffered)
+                .map((inner) => `${String(tool.name)}__${String(inner.name)}`)
+            : isOffered(tool)
+              ? [String(tool.name)]
+              : [],
+        ),
         system: stringOr(body.instructions, textOf(developer?.content)),
       };
     }
@@ -138,10 +146,8 @@ function parsedRequest(fixture: AgentFixture, endpoint: Endpoint): ParsedRequest
 /** A JSON string's escaped form, to find it inside a serialized body. */
 const escaped = (text: string): string => JSON.stringify(text).slice(1, -1);
 
-/** Codex's default tool set: tool types the Responses translation refuses (docs/agents.md). */
-const knownRefusals: Readonly<Record<string, RegExp>> = {
-  'codex-default-tools': /tool type "namespace" is not supported/,
-};
+/** Fixtures a translation refuses on purpose, by the error it gives; none today. */
+const knownRefusals: Readonly<Record<string, RegExp>> = {};
 
 describe.each(fixtures)('$name ($fixture.cli $fixture.version)', ({ name, fixture }) => {
   const endpoint = endpointOf(fixture.dialect);

@@ -22,7 +22,11 @@ import type {
 import type { Usage } from '../usage.js';
 import { responseEcho, responseFromChat, type ResponseContext } from './from-chat-response.js';
 import { ChatToResponsesStream } from './from-chat-stream.js';
-import { chatRequestFromResponses, customToolNames } from './to-chat-request.js';
+import {
+  chatRequestFromResponses,
+  customToolNames,
+  namespacedToolNames,
+} from './to-chat-request.js';
 
 /** Input of {@link createResponsesToChatTranslator}. */
 export interface ResponsesToChatTranslatorOptions {
@@ -78,6 +82,7 @@ class ResponsesToChatTranslator implements Translator {
       echo: responseEcho(request.body),
       now: this.#now,
       customTools: customToolNames(request.body),
+      namespacedTools: namespacedToolNames(request.body),
     };
     const translated = this.#chat.request({ ...options, request: chatRequest });
     const headers = translated.headers;
@@ -135,6 +140,7 @@ class ResponsesToChatTranslator implements Translator {
       echo: responseEcho({}),
       now: this.#now,
       customTools: new Set(),
+      namespacedTools: new Map(),
     });
   }
 

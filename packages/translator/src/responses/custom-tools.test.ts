@@ -137,12 +137,12 @@ describe('responses → chat: custom tools (request)', () => {
   });
 
   it.each([
-    [{ tools: [{ type: 'web_search' }] }, /"web_search".*hosted.*not available through a chat/],
+    [{ tools: [{ type: 'mcp' }] }, /"mcp".*hosted.*not available through a chat/],
     [
       { tools: [{ type: 'file_search', vector_store_ids: [] }] },
       /tools\[0\]: tool type "file_search"/,
     ],
-    [{ tools: [{ type: 'namespace' }] }, /"namespace".*only function and custom tools/],
+    [{ tools: [{ type: 'namespace' }] }, /tools\[0\]\.name must be a non-empty string/],
     [{ tools: [{ ...notes, format: { type: 'regex' } }] }, /tools\[0\]\.format\.type "regex"/],
     [{ tools: [{ ...applyPatch, format: { type: 'grammar' } }] }, /format\.syntax/],
     [{ tools: [shell, { ...notes, name: 'shell' }] }, /custom tool name "shell"/],
@@ -364,4 +364,135 @@ describe('responses → chat: custom tools (stream)', () => {
       });
     },
   );
+});
+
+/** Codex CLI's `multi_agent_v1` namespace (shortened) and its always-offered web search. */
+const agents = {
+  type: 'namespace',
+  name: 'multi_agent_v1',
+  description: 'Tools for spawning and managing sub-agents.',
+  tools: [
+    {
+      type: 'function',
+      name: 'close_agent',
+      parameters: { type: 'object', properties: { target: { type: 'string' } } },
+    },
+    { type: 'custom', name: 'note', format: { type: 'text' } },
+  ],
+};
+const webSearch = { type: 'web_search', external_web_access: true };
+
+describe('responses → chat: namespace tools and dropped hosted tools', () => {
+  it('flattens a namespace into <namespace>__<name> functions and drops web_search', () => {
+    const { sent } = translatorFor({
+      model: 'm',
+      input: [
+        { type: 'message', role: 'user', content: 'close it' },
+        {
+          type: 'function_call',
+          call_id: 'call_0',
+          namespace: 'multi_agent_v1',
+          name: 'close_agent',
+          arguments: '{"target":"a1"}',
+        },
+        { type: 'function_call_output', call_id: 'call_0', output: 'closed' },
+      ],
+      tools: [shell, agents, webSearch],
+    });
+    expect(sent).toMatchObject({
+      tools: [
+        { type: 'function', function: { name: 'shell' } },
+        { type: 'function', function: { name: 'multi_agent_v1__close_agent' } },
+        { type: 'function', function: { name: 'multi_agent_v1__note' } },
+      ],
+      messages: [
+        { role: 'user' },
+        {
+          role: 'assistant',
+          tool_calls: [{ id: 'call_0', function: { name: 'multi_agent_v1__close_agent' } }],
+        },
+        { role: 'tool', tool_call_id: 'call_0', content: 'closed' },
+      ],
+    });
+    expect((sent as { tools: unknown[] }).tools).toHaveLength(3);
+  });
+
+  it('sends no tools when web search was the only one, and still refuses other hosted tools', () => {
+    const { sent } = translatorFor({ model: 'm', input: 'hi', tools: [webSearch] });
+    expect(sent).not.toHaveProperty('tools');
+    expect(refusal({ tools: [{ type: 'file_search', vector_store_ids: ['vs'] }] })).toMatch(
+      /tools\[0\]: tool type "file_search" is not supported: it is a hosted/,
+    );
+    expect(refusal({ tools: [{ type: 'namespace', name: 'n', tools: [webSearch] }] })).toMatch(
+      /tools\[0\]\.tools\[0\]: tool type "web_search" is not supported: only function and custom/,
+    );
+  });
+
+  it('names the namespace again on calls of its tools (JSON and stream)', () => {
+    const { t } = translatorFor({ model: 'm', input: 'go', tools: [agents] });
+    const body = completion([
+      { id: 'call_1', name: 'multi_agent_v1__close_agent', args: '{"target":"a1"}' },
+      { id: 'call_2', name: 'multi_agent_v1__note', args: JSON.stringify({ input: 'hi' }) },
+    ]);
+    const got = feedChunked({
+      translator: t,
+      wire: { contentType: 'application/json', body: utf8Encoder.encode(JSON.stringify(body)) },
+      chunkSize: 7,
+    });
+    expect((JSON.parse(utf8Decoder.decode(got.body)) as { output: unknown }).output).toEqual([
+      {
+        type: 'function_call',
+        id: 'fc_call_1',
+        call_id: 'call_1',
+        name: 'close_agent',
+        namespace: 'multi_agent_v1',
+        arguments: '{"target":"a1"}',
+        status: 'completed',
+      },
+      {
+        type: 'custom_tool_call',
+        id: 'ctc_call_2',
+        call_id: 'call_2',
+        name: 'note',
+        namespace: 'multi_agent_v1',
+        input: 'hi',
+        status: 'completed',
+      },
+    ]);
+    const streamed = translatorFor({ model: 'm', input: 'go', stream: true, tools: [agents] }).t;
+    const sse = [
+      chunk({
+        tool_calls: [
+          {
+            index: 0,
+            id: 'call_s',
+            type: 'function',
+            function: { name: 'multi_agent_v1__close_agent', arguments: '{"target":"x"}' },
+          },
+        ],
+      }),
+      chunk({}, 'tool_calls'),
+      'data: [DONE]\n\n',
+    ].join('');
+    const out = utf8Decoder.decode(
+      feedChunked({
+        translator: streamed,
+        wire: { contentType: 'text/event-stream', body: utf8Encoder.encode(sse) },
+        chunkSize: 7,
+      }).body,
+    );
+    const done = out
+      .split('\n\n')
+      .map((frame) => frame.split('\n')[1] ?? '')
+      .filter((data) => data.includes('"response.output_item.done"'))
+      .map((data) => JSON.parse(data.slice('data: '.length)) as { item: unknown });
+    expect(done.map((e) => e.item)).toEqual([
+      expect.objectContaining({
+        type: 'function_call',
+        name: 'close_agent',
+        namespace: 'multi_agent_v1',
+        arguments: '{"target":"x"}',
+      }),
+    ]);
+  });
 });

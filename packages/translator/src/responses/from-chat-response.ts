@@ -8,6 +8,7 @@ import { isJsonObject, type JsonObject } from '../shared/json.js';
 import { usageFromOpenAI } from '../shared/openai-usage.js';
 import type { Usage } from '../usage.js';
 import { customToolInputOf } from './custom-tool-input.js';
+import type { NamespacedTool } from './to-chat-request.js';
 
 /** What a `Response` says about its request, fixed when the request is translated. */
 export interface ResponseContext {
@@ -19,6 +20,16 @@ export interface ResponseContext {
   readonly now: () => number;
   /** The request's `custom` tools: a chat call of one becomes a `custom_tool_call` item. */
   readonly customTools: ReadonlySet<string>;
+  /** The request's namespaced tools by chat name: their calls name the namespace again. */
+  readonly namespacedTools: ReadonlyMap<string, NamespacedTool>;
+}
+
+/** A call's tool as the client declared it: its own name, and its namespace if it has one. */
+export function declaredToolName(
+  context: ResponseContext,
+  chatName: string,
+): { readonly name: string; readonly namespace?: string } {
+  return context.namespacedTools.get(chatName) ?? { name: chatName };
 }
 
 /** The request fields echoed in every `Response`, with the API's defaults. */
@@ -145,6 +156,7 @@ export function outputText(text: string): JsonObject {
 export function functionCallItem(call: {
   readonly callId: string;
   readonly name: string;
+  readonly namespace?: string | undefined;
   readonly args: string;
   readonly status: string;
 }): JsonObject {
@@ -153,6 +165,7 @@ export function functionCallItem(call: {
     id: functionCallItemId(call.callId),
     call_id: call.callId,
     name: call.name,
+    ...(call.namespace === undefined ? {} : { namespace: call.namespace }),
     arguments: call.args,
     status: call.status,
   };
@@ -162,6 +175,7 @@ export function functionCallItem(call: {
 export function customToolCallItem(call: {
   readonly callId: string;
   readonly name: string;
+  readonly namespace?: string | undefined;
   readonly input: string;
   readonly status: string;
 }): JsonObject {
@@ -170,6 +184,7 @@ export function customToolCallItem(call: {
     id: customToolCallItemId(call.callId),
     call_id: call.callId,
     name: call.name,
+    ...(call.namespace === undefined ? {} : { namespace: call.namespace }),
     input: call.input,
     status: call.status,
   };
@@ -188,20 +203,21 @@ function messageContent(message: JsonObject): JsonObject[] {
 }
 
 /** The function and custom tool call items of a chat assistant message. */
-function toolCallItems(message: JsonObject, customTools: ReadonlySet<string>): JsonObject[] {
+function toolCallItems(message: JsonObject, context: ResponseContext): JsonObject[] {
   const calls = Array.isArray(message.tool_calls) ? (message.tool_calls as unknown[]) : [];
   return calls.flatMap((call) => {
     if (!isJsonObject(call) || !isJsonObject(call.function)) return [];
     const fn = call.function;
     const callId = typeof call.id === 'string' ? call.id : '';
-    const name = typeof fn.name === 'string' ? fn.name : '';
-    if (customTools.has(name)) {
+    const chatName = typeof fn.name === 'string' ? fn.name : '';
+    const tool = declaredToolName(context, chatName);
+    if (context.customTools.has(chatName)) {
       const args = typeof fn.arguments === 'string' ? fn.arguments : '';
       const input = customToolInputOf(args);
-      return [customToolCallItem({ callId, name, input, status: 'completed' })];
+      return [customToolCallItem({ callId, ...tool, input, status: 'completed' })];
     }
     const args = typeof fn.arguments === 'string' ? fn.arguments : '{}';
-    return [functionCallItem({ callId, name, args, status: 'completed' })];
+    return [functionCallItem({ callId, ...tool, args, status: 'completed' })];
   });
 }
 
@@ -209,9 +225,9 @@ function toolCallItems(message: JsonObject, customTools: ReadonlySet<string>): J
 function outputItems(
   message: JsonObject,
   ids: ResponseIds,
-  options: { readonly status: string; readonly customTools: ReadonlySet<string> },
+  options: { readonly status: string; readonly context: ResponseContext },
 ): JsonObject[] {
-  const { status, customTools } = options;
+  const { status, context } = options;
   const items: JsonObject[] = [];
   const reasoning = message.reasoning_content ?? message.reasoning;
   if (typeof reasoning === 'string' && reasoning !== '') {
@@ -219,7 +235,7 @@ function outputItems(
   }
   const content = messageContent(message);
   if (content.length > 0) items.push(messageItem(ids.message, content, status));
-  return [...items, ...toolCallItems(message, customTools)];
+  return [...items, ...toolCallItems(message, context)];
 }
 
 /** Converts a parsed chat completion to a Responses `Response` and the gateway usage. */
@@ -240,7 +256,7 @@ export function responseFromChat(
     createdAt: typeof completion.created === 'number' ? completion.created : context.now(),
     model: typeof completion.model === 'string' ? completion.model : context.model,
     status,
-    output: outputItems(message, ids, { status, customTools: context.customTools }),
+    output: outputItems(message, ids, { status, context }),
     extra: { incomplete_details, usage: responsesUsage(usage) },
   });
   return { json, usage };

@@ -23,6 +23,7 @@ import { CustomToolInput } from './custom-tool-input.js';
 import {
   customToolCallItem,
   customToolCallItemId,
+  declaredToolName,
   functionCallItem,
   functionCallItemId,
   messageItem,
@@ -59,7 +60,9 @@ interface OpenTextItem {
 interface OpenCall {
   readonly outputIndex: number;
   readonly callId: string;
+  /** The tool's name as the client declared it (without its namespace). */
   readonly name: string;
+  readonly namespace?: string | undefined;
   args: string;
   /** For a call of a custom tool: reads its free-form input out of the arguments as they come. */
   readonly custom: CustomToolInput | undefined;
@@ -312,7 +315,7 @@ export class ChatToResponsesStream {
       open = {
         outputIndex: this.#nextOutputIndex++,
         callId: typeof call.id === 'string' && call.id !== '' ? call.id : `call_${String(index)}`,
-        name,
+        ...declaredToolName(this.#context, name),
         args: '',
         custom: this.#context.customTools.has(name) ? new CustomToolInput() : undefined,
       };

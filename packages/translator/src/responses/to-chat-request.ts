@@ -248,10 +248,12 @@ class MessageBuilder {
    * calls on the message); the call id is kept, so the tool message that answers it matches.
    */
   #toolCall(item: JsonObject, where: string, args: string): void {
+    const name = requiredString(item, 'name', where);
+    const namespace = typeof item.namespace === 'string' ? item.namespace : undefined;
     const call = {
       id: requiredString(item, 'call_id', where),
       type: 'function',
-      function: { name: requiredString(item, 'name', where), arguments: args },
+      function: { name: chatToolName(namespace, name), arguments: args },
     };
     const last = this.messages.at(-1);
     if (last?.role === 'assistant') {
@@ -270,9 +272,14 @@ function customToolArguments(item: JsonObject, where: string): string {
   return JSON.stringify({ [customToolInputParameter]: item.input });
 }
 
+/**
+ * Hosted tools a chat backend cannot run but whose absence only narrows what the model can look
+ * up: dropped, so that a client that always offers them (Codex CLI offers `web_search`) still
+ * works; the model answers without searching. docs/translation-matrix.md lists them.
+ */
+const droppedHostedToolTypes = new Set(['web_search', 'web_search_preview', 'tool_search']);
+
 const hostedToolTypes = new Set([
-  'web_search',
-  'web_search_preview',
   'file_search',
   'code_interpreter',
   'computer_use',
@@ -281,9 +288,20 @@ const hostedToolTypes = new Set([
   'local_shell',
   'shell',
   'mcp',
-  'tool_search',
   'apply_patch',
 ]);
+
+/** Separates a namespace's tools from their names on the chat side (`crm__lookup`). */
+const namespaceSeparator = '__';
+
+/**
+ * The chat function name of a Responses tool: its own name, or `<namespace>__<name>` for a tool
+ * of a `namespace` tool (chat tools have no namespaces; the calls' namespace is restored on the
+ * way back, `namespacedToolNames`).
+ */
+export function chatToolName(namespace: string | undefined, name: string): string {
+  return namespace === undefined ? name : `${namespace}${namespaceSeparator}${name}`;
+}
 
 /** What the `input` parameter of a custom tool's function says about the free-form input. */
 function customInputDescription(format: unknown, where: string): string {
@@ -333,17 +351,46 @@ function functionTool(tool: JsonObject, where: string): JsonObject {
   return { type: 'function', function: fn };
 }
 
-/** Responses function and custom tools → chat function tools; hosted tools are refused. */
+/** A function or custom tool (of a namespace, when given) → a chat function tool. */
+function oneChatTool(tool: JsonObject, where: string, namespace?: string): JsonObject {
+  const type = typeOf(tool);
+  const chat =
+    type === 'function'
+      ? functionTool(tool, where)
+      : type === 'custom'
+        ? customTool(tool, where)
+        : undefined;
+  if (chat === undefined) throw fail(unsupportedTool(tool, where));
+  if (namespace === undefined) return chat;
+  const fn = chat.function as JsonObject;
+  return { ...chat, function: { ...fn, name: chatToolName(namespace, fn.name as string) } };
+}
+
+/** A `namespace` tool's function and custom tools, flattened under their namespace's name. */
+function namespaceTools(tool: JsonObject, where: string): JsonObject[] {
+  const namespace = requiredString(tool, 'name', where);
+  if (!Array.isArray(tool.tools)) throw fail(`${where}.tools must be an array`);
+  return tool.tools.map((inner, j) => {
+    const at = `${where}.tools[${String(j)}]`;
+    if (!isJsonObject(inner)) throw fail(`${at} must be an object`);
+    return oneChatTool(inner, at, namespace);
+  });
+}
+
+/**
+ * Responses function and custom tools (also inside `namespace` tools) → chat function tools;
+ * the hosted tools of {@link droppedHostedToolTypes} are dropped, other hosted tools refused.
+ */
 function chatTools(tools: unknown): JsonObject[] | undefined {
   if (tools === undefined || tools === null) return undefined;
   if (!Array.isArray(tools)) throw fail('field "tools" must be an array');
-  const chat = tools.map((tool, i) => {
+  const chat = tools.flatMap((tool, i) => {
     const where = `tools[${String(i)}]`;
     if (!isJsonObject(tool)) throw fail(`${where} must be an object`);
     const type = typeOf(tool);
-    if (type === 'function') return functionTool(tool, where);
-    if (type === 'custom') return customTool(tool, where);
-    throw fail(unsupportedTool(tool, where));
+    if (droppedHostedToolTypes.has(type)) return [];
+    if (type === 'namespace') return namespaceTools(tool, where);
+    return [oneChatTool(tool, where)];
   });
   // Chat tool calls name their tool only: a custom tool's calls must be recognisable by name.
   const custom = customToolNames({ tools });
@@ -355,7 +402,7 @@ function chatTools(tools: unknown): JsonObject[] | undefined {
     }
     seen.add(name);
   }
-  return chat;
+  return chat.length === 0 ? undefined : chat;
 }
 
 /** The 400 message for a tool that is neither a function nor a custom tool. */
@@ -372,13 +419,53 @@ function unsupportedTool(tool: JsonObject, where: string): string {
   return `${where}: tool type ${type} is not supported: only function and custom tools are`;
 }
 
-/** The names of the request's `custom` tools, whose chat calls become `custom_tool_call`s. */
+/** The request's function and custom tools with their namespace (undefined at the top level). */
+function* declaredTools(
+  body: Readonly<JsonObject>,
+): Generator<{ tool: JsonObject; namespace: string | undefined }> {
+  if (!Array.isArray(body.tools)) return;
+  for (const tool of body.tools) {
+    if (!isJsonObject(tool)) continue;
+    const isNamespace =
+      tool.type === 'namespace' && typeof tool.name === 'string' && Array.isArray(tool.tools);
+    if (!isNamespace) {
+      yield { tool, namespace: undefined };
+      continue;
+    }
+    const namespace = tool.name as string;
+    const inner = (tool.tools as unknown[]).filter(isJsonObject);
+    yield* inner.map((t) => ({ tool: t, namespace }));
+  }
+}
+
+/**
+ * The chat names of the request's `custom` tools (a namespace's too), whose chat calls become
+ * `custom_tool_call`s.
+ */
 export function customToolNames(body: Readonly<JsonObject>): ReadonlySet<string> {
   const names = new Set<string>();
-  if (!Array.isArray(body.tools)) return names;
-  for (const tool of body.tools) {
-    if (isJsonObject(tool) && tool.type === 'custom' && typeof tool.name === 'string') {
-      names.add(tool.name);
+  for (const { tool, namespace } of declaredTools(body)) {
+    if (tool.type === 'custom' && typeof tool.name === 'string') {
+      names.add(chatToolName(namespace, tool.name));
+    }
+  }
+  return names;
+}
+
+/** A tool of a `namespace` tool, as its calls name it. */
+export interface NamespacedTool {
+  readonly namespace: string;
+  readonly name: string;
+}
+
+/** The chat names of the request's namespaced tools → their namespace and own name. */
+export function namespacedToolNames(
+  body: Readonly<JsonObject>,
+): ReadonlyMap<string, NamespacedTool> {
+  const names = new Map<string, NamespacedTool>();
+  for (const { tool, namespace } of declaredTools(body)) {
+    if (namespace !== undefined && typeof tool.name === 'string') {
+      names.set(chatToolName(namespace, tool.name), { namespace, name: tool.name });
     }
   }
   return names;

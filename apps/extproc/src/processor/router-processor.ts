@@ -13,6 +13,7 @@ import {
   type Translator,
 } from '@aigw/translator';
 import { estimateTokens, reservedTokensKey } from '../budget/estimate.js';
+import { hardCutFor, translateChunk, type HardCut } from '../budget/hard-cut.js';
 import { unpricedModel } from '../budget/price.js';
 import { authenticateClient } from '../tenants/client-keys.js';
 import { toClientFailure } from '../errors.js';
@@ -136,6 +137,8 @@ export class RouterProcessor {
   /** The 2xx response bytes the client got, kept only for a sink that records content. */
   #content: Buffer[] | undefined;
   #contentBytes = 0;
+  /** A hard budget's counter of this streamed response (docs/budgets.md); none otherwise. */
+  #hardCut: HardCut | undefined;
 
   constructor(deps: RouterDeps) {
     this.#deps = deps;
@@ -274,6 +277,7 @@ export class RouterProcessor {
     }
     const result = translator.responseHeaders(context.status, map);
     context.isStreaming = result.isStreaming;
+    this.#hardCut = hardCutFor(context, map); // a streamed response under a hard budget
     return commonResponse({
       phase: 'responseHeaders',
       mutation: mutationOf(result.headers, budget?.set, budget?.remove),
@@ -308,7 +312,8 @@ export class RouterProcessor {
     if (!context.translator) return continueResponses.responseBody;
     let result: ReturnType<Translator['responseBody']>;
     try {
-      result = context.translator.responseBody(body.body, body.endOfStream);
+      // Under a hard budget: what fits, else cut with an error event (docs/budgets.md).
+      result = translateChunk(context.translator, body, this.#hardCut);
     } catch (err) {
       return this.#unreadableResponse(context, err);
     }

@@ -32,8 +32,15 @@ export type {
 export {
   gatewayConfigAnnotation,
   globalCosts,
+  runOnlyGatewayConfigAnnotations,
   unsupportedGatewayConfigFields,
 } from './gateway-configs.js';
+export {
+  clientKeysAnnotation,
+  clientKeysRequiredAnnotation,
+  priceCatalogAnnotation,
+  priceCatalogKey,
+} from './tenant-budgets.js';
 export {
   mergeFilterConfigs,
   type FilterConfigCommonOptions,

@@ -7,6 +7,7 @@ import { stringify } from 'yaml';
 import { isResourceError } from './errors.js';
 import { loadResources } from './resources.js';
 import { buildStandalone, type StandaloneConfig } from './standalone.js';
+import { translateToKubernetes } from './translate.js';
 
 const basic = readFileSync(new URL('testdata/basic.yaml', import.meta.url), 'utf8');
 const options = {
@@ -266,6 +267,21 @@ describe('budget limits the limiter cannot hold', () => {
       }),
     ).toEqual([
       'in.yaml: ConfigMap default/prices: data[prices.yaml]: budgetUnit: expected one of micro|milli|cent',
+    ]);
+  });
+});
+
+describe('aigw translate (Kubernetes)', () => {
+  it('refuses the client-keys and price-catalog annotations rather than generate an open gateway', () => {
+    let found: readonly string[] = [];
+    try {
+      translateToKubernetes(loadResources([{ path: 'in.yaml', text: input() }]));
+    } catch (err) {
+      if (isResourceError(err)) found = err.problems;
+    }
+    expect(found).toEqual([
+      'in.yaml: GatewayConfig default/gwc: metadata.annotations[aigateway.envoyproxy.io/client-keys]: not supported by aigw yet (aigw run only)',
+      'in.yaml: GatewayConfig default/gwc: metadata.annotations[aigateway.envoyproxy.io/price-catalog]: not supported by aigw yet (aigw run only)',
     ]);
   });
 });

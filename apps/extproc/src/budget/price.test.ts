@@ -50,6 +50,11 @@ describe('prices', () => {
     expect(cost).toBe(10 + 20);
   });
 
+  it('counts a count that is not a positive finite number as 0 (never throws on the response path)', () => {
+    const odd = usage({ inputTokens: Number.NaN, outputTokens: 2.7, reasoningTokens: -1 });
+    expect(costOf({ input: 1_000_000, output: 1_000_000 }, odd)).toBe(2);
+  });
+
   it('rounds a fraction of a micro-unit up, once per request', () => {
     expect(costOf({ input: 1, output: 1 }, usage({ inputTokens: 1, outputTokens: 1 }))).toBe(1);
     expect(costOf({ input: 1, output: 1 }, usage({}))).toBe(0);

@@ -12,11 +12,14 @@ const microPer: Readonly<Record<Prices['budgetUnit'], bigint>> = {
   cent: 10_000n,
 };
 
+/** A token count as a bigint: a count that is not a positive finite number counts 0. */
+const count = (n: number | undefined): bigint =>
+  n !== undefined && Number.isFinite(n) && n > 0 ? BigInt(Math.trunc(n)) : 0n;
+
 /**
  * The cost of one request in `budgetUnit`s of the catalog currency (default micro-units), each
- * token priced once: prompt
- * tokens that are cache reads at `cachedInput`, cache writes at `cacheWrite`, the rest at
- * `input`; completion tokens that are reasoning at `reasoning`, the rest at `output` (Usage counts
+ * token priced once: prompt tokens that are cache reads at `cachedInput`, cache writes at
+ * `cacheWrite`, the rest at `input`; completion tokens that are reasoning at `reasoning`, the rest at `output` (Usage counts
  * cached and cache-write tokens inside the input, reasoning inside the output). A price left out
  * is the `input` (cache read/write) or `output` (reasoning) price. Rounded up to a whole
  * budget unit per request, so a budget is never under-charged; computed in bigint, so exact.
@@ -26,11 +29,11 @@ export function costOf(
   usage: Usage,
   budgetUnit: Prices['budgetUnit'] = 'micro',
 ): number {
-  const cached = BigInt(Math.max(0, usage.cachedInputTokens));
-  const written = BigInt(Math.max(0, usage.cacheCreationInputTokens ?? 0));
-  const reasoning = BigInt(Math.max(0, usage.reasoningTokens));
-  const input = BigInt(Math.max(0, usage.inputTokens));
-  const output = BigInt(Math.max(0, usage.outputTokens));
+  const cached = count(usage.cachedInputTokens);
+  const written = count(usage.cacheCreationInputTokens);
+  const reasoning = count(usage.reasoningTokens);
+  const input = count(usage.inputTokens);
+  const output = count(usage.outputTokens);
   const plainInput = input > cached + written ? input - cached - written : 0n;
   const plainOutput = output > reasoning ? output - reasoning : 0n;
   const total =

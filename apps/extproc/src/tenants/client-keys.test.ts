@@ -31,6 +31,9 @@ describe('client keys', () => {
     [{ authorization: 'bearer   sk-1 ' }, 'sk-1'],
     [{ 'x-api-key': 'sk-2' }, 'sk-2'],
     [{ authorization: 'Basic abc', 'x-api-key': 'sk-3' }, 'sk-3'],
+    [{ 'api-key': 'sk-azure' }, 'sk-azure'],
+    [{ 'x-goog-api-key': 'sk-gemini' }, 'sk-gemini'],
+    [{ 'x-api-key': ' ' }, undefined],
     [{ authorization: 'Basic abc' }, undefined],
     [{}, undefined],
   ])('reads the key of %o as %s', (headers, key) => {

@@ -20,8 +20,9 @@ export function hashClientKey(key: string): string {
 }
 
 /**
- * The key a client sent: `Authorization: Bearer <key>` (OpenAI's SDKs) or `x-api-key: <key>`
- * (Anthropic's); undefined when it sent neither.
+ * The key a client sent: `Authorization: Bearer <key>` (OpenAI's SDKs), else `x-api-key`
+ * (Anthropic's), `api-key` (Azure OpenAI's) or `x-goog-api-key` (Gemini's); undefined when it
+ * sent none. (A Gemini `?key=` query parameter is not read: such a request has no key.)
  */
 export function clientKeyOf(headers: ReadonlyMap<string, string>): string | undefined {
   const authorization = headers.get('authorization');
@@ -29,8 +30,11 @@ export function clientKeyOf(headers: ReadonlyMap<string, string>): string | unde
     const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
     if (match?.[1] !== undefined) return match[1];
   }
-  const apiKey = headers.get('x-api-key')?.trim();
-  return apiKey === undefined || apiKey === '' ? undefined : apiKey;
+  for (const name of ['x-api-key', 'api-key', 'x-goog-api-key']) {
+    const value = headers.get(name)?.trim();
+    if (value !== undefined && value !== '') return value;
+  }
+  return undefined;
 }
 
 /** Digest → tenant, compiled once per config. */

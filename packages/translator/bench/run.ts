@@ -193,6 +193,8 @@ function validate(subject: Subject, name: string): void {
   for (const request of [subject.small, subject.large]) {
     create(subject).request({ request, path: subject.workload.path });
   }
+  // A token count costs nothing: its answer carries no usage to check.
+  if (subject.workload.reportsNoUsage === true) return;
   const check = (request: ParsedRequest, wire: WireBody, what: string): void => {
     if (feed(started(subject, request), wire).usage === undefined) {
       throw new Error(`${name}: the ${what} reported no usage (is the workload well-formed?)`);
@@ -209,18 +211,29 @@ function bytesOf(wire: WireBody | undefined): number | undefined {
   return wire?.chunks.reduce((sum, chunk) => sum + chunk.length, 0);
 }
 
+/** What `parseRequest` needs besides the body: the content-type, and the path (Gemini). */
+function parseOptions(
+  workload: PairWorkload,
+  isStream: boolean,
+): { contentType: string | undefined; path: string } {
+  return {
+    contentType: workload.requestContentType,
+    path: isStream ? (workload.streamPath ?? workload.path) : workload.path,
+  };
+}
+
 function subjectFor(endpoint: Endpoint, schema: BackendSchemaName): Subject {
   const workload = workloadFor(endpoint, schema);
   return {
     endpoint,
     schema,
     workload,
-    small: parseRequest(endpoint, workload.requests.small),
-    large: parseRequest(endpoint, workload.requests.large),
+    small: parseRequest(endpoint, workload.requests.small, parseOptions(workload, false)),
+    large: parseRequest(endpoint, workload.requests.large, parseOptions(workload, false)),
     stream:
       workload.streamRequest === undefined
         ? undefined
-        : parseRequest(endpoint, workload.streamRequest),
+        : parseRequest(endpoint, workload.streamRequest, parseOptions(workload, true)),
   };
 }
 
@@ -274,10 +287,9 @@ function benchParse(subjects: readonly Subject[], plan: TimingPlan): ParseResult
     seen.add(subject.endpoint);
     for (const size of ['small', 'large'] as const) {
       const raw = subject.workload.requests[size];
-      const m = measure(
-        { prepare: () => undefined, run: () => parseRequest(subject.endpoint, raw).raw.length },
-        plan,
-      );
+      const options = parseOptions(subject.workload, false);
+      const run = (): number => parseRequest(subject.endpoint, raw, options).raw.length;
+      const m = measure({ prepare: () => undefined, run }, plan);
       out.push({ endpoint: subject.endpoint, size, bytes: raw.length, us: us(m) });
     }
   }

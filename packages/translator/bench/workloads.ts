@@ -14,6 +14,8 @@ import {
 import { bedrockBackend } from '../src/testing/bedrock-codec.js';
 import type { BackendCodec } from '../src/testing/conformance.js';
 import { geminiBackend } from '../src/testing/gemini-codec.js';
+import { geminiRequestBody } from '../src/testing/gemini-ingress-codec.js';
+import { isGeminiEndpoint, type GeminiEndpoint } from '../src/gemini/path.js';
 import type { NeutralMessage, NeutralRequest, NeutralResponse } from '../src/testing/neutral.js';
 import { openAIBackend, openAIRequestBody } from '../src/testing/openai-codec.js';
 import { responsesRequestBody } from '../src/testing/responses-codec.js';
@@ -43,6 +45,10 @@ export interface PairWorkload {
   readonly stream: WireBody | undefined;
   /** The requests' content-type when it is not JSON (the multipart audio uploads). */
   readonly requestContentType?: string;
+  /** The streamed request's path, where the API streams by path (Gemini); else {@link path}. */
+  readonly streamPath?: string;
+  /** The API's answers carry no token usage (token counts), so none is checked. */
+  readonly reportsNoUsage?: boolean;
 }
 
 /** Frames in each stream transcript. */
@@ -503,6 +509,70 @@ function countTokensWorkload(schema: BackendSchemaName): PairWorkload {
   };
 }
 
+/** The provider's answer to a token count or rerank, in its own schema. */
+function countOrRankAnswer(
+  endpoint: 'tokenize' | 'responses-input-tokens' | 'rerank',
+  schema: BackendSchemaName,
+  count: number,
+): Record<string, unknown> {
+  if (endpoint === 'rerank') {
+    return {
+      id: 'r',
+      results: [{ index: 0, relevance_score: 0.9 }],
+      meta: { tokens: { input_tokens: count } },
+    };
+  }
+  switch (schema) {
+    case 'AWSBedrock':
+    case 'AWSAnthropic':
+      return { inputTokens: count };
+    case 'GCPVertexAI':
+      return { totalTokens: count };
+    case 'OpenAI':
+      return endpoint === 'tokenize'
+        ? { count, max_model_len: 8192, tokens: [1, 2, 3] }
+        : { object: 'response.input_tokens', input_tokens: count };
+    default:
+      return { input_tokens: count };
+  }
+}
+
+/** `/tokenize`, `/v1/responses/input_tokens` and Cohere rerank: one JSON object each way. */
+function countOrRankWorkload(
+  endpoint: 'tokenize' | 'responses-input-tokens' | 'rerank',
+  schema: BackendSchemaName,
+): PairWorkload {
+  const texts = (count: number, chars: number): string[] =>
+    Array.from({ length: count }, (_, i) => prose(chars, i + 1));
+  const request = (count: number, chars: number): Record<string, unknown> => {
+    const [first = ''] = texts(1, chars);
+    switch (endpoint) {
+      case 'tokenize':
+        return { model: 'm', prompt: texts(count, chars).join(' ') || first };
+      case 'responses-input-tokens':
+        return { model: 'm', input: texts(count, chars).join(' ') || first };
+      case 'rerank':
+        return { model: 'rerank-v3.5', query: first, documents: texts(count, chars) };
+    }
+  };
+  const paths = {
+    tokenize: '/tokenize',
+    'responses-input-tokens': '/v1/responses/input_tokens',
+    rerank: '/cohere/v2/rerank',
+  } as const;
+  const answer = (count: number): Uint8Array => json(countOrRankAnswer(endpoint, schema, count));
+  return {
+    path: paths[endpoint],
+    requests: {
+      small: json(request(1, 40)),
+      large: json(request(largeMessages, largeMessageChars)),
+    },
+    streamRequest: undefined,
+    responses: { small: whole(answer(12)), large: whole(answer(50000)) },
+    stream: undefined,
+  };
+}
+
 /** OpenAI media usage (gpt-image, gpt-4o-transcribe, gpt-4o-mini-tts report tokens). */
 const mediaUsage = (input: number, output: number): Record<string, unknown> => ({
   input_tokens: input,
@@ -585,8 +655,30 @@ function mediaWorkload(endpoint: MediaEndpoint): PairWorkload {
   };
 }
 
+/**
+ * Google's native Gemini API ingress: `generateContent` (streamed by path) to Gemini on Vertex AI
+ * (passthrough) or an OpenAI backend (translated, the chat workload's answers); `countTokens`.
+ */
+function geminiWorkload(endpoint: GeminiEndpoint, schema: BackendSchemaName): PairWorkload {
+  const model = modelFor(schema);
+  const body = (request: NeutralRequest): Uint8Array => json(geminiRequestBody(request));
+  const requests = { small: body(smallChat(model)), large: body(largeChat(model)) };
+  const chat = { ...chatWorkload('chat-completions', schema), requests };
+  const path = (method: string): string => `/v1beta/models/${model}:${method}`;
+  if (endpoint === 'gemini-generate-content') {
+    const streamRequest = body({ ...smallChat(model), stream: true });
+    const streamPath = path('streamGenerateContent?alt=sse');
+    return { ...chat, path: path('generateContent'), streamPath, streamRequest };
+  }
+  const answer = (count: number): WireBody => whole(json({ totalTokens: count }));
+  const responses = { small: answer(12), large: answer(50000) };
+  const none = { streamRequest: undefined, stream: undefined, reportsNoUsage: true };
+  return { ...chat, ...none, path: path('countTokens'), responses };
+}
+
 /** The workload for a registered (endpoint, schema) pair. */
 export function workloadFor(endpoint: Endpoint, schema: BackendSchemaName): PairWorkload {
+  if (isGeminiEndpoint(endpoint)) return geminiWorkload(endpoint, schema);
   switch (endpoint) {
     case 'chat-completions':
     case 'messages':
@@ -598,6 +690,10 @@ export function workloadFor(endpoint: Endpoint, schema: BackendSchemaName): Pair
       return completionsWorkload();
     case 'count-tokens':
       return countTokensWorkload(schema);
+    case 'tokenize':
+    case 'responses-input-tokens':
+    case 'rerank':
+      return countOrRankWorkload(endpoint, schema);
     case 'image-generations':
     case 'audio-speech':
     case 'audio-transcriptions':

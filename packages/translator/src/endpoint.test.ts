@@ -11,7 +11,7 @@ import {
   parseEndpointPrefixes,
   parseRootPrefix,
 } from './endpoint.js';
-import { endpoints } from './translator.js';
+import { endpoints, type Dialect, type Endpoint } from './translator.js';
 
 describe('endpointForPath', () => {
   it.each([
@@ -36,8 +36,14 @@ describe('endpointForPath', () => {
 
 describe('dialectOf', () => {
   it.each(endpoints)('gives %s its dialect', (endpoint) => {
-    const isAnthropic = endpoint === 'messages' || endpoint === 'count-tokens';
-    expect(dialectOf(endpoint)).toBe(isAnthropic ? 'anthropic' : 'openai');
+    const dialects: Partial<Record<Endpoint, Dialect>> = {
+      messages: 'anthropic',
+      'count-tokens': 'anthropic',
+      rerank: 'cohere',
+      'gemini-generate-content': 'gemini',
+      'gemini-count-tokens': 'gemini',
+    };
+    expect(dialectOf(endpoint)).toBe(dialects[endpoint] ?? 'openai');
   });
 });
 
@@ -202,6 +208,9 @@ describe('EndpointMatcher', () => {
       ['/gw/oa/v1/completions', 'completions'],
       ['/gw/oa/v1/embeddings', 'embeddings'],
       ['/gw/oa/v1/responses', 'responses'],
+      ['/gw/oa/v1/responses/input_tokens', 'responses-input-tokens'],
+      ['/gw/oa/tokenize', 'tokenize'],
+      ['/gw/co/v2/rerank', 'rerank'],
       ['/gw/oa/v1/images/generations', 'image-generations'],
       ['/gw/oa/v1/audio/speech', 'audio-speech'],
       ['/gw/oa/v1/audio/transcriptions', 'audio-transcriptions'],

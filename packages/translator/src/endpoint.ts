@@ -8,6 +8,7 @@
  * @see https://github.com/envoyproxy/ai-gateway/blob/main/internal/internalapi/internalapi.go
  * @see https://github.com/envoyproxy/ai-gateway/blob/main/cmd/extproc/mainlib/main.go
  */
+import { geminiEndpointOf, isGeminiApiPath, parseGeminiPath } from './gemini/path.js';
 import type { Dialect, Endpoint } from './translator.js';
 
 /** Path prefixes of the API families (upstream's `internalapi.EndpointPrefixes`). */
@@ -17,7 +18,7 @@ export interface EndpointPrefixes {
    * default `/`.
    */
   readonly openai: string;
-  /** Cohere endpoints (`/v2/rerank`, `/v2/embed`; not served by aigw yet); default `/cohere`. */
+  /** Cohere endpoints (`/v2/rerank`; `/v2/embed` is not served yet); default `/cohere`. */
   readonly cohere: string;
   /** Anthropic endpoints (`/v1/messages`); default `/anthropic`. */
   readonly anthropic: string;
@@ -180,6 +181,8 @@ export class EndpointMatcher {
   /** Every accepted path (no query) and its endpoint. */
   readonly paths: ReadonlyMap<string, Endpoint>;
   readonly #anthropicBase: string | undefined;
+  /** The cohere prefix, when it has one of its own (not the openai one, not the root). */
+  readonly #cohereBase: string | undefined;
 
   constructor(layout: Partial<EndpointLayout> = {}) {
     const rootPrefix = joinPath(layout.rootPrefix ?? defaultRootPrefix) || '/';
@@ -197,6 +200,9 @@ export class EndpointMatcher {
       [openai('/v1/completions'), 'completions'],
       [openai('/v1/embeddings'), 'embeddings'],
       [openai('/v1/responses'), 'responses'],
+      [openai('/v1/responses/input_tokens'), 'responses-input-tokens'],
+      [openai('/tokenize'), 'tokenize'],
+      [joinPath(rootPrefix, prefixes.cohere, '/v2/rerank'), 'rerank'],
       [openai('/v1/images/generations'), 'image-generations'],
       [openai('/v1/audio/speech'), 'audio-speech'],
       [openai('/v1/audio/transcriptions'), 'audio-transcriptions'],
@@ -208,22 +214,38 @@ export class EndpointMatcher {
     // Only a prefix of its own tells Anthropic clients apart by path alone.
     this.#anthropicBase =
       anthropic === joinPath(rootPrefix, prefixes.openai) ? undefined : anthropic;
+    const cohere = joinPath(rootPrefix, prefixes.cohere);
+    this.#cohereBase =
+      cohere === joinPath(rootPrefix, prefixes.openai) || cohere === '/' ? undefined : cohere;
     this.anthropicModelsPath =
       this.#anthropicBase === undefined ? undefined : joinPath(anthropic, '/v1/models');
   }
 
-  /** The ingress endpoint for a request `:path` (query ignored; exact match), or `undefined`. */
+  /**
+   * The ingress endpoint for a request `:path` (query ignored; exact match), or `undefined`.
+   * Gemini's `{root}/{v1beta|v1|v1alpha}/models/{model}:{method}` paths carry the model, so they
+   * are matched by pattern, right under the root prefix.
+   */
   endpointFor(path: string): Endpoint | undefined {
-    return this.paths.get(pathOnly(path));
+    const p = pathOnly(path);
+    const known = this.paths.get(p);
+    if (known !== undefined) return known;
+    const gemini = parseGeminiPath(p);
+    if (gemini === undefined || (gemini.base || '/') !== this.layout.rootPrefix) return undefined;
+    return geminiEndpointOf(gemini.method);
   }
 
   /**
    * The client dialect for any path, including unknown ones (for 404 bodies): Anthropic at or
    * under the anthropic prefix (when it differs from the openai one) and for any `…/v1/messages`
-   * path or its sub-paths (such as `count_tokens`), else OpenAI.
+   * path or its sub-paths (such as `count_tokens`), Gemini for Google's `…/models/{model}:{method}`
+   * paths, else OpenAI.
    */
   dialectFor(path: string): Dialect {
     const p = pathOnly(path);
+    if (isGeminiApiPath(p)) return 'gemini';
+    const cohere = this.#cohereBase;
+    if (cohere !== undefined && (p === cohere || p.startsWith(`${cohere}/`))) return 'cohere';
     const base = this.#anthropicBase;
     if (base !== undefined && base !== '/' && (p === base || p.startsWith(`${base}/`))) {
       return 'anthropic';
@@ -251,9 +273,11 @@ export function endpointForPath(
   return matcher.endpointFor(path);
 }
 
-/** The client dialect of an endpoint: Anthropic for `messages`, OpenAI for the rest. */
+/** The client dialect of an endpoint: Anthropic for `messages`, Cohere for `rerank`, else OpenAI. */
 export function dialectOf(endpoint: Endpoint): Dialect {
+  if (endpoint === 'rerank') return 'cohere';
   if (endpoint === 'count-tokens') return 'anthropic';
+  if (endpoint === 'gemini-generate-content' || endpoint === 'gemini-count-tokens') return 'gemini';
   return endpoint === 'messages' ? 'anthropic' : 'openai';
 }
 

@@ -1,4 +1,5 @@
 /** Error bodies in each client dialect. */
+import { googleErrorJson } from './gemini/error.js';
 import { utf8Encoder } from './shared/bytes.js';
 import type { Dialect, ErrorResponse } from './translator.js';
 
@@ -84,15 +85,20 @@ export function errorTypeForStatus(
 /**
  * Builds an error response body in the client's dialect:
  * OpenAI `{"error":{"message","type","param":null,"code"}}`, Anthropic
- * `{"type":"error","error":{"type","message"}}`.
+ * `{"type":"error","error":{"type","message"}}`, Cohere `{"message"}`, Gemini (Google)
+ * `{"error":{"code","message","status"}}` (`type` there: a gRPC status name, else the status's).
  */
 export function errorBody(options: ErrorBodyOptions): ErrorResponse {
   const { dialect, status, message } = options;
   const type = options.type ?? errorTypeForStatus(dialect, status);
   const payload =
-    dialect === 'anthropic'
-      ? { type: 'error', error: { type, message } }
-      : { error: { message, type, param: null, code: options.code ?? null } };
+    dialect === 'gemini'
+      ? googleErrorJson({ status, message, statusName: options.type })
+      : dialect === 'cohere'
+        ? { message } // Cohere's v2 error body: the status carries the kind
+        : dialect === 'anthropic'
+          ? { type: 'error', error: { type, message } }
+          : { error: { message, type, param: null, code: options.code ?? null } };
   return {
     status,
     contentType: jsonContentType,

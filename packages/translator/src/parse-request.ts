@@ -3,6 +3,7 @@ import { MalformedRequestError } from './errors.js';
 import { parseFormRequest } from './audio/parse-form.js';
 import { utf8Decoder } from './shared/bytes.js';
 import { isJsonObject } from './shared/json.js';
+import { isGeminiEndpoint, parseGeminiPath } from './gemini/path.js';
 import type { Endpoint, ParsedRequest } from './translator.js';
 
 /** `JSON.parse` of the body, as an object, or a {@link MalformedRequestError}. */
@@ -35,9 +36,14 @@ function modelOf(body: Readonly<Record<string, unknown>>): string {
   return model;
 }
 
+/** Token counts, tokenize and rerank answer one JSON object: their APIs have no `stream`. */
+function isCountOrRank(endpoint: Endpoint): boolean {
+  return endpoint === 'responses-input-tokens' || endpoint === 'tokenize' || endpoint === 'rerank';
+}
+
 /** The `stream` field: absent or `null` mean false (the OpenAI schema allows null). */
 function streamOf(endpoint: Endpoint, body: Readonly<Record<string, unknown>>): boolean {
-  if (endpoint === 'embeddings' || endpoint === 'count-tokens') {
+  if (endpoint === 'embeddings' || endpoint === 'count-tokens' || isCountOrRank(endpoint)) {
     return false;
   }
   // Speech streams as SSE with `stream_format: "sse"` (it has no `stream` field).
@@ -61,6 +67,11 @@ export interface ParseRequestOptions {
    * transcriptions and translations: the boundary is in it), ignored for JSON ones.
    */
   readonly contentType?: string | undefined;
+  /**
+   * The request `:path`: where the Gemini endpoints take the model and the streaming choice from
+   * (`…/models/{model}:streamGenerateContent`); other endpoints ignore it.
+   */
+  readonly path?: string | undefined;
 }
 
 /**
@@ -78,6 +89,26 @@ export function parseRequest(
   if (endpoint === 'audio-transcriptions' || endpoint === 'audio-translations') {
     return parseFormRequest({ endpoint, raw, contentType: options.contentType });
   }
+  if (isGeminiEndpoint(endpoint)) return parseGeminiRequest(endpoint, raw, options.path ?? '');
   const body = parseBody(raw);
   return { endpoint, raw, body, model: modelOf(body), stream: streamOf(endpoint, body) };
+}
+
+/**
+ * A Gemini request: the model and streaming come from the path, not the body (a `model` field in
+ * it, if any, is ignored, as Google does); the body must be a JSON object.
+ */
+function parseGeminiRequest(endpoint: Endpoint, raw: Uint8Array, path: string): ParsedRequest {
+  const gemini = parseGeminiPath(path);
+  if (gemini === undefined) {
+    throw new MalformedRequestError(`not a Gemini model path: ${path.split('?')[0] ?? path}`);
+  }
+  const body = parseBody(raw);
+  return {
+    endpoint,
+    raw,
+    body,
+    model: gemini.model,
+    stream: gemini.method === 'streamGenerateContent',
+  };
 }

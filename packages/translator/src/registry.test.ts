@@ -50,6 +50,27 @@ const supported = new Set<string>([
   'responses/Anthropic',
   'responses/GCPAnthropic',
   'responses/AWSAnthropic',
+  // Google's native Gemini API: Gemini on Vertex AI, and OpenAI for generateContent (countTokens
+  // to OpenAI is answered by the extproc's local estimate, not a translator).
+  'gemini-generate-content/GCPVertexAI',
+  'gemini-generate-content/OpenAI',
+  'gemini-count-tokens/GCPVertexAI',
+  // `/v1/responses/input_tokens`: OpenAI and Azure passed through, the count APIs via chat.
+  'responses-input-tokens/OpenAI',
+  'responses-input-tokens/AzureOpenAI',
+  'responses-input-tokens/AWSBedrock',
+  'responses-input-tokens/GCPVertexAI',
+  'responses-input-tokens/Anthropic',
+  'responses-input-tokens/GCPAnthropic',
+  'responses-input-tokens/AWSAnthropic',
+  // `/tokenize` (vLLM): upstream's five.
+  'tokenize/OpenAI',
+  'tokenize/AWSBedrock',
+  'tokenize/GCPVertexAI',
+  'tokenize/GCPAnthropic',
+  'tokenize/AWSAnthropic',
+  // Cohere rerank.
+  'rerank/Cohere',
 ]);
 
 const pairs = endpoints.flatMap((endpoint) =>

@@ -27,13 +27,29 @@ import {
   type MediaEndpoint,
 } from './audio/media-passthrough.js';
 import { createResponsesToChatTranslator } from './responses/chat.js';
+import { createGeminiToGcpVertexAiTranslator } from './gemini/gcpvertexai.js';
+import { createGeminiToOpenAITranslator } from './gemini/openai.js';
+import { isGeminiEndpoint, type GeminiEndpoint } from './gemini/path.js';
+import {
+  createResponsesInputTokensTranslator,
+  responsesInputTokensSupports,
+} from './responses/input-tokens.js';
+import { createTokenizeTranslator, tokenizeSupports } from './tokenize/tokenize.js';
+import { createCohereToCohereRerankTranslator } from './cohere/rerank.js';
 import type {
   BackendSchema,
   BackendSchemaName,
   CreateTranslatorOptions,
   Endpoint,
+  GcpLocation,
   Translator,
 } from './translator.js';
+
+/** The endpoints dispatched per backend (the rest are dispatched first, in `factoryFor`). */
+type BackendEndpoint = Exclude<Endpoint, CountOrRankEndpoint | GeminiEndpoint>;
+
+/** The one-object endpoints of {@link forCountOrRank}. */
+type CountOrRankEndpoint = 'responses-input-tokens' | 'tokenize' | 'rerank';
 
 /** Builds a translator for one request attempt to a backend of a given schema. */
 type TranslatorFactory = (schema: BackendSchema, options: CreateTranslatorOptions) => Translator;
@@ -64,7 +80,7 @@ function forAnthropicFamily(
 }
 
 /** Factories for an OpenAI backend. */
-function forOpenAI(endpoint: Endpoint): TranslatorFactory | undefined {
+function forOpenAI(endpoint: BackendEndpoint): TranslatorFactory | undefined {
   switch (endpoint) {
     case 'chat-completions':
     case 'completions':
@@ -84,7 +100,7 @@ function forOpenAI(endpoint: Endpoint): TranslatorFactory | undefined {
 }
 
 /** Factories for an AWS Bedrock backend (Converse for chat, Titan for embeddings). */
-function forAwsBedrock(endpoint: Endpoint): TranslatorFactory | undefined {
+function forAwsBedrock(endpoint: BackendEndpoint): TranslatorFactory | undefined {
   switch (endpoint) {
     case 'chat-completions':
       return (schema) => createOpenAIToAwsBedrockTranslator({ schema });
@@ -104,7 +120,7 @@ function forAwsBedrock(endpoint: Endpoint): TranslatorFactory | undefined {
 }
 
 /** Factories for a GCP Vertex AI backend (Gemini for chat, `predict` for embeddings). */
-function forGcpVertexAi(endpoint: Endpoint): TranslatorFactory | undefined {
+function forGcpVertexAi(endpoint: BackendEndpoint): TranslatorFactory | undefined {
   switch (endpoint) {
     case 'chat-completions':
       return (schema, { gcp }) => createOpenAIToGcpVertexAiTranslator({ schema, gcp });
@@ -170,6 +186,58 @@ function forMedia(
   return undefined;
 }
 
+/**
+ * `/v1/responses/input_tokens`, `/tokenize` and Cohere's `/v2/rerank` (one JSON object each way):
+ * the translator modules decide which schemas they serve.
+ */
+function forCountOrRank(
+  endpoint: CountOrRankEndpoint,
+  schemaName: BackendSchemaName,
+): TranslatorFactory | undefined {
+  const create = (schema: BackendSchema, gcp: GcpLocation | undefined): Translator | undefined => {
+    switch (endpoint) {
+      case 'responses-input-tokens':
+        return createResponsesInputTokensTranslator({ schema, gcp });
+      case 'tokenize':
+        return createTokenizeTranslator({ schema, gcp });
+      case 'rerank':
+        return schema.name === 'Cohere'
+          ? createCohereToCohereRerankTranslator({ schema })
+          : undefined;
+    }
+  };
+  const isSupported =
+    endpoint === 'responses-input-tokens'
+      ? responsesInputTokensSupports(schemaName)
+      : endpoint === 'tokenize'
+        ? tokenizeSupports(schemaName)
+        : schemaName === 'Cohere';
+  if (!isSupported) return undefined;
+  return (schema, { gcp }) => {
+    const translator = create(schema, gcp);
+    if (translator === undefined) throw new UnsupportedSchemaError({ endpoint, schemaName });
+    return translator;
+  };
+}
+
+/**
+ * Google's native Gemini API: Gemini on Vertex AI (near passthrough, countTokens included) and
+ * OpenAI-compatible backends (`generateContent` translated to chat completions). countTokens has
+ * no OpenAI translator: the extproc answers it with its local estimate (docs/translation-matrix.md).
+ */
+function forGemini(
+  endpoint: GeminiEndpoint,
+  schemaName: BackendSchemaName,
+): TranslatorFactory | undefined {
+  if (schemaName === 'GCPVertexAI') {
+    return (schema, { gcp }) => createGeminiToGcpVertexAiTranslator({ schema, gcp });
+  }
+  if (schemaName === 'OpenAI' && endpoint === 'gemini-generate-content') {
+    return (schema) => createGeminiToOpenAITranslator({ schema });
+  }
+  return undefined;
+}
+
 /** The factory for a pair, or `undefined` when the pair is not implemented (yet). */
 function factoryFor(
   endpoint: Endpoint,
@@ -178,6 +246,10 @@ function factoryFor(
   if (endpoint === 'responses') return forResponses(schemaName);
   if (isMediaEndpoint(endpoint)) return forMedia(endpoint, schemaName);
   if (endpoint === 'count-tokens') return forCountTokens(schemaName);
+  if (isGeminiEndpoint(endpoint)) return forGemini(endpoint, schemaName);
+  if (endpoint === 'responses-input-tokens' || endpoint === 'tokenize' || endpoint === 'rerank') {
+    return forCountOrRank(endpoint, schemaName);
+  }
   switch (schemaName) {
     case 'OpenAI':
       return forOpenAI(endpoint);

@@ -16,8 +16,18 @@ export type Endpoint =
   | 'audio-speech'
   | 'audio-transcriptions'
   | 'audio-translations'
+  /** `/v1/responses/input_tokens`: OpenAI's input-token count for a Responses body. */
+  | 'responses-input-tokens'
+  /** `/tokenize`: vLLM's tokenize API (`{model, prompt}` or `{model, messages}`). */
+  | 'tokenize'
+  /** `/cohere/v2/rerank`: Cohere's rerank API. */
+  | 'rerank'
   /** `/v1/messages/count_tokens`: Anthropic's input-token count for a Messages body. */
-  | 'count-tokens';
+  | 'count-tokens'
+  /** Gemini `…/models/{model}:generateContent` and `:streamGenerateContent` (stream by path). */
+  | 'gemini-generate-content'
+  /** Gemini `…/models/{model}:countTokens`. */
+  | 'gemini-count-tokens';
 
 /** Every {@link Endpoint}, for exhaustive loops (tests, config validation). */
 export const endpoints: readonly Endpoint[] = [
@@ -30,7 +40,12 @@ export const endpoints: readonly Endpoint[] = [
   'audio-speech',
   'audio-transcriptions',
   'audio-translations',
+  'responses-input-tokens',
+  'tokenize',
+  'rerank',
   'count-tokens',
+  'gemini-generate-content',
+  'gemini-count-tokens',
 ];
 
 /** Backend API schemas (upstream's AIServiceBackend schema names). */
@@ -67,7 +82,7 @@ export interface BackendSchema {
 }
 
 /** The client's API dialect, for error bodies. */
-export type Dialect = 'openai' | 'anthropic';
+export type Dialect = 'openai' | 'anthropic' | 'cohere' | 'gemini';
 
 /** The parsed client request, produced once by the router level. */
 export interface ParsedRequest {
@@ -77,9 +92,12 @@ export interface ParsedRequest {
   readonly raw: Uint8Array;
   /** `JSON.parse(raw)`, guaranteed a plain object. Never mutated by translators. */
   readonly body: Readonly<Record<string, unknown>>;
-  /** The `model` field: a non-empty string. */
+  /** The `model` field: a non-empty string (for Gemini endpoints: the model named in the path). */
   readonly model: string;
-  /** The `stream` field (false when absent; always false for embeddings). */
+  /**
+   * The `stream` field (false when absent; always false for embeddings); for Gemini endpoints
+   * whether the path's method is `streamGenerateContent`.
+   */
   readonly stream: boolean;
   /**
    * The parts of a `multipart/form-data` body (audio transcriptions and translations), as offsets

@@ -58,6 +58,14 @@ class TextMeter {
   }
 }
 
+/** Endpoints that read input and generate no tokens (counts, tokenize, rerank). */
+const generatesNothing: ReadonlySet<string> = new Set([
+  'responses-input-tokens',
+  'tokenize',
+  'rerank',
+  'gemini-count-tokens',
+]);
+
 /** Fields that carry no text the model reads (numbers and booleans are not counted anyway). */
 const ignoredFields = new Set(['model', 'user', 'metadata', 'service_tier', 'stream_options']);
 
@@ -71,20 +79,30 @@ function outputCap(request: ParsedRequest): number | undefined {
   return (
     positiveInt(body.max_completion_tokens) ??
     positiveInt(body.max_tokens) ??
-    positiveInt(body.max_output_tokens)
+    positiveInt(body.max_output_tokens) ??
+    positiveInt(geminiConfig(request)?.maxOutputTokens)
   );
 }
 
 /** How many completions one request asks for (OpenAI `n`, `best_of` for completions). */
 function choices(request: ParsedRequest): number {
   const body = request.body;
-  const n = positiveInt(body.n) ?? 1;
+  const n = positiveInt(body.n) ?? positiveInt(geminiConfig(request)?.candidateCount) ?? 1;
   const bestOf = request.endpoint === 'completions' ? (positiveInt(body.best_of) ?? 1) : 1;
   return Math.max(1, n, bestOf);
 }
 
+/** A Gemini request's `generationConfig`, if it has one. */
+function geminiConfig(request: ParsedRequest): Record<string, unknown> | undefined {
+  const config = request.body.generationConfig;
+  return typeof config === 'object' && config !== null && !Array.isArray(config)
+    ? (config as Record<string, unknown>)
+    : undefined;
+}
+
 function messageCount(request: ParsedRequest): number {
-  const messages = request.body.messages;
+  // Gemini's turns are its `contents`.
+  const messages = request.body.messages ?? request.body.contents;
   return Array.isArray(messages) ? messages.length : 0;
 }
 
@@ -119,8 +137,24 @@ export function estimateTokens(
     messageCount(request) * perMessageTokens +
     perRequestTokens;
   const outputTokens =
-    request.endpoint === 'embeddings'
+    request.endpoint === 'embeddings' || generatesNothing.has(request.endpoint)
       ? 0
       : (outputCap(request) ?? settings.defaultOutputTokens) * choices(request);
   return { inputTokens, outputTokens, totalTokens: inputTokens + outputTokens };
+}
+
+/**
+ * Bytes per token of {@link countTokensEstimate}: English prose is ~4 bytes per token with
+ * byte-level BPE tokenizers, and the Gemini CLI's own local estimate uses 4 characters per token.
+ */
+const countBytesPerToken = 4;
+
+/**
+ * The answer to a Gemini `countTokens` whose backend has no counting API (OpenAI-compatible
+ * backends): {@link estimateTokens}' input count with 4 bytes per token rather than the
+ * reservation's upper bound — an estimate, not the model tokenizer's count (docs/api-coverage.md).
+ */
+export function countTokensEstimate(request: ParsedRequest): number {
+  return estimateTokens(request, { defaultOutputTokens: 0, inputBytesPerToken: countBytesPerToken })
+    .inputTokens;
 }

@@ -185,30 +185,29 @@ export const buckets = {
   perToken: [0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1, 2.5],
 } as const;
 
+/** `gen_ai.operation.name` of each endpoint (upstream's values; a table, so adding an endpoint
+ * without one fails to compile). */
+const operationNames: Readonly<Record<Endpoint, string>> = {
+  'chat-completions': 'chat',
+  completions: 'completion',
+  embeddings: 'embeddings',
+  messages: 'messages',
+  responses: 'responses',
+  'image-generations': 'image_generation',
+  'audio-speech': 'speech',
+  'audio-transcriptions': 'transcription',
+  'audio-translations': 'translation',
+  'count-tokens': 'count_tokens',
+  'responses-input-tokens': 'responses_input_tokens',
+  tokenize: 'tokenize',
+  rerank: 'rerank',
+  'gemini-generate-content': 'generate_content', // the conventions' value for Gemini's generateContent
+  'gemini-count-tokens': 'count_tokens',
+};
+
 /** `gen_ai.operation.name` of an endpoint (upstream's values). */
 export function operationName(endpoint: Endpoint): string {
-  switch (endpoint) {
-    case 'chat-completions':
-      return 'chat';
-    case 'completions':
-      return 'completion';
-    case 'embeddings':
-      return 'embeddings';
-    case 'messages':
-      return 'messages';
-    case 'responses':
-      return 'responses';
-    case 'image-generations':
-      return 'image_generation';
-    case 'audio-speech':
-      return 'speech';
-    case 'audio-transcriptions':
-      return 'transcription';
-    case 'audio-translations':
-      return 'translation';
-    case 'count-tokens':
-      return 'count_tokens';
-  }
+  return operationNames[endpoint];
 }
 
 /** `gen_ai.provider.name` of a backend schema (upstream's values). */

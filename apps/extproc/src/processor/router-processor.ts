@@ -31,7 +31,7 @@ import {
 import { maxContentBytes, noMetrics, type RequestMetrics } from '../observability/observation.js';
 import { serviceBackendName, usageMetadata } from './metadata.js';
 import { budgetHeaders } from './ratelimit-headers.js';
-import { geminiPathNotFound } from './gemini-path.js';
+import { geminiPathNotFound, withoutApiKey } from './gemini-path.js';
 import { isModelsRequest, modelsResponse, type ModelsDialect } from './models.js';
 import {
   internalRequestIdHeader,
@@ -217,6 +217,7 @@ export class RouterProcessor {
     try {
       context.parsed = parseRequest(context.endpoint, body.body, {
         contentType: this.#contentType,
+        path: context.path, // Gemini: the model and streaming are in the path
       });
     } catch (err) {
       if (!isUserFacing(err)) throw err;
@@ -233,7 +234,7 @@ export class RouterProcessor {
     }
     const set: HeaderEntry[] = [
       [context.runtime.config.modelNameHeaderKey, model],
-      [originalPathHeader, context.path],
+      [originalPathHeader, withoutApiKey(context.path)],
     ];
     const router = context.runtime.router;
     if (router) {

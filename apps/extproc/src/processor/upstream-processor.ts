@@ -3,12 +3,15 @@ import type { Logger } from '@aigw/service-kit';
 import {
   createTranslator,
   errorBody,
+  hasTranslator,
+  isTranslatorError,
   type BackendSchema,
   type GcpLocation,
   type ParsedRequest,
   type TranslatedRequest,
   type Translator,
 } from '@aigw/translator';
+import { countTokensEstimate } from '../budget/estimate.js';
 import { toClientFailure } from '../errors.js';
 import {
   firstEventDetector,
@@ -143,8 +146,41 @@ function translate(
   }
 }
 
-/** Client errors (400/422) keep their message; anything else is an opaque 500. */
-function translationFailed(context: RequestContext, err: unknown): extProc.ProcessingResponse {
+/**
+ * A Gemini `countTokens` for a backend with no counting API (an OpenAI-compatible one): answered
+ * here, without calling the backend, with the local estimate (`{"totalTokens"}`, Gemini's shape),
+ * marked as an upstream-level reply so the router level passes it through.
+ */
+function localCountTokens(
+  context: RequestContext & { parsed: ParsedRequest },
+  backend: RuntimeBackend,
+): extProc.ProcessingResponse | undefined {
+  if (context.endpoint !== 'gemini-count-tokens') return undefined;
+  if (hasTranslator({ endpoint: context.endpoint, schema: backendSchema(backend) })) {
+    return undefined;
+  }
+  const body = Buffer.from(JSON.stringify({ totalTokens: countTokensEstimate(context.parsed) }));
+  const reply = { status: 200, contentType: 'application/json', body };
+  return immediateResponse(reply, 'aigw_count_tokens_estimate', 'upstream');
+}
+
+/**
+ * Client errors (400/422) keep their message; an API the backend's schema does not serve is a 400
+ * naming the backend (the client asked a model whose backend cannot answer that API); anything else
+ * is an opaque 500.
+ */
+function translationFailed(
+  context: RequestContext,
+  err: unknown,
+  backend: string,
+): extProc.ProcessingResponse {
+  if (isTranslatorError(err) && err.code === 'unsupported_schema') {
+    const path = context.path.split('?')[0] ?? context.path;
+    const message =
+      `${path} is not supported for model ${JSON.stringify(context.parsed?.model ?? '')}: ` +
+      `its backend ${JSON.stringify(backend)} has schema ${err.schemaName}, which does not serve this API`;
+    return fail(context, 400, message);
+  }
   const failure = toClientFailure(err, 'request translation failed');
   return fail(context, failure.status, failure.message);
 }
@@ -340,13 +376,15 @@ export function processUpstreamRequestHeaders(
     deps.log.error({ backend: name, request: context.id }, 'unknown backend');
     return fail(context, 500, `backend ${name ?? '(none)'} is not configured in the gateway`);
   }
+  const local = localCountTokens(parsedContext, backend);
+  if (local !== undefined) return local;
   const translation = translate(parsedContext, backend, requestHeaders);
   if ('failure' in translation) {
     deps.log.warn(
       { err: translation.failure, backend: name, request: context.id },
       'translation failed',
     );
-    return translationFailed(context, translation.failure);
+    return translationFailed(context, translation.failure, backend.backend.name);
   }
   const { translator, translated } = translation;
   let mutated: ReturnType<typeof mutatedAttempt>;

@@ -9,6 +9,7 @@
  * end of the body without either, appends one error frame in the client's dialect instead of a
  * clean finish, so the SDKs raise after the text they got.
  */
+import { geminiStreamErrorFrame } from '../gemini/error.js';
 import type { Dialect } from '../translator.js';
 import { concatBytes, utf8Encoder } from './bytes.js';
 import { isJsonObject, type JsonObject } from './json.js';
@@ -26,6 +27,9 @@ export const truncatedStreamCode = 'stream_truncated';
  * Anthropic's `event: error` with an `api_error` (the Anthropic SDKs raise on it).
  */
 export function truncatedStreamFrame(dialect: Dialect): string {
+  if (dialect === 'gemini') {
+    return geminiStreamErrorFrame({ status: 502, message: truncatedStreamMessage });
+  }
   if (dialect === 'openai') {
     const error = {
       message: truncatedStreamMessage,

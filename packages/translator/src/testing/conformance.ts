@@ -62,6 +62,11 @@ export interface IngressCodec {
   readonly endpoint: Endpoint;
   /** The ingress path. */
   readonly path: string;
+  /**
+   * The path for one request, where the dialect puts request fields in it (Gemini: the model
+   * and the streaming method); {@link path} otherwise.
+   */
+  pathFor?(request: NeutralRequest): string;
   /** Encodes a neutral request as this dialect's body. */
   encodeRequest(request: NeutralRequest): Record<string, unknown>;
   /** Reads a (translated) response body. */
@@ -140,34 +145,47 @@ export function feedChunked(options: {
   return { body: concatBytes(parts), usage, contentType };
 }
 
+/** Checks a provider error reaches the client in its dialect, with its status and message. */
+function checkError(
+  pair: ConformancePair,
+  run: { readonly error: NeutralError; readonly parsed: ParsedRequest; readonly path: string },
+): void {
+  const { error, parsed, path } = run;
+  const translator = pair.create();
+  translator.request({ request: parsed, path });
+  const out = translator.responseError(
+    error.status,
+    new Map([['content-type', 'application/json']]),
+    pair.backend.encodeError(error),
+  );
+  assertEqual(out.status, error.status, 'error status');
+  const message = pair.ingress.readError(out.body);
+  if (!message.includes(error.message)) {
+    throw new ConformanceError(`error message "${message}" lacks "${error.message}"`);
+  }
+}
+
+/** The path a client of `ingress` calls for `request`. */
+function ingressPath(ingress: IngressCodec, request: NeutralRequest): string {
+  return ingress.pathFor?.(request) ?? ingress.path;
+}
+
 /** Runs one case body; throws on failure. */
 function runCase(pair: ConformancePair, testCase: ConformanceCase): void {
   const request = testCase.request;
   const raw = utf8Encoder.encode(JSON.stringify(pair.ingress.encodeRequest(request)));
-  const parsed = parseRequest(pair.ingress.endpoint, raw);
+  const path = ingressPath(pair.ingress, request);
+  const parsed = parseRequest(pair.ingress.endpoint, raw, { path });
   if (testCase.expectRejected === true) {
-    assertRejected(pair, parsed);
+    assertRejected(pair, parsed, path);
     return;
   }
-  const translated = pair
-    .create()
-    .request({ request: parsed, path: pair.ingress.path, headers: new Map() });
+  const translated = pair.create().request({ request: parsed, path, headers: new Map() });
   const upstream = pair.backend.readRequest(translated, parsed);
   const isByName = pair.backend.toolCallIds === 'by-name';
   testCase.checkRequest?.(isByName ? withRequestIdsRestored(upstream, request) : upstream);
   if (testCase.error !== undefined) {
-    const translator = pair.create();
-    translator.request({ request: parsed, path: pair.ingress.path });
-    const out = translator.responseError(
-      testCase.error.status,
-      new Map([['content-type', 'application/json']]),
-      pair.backend.encodeError(testCase.error),
-    );
-    assertEqual(out.status, testCase.error.status, 'error status');
-    const message = pair.ingress.readError(out.body);
-    if (!message.includes(testCase.error.message)) {
-      throw new ConformanceError(`error message "${message}" lacks "${testCase.error.message}"`);
-    }
+    checkError(pair, { error: testCase.error, parsed, path });
     return;
   }
   const response = testCase.response;
@@ -176,7 +194,7 @@ function runCase(pair: ConformancePair, testCase: ConformanceCase): void {
   }
   for (const chunkSize of chunkSizes) {
     const translator = pair.create();
-    translator.request({ request: parsed, path: pair.ingress.path });
+    translator.request({ request: parsed, path });
     const wire = pair.backend.encodeResponse(response, request.stream);
     const fed = feedChunked({ translator, wire, chunkSize });
     const got = {
@@ -194,9 +212,9 @@ function runCase(pair: ConformancePair, testCase: ConformanceCase): void {
 }
 
 /** Asserts the translator rejects the request with a user-facing 400. */
-function assertRejected(pair: ConformancePair, parsed: ParsedRequest): void {
+function assertRejected(pair: ConformancePair, parsed: ParsedRequest, path: string): void {
   try {
-    pair.create().request({ request: parsed, path: pair.ingress.path });
+    pair.create().request({ request: parsed, path });
   } catch (err) {
     if (isUserFacing(err) && err.status === 400) {
       return;

@@ -15,6 +15,9 @@ import { createOpenAIToGcpAnthropicTranslator } from '../openai/gcpanthropic.js'
 import { createOpenAIToGcpVertexAiTranslator } from '../openai/gcpvertexai.js';
 import { createOpenAIToOpenAITranslator } from '../openai/openai.js';
 import { createResponsesToChatTranslator } from '../responses/chat.js';
+import { createGeminiToGcpVertexAiTranslator } from '../gemini/gcpvertexai.js';
+import { createGeminiToOpenAITranslator } from '../gemini/openai.js';
+import { geminiIngress } from './gemini-ingress-codec.js';
 import { anthropicBackend, anthropicIngress } from './anthropic-codec.js';
 import { bedrockBackend } from './bedrock-codec.js';
 import type { ConformancePair, ConformanceSkip } from './conformance.js';
@@ -203,11 +206,38 @@ const anthropicPairs: readonly ConformancePair[] = [
   },
 ];
 
+/** The pairs with Google's native Gemini ingress (`generateContent`). */
+const geminiPairs: readonly ConformancePair[] = [
+  {
+    name: 'gemini → gcpvertexai',
+    schema: 'GCPVertexAI',
+    ingress: geminiIngress,
+    backend: geminiBackend,
+    create: () => createGeminiToGcpVertexAiTranslator({ schema: { name: 'GCPVertexAI' }, gcp }),
+    skip: [passthroughUnsupported],
+  },
+  {
+    name: 'gemini → openai',
+    schema: 'OpenAI',
+    ingress: geminiIngress,
+    backend: openAIBackend,
+    create: () => createGeminiToOpenAITranslator({ schema: { name: 'OpenAI' } }),
+    skip: [
+      {
+        reason:
+          'OpenAI chat has no field for an earlier turn’s thoughts; Gemini’s thought signature only means something to Gemini, so it is dropped',
+        tests: ['thinking-history'],
+      },
+    ],
+  },
+];
+
 /** Every pair under conformance. */
 export const conformancePairs: readonly ConformancePair[] = [
   ...openAIChatPairs,
   ...anthropicPairs,
   ...responsesPairs,
+  ...geminiPairs,
 ];
 
 /** What a pair accepts and drops on purpose (advisory: it changes no answer), for the matrix notes. */
@@ -241,5 +271,10 @@ export const droppedOnPurpose: readonly DroppedOnPurpose[] = [
     pair: 'anthropic → awsbedrock',
     what: 'the `anthropic-beta` header',
     why: 'Converse has no field for it, and the AWSBedrock schema also serves non-Claude models (Claude on Bedrock with betas: use the AWSAnthropic schema)',
+  },
+  {
+    pair: 'responses → every chat backend',
+    what: 'the hosted `web_search`, `web_search_preview` and `tool_search` tools',
+    why: 'a chat backend cannot run them and the model answers without searching; clients such as Codex CLI offer them on every request (other hosted tools are refused; `namespace` tools are flattened into `<namespace>__<name>` functions and their calls name the namespace again)',
   },
 ];

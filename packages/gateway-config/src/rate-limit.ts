@@ -1,10 +1,9 @@
 import type { HeaderMatch, QuotaDefinition, QuotaPolicy, QuotaValue } from '@aigw/api';
 import type { LLMRequestCost, TokenReservation } from '@aigw/filterapi';
 
-type HardTokenLimit = NonNullable<TokenReservation['hardLimits']>[number];
-
 import { checkLimit } from './budget-limit.js';
 import { durationMs } from './duration.js';
+import { HardBudgets, type AnnotatedPolicy } from './hard-budgets.js';
 import { metadataNamespace, rateLimitDomain } from './envoy/names.js';
 import type { RateLimitAction, RouteRateLimit } from './envoy/types.js';
 import type { BackendTrafficPolicy, RateLimitRule } from './kube-types.js';
@@ -89,8 +88,6 @@ interface Limit {
   readonly calendarTimeZone?: string | undefined;
   /** The stream-done charge is the response's total tokens (what a reservation estimates). */
   readonly chargesTotalTokens: boolean;
-  /** Streams past the budget are cut (the policy's {@link tokenBudgetEnforcementAnnotation}). */
-  readonly hard?: boolean;
   /** The rule ids (Envoy routes) the limit applies to. */
   readonly ruleIds: readonly string[];
 }
@@ -612,15 +609,6 @@ export const tokenReservationAnnotation = 'aigateway.envoyproxy.io/token-reserva
 export const defaultOutputTokensAnnotation =
   'aigateway.envoyproxy.io/token-reservation-default-output-tokens';
 
-interface AnnotatedPolicy {
-  readonly file: string;
-  readonly namespace: string;
-  readonly name: string;
-  readonly resource: {
-    readonly metadata?: { readonly annotations?: Record<string, string> | undefined } | undefined;
-  };
-}
-
 /**
  * The opt-in, per policy: a policy annotated {@link tokenReservationAnnotation} `"true"` reserves
  * on each of its limits that charges tokens when the stream ends (a BackendTrafficPolicy
@@ -629,7 +617,7 @@ interface AnnotatedPolicy {
  */
 class ReservationSettings {
   #defaultOutputTokens: number | undefined;
-  readonly #hard = new HardBudgets();
+  readonly #hard = new HardBudgets<Limit>(chargesTokens);
 
   /**
    * The extproc's settings: present when a limit reserves or is hard (a hard limit needs the
@@ -648,7 +636,8 @@ class ReservationSettings {
 
   apply(policy: AnnotatedPolicy, limits: Limit[], problems: string[]): Limit[] {
     const reserving = this.#reserve(policy, limits, problems);
-    return this.#hard.apply(policy, reserving, problems);
+    this.#hard.apply(policy, reserving, problems);
+    return reserving;
   }
 
   #reserve(policy: AnnotatedPolicy, limits: Limit[], problems: string[]): Limit[] {
@@ -687,64 +676,6 @@ function parseOutput(value: string | undefined): number | undefined {
 /** Whether a limit charges total tokens at stream end (what a token reservation estimates). */
 function chargesTokens(limit: Limit): boolean {
   return limit.responseHits !== undefined && limit.chargesTotalTokens;
-}
-
-// ---- Hard budgets (docs/budgets.md "Hard budgets: cutting a stream") ---------------------------
-
-/**
- * Annotation that cuts a policy's token limits' streams when they pass the budget: `"hard"`
- * (`"soft"`, the default, charges after the response and lets a stream finish).
- */
-export const tokenBudgetEnforcementAnnotation = 'aigateway.envoyproxy.io/token-budget-enforcement';
-
-/** Seconds of a window as Envoy writes it in `x-ratelimit-limit` (`w=`; a month is 30 days). */
-const windowSeconds: Readonly<Record<RateLimitUnit, number>> = {
-  second: 1,
-  minute: 60,
-  hour: 3_600,
-  day: 86_400,
-  week: 604_800,
-  month: 2_592_000,
-  year: 31_536_000,
-};
-
-/**
- * The opt-in of hard budgets, per policy: its limits that charge total tokens when the stream ends
- * become `hardLimits` of the extproc's settings, named by size and window as Envoy's draft
- * `x-ratelimit-limit` header lists them.
- */
-class HardBudgets {
-  readonly #limits = new Map<string, HardTokenLimit>();
-
-  get limits(): HardTokenLimit[] {
-    return [...this.#limits.values()];
-  }
-
-  apply(policy: AnnotatedPolicy, limits: Limit[], problems: string[]): Limit[] {
-    const value = policy.resource.metadata?.annotations?.[tokenBudgetEnforcementAnnotation];
-    if (value === undefined || value === 'soft') return limits;
-    const where = `${policy.file}: ${policy.namespace}/${policy.name}: metadata.annotations[${tokenBudgetEnforcementAnnotation}]`;
-    if (value !== 'hard') {
-      problems.push(`${where}: expected "hard" or "soft"`);
-      return limits;
-    }
-    const marked = limits.map((limit) => ({ ...limit, hard: chargesTokens(limit) }));
-    for (const limit of marked) {
-      if (!limit.hard) continue;
-      const hard = {
-        tokens: limit.requestsPerUnit,
-        windowSeconds: windowSeconds[limit.unit],
-        reserves: limit.reserve,
-      };
-      this.#limits.set(JSON.stringify(hard), hard);
-    }
-    if (limits.length > 0 && !marked.some((limit) => limit.hard)) {
-      problems.push(
-        `${where}: no limit of the policy charges total tokens when the stream ends (cost.response from ${metadataNamespace}:llm_total_token)`,
-      );
-    }
-    return marked;
-  }
 }
 
 // ---- Calendar windows (docs/budgets.md) ----------------------------------------------------------

@@ -31,6 +31,28 @@ const sha = (key: string): string => createHash('sha256').update(key).digest('he
 // 400 input + 200 output per answer: 600 tokens; at $0.15 / $0.60 per 1M, 60 + 120 = 180 µ$.
 const usage = { input: 400, output: 200 };
 const tokenBudget = 1000;
+
+/** The first instant (Unix seconds) of the current calendar month in Berlin. */
+function berlinMonthStart(now: Date): number {
+  const parts = new Intl.DateTimeFormat('en-US', {
+    timeZone: 'Europe/Berlin',
+    year: 'numeric',
+    month: 'numeric',
+  }).formatToParts(now);
+  const part = (type: string): number => Number(parts.find((p) => p.type === type)?.value);
+  const midnightUtc = Date.UTC(part('year'), part('month') - 1, 1);
+  // Berlin's offset at that midnight (+01:00 or +02:00): local midnight is that much earlier.
+  const zone = new Intl.DateTimeFormat('en-US', {
+    timeZone: 'Europe/Berlin',
+    timeZoneName: 'longOffset',
+  })
+    .formatToParts(new Date(midnightUtc))
+    .find((p) => p.type === 'timeZoneName')?.value;
+  const match = /GMT([+-])(\d{2}):(\d{2})/.exec(zone ?? '');
+  if (!match) throw new Error(`unexpected offset ${String(zone)}`);
+  const offsetMs = (Number(match[2]) * 60 + Number(match[3])) * 60_000;
+  return (midnightUtc - (match[1] === '+' ? offsetMs : -offsetMs)) / 1000;
+}
 const moneyBudget = 100;
 
 function config(fake: FakeUpstream): string {
@@ -236,6 +258,18 @@ describe('tenants and money budgets (aigw run + Envoy + Redis)', () => {
         (err: unknown) => err,
       );
     expect(refused).toBeInstanceOf(Anthropic.RateLimitError);
+    // The counter is the Berlin calendar month's (its key ends with the month's first instant),
+    // and the refusal says to retry when that month ends.
+    const start = berlinMonthStart(new Date());
+    const moneyKeys = await resp.command('KEYS', '*money*');
+    expect(moneyKeys).toEqual([expect.stringMatching(new RegExp(`_${String(start)}$`))]);
+    const retryAfter = Number(
+      (refused as InstanceType<typeof Anthropic.RateLimitError>).headers.get('retry-after'),
+    );
+    const nextMonth = berlinMonthStart(new Date((start + 32 * 86_400) * 1000));
+    const untilNextMonth = nextMonth - Date.now() / 1000;
+    expect(retryAfter).toBeGreaterThan(untilNextMonth - 10);
+    expect(retryAfter).toBeLessThanOrEqual(Math.ceil(untilNextMonth) + 1);
     expect((refused as InstanceType<typeof Anthropic.RateLimitError>).error).toMatchObject({
       type: 'error',
       error: { type: 'rate_limit_error' },

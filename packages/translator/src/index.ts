@@ -93,6 +93,12 @@ export type { AnthropicToOpenAITranslatorOptions } from './anthropic/openai.js';
 export { createAnthropicToOpenAITranslator } from './anthropic/openai.js';
 export type { ResponsesToChatTranslatorOptions } from './responses/chat.js';
 export { createResponsesToChatTranslator } from './responses/chat.js';
+export type { ResponsesInputTokensTranslatorOptions } from './responses/input-tokens.js';
+export { createResponsesInputTokensTranslator } from './responses/input-tokens.js';
+export type { TokenizeTranslatorOptions } from './tokenize/tokenize.js';
+export { createTokenizeTranslator } from './tokenize/tokenize.js';
+export type { CohereToCohereRerankTranslatorOptions } from './cohere/rerank.js';
+export { createCohereToCohereRerankTranslator } from './cohere/rerank.js';
 export { defaultAnthropicMaxTokens } from './anthropic/openai-request.js';
 export type {
   EventStreamHeaderValue,
@@ -105,3 +111,9 @@ export {
   EventStreamDecoder,
   EventStreamError,
 } from './shared/aws-eventstream.js';
+export type { GeminiToGcpVertexAiTranslatorOptions } from './gemini/gcpvertexai.js';
+export { createGeminiToGcpVertexAiTranslator, vertexGeminiPath } from './gemini/gcpvertexai.js';
+export type { GeminiToOpenAITranslatorOptions } from './gemini/openai.js';
+export { createGeminiToOpenAITranslator } from './gemini/openai.js';
+export type { GeminiEndpoint, GeminiMethod, GeminiPath } from './gemini/path.js';
+export { isGeminiEndpoint, parseGeminiPath } from './gemini/path.js';

@@ -2,9 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { completionsSuite } from './completions-suite.js';
 import { embeddingsSuite } from './embeddings-backends.js';
 import { decodeBase64Vector, encodeBase64Vector } from './embeddings-suite.js';
+import { geminiCountSuite } from './gemini-count-suite.js';
 import { runSuiteCase, type AnySuite } from './suite.js';
 
-const suites: readonly AnySuite[] = [embeddingsSuite, completionsSuite];
+const suites: readonly AnySuite[] = [embeddingsSuite, completionsSuite, geminiCountSuite];
 
 describe.each(suites)('conformance: $title', (suite) => {
   const names = new Set(suite.cases.map((c) => c.name));

@@ -172,7 +172,8 @@ function runCase<Req, Up, Res, View>(run: CaseRun<Req, Up, Res, View>, refused: 
   const { suite, pair, testCase } = run;
   const { ingress } = suite;
   const raw = utf8Encoder.encode(JSON.stringify(ingress.encodeRequest(testCase.request)));
-  const parsed = parseRequest(ingress.endpoint, raw);
+  // The path too: Gemini endpoints take the model from it.
+  const parsed = parseRequest(ingress.endpoint, raw, { path: ingress.path });
   const translate = (translator: Translator): TranslatedRequest =>
     translator.request({ request: parsed, path: ingress.path, headers: new Map() });
   if (refused) {

@@ -138,7 +138,11 @@ function converseWords(blocks: unknown): number {
 function serveConverseCount(call: BedrockCall, converse: unknown, res: ServerResponse): void {
   const input = converse as { messages?: unknown; system?: unknown; toolConfig?: unknown };
   if (!Array.isArray(input.messages) || input.messages.length === 0) {
-    bedrockError(res, 400, validation('Malformed input request: input.converse.messages is required'));
+    bedrockError(
+      res,
+      400,
+      validation('Malformed input request: input.converse.messages is required'),
+    );
     return;
   }
   const messages = input.messages as { content?: unknown }[];

@@ -276,6 +276,49 @@ function serveChat(
   return sendStream(res, frames, sseHeaders);
 }
 
+/** vLLM's `/tokenize`, OpenAI's and Azure's `responses/input_tokens`. */
+const countPaths = new Set([
+  '/tokenize',
+  '/v1/responses/input_tokens',
+  '/openai/responses/input_tokens',
+]);
+
+/** Words in a text, or in the texts of content parts / Responses input items. */
+function wordsIn(value: unknown): string[] {
+  if (typeof value === 'string') return value.split(/\s+/).filter(Boolean);
+  if (Array.isArray(value)) return value.flatMap(wordsIn);
+  if (isObject(value)) return [...wordsIn(value.text), ...wordsIn(value.content)];
+  return [];
+}
+
+/**
+ * Token counts, one token per word: vLLM `/tokenize` (`{model, prompt}` or `{model, messages}` →
+ * `{count, max_model_len, tokens}`, the token ids being word indexes) and OpenAI / Azure
+ * `responses/input_tokens` (`instructions` + `input` → `{object, input_tokens}`).
+ */
+function serveCount(req: RecordedRequest, res: ServerResponse, options: FakeOpenAIOptions): void {
+  const path = req.url.split('?')[0] ?? '';
+  const isAzure = path.startsWith('/openai/');
+  const problem = authProblem(req, options, isAzure);
+  const body = jsonBody(req.body);
+  if (problem || !body || typeof body.model !== 'string') {
+    const message = problem ?? 'model: Field required';
+    openAIError(res, problem ? 401 : 400, { message, type: 'invalid_request_error', code: null });
+    return;
+  }
+  if (path === '/tokenize') {
+    const words = wordsIn(body.prompt ?? body.messages);
+    sendJson(res, 200, {
+      count: words.length,
+      max_model_len: 8192,
+      tokens: words.map((_, i) => i),
+    });
+    return;
+  }
+  const count = wordsIn(body.instructions).length + wordsIn(body.input).length;
+  sendJson(res, 200, { object: 'response.input_tokens', input_tokens: count });
+}
+
 /** The models the fake lists at `GET /v1/models`, in OpenAI's format. */
 export const fakeOpenAIModels = [
   { id: 'gpt-4o-mini', object: 'model', created: 1721172741, owned_by: 'system' },
@@ -308,6 +351,10 @@ export function fakeOpenAI(options: FakeOpenAIOptions): UpstreamHandler {
   return (req, res) => {
     if (req.method === 'GET' && req.url.split('?')[0] === '/v1/models') {
       listModels(req, res, options);
+      return;
+    }
+    if (req.method === 'POST' && countPaths.has(req.url.split('?')[0] ?? '')) {
+      serveCount(req, res, options);
       return;
     }
     return api(req, res);

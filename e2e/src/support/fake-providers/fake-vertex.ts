@@ -60,6 +60,31 @@ function unauthenticated(res: ServerResponse): void {
   );
 }
 
+/**
+ * A fake Gemini `countTokens`: one token per word of the system instruction and contents, plus 10
+ * per function declaration.
+ */
+function geminiWordCount(body: Record<string, unknown>): number {
+  const words = (parts: unknown): number =>
+    Array.isArray(parts)
+      ? parts
+          .map((part: { text?: unknown }) => (typeof part.text === 'string' ? part.text : ''))
+          .join(' ')
+          .split(/\s+/)
+          .filter(Boolean).length
+      : 0;
+  const system = body.systemInstruction as { parts?: unknown } | undefined;
+  const contents = Array.isArray(body.contents) ? (body.contents as { parts?: unknown }[]) : [];
+  const tools = Array.isArray(body.tools)
+    ? (body.tools as { functionDeclarations?: unknown[] }[])
+    : [];
+  return (
+    words(system?.parts) +
+    contents.reduce((sum, content) => sum + words(content.parts), 0) +
+    10 * tools.reduce((sum, tool) => sum + (tool.functionDeclarations?.length ?? 0), 0)
+  );
+}
+
 function serveGemini(
   req: { method: string; query: URLSearchParams; body: Record<string, unknown> },
   res: ServerResponse,
@@ -76,6 +101,10 @@ function serveGemini(
   }
   if (req.method === 'generateContent') {
     sendJson(res, 200, geminiResponse(req.body, options));
+    return;
+  }
+  if (req.method === 'countTokens') {
+    sendJson(res, 200, { totalTokens: geminiWordCount(req.body) });
     return;
   }
   if (req.method === 'streamGenerateContent' && req.query.get('alt') === 'sse') {

@@ -82,5 +82,22 @@ export type {
   CompletionsView,
 } from './completions-suite.js';
 export { completionsCases, completionsSuite } from './completions-suite.js';
-export type { MediaAnswer, MediaCase, MediaPair, MediaRequest, MediaSuite } from './media-suites.js';
+export type {
+  CountRequest,
+  CountResponse,
+  CountUpstream,
+  CountView,
+  RerankRequest,
+  RerankResponse,
+  RerankView,
+} from './count-suites.js';
+export { inputTokensSuite, rerankSuite, tokenizeSuite } from './count-suites.js';
+export { sideBySide, upstreamRows } from './upstream-matrix.js';
+export type {
+  MediaAnswer,
+  MediaCase,
+  MediaPair,
+  MediaRequest,
+  MediaSuite,
+} from './media-suites.js';
 export { mediaSection, mediaSuites, runMediaOutcome } from './media-suites.js';

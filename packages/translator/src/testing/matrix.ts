@@ -13,10 +13,12 @@ import {
   type CaseOutcome,
   type ConformancePair,
 } from './conformance.js';
+import { inputTokensSuite, rerankSuite, tokenizeSuite } from './count-suites.js';
 import { embeddingsSuite } from './embeddings-backends.js';
 import { mediaSection, mediaSuites } from './media-suites.js';
 import { conformancePairs, droppedOnPurpose } from './pairs.js';
 import { suiteSection, type MatrixSection } from './suite.js';
+import { sideBySide } from './upstream-matrix.js';
 
 /** Width in code points (every cell is plain text without combining characters or emoji). */
 function widthOf(text: string): number {
@@ -73,6 +75,9 @@ export function matrixSections(): MatrixSection[] {
     suiteSection(embeddingsSuite),
     suiteSection(completionsSuite),
     ...mediaSuites.map(mediaSection),
+    suiteSection(inputTokensSuite),
+    suiteSection(tokenizeSuite),
+    suiteSection(rerankSuite),
   ];
 }
 
@@ -159,6 +164,7 @@ export function renderMatrix(sections: readonly MatrixSection[]): string {
     '`skip [n]`: not run, for the reason in note n. `refused [n]`: the backend cannot do it and the',
     'translator is checked to refuse the request with a clear 400 (note n), never a silent drop.',
     '',
+    ...sideBySide(),
     ...body,
     '## Notes',
     '',

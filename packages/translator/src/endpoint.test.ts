@@ -11,7 +11,7 @@ import {
   parseEndpointPrefixes,
   parseRootPrefix,
 } from './endpoint.js';
-import { endpoints } from './translator.js';
+import { endpoints, type Dialect, type Endpoint } from './translator.js';
 
 describe('endpointForPath', () => {
   it.each([
@@ -36,9 +36,14 @@ describe('endpointForPath', () => {
 
 describe('dialectOf', () => {
   it.each(endpoints)('gives %s its dialect', (endpoint) => {
-    const isAnthropic = endpoint === 'messages' || endpoint === 'count-tokens';
-    const other = isAnthropic ? 'anthropic' : 'openai';
-    expect(dialectOf(endpoint)).toBe(endpoint === 'rerank' ? 'cohere' : other);
+    const dialects: Partial<Record<Endpoint, Dialect>> = {
+      messages: 'anthropic',
+      'count-tokens': 'anthropic',
+      rerank: 'cohere',
+      'gemini-generate-content': 'gemini',
+      'gemini-count-tokens': 'gemini',
+    };
+    expect(dialectOf(endpoint)).toBe(dialects[endpoint] ?? 'openai');
   });
 });
 

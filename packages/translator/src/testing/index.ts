@@ -49,6 +49,14 @@ export {
 } from './anthropic-codec.js';
 export { bedrockBackend } from './bedrock-codec.js';
 export { geminiBackend } from './gemini-codec.js';
+export { geminiIngress, geminiIngressPath, geminiRequestBody } from './gemini-ingress-codec.js';
+export type {
+  GeminiCountRequest,
+  GeminiCountResponse,
+  GeminiCountUpstream,
+  GeminiCountView,
+} from './gemini-count-suite.js';
+export { geminiCountSuite } from './gemini-count-suite.js';
 export { openAIBackend, openAIIngress, openAIRequestBody } from './openai-codec.js';
 export { responsesIngress, responsesRequestBody } from './responses-codec.js';
 export { conformancePairs } from './pairs.js';

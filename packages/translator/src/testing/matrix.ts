@@ -15,6 +15,7 @@ import {
 } from './conformance.js';
 import { inputTokensSuite, rerankSuite, tokenizeSuite } from './count-suites.js';
 import { embeddingsSuite } from './embeddings-backends.js';
+import { geminiCountSuite } from './gemini-count-suite.js';
 import { mediaSection, mediaSuites } from './media-suites.js';
 import { conformancePairs, droppedOnPurpose } from './pairs.js';
 import { suiteSection, type MatrixSection } from './suite.js';
@@ -46,6 +47,8 @@ export function chatSections(pairs: readonly ConformancePair[]): MatrixSection[]
     'chat-completions': '`/v1/chat/completions` (OpenAI chat completions)',
     messages: '`/v1/messages` (Anthropic messages)',
     responses: '`/v1/responses` (OpenAI Responses, translated to chat completions)',
+    'gemini-generate-content':
+      '`generateContent` (Google Gemini API: `/v1beta/models/{model}:generateContent` and `:streamGenerateContent`)',
   };
   return endpoints.flatMap((endpoint) => {
     const group = pairs.filter((p) => p.ingress.endpoint === endpoint);
@@ -78,6 +81,7 @@ export function matrixSections(): MatrixSection[] {
     suiteSection(inputTokensSuite),
     suiteSection(tokenizeSuite),
     suiteSection(rerankSuite),
+    suiteSection(geminiCountSuite),
   ];
 }
 

@@ -191,14 +191,18 @@ describe('upstream level: request headers', () => {
   });
 
   it.skipIf(untranslatedSchema === undefined)(
-    'answers a backend schema without a translator with an opaque 500',
+    'answers a backend schema without a translator for the API with a 400 naming the backend',
     async () => {
       const { id } = await routed({ model: 'gpt-a' });
       const immediate = immediateOf(await attempt(id, backends.untranslated));
-      expect(immediate.status?.code).toBe(500);
-      expect(JSON.parse(immediate.body.toString('utf8'))).toMatchObject({
-        error: { message: 'request translation failed', type: 'server_error' },
-      });
+      expect(immediate.status?.code).toBe(400);
+      const body = JSON.parse(immediate.body.toString('utf8')) as {
+        error: { message: string; type: string };
+      };
+      expect(body.error.type).toBe('invalid_request_error');
+      expect(body.error.message).toMatch(
+        /^\/v1\/chat\/completions is not supported for model "gpt-a": its backend ".+" has schema \w+, which does not serve this API$/,
+      );
       expect(gateway.logs()).toContain('"msg":"translation failed"');
     },
   );

@@ -73,11 +73,21 @@ const chatOnly: readonly BackendSchemaName[] = [
   'Anthropic',
 ];
 
-/** Cells served differently in kind from upstream: `partial` when a client can tell. */
+/** Paths of endpoints upstream's table lacks (default prefixes), for their rows. */
+const extraPaths: Partial<Record<Endpoint, string>> = {
+  'gemini-generate-content': '/v1beta/models/{model}:generateContent',
+  'gemini-count-tokens': '/v1beta/models/{model}:countTokens',
+};
+
+/**
+ * Cells served differently in kind from upstream: `partial` when a client can tell; `local` for
+ * a pair without a translator that the extproc answers itself.
+ */
 const cellNotes: readonly {
   readonly endpoint: Endpoint;
   readonly schemas: readonly BackendSchemaName[];
   readonly isPartial: boolean;
+  readonly isLocal?: boolean;
   readonly note: string;
 }[] = [
   {
@@ -111,12 +121,21 @@ const cellNotes: readonly {
       'a count only, as upstream: `max_model_len` is 0 and `tokens` empty (upstream: null); the ' +
       'count APIs return no token ids',
   },
+  {
+    endpoint: 'gemini-count-tokens',
+    schemas: ['OpenAI'],
+    isPartial: true,
+    isLocal: true,
+    note:
+      'no translator: the extproc answers with its local estimate (about 4 bytes per token), ' +
+      'not the model tokenizer’s count',
+  },
 ];
 
 function noteFor(
   endpoint: Endpoint,
   schema: BackendSchemaName,
-): { isPartial: boolean; note: string } | undefined {
+): { isPartial: boolean; isLocal?: boolean; note: string } | undefined {
   return cellNotes.find((n) => n.endpoint === endpoint && n.schemas.includes(schema));
 }
 
@@ -131,8 +150,10 @@ class Notes {
 }
 
 function ourCell(endpoint: Endpoint, schema: BackendSchemaName, notes: Notes): string {
-  if (!hasTranslator({ endpoint, schema: { name: schema } })) return '✗';
   const note = noteFor(endpoint, schema);
+  if (!hasTranslator({ endpoint, schema: { name: schema } })) {
+    return note?.isLocal === true ? `local [${String(notes.ref(note.note))}]` : '✗';
+  }
   if (note === undefined) return '✅';
   return `${note.isPartial ? 'partial' : '✅'} [${notes.ref(note.note)}]`;
 }
@@ -166,7 +187,11 @@ function rows(): { endpoint: Endpoint; path: string; upstream: readonly BackendS
     );
   return [
     ...upstreamRows.map((r) => ({ endpoint: r.endpoint, path: r.path, upstream: r.schemas })),
-    ...extra.map((endpoint) => ({ endpoint, path: `\`${endpoint}\` (aigw only)`, upstream: [] })),
+    ...extra.map((endpoint) => ({
+      endpoint,
+      path: `\`${extraPaths[endpoint] ?? endpoint}\` (aigw only)`,
+      upstream: [],
+    })),
   ];
 }
 
@@ -196,9 +221,10 @@ export function sideBySide(): string[] {
     '## Side by side with upstream',
     '',
     'Each cell is `upstream / aigw` for one (ingress endpoint, backend schema): ✅ translated, ✗ not',
-    '(aigw answers a 400 naming the backend), `partial` served with a difference a client can see',
-    '(note). Upstream’s column is a fixed table of Envoy AI Gateway’s translators; aigw’s is read',
-    'from the registry (`hasTranslator`). The tables below test each aigw cell.',
+    '(aigw answers a 400 naming the backend), `partial` served with a difference a client can see,',
+    '`local` answered by the gateway itself (notes). Upstream’s column is a fixed table of Envoy AI',
+    'Gateway’s translators (its `GetTranslator` dispatch); aigw’s is read from the registry',
+    '(`hasTranslator`), so it cannot drift from the code. The tables below test each aigw cell.',
     '',
     `Upstream: ${String(upstreamCells)} cells. aigw: ${String(kept)} of them, and ` +
       `${String(added)} more.`,

@@ -4,6 +4,12 @@ import type { Target } from './references.js';
 import type { ResourceSet } from './resource-set.js';
 import { loadResources } from './resources.js';
 import type { RouteFilterConfig } from './filter-config.js';
+import {
+  failClosedTenantBudgets,
+  gatewayTenantBudgets,
+  pricedRulesOfRoutes,
+  type TenantBudgets,
+} from './tenant-budgets.js';
 import { translateResources, type TranslateOptions } from './translate.js';
 
 /**
@@ -136,6 +142,49 @@ export function translateObjects(
   // What is not an input is generated (translate returns its own objects and the inputs only).
   const generated = all.filter((object): object is GeneratedObject => !inputs.has(object));
   return { resources, generated, routeFilterConfigs };
+}
+
+/** Options of {@link tenantBudgetsFromObjects}. */
+export interface TenantBudgetsFromObjectsOptions {
+  /** The Gateway, `namespace/name`. */
+  readonly gateway: string;
+  /**
+   * The Gateway, its GatewayConfig and the Secret and ConfigMap that names (those that exist):
+   * loaded as `aigw translate` loads them.
+   */
+  readonly objects: readonly object[];
+  /** The valid AIGatewayRoutes attached to the Gateway (the missing-price check). */
+  readonly routes: readonly object[];
+  /** The AIServiceBackends that exist, `namespace/name` (a catalog entry's `backend`). */
+  readonly backends: ReadonlySet<string>;
+}
+
+/**
+ * The tenants and price catalog of one Gateway from objects read from a cluster (the controller):
+ * {@link gatewayTenantBudgets} over {@link resourcesFromObjects}, messages naming the object and
+ * the field without a file. Objects the loader refuses (say a Secret whose `data` is not base64)
+ * are problems, and the Gateway fails closed.
+ */
+export function tenantBudgetsFromObjects(options: TenantBudgetsFromObjectsOptions): TenantBudgets {
+  let resources: ResourceSet;
+  try {
+    resources = resourcesFromObjects(options.objects, { target: 'kubernetes' });
+  } catch (err) {
+    if (!isResourceError(err)) throw err;
+    const config = options.objects.find(
+      (o) => (o as { kind?: unknown }).kind === 'GatewayConfig',
+    ) as { metadata?: { annotations?: Record<string, string> } } | undefined;
+    return {
+      config: failClosedTenantBudgets(config?.metadata?.annotations ?? {}),
+      problems: err.problems,
+    };
+  }
+  const budgets = gatewayTenantBudgets(resources, {
+    gateway: options.gateway,
+    rules: pricedRulesOfRoutes(options.routes),
+    backends: options.backends,
+  });
+  return { ...budgets, problems: budgets.problems.map(withoutSource) };
 }
 
 function withoutSource(message: string): string {

@@ -24,15 +24,6 @@ export const gatewayConfigAnnotation = 'aigateway.envoyproxy.io/gateway-config';
  */
 export const unsupportedGatewayConfigFields = ['globalRateLimitsFromHeaders', 'forwardProxy'];
 
-/**
- * GatewayConfig annotations only `aigw run` applies so far (tenants and money budgets,
- * docs/budgets.md): `aigw translate` refuses them rather than generate a gateway without them.
- */
-export const runOnlyGatewayConfigAnnotations = [
-  'aigateway.envoyproxy.io/client-keys',
-  'aigateway.envoyproxy.io/price-catalog',
-];
-
 /** A GatewayConfig's `globalLLMRequestCosts` as filter config costs (no `routeName`: every route). */
 export function globalCosts(spec: GatewayConfigSpec | undefined): LLMRequestCost[] {
   return (spec?.globalLLMRequestCosts ?? []).map((c) => ({
@@ -72,16 +63,6 @@ export function unsupportedObjects(resources: ResourceSet, tool: 'aigw' | 'aigw 
     if (unsupportedKinds.has(kind)) problems.push(`${where}: not supported by ${tool} yet`);
     if (!isGatewayConfig(other)) continue;
     const spec = ((other.resource as { spec?: unknown }).spec ?? {}) as Record<string, unknown>;
-    // Client keys and prices (docs/budgets.md): aigw run only. Dropping them from what the
-    // controller gets would leave a gateway open that its author meant to be closed.
-    const annotations = other.resource.metadata.annotations ?? {};
-    for (const annotation of runOnlyGatewayConfigAnnotations) {
-      if (tool === 'aigw' && annotations[annotation] !== undefined) {
-        problems.push(
-          `${where}: metadata.annotations[${annotation}]: not supported by ${tool} yet (aigw run only)`,
-        );
-      }
-    }
     for (const field of unsupportedGatewayConfigFields) {
       if (spec[field] !== undefined) {
         problems.push(`${where}: spec.${field}: not supported by ${tool} yet`);

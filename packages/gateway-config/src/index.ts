@@ -10,8 +10,10 @@ export { loadResources, type SourceFile } from './resources.js';
 export {
   compareListOrder,
   resourcesFromObjects,
+  tenantBudgetsFromObjects,
   translateObjects,
   type FromObjectsOptions,
+  type TenantBudgetsFromObjectsOptions,
   type TranslatedObjects,
 } from './from-objects.js';
 export type {
@@ -32,14 +34,19 @@ export type {
 export {
   gatewayConfigAnnotation,
   globalCosts,
-  runOnlyGatewayConfigAnnotations,
   unsupportedGatewayConfigFields,
 } from './gateway-configs.js';
 export {
   clientKeysAnnotation,
   clientKeysRequiredAnnotation,
+  failClosedTenantBudgets,
+  gatewayTenantBudgets,
   priceCatalogAnnotation,
   priceCatalogKey,
+  pricedRulesOfRoutes,
+  type GatewayTenantBudgetsOptions,
+  type PricedRule,
+  type TenantBudgets,
 } from './tenant-budgets.js';
 export {
   mergeFilterConfigs,

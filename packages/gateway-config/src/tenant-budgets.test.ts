@@ -272,16 +272,36 @@ describe('budget limits the limiter cannot hold', () => {
 });
 
 describe('aigw translate (Kubernetes)', () => {
-  it('refuses the client-keys and price-catalog annotations rather than generate an open gateway', () => {
+  /** The filter config of the Gateway's legacy config Secret. */
+  function translatedConfig(parts: Parts = {}): ReturnType<typeof parseFilterConfig> {
+    const objects = translateToKubernetes(loadResources([{ path: 'in.yaml', text: input(parts) }]));
+    const secret = objects.find(
+      (o) => o.kind === 'Secret' && (o.metadata as { name?: string }).name === 'aigw-default',
+    ) as { stringData?: Record<string, string>; data?: Record<string, string> } | undefined;
+    const text =
+      secret?.stringData?.['filter-config.yaml'] ??
+      Buffer.from(secret?.data?.['filter-config.yaml'] ?? '', 'base64').toString('utf8');
+    return parseFilterConfig(text);
+  }
+
+  it('writes the client key digests and the price catalog into the Gateway config, as aigw run', () => {
+    const parsed = translatedConfig();
+    const standalone = parseFilterConfig(stringify(build().filterConfig));
+    expect(parsed.tenants).toEqual(standalone.tenants);
+    expect(parsed.prices).toEqual(standalone.prices);
+    expect(parsed.tenants?.keys).toHaveLength(3);
+  });
+
+  it('refuses a raw key in the Secret, naming the entry and not the value', () => {
     let found: readonly string[] = [];
     try {
-      translateToKubernetes(loadResources([{ path: 'in.yaml', text: input() }]));
+      translatedConfig({ secret: `  acme: sk-live-raw-key` });
     } catch (err) {
       if (isResourceError(err)) found = err.problems;
     }
     expect(found).toEqual([
-      'in.yaml: GatewayConfig default/gwc: metadata.annotations[aigateway.envoyproxy.io/client-keys]: not supported by aigw yet (aigw run only)',
-      'in.yaml: GatewayConfig default/gwc: metadata.annotations[aigateway.envoyproxy.io/price-catalog]: not supported by aigw yet (aigw run only)',
+      'in.yaml: Secret default/client-keys: data[acme]: value 1 is not a SHA-256 digest (64 hex digits); store what `aigw hash-key` prints, never the key itself',
     ]);
+    expect(found.join('\n')).not.toContain('sk-live-raw-key');
   });
 });

@@ -8,7 +8,7 @@ import { parse as parseYaml } from 'yaml';
 
 import { gatewayConfigAnnotation } from './gateway-configs.js';
 import type { OtherObject } from './kube-types.js';
-import { modelHeader, type Plan } from './plan.js';
+import { modelHeader, type Plan, type PlannedRule } from './plan.js';
 import { objectLabel, type Loaded, type ResourceSet } from './resource-set.js';
 import { secretValue } from './secrets.js';
 import { formatZodIssue } from './zod-issues.js';
@@ -52,6 +52,18 @@ function isKind(other: Loaded<OtherObject>, kind: string, group: string): boolea
   );
 }
 
+function hasBudgetAnnotations(annotations: Readonly<Record<string, string>>): boolean {
+  return [clientKeysAnnotation, priceCatalogAnnotation].some((a) => a in annotations);
+}
+
+function configObject(other: Loaded<OtherObject>): GatewayConfigObject {
+  return {
+    loaded: other,
+    where: `${other.file}: ${objectLabel('GatewayConfig', other)}`,
+    annotations: other.resource.metadata.annotations ?? {},
+  };
+}
+
 /** The GatewayConfigs that carry one of our annotations; those no Gateway names are problems. */
 function annotatedConfigs(resources: ResourceSet, problems: string[]): GatewayConfigObject[] {
   const named = new Set(
@@ -63,16 +75,15 @@ function annotatedConfigs(resources: ResourceSet, problems: string[]): GatewayCo
   const found: GatewayConfigObject[] = [];
   for (const other of resources.others) {
     if (!isKind(other, 'GatewayConfig', 'aigateway.envoyproxy.io')) continue;
-    const annotations = other.resource.metadata.annotations ?? {};
-    if (![clientKeysAnnotation, priceCatalogAnnotation].some((a) => a in annotations)) continue;
-    const where = `${other.file}: ${objectLabel('GatewayConfig', other)}`;
+    const config = configObject(other);
+    if (!hasBudgetAnnotations(config.annotations)) continue;
     if (!named.has(`${other.namespace}/${other.name}`)) {
       problems.push(
-        `${where}: metadata.annotations: no Gateway names this GatewayConfig (annotation ${gatewayConfigAnnotation}), so its client keys and prices would apply nowhere`,
+        `${config.where}: metadata.annotations: no Gateway names this GatewayConfig (annotation ${gatewayConfigAnnotation}), so its client keys and prices would apply nowhere`,
       );
       continue;
     }
-    found.push({ loaded: other, where, annotations });
+    found.push(config);
   }
   return found;
 }
@@ -128,7 +139,7 @@ function clientKeys(
 function priceCatalog(
   resources: ResourceSet,
   config: GatewayConfigObject,
-  problems: string[],
+  { problems, backends }: { readonly problems: string[]; readonly backends: ReadonlySet<string> },
 ): Prices | undefined {
   const mapName = config.annotations[priceCatalogAnnotation];
   if (mapName === undefined) return undefined;
@@ -168,7 +179,6 @@ function priceCatalog(
     return undefined;
   }
   // A backend is `namespace/name` or a name in the ConfigMap's namespace; it must exist.
-  const backends = new Set(resources.aiServiceBackends.map((b) => `${b.namespace}/${b.name}`));
   const models = prices.models.map((m, i) => {
     if (m.backend === undefined) return m;
     const backend = m.backend.includes('/') ? m.backend : `${namespace}/${m.backend}`;
@@ -195,27 +205,98 @@ function hasPrice(prices: Prices, backend: string, model: string): boolean {
 }
 
 /**
+ * One route rule as the missing-price check reads it: where it is (`<file>: AIGatewayRoute ns/r:
+ * spec.rules[i]`), the models it names exactly (its `x-ai-eg-model` Exact matches) and where each
+ * backendRef sends them.
+ */
+export interface PricedRule {
+  readonly where: string;
+  readonly models: readonly string[];
+  readonly refs: readonly {
+    readonly index: number;
+    /** The AIServiceBackend, `namespace/name`. */
+    readonly backend: string;
+    readonly modelNameOverride?: string | undefined;
+  }[];
+}
+
+/** The exact model names of header matches (`x-ai-eg-model`, type Exact by default). */
+function exactModelsOf(
+  matches: readonly (readonly { name: string; value: string; type?: string | undefined }[])[],
+): string[] {
+  return matches.flatMap((headers) =>
+    headers
+      .filter((h) => h.name.toLowerCase() === modelHeader && (h.type ?? 'Exact') === 'Exact')
+      .map((h) => h.value),
+  );
+}
+
+/** The {@link PricedRule}s of planned rules (`aigw run`, `aigw translate`). */
+export function pricedRulesOfPlan(rules: readonly PlannedRule[]): PricedRule[] {
+  return rules.map((rule) => ({
+    where: `${rule.route.file}: ${objectLabel('AIGatewayRoute', rule.route)}: spec.rules[${String(rule.index)}]`,
+    models: exactModelsOf(rule.matches),
+    refs: rule.refs.map((ref) => ({
+      index: ref.index,
+      backend: `${ref.serviceBackend.namespace}/${ref.serviceBackend.name}`,
+      modelNameOverride: ref.ref.modelNameOverride,
+    })),
+  }));
+}
+
+/** An AIGatewayRoute as read from a cluster, the fields {@link pricedRulesOfRoutes} reads. */
+interface RouteObject {
+  readonly metadata: { readonly namespace?: string | undefined; readonly name: string };
+  readonly spec?: {
+    readonly rules?: readonly {
+      readonly matches?: readonly {
+        readonly headers?: readonly { name: string; value: string; type?: string }[];
+      }[];
+      readonly backendRefs?: readonly {
+        readonly name: string;
+        readonly namespace?: string;
+        readonly modelNameOverride?: string;
+      }[];
+    }[];
+  };
+}
+
+/**
+ * The {@link PricedRule}s of AIGatewayRoutes read from a cluster (the controller, which has
+ * validated each route on its own and keeps no plan of a whole Gateway).
+ */
+export function pricedRulesOfRoutes(routes: readonly object[]): PricedRule[] {
+  return (routes as readonly RouteObject[]).flatMap((route) => {
+    const namespace = route.metadata.namespace ?? 'default';
+    const label = objectLabel('AIGatewayRoute', { namespace, name: route.metadata.name });
+    return (route.spec?.rules ?? []).map((rule, i) => ({
+      where: `${label}: spec.rules[${String(i)}]`,
+      models: exactModelsOf((rule.matches ?? []).map((m) => m.headers ?? [])),
+      refs: (rule.backendRefs ?? []).map((ref, index) => ({
+        index,
+        backend: `${ref.namespace ?? namespace}/${ref.name}`,
+        modelNameOverride: ref.modelNameOverride,
+      })),
+    }));
+  });
+}
+
+/**
  * Every model a route names exactly (its model-header matches) that a backendRef would send
  * upstream (its `modelNameOverride`, else the model) must have a price: a problem naming the
  * route rule otherwise. Catch-all routes are checked per request by the extproc.
  */
-function missingPrices(plan: Plan, prices: Prices, problems: string[]): void {
-  for (const rule of plan.rules) {
-    const models = rule.matches.flatMap((headers) =>
-      headers
-        .filter((h) => h.name.toLowerCase() === modelHeader && (h.type ?? 'Exact') === 'Exact')
-        .map((h) => h.value),
+function missingPrices(rules: readonly PricedRule[], prices: Prices, problems: string[]): void {
+  for (const rule of rules) {
+    const unpriced = rule.refs.flatMap((ref) =>
+      rule.models
+        .map((model) => ref.modelNameOverride || model)
+        .filter((upstream) => !hasPrice(prices, ref.backend, upstream))
+        .map((upstream) => ({ ref, upstream })),
     );
-    const unpriced = rule.refs.flatMap((ref) => {
-      const backend = `${ref.serviceBackend.namespace}/${ref.serviceBackend.name}`;
-      return models
-        .map((model) => ref.ref.modelNameOverride || model)
-        .filter((upstream) => !hasPrice(prices, backend, upstream))
-        .map((upstream) => ({ ref, backend, upstream }));
-    });
-    for (const { ref, backend, upstream } of unpriced) {
+    for (const { ref, upstream } of unpriced) {
       problems.push(
-        `${rule.route.file}: ${objectLabel('AIGatewayRoute', rule.route)}: spec.rules[${String(rule.index)}].backendRefs[${String(ref.index)}]: model ${JSON.stringify(upstream)} on ${backend} has no price in the price catalog (add it to ${priceCatalogKey}'s models, or set a default)`,
+        `${rule.where}.backendRefs[${String(ref.index)}]: model ${JSON.stringify(upstream)} on ${ref.backend} has no price in the price catalog (add it to ${priceCatalogKey}'s models, or set a default)`,
       );
     }
   }
@@ -245,6 +326,7 @@ export function tenantBudgets(resources: ResourceSet, plan: Plan): TenantBudgets
   const problems: string[] = [];
   let tenants: TenantsInput | undefined;
   let prices: Prices | undefined;
+  const backends = existingBackends(resources);
   for (const config of annotatedConfigs(resources, problems)) {
     const keys = clientKeys(resources, config, problems);
     if (keys && tenants) {
@@ -252,19 +334,116 @@ export function tenantBudgets(resources: ResourceSet, plan: Plan): TenantBudgets
         `${config.where}: ${clientKeysAnnotation}: a second set of client keys (one per gateway)`,
       );
     } else if (keys) tenants = keys;
-    const catalog = priceCatalog(resources, config, problems);
+    const catalog = priceCatalog(resources, config, { problems, backends });
     if (catalog && prices) {
       problems.push(
         `${config.where}: ${priceCatalogAnnotation}: a second price catalog (one per gateway)`,
       );
     } else if (catalog) prices = catalog;
   }
-  if (prices) missingPrices(plan, prices, problems);
+  if (prices) missingPrices(pricedRulesOfPlan(plan.rules), prices, problems);
   else moneyBudgetsWithoutCatalog(resources, problems);
   return {
     config: {
       ...(tenants === undefined ? {} : { tenants }),
       ...(prices === undefined ? {} : { prices }),
+    },
+    problems,
+  };
+}
+
+function existingBackends(resources: ResourceSet): ReadonlySet<string> {
+  return new Set(resources.aiServiceBackends.map((b) => `${b.namespace}/${b.name}`));
+}
+
+/**
+ * A price catalog that prices nothing: every model is refused (403) before it goes upstream.
+ * ISO 4217's `XXX` is "no currency".
+ */
+const pricesNothing: Prices = {
+  currency: 'XXX',
+  metadataKey: defaultCostKey,
+  budgetUnit: 'micro',
+  models: [],
+};
+
+/**
+ * What a Gateway gets while its GatewayConfig's Secret or ConfigMap is missing or unusable: fail
+ * closed. No client keys (with `client-keys-required` true, the default, every request is a 401;
+ * with `"false"` every request passes without a tenant, so only limits without a tenant selector
+ * apply) and a catalog that prices nothing (every model a 403), never a gateway that checks no
+ * key or a money budget that charges nothing.
+ */
+export function failClosedTenantBudgets(
+  annotations: Readonly<Record<string, string>>,
+): TenantBudgets['config'] {
+  return {
+    ...(annotations[clientKeysAnnotation] === undefined
+      ? {}
+      : {
+          tenants: {
+            required: annotations[clientKeysRequiredAnnotation] !== 'false',
+            keys: [],
+          },
+        }),
+    ...(annotations[priceCatalogAnnotation] === undefined ? {} : { prices: pricesNothing }),
+  };
+}
+
+/** The GatewayConfig the Gateway `namespace/name` names, if it exists. */
+function gatewayConfigOf(resources: ResourceSet, name: string): GatewayConfigObject | undefined {
+  const gateway = resources.gateways.find((g) => `${g.namespace}/${g.name}` === name);
+  const configName = gateway?.resource.metadata.annotations?.[gatewayConfigAnnotation];
+  if (gateway === undefined || configName === undefined) return undefined;
+  const other = resources.others.find(
+    (o) =>
+      isKind(o, 'GatewayConfig', 'aigateway.envoyproxy.io') &&
+      o.namespace === gateway.namespace &&
+      o.name === configName,
+  );
+  return other && configObject(other);
+}
+
+/** Options of {@link gatewayTenantBudgets}. */
+export interface GatewayTenantBudgetsOptions {
+  /** The Gateway, `namespace/name`: only the GatewayConfig it names is read. */
+  readonly gateway: string;
+  /** The rules of the routes attached to the Gateway (the missing-price check); default none. */
+  readonly rules?: readonly PricedRule[];
+  /** The AIServiceBackends that exist (`namespace/name`); default those of `resources`. */
+  readonly backends?: ReadonlySet<string>;
+}
+
+/**
+ * The tenants and price catalog of one Gateway (the controller and `aigw translate`, which write
+ * one filter config per Gateway): from the GatewayConfig it names, with the same parsing and
+ * problems as {@link tenantBudgets}. A client-keys Secret or price catalog that is missing or
+ * unusable fails closed ({@link failClosedTenantBudgets}); a Secret entry that is not a digest is
+ * left out (its tenant's other digests stay).
+ */
+export function gatewayTenantBudgets(
+  resources: ResourceSet,
+  options: GatewayTenantBudgetsOptions,
+): TenantBudgets {
+  const problems: string[] = [];
+  const config = gatewayConfigOf(resources, options.gateway);
+  if (!config || !hasBudgetAnnotations(config.annotations)) {
+    const anyCatalog = resources.others.some(
+      (o) => o.resource.metadata.annotations?.[priceCatalogAnnotation] !== undefined,
+    );
+    if (!anyCatalog) moneyBudgetsWithoutCatalog(resources, problems);
+    return { config: {}, problems };
+  }
+  const closed = failClosedTenantBudgets(config.annotations);
+  const tenants = clientKeys(resources, config, problems) ?? closed.tenants;
+  const backends = options.backends ?? existingBackends(resources);
+  const prices = priceCatalog(resources, config, { problems, backends });
+  if (prices) missingPrices(options.rules ?? [], prices, problems);
+  const catalog = prices ?? closed.prices;
+  return {
+    config: {
+      ...(tenants === undefined ? {} : { tenants }),
+      ...(catalog === undefined ? {} : { prices: catalog }),
     },
     problems,
   };

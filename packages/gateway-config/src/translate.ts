@@ -14,6 +14,7 @@ import {
 import { planRoutes, type PlannedRule } from './plan.js';
 import type { Backend } from './kube-types.js';
 import { gatewayGlobalCosts, unsupportedObjects } from './gateway-configs.js';
+import { gatewayTenantBudgets, pricedRulesOfPlan, type TenantBudgets } from './tenant-budgets.js';
 import type {
   AIGatewayRouteOwnerReference,
   GeneratedObject,
@@ -229,7 +230,7 @@ function gatewaysOf(route: Loaded<AnyAIGatewayRoute>): string[] {
 function gatewayConfigSecrets(
   gateway: string,
   routes: readonly RouteFilterConfig[],
-  extra: FilterConfigCommonOptions,
+  { extra, budgets }: { extra: FilterConfigCommonOptions; budgets: TenantBudgets['config'] },
 ): readonly GeneratedObject[] {
   if (routes.length === 0) return [];
   const [namespace = 'default', name = ''] = gateway.split('/');
@@ -237,7 +238,7 @@ function gatewayConfigSecrets(
     gatewayNamespace: namespace,
     gatewayName: name,
     secretNamespace: namespace,
-    filterConfig: mergeFilterConfigs(routes, extra),
+    filterConfig: { ...mergeFilterConfigs(routes, extra), ...budgets },
   }).secrets;
 }
 
@@ -316,9 +317,16 @@ export function translateResources(
         const found = shares.routes.get(route);
         return found ? [found] : [];
       };
+      // Client keys and prices of its GatewayConfig (docs/budgets.md), as the controller merges them.
+      const budgets = gatewayTenantBudgets(resources, {
+        gateway,
+        rules: pricedRulesOfPlan(plan.rules.filter((rule) => routes.includes(rule.route))),
+      });
+      problems.push(...budgets.problems);
       generated.push(
         ...gatewayConfigSecrets(gateway, routes.flatMap(share), {
-          extraCosts: gatewayGlobalCosts(resources, gateway),
+          extra: { extraCosts: gatewayGlobalCosts(resources, gateway) },
+          budgets: budgets.config,
         }),
       );
     }

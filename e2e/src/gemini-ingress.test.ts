@@ -17,6 +17,11 @@ import {
 } from '@aigw/cloud-credentials/testing';
 import { useHarness, type FakeUpstream } from '@aigw/testkit';
 import { startAigw, type RunningAigw } from './support/aigw-process.js';
+import {
+  faultyProvider,
+  faultyText,
+  type FaultyProvider,
+} from './support/fake-providers/faulty.js';
 import { fakeOpenAI } from './support/fake-providers/fake-openai.js';
 import { fakeVertex } from './support/fake-providers/fake-vertex.js';
 
@@ -32,11 +37,11 @@ const openAIKey = 'sk-gemini-ingress-0123';
 const clientKey = 'AIza-client-side-key';
 const gcp = { project: 'gemini-ingress', region: 'us-central1' } as const;
 const usage = { input: 9, output: 4 };
-const models = { vertex: 'gemini-2.5-flash', openai: 'gpt-4o-mini' } as const;
+const models = { vertex: 'gemini-2.5-flash', openai: 'gpt-4o-mini', faulty: 'gpt-faulty' } as const;
 
 /** The gateway: one route rule per model, a Vertex AI backend and an OpenAI one. */
 function gatewayYaml(
-  upstreams: { vertex: FakeUpstream; openai: FakeUpstream },
+  upstreams: { vertex: FakeUpstream; openai: FakeUpstream; faulty: FakeUpstream },
   serviceAccountJson: string,
 ): string {
   const backend = (name: string, schema: string, upstream: FakeUpstream): object[] => [
@@ -77,7 +82,13 @@ function gatewayYaml(
       apiVersion: 'aigateway.envoyproxy.io/v1beta1',
       kind: 'AIGatewayRoute',
       metadata: { name: 'gemini' },
-      spec: { rules: [route(models.vertex, 'vertex'), route(models.openai, 'openai')] },
+      spec: {
+        rules: [
+          route(models.vertex, 'vertex'),
+          route(models.openai, 'openai'),
+          route(models.faulty, 'faulty'),
+        ],
+      },
     },
     ...backend('vertex', 'GCPVertexAI', upstreams.vertex),
     ...policy(
@@ -96,6 +107,12 @@ function gatewayYaml(
     ...policy(
       'openai',
       { type: 'APIKey', apiKey: { secretRef: { name: 'openai-key' } } },
+      { apiKey: openAIKey },
+    ),
+    ...backend('faulty', 'OpenAI', upstreams.faulty),
+    ...policy(
+      'faulty',
+      { type: 'APIKey', apiKey: { secretRef: { name: 'faulty-key' } } },
       { apiKey: openAIKey },
     ),
   ];
@@ -150,6 +167,7 @@ describe('the native Gemini API (@google/genai) through aigw run', () => {
   let google: FakeGoogle;
   let vertex: FakeUpstream;
   let openai: FakeUpstream;
+  let faulty: FaultyProvider;
   let aigw: RunningAigw;
   let ai: GoogleGenAI;
 
@@ -172,7 +190,9 @@ describe('the native Gemini API (@google/genai) through aigw run', () => {
       },
     );
     const file = join(harness.tempDir('gemini-ingress'), 'gateway.yaml');
-    writeFileSync(file, gatewayYaml({ vertex, openai }, account.keyJson));
+    faulty = faultyProvider({ wire: 'openai', usage });
+    const faultyUpstream = await harness.upstream(faulty.handler, { name: 'faulty-openai' });
+    writeFileSync(file, gatewayYaml({ vertex, openai, faulty: faultyUpstream }, account.keyJson));
     aigw = await startAigw({
       args: [file],
       env: { AIGW_GCP_OAUTH_TOKEN_URL: `${google.url}/token` },
@@ -367,6 +387,57 @@ describe('the native Gemini API (@google/genai) through aigw run', () => {
       expect(error).toBeInstanceOf(ApiError);
       expect((error as ApiError).status).toBe(400);
       expect((error as ApiError).message).toContain('cachedContent is not supported');
+    });
+  });
+
+  describe('a failing OpenAI stream: the SDK raises, never a clean finish', () => {
+    /**
+     * What the SDK raises for the bare error line that ends a failed Gemini stream: an `ApiError`
+     * with the gateway's message when the line arrives in a read of its own (as it does here: the
+     * provider's end comes in a chunk of its own), else the SDK's refusal of a stream that ends in
+     * text no `data:` line matched. Either way, never a clean end.
+     */
+    function expectStreamError(error: unknown, message: string): void {
+      expect(error).toBeInstanceOf(Error);
+      const text = (error as Error).message;
+      if (error instanceof ApiError) expect(text).toContain(message);
+      else expect(text).toContain('Incomplete JSON segment');
+    }
+
+    /** The text streamed before the SDK raised, and what it raised (undefined: it did not). */
+    async function consume(): Promise<{ text: string; error: unknown }> {
+      let text = '';
+      try {
+        const stream = await ai.models.generateContentStream({
+          model: models.faulty,
+          contents: 'hi',
+        });
+        for await (const chunk of stream) text += chunk.text ?? '';
+      } catch (error) {
+        return { text, error };
+      }
+      return { text, error: undefined };
+    }
+
+    it('a stream cut before its finish reason', async () => {
+      faulty.push('cut');
+      const { text, error } = await consume();
+      expectStreamError(error, 'ended before it finished');
+      expect(faultyText.complete.startsWith(text)).toBe(true);
+    });
+
+    it('a stream whose first event is the provider’s error', async () => {
+      faulty.push('error-first');
+      const { text, error } = await consume();
+      expectStreamError(error, 'upstream overloaded');
+      expect(text).toBe('');
+    });
+
+    it('a complete stream from the same provider ends cleanly', async () => {
+      faulty.push('ok');
+      const { text, error } = await consume();
+      expect(error).toBeUndefined();
+      expect(text).toBe(faultyText.complete);
     });
   });
 

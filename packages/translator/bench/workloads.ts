@@ -522,19 +522,12 @@ function countOrRankAnswer(
       meta: { tokens: { input_tokens: count } },
     };
   }
-  switch (schema) {
-    case 'AWSBedrock':
-    case 'AWSAnthropic':
-      return { inputTokens: count };
-    case 'GCPVertexAI':
-      return { totalTokens: count };
-    case 'OpenAI':
-      return endpoint === 'tokenize'
-        ? { count, max_model_len: 8192, tokens: [1, 2, 3] }
-        : { object: 'response.input_tokens', input_tokens: count };
-    default:
-      return { input_tokens: count };
-  }
+  if (schema === 'AWSBedrock' || schema === 'AWSAnthropic') return { inputTokens: count };
+  if (schema === 'GCPVertexAI') return { totalTokens: count };
+  if (schema !== 'OpenAI') return { input_tokens: count }; // Anthropic's count_tokens shape
+  return endpoint === 'tokenize'
+    ? { count, max_model_len: 8192, tokens: [1, 2, 3] }
+    : { object: 'response.input_tokens', input_tokens: count };
 }
 
 /** `/tokenize`, `/v1/responses/input_tokens` and Cohere rerank: one JSON object each way. */
@@ -679,6 +672,17 @@ function geminiWorkload(endpoint: GeminiEndpoint, schema: BackendSchemaName): Pa
 /** The workload for a registered (endpoint, schema) pair. */
 export function workloadFor(endpoint: Endpoint, schema: BackendSchemaName): PairWorkload {
   if (isGeminiEndpoint(endpoint)) return geminiWorkload(endpoint, schema);
+  if (endpoint === 'tokenize' || endpoint === 'responses-input-tokens' || endpoint === 'rerank') {
+    return countOrRankWorkload(endpoint, schema);
+  }
+  return coreWorkload(endpoint, schema);
+}
+
+/** The workload of an endpoint with one switch case each (the rest are dispatched above). */
+function coreWorkload(
+  endpoint: Exclude<Endpoint, GeminiEndpoint | 'tokenize' | 'responses-input-tokens' | 'rerank'>,
+  schema: BackendSchemaName,
+): PairWorkload {
   switch (endpoint) {
     case 'chat-completions':
     case 'messages':
@@ -690,10 +694,6 @@ export function workloadFor(endpoint: Endpoint, schema: BackendSchemaName): Pair
       return completionsWorkload();
     case 'count-tokens':
       return countTokensWorkload(schema);
-    case 'tokenize':
-    case 'responses-input-tokens':
-    case 'rerank':
-      return countOrRankWorkload(endpoint, schema);
     case 'image-generations':
     case 'audio-speech':
     case 'audio-transcriptions':

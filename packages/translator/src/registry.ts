@@ -51,6 +51,10 @@ type BackendEndpoint = Exclude<Endpoint, CountOrRankEndpoint | GeminiEndpoint>;
 /** The one-object endpoints of {@link forCountOrRank}. */
 type CountOrRankEndpoint = 'responses-input-tokens' | 'tokenize' | 'rerank';
 
+function isCountOrRankEndpoint(endpoint: Endpoint): endpoint is CountOrRankEndpoint {
+  return endpoint === 'responses-input-tokens' || endpoint === 'tokenize' || endpoint === 'rerank';
+}
+
 /** Builds a translator for one request attempt to a backend of a given schema. */
 type TranslatorFactory = (schema: BackendSchema, options: CreateTranslatorOptions) => Translator;
 
@@ -247,9 +251,18 @@ function factoryFor(
   if (isMediaEndpoint(endpoint)) return forMedia(endpoint, schemaName);
   if (endpoint === 'count-tokens') return forCountTokens(schemaName);
   if (isGeminiEndpoint(endpoint)) return forGemini(endpoint, schemaName);
-  if (endpoint === 'responses-input-tokens' || endpoint === 'tokenize' || endpoint === 'rerank') {
-    return forCountOrRank(endpoint, schemaName);
-  }
+  if (isCountOrRankEndpoint(endpoint)) return forCountOrRank(endpoint, schemaName);
+  return forBackend(endpoint, schemaName);
+}
+
+/** The endpoints left to {@link forBackend} once `factoryFor` dispatched the others. */
+type PerBackendEndpoint = Exclude<BackendEndpoint, 'responses' | MediaEndpoint | 'count-tokens'>;
+
+/** The factory for an endpoint dispatched per backend (chat, completions, embeddings, messages). */
+function forBackend(
+  endpoint: PerBackendEndpoint,
+  schemaName: BackendSchemaName,
+): TranslatorFactory | undefined {
   switch (schemaName) {
     case 'OpenAI':
       return forOpenAI(endpoint);

@@ -1,7 +1,12 @@
-import { mergeFilterConfigs, type RouteFilterConfig } from '@aigw/gateway-config';
+import {
+  gatewayConfigAnnotation,
+  mergeFilterConfigs,
+  type RouteFilterConfig,
+  type TenantBudgets,
+} from '@aigw/gateway-config';
 import type { FilterConfigInput, LLMRequestCost } from '@aigw/filterapi';
 
-import type { Kind, ReconcileContext, Reconciler } from '../runtime/contracts.js';
+import type { Kind, KubeObject, ReconcileContext, Reconciler } from '../runtime/contracts.js';
 import { applyIfChanged, digested, isApplied } from './apply.js';
 import type {
   ConfigPlacement,
@@ -9,7 +14,7 @@ import type {
   ConfigSecretsPlan,
   GatewayFilterConfig,
 } from './config-secrets.js';
-import { gatewayGlobalCosts } from './gateway-config.js';
+import { gatewayGlobalCosts, gatewayTenantBudgets } from './gateway-config.js';
 import { conditionsOf, isDeleting, refOf, routesOfGateway } from './objects.js';
 import type { ResolvedOptions } from './options.js';
 import { enqueueQuotaDependents } from './quota-policy.js';
@@ -28,7 +33,15 @@ interface GatewayConfigShares extends GatewayFilterConfig {
   readonly extraCosts: readonly LLMRequestCost[];
   /** The QuotaPolicies' token estimate (reserving budgets), if any. */
   readonly tokenReservation: FilterConfigInput['tokenReservation'];
+  /** Tenants and prices from its GatewayConfig (docs/budgets.md), with their problems. */
+  readonly budgets: TenantBudgets | undefined;
 }
+
+/** What {@link ConfigLayouts} compares to skip a layout. */
+type SharesKey = Pick<
+  GatewayConfigShares,
+  'shares' | 'extraCosts' | 'tokenReservation' | 'budgets'
+>;
 
 /**
  * The filter config of a Gateway: the shares of every valid route attached to it (each generated
@@ -37,7 +50,8 @@ interface GatewayConfigShares extends GatewayFilterConfig {
  * which then queues this Gateway; so one bad route leaves the others working and one edited route
  * translates only itself), merged oldest route first (`routesOfGateway`) as `aigw translate`
  * merges them in file order, then the QuotaPolicies' costs and its GatewayConfig's global costs
- * (in `aigw run`'s order). Undefined when no valid route is attached.
+ * (in `aigw run`'s order), and its GatewayConfig's tenants and prices. Undefined when no valid
+ * route is attached.
  */
 function filterConfigOf(
   context: ReconcileContext,
@@ -52,24 +66,30 @@ function filterConfigOf(
 ): GatewayConfigShares | undefined {
   const gatewayObject = context.cache.get('Gateway', gateway.namespace, gateway.name);
   const shares: RouteFilterConfig[] = [];
+  const valid: KubeObject[] = [];
   for (const route of routesOfGateway(context.cache, gateway.namespace, gateway.name)) {
     if (isDeleting(route)) continue;
     const generation =
       options.generations.current(route) ??
       generateRoute(gatherRoute(context.cache, route), options);
-    if (generation.ok && generation.filterConfig) shares.push(generation.filterConfig);
+    if (generation.ok && generation.filterConfig) {
+      shares.push(generation.filterConfig);
+      valid.push(route);
+    }
   }
-  if (shares.length === 0) return undefined;
-  const extraCosts = [
-    ...quota.costs,
-    ...(gatewayObject ? gatewayGlobalCosts(context.cache, gatewayObject) : []),
-  ];
+  if (shares.length === 0 || !gatewayObject) return undefined;
+  const extraCosts = [...quota.costs, ...gatewayGlobalCosts(context.cache, gatewayObject)];
   const { tokenReservation } = quota;
+  const budgets = gatewayTenantBudgets(context.cache, gatewayObject, valid);
   return {
-    filterConfig: mergeFilterConfigs(shares, { extraCosts, tokenReservation }),
+    filterConfig: {
+      ...mergeFilterConfigs(shares, { extraCosts, tokenReservation }),
+      ...budgets?.config,
+    },
     shares,
     extraCosts,
     tokenReservation,
+    budgets,
   };
 }
 
@@ -112,7 +132,7 @@ class ConfigLayouts {
   readonly #last = new Map<
     string,
     {
-      readonly config: Pick<GatewayConfigShares, 'shares' | 'extraCosts' | 'tokenReservation'>;
+      readonly config: SharesKey;
       readonly placement: ConfigPlacement;
       readonly plan: ConfigSecretsPlan;
     }
@@ -144,9 +164,9 @@ class ConfigLayouts {
     else {
       const remembered = { ...plan, secrets: plan.secrets.map(digested) };
       // Not the merged config (the shares are what `sameShares` compares).
-      const { shares, extraCosts, tokenReservation } = config;
+      const { shares, extraCosts, tokenReservation, budgets } = config;
       this.#last.set(key, {
-        config: { shares, extraCosts, tokenReservation },
+        config: { shares, extraCosts, tokenReservation, budgets },
         placement,
         plan: remembered,
       });
@@ -155,17 +175,39 @@ class ConfigLayouts {
   }
 }
 
-function sameShares(
-  a: Pick<GatewayConfigShares, 'shares' | 'extraCosts' | 'tokenReservation'> | undefined,
-  b: Pick<GatewayConfigShares, 'shares' | 'extraCosts' | 'tokenReservation'> | undefined,
-): boolean {
+function sameShares(a: SharesKey | undefined, b: SharesKey | undefined): boolean {
   if (a === undefined || b === undefined) return a === b;
   return (
     a.shares.length === b.shares.length &&
     a.shares.every((share, i) => share === b.shares[i]) &&
     JSON.stringify(a.extraCosts) === JSON.stringify(b.extraCosts) &&
-    JSON.stringify(a.tokenReservation) === JSON.stringify(b.tokenReservation)
+    JSON.stringify(a.tokenReservation) === JSON.stringify(b.tokenReservation) &&
+    JSON.stringify(a.budgets?.config) === JSON.stringify(b.budgets?.config)
   );
+}
+
+/**
+ * The tenant and price problems last found per Gateway: the GatewayConfig's status carries them,
+ * so it is queued when they change (a route's edit can add an unpriced model).
+ */
+class BudgetProblems {
+  readonly #last = new Map<string, string>();
+
+  report(
+    context: ReconcileContext,
+    gateway: KubeObject | undefined,
+    problems: readonly string[],
+  ): void {
+    if (!gateway) return;
+    const key = `${gateway.metadata.namespace ?? ''}/${gateway.metadata.name}`;
+    const text = problems.join('\n');
+    if ((this.#last.get(key) ?? '') === text) return;
+    this.#last.set(key, text);
+    const name = gateway.metadata.annotations?.[gatewayConfigAnnotation];
+    if (name !== undefined) {
+      context.enqueue({ kind: 'GatewayConfig', namespace: gateway.metadata.namespace ?? '', name });
+    }
+  }
 }
 
 /**
@@ -176,6 +218,7 @@ function sameShares(
  */
 export function gatewayReconciler(options: ResolvedOptions): Reconciler {
   const layouts = new ConfigLayouts(options.configSecrets);
+  const budgetProblems = new BudgetProblems();
   return async (ref, context) => {
     const gatewayRef = { namespace: ref.namespace, name: ref.name };
     const gateway = context.cache.get('Gateway', ref.namespace, ref.name);
@@ -184,6 +227,7 @@ export function gatewayReconciler(options: ResolvedOptions): Reconciler {
     const config = gateway
       ? filterConfigOf(context, gatewayRef, { options, quota: quota.result })
       : undefined;
+    budgetProblems.report(context, gateway, config?.budgets?.problems ?? []);
     const workloads = gatewayWorkloads(context.cache, gatewayRef, options.envoyGatewayNamespace);
     const placement = { namespace: workloads.namespace, others: workloads.candidates };
     let plan = layouts.plan(gatewayRef, { config, placement });

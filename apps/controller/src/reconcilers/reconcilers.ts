@@ -11,6 +11,7 @@ import { aiGatewayRouteReconciler, generatedObjectReconciler } from './ai-gatewa
 import { aiServiceBackendReconciler } from './ai-service-backend.js';
 import { backendReconciler } from './backend.js';
 import { backendSecurityPolicyReconciler } from './backend-security-policy.js';
+import { configMapReconciler } from './config-map.js';
 import { bundleConfigSecrets } from './config-secrets.js';
 import { gatewayConfigReconciler } from './gateway-config.js';
 import { gatewayReconciler } from './gateway.js';
@@ -35,7 +36,7 @@ const ourGateway = { name: gatewayNameLabel, namespace: gatewayNamespaceLabel };
 /**
  * One reconciler per kind, sharing `options`. The event graph: Secret → BackendSecurityPolicy →
  * AIServiceBackend → AIGatewayRoute → Gateway; ReferenceGrant → AIGatewayRoute; GatewayConfig →
- * Gateway; QuotaPolicy → every Gateway (and a Gateway whose quota costs changed → every Gateway
+ * Gateway; Secret (client keys) / ConfigMap (price catalog) → GatewayConfig; QuotaPolicy → every Gateway (and a Gateway whose quota costs changed → every Gateway
  * and QuotaPolicy); HTTPRoute / HTTPRouteFilter → their AIGatewayRoute; Envoy Gateway Backend →
  * AIServiceBackend; the proxies' Deployments / DaemonSets and the extproc's Role / RoleBinding →
  * their Gateway.
@@ -61,6 +62,7 @@ export function createReconcilers(
     QuotaPolicy: quotaPolicyReconciler(resolved),
     Gateway: gatewayReconciler(resolved),
     Secret: secretReconciler(),
+    ConfigMap: configMapReconciler(),
     ReferenceGrant: referenceGrantReconciler(),
     Backend: backendReconciler(),
     HTTPRoute: generatedObjectReconciler('HTTPRoute'),

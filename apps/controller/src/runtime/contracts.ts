@@ -16,6 +16,7 @@ export const watchedKinds = [
   'QuotaPolicy',
   'Gateway',
   'Secret',
+  'ConfigMap',
   'ReferenceGrant',
   'HTTPRoute',
   'HTTPRouteFilter',
@@ -52,6 +53,7 @@ export const kindInfo: Readonly<
   QuotaPolicy: { group: 'aigateway.envoyproxy.io', version: 'v1alpha1', plural: 'quotapolicies' },
   Gateway: { group: 'gateway.networking.k8s.io', version: 'v1', plural: 'gateways' },
   Secret: { group: '', version: 'v1', plural: 'secrets' },
+  ConfigMap: { group: '', version: 'v1', plural: 'configmaps' },
   ReferenceGrant: {
     group: 'gateway.networking.k8s.io',
     version: 'v1beta1',
@@ -80,10 +82,18 @@ export const owningGatewayNamespaceLabel = 'gateway.envoyproxy.io/owning-gateway
 export const gatewayNameLabel = 'aigateway.envoyproxy.io/gateway-name';
 
 /**
+ * The label a price-catalog ConfigMap carries (any value) for the controller to see it: ConfigMaps
+ * are watched only with it (docs/budgets.md "Tenants and money budgets").
+ */
+export const priceCatalogLabel = 'aigateway.envoyproxy.io/price-catalog';
+
+/**
  * Kinds watched only through a label selector: the Envoy Gateway proxies' workloads (not every
- * Deployment of the cluster) and the Roles/RoleBindings the controller writes.
+ * Deployment of the cluster), the Roles/RoleBindings the controller writes, and the price-catalog
+ * ConfigMaps (not every ConfigMap of the cluster: a CA bundle per namespace, dashboards, …).
  */
 export const kindLabelSelectors: Readonly<Partial<Record<Kind, string>>> = {
+  ConfigMap: priceCatalogLabel,
   Deployment: owningGatewayNameLabel,
   DaemonSet: owningGatewayNameLabel,
   Role: gatewayNameLabel,

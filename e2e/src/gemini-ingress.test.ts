@@ -37,14 +37,20 @@ const openAIKey = 'sk-gemini-ingress-0123';
 const clientKey = 'AIza-client-side-key';
 const gcp = { project: 'gemini-ingress', region: 'us-central1' } as const;
 const usage = { input: 9, output: 4 };
-const models = { vertex: 'gemini-2.5-flash', openai: 'gpt-4o-mini', faulty: 'gpt-faulty' } as const;
+const models = {
+  vertex: 'gemini-2.5-flash',
+  openai: 'gpt-4o-mini',
+  faulty: 'gpt-faulty',
+  /** Routed to a backend nothing listens on: Envoy answers a 503 itself. */
+  down: 'gemini-down',
+} as const;
 
 /** The gateway: one route rule per model, a Vertex AI backend and an OpenAI one. */
 function gatewayYaml(
   upstreams: { vertex: FakeUpstream; openai: FakeUpstream; faulty: FakeUpstream },
   serviceAccountJson: string,
 ): string {
-  const backend = (name: string, schema: string, upstream: FakeUpstream): object[] => [
+  const backend = (name: string, schema: string, upstream: { port: number }): object[] => [
     {
       apiVersion: 'aigateway.envoyproxy.io/v1beta1',
       kind: 'AIServiceBackend',
@@ -87,6 +93,7 @@ function gatewayYaml(
           route(models.vertex, 'vertex'),
           route(models.openai, 'openai'),
           route(models.faulty, 'faulty'),
+          route(models.down, 'down'),
         ],
       },
     },
@@ -115,6 +122,8 @@ function gatewayYaml(
       { type: 'APIKey', apiKey: { secretRef: { name: 'faulty-key' } } },
       { apiKey: openAIKey },
     ),
+    // Port 1: nothing listens, every connection is refused.
+    ...backend('down', 'OpenAI', { port: 1 }),
   ];
   return docs.map((doc) => stringify(doc)).join('---\n');
 }
@@ -476,6 +485,15 @@ describe('the native Gemini API (@google/genai) through aigw run', () => {
       });
       expect(status).toBe(404);
       expect(json).toMatchObject({ error: { code: 404, status: 'NOT_FOUND' } });
+    });
+
+    it('Envoy’s own reply (no upstream to connect to): 503 in Google’s format', async () => {
+      const { status, json } = await post(`/v1beta/models/${models.down}:generateContent`, {
+        contents: [{ role: 'user', parts: [{ text: 'hi' }] }],
+      });
+      expect(status).toBe(503);
+      expect(json).toMatchObject({ error: { code: 503, status: 'UNAVAILABLE' } });
+      expect((json as { error: { message: string } }).error.message).not.toBe('');
     });
 
     it('a body that is not JSON: 400 INVALID_ARGUMENT', async () => {

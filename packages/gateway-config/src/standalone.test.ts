@@ -342,8 +342,8 @@ describe('buildStandalone: routes and listener', () => {
     const hcm = ((listener?.filter_chains as Json[])[0]!.filters as Json[])[0]!
       .typed_config as Json;
     const mappers = (hcm.local_reply_config as { mappers: Json[] }).mappers;
-    // The pass-through mapper, then five per dialect, Anthropic first (first match wins).
-    expect(mappers).toHaveLength(11);
+    // The pass-through mapper, then five per dialect: Anthropic, Gemini, OpenAI (first match wins).
+    expect(mappers).toHaveLength(16);
     for (const mapper of mappers.slice(1)) {
       expect(mapper.headers_to_add).toEqual([
         {
@@ -357,7 +357,15 @@ describe('buildStandalone: routes and listener', () => {
       type: 'error',
       error: { type: 'api_error', message: 'upstream request timeout' },
     });
+    expect(JSON.stringify(mappers[6])).toContain('/models/[^/?]+:[A-Za-z]+');
     expect((mappers[7]!.body_format_override as Json).json_format).toEqual({
+      error: {
+        code: '%RESPONSE_CODE%',
+        message: 'upstream request timeout',
+        status: 'UNAVAILABLE',
+      },
+    });
+    expect((mappers[12]!.body_format_override as Json).json_format).toEqual({
       error: { message: 'upstream request timeout', type: 'server_error', param: null, code: null },
     });
   });

@@ -163,6 +163,8 @@ describe('standalone config through Envoy and the extproc', () => {
   it.each([
     ['/v1/chat/completions', { error: { type: 'server_error', param: null, code: null } }],
     ['/v1/messages', { type: 'error', error: { type: 'api_error' } }],
+    // Google's Gemini API: the model comes from the path.
+    ['/v1beta/models/gpt-dead:generateContent', { error: { code: 503, status: 'UNAVAILABLE' } }],
   ])(
     "answers %s with nothing listening upstream with one level of JSON in the client's dialect",
     async (path, shape) => {

@@ -50,6 +50,13 @@ export function rootPathMatch(
   return root === '/' ? { prefix: '/' } : { path_separated_prefix: root };
 }
 
+/**
+ * An RE2 pattern, for the whole `:path` (query included), that is true exactly when the extproc
+ * answers in Google's Gemini dialect (`EndpointMatcher.dialectFor`): any
+ * `…/v1beta|v1|v1alpha/models/{model}:{method}` path, served or not.
+ */
+export const geminiPathPattern = '^[^?]*/v1(?:beta|alpha)?/models/[^/?]+:[A-Za-z]+(?:[?]|$)';
+
 function escapeRegex(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

@@ -1,4 +1,8 @@
-import { anthropicPathPattern, type EndpointLayout } from './endpoint-prefixes.js';
+import {
+  anthropicPathPattern,
+  geminiPathPattern,
+  type EndpointLayout,
+} from './endpoint-prefixes.js';
 import { typeUrl } from './names.js';
 import type {
   AccessLogFilter,
@@ -18,7 +22,7 @@ export const localReplyHeader = 'x-aigw-local-reply';
 /** The header the router-level extproc writes the client's original path into. */
 const originalPathHeader = 'x-ai-eg-original-path';
 
-type Dialect = 'openai' | 'anthropic';
+type Dialect = 'openai' | 'anthropic' | 'gemini';
 
 /** Error types of one dialect for the replies below. */
 interface ErrorTypes {
@@ -38,18 +42,27 @@ const errorTypes: Record<Dialect, ErrorTypes> = {
     server: 'api_error',
     client: 'invalid_request_error',
   },
+  // Google's gRPC status names.
+  gemini: {
+    rateLimit: 'RESOURCE_EXHAUSTED',
+    server: 'UNAVAILABLE',
+    client: 'INVALID_ARGUMENT',
+  },
 };
 
 /**
  * An error body in the client's dialect, in Envoy's JSON format (`%LOCAL_REPLY_BODY%` is Envoy's
- * own text): OpenAI's `{"error":{message,type,param,code}}` or Anthropic's
- * `{"type":"error","error":{type,message}}`.
+ * own text): OpenAI's `{"error":{message,type,param,code}}`, Anthropic's
+ * `{"type":"error","error":{type,message}}` or Google's `{"error":{code,message,status}}` (the
+ * code the HTTP status, which Envoy's JSON formatter writes as a number).
  */
 function errorFormat(dialect: Dialect, type: string, message: string): JsonBodyFormat {
   const json_format =
     dialect === 'openai'
       ? { error: { message, type, param: null, code: null } }
-      : { type: 'error', error: { type, message } };
+      : dialect === 'gemini'
+        ? { error: { code: '%RESPONSE_CODE%', message, status: type } }
+        : { type: 'error', error: { type, message } };
   return { json_format, content_type: 'application/json' };
 }
 
@@ -93,9 +106,14 @@ function celString(text: string): string {
  * then, e.g. to a Bedrock path), else `:path`.
  */
 function anthropicRequest(endpoints: EndpointLayout | undefined): AccessLogFilter {
+  return pathMatches(anthropicPathPattern(endpoints));
+}
+
+/** True when the client's original path (as {@link anthropicRequest} reads it) matches `pattern`. */
+function pathMatches(pattern: string): AccessLogFilter {
   return celFilter(
     `(('${originalPathHeader}' in request.headers) ? request.headers['${originalPathHeader}'] : request.path)` +
-      `.matches(${celString(anthropicPathPattern(endpoints))})`,
+      `.matches(${celString(pattern)})`,
   );
 }
 
@@ -136,7 +154,8 @@ function dialectMappers(dialect: Dialect, only: AccessLogFilter | undefined): Re
 
 /**
  * Maps Envoy's own local replies to JSON errors in the client's dialect (Anthropic for
- * `/v1/messages` and the anthropic prefix of `endpoints`, else OpenAI): the extproc unreachable or failing (500), no healthy upstream or
+ * `/v1/messages` and the anthropic prefix of `endpoints`, Google's for the Gemini API's
+ * `…/models/{model}:{method}` paths, else OpenAI): the extproc unreachable or failing (500), no healthy upstream or
  * a connection failure (503), an upstream timeout (504), a rate limit (429). Each mapped reply
  * carries {@link localReplyHeader}. The extproc's own immediate responses (response-code details
  * `aigw_*`, already JSON in the client's dialect) and the route-not-found 404 pass unchanged.
@@ -151,6 +170,7 @@ export function localReplyConfig(endpoints?: EndpointLayout): LocalReplyConfig {
         ),
       },
       ...dialectMappers('anthropic', anthropicRequest(endpoints)),
+      ...dialectMappers('gemini', pathMatches(geminiPathPattern)),
       ...dialectMappers('openai', undefined),
     ],
   };

@@ -57,6 +57,21 @@ describe('the token budget in the client’s dialect', () => {
     });
   });
 
+  it.each(['gemini', 'cohere'] as const)(
+    'keeps the draft headers for %s clients (no headers of their own), with retry-after on a 429',
+    (dialect) => {
+      const headers = draft('1000', '0', '30');
+      expect(budgetHeaders(headers, { dialect, status: 429, nowMs: now })).toEqual({
+        set: [['retry-after', '30']],
+        remove: [],
+      });
+      expect(budgetHeaders(headers, { dialect, status: 200, nowMs: now })).toEqual({
+        set: [],
+        remove: [],
+      });
+    },
+  );
+
   it('leaves a response without all three draft headers alone (no budget applies)', () => {
     expect(
       budgetHeaders(new Map(), { dialect: 'openai', status: 200, nowMs: now }),

@@ -56,7 +56,9 @@ function rfc3339(ms: number): string {
  * Anthropic's `anthropic-ratelimit-tokens-{limit,remaining,reset}` (reset as an RFC 3339 time);
  * on a 429 also `retry-after` (seconds), which both official SDKs wait for before retrying. A
  * provider's own headers of the same names are replaced: the gateway's budget is the one the
- * client is held to. Undefined when the response carries no draft headers (no budget applies).
+ * client is held to. Gemini and Cohere clients, whose APIs have no such headers, keep Envoy's
+ * draft headers and get `retry-after` on a 429. Undefined when the response carries no draft
+ * headers (no budget applies).
  */
 export function budgetHeaders(
   headers: ReadonlyMap<string, string>,
@@ -65,19 +67,31 @@ export function budgetHeaders(
   const { dialect, status, nowMs } = response;
   const state = budgetState(headers);
   if (!state) return undefined;
-  const set: [string, string][] =
-    dialect === 'openai'
-      ? [
-          ['x-ratelimit-limit-tokens', String(state.limit)],
-          ['x-ratelimit-remaining-tokens', String(state.remaining)],
-          ['x-ratelimit-reset-tokens', openAIDuration(state.resetSeconds)],
-        ]
-      : [
-          ['anthropic-ratelimit-tokens-limit', String(state.limit)],
-          ['anthropic-ratelimit-tokens-remaining', String(state.remaining)],
-          ['anthropic-ratelimit-tokens-reset', rfc3339(nowMs + state.resetSeconds * 1000)],
-        ];
+  const set = dialectHeaders(dialect, state, nowMs);
   // At least a second: a window that resets now still refuses until it has.
   if (status === 429) set.push(['retry-after', String(Math.max(1, state.resetSeconds))]);
-  return { set, remove: [draft.limit, draft.remaining, draft.reset] };
+  // Gemini and Cohere have no budget headers of their own: the draft's stay.
+  const isDraftKept = dialect === 'gemini' || dialect === 'cohere';
+  return { set, remove: isDraftKept ? [] : [draft.limit, draft.remaining, draft.reset] };
+}
+
+/** The budget headers of a client's dialect; none for a dialect without its own. */
+function dialectHeaders(dialect: Dialect, state: BudgetState, nowMs: number): [string, string][] {
+  switch (dialect) {
+    case 'openai':
+      return [
+        ['x-ratelimit-limit-tokens', String(state.limit)],
+        ['x-ratelimit-remaining-tokens', String(state.remaining)],
+        ['x-ratelimit-reset-tokens', openAIDuration(state.resetSeconds)],
+      ];
+    case 'anthropic':
+      return [
+        ['anthropic-ratelimit-tokens-limit', String(state.limit)],
+        ['anthropic-ratelimit-tokens-remaining', String(state.remaining)],
+        ['anthropic-ratelimit-tokens-reset', rfc3339(nowMs + state.resetSeconds * 1000)],
+      ];
+    case 'gemini':
+    case 'cohere':
+      return [];
+  }
 }

@@ -53,8 +53,8 @@ describe('router level: request headers', () => {
       openAIError('unsupported path: /v1/chat/completions/x', 'not_found_error'),
     ],
     [
-      '/anthropic/v1/messages/count_tokens',
-      anthropicError('unsupported path: /anthropic/v1/messages/count_tokens', 'not_found_error'),
+      '/anthropic/v1/messages/batches',
+      anthropicError('unsupported path: /anthropic/v1/messages/batches', 'not_found_error'),
     ],
     [
       '/v1/messages/batches',

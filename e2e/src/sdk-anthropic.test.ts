@@ -7,6 +7,7 @@ import type {
 } from '@anthropic-ai/sdk/resources/messages';
 import { useHarness } from '@aigw/testkit';
 import { anthropicToolUseId } from './support/fake-providers/anthropic-wire.js';
+import { bedrockToolUseId } from './support/fake-providers/bedrock-wire.js';
 import { expectBackendAuth, expectNoSecretIn } from './support/fake-providers/expect-auth.js';
 import { openAIToolCallId } from './support/fake-providers/fake-openai.js';
 import {
@@ -18,14 +19,15 @@ import {
 
 /**
  * The official `@anthropic-ai/sdk` client against `/v1/messages` through real Envoy and the
- * extproc, for every backend of the Anthropic ingress, each answered by a fake provider speaking
- * that provider's wire format and checking its credential.
+ * extproc, for every backend of the Anthropic ingress (AWSBedrock by way of Converse), each
+ * answered by a fake provider speaking that provider's wire format and checking its credential.
  */
 
 const backends: readonly ProviderBackend[] = [
   'Anthropic',
   'GCPAnthropic',
   'AWSAnthropic',
+  'AWSBedrock',
   'OpenAI',
 ];
 
@@ -34,6 +36,7 @@ const toolUseIds: Readonly<Partial<Record<ProviderBackend, string>>> = {
   Anthropic: anthropicToolUseId,
   GCPAnthropic: anthropicToolUseId,
   AWSAnthropic: anthropicToolUseId,
+  AWSBedrock: bedrockToolUseId,
   OpenAI: openAIToolCallId,
 };
 
@@ -93,9 +96,9 @@ describe('anthropic SDK → gateway → every Anthropic-ingress backend', () => 
         expect(message.stop_reason).toBe('end_turn');
         expect(message.usage).toMatchObject(expectedUsage);
         expectBackendAuth(backend, lastRequest());
-        // Anthropic's version header means nothing to OpenAI: the gateway drops it there.
+        // Anthropic's version header means nothing to OpenAI or Converse: the gateway drops it.
         const version = lastRequest()?.headers['anthropic-version'];
-        if (backend === 'OpenAI') expect(version).toBeUndefined();
+        if (backend === 'OpenAI' || backend === 'AWSBedrock') expect(version).toBeUndefined();
         else expect(version).toMatch(/^\d{4}-\d{2}-\d{2}$/);
       });
 

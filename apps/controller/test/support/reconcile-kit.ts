@@ -59,6 +59,7 @@ const plurals: Readonly<Record<string, { plural: string; isClusterScoped?: boole
   BackendTLSPolicy: { plural: 'backendtlspolicies' },
   Backend: { plural: 'backends' },
   Secret: { plural: 'secrets' },
+  ConfigMap: { plural: 'configmaps' },
   Service: { plural: 'services' },
   Deployment: { plural: 'deployments' },
   DaemonSet: { plural: 'daemonsets' },

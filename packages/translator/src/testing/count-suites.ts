@@ -5,6 +5,7 @@
  * with Converse or base64 InvokeModel input, Vertex `countTokens`, Anthropic `count_tokens` on
  * Anthropic and Vertex) and answers as it would.
  */
+import { createCountTokensTranslator, isCountTokensSchema } from '../anthropic/count-tokens.js';
 import { createCohereToCohereRerankTranslator } from '../cohere/rerank.js';
 import { createResponsesInputTokensTranslator } from '../responses/input-tokens.js';
 import { utf8Decoder, utf8Encoder } from '../shared/bytes.js';
@@ -472,6 +473,73 @@ export const inputTokensSuite: EndpointSuite<
       schema: { name: 'Anthropic' },
       backend: anthropicCount,
       create: inputTokens,
+    }),
+  ],
+};
+
+/** The Anthropic client: `/v1/messages/count_tokens` with a system text and user messages. */
+const countTokensIngress: SuiteIngress<CountRequest, CountView> = {
+  endpoint: 'count-tokens',
+  path: '/v1/messages/count_tokens',
+  encodeRequest: (request) => ({
+    model: request.model,
+    ...(request.system === undefined ? {} : { system: request.system }),
+    messages: request.texts.map((content) => ({ role: 'user', content })),
+  }),
+  readResponse: (body) => {
+    const out = parseJsonObject(utf8Decoder.decode(body));
+    if (typeof out?.input_tokens !== 'number') {
+      throw new ConformanceError(`not a count_tokens answer: ${utf8Decoder.decode(body)}`);
+    }
+    return { count: out.input_tokens };
+  },
+  readError: (body) => {
+    const error = parseJsonObject(utf8Decoder.decode(body))?.error;
+    return isJsonObject(error) && typeof error.message === 'string' ? error.message : '';
+  },
+};
+
+const countTokens = (schema: BackendSchema): Translator | undefined => {
+  const { name } = schema;
+  return isCountTokensSchema(name)
+    ? createCountTokensTranslator({ schema: { ...schema, name }, gcp })
+    : undefined;
+};
+
+/**
+ * `/v1/messages/count_tokens`: Anthropic passthrough, Claude on Vertex AI, and Bedrock CountTokens
+ * with an InvokeModel body for Claude on Bedrock (both Bedrock schemas). Counting is free at the
+ * providers, so no usage is reported.
+ */
+export const countTokensSuite: EndpointSuite<
+  CountRequest,
+  CountUpstream,
+  CountResponse,
+  CountView
+> = {
+  title: '`/v1/messages/count_tokens` (Anthropic token count)',
+  ingress: countTokensIngress,
+  cases: countCases('none'),
+  pairs: [
+    countPair('count_tokens → anthropic', {
+      schema: { name: 'Anthropic' },
+      backend: anthropicCount,
+      create: countTokens,
+    }),
+    countPair('count_tokens → gcpanthropic', {
+      schema: { name: 'GCPAnthropic' },
+      backend: vertexAnthropic,
+      create: countTokens,
+    }),
+    countPair('count_tokens → awsanthropic', {
+      schema: { name: 'AWSAnthropic' },
+      backend: bedrockInvoke,
+      create: countTokens,
+    }),
+    countPair('count_tokens → awsbedrock', {
+      schema: { name: 'AWSBedrock' },
+      backend: bedrockInvoke,
+      create: countTokens,
     }),
   ],
 };

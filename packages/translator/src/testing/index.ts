@@ -99,7 +99,7 @@ export type {
   RerankResponse,
   RerankView,
 } from './count-suites.js';
-export { inputTokensSuite, rerankSuite, tokenizeSuite } from './count-suites.js';
+export { countTokensSuite, inputTokensSuite, rerankSuite, tokenizeSuite } from './count-suites.js';
 export { sideBySide, upstreamRows } from './upstream-matrix.js';
 export type {
   MediaAnswer,

@@ -13,7 +13,7 @@ import {
   type CaseOutcome,
   type ConformancePair,
 } from './conformance.js';
-import { inputTokensSuite, rerankSuite, tokenizeSuite } from './count-suites.js';
+import { countTokensSuite, inputTokensSuite, rerankSuite, tokenizeSuite } from './count-suites.js';
 import { embeddingsSuite } from './embeddings-backends.js';
 import { geminiCountSuite } from './gemini-count-suite.js';
 import { mediaSection, mediaSuites } from './media-suites.js';
@@ -78,6 +78,7 @@ export function matrixSections(): MatrixSection[] {
     suiteSection(embeddingsSuite),
     suiteSection(completionsSuite),
     ...mediaSuites.map(mediaSection),
+    suiteSection(countTokensSuite),
     suiteSection(inputTokensSuite),
     suiteSection(tokenizeSuite),
     suiteSection(rerankSuite),

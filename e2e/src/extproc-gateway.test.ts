@@ -231,7 +231,7 @@ describe('extproc through Envoy: routing, passthrough, credentials, token metada
     expect(((await unknownPath.json()) as { error: { message: string } }).error.message).toMatch(
       /unsupported path: \/v1\/nope/,
     );
-    // The Gemini CLI's path: Google's error format, so it reports an unsupported path.
+    // The Gemini API's path with a model no route serves: a 404 in Google's error format.
     const gemini = await fetch(`${url}/v1beta/models/gemini-2.5-pro:generateContent`, {
       method: 'POST',
       body: '{}',

@@ -10,6 +10,13 @@ import {
 } from '@aigw/cloud-credentials/testing';
 import { findRepoRoot, useHarness, type FakeUpstream, type RecordedRequest } from '@aigw/testkit';
 import { startAigw, type RunningAigw } from './support/aigw-process.js';
+import {
+  apiKeyObjects,
+  backendObjects,
+  gcpCredentialObjects,
+  modelRouteObject,
+  policyObjects,
+} from './support/backend-yaml.js';
 import { fakeAnthropic } from './support/fake-providers/fake-anthropic.js';
 import { fakeOpenAI } from './support/fake-providers/fake-openai.js';
 import { fakeVertex } from './support/fake-providers/fake-vertex.js';
@@ -137,96 +144,33 @@ function gatewayYaml(
   upstreams: { openai: FakeUpstream; anthropic: FakeUpstream; vertex: FakeUpstream },
   serviceAccountJson: string,
 ): string {
-  const backend = (
-    name: string,
-    schema: object,
-    at: { upstream: FakeUpstream; hostname: string },
-  ) => [
-    {
-      apiVersion: 'aigateway.envoyproxy.io/v1alpha1',
-      kind: 'AIServiceBackend',
-      metadata: { name },
-      spec: { schema, backendRef: { name, kind: 'Backend', group: 'gateway.envoyproxy.io' } },
-    },
-    {
-      apiVersion: 'gateway.envoyproxy.io/v1alpha1',
-      kind: 'Backend',
-      metadata: { name },
-      spec: {
-        endpoints: [
-          { ip: { address: '127.0.0.1', port: at.upstream.port }, hostname: at.hostname },
-        ],
-      },
-    },
-  ];
-  const policy = (name: string, spec: object, stringData: Record<string, string>) => [
-    {
-      apiVersion: 'aigateway.envoyproxy.io/v1alpha1',
-      kind: 'BackendSecurityPolicy',
-      metadata: { name: `${name}-key` },
-      spec: {
-        targetRefs: [{ group: 'aigateway.envoyproxy.io', kind: 'AIServiceBackend', name }],
-        ...spec,
-      },
-    },
-    { apiVersion: 'v1', kind: 'Secret', metadata: { name: `${name}-key` }, stringData },
-  ];
-  const route = (model: string, name: string) => ({
-    matches: [{ headers: [{ type: 'Exact', name: 'x-ai-eg-model', value: model }] }],
-    backendRefs: [{ name }],
-  });
+  const at = (upstream: FakeUpstream, hostname: string) => ({ port: upstream.port, hostname });
   const docs = [
-    {
-      apiVersion: 'aigateway.envoyproxy.io/v1alpha1',
-      kind: 'AIGatewayRoute',
-      metadata: { name: 'agents' },
-      spec: {
-        rules: [
-          route(models.claudeOnAnthropic, 'anthropic'),
-          route(models.claudeOnOpenAI, 'openai'),
-          route(models.codexOnOpenAI, 'openai'),
-          route(models.codexOnAnthropic, 'anthropic'),
-          route(models.geminiOnVertex, 'vertex'),
-        ],
-      },
-    },
-    ...backend(
-      'openai',
-      { name: 'OpenAI' },
-      { upstream: upstreams.openai, hostname: providerHostnames.openai },
-    ),
-    ...policy(
-      'openai',
-      { type: 'APIKey', apiKey: { secretRef: { name: 'openai-key' } } },
-      { apiKey: keys.openai },
-    ),
-    ...backend(
+    modelRouteObject('agents', [
+      [models.claudeOnAnthropic, 'anthropic'],
+      [models.claudeOnOpenAI, 'openai'],
+      [models.codexOnOpenAI, 'openai'],
+      [models.codexOnAnthropic, 'anthropic'],
+      [models.geminiOnVertex, 'vertex'],
+    ]),
+    ...backendObjects('openai', { name: 'OpenAI' }, at(upstreams.openai, providerHostnames.openai)),
+    ...apiKeyObjects('openai', keys.openai),
+    ...backendObjects(
       'anthropic',
       { name: 'Anthropic' },
-      { upstream: upstreams.anthropic, hostname: providerHostnames.anthropic },
+      at(upstreams.anthropic, providerHostnames.anthropic),
     ),
-    ...policy(
+    ...policyObjects(
       'anthropic',
       { type: 'AnthropicAPIKey', anthropicAPIKey: { secretRef: { name: 'anthropic-key' } } },
       { apiKey: keys.anthropic },
     ),
-    ...backend(
+    ...backendObjects(
       'vertex',
       { name: 'GCPVertexAI' },
-      { upstream: upstreams.vertex, hostname: providerHostnames.vertex },
+      at(upstreams.vertex, providerHostnames.vertex),
     ),
-    ...policy(
-      'vertex',
-      {
-        type: 'GCPCredentials',
-        gcpCredentials: {
-          projectName: gcp.project,
-          region: gcp.region,
-          credentialsFile: { secretRef: { name: 'vertex-key' } },
-        },
-      },
-      { 'service_account.json': serviceAccountJson },
-    ),
+    ...gcpCredentialObjects('vertex', gcp, serviceAccountJson),
   ];
   return docs.map((doc) => stringify(doc)).join('---\n');
 }

@@ -18,6 +18,12 @@ import {
 import { useHarness, type FakeUpstream } from '@aigw/testkit';
 import { startAigw, type RunningAigw } from './support/aigw-process.js';
 import {
+  apiKeyObjects,
+  backendObjects,
+  gcpCredentialObjects,
+  modelRouteObject,
+} from './support/backend-yaml.js';
+import {
   faultyProvider,
   faultyText,
   type FaultyProvider,
@@ -50,80 +56,21 @@ function gatewayYaml(
   upstreams: { vertex: FakeUpstream; openai: FakeUpstream; faulty: FakeUpstream },
   serviceAccountJson: string,
 ): string {
-  const backend = (name: string, schema: string, upstream: { port: number }): object[] => [
-    {
-      apiVersion: 'aigateway.envoyproxy.io/v1beta1',
-      kind: 'AIServiceBackend',
-      metadata: { name },
-      spec: {
-        schema: { name: schema },
-        backendRef: { name, kind: 'Backend', group: 'gateway.envoyproxy.io' },
-      },
-    },
-    {
-      apiVersion: 'gateway.envoyproxy.io/v1alpha1',
-      kind: 'Backend',
-      metadata: { name },
-      spec: { endpoints: [{ ip: { address: '127.0.0.1', port: upstream.port } }] },
-    },
-  ];
-  const policy = (name: string, spec: object, stringData: Record<string, string>): object[] => [
-    {
-      apiVersion: 'aigateway.envoyproxy.io/v1beta1',
-      kind: 'BackendSecurityPolicy',
-      metadata: { name: `${name}-key` },
-      spec: {
-        targetRefs: [{ group: 'aigateway.envoyproxy.io', kind: 'AIServiceBackend', name }],
-        ...spec,
-      },
-    },
-    { apiVersion: 'v1', kind: 'Secret', metadata: { name: `${name}-key` }, stringData },
-  ];
-  const route = (model: string, name: string): object => ({
-    matches: [{ headers: [{ type: 'Exact', name: 'x-ai-eg-model', value: model }] }],
-    backendRefs: [{ name }],
-  });
   const docs = [
-    {
-      apiVersion: 'aigateway.envoyproxy.io/v1beta1',
-      kind: 'AIGatewayRoute',
-      metadata: { name: 'gemini' },
-      spec: {
-        rules: [
-          route(models.vertex, 'vertex'),
-          route(models.openai, 'openai'),
-          route(models.faulty, 'faulty'),
-          route(models.down, 'down'),
-        ],
-      },
-    },
-    ...backend('vertex', 'GCPVertexAI', upstreams.vertex),
-    ...policy(
-      'vertex',
-      {
-        type: 'GCPCredentials',
-        gcpCredentials: {
-          projectName: gcp.project,
-          region: gcp.region,
-          credentialsFile: { secretRef: { name: 'vertex-key' } },
-        },
-      },
-      { 'service_account.json': serviceAccountJson },
-    ),
-    ...backend('openai', 'OpenAI', upstreams.openai),
-    ...policy(
-      'openai',
-      { type: 'APIKey', apiKey: { secretRef: { name: 'openai-key' } } },
-      { apiKey: openAIKey },
-    ),
-    ...backend('faulty', 'OpenAI', upstreams.faulty),
-    ...policy(
-      'faulty',
-      { type: 'APIKey', apiKey: { secretRef: { name: 'faulty-key' } } },
-      { apiKey: openAIKey },
-    ),
+    modelRouteObject('gemini', [
+      [models.vertex, 'vertex'],
+      [models.openai, 'openai'],
+      [models.faulty, 'faulty'],
+      [models.down, 'down'],
+    ]),
+    ...backendObjects('vertex', { name: 'GCPVertexAI' }, upstreams.vertex),
+    ...gcpCredentialObjects('vertex', gcp, serviceAccountJson),
+    ...backendObjects('openai', { name: 'OpenAI' }, upstreams.openai),
+    ...apiKeyObjects('openai', openAIKey),
+    ...backendObjects('faulty', { name: 'OpenAI' }, upstreams.faulty),
+    ...apiKeyObjects('faulty', openAIKey),
     // Port 1: nothing listens, every connection is refused.
-    ...backend('down', 'OpenAI', { port: 1 }),
+    ...backendObjects('down', { name: 'OpenAI' }, { port: 1 }),
   ];
   return docs.map((doc) => stringify(doc)).join('---\n');
 }

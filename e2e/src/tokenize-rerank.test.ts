@@ -12,6 +12,13 @@ import {
 import { useHarness, waitFor, type FakeUpstream } from '@aigw/testkit';
 import { aigwAccessLines } from './support/access-log.js';
 import { startAigw, type RunningAigw } from './support/aigw-process.js';
+import {
+  apiKeyObjects,
+  backendObjects,
+  gcpCredentialObjects,
+  modelRouteObject,
+  policyObjects,
+} from './support/backend-yaml.js';
 import { fakeBedrock } from './support/fake-providers/fake-bedrock.js';
 import { fakeCohere } from './support/fake-providers/fake-cohere.js';
 import { fakeOpenAI } from './support/fake-providers/fake-openai.js';
@@ -53,60 +60,21 @@ const host = (name: string): { hostname?: string } =>
 
 /** The gateway's resources: one route rule per model, four backends. */
 function gatewayYaml(upstreams: Upstreams, serviceAccountJson: string): string {
-  const backend = (name: string, schema: object, upstream: FakeUpstream): object[] => [
-    {
-      apiVersion: 'aigateway.envoyproxy.io/v1beta1',
-      kind: 'AIServiceBackend',
-      metadata: { name },
-      spec: { schema, backendRef: { name, kind: 'Backend', group: 'gateway.envoyproxy.io' } },
-    },
-    {
-      apiVersion: 'gateway.envoyproxy.io/v1alpha1',
-      kind: 'Backend',
-      metadata: { name },
-      spec: { endpoints: [{ ip: { address: '127.0.0.1', port: upstream.port }, ...host(name) }] },
-    },
-  ];
-  const policy = (name: string, spec: object, stringData: Record<string, string>): object[] => [
-    {
-      apiVersion: 'aigateway.envoyproxy.io/v1beta1',
-      kind: 'BackendSecurityPolicy',
-      metadata: { name: `${name}-key` },
-      spec: {
-        targetRefs: [{ group: 'aigateway.envoyproxy.io', kind: 'AIServiceBackend', name }],
-        ...spec,
-      },
-    },
-    { apiVersion: 'v1', kind: 'Secret', metadata: { name: `${name}-key` }, stringData },
-  ];
-  const apiKey = (name: string, key: string): object[] =>
-    policy(
-      name,
-      { type: 'APIKey', apiKey: { secretRef: { name: `${name}-key` } } },
-      { apiKey: key },
-    );
-  const route = (model: string, name: string): object => ({
-    matches: [{ headers: [{ type: 'Exact', name: 'x-ai-eg-model', value: model }] }],
-    backendRefs: [{ name }],
-  });
   const docs = [
-    {
-      apiVersion: 'aigateway.envoyproxy.io/v1beta1',
-      kind: 'AIGatewayRoute',
-      metadata: { name: 'tokenize' },
-      spec: {
-        rules: [
-          route(models.vllm, 'vllm'),
-          route(models.bedrock, 'bedrock'),
-          route(models.gemini, 'vertex'),
-          route(models.rerank, 'cohere'),
-        ],
-      },
-    },
-    ...backend('vllm', { name: 'OpenAI' }, upstreams.openai),
-    ...apiKey('vllm', keys.openai),
-    ...backend('bedrock', { name: 'AWSBedrock' }, upstreams.bedrock),
-    ...policy(
+    modelRouteObject('tokenize', [
+      [models.vllm, 'vllm'],
+      [models.bedrock, 'bedrock'],
+      [models.gemini, 'vertex'],
+      [models.rerank, 'cohere'],
+    ]),
+    ...backendObjects('vllm', { name: 'OpenAI' }, upstreams.openai),
+    ...apiKeyObjects('vllm', keys.openai),
+    ...backendObjects(
+      'bedrock',
+      { name: 'AWSBedrock' },
+      { port: upstreams.bedrock.port, ...host('bedrock') },
+    ),
+    ...policyObjects(
       'bedrock',
       {
         type: 'AWSCredentials',
@@ -119,21 +87,10 @@ function gatewayYaml(upstreams: Upstreams, serviceAccountJson: string): string {
         credentials: `[default]\naws_access_key_id = ${aws.accessKeyId}\naws_secret_access_key = ${aws.secretAccessKey}\n`,
       },
     ),
-    ...backend('vertex', { name: 'GCPVertexAI' }, upstreams.vertex),
-    ...policy(
-      'vertex',
-      {
-        type: 'GCPCredentials',
-        gcpCredentials: {
-          projectName: gcp.project,
-          region: gcp.region,
-          credentialsFile: { secretRef: { name: 'vertex-key' } },
-        },
-      },
-      { 'service_account.json': serviceAccountJson },
-    ),
-    ...backend('cohere', { name: 'Cohere', version: 'v2' }, upstreams.cohere),
-    ...apiKey('cohere', keys.cohere),
+    ...backendObjects('vertex', { name: 'GCPVertexAI' }, upstreams.vertex),
+    ...gcpCredentialObjects('vertex', gcp, serviceAccountJson),
+    ...backendObjects('cohere', { name: 'Cohere', version: 'v2' }, upstreams.cohere),
+    ...apiKeyObjects('cohere', keys.cohere),
   ];
   return docs.map((doc) => stringify(doc)).join('---\n');
 }

@@ -117,3 +117,4 @@ export type { GeminiToOpenAITranslatorOptions } from './gemini/openai.js';
 export { createGeminiToOpenAITranslator } from './gemini/openai.js';
 export type { GeminiEndpoint, GeminiMethod, GeminiPath } from './gemini/path.js';
 export { isGeminiEndpoint, parseGeminiPath } from './gemini/path.js';
+export { geminiStreamErrorFrame } from './gemini/error.js';

@@ -99,6 +99,8 @@ describe('budgetExceededFrame: the error event in the client’s dialect', () =>
 
 const openAIFrame = (delta: Record<string, unknown>): string =>
   `data: ${JSON.stringify({ choices: [{ index: 0, delta }] })}\n\n`;
+const geminiFrame = (text: string): string =>
+  `data: ${JSON.stringify({ candidates: [{ content: { role: 'model', parts: [{ text }] } }] })}\r\n\r\n`;
 const anthropicFrame = (event: Record<string, unknown>): string =>
   `event: ${String(event.type)}\ndata: ${JSON.stringify(event)}\n\n`;
 
@@ -148,6 +150,13 @@ describe('frameTextBytes: the generated text of one event', () => {
   ])('$title: $bytes bytes', ({ frame, bytes }) => {
     const dialect = frame.startsWith('event:') ? 'anthropic' : 'openai';
     expect(frameTextBytes(dialect, frame)).toBe(bytes);
+  });
+
+  it('Gemini: the candidates’ text and function calls', () => {
+    expect(frameTextBytes('gemini', geminiFrame('héllo'))).toBe(6);
+    const call = { functionCall: { name: 'f', args: { a: 1 } } };
+    const frame = `data: ${JSON.stringify({ candidates: [{ content: { parts: [call] } }] })}\n\n`;
+    expect(frameTextBytes('gemini', frame)).toBe(JSON.stringify(call.functionCall).length);
   });
 });
 
@@ -302,8 +311,26 @@ describe('HardCut: counting a stream as it is served', () => {
     expect(cut.servedTokens).toBe(10 + 3);
   });
 
-  it('does not cut dialects without a stream error event the SDKs raise (Gemini, Cohere)', () => {
-    expect(HardCut.of(options({ dialect: 'gemini' }))).toBeUndefined();
+  it('does not cut Cohere streams (no stream error event its SDK raises)', () => {
     expect(HardCut.of(options({ dialect: 'cohere' }))).toBeUndefined();
+  });
+
+  it('cuts a Gemini stream with the bare error line @google/genai raises', () => {
+    const cut = cutOf({ dialect: 'gemini', allowance: 15, inputTokens: 10 });
+    const out = cut.chunk(passthrough(), {
+      original: encoder.encode(geminiFrame('abc') + geminiFrame('defgh')),
+      endOfStream: false,
+    });
+    const [first, error] = text(out).split(/\r?\n\r?\n|\n(?=\{)/);
+    expect(first).toBe(geminiFrame('abc').trimEnd());
+    expect(JSON.parse(error ?? '')).toEqual({
+      error: {
+        code: 429,
+        status: 'RESOURCE_EXHAUSTED',
+        message: expect.stringContaining('token budget') as string,
+      },
+    });
+    expect(cut.isCut).toBe(true);
+    expect(cut.servedTokens).toBe(10 + 3);
   });
 });

@@ -1,5 +1,11 @@
 import type { TokenReservation } from '@aigw/filterapi';
-import type { Dialect, ResponseBodyResult, Translator, Usage } from '@aigw/translator';
+import {
+  geminiStreamErrorFrame,
+  type Dialect,
+  type ResponseBodyResult,
+  type Translator,
+  type Usage,
+} from '@aigw/translator';
 import type { RequestContext } from '../processor/request-context.js';
 import { estimateTokens } from './estimate.js';
 
@@ -73,8 +79,21 @@ export function hardAllowance(input: AllowanceInput): number | undefined {
   return remaining + (reserved ? input.reservedTokens : 0);
 }
 
-/** The event that ends a cut stream, in the client's dialect (both official SDKs raise on it). */
-export function budgetExceededFrame(dialect: 'openai' | 'anthropic'): string {
+/** The client dialects whose streams can be cut. */
+type CutDialect = 'openai' | 'anthropic' | 'gemini';
+
+/**
+ * The event that ends a cut stream, in the client's dialect (the official SDKs raise on it): for
+ * Gemini the bare error line `@google/genai` raises on mid-stream (`geminiStreamErrorFrame`).
+ */
+export function budgetExceededFrame(dialect: CutDialect): string {
+  if (dialect === 'gemini') {
+    return geminiStreamErrorFrame({
+      status: 429,
+      message: budgetExceededMessage,
+      statusName: 'RESOURCE_EXHAUSTED',
+    });
+  }
   if (dialect === 'openai') {
     const error = {
       message: budgetExceededMessage,
@@ -148,6 +167,28 @@ function anthropicBytes(event: Json): number {
   return 0;
 }
 
+/** The generated text bytes of one Gemini chunk: its candidates' text and function calls. */
+function geminiBytes(event: Json): number {
+  if (!Array.isArray(event.candidates)) return 0;
+  let bytes = 0;
+  for (const candidate of event.candidates) {
+    const content = isObject(candidate) ? candidate.content : undefined;
+    const parts = isObject(content) && Array.isArray(content.parts) ? content.parts : [];
+    for (const part of parts) {
+      if (!isObject(part)) continue;
+      bytes += bytesOf(part.text);
+      if (isObject(part.functionCall)) bytes += bytesOf(JSON.stringify(part.functionCall));
+    }
+  }
+  return bytes;
+}
+
+const textBytesOf: Readonly<Record<CutDialect, (event: Json) => number>> = {
+  openai: openAIBytes,
+  anthropic: anthropicBytes,
+  gemini: geminiBytes,
+};
+
 /** The `data:` of one SSE frame (its lines joined), undefined when it has none. */
 function frameData(frame: string): string | undefined {
   let data: string | undefined;
@@ -160,7 +201,7 @@ function frameData(frame: string): string | undefined {
 }
 
 /** The generated text bytes an SSE frame of the client's dialect carries. */
-export function frameTextBytes(dialect: 'openai' | 'anthropic', frame: string): number {
+export function frameTextBytes(dialect: CutDialect, frame: string): number {
   const data = frameData(frame);
   if (data === undefined || !data.startsWith('{')) return 0;
   let event: unknown;
@@ -170,7 +211,7 @@ export function frameTextBytes(dialect: 'openai' | 'anthropic', frame: string): 
     return 0; // not ours to judge: the client's SDK sees the same bytes
   }
   if (!isObject(event)) return 0;
-  return dialect === 'openai' ? openAIBytes(event) : anthropicBytes(event);
+  return textBytesOf[dialect](event);
 }
 
 const lf = 0x0a;
@@ -219,7 +260,7 @@ export const droppedChunk: ResponseBodyResult = {
  */
 export class HardCut {
   readonly #options: HardCutOptions;
-  readonly #dialect: 'openai' | 'anthropic';
+  readonly #dialect: CutDialect;
   /** The unfinished last frame of the chunks so far, not forwarded yet. */
   #held: Buffer = Buffer.alloc(0);
   #reportedInput = 0;
@@ -228,7 +269,7 @@ export class HardCut {
   #estimatedOutput = 0;
   #isCut = false;
 
-  private constructor(options: HardCutOptions, dialect: 'openai' | 'anthropic') {
+  private constructor(options: HardCutOptions, dialect: CutDialect) {
     this.#options = options;
     this.#dialect = dialect;
   }
@@ -236,9 +277,7 @@ export class HardCut {
   /** A counter for a stream in a dialect that can be cut; undefined for the others. */
   static of(options: HardCutOptions): HardCut | undefined {
     const dialect = options.dialect;
-    return dialect === 'openai' || dialect === 'anthropic'
-      ? new HardCut(options, dialect)
-      : undefined;
+    return dialect === 'cohere' ? undefined : new HardCut(options, dialect);
   }
 
   /** Whether the stream was cut (the rest of the provider's stream is dropped). */

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { FilterConfigSchema, filterConfigVersion, type Tenants } from '@aigw/filterapi';
-import { authenticateClient, clientKeyOf, compileTenants, hashClientKey } from './client-keys.js';
+import {
+  authenticateClient,
+  clientKeyOf,
+  compileTenants,
+  hashClientKey,
+  queryKeyOf,
+} from './client-keys.js';
 
 const tenants = (extra: Partial<{ required: boolean }> = {}): Tenants => {
   const parsed = FilterConfigSchema.parse({
@@ -38,6 +44,22 @@ describe('client keys', () => {
     [{}, undefined],
   ])('reads the key of %o as %s', (headers, key) => {
     expect(clientKeyOf(new Map(Object.entries(headers)))).toBe(key);
+  });
+
+  it('reads a Gemini client’s ?key= query parameter, and only for the Gemini dialect', () => {
+    const path = '/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse&key=sk-globex';
+    const headers = new Map([[':path', path]]);
+    expect(queryKeyOf(path)).toBe('sk-globex');
+    expect(queryKeyOf('/v1beta/models/m:generateContent?key=')).toBeUndefined();
+    expect(queryKeyOf('/v1beta/models/m:generateContent')).toBeUndefined();
+    expect(authenticateClient(tenants(), { headers, dialect: 'gemini' })).toMatchObject({
+      kind: 'admitted',
+      tenant: 'globex',
+    });
+    // On an OpenAI path the query goes upstream: a key there is not taken (nor kept secret).
+    expect(authenticateClient(tenants(), { headers, dialect: 'openai' })).toMatchObject({
+      kind: 'refused',
+    });
   });
 
   it('maps every key of a tenant to it and an unknown key to nothing', () => {

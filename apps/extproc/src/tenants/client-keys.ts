@@ -22,7 +22,7 @@ export function hashClientKey(key: string): string {
 /**
  * The key a client sent: `Authorization: Bearer <key>` (OpenAI's SDKs), else `x-api-key`
  * (Anthropic's), `api-key` (Azure OpenAI's) or `x-goog-api-key` (Gemini's); undefined when it
- * sent none. (A Gemini `?key=` query parameter is not read: such a request has no key.)
+ * sent none. A Gemini client's `?key=` query parameter is read by {@link authenticateClient}.
  */
 export function clientKeyOf(headers: ReadonlyMap<string, string>): string | undefined {
   const authorization = headers.get('authorization');
@@ -35,6 +35,17 @@ export function clientKeyOf(headers: ReadonlyMap<string, string>): string | unde
     if (value !== undefined && value !== '') return value;
   }
   return undefined;
+}
+
+/**
+ * The `key` query parameter of a Gemini API path (`?key=…`, what Google's API also accepts); the
+ * Gemini ingress never forwards the client's query, so the key goes no further.
+ */
+export function queryKeyOf(path: string | undefined): string | undefined {
+  const query = path?.indexOf('?') ?? -1;
+  if (path === undefined || query === -1) return undefined;
+  const key = new URLSearchParams(path.slice(query + 1)).get('key')?.trim();
+  return key === undefined || key === '' ? undefined : key;
 }
 
 /** Digest → tenant, compiled once per config. */
@@ -100,7 +111,9 @@ export function authenticateClient(
 ): TenantDecision {
   if (!tenants) return notConfigured;
   const directory = directoryOf(tenants);
-  const key = clientKeyOf(request.headers);
+  const key =
+    clientKeyOf(request.headers) ??
+    (request.dialect === 'gemini' ? queryKeyOf(request.headers.get(':path')) : undefined);
   const tenant = key === undefined ? undefined : directory.tenantOf(key);
   if (tenant === undefined && directory.isRequired) {
     const message =

@@ -147,6 +147,7 @@ describe('upstream level: header and body mutations, route-scoped costs', () => 
       'x-debug',
       'api-key',
       'x-api-key',
+      'x-goog-api-key',
       internalId,
     ]);
   });

@@ -86,7 +86,12 @@ describe('upstream level: request headers', () => {
       [':path', '/v1/chat/completions'],
       ['authorization', `Bearer ${keys.a}`],
     ]);
-    expect(common.headerMutation?.removeHeaders).toEqual(['api-key', 'x-api-key', internalId]);
+    expect(common.headerMutation?.removeHeaders).toEqual([
+      'api-key',
+      'x-api-key',
+      'x-goog-api-key',
+      internalId,
+    ]);
     // The length of the body sent (here the client's, unchanged): Envoy re-adds content-length.
     expect(response.dynamicMetadata).toEqual({
       'io.envoy.ai_gateway': { backend_name: backends.a, content_length: '31' },
@@ -101,7 +106,12 @@ describe('upstream level: request headers', () => {
       [':path', '/chat/completions?api-version=1&x=a%20b'],
       ['x-api-key', keys.x],
     ]);
-    expect(common.headerMutation?.removeHeaders).toEqual(['authorization', 'api-key', internalId]);
+    expect(common.headerMutation?.removeHeaders).toEqual([
+      'authorization',
+      'api-key',
+      'x-goog-api-key',
+      internalId,
+    ]);
   });
 
   it.each([
@@ -131,7 +141,12 @@ describe('upstream level: request headers', () => {
       [':path', '/v1/chat/completions'],
       ['authorization', `Bearer ${keys.b}`],
     ]);
-    expect(common.headerMutation?.removeHeaders).toEqual(['api-key', 'x-api-key', internalId]);
+    expect(common.headerMutation?.removeHeaders).toEqual([
+      'api-key',
+      'x-api-key',
+      'x-goog-api-key',
+      internalId,
+    ]);
     expect(response.dynamicMetadata).toEqual({
       'io.envoy.ai_gateway': {
         backend_name: backends.b,

@@ -138,6 +138,7 @@ describe('backend credentials', () => {
         'authorization',
         'api-key',
         'x-api-key',
+        'x-goog-api-key',
         'x-amz-date',
         'x-amz-security-token',
         'x-amz-content-sha256',
@@ -168,6 +169,11 @@ describe('backend credentials', () => {
 
   it('names every header a client could smuggle a credential in', () => {
     for (const { name } of cases) expect(credentialHeaderNames).toContain(name);
-    expect(credentialHeaderNames).toEqual(['authorization', 'api-key', 'x-api-key']);
+    expect(credentialHeaderNames).toEqual([
+      'authorization',
+      'api-key',
+      'x-api-key',
+      'x-goog-api-key',
+    ]);
   });
 });

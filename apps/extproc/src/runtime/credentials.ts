@@ -10,8 +10,16 @@ export interface CredentialHeader {
   readonly value: string;
 }
 
-/** Headers clients may send that must never reach a backend next to our own credential. */
-export const credentialHeaderNames: readonly string[] = ['authorization', 'api-key', 'x-api-key'];
+/**
+ * Headers clients may send that must never reach a backend next to our own credential (Google's
+ * SDKs send `x-goog-api-key`).
+ */
+export const credentialHeaderNames: readonly string[] = [
+  'authorization',
+  'api-key',
+  'x-api-key',
+  'x-goog-api-key',
+];
 
 /** Every header a signed (SigV4) request must not carry from the client. */
 export const signedRequestHeaderNames: readonly string[] = [

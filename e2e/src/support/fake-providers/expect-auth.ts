@@ -17,7 +17,7 @@ const awsExpectation = {
 };
 
 /** Client credential headers that must never reach a backend next to the gateway's own. */
-const credentialHeaders = ['authorization', 'api-key', 'x-api-key'] as const;
+const credentialHeaders = ['authorization', 'api-key', 'x-api-key', 'x-goog-api-key'] as const;
 
 function expectOnly(
   req: RecordedRequest,

@@ -506,6 +506,8 @@ function countTokensWorkload(schema: BackendSchemaName): PairWorkload {
     streamRequest: undefined,
     responses: { small: whole(answer(12)), large: whole(answer(50000)) },
     stream: undefined,
+    // Counting is free at the providers: the translator reports no usage (docs/extproc.md).
+    reportsNoUsage: true,
   };
 }
 
@@ -563,6 +565,8 @@ function countOrRankWorkload(
     streamRequest: undefined,
     responses: { small: whole(answer(12)), large: whole(answer(50000)) },
     stream: undefined,
+    // `/tokenize` answers a count and charges nothing (docs/extproc.md).
+    ...(endpoint === 'tokenize' ? { reportsNoUsage: true } : {}),
   };
 }
 

@@ -49,11 +49,6 @@ export function windowStart(nowSeconds: number, divider: number): number {
   return nowSeconds - (nowSeconds % divider);
 }
 
-/** Seconds until the current window ends: `d - now % d` (never 0: at a boundary a full window). */
-export function secondsUntilReset(nowSeconds: number, divider: number): number {
-  return divider - (nowSeconds % divider);
-}
-
 const OverrideUnit = ratelimit.RateLimitUnit;
 
 /** The response unit of an Envoy descriptor `limit` override's unit (`envoy.type.v3.RateLimitUnit`). */

@@ -83,7 +83,8 @@ describe('client → Envoy → ext_proc (Unix socket) → upstream', () => {
     const seen = upstream.requests[0]!;
     expect(seen.url).toBe('/v1/chat/completions');
     expect(seen.headers['x-ai-eg-model']).toBe('gpt-4o-mini');
-    expect(seen.headers['x-ai-eg-original-path']).toBe('/v1/chat/completions');
+    // The client's path goes to Envoy's local-reply mapper as metadata, not to the provider.
+    expect(seen.headers['x-ai-eg-original-path']).toBeUndefined();
     expect(JSON.parse(seen.body.toString())).toEqual({ model: 'gpt-4o-mini', messages: [] });
 
     const stats = await envoy.stats('ext_proc');

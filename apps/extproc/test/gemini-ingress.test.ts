@@ -12,7 +12,7 @@ import { backends, keys, startGateway } from './support/gateway.js';
 
 /**
  * The native Gemini API at the extproc: the router level takes the model from the path (the
- * route header), refuses in Google's format, keeps a `?key=` out of the original-path header; the
+ * route header), refuses in Google's format, keeps a `?key=` out of the original-path metadata; the
  * upstream level translates to an OpenAI backend and answers `countTokens` itself.
  */
 const path = '/v1beta/models/gpt-a:streamGenerateContent?alt=sse&key=client-secret';
@@ -32,10 +32,13 @@ describe('Gemini ingress at the extproc', () => {
   it('sets the model header from the path and drops the key from the original path', async () => {
     const router = gateway.open();
     requestIdOf(await router.send(envoy.post(path, { 'x-goog-api-key': 'client-secret' })));
-    const common = commonOf(await router.send(envoy.requestBody(body)), 'requestBody');
+    const response = await router.send(envoy.requestBody(body));
+    const common = commonOf(response, 'requestBody');
     const set = setHeadersOf(common.headerMutation);
     expect(set['x-ai-eg-model']).toBe('gpt-a');
-    expect(set['x-ai-eg-original-path']).toBe('/v1beta/models/gpt-a:streamGenerateContent?alt=sse');
+    expect(response.dynamicMetadata?.['io.envoy.ai_gateway']).toEqual({
+      original_path: '/v1beta/models/gpt-a:streamGenerateContent?alt=sse',
+    });
     expect(common.clearRouteCache).toBe(true);
     router.end();
     await router.status;

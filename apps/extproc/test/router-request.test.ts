@@ -220,7 +220,7 @@ describe('router level: request body', () => {
     ['claude-3-haiku', '/v1/messages', 'anthropic'],
     ['claude-3-haiku', '/anthropic/v1/messages', 'anthropic'],
   ])(
-    'sets the model, original path and cluster headers for %s on %s and clears the route cache',
+    'sets the model and cluster headers and the original path metadata for %s on %s and clears the route cache',
     async (model, path, cluster) => {
       const response = await sendBody(gateway, { model, messages: [] }, path);
       const common = commonOf(response, 'requestBody');
@@ -228,7 +228,6 @@ describe('router level: request body', () => {
       expect(common.clearRouteCache).toBe(true);
       expect(setHeadersOf(common.headerMutation)).toEqual({
         'x-ai-eg-model': model,
-        'x-ai-eg-original-path': path,
         'x-ai-eg-cluster': cluster,
       });
       expect(common.headerMutation?.removeHeaders).toEqual([]);
@@ -238,7 +237,10 @@ describe('router level: request body', () => {
         ),
       ).toBe(true);
       expect(bodyOf(common)).toBeUndefined();
-      expect(response.dynamicMetadata).toBeUndefined();
+      // The client's path for Envoy's local-reply mapper, as metadata: no header carries it on.
+      expect(response.dynamicMetadata).toEqual({
+        'io.envoy.ai_gateway': { original_path: path },
+      });
     },
   );
 
@@ -246,10 +248,7 @@ describe('router level: request body', () => {
     const response = await sendBody(unrouted, { model: 'any-model-at-all' });
     const common = commonOf(response, 'requestBody');
     expect(common.clearRouteCache).toBe(true);
-    expect(setHeadersOf(common.headerMutation)).toEqual({
-      'x-model': 'any-model-at-all',
-      'x-ai-eg-original-path': '/v1/chat/completions',
-    });
+    expect(setHeadersOf(common.headerMutation)).toEqual({ 'x-model': 'any-model-at-all' });
   });
 
   it.each([
@@ -396,10 +395,7 @@ describe('router level under --root-prefix and --endpoint-prefixes', () => {
   ])('routes %s joined from the prefixes', async (path, model) => {
     const common = commonOf(await send(path, { model, max_tokens: 1 }), 'requestBody');
     expect(common.clearRouteCache).toBe(true);
-    expect(setHeadersOf(common.headerMutation)).toMatchObject({
-      'x-ai-eg-model': model,
-      'x-ai-eg-original-path': path,
-    });
+    expect(setHeadersOf(common.headerMutation)).toMatchObject({ 'x-ai-eg-model': model });
   });
 
   it.each([

@@ -352,7 +352,9 @@ describe('buildStandalone: routes and listener', () => {
         },
       ]);
     }
-    expect(JSON.stringify(mappers[1])).toContain("request.headers['x-ai-eg-original-path']");
+    expect(JSON.stringify(mappers[1])).toContain(
+      "metadata.filter_metadata['io.envoy.ai_gateway']['original_path']",
+    );
     expect((mappers[2]!.body_format_override as Json).json_format).toEqual({
       type: 'error',
       error: { type: 'api_error', message: 'upstream request timeout' },

@@ -18,6 +18,8 @@ async function routerFor(extra: Partial<FilterConfigInput>) {
   });
 }
 
+const path = '/v1/chat/completions';
+
 /** The dynamic metadata of the router's answer to a chat request's body. */
 async function metadataOfChat(extra: Partial<FilterConfigInput>): Promise<unknown> {
   const router = await routerFor(extra);
@@ -25,7 +27,7 @@ async function metadataOfChat(extra: Partial<FilterConfigInput>): Promise<unknow
     extProc.HttpHeaders.fromPartial({
       headers: {
         headers: [
-          { key: ':path', rawValue: Buffer.from('/v1/chat/completions') },
+          { key: ':path', rawValue: Buffer.from(path) },
           { key: ':method', rawValue: Buffer.from('POST') },
         ],
       },
@@ -42,15 +44,17 @@ describe('router level: the token estimate for reserving budgets', () => {
   it('writes reserved_tokens into dynamic metadata with the request body when configured', async () => {
     const metadata = await metadataOfChat({ tokenReservation: { defaultOutputTokens: 10 } });
     // 'user' 4 + 'hi' 2 bytes, 1 message × 4 + 3, max_tokens 50.
-    expect(metadata).toEqual({ 'io.envoy.ai_gateway': { [reservedTokensKey]: 6 + 7 + 50 } });
+    expect(metadata).toEqual({
+      'io.envoy.ai_gateway': { original_path: path, [reservedTokensKey]: 6 + 7 + 50 },
+    });
   });
 
   it('writes it in the configured namespace', async () => {
     const metadata = await metadataOfChat({ metadataNamespace: 'ns', tokenReservation: {} });
-    expect(metadata).toEqual({ ns: { [reservedTokensKey]: 63 } });
+    expect(metadata).toEqual({ ns: { original_path: path, [reservedTokensKey]: 63 } });
   });
 
-  it('writes nothing without tokenReservation (no budget reserves)', async () => {
-    expect(await metadataOfChat({})).toBeUndefined();
+  it('writes no estimate without tokenReservation (no budget reserves), only the path', async () => {
+    expect(await metadataOfChat({})).toEqual({ 'io.envoy.ai_gateway': { original_path: path } });
   });
 });

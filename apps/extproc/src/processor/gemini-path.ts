@@ -28,8 +28,8 @@ export function geminiPathNotFound(path: string): ErrorResponse | undefined {
 
 /**
  * The path with a `key` query parameter (Google's API key in the URL, `?key=…`) removed, for
- * anything that repeats the client's path (the `x-ai-eg-original-path` header goes upstream and
- * into logs): the client's key is never passed on.
+ * anything that repeats the client's path (the `original_path` metadata reaches Envoy's
+ * local-reply mapper and the logs): the client's key is never passed on.
  */
 export function withoutApiKey(path: string): string {
   const query = path.indexOf('?');

@@ -40,7 +40,8 @@ import {
 } from './request-context.js';
 
 /** Header with the client's original path, for logs and the upstream level. */
-export const originalPathHeader = 'x-ai-eg-original-path';
+/** The metadata key of the client's original path (`docs/extproc.md`, metadata keys). */
+export const originalPathKey = 'original_path';
 
 const skipBody = extProc.ProcessingMode.fromPartial({
   responseBodyMode: extProc.ProcessingMode_BodySendMode.NONE,
@@ -89,11 +90,20 @@ export interface RouterDeps {
  * for every request when the config has `tokenReservation` (a budget reserves): without it Envoy
  * would drop a reserving entry, and the budget would not be checked at all.
  */
-function reservationMetadata(context: RequestContext): Record<string, unknown> | undefined {
+/**
+ * The dynamic metadata of the request phase: the client's original path (`original_path`, its
+ * API key removed; Envoy's local-reply mapper reads it for the client's dialect once the upstream
+ * filter has rewritten `:path`, so no header has to carry it to the provider) and, when the
+ * config reserves, the token estimate.
+ */
+function requestMetadata(context: RequestContext): Record<string, unknown> {
   const { config } = context.runtime;
-  if (!context.parsed || !config.tokenReservation) return undefined;
-  const estimate = estimateTokens(context.parsed, config.tokenReservation);
-  return { [config.metadataNamespace]: { [reservedTokensKey]: estimate.totalTokens } };
+  const fields: Record<string, unknown> = { [originalPathKey]: withoutApiKey(context.path) };
+  if (context.parsed && config.tokenReservation) {
+    const estimate = estimateTokens(context.parsed, config.tokenReservation);
+    fields[reservedTokensKey] = estimate.totalTokens;
+  }
+  return { [config.metadataNamespace]: fields };
 }
 
 const streamedResponseBody = extProc.ProcessingMode.fromPartial({
@@ -232,10 +242,7 @@ export class RouterProcessor {
       const error = errorBody({ dialect: context.dialect, status: 403, message: unpriced });
       return immediateResponse(error, 'aigw_unpriced_model');
     }
-    const set: HeaderEntry[] = [
-      [context.runtime.config.modelNameHeaderKey, model],
-      [originalPathHeader, withoutApiKey(context.path)],
-    ];
+    const set: HeaderEntry[] = [[context.runtime.config.modelNameHeaderKey, model]];
     const router = context.runtime.router;
     if (router) {
       const cluster = router.clusterFor(model);
@@ -253,7 +260,7 @@ export class RouterProcessor {
       phase: 'requestBody',
       mutation: headerMutation(set),
       clearRouteCache: true,
-      dynamicMetadata: reservationMetadata(context),
+      dynamicMetadata: requestMetadata(context),
     });
   }
 

@@ -3,7 +3,7 @@ import {
   geminiPathPattern,
   type EndpointLayout,
 } from './endpoint-prefixes.js';
-import { typeUrl } from './names.js';
+import { metadataNamespace, typeUrl } from './names.js';
 import type {
   AccessLogFilter,
   HeaderValueOption,
@@ -19,8 +19,14 @@ import type {
  */
 export const localReplyHeader = 'x-aigw-local-reply';
 
-/** The header the router-level extproc writes the client's original path into. */
-const originalPathHeader = 'x-ai-eg-original-path';
+/**
+ * The dynamic metadata the router-level extproc writes the client's original path into (its
+ * `original_path` key, in the filter config's metadata namespace) when it has seen the body.
+ */
+const originalPath = `metadata.filter_metadata['${metadataNamespace}']['original_path']`;
+const hasOriginalPath =
+  `('${metadataNamespace}' in metadata.filter_metadata && ` +
+  `'original_path' in metadata.filter_metadata['${metadataNamespace}'])`;
 
 type Dialect = 'openai' | 'anthropic' | 'gemini';
 
@@ -102,8 +108,9 @@ function celString(text: string): string {
 /**
  * True for a request in Anthropic's dialect (by default `…/v1/messages…` and `/anthropic/…`; see
  * {@link anthropicPathPattern}), judged by the client's original path: the extproc's
- * `x-ai-eg-original-path` once it saw the body (the upstream filter may have rewritten `:path` by
- * then, e.g. to a Bedrock path), else `:path`.
+ * `original_path` metadata once it saw the body (the upstream filter may have rewritten `:path`
+ * by then, e.g. to a Bedrock path), else `:path`. Metadata rather than a request header, so that
+ * nothing internal has to travel to the provider.
  */
 function anthropicRequest(endpoints: EndpointLayout | undefined): AccessLogFilter {
   return pathMatches(anthropicPathPattern(endpoints));
@@ -112,8 +119,7 @@ function anthropicRequest(endpoints: EndpointLayout | undefined): AccessLogFilte
 /** True when the client's original path (as {@link anthropicRequest} reads it) matches `pattern`. */
 function pathMatches(pattern: string): AccessLogFilter {
   return celFilter(
-    `(('${originalPathHeader}' in request.headers) ? request.headers['${originalPathHeader}'] : request.path)` +
-      `.matches(${celString(pattern)})`,
+    `(${hasOriginalPath} ? ${originalPath} : request.path).matches(${celString(pattern)})`,
   );
 }
 

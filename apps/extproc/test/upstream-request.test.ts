@@ -91,6 +91,8 @@ describe('upstream level: request headers', () => {
       'x-api-key',
       'x-goog-api-key',
       internalId,
+      // The cluster header (this config routes) has done its work.
+      'x-ai-eg-cluster',
     ]);
     // The length of the body sent (here the client's, unchanged): Envoy re-adds content-length.
     expect(response.dynamicMetadata).toEqual({
@@ -111,6 +113,8 @@ describe('upstream level: request headers', () => {
       'api-key',
       'x-goog-api-key',
       internalId,
+      // The cluster header (this config routes) has done its work.
+      'x-ai-eg-cluster',
     ]);
   });
 
@@ -146,6 +150,8 @@ describe('upstream level: request headers', () => {
       'x-api-key',
       'x-goog-api-key',
       internalId,
+      // The cluster header (this config routes) has done its work.
+      'x-ai-eg-cluster',
     ]);
     expect(response.dynamicMetadata).toEqual({
       'io.envoy.ai_gateway': {
@@ -175,7 +181,7 @@ describe('upstream level: request headers', () => {
     const common = commonOf(response, 'requestHeaders');
     expect(common.status).toBe(CONTINUE);
     expect(setOf(common)).toEqual([[':path', '/v1/chat/completions']]);
-    expect(common.headerMutation?.removeHeaders).toEqual([internalId]);
+    expect(common.headerMutation?.removeHeaders).toEqual([internalId, 'x-ai-eg-cluster']);
   });
 
   it.each([

@@ -240,6 +240,9 @@ function attemptResponse(
   for (const [name, value] of auth.set) plan.set(name, value);
   for (const name of auth.remove) plan.remove(name);
   plan.remove(internalRequestIdHeader);
+  // The cluster header (`routes` configs) has done its work once Envoy picked the route.
+  const clusterHeader = context.runtime.router?.clusterHeader;
+  if (clusterHeader !== undefined) plan.remove(clusterHeader);
   const touched = (context.touchedHeaders ??= new Set());
   if (context.attempts > 1 && context.originalHeaders) {
     restoreHeaders(plan, {

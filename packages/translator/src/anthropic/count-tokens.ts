@@ -22,6 +22,7 @@ import {
   vertexAnthropicVersion,
 } from '../apischema/anthropic/messages.js';
 import { MalformedRequestError } from '../errors.js';
+import { gcpAnthropicPath } from '../openai/gcpanthropic.js';
 import { BodyCollector, utf8Decoder, utf8Encoder } from '../shared/bytes.js';
 import { parseJsonObject, type JsonObject } from '../shared/json.js';
 import { prefixedPath, queryOf } from '../shared/path.js';
@@ -75,11 +76,12 @@ interface CountTarget {
   readonly betas: readonly string[];
 }
 
-/** Vertex AI's count-tokens path (project and region as for `rawPredict`). */
+/**
+ * Vertex AI's count-tokens path: Claude's `rawPredict` path with the model `count-tokens` (the
+ * model itself goes in the body).
+ */
 export function gcpCountTokensPath(gcp: GcpLocation | undefined): string {
-  const suffix = 'publishers/anthropic/models/count-tokens:rawPredict';
-  if (gcp === undefined) return suffix;
-  return `/v1/projects/${encodeURIComponent(gcp.project)}/locations/${encodeURIComponent(gcp.region)}/${suffix}`;
+  return gcpAnthropicPath({ gcp, model: 'count-tokens', stream: false });
 }
 
 /** Bedrock's count-tokens path for a model id (URL-encoded: ids carry `:`). */

@@ -29,7 +29,7 @@ import { toGenerateContentRequest } from './gcpvertexai-request.js';
 import { fromGenerateContentResponse, GeminiStreamConverter } from './gcpvertexai-response.js';
 import { includesUsage } from './shared/chat-request.js';
 import { sseDone, unixSeconds } from './shared/chat-response.js';
-import { escapePathSegment } from './shared/path-segment.js';
+import { vertexGeminiPath } from '../gemini/gcpvertexai.js';
 
 /** Input of {@link createOpenAIToGcpVertexAiTranslator}. */
 export interface OpenAIToGcpVertexAiTranslatorOptions {
@@ -74,12 +74,11 @@ export function gcpVertexAiPath(options: {
   readonly isStream: boolean;
 }): string {
   const { gcp, model, isStream } = options;
-  const location =
-    gcp === undefined
-      ? ''
-      : `/projects/${escapePathSegment(gcp.project)}/locations/${escapePathSegment(gcp.region)}`;
-  const method = isStream ? 'streamGenerateContent?alt=sse' : 'generateContent';
-  return `/v1${location}/publishers/google/models/${escapePathSegment(model)}:${method}`;
+  return vertexGeminiPath({
+    gcp,
+    model,
+    method: isStream ? 'streamGenerateContent' : 'generateContent',
+  });
 }
 
 /** The `error` object of a Vertex AI error body (an object, or a one-element array of one). */

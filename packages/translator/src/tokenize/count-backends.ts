@@ -18,6 +18,7 @@ import {
   vertexAnthropicVersion,
 } from '../apischema/anthropic/messages.js';
 import { MalformedResponseError } from '../errors.js';
+import { vertexGeminiPath } from '../gemini/gcpvertexai.js';
 import { createOpenAIToAnthropicTranslator } from '../openai/anthropic.js';
 import { createOpenAIToAwsAnthropicTranslator } from '../openai/awsanthropic.js';
 import { createOpenAIToAwsBedrockTranslator } from '../openai/awsbedrock.js';
@@ -135,8 +136,8 @@ const backends: Readonly<Record<CountingSchemaName, CountBackend>> = {
   },
   GCPVertexAI: {
     chat: (schema, gcp) => createOpenAIToGcpVertexAiTranslator({ schema, gcp }),
-    count: (generate, body) => ({
-      path: generate.path.replace(/:generateContent$/, ':countTokens'),
+    count: (_generate, body, { model, gcp }) => ({
+      path: vertexGeminiPath({ gcp, model, method: 'countTokens' }),
       body: pick(body, ['contents', 'systemInstruction', 'tools']),
     }),
     read: (json) => tokenCount(json.totalTokens),

@@ -96,6 +96,27 @@ describe('/tokenize', () => {
     expect(answer(translator, { totalTokens: 5 })).toMatchObject({ count: 5 });
   });
 
+  it('counts on Vertex AI Gemini at the overridden, escaped model; express mode has no location', () => {
+    const located = translate(
+      { name: 'GCPVertexAI' },
+      { model: 'gemini-2.5-flash', prompt: 'hello' },
+      'tuned/gemini v2',
+    );
+    expect(located.out.path).toBe(
+      '/v1/projects/proj/locations/us-east5/publishers/google/models/tuned%2Fgemini%20v2:countTokens',
+    );
+    expect(located.out.model).toBe('tuned/gemini v2');
+    const express = createTranslator({ endpoint: 'tokenize', schema: { name: 'GCPVertexAI' } });
+    const out = express.request({
+      request: parseRequest(
+        'tokenize',
+        encoder.encode('{"model":"gemini-2.5-flash","prompt":"hi"}'),
+      ),
+      path: '/tokenize',
+    });
+    expect(out.path).toBe('/v1/publishers/google/models/gemini-2.5-flash:countTokens');
+  });
+
   it('counts Claude on Vertex AI with count-tokens:rawPredict, the model in the body', () => {
     const { out, json } = translate(
       { name: 'GCPAnthropic' },

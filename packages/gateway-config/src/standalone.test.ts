@@ -342,8 +342,9 @@ describe('buildStandalone: routes and listener', () => {
     const hcm = ((listener?.filter_chains as Json[])[0]!.filters as Json[])[0]!
       .typed_config as Json;
     const mappers = (hcm.local_reply_config as { mappers: Json[] }).mappers;
-    // The pass-through mapper, then five per dialect: Anthropic, Gemini, OpenAI (first match wins).
-    expect(mappers).toHaveLength(16);
+    // The pass-through mapper, then five per dialect: Gemini, Cohere, Anthropic, OpenAI (first
+    // match wins, in the order of the extproc's EndpointMatcher.dialectFor).
+    expect(mappers).toHaveLength(21);
     for (const mapper of mappers.slice(1)) {
       expect(mapper.headers_to_add).toEqual([
         {
@@ -355,19 +356,24 @@ describe('buildStandalone: routes and listener', () => {
     expect(JSON.stringify(mappers[1])).toContain(
       "metadata.filter_metadata['io.envoy.ai_gateway']['original_path']",
     );
+    expect(JSON.stringify(mappers[1])).toContain('/models/[^/?]+:[A-Za-z]+');
     expect((mappers[2]!.body_format_override as Json).json_format).toEqual({
-      type: 'error',
-      error: { type: 'api_error', message: 'upstream request timeout' },
-    });
-    expect(JSON.stringify(mappers[6])).toContain('/models/[^/?]+:[A-Za-z]+');
-    expect((mappers[7]!.body_format_override as Json).json_format).toEqual({
       error: {
         code: '%RESPONSE_CODE%',
         message: 'upstream request timeout',
         status: 'UNAVAILABLE',
       },
     });
+    expect(JSON.stringify(mappers[6])).toContain('^/cohere(?:[/?]|$)');
+    expect((mappers[7]!.body_format_override as Json).json_format).toEqual({
+      message: 'upstream request timeout',
+    });
+    expect(JSON.stringify(mappers[11])).toContain('/v1/messages');
     expect((mappers[12]!.body_format_override as Json).json_format).toEqual({
+      type: 'error',
+      error: { type: 'api_error', message: 'upstream request timeout' },
+    });
+    expect((mappers[17]!.body_format_override as Json).json_format).toEqual({
       error: { message: 'upstream request timeout', type: 'server_error', param: null, code: null },
     });
   });

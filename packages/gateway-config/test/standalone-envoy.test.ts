@@ -42,6 +42,13 @@ spec:
 ---`;
   return `${backend('a', ports.a)}${backend('b', ports.b)}${backend('dead', ports.dead)}${backend('slow', ports.slow)}
 apiVersion: aigateway.envoyproxy.io/v1beta1
+kind: AIServiceBackend
+metadata: {name: cohere-dead}
+spec:
+  schema: {name: Cohere}
+  backendRef: {name: dead, kind: Backend, group: gateway.envoyproxy.io}
+---
+apiVersion: aigateway.envoyproxy.io/v1beta1
 kind: BackendSecurityPolicy
 metadata: {name: a-key}
 spec:
@@ -65,6 +72,8 @@ spec:
       backendRefs: [{name: dead}, {name: b, priority: 1}]
     - matches: [{headers: [{name: x-ai-eg-model, value: gpt-dead}]}]
       backendRefs: [{name: dead}]
+    - matches: [{headers: [{name: x-ai-eg-model, value: rerank-dead}]}]
+      backendRefs: [{name: cohere-dead}]
     - matches: [{headers: [{name: x-ai-eg-model, value: gpt-slow}]}]
       backendRefs: [{name: slow}]
       timeouts: {request: 1s}
@@ -189,6 +198,20 @@ describe('standalone config through Envoy and the extproc', () => {
       expect(Object.keys(body).sort()).toEqual(Object.keys(shape).sort());
     },
   );
+
+  it("answers Cohere's rerank with nothing listening upstream in Cohere's {message} JSON", async () => {
+    const response = await fetch(`${url}/cohere/v2/rerank`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'rerank-dead', query: 'q', documents: ['a', 'b'] }),
+    });
+    expect(response.status).toBe(503);
+    expect(response.headers.get('content-type')).toBe('application/json');
+    expect(response.headers.get('x-aigw-local-reply')).toBeNull();
+    const body = (await response.json()) as Record<string, unknown>;
+    expect(Object.keys(body)).toEqual(['message']);
+    expect(body.message).toMatch(/^upstream connect error/);
+  });
 
   it('maps an upstream timeout to a JSON 504', async () => {
     const response = await chat('gpt-slow');

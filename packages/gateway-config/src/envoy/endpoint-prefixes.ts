@@ -76,3 +76,18 @@ export function anthropicPathPattern(layout: EndpointLayout = defaultEndpointLay
   }
   return `^(?:${alternatives.join('|')})`;
 }
+
+/**
+ * An RE2 pattern, for the whole `:path` (query included), that is true exactly when the extproc
+ * answers in Cohere's dialect (`EndpointMatcher.dialectFor`): at or under the cohere prefix
+ * (`/cohere/v2/rerank` by default). `undefined` when the cohere prefix is the openai one or the
+ * root `/`: Cohere clients cannot be told apart by path then, and get OpenAI's dialect.
+ */
+export function coherePathPattern(
+  layout: EndpointLayout = defaultEndpointLayout,
+): string | undefined {
+  const root = joinPath(layout.rootPrefix) || '/';
+  const cohere = joinPath(root, layout.prefixes.cohere);
+  if (cohere === joinPath(root, layout.prefixes.openai) || cohere === '/') return undefined;
+  return `^${escapeRegex(cohere)}(?:[/?]|$)`;
+}

@@ -1,5 +1,6 @@
 import {
   anthropicPathPattern,
+  coherePathPattern,
   geminiPathPattern,
   type EndpointLayout,
 } from './endpoint-prefixes.js';
@@ -8,6 +9,7 @@ import type {
   AccessLogFilter,
   HeaderValueOption,
   JsonBodyFormat,
+  JsonFormat,
   LocalReplyConfig,
   ResponseMapper,
 } from './types.js';
@@ -28,9 +30,9 @@ const hasOriginalPath =
   `('${metadataNamespace}' in metadata.filter_metadata && ` +
   `'original_path' in metadata.filter_metadata['${metadataNamespace}'])`;
 
-type Dialect = 'openai' | 'anthropic' | 'gemini';
+type Dialect = 'openai' | 'anthropic' | 'gemini' | 'cohere';
 
-/** Error types of one dialect for the replies below. */
+/** Error types of one dialect for the replies below (Cohere's body has none: the status tells). */
 interface ErrorTypes {
   readonly rateLimit: string;
   readonly server: string;
@@ -54,22 +56,33 @@ const errorTypes: Record<Dialect, ErrorTypes> = {
     server: 'UNAVAILABLE',
     client: 'INVALID_ARGUMENT',
   },
+  // Cohere's `{message}` carries no type: the HTTP status tells the kind.
+  cohere: { rateLimit: '', server: '', client: '' },
 };
 
 /**
  * An error body in the client's dialect, in Envoy's JSON format (`%LOCAL_REPLY_BODY%` is Envoy's
  * own text): OpenAI's `{"error":{message,type,param,code}}`, Anthropic's
- * `{"type":"error","error":{type,message}}` or Google's `{"error":{code,message,status}}` (the
- * code the HTTP status, which Envoy's JSON formatter writes as a number).
+ * `{"type":"error","error":{type,message}}`, Google's `{"error":{code,message,status}}` (the
+ * code the HTTP status, which Envoy's JSON formatter writes as a number) or Cohere's `{message}`
+ * (as the translator's `errorBody` writes it for `/cohere/v2/rerank`).
  */
 function errorFormat(dialect: Dialect, type: string, message: string): JsonBodyFormat {
-  const json_format =
-    dialect === 'openai'
-      ? { error: { message, type, param: null, code: null } }
-      : dialect === 'gemini'
-        ? { error: { code: '%RESPONSE_CODE%', message, status: type } }
-        : { type: 'error', error: { type, message } };
-  return { json_format, content_type: 'application/json' };
+  return { json_format: errorJson(dialect, type, message), content_type: 'application/json' };
+}
+
+/** The JSON of {@link errorFormat}. */
+function errorJson(dialect: Dialect, type: string, message: string): JsonFormat {
+  switch (dialect) {
+    case 'openai':
+      return { error: { message, type, param: null, code: null } };
+    case 'anthropic':
+      return { type: 'error', error: { type, message } };
+    case 'gemini':
+      return { error: { code: '%RESPONSE_CODE%', message, status: type } };
+    case 'cohere':
+      return { message };
+  }
 }
 
 function statusAtLeast(status: number): AccessLogFilter {
@@ -159,14 +172,18 @@ function dialectMappers(dialect: Dialect, only: AccessLogFilter | undefined): Re
 }
 
 /**
- * Maps Envoy's own local replies to JSON errors in the client's dialect (Anthropic for
- * `/v1/messages` and the anthropic prefix of `endpoints`, Google's for the Gemini API's
- * `…/models/{model}:{method}` paths, else OpenAI): the extproc unreachable or failing (500), no healthy upstream or
- * a connection failure (503), an upstream timeout (504), a rate limit (429). Each mapped reply
- * carries {@link localReplyHeader}. The extproc's own immediate responses (response-code details
- * `aigw_*`, already JSON in the client's dialect) and the route-not-found 404 pass unchanged.
+ * Maps Envoy's own local replies to JSON errors in the client's dialect, judged as the extproc's
+ * `EndpointMatcher.dialectFor` judges it (first match wins): Google's for the Gemini API's
+ * `…/models/{model}:{method}` paths, Cohere's at or under the cohere prefix of `endpoints`
+ * (`/cohere/v2/rerank`), Anthropic for `/v1/messages` and the anthropic prefix, else OpenAI. The
+ * replies: the extproc unreachable or failing (500), no healthy upstream or a connection failure
+ * (503), an upstream timeout (504), a rate limit (429), a client error such as a body over the
+ * buffer limit (413). Each mapped reply carries {@link localReplyHeader}. The extproc's own
+ * immediate responses (response-code details `aigw_*`, already JSON in the client's dialect) and
+ * the route-not-found 404 pass unchanged.
  */
 export function localReplyConfig(endpoints?: EndpointLayout): LocalReplyConfig {
+  const cohere = coherePathPattern(endpoints);
   return {
     mappers: [
       {
@@ -175,8 +192,9 @@ export function localReplyConfig(endpoints?: EndpointLayout): LocalReplyConfig {
           "response.code_details.startsWith('aigw_') || response.code_details == 'direct_response'",
         ),
       },
-      ...dialectMappers('anthropic', anthropicRequest(endpoints)),
       ...dialectMappers('gemini', pathMatches(geminiPathPattern)),
+      ...(cohere === undefined ? [] : dialectMappers('cohere', pathMatches(cohere))),
+      ...dialectMappers('anthropic', anthropicRequest(endpoints)),
       ...dialectMappers('openai', undefined),
     ],
   };

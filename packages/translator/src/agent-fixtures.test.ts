@@ -200,10 +200,9 @@ describe.each(fixtures)('$name ($fixture.cli $fixture.version)', ({ name, fixtur
       const result = translate();
       expect(result.model).toBe(essentials.model);
       expect(result.path).not.toMatch(/undefined/);
-      const sent: Json =
-        result.body === undefined
-          ? fixture.body
-          : (JSON.parse(new TextDecoder().decode(result.body)) as Json);
+      // A passthrough (Responses to OpenAI, Messages to Anthropic) sends the recorded bytes.
+      if (result.body === undefined) return;
+      const sent = JSON.parse(new TextDecoder().decode(result.body)) as Json;
       expect(upstreamTools(sent).sort()).toEqual([...essentials.tools].sort());
       const serialized = JSON.stringify(sent);
       expect(serialized).toContain(escaped(essentials.system.slice(0, 200)));

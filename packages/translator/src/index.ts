@@ -13,6 +13,7 @@ export type {
   ParsedRequest,
   ResponseBodyResult,
   ResponseHeadersResult,
+  ResponsesApiMode,
   TranslatedRequest,
   TranslateRequestOptions,
   Translator,

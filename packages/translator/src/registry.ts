@@ -27,6 +27,7 @@ import {
   type MediaEndpoint,
 } from './audio/media-passthrough.js';
 import { createResponsesToChatTranslator } from './responses/chat.js';
+import { createResponsesToOpenAITranslator } from './responses/openai.js';
 import { createGeminiToGcpVertexAiTranslator } from './gemini/gcpvertexai.js';
 import { createGeminiToOpenAITranslator } from './gemini/openai.js';
 import { isGeminiEndpoint, type GeminiEndpoint } from './gemini/path.js';
@@ -143,16 +144,22 @@ function forGcpVertexAi(endpoint: BackendEndpoint): TranslatorFactory | undefine
 }
 
 /**
- * `/v1/responses` for a backend: the Responses body is translated to chat completions and the
- * backend's chat translator does the rest, so every backend with a chat translator serves it.
+ * `/v1/responses` for a backend. OpenAI and Azure OpenAI serve the Responses API themselves: the
+ * request passes through (as upstream), unless the backend's schema says `responsesApi: 'chat'`
+ * (an OpenAI-compatible server without `/v1/responses`). Otherwise the Responses body is
+ * translated to chat completions and the backend's chat translator does the rest, so every
+ * backend with a chat translator serves it.
  */
 function forResponses(schemaName: BackendSchemaName): TranslatorFactory | undefined {
   const chat = factoryFor('chat-completions', schemaName);
   if (chat === undefined) return undefined;
+  const canPassThrough = schemaName === 'OpenAI' || schemaName === 'AzureOpenAI';
   return (schema, options) =>
-    createResponsesToChatTranslator({
-      chat: chat(schema, { ...options, endpoint: 'chat-completions' }),
-    });
+    canPassThrough && schema.responsesApi !== 'chat'
+      ? createResponsesToOpenAITranslator({ schema })
+      : createResponsesToChatTranslator({
+          chat: chat(schema, { ...options, endpoint: 'chat-completions' }),
+        });
 }
 
 /**

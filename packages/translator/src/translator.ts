@@ -79,7 +79,17 @@ export interface BackendSchema {
   readonly version?: string;
   /** Path prefix for OpenAI-compatible backends; defaults to `v1`, `''` means no prefix. */
   readonly prefix?: string;
+  /**
+   * How `/v1/responses` reaches an `OpenAI` or `AzureOpenAI` backend: `passthrough` (the default,
+   * as upstream: the provider serves the Responses API itself) or `chat` (translated to chat
+   * completions, for OpenAI-compatible servers without `/v1/responses`). Ignored by other schemas,
+   * which always get the chat translation.
+   */
+  readonly responsesApi?: ResponsesApiMode;
 }
+
+/** See {@link BackendSchema.responsesApi}. */
+export type ResponsesApiMode = 'passthrough' | 'chat';
 
 /** The client's API dialect, for error bodies. */
 export type Dialect = 'openai' | 'anthropic' | 'cohere' | 'gemini';

@@ -49,7 +49,10 @@ const codexBody = {
 };
 
 function translatorFor(body: Record<string, unknown>): { t: Translator; sent: unknown } {
-  const t = createTranslator({ endpoint: 'responses', schema: { name: 'OpenAI' } });
+  const t = createTranslator({
+    endpoint: 'responses',
+    schema: { name: 'OpenAI', responsesApi: 'chat' },
+  });
   const request = parseRequest('responses', utf8Encoder.encode(JSON.stringify(body)));
   const out = t.request({ request, path: '/v1/responses' });
   expect(out.path).toBe('/v1/chat/completions');

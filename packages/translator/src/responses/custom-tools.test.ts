@@ -26,7 +26,10 @@ const shell = {
 const patch = '*** Begin Patch\n*** Add File: hello.txt\n+Hello, "world" 😀\n*** End Patch\n';
 
 function translatorFor(body: Record<string, unknown>): { t: Translator; sent: unknown } {
-  const t = createTranslator({ endpoint: 'responses', schema: { name: 'OpenAI' } });
+  const t = createTranslator({
+    endpoint: 'responses',
+    schema: { name: 'OpenAI', responsesApi: 'chat' },
+  });
   const request = parseRequest('responses', utf8Encoder.encode(JSON.stringify(body)));
   const out = t.request({ request, path: '/v1/responses' });
   return { t, sent: JSON.parse(utf8Decoder.decode(out.body)) };

@@ -46,7 +46,8 @@ export function chatSections(pairs: readonly ConformancePair[]): MatrixSection[]
   const titles: Partial<Record<Endpoint, string>> = {
     'chat-completions': '`/v1/chat/completions` (OpenAI chat completions)',
     messages: '`/v1/messages` (Anthropic messages)',
-    responses: '`/v1/responses` (OpenAI Responses, translated to chat completions)',
+    responses:
+      '`/v1/responses` (OpenAI Responses: passed through to OpenAI and Azure OpenAI, translated to chat completions for the others and for `(chat)`)',
     'gemini-generate-content':
       '`generateContent` (Google Gemini API: `/v1beta/models/{model}:generateContent` and `:streamGenerateContent`)',
   };

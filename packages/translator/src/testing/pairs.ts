@@ -15,6 +15,7 @@ import { createOpenAIToGcpAnthropicTranslator } from '../openai/gcpanthropic.js'
 import { createOpenAIToGcpVertexAiTranslator } from '../openai/gcpvertexai.js';
 import { createOpenAIToOpenAITranslator } from '../openai/openai.js';
 import { createResponsesToChatTranslator } from '../responses/chat.js';
+import { createResponsesToOpenAITranslator } from '../responses/openai.js';
 import { createGeminiToGcpVertexAiTranslator } from '../gemini/gcpvertexai.js';
 import { createGeminiToOpenAITranslator } from '../gemini/openai.js';
 import { geminiIngress } from './gemini-ingress-codec.js';
@@ -23,6 +24,7 @@ import { bedrockBackend } from './bedrock-codec.js';
 import type { ConformancePair, ConformanceSkip } from './conformance.js';
 import { geminiBackend } from './gemini-codec.js';
 import { openAIBackend, openAIIngress } from './openai-codec.js';
+import { responsesBackend } from './responses-backend-codec.js';
 import { responsesIngress } from './responses-codec.js';
 
 const now = (): number => 1700000000;
@@ -119,12 +121,15 @@ const openAIChatPairs: readonly ConformancePair[] = [
   },
 ];
 
+/** The Responses API has no stop sequences. */
+const responsesNoStop: ConformanceSkip = {
+  reason: 'the Responses API has no stop sequences (`stop`), so the case cannot be sent',
+  tests: ['sampling-and-stop'],
+};
+
 /** What the Responses API cannot express or the chat chain cannot carry, for every backend. */
 const responsesSkips: readonly ConformanceSkip[] = [
-  {
-    reason: 'the Responses API has no stop sequences (`stop`), so the case cannot be sent',
-    tests: ['sampling-and-stop'],
-  },
+  responsesNoStop,
   {
     reason:
       'an earlier turn’s reasoning item is dropped: chat completions has no field to carry it back',
@@ -137,14 +142,44 @@ const responsesSkips: readonly ConformanceSkip[] = [
  * translator (as the registry builds it). The Responses translator refuses unknown fields itself,
  * so `unsupported-parameter` runs for every backend.
  */
-const responsesPairs: readonly ConformancePair[] = openAIChatPairs.map((pair) => ({
-  name: pair.name.replace(/^openai → /, 'responses → '),
+const responsesChatPairs: readonly ConformancePair[] = openAIChatPairs.map((pair) => ({
+  name: pair.name.replace(/^openai → (\S+)/, (_, backend: string) =>
+    pair.schema === 'OpenAI' || pair.schema === 'AzureOpenAI'
+      ? `responses → ${backend} (chat)`
+      : `responses → ${backend}`,
+  ),
   schema: pair.schema,
   ingress: responsesIngress,
   backend: pair.backend,
   create: () => createResponsesToChatTranslator({ chat: pair.create(), now }),
   skip: [...responsesSkips, ...pair.skip.filter((s) => !s.tests.includes('unsupported-parameter'))],
 }));
+
+/**
+ * `/v1/responses` passed through to OpenAI and Azure OpenAI (the default for those schemas; the
+ * `(chat)` columns are their `responsesApi: 'chat'` switch).
+ */
+const responsesPassthroughPairs: readonly ConformancePair[] = [
+  {
+    name: 'responses → openai',
+    schema: 'OpenAI',
+    ingress: responsesIngress,
+    backend: responsesBackend,
+    create: () => createResponsesToOpenAITranslator({ schema: { name: 'OpenAI' } }),
+    skip: [responsesNoStop, passthroughUnsupported],
+  },
+  {
+    name: 'responses → azureopenai',
+    schema: 'AzureOpenAI',
+    ingress: responsesIngress,
+    backend: responsesBackend,
+    create: () =>
+      createResponsesToOpenAITranslator({
+        schema: { name: 'AzureOpenAI', version: '2025-04-01-preview' },
+      }),
+    skip: [responsesNoStop, passthroughUnsupported],
+  },
+];
 
 /** The chat pairs with Anthropic messages ingress. */
 const anthropicPairs: readonly ConformancePair[] = [
@@ -236,7 +271,8 @@ const geminiPairs: readonly ConformancePair[] = [
 export const conformancePairs: readonly ConformancePair[] = [
   ...openAIChatPairs,
   ...anthropicPairs,
-  ...responsesPairs,
+  ...responsesPassthroughPairs,
+  ...responsesChatPairs,
   ...geminiPairs,
 ];
 

@@ -93,11 +93,12 @@ const cellNotes: readonly {
   {
     endpoint: 'responses',
     schemas: ['OpenAI', 'AzureOpenAI'],
-    isPartial: true,
+    isPartial: false,
     note:
-      'translated to chat completions, not passed through as upstream does: what chat has no ' +
-      'equivalent for is refused with a 400 (server-side state such as `previous_response_id`, ' +
-      'hosted tools) or, for the hosted web search tools, dropped',
+      'passed through, as upstream (hosted tools and server-side state such as ' +
+      '`previous_response_id` reach the provider). The AIServiceBackend annotation ' +
+      '`aigateway.envoyproxy.io/responses-api: chat` keeps the chat completions translation ' +
+      'instead, for OpenAI-compatible servers without `/v1/responses` (vLLM, Ollama, …)',
   },
   {
     endpoint: 'responses',

@@ -52,6 +52,7 @@ export {
   gatewayOwnedHeaders,
   llmRequestCostTypes,
   maxHeaderMutations,
+  responsesApiModes,
   type AwsAuth,
   type AzureAuth,
   type Backend,

@@ -78,6 +78,9 @@ const mutableHeaderName = headerName.refine((name) => !gatewayOwnedHeaders.inclu
   error: (issue) => `${String(issue.input)} is managed by the gateway and cannot be mutated`,
 });
 
+/** How `/v1/responses` reaches an OpenAI or Azure OpenAI backend (see the backend schema). */
+export const responsesApiModes = ['passthrough', 'chat'] as const;
+
 const versionedApiSchema = z
   .strictObject({
     name: z.enum(backendSchemaNames),
@@ -85,6 +88,12 @@ const versionedApiSchema = z
     version: z.string().optional(),
     /** Path prefix for OpenAI- and Anthropic-compatible upstreams (e.g. `v1`). */
     prefix: z.string().optional(),
+    /**
+     * How `/v1/responses` reaches an OpenAI or Azure OpenAI backend: `passthrough` (absent: the
+     * default) or `chat` (translated to chat completions, for OpenAI-compatible servers without
+     * the Responses API). Other schemas always get the chat translation.
+     */
+    responsesApi: z.enum(responsesApiModes).optional(),
   })
   .readonly();
 

@@ -59,6 +59,31 @@ describe('filter config backends', () => {
     ]);
   });
 
+  it.each([
+    ['chat', { responsesApi: 'chat' }],
+    ['passthrough', {}],
+  ])('carries the responses-api annotation %s into the schema', (value, extra) => {
+    const text = base().replace(
+      'metadata: {name: b}\nspec:\n  schema',
+      `metadata: {name: b, annotations: {aigateway.envoyproxy.io/responses-api: ${value}}}\nspec:\n  schema`,
+    );
+    expect(backends(text)[0]?.schema).toEqual({
+      name: 'AzureOpenAI',
+      version: '2025-01-01-preview',
+      ...extra,
+    });
+  });
+
+  it('reports a bad responses-api annotation naming the backend and the field', () => {
+    const text = base().replace(
+      'metadata: {name: b}\nspec:\n  schema',
+      'metadata: {name: b, annotations: {aigateway.envoyproxy.io/responses-api: translate}}\nspec:\n  schema',
+    );
+    expect(() => backends(text)).toThrow(
+      'in.yaml: AIServiceBackend default/b: metadata.annotations[aigateway.envoyproxy.io/responses-api]: expected "passthrough" or "chat", got "translate"',
+    );
+  });
+
   it("merges header and body mutations, the route's backendRef winning", () => {
     const [backend] = backends(
       base({

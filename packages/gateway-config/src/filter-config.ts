@@ -1,6 +1,7 @@
 import type { BackendSecurityPolicySpec } from '@aigw/api';
 import {
   filterConfigVersion,
+  responsesApiModes,
   type BackendAuth,
   type FilterConfigInput,
   type LLMRequestCost,
@@ -163,7 +164,7 @@ export function buildRouteFilterConfigs(
   for (const route of plan.resources.aiGatewayRoutes) {
     const rules = rulesByRoute.get(route) ?? [];
     routes.set(route, {
-      backends: rules.flatMap((rule) => rule.refs.map((ref) => backendEntry(ref, auth))),
+      backends: rules.flatMap((rule) => rule.refs.map((ref) => backendEntry(ref, auth, problems))),
       models: models(rules),
       llmRequestCosts: routeCosts(route, problems),
     });
@@ -206,9 +207,35 @@ export function buildFilterConfig(plan: Plan, options: FilterConfigOptions): Fil
   return { config: mergeFilterConfigs(routes.values(), options), ...rest };
 }
 
-function backendEntry(ref: PlannedRef, auth: AuthBuilder): BackendEntry {
+/**
+ * AIServiceBackend annotation choosing how `/v1/responses` reaches an OpenAI or Azure OpenAI
+ * backend: `passthrough` (the default, as upstream) or `chat` (translated to chat completions, for
+ * OpenAI-compatible servers without the Responses API). docs/translation-matrix.md.
+ */
+export const responsesApiAnnotation = 'aigateway.envoyproxy.io/responses-api';
+
+/** The backend's `responses-api` choice when it is `chat`; reports a bad value. */
+function responsesApi(ref: PlannedRef, problems: string[]): 'chat' | undefined {
+  const backend = ref.serviceBackend;
+  const value = backend.resource.metadata.annotations?.[responsesApiAnnotation];
+  if (value === undefined) return undefined;
+  const where = `${backend.file}: ${objectLabel('AIServiceBackend', backend)}: metadata.annotations[${responsesApiAnnotation}]`;
+  if (!(responsesApiModes as readonly string[]).includes(value)) {
+    problems.push(`${where}: expected "passthrough" or "chat", got ${JSON.stringify(value)}`);
+    return undefined;
+  }
+  const schemaName = backend.resource.spec?.schema.name ?? 'OpenAI';
+  const canPassThrough = schemaName === 'OpenAI' || schemaName === 'AzureOpenAI';
+  if (value === 'passthrough' && !canPassThrough) {
+    problems.push(`${where}: only OpenAI and AzureOpenAI backends serve /v1/responses themselves`);
+  }
+  return value === 'chat' && canPassThrough ? 'chat' : undefined;
+}
+
+function backendEntry(ref: PlannedRef, auth: AuthBuilder, problems: string[]): BackendEntry {
   const spec = ref.serviceBackend.resource.spec;
   const schema = spec?.schema ?? { name: 'OpenAI' as const };
+  const responses = responsesApi(ref, problems);
   const headerMutation = mergeMutation(spec?.headerMutation, ref.ref.headerMutation, {
     keyOf: (h) => h.name.toLowerCase(),
     normalise: (name) => name.toLowerCase(),
@@ -224,6 +251,7 @@ function backendEntry(ref: PlannedRef, auth: AuthBuilder): BackendEntry {
       name: schema.name,
       ...(schema.version === undefined ? {} : { version: schema.version }),
       ...(schema.prefix === undefined ? {} : { prefix: schema.prefix }),
+      ...(responses === undefined ? {} : { responsesApi: responses }),
     },
     ...(ref.ref.modelNameOverride ? { modelNameOverride: ref.ref.modelNameOverride } : {}),
     ...(backendAuth === undefined ? {} : { auth: backendAuth }),

@@ -46,6 +46,36 @@ describe('first-token gate: OpenAI chat completion chunks', () => {
   });
 });
 
+describe('first-token gate: OpenAI Responses events (passthrough)', () => {
+  const event = (type: string, fields: object = {}): string =>
+    `event: ${type}\ndata: ${JSON.stringify({ type, ...fields, sequence_number: 0 })}\n\n`;
+  const created = event('response.created', { response: { id: 'r', status: 'in_progress' } });
+  it.each<[string, string[], GateVerdict]>([
+    [
+      'created, in_progress, a message item and its part',
+      [
+        created,
+        event('response.in_progress', { response: { id: 'r' } }),
+        event('response.output_item.added', { item: { type: 'message', content: [] } }),
+        event('response.content_part.added', { part: { type: 'output_text', text: '' } }),
+      ],
+      'pending',
+    ],
+    ['a text delta', [created, event('response.output_text.delta', { delta: 'Hi' })], 'content'],
+    ['a reasoning delta', [event('response.reasoning_text.delta', { delta: 'hm' })], 'content'],
+    [
+      'a function call item',
+      [event('response.output_item.added', { item: { type: 'function_call', name: 'f' } })],
+      'content',
+    ],
+    ['a completed response', [event('response.completed', { response: {} })], 'content'],
+    ['the error event', [created, event('error', { code: 'server_error', message: 'x' })], 'error'],
+    ['a failed response', [event('response.failed', { response: { error: {} } })], 'error'],
+  ])('%s: %s', (_name, frames, expected) => {
+    expect(verdicts('OpenAI', frames.map(bytes)).at(-1)).toBe(expected);
+  });
+});
+
 describe('first-token gate: Anthropic events', () => {
   const start = anthropicEvent({ type: 'message_start', message: { id: 'm', content: [] } });
   it.each<[string, string[], GateVerdict]>([

@@ -105,13 +105,33 @@ function openAIChoiceVerdict(choice: unknown): GateVerdict {
   return isObject(choice.delta) && hasDeltaContent(choice.delta) ? 'content' : 'pending';
 }
 
-/** OpenAI chat/completions chunks (OpenAI, Azure OpenAI, OpenAI-compatible servers). */
+/**
+ * OpenAI Responses events (`/v1/responses` passed through): any `*.delta` (text, reasoning,
+ * function-call arguments) or a function call's item, or the terminal event, decides for the
+ * attempt; `error` and `response.failed` against it; `response.created`, a message item's start
+ * and the like are pending.
+ */
+function responsesVerdict(event: JsonObject, type: string): GateVerdict {
+  if (type === 'error' || type === 'response.failed') return 'error';
+  if (type === 'response.completed' || type === 'response.incomplete') return 'content';
+  if (type.endsWith('.delta')) return 'content';
+  const item = type === 'response.output_item.added' ? event.item : undefined;
+  return isObject(item) && item.type !== 'message' && item.type !== 'reasoning'
+    ? 'content'
+    : 'pending';
+}
+
+/**
+ * OpenAI chat/completions chunks (OpenAI, Azure OpenAI, OpenAI-compatible servers), and the
+ * Responses events of a passthrough (they carry a `type`, chat chunks do not).
+ */
 export function openAIVerdict(frame: Frame): GateVerdict {
   if (frame.data === undefined) return 'pending';
   if (frame.data.trim() === '[DONE]') return 'content';
   const chunk = parseObject(frame.data);
   if (!chunk) return 'pending';
   if (chunk.error !== undefined) return 'error';
+  if (typeof chunk.type === 'string') return responsesVerdict(chunk, chunk.type);
   const choices = Array.isArray(chunk.choices) ? (chunk.choices as unknown[]) : [];
   return choices.some((choice) => openAIChoiceVerdict(choice) === 'content')
     ? 'content'

@@ -102,11 +102,12 @@ function fail(
 }
 
 function backendSchema(backend: RuntimeBackend): BackendSchema {
-  const { name, version, prefix } = backend.backend.schema;
+  const { name, version, prefix, responsesApi } = backend.backend.schema;
   return {
     name,
     ...(version === undefined ? {} : { version }),
     ...(prefix === undefined ? {} : { prefix }),
+    ...(responsesApi === undefined ? {} : { responsesApi }),
   };
 }
 

@@ -172,13 +172,12 @@ export class OpenAIToGeminiStream {
     return this.#responseModel;
   }
 
-  /** The Gemini text for one `data:` payload (`[DONE]` included). */
-  data(payload: string): string {
+  /** The Gemini text for one `data:` payload (`[DONE]` included), `json` when already parsed. */
+  data(payload: string, json: JsonObject | undefined = parseJsonObject(payload)): string {
     if (payload.trim() === '[DONE]') {
       this.integrity.finish();
       return this.#final();
     }
-    const json = parseJsonObject(payload);
     if (json === undefined) return '';
     noteOpenAIChunk(this.integrity, json);
     if (isJsonObject(json.error)) return this.#error(json.error);

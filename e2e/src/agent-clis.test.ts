@@ -49,6 +49,7 @@ const models = {
   claudeOnAnthropic: 'claude-sonnet-4-5',
   claudeOnOpenAI: 'claude-on-openai',
   codexOnOpenAI: 'gpt-5-codex',
+  codexOnChatOnly: 'codex-on-chat-only',
   codexOnAnthropic: 'codex-on-anthropic',
   geminiOnVertex: 'gemini-2.5-flash',
 } as const;
@@ -139,7 +140,17 @@ function expectToolRoundTrip(run: CliRun, served: readonly RecordedRequest[]): v
   expect(served.some((request) => bodyText(request).includes(marker))).toBe(true);
 }
 
-/** The gateway's resources: one route rule per model, three backends. */
+/** Marks an AIServiceBackend (among `objects`) as serving `/v1/responses` by chat completions. */
+function chatOnly(objects: object[]): object[] {
+  return objects.map((object) => {
+    const o = object as { kind?: string; metadata: Record<string, unknown> };
+    if (o.kind !== 'AIServiceBackend') return object;
+    const annotations = { 'aigateway.envoyproxy.io/responses-api': 'chat' };
+    return { ...o, metadata: { ...o.metadata, annotations } };
+  });
+}
+
+/** The gateway's resources: one route rule per model, four backends. */
 function gatewayYaml(
   upstreams: { openai: FakeUpstream; anthropic: FakeUpstream; vertex: FakeUpstream },
   serviceAccountJson: string,
@@ -150,11 +161,21 @@ function gatewayYaml(
       [models.claudeOnAnthropic, 'anthropic'],
       [models.claudeOnOpenAI, 'openai'],
       [models.codexOnOpenAI, 'openai'],
+      [models.codexOnChatOnly, 'openai-chat'],
       [models.codexOnAnthropic, 'anthropic'],
       [models.geminiOnVertex, 'vertex'],
     ]),
     ...backendObjects('openai', { name: 'OpenAI' }, at(upstreams.openai, providerHostnames.openai)),
     ...apiKeyObjects('openai', keys.openai),
+    // The same fake as an OpenAI-compatible server without the Responses API (vLLM, Ollama, …).
+    ...chatOnly(
+      backendObjects(
+        'openai-chat',
+        { name: 'OpenAI' },
+        at(upstreams.openai, providerHostnames.openai),
+      ),
+    ),
+    ...apiKeyObjects('openai-chat', keys.openai),
     ...backendObjects(
       'anthropic',
       { name: 'Anthropic' },
@@ -278,8 +299,8 @@ describe('coding-agent CLIs through aigw run', () => {
         `model = "${model}"`,
         'model_provider = "aigw"',
         'check_for_update_on_startup = false',
-        // Codex's default tools: its sub-agent namespace is flattened and its hosted web search
-        // dropped by the Responses → chat translation (docs/agents.md).
+        // Codex's default tools: passed through to OpenAI as they are; for a chat-only backend its
+        // sub-agent namespace is flattened and its hosted web search dropped (docs/agents.md).
         '',
         '[analytics]',
         'enabled = false',
@@ -308,9 +329,22 @@ describe('coding-agent CLIs through aigw run', () => {
   it('Codex via an OpenAI backend runs exec_command and prints the answer', async () => {
     const { result, requests } = await served(upstreams.openai, () => codex(models.codexOnOpenAI));
     expectToolRoundTrip(result, requests);
-    // The gateway serves /v1/responses by translating to chat completions.
-    expect(requests[0]?.url).toBe('/v1/chat/completions');
-    expect(requests[0]?.headers.authorization).toBe(`Bearer ${keys.openai}`);
+    // OpenAI serves the Responses API itself: the gateway passes /v1/responses through.
+    expect(requests.map((request) => request.url)).toContain('/v1/responses');
+    expect(requests.some((request) => request.url === '/v1/chat/completions')).toBe(false);
+    const first = requests.find((request) => request.url === '/v1/responses');
+    expect(first?.headers.authorization).toBe(`Bearer ${keys.openai}`);
+    // Codex's tools as it offers them (no flattening, no dropped hosted tools).
+    const sent = JSON.parse(bodyText(first)) as { tools?: { type: string }[] };
+    expect(sent.tools?.map((tool) => tool.type)).toContain('function');
+  });
+
+  it('Codex via a chat-only OpenAI-compatible backend (responses-api: chat) stays on chat completions', async () => {
+    const { result, requests } = await served(upstreams.openai, () =>
+      codex(models.codexOnChatOnly),
+    );
+    expectToolRoundTrip(result, requests);
+    expect(requests.every((request) => request.url === '/v1/chat/completions')).toBe(true);
   });
 
   it('Codex via a chat-only Anthropic backend runs exec_command and prints the answer', async () => {

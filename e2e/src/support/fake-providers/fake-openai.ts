@@ -14,6 +14,7 @@ import {
 } from './conversation.js';
 import { headerOf, jsonBody, sendJson, sendStream, sseHeaders } from './http.js';
 import { mediaOperations, serveMedia, type MediaOperation } from './fake-openai-media.js';
+import { responsesState, serveResponses, type ResponsesState } from './fake-openai-responses.js';
 
 const isMediaOperation = (operation: string | undefined): operation is MediaOperation =>
   (mediaOperations as readonly (string | undefined)[]).includes(operation);
@@ -319,6 +320,33 @@ function serveCount(req: RecordedRequest, res: ServerResponse, options: FakeOpen
   sendJson(res, 200, { object: 'response.input_tokens', input_tokens: count });
 }
 
+/** OpenAI's and Azure's Responses API (fake-openai-responses.ts). */
+const responsesPaths = new Set(['/v1/responses', '/openai/responses']);
+
+/** `POST /v1/responses` (`authorization: Bearer`) or Azure's `/openai/responses` (`api-key`). */
+function responses(
+  req: RecordedRequest,
+  res: ServerResponse,
+  options: FakeOpenAIOptions & { readonly state: ResponsesState },
+): void | Promise<void> {
+  const isAzure = req.url.startsWith('/openai/');
+  const problem = authProblem(req, options, isAzure);
+  if (problem) {
+    const code = isAzure ? '401' : 'invalid_api_key';
+    openAIError(res, 401, { message: problem, type: 'invalid_request_error', code });
+    return;
+  }
+  const body = jsonBody(req.body);
+  if (!body || typeof body.model !== 'string') {
+    const message = body
+      ? "Missing required parameter: 'model'."
+      : 'We could not parse the JSON body of your request.';
+    openAIError(res, 400, { message, type: 'invalid_request_error', code: null });
+    return;
+  }
+  return serveResponses(body, res, { state: options.state, usage: options.usage });
+}
+
 /** The models the fake lists at `GET /v1/models`, in OpenAI's format. */
 export const fakeOpenAIModels = [
   { id: 'gpt-4o-mini', object: 'model', created: 1721172741, owned_by: 'system' },
@@ -339,7 +367,9 @@ function listModels(req: RecordedRequest, res: ServerResponse, options: FakeOpen
 }
 
 /**
- * A fake OpenAI API and Azure OpenAI deployment in one server: `GET /v1/models` (two models), `/v1/chat/completions`,
+ * A fake OpenAI API and Azure OpenAI deployment in one server: `GET /v1/models` (two models),
+ * the Responses API (`/v1/responses`, Azure `/openai/responses`: fake-openai-responses.ts),
+ * `/v1/chat/completions`,
  * `/v1/completions` and `/v1/embeddings` with `authorization: Bearer`, and
  * `/openai/deployments/{d}/{chat/completions|completions|embeddings}?api-version=…` with
  * `api-key`. Chat and completions answers follow the shared fake model (text or a tool call), as
@@ -348,10 +378,14 @@ function listModels(req: RecordedRequest, res: ServerResponse, options: FakeOpen
  */
 export function fakeOpenAI(options: FakeOpenAIOptions): UpstreamHandler {
   const api = fakeOpenAIApi(options);
+  const state = responsesState();
   return (req, res) => {
     if (req.method === 'GET' && req.url.split('?')[0] === '/v1/models') {
       listModels(req, res, options);
       return;
+    }
+    if (req.method === 'POST' && responsesPaths.has(req.url.split('?')[0] ?? '')) {
+      return responses(req, res, { ...options, state });
     }
     if (req.method === 'POST' && countPaths.has(req.url.split('?')[0] ?? '')) {
       serveCount(req, res, options);

@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BadRequestError, OpenAI, type APIError } from 'openai';
+import { APIError, BadRequestError, OpenAI } from 'openai';
 import type { ResponseStreamEvent, Tool } from 'openai/resources/responses/responses';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GenAiMetrics } from '@aigw/extproc/metrics';
@@ -203,6 +203,21 @@ describe('/v1/responses passed through to OpenAI and Azure OpenAI', () => {
     expect(second.output_text).toBe('The tool answered: 3 cats');
     expect(second.previous_response_id).toBe(first.id);
     expect(lastSent()).toMatchObject({ previous_response_id: first.id, tools });
+  });
+
+  it('ends a stream cut before response.completed in an error the client raises', async () => {
+    const stream = await client.responses.create({ model, input: 'cut [[cut]]', stream: true });
+    const types: string[] = [];
+    const error = await (async () => {
+      for await (const event of stream) types.push(event.type);
+    })().catch((err: unknown) => err);
+    expect(types).toContain('response.output_text.delta');
+    expect(types).not.toContain('response.completed');
+    expect(error).toBeInstanceOf(APIError);
+    expect(error).toMatchObject({
+      code: 'stream_truncated',
+      message: expect.stringContaining("the provider's stream ended before it finished") as unknown,
+    });
   });
 
   it('passes the provider’s error through: an unknown previous_response_id is its 400', async () => {

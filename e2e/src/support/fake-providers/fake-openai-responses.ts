@@ -20,7 +20,8 @@ import { sendJson, sendStream, sseHeaders } from './http.js';
  * `response.content_part.done`; for a function call `response.function_call_arguments.delta` /
  * `.done`; for a custom tool `response.custom_tool_call_input.delta` / `.done`),
  * `response.output_item.done`, and `response.completed` with the usage — every frame
- * `event: <type>` with a `sequence_number` counting from 0.
+ * `event: <type>` with a `sequence_number` counting from 0. A user text with `[[cut]]` ends the
+ * stream after the text deltas, before any terminal event (a stream cut short).
  *
  * Server-side state as OpenAI keeps it: each response gets a new id and, unless `store: false`, is
  * remembered, so a `previous_response_id` naming an unknown response is OpenAI's 400
@@ -187,6 +188,17 @@ function contentEvents(events: Events, item: Record<string, unknown>): void {
   events.add('response.function_call_arguments.done', { ...at, arguments: args });
 }
 
+/** In the user text: the stream ends (cleanly, at the HTTP level) right after the text deltas. */
+export const cutStreamMarker = '[[cut]]';
+
+/** The frames of a stream cut before its terminal event: up to the last text delta. */
+function cutFrames(frames: readonly string[]): string[] {
+  const last = frames.findLastIndex((frame) =>
+    frame.startsWith('event: response.output_text.delta'),
+  );
+  return frames.slice(0, last + 1);
+}
+
 function streamFrames(reply: Reply, item: Record<string, unknown>): string[] {
   const events = new Events();
   events.add('response.created', { response: responseObject(reply, undefined) });
@@ -244,5 +256,7 @@ export function serveResponses(
     sendJson(res, 200, responseObject(reply, [item]));
     return;
   }
-  return sendStream(res, streamFrames(reply, item), sseHeaders);
+  const frames = streamFrames(reply, item);
+  const isCut = conversation.userText.includes(cutStreamMarker);
+  return sendStream(res, isCut ? cutFrames(frames) : frames, sseHeaders);
 }

@@ -1,6 +1,7 @@
 /**
  * OpenAI Responses (`/v1/responses`) → any backend that the chat completions translators serve
- * (OpenAI, Azure OpenAI, AWS Bedrock, GCP Vertex AI, Anthropic and its GCP / AWS variants). The
+ * (AWS Bedrock, GCP Vertex AI, Anthropic and its GCP / AWS variants; OpenAI and Azure OpenAI only
+ * with `responsesApi: 'chat'`, else `responses/openai.ts` passes the request through). The
  * Responses body becomes a chat completions body, which the backend's own chat translator then
  * takes the rest of the way; what comes back as chat completions (JSON or SSE chunks, the chat
  * translator's output) becomes a Responses object or event stream. Token usage is the chat

@@ -141,6 +141,20 @@ describe('responses → openai (passthrough)', () => {
     });
   });
 
+  it('reads cache writes a gateway reports as input_tokens_details.cache_creation_tokens', () => {
+    const { translator } = translate({ name: 'OpenAI' }, { model: 'gpt-5', input: 'hi' });
+    translator.responseHeaders(200, new Map([['content-type', 'application/json']]));
+    const withWrites = {
+      ...usage,
+      input_tokens_details: { cached_tokens: 12, cache_creation_tokens: 5 },
+    };
+    const body = encoder.encode(JSON.stringify({ object: 'response', usage: withWrites }));
+    expect(translator.responseBody(body, true).usage).toEqual({
+      ...expectedUsage,
+      cacheCreationInputTokens: 5,
+    });
+  });
+
   it('refuses a 2xx body that is not JSON as a malformed response (502)', () => {
     const { translator } = translate({ name: 'OpenAI' }, { model: 'gpt-5', input: 'hi' });
     translator.responseHeaders(200, new Map([['content-type', 'text/html']]));

@@ -23,6 +23,8 @@ export function usageFromResponses(value: unknown): Usage | undefined {
   if (!isJsonObject(value)) return undefined;
   const inputTokens = count(value.input_tokens);
   const outputTokens = count(value.output_tokens);
+  // Not in OpenAI's own responses; gateways (upstream's among them) put cache writes here.
+  const cacheCreation = nestedCount(value.input_tokens_details, 'cache_creation_tokens');
   return {
     inputTokens,
     outputTokens,
@@ -31,6 +33,7 @@ export function usageFromResponses(value: unknown): Usage | undefined {
         ? count(value.total_tokens)
         : inputTokens + outputTokens,
     cachedInputTokens: nestedCount(value.input_tokens_details, 'cached_tokens'),
+    ...(cacheCreation > 0 ? { cacheCreationInputTokens: cacheCreation } : {}),
     reasoningTokens: nestedCount(value.output_tokens_details, 'reasoning_tokens'),
   };
 }

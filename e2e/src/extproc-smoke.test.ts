@@ -82,6 +82,8 @@ describe('client → Envoy → ext_proc (Unix socket) → upstream', () => {
     expect(upstream.requests).toHaveLength(1);
     const seen = upstream.requests[0]!;
     expect(seen.url).toBe('/v1/chat/completions');
+    // Router level only here: the model header is set for Envoy's route. The upstream-level
+    // filter, absent here, removes it before a provider sees it (extproc-gateway.test.ts).
     expect(seen.headers['x-ai-eg-model']).toBe('gpt-4o-mini');
     // The client's path goes to Envoy's local-reply mapper as metadata, not to the provider.
     expect(seen.headers['x-ai-eg-original-path']).toBeUndefined();

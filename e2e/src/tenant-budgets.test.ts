@@ -11,6 +11,7 @@ import {
   type FakeUpstream,
   type RedisProcess,
 } from '@aigw/testkit';
+import { aigwAccessLines } from './support/access-log.js';
 import { startAigw, type RunningAigw } from './support/aigw-process.js';
 import { fakeOpenAI } from './support/fake-providers/fake-openai.js';
 
@@ -277,6 +278,10 @@ describe('tenants and money budgets (aigw run + Envoy + Redis)', () => {
   });
 
   it('never lets a client key reach the provider', async () => {
+    // Envoy's access log names each request's tenant (the extproc's metadata).
+    const tenantLines = (tenant: string): number =>
+      aigwAccessLines(aigw.output(), 'gpt-4o-mini').filter((l) => l.tenant === tenant).length;
+    const [globexBefore, acmeBefore] = [tenantLines('globex'), tenantLines('acme')];
     // A client key in x-api-key on the OpenAI endpoint too: removed as well.
     const response = await fetch(`${aigw.url}/v1/chat/completions`, {
       method: 'POST',
@@ -296,8 +301,17 @@ describe('tenants and money budgets (aigw run + Envoy + Redis)', () => {
       const everything = JSON.stringify(request.headers);
       for (const key of Object.values(keys)) expect(everything).not.toContain(key);
     }
-    // The tenant is the key's, not the header the client sent.
-    expect(fake.requests.at(-1)?.headers['x-aigw-tenant']).toBe('globex');
+    // Neither the tenant nor the model header reaches the provider (the budgets read their
+    // copies in dynamic metadata); the tenant is the key's, not the header the client sent.
+    for (const request of fake.requests) {
+      expect(request.headers['x-aigw-tenant']).toBeUndefined();
+      expect(request.headers['x-ai-eg-model']).toBeUndefined();
+    }
+    await waitFor(() => tenantLines('globex') > globexBefore || undefined, {
+      timeoutMs: 10_000,
+      description: "an access-log line with the key's tenant",
+    });
+    expect(tenantLines('acme')).toBe(acmeBefore);
   });
 
   it('answers an unknown key with a 401 in the client dialect', async () => {

@@ -107,4 +107,35 @@ describe('token budgets in PostTranslateModify', () => {
     });
     expect(limit?.hitsAddend?.number).toBe(0n);
   });
+  it('packs the CEL descriptor of a selector on the extproc metadata', () => {
+    const text = "('io.envoy.ai_gateway' in metadata.filter_metadata) ? 'match-1' : {}['no match']";
+    const [limit] = toRouteRateLimits([
+      {
+        actions: [
+          {
+            extension: {
+              name: 'envoy.rate_limit_descriptors.expr',
+              typed_config: {
+                '@type':
+                  'type.googleapis.com/envoy.extensions.rate_limit_descriptors.expr.v3.Descriptor',
+                descriptor_key: 'match-1',
+                text,
+              },
+            },
+          },
+        ],
+      },
+    ]);
+    const specifier = limit?.actions[0]?.actionSpecifier;
+    expect(specifier?.$case).toBe('extension');
+    if (specifier?.$case !== 'extension') return;
+    expect(specifier.value.name).toBe('envoy.rate_limit_descriptors.expr');
+    const config = specifier.value.typedConfig;
+    expect(config?.typeUrl).toBe(
+      'type.googleapis.com/envoy.extensions.rate_limit_descriptors.expr.v3.Descriptor',
+    );
+    expect(
+      envoyFilters.rateLimitDescriptorExpr.Descriptor.decode(config?.value ?? new Uint8Array()),
+    ).toEqual({ descriptorKey: 'match-1', skipIfError: false, text });
+  });
 });

@@ -38,6 +38,7 @@ describe('Gemini ingress at the extproc', () => {
     expect(set['x-ai-eg-model']).toBe('gpt-a');
     expect(response.dynamicMetadata?.['io.envoy.ai_gateway']).toEqual({
       original_path: '/v1beta/models/gpt-a:streamGenerateContent?alt=sse',
+      request_model: 'gpt-a',
     });
     expect(common.clearRouteCache).toBe(true);
     router.end();

@@ -237,9 +237,10 @@ describe('router level: request body', () => {
         ),
       ).toBe(true);
       expect(bodyOf(common)).toBeUndefined();
-      // The client's path for Envoy's local-reply mapper, as metadata: no header carries it on.
+      // The client's path for Envoy's local-reply mapper and the model for the rate limits and
+      // access logs, as metadata: the upstream level removes the model header.
       expect(response.dynamicMetadata).toEqual({
-        'io.envoy.ai_gateway': { original_path: path },
+        'io.envoy.ai_gateway': { original_path: path, request_model: model },
       });
     },
   );

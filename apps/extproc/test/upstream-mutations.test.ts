@@ -15,6 +15,8 @@ import { routeRequest } from './support/gateway.js';
 
 const { CONTINUE_AND_REPLACE } = extProc.CommonResponse_ResponseStatus;
 const internalId = 'x-ai-eg-internal-req-id';
+/** The gateway's own headers the upstream level removes (docs/extproc.md, Headers). */
+const internal = [internalId, 'x-ai-eg-model'];
 const key = 'sk-mutations-key-000000';
 
 const backends = {
@@ -148,7 +150,7 @@ describe('upstream level: header and body mutations, route-scoped costs', () => 
       'api-key',
       'x-api-key',
       'x-goog-api-key',
-      internalId,
+      ...internal,
     ]);
   });
 
@@ -192,7 +194,7 @@ describe('upstream level: header and body mutations, route-scoped costs', () => 
     expect(bodyOf(retry)).toBeUndefined();
     // x-debug, which the first backend removed, comes back; what it set goes.
     expect(setOf(retry)).toEqual({ ':path': '/v1/chat/completions', 'x-debug': '1' });
-    expect(retry.headerMutation?.removeHeaders).toEqual([internalId, 'x-team', 'authorization']);
+    expect(retry.headerMutation?.removeHeaders).toEqual([...internal, 'x-team', 'authorization']);
   });
 
   it('restores on a retry a client header an earlier backend removed', async () => {
@@ -212,7 +214,7 @@ describe('upstream level: header and body mutations, route-scoped costs', () => 
       await attempt(id, backends.stripping, { headers: { authorization: 'Bearer client' } }),
       'requestHeaders',
     );
-    expect(common.headerMutation?.removeHeaders).toEqual(['authorization', internalId]);
+    expect(common.headerMutation?.removeHeaders).toEqual(['authorization', ...internal]);
   });
 
   describe('final metadata', () => {

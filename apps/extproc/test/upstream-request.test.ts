@@ -19,6 +19,8 @@ import {
 
 const { CONTINUE, CONTINUE_AND_REPLACE } = extProc.CommonResponse_ResponseStatus;
 const internalId = 'x-ai-eg-internal-req-id';
+/** The gateway's own headers the upstream level removes (docs/extproc.md, Headers). */
+const internal = [internalId, 'x-ai-eg-model'];
 
 /** What a client sends besides the body: its own credentials in every header we know. */
 const clientCredentials = {
@@ -90,7 +92,7 @@ describe('upstream level: request headers', () => {
       'api-key',
       'x-api-key',
       'x-goog-api-key',
-      internalId,
+      ...internal,
       // The cluster header (this config routes) has done its work.
       'x-ai-eg-cluster',
     ]);
@@ -112,7 +114,7 @@ describe('upstream level: request headers', () => {
       'authorization',
       'api-key',
       'x-goog-api-key',
-      internalId,
+      ...internal,
       // The cluster header (this config routes) has done its work.
       'x-ai-eg-cluster',
     ]);
@@ -149,7 +151,7 @@ describe('upstream level: request headers', () => {
       'api-key',
       'x-api-key',
       'x-goog-api-key',
-      internalId,
+      ...internal,
       // The cluster header (this config routes) has done its work.
       'x-ai-eg-cluster',
     ]);
@@ -181,7 +183,7 @@ describe('upstream level: request headers', () => {
     const common = commonOf(response, 'requestHeaders');
     expect(common.status).toBe(CONTINUE);
     expect(setOf(common)).toEqual([[':path', '/v1/chat/completions']]);
-    expect(common.headerMutation?.removeHeaders).toEqual([internalId, 'x-ai-eg-cluster']);
+    expect(common.headerMutation?.removeHeaders).toEqual([...internal, 'x-ai-eg-cluster']);
   });
 
   it.each([

@@ -62,7 +62,10 @@ function backendCluster(backend: TestBackend): object {
 /** The access-log fields the tests read (one JSON object per request). */
 export const accessLogFormat = {
   status: '%RESPONSE_CODE%',
-  model: '%REQ(X-AI-EG-MODEL)%',
+  request_id: '%REQ(X-REQUEST-ID)%',
+  // The extproc's copy: the upstream-level filter removes the model header from the request
+  // header map the access log reads.
+  model: `%DYNAMIC_METADATA(${ns}:request_model)%`,
   cluster: '%UPSTREAM_CLUSTER%',
   backend: `%DYNAMIC_METADATA(${ns}:backend_name)%`,
   input: `%DYNAMIC_METADATA(${ns}:llm_input_token)%`,

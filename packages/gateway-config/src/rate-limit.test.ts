@@ -147,6 +147,66 @@ spec:
   });
 });
 
+describe('buildRateLimits: selectors on the headers the gateway sets read its metadata', () => {
+  const policy = tokenPolicy.replace(
+    `                - {name: x-user-id, type: Distinct}
+                - {name: x-tier, value: free}`,
+    `                - {name: X-AIGW-Tenant, type: Distinct}
+                - {name: x-ai-eg-model, value: "gpt-4o's"}
+                - {name: x-ai-eg-model, type: RegularExpression, value: 'llama-.*'}
+                - {name: x-ai-eg-model, value: gpt-5, invert: true}`,
+  );
+  const result = limits(policy);
+  const model = "metadata.filter_metadata['io.envoy.ai_gateway']['request_model']";
+  const present =
+    "('io.envoy.ai_gateway' in metadata.filter_metadata && 'request_model' in metadata.filter_metadata['io.envoy.ai_gateway'])";
+  const cel = (key: string, text: string): RateLimitAction => ({
+    extension: {
+      name: 'envoy.rate_limit_descriptors.expr',
+      typed_config: {
+        '@type': 'type.googleapis.com/envoy.extensions.rate_limit_descriptors.expr.v3.Descriptor',
+        descriptor_key: key,
+        text,
+      },
+    },
+  });
+
+  it('Distinct: a metadata action (no descriptor when absent); matches: a CEL descriptor', () => {
+    expect(result.problems).toEqual([]);
+    const [check] = result.routeRateLimits.get('default/chat/rule/0') ?? [];
+    expect(check?.actions).toEqual([
+      { generic_key: { descriptor_key: 'limit', descriptor_value: 'default/tokens/rule/0' } },
+      {
+        metadata: {
+          descriptor_key: 'match-0',
+          metadata_key: { key: 'io.envoy.ai_gateway', path: [{ key: 'tenant' }] },
+          source: 'DYNAMIC',
+        },
+      },
+      cel('match-1', `(${present} && ${model} == 'gpt-4o\\'s') ? 'match-1' : {}['no match']`),
+      cel(
+        'match-2',
+        `(${present} && ${model}.matches('^(?:llama-.*)$')) ? 'match-2' : {}['no match']`,
+      ),
+      cel('match-3', `!(${present} && ${model} == 'gpt-5') ? 'match-3' : {}['no match']`),
+    ]);
+  });
+
+  it('keeps the limiter rules: a matched level is <key>=<key>, a distinct one any value', () => {
+    const [tree] = result.rules?.descriptors ?? [];
+    expect(tree).toMatchObject({
+      key: 'limit',
+      descriptors: [
+        {
+          key: 'match-0',
+          descriptors: [{ key: 'match-1', value: 'match-1', descriptors: [{ value: 'match-2' }] }],
+        },
+      ],
+    });
+    expect(JSON.stringify(tree)).not.toContain('"key":"match-0","value"');
+  });
+});
+
 const quotaPolicy = `
 apiVersion: aigateway.envoyproxy.io/v1alpha1
 kind: QuotaPolicy

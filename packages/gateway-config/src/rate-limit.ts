@@ -8,6 +8,7 @@ import { metadataNamespace, rateLimitDomain } from './envoy/names.js';
 import type { RateLimitAction, RouteRateLimit } from './envoy/types.js';
 import type { BackendTrafficPolicy, RateLimitRule } from './kube-types.js';
 import { modelHeader, type Plan, type PlannedRule } from './plan.js';
+import { selectorAction, selectorKey, type Selector } from './rate-limit-selectors.js';
 import { objectLabel, type Loaded } from './resource-set.js';
 
 /** A window of the limiter (apps/ratelimit's, envoyproxy/ratelimit's lower-case `unit`). */
@@ -61,14 +62,6 @@ export interface RateLimitResult {
 
 /** How many units one request adds, on the request path or when the response stream ends. */
 type Hits = { readonly number: number } | { readonly format: string };
-
-/** A header condition of a limit (Gateway API / Envoy Gateway header selector). */
-interface Selector {
-  readonly name: string;
-  readonly type: 'Exact' | 'RegularExpression' | 'Distinct';
-  readonly value: string | undefined;
-  readonly invert: boolean;
-}
 
 /** One limit: one counter per window (per distinct header value for `Distinct` selectors). */
 interface Limit {
@@ -165,27 +158,11 @@ export function buildRateLimits(plan: Plan): RateLimitResult {
   };
 }
 
-const selectorKey = (j: number): string => `match-${String(j)}`;
-
 /** The Envoy actions of a limit; their order is the descriptor's entry order. */
 function actions(limit: Limit): RateLimitAction[] {
   return [
     { generic_key: { descriptor_key: 'limit', descriptor_value: limit.id } },
-    ...limit.selectors.map((s, j): RateLimitAction => {
-      if (s.type === 'Distinct') {
-        return { request_headers: { header_name: s.name, descriptor_key: selectorKey(j) } };
-      }
-      const stringMatch =
-        s.type === 'Exact' ? { exact: s.value ?? '' } : { safe_regex: { regex: s.value ?? '' } };
-      return {
-        header_value_match: {
-          descriptor_key: selectorKey(j),
-          descriptor_value: selectorKey(j),
-          expect_match: !s.invert,
-          headers: [{ name: s.name, string_match: stringMatch }],
-        },
-      };
-    }),
+    ...limit.selectors.map((s, j) => selectorAction(s, selectorKey(j))),
   ];
 }
 

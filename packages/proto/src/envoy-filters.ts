@@ -14,3 +14,4 @@ export * as router from './gen/envoy/extensions/filters/http/router/v3/router.js
 export * as upstreamCodec from './gen/envoy/extensions/filters/http/upstream_codec/v3/upstream_codec.js';
 export * as mutationRules from './gen/envoy/config/common/mutation_rules/v3/mutation_rules.js';
 export * as ratelimitConfig from './gen/envoy/config/ratelimit/v3/rls.js';
+export * as rateLimitDescriptorExpr from './rate-limit-descriptor-expr.js';

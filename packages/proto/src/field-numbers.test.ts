@@ -1,7 +1,7 @@
 import { BinaryReader, WireType } from '@bufbuild/protobuf/wire';
 import { describe, expect, it } from 'vitest';
 
-import { egExtension, envoyConfig, extProc, health, ratelimit } from './index.js';
+import { egExtension, envoyConfig, envoyFilters, extProc, health, ratelimit } from './index.js';
 
 /** The top-level field numbers of an encoded message, in wire order. */
 function fieldNumbers(bytes: Uint8Array): number[] {
@@ -193,6 +193,20 @@ describe('rate limit field numbers', () => {
     expect(fieldNumbers(submessage(wire, 2))).toEqual([1, 2, 4]);
     expect(ratelimit.RateLimitResponse_Code.OVER_LIMIT).toBe(2);
     expect(ratelimit.RateLimitResponse_RateLimit_Unit.WEEK).toBe(7);
+  });
+});
+
+describe('rate-limit descriptor expression (hand-written codec)', () => {
+  const { Descriptor } = envoyFilters.rateLimitDescriptorExpr;
+
+  it('descriptor_key = 1, skip_if_error = 2, text = 3; round-trips and skips unknown fields', () => {
+    const message = Descriptor.fromPartial({ descriptorKey: 'match-0', skipIfError: true, text: "'a'" });
+    const wire = Descriptor.encode(message).finish();
+    expect(fieldNumbers(wire)).toEqual([1, 2, 3]);
+    expect(Descriptor.decode(wire)).toEqual(message);
+    const withParsed = new Uint8Array([...wire, 0x22, 0x00]); // field 4 (`parsed`), empty
+    expect(Descriptor.decode(withParsed)).toEqual(message);
+    expect(fieldNumbers(Descriptor.encode(Descriptor.fromPartial({})).finish())).toEqual([]);
   });
 });
 

@@ -120,8 +120,30 @@ function metadataAction(entry: MetadataAction): envoyConfig.RateLimit_Action {
   });
 }
 
+/** An `extension` action: the CEL descriptor of a selector on the extproc's metadata. */
+type ExtensionAction = Extract<RateLimitAction, { readonly extension: unknown }>;
+
+function extensionAction(entry: ExtensionAction): envoyConfig.RateLimit_Action {
+  const { name, typed_config: config } = entry.extension;
+  const descriptor = envoyFilters.rateLimitDescriptorExpr.Descriptor;
+  return envoyConfig.RateLimit_Action.fromPartial({
+    actionSpecifier: {
+      $case: 'extension',
+      value: {
+        name,
+        typedConfig: pack(
+          'envoy.extensions.rate_limit_descriptors.expr.v3.Descriptor',
+          descriptor,
+          descriptor.fromPartial({ descriptorKey: config.descriptor_key, text: config.text }),
+        ),
+      },
+    },
+  });
+}
+
 function action(entry: RateLimitAction): envoyConfig.RateLimit_Action {
   if ('metadata' in entry) return metadataAction(entry);
+  if ('extension' in entry) return extensionAction(entry);
   if ('generic_key' in entry) {
     const { descriptor_key: descriptorKey, descriptor_value: descriptorValue } = entry.generic_key;
     return { actionSpecifier: { $case: 'genericKey', value: { descriptorKey, descriptorValue } } };

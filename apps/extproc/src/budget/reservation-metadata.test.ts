@@ -45,16 +45,24 @@ describe('router level: the token estimate for reserving budgets', () => {
     const metadata = await metadataOfChat({ tokenReservation: { defaultOutputTokens: 10 } });
     // 'user' 4 + 'hi' 2 bytes, 1 message × 4 + 3, max_tokens 50.
     expect(metadata).toEqual({
-      'io.envoy.ai_gateway': { original_path: path, [reservedTokensKey]: 6 + 7 + 50 },
+      'io.envoy.ai_gateway': {
+        original_path: path,
+        request_model: 'gpt-a',
+        [reservedTokensKey]: 6 + 7 + 50,
+      },
     });
   });
 
   it('writes it in the configured namespace', async () => {
     const metadata = await metadataOfChat({ metadataNamespace: 'ns', tokenReservation: {} });
-    expect(metadata).toEqual({ ns: { original_path: path, [reservedTokensKey]: 63 } });
+    expect(metadata).toEqual({
+      ns: { original_path: path, request_model: 'gpt-a', [reservedTokensKey]: 63 },
+    });
   });
 
-  it('writes no estimate without tokenReservation (no budget reserves), only the path', async () => {
-    expect(await metadataOfChat({})).toEqual({ 'io.envoy.ai_gateway': { original_path: path } });
+  it('writes no estimate without tokenReservation (no budget reserves), only the path and model', async () => {
+    expect(await metadataOfChat({})).toEqual({
+      'io.envoy.ai_gateway': { original_path: path, request_model: 'gpt-a' },
+    });
   });
 });

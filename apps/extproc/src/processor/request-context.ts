@@ -1,3 +1,4 @@
+import type { FilterConfig } from '@aigw/filterapi';
 import type { Dialect, Endpoint, ParsedRequest, Translator, Usage } from '@aigw/translator';
 import type { AttemptRecord } from '../observability/observation.js';
 import type { RuntimeBackend, RuntimeConfig } from '../runtime/runtime-config.js';
@@ -15,6 +16,8 @@ export interface RequestContext {
   readonly path: string;
   /** The config in force when the request arrived; used for its whole life. */
   readonly runtime: RuntimeConfig;
+  /** The client key's tenant, when client keys are configured and the key is known. */
+  readonly tenant?: string | undefined;
   parsed: ParsedRequest | undefined;
   /** Set by the upstream level for the current attempt. */
   backend: RuntimeBackend | undefined;
@@ -38,6 +41,18 @@ export interface RequestContext {
 
 /** Header linking the router-level and upstream-level streams of one request. */
 export const internalRequestIdHeader = 'x-ai-eg-internal-req-id';
+
+/**
+ * The headers the router level sets for Envoy (the route, the rate limits) that the upstream
+ * level removes, so they never reach a provider: the internal request id, the model header and,
+ * with client keys, the tenant header. Their values stay in dynamic metadata where Envoy needs
+ * them after that (`request_model`, `tenant`).
+ */
+export function internalHeaders(config: FilterConfig): string[] {
+  const names = [internalRequestIdHeader, config.modelNameHeaderKey.toLowerCase()];
+  if (config.tenants) names.push(config.tenants.tenantHeader.toLowerCase());
+  return names;
+}
 
 /** The live request contexts; bounded by the number of in-flight requests. */
 export class RequestContexts {

@@ -29,7 +29,7 @@ import {
   type HeaderEntry,
 } from './messages.js';
 import { maxContentBytes, noMetrics, type RequestMetrics } from '../observability/observation.js';
-import { serviceBackendName, usageMetadata } from './metadata.js';
+import { metadataKeys, serviceBackendName, usageMetadata } from './metadata.js';
 import { budgetHeaders } from './ratelimit-headers.js';
 import { geminiPathNotFound, withoutApiKey } from './gemini-path.js';
 import { isModelsRequest, modelsResponse, type ModelsDialect } from './models.js';
@@ -42,6 +42,8 @@ import {
 /** Header with the client's original path, for logs and the upstream level. */
 /** The metadata key of the client's original path (`docs/extproc.md`, metadata keys). */
 export const originalPathKey = 'original_path';
+/** The dynamic metadata key of the client key's tenant (the tenant header's copy). */
+export const tenantKey = 'tenant';
 
 const skipBody = extProc.ProcessingMode.fromPartial({
   responseBodyMode: extProc.ProcessingMode_BodySendMode.NONE,
@@ -96,9 +98,15 @@ export interface RouterDeps {
  * filter has rewritten `:path`, so no header has to carry it to the provider) and, when the
  * config reserves, the token estimate.
  */
-function requestMetadata(context: RequestContext): Record<string, unknown> {
+function requestMetadata(context: RequestContext, model: string): Record<string, unknown> {
   const { config } = context.runtime;
-  const fields: Record<string, unknown> = { [originalPathKey]: withoutApiKey(context.path) };
+  const fields: Record<string, unknown> = {
+    [originalPathKey]: withoutApiKey(context.path),
+    // Copies of the model and tenant headers, which the upstream level removes: Envoy's rate
+    // limits (their stream-done descriptors are built after that) and access logs read these.
+    [metadataKeys.requestModel]: model,
+  };
+  if (context.tenant !== undefined) fields[tenantKey] = context.tenant;
   if (context.parsed && config.tokenReservation) {
     const estimate = estimateTokens(context.parsed, config.tokenReservation);
     fields[reservedTokensKey] = estimate.totalTokens;
@@ -202,6 +210,7 @@ export class RouterProcessor {
       dialect,
       path,
       runtime: this.#deps.runtime(),
+      tenant: client.tenant,
       parsed: undefined,
       backend: undefined,
       translator: undefined,
@@ -260,7 +269,7 @@ export class RouterProcessor {
       phase: 'requestBody',
       mutation: headerMutation(set),
       clearRouteCache: true,
-      dynamicMetadata: requestMetadata(context),
+      dynamicMetadata: requestMetadata(context, model),
     });
   }
 

@@ -33,6 +33,7 @@ import {
 import { applyBodyMutation, applyHeaderMutation, HeaderPlan, restoreHeaders } from './mutations.js';
 import { serviceBackendName } from './metadata.js';
 import {
+  internalHeaders,
   internalRequestIdHeader,
   type RequestContext,
   type RequestContexts,
@@ -201,6 +202,17 @@ function isProtectedHeader(backend: RuntimeBackend, name: string): boolean {
   return name === internalRequestIdHeader || names.includes(name);
 }
 
+/**
+ * The gateway's own headers, which have done their work once Envoy picked the route: the rate
+ * limits and access logs read their copies in dynamic metadata (docs/extproc.md, Headers), and
+ * the cluster header of a `routes` config.
+ */
+function gatewayHeaders(context: RequestContext): string[] {
+  const names = internalHeaders(context.runtime.config);
+  const clusterHeader = context.runtime.router?.clusterHeader;
+  return clusterHeader === undefined ? names : [...names, clusterHeader];
+}
+
 function authHeaders(backend: RuntimeBackend): { set: HeaderEntry[]; remove: string[] } {
   const credential = backend.credential;
   if (!credential) return { set: [], remove: [] };
@@ -240,10 +252,7 @@ function attemptResponse(
   const { context, backend, body, plan } = attempt;
   for (const [name, value] of auth.set) plan.set(name, value);
   for (const name of auth.remove) plan.remove(name);
-  plan.remove(internalRequestIdHeader);
-  // The cluster header (`routes` configs) has done its work once Envoy picked the route.
-  const clusterHeader = context.runtime.router?.clusterHeader;
-  if (clusterHeader !== undefined) plan.remove(clusterHeader);
+  for (const name of gatewayHeaders(context)) plan.remove(name);
   const touched = (context.touchedHeaders ??= new Set());
   if (context.attempts > 1 && context.originalHeaders) {
     restoreHeaders(plan, {

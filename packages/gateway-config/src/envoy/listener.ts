@@ -4,6 +4,7 @@ import { localReplyConfig } from './local-reply.js';
 import {
   bufferLimitBytes,
   filterNames,
+  gatewayMetadataKeys,
   listenerName,
   metadataNamespace,
   rateLimitClusterName,
@@ -25,7 +26,9 @@ export const accessLogFormat: JsonFormat = {
   details: '%RESPONSE_CODE_DETAILS%',
   duration_ms: '%DURATION%',
   request_id: '%REQ(X-REQUEST-ID)%',
-  model: '%REQ(X-AI-EG-MODEL)%',
+  // The extproc's copy: the model header never reaches the provider (docs/extproc.md).
+  model: md(gatewayMetadataKeys.requestModel),
+  tenant: md(gatewayMetadataKeys.tenant),
   route: '%ROUTE_NAME%',
   cluster: '%UPSTREAM_CLUSTER%',
   upstream_host: '%UPSTREAM_HOST%',

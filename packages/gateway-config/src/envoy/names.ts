@@ -8,6 +8,21 @@ export const typeUrl = <Name extends string>(name: Name): TypeUrl<Name> =>
 
 /** Dynamic-metadata namespace the extproc writes (token counts, costs, backend name). */
 export const metadataNamespace = 'io.envoy.ai_gateway';
+/**
+ * Keys the router-level extproc writes under {@link metadataNamespace} when it has read the body:
+ * copies of the headers it sets for routing and budgets, which the upstream filter removes before
+ * the provider sees them, so Envoy's rate limits and access logs read these instead.
+ */
+export const gatewayMetadataKeys = {
+  /** The request's model (the `x-ai-eg-model` header's value). */
+  requestModel: 'request_model',
+  /** The client key's tenant (the tenant header's value), when client keys are configured. */
+  tenant: 'tenant',
+} as const;
+
+/** The header the extproc sets to the client key's tenant (filterapi `tenants.tenantHeader`'s default). */
+export const tenantHeader = 'x-aigw-tenant';
+
 /** xDS metadata namespace of the endpoint/route metadata the extproc reads. */
 export const xdsMetadataNamespace = 'aigateway.envoy.io';
 

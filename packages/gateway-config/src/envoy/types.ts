@@ -191,6 +191,19 @@ export type RateLimitAction =
         readonly default_value?: string;
         readonly source?: 'DYNAMIC' | 'ROUTE_ENTRY';
       };
+    }
+  | {
+      /**
+       * `RateLimit.Action.extension` `envoy.rate_limit_descriptors.expr`: a descriptor entry whose
+       * value is a CEL expression's; an error (without `skip_if_error`) produces no descriptor.
+       */
+      readonly extension: {
+        readonly name: 'envoy.rate_limit_descriptors.expr';
+        readonly typed_config: Any<
+          'envoy.extensions.rate_limit_descriptors.expr.v3.Descriptor',
+          { readonly descriptor_key: string; readonly text: string }
+        >;
+      };
     };
 
 /** `config.route.v3.RateLimit.HitsAddend`. */

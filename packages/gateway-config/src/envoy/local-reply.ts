@@ -4,6 +4,7 @@ import {
   geminiPathPattern,
   type EndpointLayout,
 } from './endpoint-prefixes.js';
+import { celMetadataValue, celString } from './cel.js';
 import { metadataNamespace, typeUrl } from './names.js';
 import type {
   AccessLogFilter,
@@ -25,10 +26,10 @@ export const localReplyHeader = 'x-aigw-local-reply';
  * The dynamic metadata the router-level extproc writes the client's original path into (its
  * `original_path` key, in the filter config's metadata namespace) when it has seen the body.
  */
-const originalPath = `metadata.filter_metadata['${metadataNamespace}']['original_path']`;
-const hasOriginalPath =
-  `('${metadataNamespace}' in metadata.filter_metadata && ` +
-  `'original_path' in metadata.filter_metadata['${metadataNamespace}'])`;
+const { value: originalPath, present: hasOriginalPath } = celMetadataValue(
+  metadataNamespace,
+  'original_path',
+);
 
 type Dialect = 'openai' | 'anthropic' | 'gemini' | 'cohere';
 
@@ -111,11 +112,6 @@ function celFilter(expression: string): AccessLogFilter {
       },
     },
   };
-}
-
-/** `text` as a CEL single-quoted string literal. */
-function celString(text: string): string {
-  return `'${text.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 }
 
 /**

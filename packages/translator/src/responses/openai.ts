@@ -45,7 +45,7 @@ import {
   type Translator,
 } from '../translator.js';
 import type { Usage } from '../usage.js';
-import { usageFromResponses } from './usage.js';
+import { usageFromResponses } from '../shared/openai-usage.js';
 
 /** Input of {@link createResponsesToOpenAITranslator}. */
 export interface ResponsesToOpenAITranslatorOptions {

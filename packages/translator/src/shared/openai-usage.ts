@@ -12,18 +12,38 @@ function nestedCount(parent: unknown, key: string): number {
   return isJsonObject(parent) ? count(parent[key]) : 0;
 }
 
-/**
- * Converts an OpenAI `usage` object to {@link Usage}; `undefined` when `value` is not an object
- * (absent or `null`, as in every streamed chunk but the last).
- */
-export function usageFromOpenAI(value: unknown): Usage | undefined {
+/** The field names of one OpenAI usage shape. */
+interface UsageFields {
+  readonly input: string;
+  readonly output: string;
+  readonly inputDetails: string;
+  readonly outputDetails: string;
+}
+
+/** Chat completions, completions and embeddings. */
+const chatFields: UsageFields = {
+  input: 'prompt_tokens',
+  output: 'completion_tokens',
+  inputDetails: 'prompt_tokens_details',
+  outputDetails: 'completion_tokens_details',
+};
+
+/** The Responses API (`/v1/responses`). */
+const responsesFields: UsageFields = {
+  input: 'input_tokens',
+  output: 'output_tokens',
+  inputDetails: 'input_tokens_details',
+  outputDetails: 'output_tokens_details',
+};
+
+function usageOf(value: unknown, fields: UsageFields): Usage | undefined {
   if (!isJsonObject(value)) {
     return undefined;
   }
-  const inputTokens = count(value.prompt_tokens);
-  const outputTokens = count(value.completion_tokens);
+  const inputTokens = count(value[fields.input]);
+  const outputTokens = count(value[fields.output]);
   // Not in OpenAI's own responses; gateways (ours for Bedrock, upstream's) put cache writes here.
-  const cacheCreation = nestedCount(value.prompt_tokens_details, 'cache_creation_tokens');
+  const cacheCreation = nestedCount(value[fields.inputDetails], 'cache_creation_tokens');
   return {
     inputTokens,
     outputTokens,
@@ -31,10 +51,29 @@ export function usageFromOpenAI(value: unknown): Usage | undefined {
       typeof value.total_tokens === 'number'
         ? count(value.total_tokens)
         : inputTokens + outputTokens,
-    cachedInputTokens: nestedCount(value.prompt_tokens_details, 'cached_tokens'),
+    cachedInputTokens: nestedCount(value[fields.inputDetails], 'cached_tokens'),
     ...(cacheCreation > 0 ? { cacheCreationInputTokens: cacheCreation } : {}),
-    reasoningTokens: nestedCount(value.completion_tokens_details, 'reasoning_tokens'),
+    reasoningTokens: nestedCount(value[fields.outputDetails], 'reasoning_tokens'),
   };
+}
+
+/**
+ * Converts an OpenAI `usage` object to {@link Usage}; `undefined` when `value` is not an object
+ * (absent or `null`, as in every streamed chunk but the last).
+ */
+export function usageFromOpenAI(value: unknown): Usage | undefined {
+  return usageOf(value, chatFields);
+}
+
+/**
+ * Converts a Responses `usage` (`input_tokens`, `input_tokens_details.cached_tokens`,
+ * `output_tokens`, `output_tokens_details.reasoning_tokens`, `total_tokens`) to {@link Usage};
+ * `undefined` when `value` is not an object (absent, or `null` before the response finished).
+ *
+ * @see https://platform.openai.com/docs/api-reference/responses/object#responses/object-usage
+ */
+export function usageFromResponses(value: unknown): Usage | undefined {
+  return usageOf(value, responsesFields);
 }
 
 const usageKey = '"usage"';

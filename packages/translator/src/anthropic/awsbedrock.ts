@@ -7,7 +7,7 @@
  * @see https://github.com/envoyproxy/ai-gateway/blob/main/internal/translator/anthropic_awsbedrock.go
  */
 import { MalformedResponseError } from '../errors.js';
-import { EventStreamDecoder } from '../shared/aws-eventstream.js';
+import { EventStreamDecoder, isAwsEventStream } from '../shared/aws-eventstream.js';
 import { BodyCollector, utf8Decoder, utf8Encoder } from '../shared/bytes.js';
 import { parseJsonObject } from '../shared/json.js';
 import { escapePathSegment } from '../openai/shared/path-segment.js';
@@ -50,12 +50,6 @@ const rebuiltJsonHeaders: HeaderChanges = Object.freeze({
 });
 const empty = new Uint8Array(0);
 
-function isEventStream(contentType: string | undefined): boolean {
-  return (
-    contentType?.trim().toLowerCase().startsWith('application/vnd.amazon.eventstream') === true
-  );
-}
-
 /** State of one request attempt. */
 class AnthropicToAwsBedrockTranslator implements Translator {
   readonly #newId: () => string;
@@ -94,7 +88,7 @@ class AnthropicToAwsBedrockTranslator implements Translator {
 
   responseHeaders(_status: number, headers: ReadonlyMap<string, string>): ResponseHeadersResult {
     this.#id = `msg_${headers.get('x-amzn-requestid') ?? this.#newId()}`;
-    const isStreaming = isEventStream(headers.get('content-type'));
+    const isStreaming = isAwsEventStream(headers.get('content-type'));
     this.#isStreaming = isStreaming;
     return { headers: isStreaming ? sseHeaders : rebuiltJsonHeaders, isStreaming };
   }

@@ -24,7 +24,7 @@ import { openAIErrorResponse } from '../openai/openai.js';
 import { BodyCollector, utf8Decoder, utf8Encoder } from '../shared/bytes.js';
 import { isJsonObject, parseJsonObject, type JsonObject } from '../shared/json.js';
 import { hasUsageObject } from '../shared/openai-usage.js';
-import { prefixedPath, queryOf } from '../shared/path.js';
+import { prefixedPath, queryOf, withApiVersion } from '../shared/path.js';
 import { SseParser } from '../shared/sse.js';
 import {
   noHeaderChanges,
@@ -218,9 +218,7 @@ export function azureMediaPath(options: {
 }): string {
   const { endpoint, deployment, apiVersion } = options;
   const path = `/openai/deployments/${encodeURIComponent(deployment)}/${mediaOperation[endpoint]}`;
-  return apiVersion === undefined || apiVersion === ''
-    ? path
-    : `${path}?api-version=${encodeURIComponent(apiVersion)}`;
+  return withApiVersion(path, apiVersion);
 }
 
 /** Creates the translator of an OpenAI media endpoint to an Azure OpenAI deployment. */

@@ -14,7 +14,7 @@
 import { MalformedResponseError } from '../errors.js';
 import { BodyCollector, utf8Decoder, utf8Encoder } from '../shared/bytes.js';
 import { isJsonObject, parseJsonObject, type JsonObject } from '../shared/json.js';
-import { SseParser } from '../shared/sse.js';
+import { isEventStream, SseParser } from '../shared/sse.js';
 import { appendFrame, StreamIntegrity, truncatedStreamFrame } from '../shared/stream-integrity.js';
 import type {
   BackendSchema,
@@ -82,10 +82,6 @@ function countTokensBody(body: Readonly<JsonObject>): JsonObject | undefined {
   const wrapped = body.generateContentRequest;
   if (!isJsonObject(wrapped)) return undefined;
   return Object.fromEntries(Object.entries(wrapped).filter(([key]) => key !== 'model'));
-}
-
-function isEventStream(contentType: string | undefined): boolean {
-  return contentType?.trim().toLowerCase().startsWith('text/event-stream') === true;
 }
 
 /** State of one request attempt; see {@link createGeminiToGcpVertexAiTranslator}. */

@@ -6,7 +6,7 @@
  * @see https://github.com/envoyproxy/ai-gateway/blob/main/internal/translator/openai_awsbedrock.go
  */
 import { BodyCollector, truncatedText, utf8Decoder, utf8Encoder } from '../shared/bytes.js';
-import { EventStreamDecoder } from '../shared/aws-eventstream.js';
+import { EventStreamDecoder, isAwsEventStream } from '../shared/aws-eventstream.js';
 import { isJsonObject, parseJsonObject } from '../shared/json.js';
 import { MalformedResponseError } from '../errors.js';
 import { errorBody } from '../error-body.js';
@@ -60,13 +60,6 @@ function randomId(): string {
   return `chatcmpl-${globalThis.crypto.randomUUID()}`;
 }
 const maxErrorMessageBytes = 1024;
-
-/** Whether a content-type is AWS event stream framing. */
-function isEventStream(contentType: string | undefined): boolean {
-  return (
-    contentType?.trim().toLowerCase().startsWith('application/vnd.amazon.eventstream') === true
-  );
-}
 
 /**
  * Converts a Bedrock error (`{"message":...}`, its type in `x-amzn-errortype`, e.g.
@@ -138,7 +131,7 @@ class OpenAIToAwsBedrockTranslator implements Translator {
 
   responseHeaders(_status: number, headers: ReadonlyMap<string, string>): ResponseHeadersResult {
     this.#id = headers.get('x-amzn-requestid') ?? this.#newId();
-    const isStreaming = isEventStream(headers.get('content-type'));
+    const isStreaming = isAwsEventStream(headers.get('content-type'));
     this.#isStreaming = isStreaming;
     return { headers: isStreaming ? sseHeaders : rebuiltJsonHeaders, isStreaming };
   }

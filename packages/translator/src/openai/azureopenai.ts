@@ -9,6 +9,7 @@
  * @see https://github.com/envoyproxy/ai-gateway/blob/main/internal/translator/openai_azureopenai.go
  * @see https://learn.microsoft.com/en-us/azure/ai-foundry/openai/reference
  */
+import { withApiVersion } from '../shared/path.js';
 import type { BackendSchema, Translator } from '../translator.js';
 import { createOpenAIToOpenAITranslator, type OpenAIEndpoint } from './openai.js';
 
@@ -37,9 +38,7 @@ export function azureOpenAIPath(options: {
 }): string {
   const { endpoint, deployment, apiVersion } = options;
   const path = `/openai/deployments/${encodeURIComponent(deployment)}/${operation[endpoint]}`;
-  return apiVersion === undefined || apiVersion === ''
-    ? path
-    : `${path}?api-version=${encodeURIComponent(apiVersion)}`;
+  return withApiVersion(path, apiVersion);
 }
 
 /** Creates the OpenAI → Azure OpenAI translator for one request attempt. */

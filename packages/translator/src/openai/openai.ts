@@ -17,7 +17,7 @@ import { isJsonObject, parseJsonObject, type JsonObject } from '../shared/json.j
 import { hasUsageObject, usageFromOpenAI } from '../shared/openai-usage.js';
 import { prefixedPath, queryOf } from '../shared/path.js';
 import { SseSplicer } from '../shared/sse-splicer.js';
-import { SseParser, type SseFrame } from '../shared/sse.js';
+import { isEventStream, SseParser, type SseFrame } from '../shared/sse.js';
 import {
   appendFrame,
   mayEndOpenAIStream,
@@ -82,11 +82,6 @@ function includesUsage(streamOptions: unknown): boolean {
 /** The final streamed chunk `include_usage` adds: no choices, only usage. */
 function isUsageOnlyChunk(chunk: JsonObject): boolean {
   return Array.isArray(chunk.choices) && chunk.choices.length === 0 && isJsonObject(chunk.usage);
-}
-
-/** Whether a content-type is `text/event-stream` (parameters and case ignored). */
-function isEventStream(contentType: string | undefined): boolean {
-  return contentType?.trimStart().toLowerCase().startsWith('text/event-stream') === true;
 }
 
 /** Whether a body is already an OpenAI error (`{"error":{...}}`), so it can pass through as is. */

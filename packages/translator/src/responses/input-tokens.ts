@@ -17,7 +17,7 @@
  * @see https://platform.openai.com/docs/api-reference/responses/input-tokens
  */
 import { openAIErrorResponse } from '../openai/openai.js';
-import { prefixedPath, queryOf } from '../shared/path.js';
+import { prefixedPath, queryOf, withApiVersion } from '../shared/path.js';
 import type { JsonObject } from '../shared/json.js';
 import {
   countingBackendNames,
@@ -55,9 +55,7 @@ export function inputTokensResponse(count: number): JsonObject {
 /** Azure's path: `/openai/responses/input_tokens`, with `?api-version=` when the schema has one. */
 export function azureInputTokensPath(apiVersion: string | undefined): string {
   const path = '/openai/responses/input_tokens';
-  return apiVersion === undefined || apiVersion === ''
-    ? path
-    : `${path}?api-version=${encodeURIComponent(apiVersion)}`;
+  return withApiVersion(path, apiVersion);
 }
 
 /** Reads `input_tokens` from an OpenAI answer. */

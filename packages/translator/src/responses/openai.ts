@@ -24,8 +24,8 @@ import { MalformedResponseError } from '../errors.js';
 import { openAIErrorResponse } from '../openai/openai.js';
 import { BodyCollector, utf8Decoder, utf8Encoder } from '../shared/bytes.js';
 import { parseJsonObject, isJsonObject, type JsonObject } from '../shared/json.js';
-import { prefixedPath, queryOf } from '../shared/path.js';
-import { SseParser, type SseFrame } from '../shared/sse.js';
+import { prefixedPath, queryOf, withApiVersion } from '../shared/path.js';
+import { isEventStream, SseParser, type SseFrame } from '../shared/sse.js';
 import {
   appendFrame,
   StreamIntegrity,
@@ -61,9 +61,7 @@ const contentTypeJson: HeaderChanges = Object.freeze({
 /** Azure's path: `/openai/responses`, with `?api-version=` when the schema has one. */
 export function azureResponsesPath(apiVersion: string | undefined): string {
   const path = '/openai/responses';
-  return apiVersion === undefined || apiVersion === ''
-    ? path
-    : `${path}?api-version=${encodeURIComponent(apiVersion)}`;
+  return withApiVersion(path, apiVersion);
 }
 
 /** The events that end a Responses stream, and whether each is a clean end. */
@@ -101,11 +99,6 @@ export function responsesTruncatedFrame(sequenceNumber: number): string {
     sequence_number: sequenceNumber,
   };
   return `event: error\ndata: ${JSON.stringify(event)}\n\n`;
-}
-
-/** Whether a content-type is `text/event-stream` (parameters and case ignored). */
-function isEventStream(contentType: string | undefined): boolean {
-  return contentType?.trimStart().toLowerCase().startsWith('text/event-stream') === true;
 }
 
 /** State of one request attempt; see {@link createResponsesToOpenAITranslator}. */

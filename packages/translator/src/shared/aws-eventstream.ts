@@ -257,3 +257,10 @@ export function encodeEventStreamMessage(init: EventStreamMessageInit): Uint8Arr
   view.setUint32(total - crcLength, crc32(out, 0, total - crcLength));
   return out;
 }
+
+/** Whether a content-type is AWS event stream framing (`application/vnd.amazon.eventstream`). */
+export function isAwsEventStream(contentType: string | undefined): boolean {
+  return (
+    contentType?.trim().toLowerCase().startsWith('application/vnd.amazon.eventstream') === true
+  );
+}

@@ -20,7 +20,7 @@ import type { Usage } from '../usage.js';
 import { BodyCollector, utf8Decoder, utf8Encoder } from './bytes.js';
 import { parseJsonObject, type JsonObject } from './json.js';
 import { prefixedPath } from './path.js';
-import { SseParser } from './sse.js';
+import { isEventStream, SseParser } from './sse.js';
 
 /** Converts one OpenAI chat completions SSE stream into the client's dialect, frame by frame. */
 export interface ChatStreamConverter {
@@ -106,9 +106,7 @@ class ChatUpstreamTranslator implements Translator {
   responseHeaders(_status: number, headers: ReadonlyMap<string, string>): ResponseHeadersResult {
     const contentType = headers.get('content-type');
     const isStreaming =
-      contentType === undefined
-        ? this.#isStreamRequested
-        : contentType.trimStart().toLowerCase().startsWith('text/event-stream');
+      contentType === undefined ? this.#isStreamRequested : isEventStream(contentType);
     this.#isStreaming = isStreaming;
     return {
       headers: {

@@ -21,3 +21,10 @@ export function queryOf(path: string): string {
   const query = path.indexOf('?');
   return query === -1 ? '' : path.slice(query);
 }
+
+/** Azure OpenAI's `path?api-version=<version>`, or `path` alone when there is no version. */
+export function withApiVersion(path: string, apiVersion: string | undefined): string {
+  return apiVersion === undefined || apiVersion === ''
+    ? path
+    : `${path}?api-version=${encodeURIComponent(apiVersion)}`;
+}

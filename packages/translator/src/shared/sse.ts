@@ -216,3 +216,8 @@ export class SseParser {
     this.#data = undefined;
   }
 }
+
+/** Whether a content-type is `text/event-stream` (parameters and case ignored). */
+export function isEventStream(contentType: string | undefined): boolean {
+  return contentType?.trimStart().toLowerCase().startsWith('text/event-stream') === true;
+}

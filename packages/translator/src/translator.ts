@@ -249,6 +249,12 @@ export interface GcpLocation {
   readonly region: string;
 }
 
+/** The model sent upstream: the route's override when set, else the client's. */
+export function upstreamModel(options: TranslateRequestOptions): string {
+  const override = options.modelNameOverride;
+  return override !== undefined && override !== '' ? override : options.request.model;
+}
+
 /** Header changes that change nothing; shared so passthrough results allocate nothing. */
 export const noHeaderChanges: HeaderChanges = Object.freeze({
   set: Object.freeze([]),

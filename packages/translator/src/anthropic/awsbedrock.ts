@@ -11,15 +11,16 @@ import { EventStreamDecoder, isAwsEventStream } from '../shared/aws-eventstream.
 import { BodyCollector, utf8Decoder, utf8Encoder } from '../shared/bytes.js';
 import { parseJsonObject } from '../shared/json.js';
 import { escapePathSegment } from '../openai/shared/path-segment.js';
-import type {
-  BackendSchema,
-  ErrorResponse,
-  HeaderChanges,
-  ResponseBodyResult,
-  ResponseHeadersResult,
-  TranslatedRequest,
-  TranslateRequestOptions,
-  Translator,
+import {
+  type BackendSchema,
+  type ErrorResponse,
+  type HeaderChanges,
+  type ResponseBodyResult,
+  type ResponseHeadersResult,
+  type TranslatedRequest,
+  type TranslateRequestOptions,
+  type Translator,
+  upstreamModel,
 } from '../translator.js';
 import type { Usage } from '../usage.js';
 import { anthropicErrorFromProvider } from './error.js';
@@ -69,11 +70,8 @@ class AnthropicToAwsBedrockTranslator implements Translator {
   }
 
   request(options: TranslateRequestOptions): TranslatedRequest {
-    const { request, modelNameOverride } = options;
-    const model =
-      modelNameOverride !== undefined && modelNameOverride !== ''
-        ? modelNameOverride
-        : request.model;
+    const { request } = options;
+    const model = upstreamModel(options);
     this.#model = model;
     this.#isStreamRequested = request.stream;
     const converse = converseFromAnthropicRequest(request.body);

@@ -27,17 +27,18 @@ import { hasUsageObject } from '../shared/openai-usage.js';
 import { prefixedPath, queryOf, withApiVersion } from '../shared/path.js';
 import { SseParser } from '../shared/sse.js';
 import {
-  noHeaderChanges,
   type BackendSchema,
   type Endpoint,
   type ErrorResponse,
   type HeaderChanges,
+  noHeaderChanges,
   type ParsedRequest,
   type ResponseBodyResult,
   type ResponseHeadersResult,
   type TranslatedRequest,
   type TranslateRequestOptions,
   type Translator,
+  upstreamModel,
 } from '../translator.js';
 import type { Usage } from '../usage.js';
 import { replacePartContent } from './multipart.js';
@@ -145,11 +146,8 @@ class OpenAIMediaTranslator implements Translator {
   }
 
   request(options: TranslateRequestOptions): TranslatedRequest {
-    const { request, modelNameOverride } = options;
-    const model =
-      modelNameOverride !== undefined && modelNameOverride !== ''
-        ? modelNameOverride
-        : request.model;
+    const { request } = options;
+    const model = upstreamModel(options);
     const path =
       this.#upstreamPath === undefined
         ? this.#basePath + queryOf(options.path)

@@ -16,16 +16,17 @@ import { BodyCollector, utf8Decoder, utf8Encoder } from '../shared/bytes.js';
 import { isJsonObject, parseJsonObject, type JsonObject } from '../shared/json.js';
 import { isEventStream, SseParser } from '../shared/sse.js';
 import { appendFrame, StreamIntegrity, truncatedStreamFrame } from '../shared/stream-integrity.js';
-import type {
-  BackendSchema,
-  ErrorResponse,
-  GcpLocation,
-  HeaderChanges,
-  ResponseBodyResult,
-  ResponseHeadersResult,
-  TranslatedRequest,
-  TranslateRequestOptions,
-  Translator,
+import {
+  type BackendSchema,
+  type ErrorResponse,
+  type GcpLocation,
+  type HeaderChanges,
+  type ResponseBodyResult,
+  type ResponseHeadersResult,
+  type TranslatedRequest,
+  type TranslateRequestOptions,
+  type Translator,
+  upstreamModel,
 } from '../translator.js';
 import type { Usage } from '../usage.js';
 import { usageFromGemini } from '../openai/gcpvertexai-response.js';
@@ -101,11 +102,8 @@ class GeminiToGcpVertexAiTranslator implements Translator {
   }
 
   request(options: TranslateRequestOptions): TranslatedRequest {
-    const { request, modelNameOverride } = options;
-    const model =
-      modelNameOverride !== undefined && modelNameOverride !== ''
-        ? modelNameOverride
-        : request.model;
+    const { request } = options;
+    const model = upstreamModel(options);
     this.#model = model;
     this.#method = geminiMethodOf(request);
     this.#isStreaming = this.#method === 'streamGenerateContent';

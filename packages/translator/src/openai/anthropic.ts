@@ -21,15 +21,16 @@ import { anthropicApiVersion } from '../apischema/anthropic/messages.js';
 import { BodyCollector, utf8Decoder, utf8Encoder } from '../shared/bytes.js';
 import { isJsonObject, parseJsonObject, type JsonObject } from '../shared/json.js';
 import { prefixedPath, queryOf } from '../shared/path.js';
-import type {
-  BackendSchema,
-  ErrorResponse,
-  HeaderChanges,
-  ResponseBodyResult,
-  ResponseHeadersResult,
-  TranslatedRequest,
-  TranslateRequestOptions,
-  Translator,
+import {
+  type BackendSchema,
+  type ErrorResponse,
+  type HeaderChanges,
+  type ResponseBodyResult,
+  type ResponseHeadersResult,
+  type TranslatedRequest,
+  type TranslateRequestOptions,
+  type Translator,
+  upstreamModel,
 } from '../translator.js';
 import type { Usage } from '../usage.js';
 
@@ -94,11 +95,8 @@ export class OpenAIToAnthropicFamilyTranslator implements Translator {
   }
 
   request(options: TranslateRequestOptions): TranslatedRequest {
-    const { request, modelNameOverride } = options;
-    const model =
-      modelNameOverride !== undefined && modelNameOverride !== ''
-        ? modelNameOverride
-        : request.model;
+    const { request } = options;
+    const model = upstreamModel(options);
     this.#model = model;
     this.#isStreamRequested = request.stream;
     const streamOptions = request.body.stream_options;

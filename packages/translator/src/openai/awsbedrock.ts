@@ -19,6 +19,7 @@ import {
   type TranslatedRequest,
   type TranslateRequestOptions,
   type Translator,
+  upstreamModel,
 } from '../translator.js';
 import type { Usage } from '../usage.js';
 import { toConverseRequest } from './awsbedrock-request.js';
@@ -111,11 +112,8 @@ class OpenAIToAwsBedrockTranslator implements Translator {
   }
 
   request(options: TranslateRequestOptions): TranslatedRequest {
-    const { request, modelNameOverride } = options;
-    const model =
-      modelNameOverride !== undefined && modelNameOverride !== ''
-        ? modelNameOverride
-        : request.model;
+    const { request } = options;
+    const model = upstreamModel(options);
     this.#model = model;
     this.#isStreamRequested = request.stream;
     this.#includeUsage = includesUsage(request.body);

@@ -13,16 +13,17 @@ import { errorBody } from '../error-body.js';
 import { BodyCollector, truncatedText, utf8Decoder, utf8Encoder } from '../shared/bytes.js';
 import { isJsonObject, parseJsonObject } from '../shared/json.js';
 import { SseParser } from '../shared/sse.js';
-import type {
-  BackendSchema,
-  ErrorResponse,
-  GcpLocation,
-  HeaderChanges,
-  ResponseBodyResult,
-  ResponseHeadersResult,
-  TranslatedRequest,
-  TranslateRequestOptions,
-  Translator,
+import {
+  type BackendSchema,
+  type ErrorResponse,
+  type GcpLocation,
+  type HeaderChanges,
+  type ResponseBodyResult,
+  type ResponseHeadersResult,
+  type TranslatedRequest,
+  type TranslateRequestOptions,
+  type Translator,
+  upstreamModel,
 } from '../translator.js';
 import type { Usage } from '../usage.js';
 import { toGenerateContentRequest } from './gcpvertexai-request.js';
@@ -149,11 +150,8 @@ class OpenAIToGcpVertexAiTranslator implements Translator {
   }
 
   request(options: TranslateRequestOptions): TranslatedRequest {
-    const { request, modelNameOverride } = options;
-    const model =
-      modelNameOverride !== undefined && modelNameOverride !== ''
-        ? modelNameOverride
-        : request.model;
+    const { request } = options;
+    const model = upstreamModel(options);
     this.#model = model;
     this.#isStreamRequested = request.stream;
     this.#includeUsage = includesUsage(request.body);

@@ -25,16 +25,17 @@ import {
   StreamIntegrity,
 } from '../shared/stream-integrity.js';
 import {
-  noHeaderChanges,
   type BackendSchema,
   type Endpoint,
   type ErrorResponse,
   type HeaderChanges,
+  noHeaderChanges,
   type ResponseBodyResult,
   type ResponseHeadersResult,
   type TranslatedRequest,
   type TranslateRequestOptions,
   type Translator,
+  upstreamModel,
 } from '../translator.js';
 import type { Usage } from '../usage.js';
 
@@ -141,11 +142,8 @@ class OpenAIToOpenAITranslator implements Translator {
   }
 
   request(options: TranslateRequestOptions): TranslatedRequest {
-    const { request, modelNameOverride } = options;
-    const model =
-      modelNameOverride !== undefined && modelNameOverride !== ''
-        ? modelNameOverride
-        : request.model;
+    const { request } = options;
+    const model = upstreamModel(options);
     const path =
       this.#upstreamPath === undefined
         ? this.#basePath + queryOf(options.path)

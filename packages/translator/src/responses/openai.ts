@@ -32,17 +32,17 @@ import {
   truncatedStreamCode,
   truncatedStreamMessage,
 } from '../shared/stream-integrity.js';
-import { upstreamModel } from '../tokenize/json-passthrough.js';
 import {
-  noHeaderChanges,
   type BackendSchema,
   type ErrorResponse,
   type HeaderChanges,
+  noHeaderChanges,
   type ResponseBodyResult,
   type ResponseHeadersResult,
   type TranslatedRequest,
   type TranslateRequestOptions,
   type Translator,
+  upstreamModel,
 } from '../translator.js';
 import type { Usage } from '../usage.js';
 import { usageFromResponses } from '../shared/openai-usage.js';

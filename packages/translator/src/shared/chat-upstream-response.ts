@@ -6,15 +6,16 @@
  * ({@link ChatUpstreamHooks}).
  */
 import { MalformedResponseError } from '../errors.js';
-import type {
-  BackendSchema,
-  ErrorResponse,
-  HeaderChanges,
-  ResponseBodyResult,
-  ResponseHeadersResult,
-  TranslatedRequest,
-  TranslateRequestOptions,
-  Translator,
+import {
+  type BackendSchema,
+  type ErrorResponse,
+  type HeaderChanges,
+  type ResponseBodyResult,
+  type ResponseHeadersResult,
+  type TranslatedRequest,
+  type TranslateRequestOptions,
+  type Translator,
+  upstreamModel,
 } from '../translator.js';
 import type { Usage } from '../usage.js';
 import { BodyCollector, utf8Decoder, utf8Encoder } from './bytes.js';
@@ -85,11 +86,8 @@ class ChatUpstreamTranslator implements Translator {
   }
 
   request(options: TranslateRequestOptions): TranslatedRequest {
-    const { request, modelNameOverride } = options;
-    const model =
-      modelNameOverride !== undefined && modelNameOverride !== ''
-        ? modelNameOverride
-        : request.model;
+    const { request } = options;
+    const model = upstreamModel(options);
     this.#model = model;
     this.#isStreamRequested = request.stream;
     const body = this.#hooks.toChat(request.body, { model, stream: request.stream });

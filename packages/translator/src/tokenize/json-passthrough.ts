@@ -9,15 +9,16 @@
 import { BodyCollector, utf8Decoder, utf8Encoder } from '../shared/bytes.js';
 import { parseJsonObject, type JsonObject } from '../shared/json.js';
 import {
-  noHeaderChanges,
   type ErrorResponse,
   type HeaderChanges,
+  noHeaderChanges,
   type ParsedRequest,
   type ResponseBodyResult,
   type ResponseHeadersResult,
   type TranslatedRequest,
   type TranslateRequestOptions,
   type Translator,
+  upstreamModel,
 } from '../translator.js';
 import type { Usage } from '../usage.js';
 
@@ -37,12 +38,6 @@ const jsonHeaders: HeaderChanges = Object.freeze({
   set: Object.freeze([Object.freeze(['content-type', 'application/json'] as const)]),
   remove: Object.freeze([]),
 });
-
-/** The model sent upstream: the override when set, else the client's. */
-export function upstreamModel(options: TranslateRequestOptions): string {
-  const override = options.modelNameOverride;
-  return override !== undefined && override !== '' ? override : options.request.model;
-}
 
 /** State of one attempt; see {@link createJsonPassthroughTranslator}. */
 class JsonPassthroughTranslator implements Translator {

@@ -17,6 +17,7 @@ import {
   type TranslatedRequest,
   type TranslateRequestOptions,
   type Translator,
+  upstreamModel,
 } from '../../translator.js';
 import type { Usage } from '../../usage.js';
 import { optionalInteger, rejectUnsupported } from './chat-request.js';
@@ -123,12 +124,9 @@ class EmbeddingsTranslator implements Translator {
   }
 
   request(options: TranslateRequestOptions): TranslatedRequest {
-    const { request, modelNameOverride } = options;
+    const { request } = options;
     const body = request.body;
-    const model =
-      modelNameOverride !== undefined && modelNameOverride !== ''
-        ? modelNameOverride
-        : request.model;
+    const model = upstreamModel(options);
     rejectUnsupported(body, { supported: this.#backend.supported, backend: this.#backend.name });
     this.#model = model;
     this.#format = encodingFormatOf(body);

@@ -335,10 +335,8 @@ describe('the webhook behind a real kube-apiserver', { timeout: 120_000 }, () =>
           return now.peer.serialNumber !== before.peer.serialNumber ? now.peer : undefined;
         },
         {
-          // The webhook polls every 100 ms; a loaded CI machine (2 cores, every integration file
-          // in parallel) has been seen to need more than 10 s.
-          timeoutMs: 30_000,
-          intervalMs: 100,
+          timeoutMs: 10_000,
+          intervalMs: 50,
           description: 'the webhook to serve the new certificate',
         },
       );

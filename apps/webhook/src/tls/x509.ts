@@ -25,9 +25,15 @@ const bitString = (b: Buffer, unused = 0): Buffer =>
 const boolTrue = Buffer.from([0x01, 0x01, 0xff]);
 const utf8 = (s: string): Buffer => tag(0x0c, Buffer.from(s, 'utf8'));
 
-function integer(b: Buffer): Buffer {
-  // Positive: a leading 0x00 when the high bit is set.
-  const body = (b[0] ?? 0) & 0x80 ? Buffer.concat([Buffer.from([0]), b]) : b;
+/**
+ * A non-negative DER INTEGER of big-endian bytes: minimal, as DER requires (OpenSSL refuses a
+ * leading 0x00 before a byte below 0x80 as "illegal padding"), with one 0x00 before a high bit.
+ */
+export function derInteger(b: Buffer): Buffer {
+  let start = 0;
+  while (start < b.length - 1 && b[start] === 0 && ((b[start + 1] ?? 0) & 0x80) === 0) start++;
+  const minimal = b.subarray(start);
+  const body = (minimal[0] ?? 0) & 0x80 ? Buffer.concat([Buffer.from([0]), minimal]) : minimal;
   return tag(0x02, body);
 }
 
@@ -129,8 +135,8 @@ export function createCertificate(
         extension('2.5.29.17', false, subjectAltNames(options.sans ?? [])),
       ];
   const tbs = seq(
-    explicit(0, integer(Buffer.from([2]))),
-    integer(serial),
+    explicit(0, derInteger(Buffer.from([2]))),
+    derInteger(serial),
     ecdsaWithSha256,
     name(options.issuer?.commonName ?? options.commonName),
     seq(time(notBefore), time(notAfter)),

@@ -6,6 +6,7 @@ import {
   type Translator,
   type Usage,
 } from '@aigw/translator';
+import { leadingInteger } from '../processor/ratelimit-headers.js';
 import type { RequestContext } from '../processor/request-context.js';
 import { estimateTokens } from './estimate.js';
 
@@ -24,12 +25,6 @@ export const budgetExceededCode = 'token_budget_exceeded';
 /** What the client is told when its stream is cut. */
 export const budgetExceededMessage =
   "the response was cut: it used up the gateway's token budget (the rest was not served)";
-
-function integer(text: string | undefined): number | undefined {
-  if (text === undefined) return undefined;
-  const match = /^\s*(\d+)/.exec(text);
-  return match?.[1] === undefined ? undefined : Number(match[1]);
-}
 
 /** The quota policies of Envoy's `x-ratelimit-limit: 1000, 1000;w=3600, 50;w=60` as `tokens;w`. */
 function quotaPolicies(limitHeader: string): Set<string> {
@@ -65,11 +60,11 @@ export interface AllowanceInput {
 export function hardAllowance(input: AllowanceInput): number | undefined {
   const { headers, hardLimits } = input;
   const limitHeader = headers.get('x-ratelimit-limit');
-  const remaining = integer(headers.get('x-ratelimit-remaining'));
+  const remaining = leadingInteger(headers.get('x-ratelimit-remaining'));
   if (hardLimits.length === 0 || limitHeader === undefined || remaining === undefined) {
     return undefined;
   }
-  const closest = integer(limitHeader);
+  const closest = leadingInteger(limitHeader);
   const policies = quotaPolicies(limitHeader);
   const applying = hardLimits.filter((limit) =>
     policies.has(`${String(limit.tokens)};${String(limit.windowSeconds)}`),

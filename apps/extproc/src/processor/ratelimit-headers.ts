@@ -18,7 +18,8 @@ export interface BudgetState {
   readonly resetSeconds: number;
 }
 
-function integer(text: string | undefined): number | undefined {
+/** The leading integer of a rate-limit header value (`1000, 1000;w=3600` → 1000). */
+export function leadingInteger(text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
   // `x-ratelimit-limit: 1000, 1000;w=3600`: the first number is the limit.
   const match = /^\s*(\d+)/.exec(text);
@@ -27,9 +28,9 @@ function integer(text: string | undefined): number | undefined {
 
 /** Reads the draft headers, all three or nothing. */
 export function budgetState(headers: ReadonlyMap<string, string>): BudgetState | undefined {
-  const limit = integer(headers.get(draft.limit));
-  const remaining = integer(headers.get(draft.remaining));
-  const resetSeconds = integer(headers.get(draft.reset));
+  const limit = leadingInteger(headers.get(draft.limit));
+  const remaining = leadingInteger(headers.get(draft.remaining));
+  const resetSeconds = leadingInteger(headers.get(draft.reset));
   if (limit === undefined || remaining === undefined || resetSeconds === undefined)
     return undefined;
   return { limit, remaining, resetSeconds };

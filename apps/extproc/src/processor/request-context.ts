@@ -1,4 +1,3 @@
-import type { FilterConfig } from '@aigw/filterapi';
 import type { Dialect, Endpoint, ParsedRequest, Translator, Usage } from '@aigw/translator';
 import type { AttemptRecord } from '../observability/observation.js';
 import type { RuntimeBackend, RuntimeConfig } from '../runtime/runtime-config.js';
@@ -41,18 +40,6 @@ export interface RequestContext {
 
 /** Header linking the router-level and upstream-level streams of one request. */
 export const internalRequestIdHeader = 'x-ai-eg-internal-req-id';
-
-/**
- * The headers the router level sets for Envoy (the route, the rate limits) that the upstream
- * level removes, so they never reach a provider: the internal request id, the model header and,
- * with client keys, the tenant header. Their values stay in dynamic metadata where Envoy needs
- * them after that (`request_model`, `tenant`).
- */
-export function internalHeaders(config: FilterConfig): string[] {
-  const names = [internalRequestIdHeader, config.modelNameHeaderKey.toLowerCase()];
-  if (config.tenants) names.push(config.tenants.tenantHeader.toLowerCase());
-  return names;
-}
 
 /** The live request contexts; bounded by the number of in-flight requests. */
 export class RequestContexts {

@@ -33,7 +33,6 @@ import {
 import { applyBodyMutation, applyHeaderMutation, HeaderPlan, restoreHeaders } from './mutations.js';
 import { serviceBackendName } from './metadata.js';
 import {
-  internalHeaders,
   internalRequestIdHeader,
   type RequestContext,
   type RequestContexts,
@@ -202,17 +201,6 @@ function isProtectedHeader(backend: RuntimeBackend, name: string): boolean {
   return name === internalRequestIdHeader || names.includes(name);
 }
 
-/**
- * The gateway's own headers, which have done their work once Envoy picked the route: the rate
- * limits and access logs read their copies in dynamic metadata (docs/extproc.md, Headers), and
- * the cluster header of a `routes` config.
- */
-function gatewayHeaders(context: RequestContext): string[] {
-  const names = internalHeaders(context.runtime.config);
-  const clusterHeader = context.runtime.router?.clusterHeader;
-  return clusterHeader === undefined ? names : [...names, clusterHeader];
-}
-
 function authHeaders(backend: RuntimeBackend): { set: HeaderEntry[]; remove: string[] } {
   const credential = backend.credential;
   if (!credential) return { set: [], remove: [] };
@@ -252,7 +240,9 @@ function attemptResponse(
   const { context, backend, body, plan } = attempt;
   for (const [name, value] of auth.set) plan.set(name, value);
   for (const name of auth.remove) plan.remove(name);
-  for (const name of gatewayHeaders(context)) plan.remove(name);
+  // The gateway's own headers have done their work once Envoy picked the route.
+  plan.remove(internalRequestIdHeader);
+  for (const name of context.runtime.routingHeaders) plan.remove(name);
   const touched = (context.touchedHeaders ??= new Set());
   if (context.attempts > 1 && context.originalHeaders) {
     restoreHeaders(plan, {

@@ -27,6 +27,13 @@ export interface RuntimeConfig {
   readonly watchedFiles: readonly string[];
   /** The extproc's own model routing, when the config has `routes`. */
   readonly router: ModelRouter | undefined;
+  /**
+   * The headers the router level sets for Envoy from this config, which the upstream level
+   * removes so they never reach a provider: the model header, the tenant header (with client
+   * keys) and the cluster header (with `routes`). Their values stay in dynamic metadata where
+   * Envoy needs them later (`request_model`, `tenant`; docs/extproc.md, Headers).
+   */
+  readonly routingHeaders: readonly string[];
 }
 
 /** Model → Envoy cluster, compiled from `routes` (exact names first, then prefixes in order). */
@@ -82,5 +89,13 @@ export async function buildRuntimeConfig(config: FilterConfig): Promise<RuntimeC
     costs: [...compileCosts(config.llmRequestCosts), ...moneyCost(config)],
     watchedFiles: config.backends.flatMap((backend) => credentialFiles(backend.auth)),
     router: compileRoutes(config.routes),
+    routingHeaders: routingHeaders(config),
   };
+}
+
+function routingHeaders(config: FilterConfig): string[] {
+  const names = [config.modelNameHeaderKey.toLowerCase()];
+  if (config.tenants) names.push(config.tenants.tenantHeader.toLowerCase());
+  if (config.routes) names.push(config.routes.clusterHeader);
+  return names;
 }

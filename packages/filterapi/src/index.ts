@@ -48,6 +48,8 @@ export {
   backendSchemaNames,
   budgetUnits,
   costCelVariables,
+  defaultModelNameHeader,
+  defaultTenantHeader,
   FilterConfigSchema,
   gatewayOwnedHeaders,
   llmRequestCostTypes,

@@ -353,6 +353,11 @@ const tokenReservation = z
   })
   .readonly();
 
+/** The header the router level sets to the request's model, unless `modelNameHeaderKey` says otherwise. */
+export const defaultModelNameHeader = 'x-ai-eg-model';
+/** The header the router level sets to a client key's tenant, unless `tenants.tenantHeader` says otherwise. */
+export const defaultTenantHeader = 'x-aigw-tenant';
+
 /** What a money budget counts: millionths, thousandths or hundredths of the currency. */
 export const budgetUnits = ['micro', 'milli', 'cent'] as const;
 
@@ -370,7 +375,7 @@ const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, {
 const tenants = z
   .strictObject({
     /** Header the router level sets to the client's tenant (any value the client sent is dropped). */
-    tenantHeader: headerName.default('x-aigw-tenant'),
+    tenantHeader: headerName.default(defaultTenantHeader),
     /** Whether a request without a known key is refused (401 in the client's dialect). */
     required: z.boolean().default(true),
     keys: z
@@ -437,7 +442,7 @@ export const FilterConfigSchema = z
     /** Envoy dynamic-metadata namespace for `backend_name`, costs and the like. */
     metadataNamespace: nonEmptyString.default('io.envoy.ai_gateway'),
     /** Header the router filter writes the request's model name into, for route matching. */
-    modelNameHeaderKey: headerName.default('x-ai-eg-model'),
+    modelNameHeaderKey: headerName.default(defaultModelNameHeader),
     backends: z
       .array(backend)
       .readonly()

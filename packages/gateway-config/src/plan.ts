@@ -4,6 +4,7 @@ import type {
   BackendSecurityPolicySpec,
   HTTPHeaderMatch,
 } from '@aigw/api';
+import { defaultModelNameHeader } from '@aigw/filterapi';
 
 import type { Backend } from './kube-types.js';
 import { byName } from './references.js';
@@ -16,7 +17,7 @@ import type {
 } from './resource-set.js';
 
 /** The header the router-level extproc writes the request's model into. */
-export const modelHeader = 'x-ai-eg-model';
+export const modelHeader = defaultModelNameHeader;
 
 /** Rule request timeout when the route sets none (upstream's default). */
 export const defaultRequestTimeout = '60s';

@@ -1,3 +1,4 @@
+import { defaultModelNameHeader } from '@aigw/filterapi';
 import { stringify } from 'yaml';
 import type { ModelSource } from './model-discovery.js';
 
@@ -6,7 +7,7 @@ type Env = Readonly<Record<string, string | undefined>>;
 const defaultOpenAIUrl = 'https://api.openai.com/v1';
 const defaultAnthropicUrl = 'https://api.anthropic.com';
 const namespace = 'default';
-const modelHeader = 'x-ai-eg-model';
+const modelHeader = defaultModelNameHeader;
 
 /** The embedded default as resource YAML, plus what the banner should tell the user. */
 export interface DefaultResources {

@@ -1,3 +1,5 @@
+import { defaultTenantHeader } from '@aigw/filterapi';
+
 import type { TypeUrl } from './types.js';
 
 /** Names shared by the generated Envoy resources and the filter config. */
@@ -21,7 +23,7 @@ export const gatewayMetadataKeys = {
 } as const;
 
 /** The header the extproc sets to the client key's tenant (filterapi `tenants.tenantHeader`'s default). */
-export const tenantHeader = 'x-aigw-tenant';
+export const tenantHeader = defaultTenantHeader;
 
 /** xDS metadata namespace of the endpoint/route metadata the extproc reads. */
 export const xdsMetadataNamespace = 'aigateway.envoy.io';

@@ -6,6 +6,7 @@ import {
   type FilterConfigInput,
   type LLMRequestCost,
 } from '@aigw/filterapi';
+import { servesResponsesApi } from '@aigw/translator';
 
 import { exactModels, type Plan, type PlannedRef, type PlannedRule } from './plan.js';
 import {
@@ -224,8 +225,7 @@ function responsesApi(ref: PlannedRef, problems: string[]): 'chat' | undefined {
     problems.push(`${where}: expected "passthrough" or "chat", got ${JSON.stringify(value)}`);
     return undefined;
   }
-  const schemaName = backend.resource.spec?.schema.name ?? 'OpenAI';
-  const canPassThrough = schemaName === 'OpenAI' || schemaName === 'AzureOpenAI';
+  const canPassThrough = servesResponsesApi(backend.resource.spec?.schema.name ?? 'OpenAI');
   if (value === 'passthrough' && !canPassThrough) {
     problems.push(`${where}: only OpenAI and AzureOpenAI backends serve /v1/responses themselves`);
   }

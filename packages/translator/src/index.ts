@@ -94,6 +94,7 @@ export type { AnthropicToOpenAITranslatorOptions } from './anthropic/openai.js';
 export { createAnthropicToOpenAITranslator } from './anthropic/openai.js';
 export type { ResponsesToChatTranslatorOptions } from './responses/chat.js';
 export { createResponsesToChatTranslator } from './responses/chat.js';
+export { servesResponsesApi } from './responses/openai.js';
 export type { ResponsesInputTokensTranslatorOptions } from './responses/input-tokens.js';
 export { createResponsesInputTokensTranslator } from './responses/input-tokens.js';
 export type { TokenizeTranslatorOptions } from './tokenize/tokenize.js';

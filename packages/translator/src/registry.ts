@@ -27,7 +27,7 @@ import {
   type MediaEndpoint,
 } from './audio/media-passthrough.js';
 import { createResponsesToChatTranslator } from './responses/chat.js';
-import { createResponsesToOpenAITranslator } from './responses/openai.js';
+import { createResponsesToOpenAITranslator, servesResponsesApi } from './responses/openai.js';
 import { createGeminiToGcpVertexAiTranslator } from './gemini/gcpvertexai.js';
 import { createGeminiToOpenAITranslator } from './gemini/openai.js';
 import { isGeminiEndpoint, type GeminiEndpoint } from './gemini/path.js';
@@ -153,7 +153,7 @@ function forGcpVertexAi(endpoint: BackendEndpoint): TranslatorFactory | undefine
 function forResponses(schemaName: BackendSchemaName): TranslatorFactory | undefined {
   const chat = factoryFor('chat-completions', schemaName);
   if (chat === undefined) return undefined;
-  const canPassThrough = schemaName === 'OpenAI' || schemaName === 'AzureOpenAI';
+  const canPassThrough = servesResponsesApi(schemaName);
   return (schema, options) =>
     canPassThrough && schema.responsesApi !== 'chat'
       ? createResponsesToOpenAITranslator({ schema })

@@ -27,11 +27,12 @@ import {
 import { createJsonPassthroughTranslator, tokenCount } from '../tokenize/json-passthrough.js';
 import type { BackendSchema, BackendSchemaName, GcpLocation, Translator } from '../translator.js';
 import { emptyUsage, type Usage } from '../usage.js';
+import { servesResponsesApi } from './openai.js';
 import { chatRequestFromResponses } from './to-chat-request.js';
 
 /** The backend schemas `/v1/responses/input_tokens` is served for: all but Cohere. */
 export function responsesInputTokensSupports(name: BackendSchemaName): boolean {
-  return name === 'OpenAI' || name === 'AzureOpenAI' || isCountingSchema(name);
+  return servesResponsesApi(name) || isCountingSchema(name);
 }
 
 /** Input of {@link createResponsesInputTokensTranslator}. */
@@ -73,7 +74,7 @@ export function createResponsesInputTokensTranslator(
 ): Translator | undefined {
   const { schema, gcp } = options;
   const name = schema.name;
-  if (name === 'OpenAI' || name === 'AzureOpenAI') {
+  if (servesResponsesApi(name)) {
     return createJsonPassthroughTranslator({
       path:
         name === 'OpenAI'

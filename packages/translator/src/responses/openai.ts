@@ -34,6 +34,7 @@ import {
 } from '../shared/stream-integrity.js';
 import {
   type BackendSchema,
+  type BackendSchemaName,
   type ErrorResponse,
   type HeaderChanges,
   noHeaderChanges,
@@ -46,6 +47,15 @@ import {
 } from '../translator.js';
 import type { Usage } from '../usage.js';
 import { usageFromResponses } from '../shared/openai-usage.js';
+
+/**
+ * Whether a backend schema serves the Responses API (`/v1/responses` and its `input_tokens`)
+ * itself, so the request passes through: OpenAI and Azure OpenAI. Every other schema gets the
+ * chat completions translation.
+ */
+export function servesResponsesApi(name: BackendSchemaName): boolean {
+  return name === 'OpenAI' || name === 'AzureOpenAI';
+}
 
 /** Input of {@link createResponsesToOpenAITranslator}. */
 export interface ResponsesToOpenAITranslatorOptions {
